@@ -1,0 +1,111 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[hubsign] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'hubsign'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'hubsign'= {
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand sign 'Sign a model directory or single-file model'
+            cand verify 'Verify a model against its signature'
+            cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hubsign;sign'= {
+            cand --ignore-paths 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable'
+            cand --hash 'Per-file hash function'
+            cand --shard-size 'Hash files in shards of N bytes (serialization `shards`) instead of whole files'
+            cand --signature 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)'
+            cand --method 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given)'
+            cand --private-key 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8'
+            cand --signing-certificate 'Certificate for the private key (certificate method)'
+            cand --certificate-chain 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable'
+            cand --password-file 'Read the private key''s password from this file (one trailing newline is removed)'
+            cand --password-env 'Read the private key''s password from this environment variable'
+            cand --password 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)'
+            cand --no-ignore-git-paths 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
+            cand --ignore-git-paths 'Ignore the top-level git paths (the default)'
+            cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'hubsign;verify'= {
+            cand --ignore-paths 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable'
+            cand --signature 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)'
+            cand --method 'Verification method; inferred from --public-key / --certificate-chain when omitted'
+            cand --public-key 'Trusted EC public key (key method)'
+            cand --certificate-chain 'Trust anchors (certificate method): every certificate in these files is trusted. Repeatable'
+            cand --no-ignore-git-paths 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
+            cand --ignore-git-paths 'Ignore the top-level git paths (the default)'
+            cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
+            cand --ignore-unsigned-files 'Do not fail on files the signature does not cover (they are not read)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;digest'= {
+            cand --ignore-paths 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable'
+            cand --signature 'The signature file, excluded from the digest when it lies inside the model, as `sign` excludes it. Default: model.sig inside the model directory'
+            cand --hash 'Per-file hash function'
+            cand --shard-size 'Hash files in shards of N bytes (serialization `shards`) instead of whole files'
+            cand --no-ignore-git-paths 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
+            cand --ignore-git-paths 'Ignore the top-level git paths (the default)'
+            cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;completions'= {
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;help'= {
+            cand sign 'Sign a model directory or single-file model'
+            cand verify 'Verify a model against its signature'
+            cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hubsign;help;sign'= {
+        }
+        &'hubsign;help;verify'= {
+        }
+        &'hubsign;help;digest'= {
+        }
+        &'hubsign;help;completions'= {
+        }
+        &'hubsign;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

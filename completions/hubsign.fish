@@ -1,0 +1,90 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_hubsign_global_optspecs
+    string join \n json q/quiet h/help V/version
+end
+
+function __fish_hubsign_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_hubsign_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_hubsign_using_subcommand
+    set -l cmd (__fish_hubsign_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c hubsign -n "__fish_hubsign_needs_command" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_needs_command" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hubsign -n "__fish_hubsign_needs_command" -s V -l version -d 'Print version'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "sign" -d 'Sign a model directory or single-file model'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "verify" -d 'Verify a model against its signature'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l ignore-paths -d 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l hash -d 'Per-file hash function' -r -f -a "sha256\t''
+blake2b\t''
+blake3\t''"
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l shard-size -d 'Hash files in shards of N bytes (serialization `shards`) instead of whole files' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l signature -d 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given)' -r -f -a "key\t''
+certificate\t''
+sigstore\t''"
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l private-key -d 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l signing-certificate -d 'Certificate for the private key (certificate method)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l certificate-chain -d 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-file -d 'Read the private key\'s password from this file (one trailing newline is removed)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-env -d 'Read the private key\'s password from this environment variable' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password -d 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l no-ignore-git-paths -d 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l ignore-git-paths -d 'Ignore the top-level git paths (the default)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-paths -d 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l signature -d 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l method -d 'Verification method; inferred from --public-key / --certificate-chain when omitted' -r -f -a "key\t''
+certificate\t''
+sigstore\t''"
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l public-key -d 'Trusted EC public key (key method)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l certificate-chain -d 'Trust anchors (certificate method): every certificate in these files is trusted. Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l no-ignore-git-paths -d 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-git-paths -d 'Ignore the top-level git paths (the default)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-unsigned-files -d 'Do not fail on files the signature does not cover (they are not read)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l ignore-paths -d 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l signature -d 'The signature file, excluded from the digest when it lies inside the model, as `sign` excludes it. Default: model.sig inside the model directory' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l hash -d 'Per-file hash function' -r -f -a "sha256\t''
+blake2b\t''
+blake3\t''"
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l shard-size -d 'Hash files in shards of N bytes (serialization `shards`) instead of whole files' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l no-ignore-git-paths -d 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l ignore-git-paths -d 'Ignore the top-level git paths (the default)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "sign" -d 'Sign a model directory or single-file model'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "verify" -d 'Verify a model against its signature'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,183 @@
+//! Command-line syntax (clap). Flags use hyphens; model_signing's underscore spellings are
+//! accepted as aliases so existing scripts keep working.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success (signed, verified, digest printed)
+  1  verification failed: bad or untrusted signature, or files modified, missing or unexpected
+  2  usage, input, I/O or other error (no decision reached)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hubsign",
+    version,
+    about = "Sign and verify ML models in the OpenSSF Model Signing (OMS) format",
+    long_about = "Sign and verify ML models in the OpenSSF Model Signing (OMS) format, byte-compatible with the \
+                  Python model-signing 1.1.x. Also runs as `cargo hubsign`, `git hubsign` and `hf hubsign`.",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing on success (errors still go to stderr).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign a model directory or single-file model.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Sign(SignArgs),
+    /// Verify a model against its signature.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Verify(VerifyArgs),
+    /// Print the model's OMS subject digest (sha256:<hex>) without signing.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Digest(DigestArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which files make up the model.
+#[derive(Debug, Args, Clone)]
+pub struct WalkArgs {
+    /// The model: a directory, or a single file.
+    pub model: PathBuf,
+    /// Exclude a path (file or directory, whole components) relative to the model, or an
+    /// absolute path inside it. Repeatable.
+    #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]
+    pub ignore_paths: Vec<PathBuf>,
+    /// Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default).
+    #[arg(
+        long = "no-ignore-git-paths",
+        alias = "no_ignore_git_paths",
+        overrides_with = "ignore_git_paths"
+    )]
+    pub no_ignore_git_paths: bool,
+    /// Ignore the top-level git paths (the default).
+    #[arg(long = "ignore-git-paths", alias = "ignore_git_paths", hide = true)]
+    pub ignore_git_paths: bool,
+    /// Hash the target of file symlinks inside the model (links leaving the model are errors).
+    #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
+    pub allow_symlinks: bool,
+}
+
+/// How files are hashed.
+#[derive(Debug, Args, Clone)]
+pub struct HashArgs {
+    /// Per-file hash function.
+    #[arg(long, value_enum, default_value_t = HashChoice::Sha256)]
+    pub hash: HashChoice,
+    /// Hash files in shards of N bytes (serialization `shards`) instead of whole files.
+    #[arg(long = "shard-size", alias = "shard_size", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HashChoice {
+    Sha256,
+    #[value(alias = "blake2")]
+    Blake2b,
+    Blake3,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MethodChoice {
+    Key,
+    Certificate,
+    Sigstore,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hash: HashArgs,
+    /// Where to write the signature. Default: model.sig inside the model directory (for a
+    /// single-file model: model.sig beside the file).
+    #[arg(long, value_name = "PATH")]
+    pub signature: Option<PathBuf>,
+    /// Signing method; inferred from the key material when omitted (certificate if
+    /// --signing-certificate is given, key if --private-key is given).
+    #[arg(long, value_enum)]
+    pub method: Option<MethodChoice>,
+    /// EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8.
+    #[arg(long = "private-key", alias = "private_key", value_name = "PEM")]
+    pub private_key: Option<PathBuf>,
+    /// Certificate for the private key (certificate method).
+    #[arg(
+        long = "signing-certificate",
+        alias = "signing_certificate",
+        value_name = "PEM",
+        requires = "private_key"
+    )]
+    pub signing_certificate: Option<PathBuf>,
+    /// Intermediate (and root) certificates to embed after the signing certificate. Repeatable.
+    #[arg(
+        long = "certificate-chain",
+        alias = "certificate_chain",
+        value_name = "PEM",
+        requires = "signing_certificate"
+    )]
+    pub certificate_chain: Vec<PathBuf>,
+    /// Read the private key's password from this file (one trailing newline is removed).
+    #[arg(long = "password-file", value_name = "FILE", conflicts_with_all = ["password_env", "password"])]
+    pub password_file: Option<PathBuf>,
+    /// Read the private key's password from this environment variable.
+    #[arg(long = "password-env", value_name = "VAR", conflicts_with = "password")]
+    pub password_env: Option<String>,
+    /// The password itself (visible to other users in the process list: prefer --password-file,
+    /// --password-env or the interactive prompt).
+    #[arg(long, value_name = "PASSWORD", hide_short_help = true)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// The signature to verify. Default: model.sig inside the model directory (for a
+    /// single-file model: model.sig beside the file).
+    #[arg(long, value_name = "PATH")]
+    pub signature: Option<PathBuf>,
+    /// Verification method; inferred from --public-key / --certificate-chain when omitted.
+    #[arg(long, value_enum)]
+    pub method: Option<MethodChoice>,
+    /// Trusted EC public key (key method).
+    #[arg(
+        long = "public-key",
+        alias = "public_key",
+        value_name = "PEM",
+        conflicts_with = "certificate_chain"
+    )]
+    pub public_key: Option<PathBuf>,
+    /// Trust anchors (certificate method): every certificate in these files is trusted. Repeatable.
+    #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "PEM")]
+    pub certificate_chain: Vec<PathBuf>,
+    /// Do not fail on files the signature does not cover (they are not read).
+    #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files")]
+    pub ignore_unsigned_files: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// The signature file, excluded from the digest when it lies inside the model, as `sign`
+    /// excludes it. Default: model.sig inside the model directory.
+    #[arg(long, value_name = "PATH")]
+    pub signature: Option<PathBuf>,
+    #[command(flatten)]
+    pub hash: HashArgs,
+}

@@ -1,0 +1,49 @@
+//! Error → message on stderr (or JSON on stdout): the error, its cause chain, and a hint.
+#![expect(clippy::print_stdout, clippy::print_stderr, reason = "diagnostics are output")]
+
+use hubsign::Error;
+use std::error::Error as _;
+
+fn hint(error: &Error) -> Option<&'static str> {
+    match error {
+        Error::Verification { .. } => {
+            Some("the signature does not prove this model came from the signer you trust; do not use it")
+        }
+        Error::MalformedSignature { .. } => {
+            Some("is this an OMS signature (model.sig) made by hubsign or model_signing?")
+        }
+        Error::ReadSignature { .. } => {
+            Some("pass --signature PATH if the signature is not model.sig inside the model")
+        }
+        Error::Key { .. } => {
+            Some("keys must be EC P-256, P-384 or P-521 in PEM (PKCS#8, SEC1 or encrypted PKCS#8)")
+        }
+        _ => None,
+    }
+}
+
+pub fn report(error: &Error, json: bool) {
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    if json {
+        let out = serde_json::json!({
+            "verified": false,
+            "error": error.to_string(),
+            "causes": causes,
+            "exit_code": error.exit_status() as i32,
+        });
+        println!("{out}");
+        return;
+    }
+    eprintln!("error: {error}");
+    for c in &causes {
+        eprintln!("  caused by: {c}");
+    }
+    if let Some(h) = hint(error) {
+        eprintln!("hint: {h}");
+    }
+}

@@ -1,0 +1,241 @@
+//! Arguments + environment → explicit settings for the core. The only place that reads
+//! environment variables, key files and passwords on behalf of the core.
+
+use super::args::{HashArgs, HashChoice, MethodChoice, SignArgs, VerifyArgs, WalkArgs};
+use hubsign::crypto::ec::{PrivateKeyPem, SigningKey, VerifyingKey};
+use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
+use hubsign::manifest::{
+    GitPaths, HashAlgorithm, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
+};
+use hubsign::sign::{SignRequest, Signer, certificate_signer};
+use hubsign::verify::{ModelCheck, TrustAnchor, UnsignedFiles};
+use hubsign::{Error, Result};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+pub fn walk_options(args: &WalkArgs) -> Result<WalkOptions> {
+    let ignore_paths = args
+        .ignore_paths
+        .iter()
+        .map(|p| resolve_ignore_path(&args.model, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(WalkOptions {
+        git_paths: if args.no_ignore_git_paths {
+            GitPaths::Include
+        } else {
+            GitPaths::Ignore
+        },
+        ignore_paths,
+        symlinks: if args.allow_symlinks {
+            SymlinkPolicy::Follow
+        } else {
+            SymlinkPolicy::Refuse
+        },
+    })
+}
+
+pub fn serialization(args: &HashArgs) -> (Serialization, HashAlgorithm) {
+    let hash = match args.hash {
+        HashChoice::Sha256 => HashAlgorithm::Sha256,
+        HashChoice::Blake2b => HashAlgorithm::Blake2b,
+        HashChoice::Blake3 => HashAlgorithm::Blake3,
+    };
+    let method = args
+        .shard_size
+        .map_or(Serialization::Files, |shard_size| Serialization::Shards {
+            shard_size,
+        });
+    (method, hash)
+}
+
+/// `model.sig` inside a model directory, or beside a single-file model.
+pub fn default_signature_path(model: &Path) -> PathBuf {
+    if model.is_dir() {
+        model.join("model.sig")
+    } else {
+        match model.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.join("model.sig"),
+            _ => PathBuf::from("model.sig"),
+        }
+    }
+}
+
+fn read_text(path: &Path, what: &'static str) -> Result<String> {
+    fs_err::read_to_string(path).map_err(|source| Error::Io {
+        action: what,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
+    let text = read_text(path, "cannot read certificate file")?;
+    parse_pem_certificates(&text).map_err(|source| Error::Certificate {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn password(args: &SignArgs, key_path: &Path) -> Result<Vec<u8>> {
+    if let Some(file) = &args.password_file {
+        let mut bytes = fs_err::read(file).map_err(|source| Error::Io {
+            action: "cannot read password file",
+            path: file.clone(),
+            source,
+        })?;
+        if bytes.ends_with(b"\n") {
+            bytes.pop();
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
+            }
+        }
+        return Ok(bytes);
+    }
+    if let Some(var) = &args.password_env {
+        return std::env::var_os(var)
+            .map(|v| v.into_encoded_bytes())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--password-env {var}: the environment variable is not set"
+                ))
+            });
+    }
+    if let Some(p) = &args.password {
+        return Ok(p.clone().into_bytes());
+    }
+    if std::io::stdin().is_terminal() {
+        let prompt = format!("Password for {}: ", key_path.display());
+        return rpassword::prompt_password(prompt)
+            .map(String::into_bytes)
+            .map_err(|source| Error::Io {
+                action: "cannot read the password from",
+                path: "the terminal".into(),
+                source,
+            });
+    }
+    Err(Error::Key {
+        path: key_path.to_path_buf(),
+        source: hubsign::crypto::ec::KeyError::PasswordRequired,
+    })
+}
+
+fn load_signing_key(args: &SignArgs, path: &Path) -> Result<SigningKey> {
+    let text = read_text(path, "cannot read private key")?;
+    let key_err = |source| Error::Key {
+        path: path.to_path_buf(),
+        source,
+    };
+    let pem = PrivateKeyPem::parse(&text).map_err(key_err)?;
+    let pw = if pem.is_encrypted() {
+        Some(password(args, path)?)
+    } else {
+        None
+    };
+    pem.into_key(pw.as_deref()).map_err(key_err)
+}
+
+/// The signer the arguments describe.
+pub fn signer(args: &SignArgs) -> Result<Signer> {
+    let method = args.method.unwrap_or(if args.signing_certificate.is_some() {
+        MethodChoice::Certificate
+    } else if args.private_key.is_some() {
+        MethodChoice::Key
+    } else {
+        MethodChoice::Sigstore
+    });
+    match method {
+        MethodChoice::Sigstore => Err(Error::Unsupported(
+            "Sigstore keyless signing is not available in this version; sign with --private-key \
+             (key method) or --private-key with --signing-certificate (certificate method)"
+                .to_owned(),
+        )),
+        MethodChoice::Key => {
+            let path = args
+                .private_key
+                .as_ref()
+                .ok_or_else(|| Error::Usage("--method key needs --private-key".into()))?;
+            Ok(Signer::Key(load_signing_key(args, path)?))
+        }
+        MethodChoice::Certificate => {
+            let path = args
+                .private_key
+                .as_ref()
+                .ok_or_else(|| Error::Usage("--method certificate needs --private-key".into()))?;
+            let cert_path = args
+                .signing_certificate
+                .as_ref()
+                .ok_or_else(|| Error::Usage("--method certificate needs --signing-certificate".into()))?;
+            let key = load_signing_key(args, path)?;
+            let mut leaf = load_certificates(cert_path)?;
+            let leaf = leaf.remove(0);
+            let mut chain = Vec::new();
+            for p in &args.certificate_chain {
+                chain.extend(load_certificates(p)?);
+            }
+            Ok(certificate_signer(key, leaf, chain)?)
+        }
+    }
+}
+
+pub fn sign_request(args: &SignArgs) -> Result<SignRequest> {
+    let (method, hash) = serialization(&args.hash);
+    Ok(SignRequest {
+        model: args.walk.model.clone(),
+        signature: args
+            .signature
+            .clone()
+            .unwrap_or_else(|| default_signature_path(&args.walk.model)),
+        walk: walk_options(&args.walk)?,
+        method,
+        hash,
+    })
+}
+
+/// What the verifier trusts.
+pub fn trust_anchor(args: &VerifyArgs) -> Result<TrustAnchor> {
+    let method = args.method.unwrap_or(if args.public_key.is_some() {
+        MethodChoice::Key
+    } else if !args.certificate_chain.is_empty() {
+        MethodChoice::Certificate
+    } else {
+        return Err(Error::Usage(
+            "say whom to trust: --public-key PEM (key method) or --certificate-chain PEM (certificate method)".into(),
+        ));
+    });
+    match method {
+        MethodChoice::Key => {
+            let path = args.public_key.as_ref().ok_or_else(|| Error::Usage("--method key needs --public-key".into()))?;
+            let text = read_text(path, "cannot read public key")?;
+            let key = VerifyingKey::from_pem(&text).map_err(|source| Error::Key { path: path.clone(), source })?;
+            Ok(TrustAnchor::PublicKey(key))
+        }
+        MethodChoice::Certificate => {
+            if args.certificate_chain.is_empty() {
+                return Err(Error::Usage("--method certificate needs --certificate-chain (the trust anchors)".into()));
+            }
+            let mut anchors = Vec::new();
+            for p in &args.certificate_chain {
+                anchors.extend(load_certificates(p)?);
+            }
+            Ok(TrustAnchor::Certificates { anchors, at: std::time::SystemTime::now() })
+        }
+        MethodChoice::Sigstore => Err(Error::Unsupported(
+            "Sigstore keyless verification is not available in this version; verify with --public-key or --certificate-chain"
+                .to_owned(),
+        )),
+    }
+}
+
+pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
+    let walk = walk_options(&args.walk)?;
+    Ok(ModelCheck {
+        ignore_paths: walk.ignore_paths,
+        ignore_git_paths: walk.git_paths == GitPaths::Ignore,
+        unsigned: if args.ignore_unsigned_files {
+            UnsignedFiles::Ignore
+        } else {
+            UnsignedFiles::Reject
+        },
+        allow_symlinks: walk.symlinks == SymlinkPolicy::Follow,
+    })
+}

@@ -1,0 +1,33 @@
+//! # hubsign
+//!
+//! Signs and verifies machine-learning models in the OpenSSF Model Signing (OMS) format,
+//! byte-compatible with the Python `model-signing` 1.1.x.
+//!
+//! ## The trust model in one page
+//!
+//! A model is a directory (or a single file). Its *manifest* lists every regular file (or every
+//! shard of every file) with a digest, in a fixed order; git metadata, user-ignored paths and
+//! the signature file itself are excluded and the exclusions recorded. The manifest becomes an
+//! in-toto statement whose single subject digest is SHA-256 over the resource digests in order.
+//! The statement is the payload of a DSSE envelope, signed (ECDSA, DER) over the DSSE
+//! pre-authentication encoding, and wrapped in a Sigstore bundle (`model.sig`).
+//!
+//! Verification trusts nothing in the bundle until the signature verifies against what the
+//! *verifier* trusts ([`verify::TrustAnchor`]): a public key, or certificate anchors through
+//! which the bundle's leaf must chain. Only then is the statement parsed, its subject digest
+//! recomputed over the listed resources, and the model re-hashed with the statement's own
+//! serialization settings. Any file modified, missing or not covered by the signature is named
+//! in the [`verify::VerificationReport`]; the library never prints and never reads environment
+//! variables — the CLI resolves those into explicit values.
+//!
+//! Layers: `cli → {sign, verify} → {manifest, oms, crypto}`; nothing points back at `cli`.
+
+pub mod crypto;
+mod error;
+pub(crate) mod fsutil;
+pub mod manifest;
+pub mod oms;
+pub mod sign;
+pub mod verify;
+
+pub use error::{Error, ExitStatus, Result};

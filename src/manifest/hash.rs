@@ -1,0 +1,207 @@
+//! Hashes model files in parallel (rayon, one task per file or per shard), streaming each
+//! file through a fixed per-thread buffer so memory stays flat whatever the model size.
+//!
+//! A file whose size or modification time changes while it is read is an error, never a
+//! silently wrong digest.
+
+use super::order::compare_paths;
+use super::{HashAlgorithm, ManifestError, ModelFile, ResourceDigest, Serialization};
+use rayon::prelude::*;
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::Read as _;
+use std::os::unix::fs::FileExt as _;
+use std::path::Path;
+
+/// Read size: large enough to amortize syscalls, small enough to stay in L2 with the hash state.
+const CHUNK: usize = 1 << 20;
+
+thread_local! {
+    static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; CHUNK]);
+}
+
+/// An incremental hash of one of the supported algorithms.
+pub(crate) enum Hasher {
+    Sha256(sha2::Sha256),
+    Blake2b(Box<blake2::Blake2b512>),
+    Blake3(Box<blake3::Hasher>),
+}
+
+impl Hasher {
+    pub(crate) fn new(alg: HashAlgorithm) -> Self {
+        use sha2::Digest as _;
+        match alg {
+            HashAlgorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
+            HashAlgorithm::Blake2b => Self::Blake2b(Box::new(blake2::Blake2b512::new())),
+            HashAlgorithm::Blake3 => Self::Blake3(Box::new(blake3::Hasher::new())),
+        }
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        use sha2::Digest as _;
+        match self {
+            Self::Sha256(h) => h.update(data),
+            Self::Blake2b(h) => h.update(data),
+            Self::Blake3(h) => {
+                h.update(data);
+            }
+        }
+    }
+
+    pub(crate) fn finalize(self) -> Vec<u8> {
+        use sha2::Digest as _;
+        match self {
+            Self::Sha256(h) => h.finalize().to_vec(),
+            Self::Blake2b(h) => h.finalize().to_vec(),
+            Self::Blake3(h) => h.finalize().as_bytes().to_vec(),
+        }
+    }
+}
+
+/// One unit of hashing work.
+struct Task<'a> {
+    file: &'a ModelFile,
+    range: Option<(u64, u64)>,
+}
+
+/// Hashes `files` (in signing order) and returns the resources in signing order.
+pub fn hash_files(
+    files: &[ModelFile],
+    method: Serialization,
+    alg: HashAlgorithm,
+) -> Result<Vec<ResourceDigest>, ManifestError> {
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    match method {
+        Serialization::Files => tasks.extend(files.iter().map(|file| Task { file, range: None })),
+        Serialization::Shards { shard_size } => {
+            if shard_size == 0 {
+                return Err(ManifestError::BadShardSize("0".to_owned()));
+            }
+            for file in files {
+                if file.name.contains(':') {
+                    return Err(ManifestError::ColonInShardedName(file.name.clone()));
+                }
+                let mut start = 0;
+                while start < file.len {
+                    let end = start.saturating_add(shard_size).min(file.len);
+                    tasks.push(Task {
+                        file,
+                        range: Some((start, end)),
+                    });
+                    start = end;
+                }
+            }
+            // Files are already in path order; shards of a file are pushed in ascending order.
+            debug_assert!(
+                tasks
+                    .windows(2)
+                    .all(|w| compare_paths(&w[0].file.name, &w[1].file.name).is_le())
+            );
+        }
+    }
+    let algorithm = match method {
+        Serialization::Files => alg.as_str().to_owned(),
+        Serialization::Shards { shard_size } => format!("{alg}-sharded-{shard_size}"),
+    };
+    tasks
+        .par_iter()
+        .with_max_len(1)
+        .map(|task| {
+            let digest = match task.range {
+                None => hash_whole_file(task.file, alg)?,
+                Some((start, end)) => hash_shard(task.file, start, end, alg)?,
+            };
+            let name = match task.range {
+                None => task.file.name.clone(),
+                Some((start, end)) => format!("{}:{start}:{end}", task.file.name),
+            };
+            Ok(ResourceDigest {
+                name,
+                algorithm: algorithm.clone(),
+                digest,
+            })
+        })
+        .collect()
+}
+
+fn open(path: &Path) -> Result<File, ManifestError> {
+    File::open(path).map_err(|source| ManifestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn changed(file: &ModelFile) -> ManifestError {
+    ManifestError::FileChanged {
+        path: file.path.clone(),
+    }
+}
+
+/// Fails if the open file's size or mtime differ from what the walk saw.
+fn check_unchanged(handle: &File, file: &ModelFile) -> Result<(), ManifestError> {
+    let meta = handle.metadata().map_err(|source| ManifestError::Io {
+        path: file.path.clone(),
+        source,
+    })?;
+    if meta.len() != file.len || (file.modified.is_some() && meta.modified().ok() != file.modified) {
+        return Err(changed(file));
+    }
+    Ok(())
+}
+
+fn hash_whole_file(file: &ModelFile, alg: HashAlgorithm) -> Result<Vec<u8>, ManifestError> {
+    let mut handle = open(&file.path)?;
+    check_unchanged(&handle, file)?;
+    let mut hasher = Hasher::new(alg);
+    let mut total: u64 = 0;
+    BUFFER.with_borrow_mut(|buf| -> Result<(), ManifestError> {
+        loop {
+            let n = match handle.read(buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(ManifestError::Io {
+                        path: file.path.clone(),
+                        source,
+                    });
+                }
+            };
+            hasher.update(&buf[..n]);
+            total += n as u64;
+        }
+    })?;
+    if total != file.len {
+        return Err(changed(file));
+    }
+    check_unchanged(&handle, file)?;
+    Ok(hasher.finalize())
+}
+
+fn hash_shard(file: &ModelFile, start: u64, end: u64, alg: HashAlgorithm) -> Result<Vec<u8>, ManifestError> {
+    let handle = open(&file.path)?;
+    check_unchanged(&handle, file)?;
+    let mut hasher = Hasher::new(alg);
+    BUFFER.with_borrow_mut(|buf| -> Result<(), ManifestError> {
+        let mut pos = start;
+        while pos < end {
+            let want = usize::try_from(end - pos).unwrap_or(usize::MAX).min(buf.len());
+            let n = match handle.read_at(&mut buf[..want], pos) {
+                Ok(0) => return Err(changed(file)),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(ManifestError::Io {
+                        path: file.path.clone(),
+                        source,
+                    });
+                }
+            };
+            hasher.update(&buf[..n]);
+            pos += n as u64;
+        }
+        Ok(())
+    })?;
+    check_unchanged(&handle, file)?;
+    Ok(hasher.finalize())
+}

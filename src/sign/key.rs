@@ -1,0 +1,11 @@
+//! The key method: the bundle names the key by its hint, never carries it.
+
+use crate::crypto::ec::SigningKey;
+use crate::oms::bundle::VerificationMaterial;
+
+pub(super) fn material(key: &SigningKey) -> VerificationMaterial {
+    VerificationMaterial::PublicKey {
+        hint: Some(key.verifying_key().hint()),
+        legacy_raw_pem: None,
+    }
+}

@@ -1,0 +1,98 @@
+//! Signing: turns a [`Manifest`] into a bundle with one of the signing methods, and writes the
+//! signature file atomically. One module per method.
+
+mod certificate;
+mod key;
+
+pub use certificate::certificate_signer;
+
+use crate::crypto::ec::SigningKey;
+use crate::crypto::x509::Certificate;
+use crate::manifest::Manifest;
+use crate::oms::bundle::{Bundle, VerificationMaterial};
+use crate::oms::{dsse, statement};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    #[error("the signing certificate ({subject}) does not certify the private key given")]
+    CertificateKeyMismatch { subject: String },
+    #[error("the signing certificate cannot be used: {0}")]
+    Certificate(#[source] crate::crypto::x509::X509Error),
+}
+
+/// Who signs, and with what material.
+#[derive(Debug)]
+pub enum Signer {
+    /// A bare EC private key; the bundle carries the key's hint.
+    Key(SigningKey),
+    /// A private key with its certificate (first) and chain; the bundle carries the chain.
+    Certificate {
+        key: SigningKey,
+        chain: Vec<Certificate>,
+    },
+}
+
+impl Signer {
+    fn key(&self) -> &SigningKey {
+        match self {
+            Self::Key(k) | Self::Certificate { key: k, .. } => k,
+        }
+    }
+
+    fn material(&self) -> VerificationMaterial {
+        match self {
+            Self::Key(k) => key::material(k),
+            Self::Certificate { chain, .. } => certificate::material(chain),
+        }
+    }
+
+    /// The method name, as model_signing's CLI spells it.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::Key(_) => "key",
+            Self::Certificate { .. } => "certificate",
+        }
+    }
+
+    /// Signs the manifest: statement → DSSE PAE → ECDSA (curve hash, DER) → bundle.
+    pub fn sign(&self, manifest: &Manifest) -> Bundle {
+        let payload = statement::write_payload(manifest);
+        let pae = dsse::pae(dsse::IN_TOTO_PAYLOAD_TYPE, &payload);
+        let signature = self.key().sign_der(&pae);
+        Bundle::new(self.material(), payload, signature)
+    }
+}
+
+/// Everything `sign_model` needs, resolved by the caller.
+#[derive(Debug)]
+pub struct SignRequest {
+    pub model: std::path::PathBuf,
+    pub signature: std::path::PathBuf,
+    pub walk: crate::manifest::WalkOptions,
+    pub method: crate::manifest::Serialization,
+    pub hash: crate::manifest::HashAlgorithm,
+}
+
+/// What was signed.
+#[derive(Debug)]
+pub struct SignOutcome {
+    pub signature: std::path::PathBuf,
+    pub manifest: Manifest,
+}
+
+/// Hashes the model, signs it and writes the signature file atomically (temp file in the same
+/// directory, fsync, rename): an interrupted run never leaves a truncated signature.
+pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOutcome> {
+    let mut walk = request.walk;
+    if let Some(rel) = crate::manifest::path_inside_model(&request.model, &request.signature) {
+        walk.ignore_paths.push(rel);
+    }
+    let manifest = crate::manifest::build_manifest(&request.model, &walk, request.method, request.hash)?;
+    let bundle = signer.sign(&manifest);
+    crate::fsutil::write_atomic(&request.signature, &bundle.to_json())?;
+    Ok(SignOutcome {
+        signature: request.signature,
+        manifest,
+    })
+}

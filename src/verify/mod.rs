@@ -1,0 +1,166 @@
+//! Verification: first the signature file (signature, signer, statement consistency), then the
+//! model's bytes against the signed manifest. Returns data ([`VerifiedStatement`],
+//! [`VerificationReport`]); never prints. One module per method.
+
+mod certificate;
+mod key;
+mod model;
+
+pub use model::{ModelCheck, UnsignedFiles, VerificationReport, check_model};
+
+use crate::crypto::ec::{MessageHash, VerifyingKey};
+use crate::crypto::x509::{Certificate, X509Error};
+use crate::manifest::root_digest;
+use crate::oms::FormatError;
+use crate::oms::bundle::Bundle;
+use crate::oms::dsse::{self, IN_TOTO_PAYLOAD_TYPE};
+use crate::oms::statement::{self, PredicateVersion, SignedStatement};
+use std::time::SystemTime;
+
+/// A definite "no": the signature file does not prove what it claims, for this trust anchor.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("the bundle was signed with the {found} method but a {expected} was given to verify it")]
+    WrongMethod {
+        found: &'static str,
+        expected: &'static str,
+    },
+    #[error("key mismatch: the bundle names key {bundle_hint}, but the public key given is {given_hint}")]
+    KeyMismatch { bundle_hint: String, given_hint: String },
+    #[error("the DSSE signature does not verify with {signer}")]
+    BadSignature { signer: String },
+    #[error("the DSSE envelope carries payloadType {0:?}; OMS signatures sign application/vnd.in-toto+json")]
+    PayloadType(String),
+    #[error("the signing certificate chain is not trusted: {0}")]
+    Chain(#[source] X509Error),
+    #[error("the signing certificate in the bundle is malformed: {0}")]
+    BadCertificate(#[source] X509Error),
+    #[error(
+        "the signed statement is inconsistent: subject digest {claimed} != {computed} computed over the listed resources"
+    )]
+    SubjectMismatch { claimed: String, computed: String },
+    #[error("the signed statement is malformed: {0}")]
+    Statement(#[source] FormatError),
+}
+
+/// What the verifier trusts.
+#[derive(Debug)]
+pub enum TrustAnchor {
+    /// Key method: exactly this public key.
+    PublicKey(VerifyingKey),
+    /// Certificate method: every certificate in the user's `--certificate-chain` files is an
+    /// anchor; certificate validity is checked at `at` (the OMS spec's rule).
+    Certificates {
+        anchors: Vec<Certificate>,
+        at: SystemTime,
+    },
+}
+
+/// A statement whose signature verified: safe to compare against files.
+#[derive(Debug, Clone)]
+pub struct VerifiedStatement {
+    pub statement: SignedStatement,
+    /// `key` or `certificate`.
+    pub method: &'static str,
+    /// Human-readable signer: key hint or certificate subject.
+    pub signer: String,
+    /// Things that verified but deserve attention (legacy formats, missing hint).
+    pub warnings: Vec<String>,
+}
+
+/// Steps 1–5 of verification: everything that can be decided from the bundle alone.
+pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedStatement, VerifyError> {
+    // 1. Only in-toto payloads are OMS statements; the PAE always uses this type.
+    if bundle.envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(VerifyError::PayloadType(bundle.envelope.payload_type.clone()));
+    }
+    // 2. Establish the verification key from the trust anchor and the bundle's material.
+    let mut warnings = Vec::new();
+    let (key, signer, method, compat_hashes) = match anchor {
+        TrustAnchor::PublicKey(k) => {
+            let signer = key::check_material(&bundle.material, k, &mut warnings)?;
+            (
+                k.clone(),
+                signer,
+                "key",
+                vec![k.curve().hash(), MessageHash::Sha256],
+            )
+        }
+        TrustAnchor::Certificates { anchors, at } => {
+            let (k, signer) = certificate::check_material(&bundle.material, anchors, *at)?;
+            (k, signer, "certificate", vec![MessageHash::Sha256])
+        }
+    };
+    // 3. The DSSE signature over the PAE, with the curve's hash; then the v0.2 PAE, which
+    //    model_signing 1.1.1 still accepts for bundles it made in 2024.
+    let payload = &bundle.envelope.payload;
+    let sig = &bundle.envelope.signatures[0];
+    let pae = dsse::pae(IN_TOTO_PAYLOAD_TYPE, payload);
+    let bad = |_| VerifyError::BadSignature {
+        signer: signer.clone(),
+    };
+    let mut ok = key.verify_der(&pae, sig, key.curve().hash()).map_err(bad)?;
+    if !ok {
+        let compat = dsse::pae_v0_2_compat(IN_TOTO_PAYLOAD_TYPE, payload);
+        for hash in compat_hashes {
+            if key.verify_der(&compat, sig, hash).map_err(bad)? {
+                warnings.push(
+                    "signature uses the model_signing v0.2 PAE encoding; re-sign to upgrade".to_owned(),
+                );
+                ok = true;
+                break;
+            }
+        }
+    }
+    if !ok {
+        return Err(VerifyError::BadSignature { signer });
+    }
+    // 4. Parse the signed statement (only now: its bytes are authentic).
+    let statement = statement::parse_payload(payload).map_err(VerifyError::Statement)?;
+    // 5. The subject digest must equal SHA-256 over the resources in the order listed.
+    if let Some(claimed) = &statement.subject_digest {
+        let computed = root_digest(statement.resources.iter().map(|r| r.digest.as_slice()));
+        if claimed.as_slice() != computed {
+            return Err(VerifyError::SubjectMismatch {
+                claimed: hex::encode(claimed),
+                computed: hex::encode(computed),
+            });
+        }
+    }
+    if statement.version == PredicateVersion::V0_2 {
+        warnings.push("legacy model_signing v0.2 statement (no subject digest)".to_owned());
+    }
+    Ok(VerifiedStatement {
+        statement,
+        method,
+        signer,
+        warnings,
+    })
+}
+
+/// Reads and verifies a signature file, then checks the model against it.
+pub fn verify_model(
+    model: &std::path::Path,
+    signature: &std::path::Path,
+    anchor: &TrustAnchor,
+    check: &ModelCheck,
+) -> crate::Result<VerificationReport> {
+    let bytes = fs_err::read(signature).map_err(|source| crate::Error::ReadSignature {
+        path: signature.to_path_buf(),
+        source,
+    })?;
+    let bundle = Bundle::parse(&bytes).map_err(|source| crate::Error::MalformedSignature {
+        path: signature.to_path_buf(),
+        source,
+    })?;
+    let verified = verify_bundle(&bundle, anchor).map_err(|source| crate::Error::Verification {
+        path: signature.to_path_buf(),
+        source,
+    })?;
+    let mut check = check.clone();
+    if let Some(rel) = crate::manifest::path_inside_model(model, signature) {
+        check.ignore_paths.push(rel);
+    }
+    Ok(check_model(model, &verified, &check)?)
+}

@@ -1,0 +1,164 @@
+//! Compares a model on disk with a verified statement: hashes the files with the statement's
+//! own serialization settings and names every modified, missing and unexpected file.
+
+use super::VerifiedStatement;
+use crate::manifest::{
+    GIT_PATHS, ManifestError, ModelKind, Serialization, SymlinkPolicy, WalkOptions, hash_files,
+    shard_file_name, walk,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Whether files the signature does not cover fail verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnsignedFiles {
+    #[default]
+    Reject,
+    /// Only the listed files are hashed; others are neither read nor reported.
+    Ignore,
+}
+
+/// Caller's settings for the comparison (the bundle supplies the rest).
+#[derive(Debug, Clone, Default)]
+pub struct ModelCheck {
+    /// Extra model-relative ignore paths (user's `--ignore-paths`, the signature file inside the model).
+    pub ignore_paths: Vec<String>,
+    /// When false, the top-level git paths are compared like any other file.
+    pub ignore_git_paths: bool,
+    pub unsigned: UnsignedFiles,
+    /// Follow symlinks even if the bundle says the signer did not.
+    pub allow_symlinks: bool,
+}
+
+/// The outcome: data for the CLI to render as text or JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerificationReport {
+    pub verified: bool,
+    pub method: String,
+    pub signer: String,
+    pub serialization: String,
+    pub hash: String,
+    pub subject_digest: Option<String>,
+    pub files_checked: usize,
+    pub modified: Vec<String>,
+    pub missing: Vec<String>,
+    pub unexpected: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+type Digests = BTreeMap<String, (String, Vec<u8>)>;
+
+/// Groups resources by file: `file → {resource name → (algorithm, digest)}`.
+fn by_file<'a>(items: impl Iterator<Item = (&'a str, &'a str, &'a [u8])>) -> BTreeMap<String, Digests> {
+    let mut out: BTreeMap<String, Digests> = BTreeMap::new();
+    for (name, alg, digest) in items {
+        out.entry(shard_file_name(name).to_owned())
+            .or_default()
+            .insert(name.to_owned(), (alg.to_owned(), digest.to_vec()));
+    }
+    out
+}
+
+/// Hashes `model` as the statement says and compares.
+pub fn check_model(
+    model: &Path,
+    verified: &VerifiedStatement,
+    check: &ModelCheck,
+) -> Result<VerificationReport, ManifestError> {
+    let st = &verified.statement;
+    let ser = &st.serialization;
+    let expected = by_file(
+        st.resources
+            .iter()
+            .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
+    );
+
+    // 1. Ignore set: what the signer ignored, what the caller adds, and the git paths unless the
+    //    signature covers them (a signer may have used --no-ignore-git-paths).
+    let mut ignore: BTreeSet<String> = ser.ignore_paths.iter().cloned().collect();
+    ignore.extend(check.ignore_paths.iter().cloned());
+    if check.ignore_git_paths {
+        for git in GIT_PATHS {
+            let covered = expected
+                .keys()
+                .any(|f| f == git || f.starts_with(&format!("{git}/")));
+            if !covered {
+                ignore.insert(git.to_owned());
+            }
+        }
+    }
+    let options = WalkOptions {
+        git_paths: crate::manifest::GitPaths::Include,
+        ignore_paths: ignore.into_iter().collect(),
+        symlinks: if ser.allow_symlinks || check.allow_symlinks {
+            SymlinkPolicy::Follow
+        } else {
+            SymlinkPolicy::Refuse
+        },
+    };
+    // 2. Enumerate. A single-file model is resource `.`; accept the OMS spec's basename too.
+    let mut listing = walk(model, &options)?;
+    let mut expected = expected;
+    if listing.kind == ModelKind::SingleFile && !expected.contains_key(".") && expected.len() == 1 {
+        let base = model.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if let Some(digests) = expected.remove(base) {
+            let renamed = digests
+                .into_iter()
+                .map(|(n, v)| (n.replacen(base, ".", 1), v))
+                .collect();
+            expected.insert(".".to_owned(), renamed);
+        }
+    }
+    if check.unsigned == UnsignedFiles::Ignore {
+        listing.files.retain(|f| expected.contains_key(&f.name));
+    }
+    // 3. Hash with the signer's method and hash function.
+    let actual_resources = hash_files(&listing.files, ser.method, ser.hash)?;
+    let mut actual = by_file(
+        actual_resources
+            .iter()
+            .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
+    );
+    // In shards mode an empty file has no resource; it still exists on disk.
+    let on_disk: BTreeSet<&str> = listing.files.iter().map(|f| f.name.as_str()).collect();
+    if matches!(ser.method, Serialization::Shards { .. }) {
+        for f in &on_disk {
+            actual.entry((*f).to_owned()).or_default();
+        }
+    }
+    // 4. Compare file by file.
+    let mut modified = Vec::new();
+    let mut missing = Vec::new();
+    let mut unexpected = Vec::new();
+    for (file, want) in &expected {
+        match actual.get(file) {
+            None => missing.push(file.clone()),
+            Some(got) if got != want => modified.push(file.clone()),
+            Some(_) => {}
+        }
+    }
+    for (file, got) in &actual {
+        // An empty file has no shard, so shard manifests cannot list it (model_signing agrees).
+        if !expected.contains_key(file) && !got.is_empty() {
+            unexpected.push(file.clone());
+        }
+    }
+    let verified_ok = modified.is_empty() && missing.is_empty() && unexpected.is_empty();
+    Ok(VerificationReport {
+        verified: verified_ok,
+        method: verified.method.to_owned(),
+        signer: verified.signer.clone(),
+        serialization: match ser.method {
+            Serialization::Files => "files".to_owned(),
+            Serialization::Shards { shard_size } => format!("shards ({shard_size} bytes)"),
+        },
+        hash: ser.hash.as_str().to_owned(),
+        subject_digest: st.subject_digest.as_ref().map(hex::encode),
+        files_checked: listing.files.len(),
+        modified,
+        missing,
+        unexpected,
+        warnings: verified.warnings.clone(),
+    })
+}
