@@ -93,7 +93,7 @@ fn password(args: &SignArgs, key_path: &Path) -> Result<Vec<u8>> {
     }
     if let Some(var) = &args.password_env {
         return std::env::var_os(var)
-            .map(|v| v.into_encoded_bytes())
+            .map(std::ffi::OsString::into_encoded_bytes)
             .ok_or_else(|| {
                 Error::Usage(format!(
                     "--password-env {var}: the environment variable is not set"

@@ -3,6 +3,7 @@
 
 use super::pem;
 use der::{Decode as _, asn1::ObjectIdentifier};
+use pkcs8::DecodePrivateKey as _;
 use sha2::Digest as _;
 use spki::EncodePublicKey as _;
 use std::fmt;
@@ -118,7 +119,7 @@ impl fmt::Debug for SigningKey {
 
 /// A private key as read from PEM, possibly still encrypted.
 pub enum PrivateKeyPem {
-    Plain(SigningKey),
+    Plain(Box<SigningKey>),
     Encrypted(Vec<u8>),
 }
 
@@ -135,8 +136,8 @@ impl PrivateKeyPem {
         match block.label.as_str() {
             "ENCRYPTED PRIVATE KEY" => Ok(Self::Encrypted(block.der)),
             _ if block.has_headers => Err(KeyError::LegacyEncryptedPem),
-            "PRIVATE KEY" => SigningKey::from_pkcs8_der(&block.der).map(Self::Plain),
-            "EC PRIVATE KEY" => SigningKey::from_sec1_der(&block.der).map(Self::Plain),
+            "PRIVATE KEY" => SigningKey::from_pkcs8_der(&block.der).map(|k| Self::Plain(Box::new(k))),
+            "EC PRIVATE KEY" => SigningKey::from_sec1_der(&block.der).map(|k| Self::Plain(Box::new(k))),
             "RSA PRIVATE KEY" => Err(KeyError::UnsupportedKeyType("RSA".to_owned())),
             other => Err(KeyError::UnsupportedKeyType(other.to_owned())),
         }
@@ -145,7 +146,7 @@ impl PrivateKeyPem {
     /// Decrypts if needed; `password` is only consulted for an encrypted key.
     pub fn into_key(self, password: Option<&[u8]>) -> Result<SigningKey, KeyError> {
         match self {
-            Self::Plain(k) => Ok(k),
+            Self::Plain(k) => Ok(*k),
             Self::Encrypted(der) => {
                 let password = password.ok_or(KeyError::PasswordRequired)?;
                 let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| {
@@ -176,7 +177,6 @@ impl SigningKey {
             return Err(KeyError::UnsupportedKeyType(algorithm_name(info.algorithm.oid)));
         }
         let curve_oid = info.algorithm.parameters_oid().map_err(|e| malformed(&e))?;
-        use pkcs8::DecodePrivateKey as _;
         Ok(match Curve::from_oid(curve_oid)? {
             Curve::P256 => {
                 Self::P256(p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| malformed(&e))?)
@@ -201,7 +201,7 @@ impl SigningKey {
         let key = sec1::EcPrivateKey::from_der(der).map_err(|e| malformed(&e))?;
         let curve_oid = key
             .parameters
-            .and_then(|p| p.named_curve())
+            .and_then(sec1::EcParameters::named_curve)
             .ok_or_else(|| malformed(&"no named curve in the key parameters"))?;
         Ok(match Curve::from_oid(curve_oid)? {
             Curve::P256 => Self::P256(

@@ -1,6 +1,9 @@
 //! Finds PEM blocks inside arbitrary text (key files often carry prose, e.g. GnuTLS certtool
 //! output before the block).
 
+use base64::Engine as _;
+use std::fmt::Write as _;
+
 /// A decoded PEM block.
 #[derive(Debug)]
 pub struct PemBlock {
@@ -33,7 +36,6 @@ pub fn blocks(text: &str) -> Result<Vec<PemBlock>, String> {
             .filter(|l| !l.contains(':'))
             .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
             .collect();
-        use base64::Engine as _;
         let der = base64::engine::general_purpose::STANDARD
             .decode(b64.as_bytes())
             .map_err(|e| format!("PEM block {label} is not valid base64: {e}"))?;
@@ -49,14 +51,13 @@ pub fn blocks(text: &str) -> Result<Vec<PemBlock>, String> {
 
 /// Formats DER as PEM the way OpenSSL and Python `cryptography` do: 64-column lines, LF endings.
 pub fn encode(label: &str, der: &[u8]) -> String {
-    use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
         out.push_str(std::str::from_utf8(line).unwrap_or_default());
         out.push('\n');
     }
-    out.push_str(&format!("-----END {label}-----\n"));
+    let _ = writeln!(out, "-----END {label}-----");
     out
 }
 

@@ -1,5 +1,7 @@
 //! DSSE pre-authentication encoding (PAE), and the buggy PAE of model_signing v0.2.
 
+use std::fmt::Write as _;
+
 /// The payload type every OMS envelope carries.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
@@ -38,7 +40,9 @@ fn python_bytes_repr(b: &[u8]) -> String {
                 s.push('\\');
                 s.push(char::from(c));
             }
-            c if !(0x20..0x7f).contains(&c) => s.push_str(&format!("\\x{c:02x}")),
+            c if !(0x20..0x7f).contains(&c) => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
             c => s.push(char::from(c)),
         }
     }

@@ -8,6 +8,7 @@ use super::{FormatError, field};
 use crate::manifest::{HashAlgorithm, Manifest, ResourceDigest, Serialization, SerializationConfig};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 pub const STATEMENT_TYPE_V1: &str = "https://in-toto.io/Statement/v1";
 pub const STATEMENT_TYPE_V0_1: &str = "https://in-toto.io/Statement/v0.1";
@@ -91,7 +92,7 @@ fn ascii_escape(s: &str) -> String {
         } else {
             let mut units = [0u16; 2];
             for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
+                let _ = write!(out, "\\u{u:04x}");
             }
         }
     }
@@ -269,7 +270,7 @@ fn shard_size(ser: &Value) -> Result<u64, FormatError> {
             clippy::cast_sign_loss,
             reason = "range and integrality checked"
         )]
-        if f.fract() == 0.0 && f >= 1.0 && f < 9.0e15 {
+        if f.fract() == 0.0 && (1.0..9.0e15).contains(&f) {
             f as u64
         } else {
             return Err(bad());

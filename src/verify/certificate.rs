@@ -34,9 +34,9 @@ pub(super) fn check_material(
         .map(|d| Certificate::from_der(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(VerifyError::BadCertificate)?;
-    let (leaf, intermediates) = certs
-        .split_first()
-        .ok_or_else(|| VerifyError::BadCertificate(crate::crypto::x509::X509Error::NoCertificate))?;
+    let (leaf, intermediates) = certs.split_first().ok_or(VerifyError::BadCertificate(
+        crate::crypto::x509::X509Error::NoCertificate,
+    ))?;
     // 2. Path to a trusted anchor, validity at `at`, CA constraints, leaf usable for signing.
     verify_signing_chain(leaf, intermediates, anchors, at).map_err(VerifyError::Chain)?;
     // 3. The leaf's key is the DSSE verification key.

@@ -110,7 +110,8 @@ fn accepted_variations() {
     let payload = serde_json::to_vec(&base).unwrap();
     // Bundle-level variations: keyid absent or null, hint absent (warning), legacy rawBytes,
     // the other v0.3 media type spelling, tlogEntries absent.
-    let variants: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+    let variants: Vec<(&str, Edit)> = vec![
         (
             "no keyid",
             Box::new(|b: &mut Value| {
@@ -136,7 +137,7 @@ fn accepted_variations() {
         (
             "media type spelling",
             Box::new(|b: &mut Value| {
-                b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.3")
+                b["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.3");
             }),
         ),
     ];
@@ -206,7 +207,7 @@ fn rejected_variations() {
     verify(
         &m,
         &bundle(&payload, |b| {
-            b["dsseEnvelope"]["payloadType"] = json!("text/plain")
+            b["dsseEnvelope"]["payloadType"] = json!("text/plain");
         }),
         &[],
     )
@@ -216,7 +217,7 @@ fn rejected_variations() {
     verify(
         &m,
         &bundle(&payload, |b| {
-            b["verificationMaterial"]["publicKey"]["hint"] = json!("00".repeat(32))
+            b["verificationMaterial"]["publicKey"]["hint"] = json!("00".repeat(32));
         }),
         &[],
     )
@@ -229,7 +230,7 @@ fn rejected_variations() {
     verify(
         &m,
         &bundle(&payload, |b| {
-            b["dsseEnvelope"]["signatures"][0]["sig"] = json!(b64(&sig.to_bytes()))
+            b["dsseEnvelope"]["signatures"][0]["sig"] = json!(b64(&sig.to_bytes()));
         }),
         &[],
     )

@@ -1,4 +1,11 @@
 //! The one integration-test binary. Modules by theme; shared helpers in `tests/support`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::items_after_statements,
+    reason = "test code: a panic is the failure report"
+)]
 
 #[path = "../support/mod.rs"]
 mod support;

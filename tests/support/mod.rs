@@ -100,20 +100,17 @@ fn required() -> bool {
 
 /// An external input named by an environment variable, or a loud skip (a failure in CI).
 fn external(var: &str, what: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(p) => {
-            let p = PathBuf::from(p);
-            assert!(p.exists(), "{var}={} does not exist", p.display());
-            Some(p)
-        }
-        None => {
-            assert!(
-                !required(),
-                "{var} is not set but HUBSIGN_REQUIRE_ALL=1: {what} must run"
-            );
-            eprintln!("SKIPPED: {what} not run — set {var} (scripts/test does) to run it");
-            None
-        }
+    if let Some(p) = std::env::var_os(var) {
+        let p = PathBuf::from(p);
+        assert!(p.exists(), "{var}={} does not exist", p.display());
+        Some(p)
+    } else {
+        assert!(
+            !required(),
+            "{var} is not set but HUBSIGN_REQUIRE_ALL=1: {what} must run"
+        );
+        eprintln!("SKIPPED: {what} not run — set {var} (scripts/test does) to run it");
+        None
     }
 }
 
