@@ -205,3 +205,45 @@ fn hash_shard(file: &ModelFile, start: u64, end: u64, alg: HashAlgorithm) -> Res
     check_unchanged(&handle, file)?;
     Ok(hasher.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{HashAlgorithm, ManifestError, ModelFile, Serialization, hash_files};
+
+    fn file_with_recorded_len(dir: &std::path::Path, actual: &[u8], recorded_len: u64) -> ModelFile {
+        let path = dir.join("w.bin");
+        std::fs::write(&path, actual).unwrap();
+        let modified = std::fs::metadata(&path).unwrap().modified().ok();
+        ModelFile {
+            name: "w.bin".into(),
+            path,
+            len: recorded_len,
+            modified,
+        }
+    }
+
+    /// A file that grows or shrinks between the walk and the hashing is an error, in both
+    /// serializations, never a digest of whatever happened to be read.
+    #[test]
+    fn file_changed_since_the_walk_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for method in [Serialization::Files, Serialization::Shards { shard_size: 4 }] {
+            let f = file_with_recorded_len(dir.path(), b"0123456789", 8);
+            let err = hash_files(&[f], method, HashAlgorithm::Sha256).unwrap_err();
+            assert!(
+                matches!(err, ManifestError::FileChanged { .. }),
+                "{method:?}: {err}"
+            );
+        }
+        let f = file_with_recorded_len(dir.path(), b"0123456789", 10);
+        let ok = hash_files(
+            &[f],
+            Serialization::Shards { shard_size: 4 },
+            HashAlgorithm::Sha256,
+        )
+        .unwrap();
+        let names: Vec<_> = ok.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["w.bin:0:4", "w.bin:4:8", "w.bin:8:10"]);
+        assert!(ok.iter().all(|r| r.algorithm == "sha256-sharded-4"));
+    }
+}
