@@ -1,11 +1,14 @@
 //! The crate's one error type. Every variant says what went wrong and on which file or field;
 //! [`Error::exit_code`] documents how the CLI reports it.
 
+use crate::cache::CacheError;
 use crate::crypto::ec::KeyError;
 use crate::crypto::x509::X509Error;
+use crate::hub::HubError;
 use crate::manifest::ManifestError;
 use crate::oms::FormatError;
 use crate::sign::SignError;
+use crate::verify::Comparison;
 use crate::verify::VerifyError;
 use std::path::PathBuf;
 
@@ -72,6 +75,57 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Exit 2 (exit 1 for an unsafe file name in the listing). The hub could not be reached or
+    /// answered something unusable.
+    #[error(transparent)]
+    Hub(#[from] HubError),
+    /// Exit 2. The cache could not be written.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// Exit 1. The repository has no signature at the expected path.
+    #[error(
+        "{repo} at {commit} has no signature file {path}; refusing to download it (pass --signature-path if it lives elsewhere)"
+    )]
+    SignatureMissing {
+        repo: String,
+        commit: String,
+        path: String,
+    },
+    /// Exit 1. The repository's signature file is not a valid OMS bundle.
+    #[error("the signature {path} of {repo} is malformed")]
+    RemoteSignatureMalformed {
+        repo: String,
+        path: String,
+        #[source]
+        source: FormatError,
+    },
+    /// Exit 1. The hub's file listing contradicts the signed manifest; nothing was downloaded.
+    #[error(
+        "{repo} at {commit} does not match its signature (checked before downloading): {}",
+        describe(comparison)
+    )]
+    PreDownloadMismatch {
+        repo: String,
+        commit: String,
+        comparison: Comparison,
+    },
+    /// Exit 1. Downloaded bytes differ from what the signature or the hub's listing promise.
+    #[error(
+        "{repo}: downloaded files do not match the signature: {}",
+        describe(comparison)
+    )]
+    DownloadMismatch { repo: String, comparison: Comparison },
+    /// Exit 1. A file's bytes do not match the hub's own listing (corrupted or substituted).
+    #[error("{path}: downloaded content has {algorithm} {actual}, but the hub lists {expected}")]
+    ContentMismatch {
+        path: String,
+        algorithm: &'static str,
+        expected: String,
+        actual: String,
+    },
+    /// Exit 2. The trust policy file is unusable.
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
     /// Exit 2. The request is valid but this build cannot carry it out.
     #[error("{0}")]
     Unsupported(String),
@@ -83,10 +137,31 @@ pub enum Error {
 impl Error {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Self::Verification { .. } => ExitStatus::VerificationFailed,
+            Self::Verification { .. }
+            | Self::SignatureMissing { .. }
+            | Self::RemoteSignatureMalformed { .. }
+            | Self::PreDownloadMismatch { .. }
+            | Self::DownloadMismatch { .. }
+            | Self::ContentMismatch { .. }
+            | Self::Hub(HubError::UnsafePath(_)) => ExitStatus::VerificationFailed,
             _ => ExitStatus::Error,
         }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `modified: a, b; missing: c; unexpected: d` for messages.
+fn describe(c: &Comparison) -> String {
+    let mut parts = Vec::new();
+    for (label, files) in [
+        ("modified", &c.modified),
+        ("missing", &c.missing),
+        ("unexpected", &c.unexpected),
+    ] {
+        if !files.is_empty() {
+            parts.push(format!("{label}: {}", files.join(", ")));
+        }
+    }
+    parts.join("; ")
+}

@@ -22,11 +22,16 @@
 //!
 //! Layers: `cli → {sign, verify} → {manifest, oms, crypto}`; nothing points back at `cli`.
 
+pub mod cache;
 pub mod crypto;
 mod error;
 pub(crate) mod fsutil;
+pub mod hub;
 pub mod manifest;
 pub mod oms;
+pub mod policy;
+pub mod progress;
+pub mod pull;
 pub mod sign;
 pub mod verify;
 

@@ -10,6 +10,18 @@ Exit codes:
   1  verification failed: bad or untrusted signature, or files modified, missing or unexpected
   2  usage, input, I/O or other error (no decision reached)";
 
+pub const HUB_HELP: &str = "\
+Trust: signer flags (--public-key, --certificate-chain), or a trust policy file: --policy FILE,
+else ./hubsign.toml, else $XDG_CONFIG_HOME/hubsign/hubsign.toml (~/.config/hubsign/hubsign.toml).
+
+Environment: HF_ENDPOINT, HF_TOKEN / HF_TOKEN_PATH / $HF_HOME/token, HF_HOME, HF_HUB_CACHE,
+HF_HUB_OFFLINE (pull then re-verifies the cached snapshot instead of using the network).
+
+Exit codes:
+  0  success (verified, cached)
+  1  verification failed: missing, invalid or untrusted signature, files not matching it
+  2  usage, network, I/O or other error (no decision reached; the cache is unchanged)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hubsign",
@@ -41,6 +53,17 @@ pub enum Command {
     /// Print the model's OMS subject digest (sha256:<hex>) without signing.
     #[command(after_help = EXIT_CODES_HELP)]
     Digest(DigestArgs),
+    /// Download a signed model from the Hugging Face Hub into the HF cache, verified before
+    /// anything is cached. Prints the snapshot path on stdout.
+    #[command(after_help = HUB_HELP)]
+    Pull(PullArgs),
+    /// Steps 1-3 of pull only: verify the signature and compare it with the hub's file listing,
+    /// without downloading any weights.
+    #[command(after_help = HUB_HELP)]
+    Check(CheckArgs),
+    /// Re-verify a cached snapshot offline (the signature inside it, then every file).
+    #[command(name = "verify-cache", after_help = HUB_HELP)]
+    VerifyCache(CheckArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -180,4 +203,64 @@ pub struct DigestArgs {
     pub signature: Option<PathBuf>,
     #[command(flatten)]
     pub hash: HashArgs,
+}
+
+/// Whom to trust for a hub model.
+#[derive(Debug, Args, Clone)]
+pub struct TrustArgs {
+    /// Trusted EC public key (key method).
+    #[arg(
+        long = "public-key",
+        alias = "public_key",
+        value_name = "PEM",
+        conflicts_with = "certificate_chain"
+    )]
+    pub public_key: Option<PathBuf>,
+    /// Trust anchors (certificate method). Repeatable.
+    #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "PEM")]
+    pub certificate_chain: Vec<PathBuf>,
+    /// Trust policy file mapping repository patterns to required signers.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// Which hub model, and where the signature lives in it.
+#[derive(Debug, Args, Clone)]
+pub struct HubModelArgs {
+    /// ORG/NAME[@REVISION], also hf:ORG/NAME.
+    pub model: String,
+    /// Branch, tag or commit (default: main, or the @REVISION of MODEL).
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Path of the signature inside the repository.
+    #[arg(long = "signature-path", value_name = "PATH", default_value = "model.sig")]
+    pub signature_path: String,
+    /// Do not fail on repository files the signature does not cover; they are not downloaded.
+    #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files")]
+    pub ignore_unsigned_files: bool,
+    /// The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub model: HubModelArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Place a verified copy in DIR instead of the HF cache.
+    #[arg(long = "local-dir", value_name = "DIR")]
+    pub local_dir: Option<PathBuf>,
+    /// Parallel file transfers.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub model: HubModelArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }

@@ -8,6 +8,7 @@
 
 pub mod args;
 mod diagnostics;
+mod reporter;
 mod settings;
 
 use args::{Cli, Command};
@@ -16,6 +17,7 @@ use hubsign::verify::VerificationReport;
 use hubsign::{ExitStatus, Result};
 use serde_json::json;
 use std::ffi::OsString;
+use std::io::IsTerminal as _;
 
 /// Drops the subcommand word cargo inserts when running `cargo hubsign …` (it execs
 /// `cargo-hubsign hubsign …`); `git hubsign` and `hf hubsign` pass no extra word.
@@ -118,6 +120,22 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
+        Command::Pull(args) => hub_pull(&args, cli.json, cli.quiet),
+        Command::Check(args) => hub_check(&args, cli.json, cli.quiet),
+        Command::VerifyCache(args) => {
+            let (repo_id, revision) = settings::model_ref(&args.model)?;
+            let hub = settings::hub_settings(&args.model)?;
+            let anchor = settings::hub_trust_anchor(&args.trust, &repo_id)?;
+            verify_cached(
+                &hub,
+                &args.model,
+                &repo_id,
+                &revision,
+                &anchor,
+                cli.json,
+                cli.quiet,
+            )
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
             Ok(ExitStatus::Success)
@@ -160,4 +178,195 @@ fn render_report(report: &VerificationReport, json: bool, quiet: bool) {
             "hint: files not covered by the signature fail verification; --ignore-unsigned-files skips them"
         );
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| hubsign::Error::Io {
+            action: "cannot start the async runtime",
+            path: std::path::PathBuf::new(),
+            source,
+        })
+}
+
+fn unsigned(model: &args::HubModelArgs) -> hubsign::verify::UnsignedFiles {
+    if model.ignore_unsigned_files {
+        hubsign::verify::UnsignedFiles::Ignore
+    } else {
+        hubsign::verify::UnsignedFiles::Reject
+    }
+}
+
+fn client(hub: &settings::HubSettings) -> Result<hubsign::hub::huggingface::HuggingFaceHub> {
+    let http = hubsign::hub::http::HttpClient::new(
+        &hub.endpoint,
+        hub.token.clone(),
+        hubsign::hub::http::RetryPolicy::default(),
+    )?;
+    Ok(hubsign::hub::huggingface::HuggingFaceHub::new(http))
+}
+
+/// Offline: re-verify the cached snapshot and print its path like a pull would.
+fn verify_cached(
+    hub: &settings::HubSettings,
+    model: &args::HubModelArgs,
+    repo_id: &str,
+    revision: &str,
+    anchor: &hubsign::verify::TrustAnchor,
+    json: bool,
+    quiet: bool,
+) -> Result<ExitStatus> {
+    let cache = hubsign::cache::HfCache::new(&hub.cache);
+    let (commit, snapshot, report) = hubsign::pull::verify_cache(
+        &cache,
+        repo_id,
+        revision,
+        &model.signature_path,
+        anchor,
+        unsigned(model),
+    )?;
+    if json {
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
+        v["commit"] = json!(commit);
+        v["snapshot"] = json!(snapshot);
+        println!("{v}");
+    } else if report.verified {
+        if !quiet {
+            eprintln!(
+                "Verified cached {repo_id}@{commit}: {} files, signed by {}",
+                report.files_checked, report.signer
+            );
+        }
+        println!("{}", snapshot.display());
+    } else {
+        render_report(&report, false, quiet);
+    }
+    Ok(if report.verified {
+        ExitStatus::Success
+    } else {
+        ExitStatus::VerificationFailed
+    })
+}
+
+fn hub_request(
+    args: &args::HubModelArgs,
+    trust: &args::TrustArgs,
+) -> Result<(settings::HubSettings, hubsign::pull::PullRequest)> {
+    let (repo_id, revision) = settings::model_ref(args)?;
+    let hub = settings::hub_settings(args)?;
+    let anchor = settings::hub_trust_anchor(trust, &repo_id)?;
+    let req = hubsign::pull::PullRequest {
+        repo_id,
+        revision,
+        signature_path: args.signature_path.clone(),
+        anchor,
+        unsigned: unsigned(args),
+        concurrency: 8,
+        destination: hubsign::pull::Destination::Cache,
+    };
+    Ok((hub, req))
+}
+
+fn hub_check(args: &args::CheckArgs, json: bool, quiet: bool) -> Result<ExitStatus> {
+    let (hub, req) = hub_request(&args.model, &args.trust)?;
+    let plan = runtime()?.block_on(hubsign::pull::plan(&client(&hub)?, &req))?;
+    let bytes: u64 = plan.to_fetch.iter().map(|f| f.size).sum();
+    if json {
+        let out = json!({
+            "verified": true,
+            "repo": req.repo_id,
+            "commit": plan.commit,
+            "signer": plan.verified.signer,
+            "files": plan.to_fetch.len(),
+            "bytes": bytes,
+            "skipped": plan.skipped,
+            "warnings": plan.verified.warnings,
+        });
+        println!("{out}");
+    } else if !quiet {
+        for w in &plan.verified.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!(
+            "Check passed: {}@{} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
+            req.repo_id,
+            plan.commit,
+            plan.verified.signer,
+            plan.to_fetch.len()
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn hub_pull(args: &args::PullArgs, json: bool, quiet: bool) -> Result<ExitStatus> {
+    let (hub, mut req) = hub_request(&args.model, &args.trust)?;
+    if hub.offline {
+        if args.local_dir.is_some() {
+            return Err(hubsign::Error::Usage(
+                "HF_HUB_OFFLINE is set: --local-dir needs the network".into(),
+            ));
+        }
+        return verify_cached(
+            &hub,
+            &args.model,
+            &req.repo_id,
+            &req.revision,
+            &req.anchor,
+            json,
+            quiet,
+        );
+    }
+    req.concurrency = usize::from(args.concurrency);
+    if let Some(dir) = &args.local_dir {
+        req.destination = hubsign::pull::Destination::LocalDir(dir.clone());
+    }
+    let cache = hubsign::cache::HfCache::new(&hub.cache);
+    let bars = std::sync::Arc::new(reporter::Bars::new(
+        !quiet && !json && std::io::stderr().is_terminal(),
+    ));
+    let outcome = runtime()?.block_on(async {
+        let client = client(&hub)?;
+        let plan = hubsign::pull::plan(&client, &req).await?;
+        hubsign::pull::pull(&client, &cache, &req, plan, bars).await
+    })?;
+    if json {
+        let out = json!({
+            "verified": true,
+            "repo": req.repo_id,
+            "commit": outcome.commit,
+            "path": outcome.path,
+            "files": outcome.files,
+            "downloaded_bytes": outcome.downloaded_bytes,
+            "reused": outcome.reused,
+            "skipped": outcome.skipped,
+            "signer": outcome.signer,
+            "warnings": outcome.warnings,
+        });
+        println!("{out}");
+        return Ok(ExitStatus::Success);
+    }
+    if !quiet {
+        for w in &outcome.warnings {
+            eprintln!("warning: {w}");
+        }
+        eprintln!(
+            "Verified {}@{}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
+            req.repo_id,
+            outcome.commit,
+            outcome.files,
+            outcome.signer,
+            outcome.downloaded_bytes,
+            outcome.reused
+        );
+        if !outcome.skipped.is_empty() {
+            eprintln!(
+                "Not downloaded (not covered by the signature): {}",
+                outcome.skipped.join(", ")
+            );
+        }
+    }
+    println!("{}", outcome.path.display());
+    Ok(ExitStatus::Success)
 }

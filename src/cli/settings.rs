@@ -1,12 +1,17 @@
 //! Arguments + environment → explicit settings for the core. The only place that reads
 //! environment variables, key files and passwords on behalf of the core.
 
-use super::args::{HashArgs, HashChoice, MethodChoice, SignArgs, VerifyArgs, WalkArgs};
+use super::args::{
+    HashArgs, HashChoice, HubModelArgs, MethodChoice, SignArgs, TrustArgs, VerifyArgs, WalkArgs,
+};
 use hubsign::crypto::ec::{PrivateKeyPem, SigningKey, VerifyingKey};
 use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
+use hubsign::hub::ModelRef;
+use hubsign::hub::http::Token;
 use hubsign::manifest::{
     GitPaths, HashAlgorithm, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
 };
+use hubsign::policy::{Policy, RequiredSigner};
 use hubsign::sign::{SignRequest, Signer, certificate_signer};
 use hubsign::verify::{ModelCheck, TrustAnchor, UnsignedFiles};
 use hubsign::{Error, Result};
@@ -31,6 +36,7 @@ pub fn walk_options(args: &WalkArgs) -> Result<WalkOptions> {
         } else {
             SymlinkPolicy::Refuse
         },
+        symlink_root: None,
     })
 }
 
@@ -205,19 +211,13 @@ pub fn trust_anchor(args: &VerifyArgs) -> Result<TrustAnchor> {
     match method {
         MethodChoice::Key => {
             let path = args.public_key.as_ref().ok_or_else(|| Error::Usage("--method key needs --public-key".into()))?;
-            let text = read_text(path, "cannot read public key")?;
-            let key = VerifyingKey::from_pem(&text).map_err(|source| Error::Key { path: path.clone(), source })?;
-            Ok(TrustAnchor::PublicKey(key))
+            key_anchor(path)
         }
         MethodChoice::Certificate => {
             if args.certificate_chain.is_empty() {
                 return Err(Error::Usage("--method certificate needs --certificate-chain (the trust anchors)".into()));
             }
-            let mut anchors = Vec::new();
-            for p in &args.certificate_chain {
-                anchors.extend(load_certificates(p)?);
-            }
-            Ok(TrustAnchor::Certificates { anchors, at: std::time::SystemTime::now() })
+            chain_anchor(&args.certificate_chain)
         }
         MethodChoice::Sigstore => Err(Error::Unsupported(
             "Sigstore keyless verification is not available in this version; verify with --public-key or --certificate-chain"
@@ -237,5 +237,142 @@ pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
             UnsignedFiles::Reject
         },
         allow_symlinks: walk.symlinks == SymlinkPolicy::Follow,
+        symlink_root: None,
     })
+}
+
+fn key_anchor(path: &Path) -> Result<TrustAnchor> {
+    let text = read_text(path, "cannot read public key")?;
+    let key = VerifyingKey::from_pem(&text).map_err(|source| Error::Key {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(TrustAnchor::PublicKey(key))
+}
+
+fn chain_anchor(paths: &[PathBuf]) -> Result<TrustAnchor> {
+    let mut anchors = Vec::new();
+    for p in paths {
+        anchors.extend(load_certificates(p)?);
+    }
+    Ok(TrustAnchor::Certificates {
+        anchors,
+        at: std::time::SystemTime::now(),
+    })
+}
+
+/// The policy file in effect: `--policy`, else ./hubsign.toml, else the user's config dir.
+fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>> {
+    let candidates: Vec<PathBuf> = match explicit {
+        Some(p) => vec![p.to_path_buf()],
+        None => {
+            let mut c = vec![PathBuf::from("hubsign.toml")];
+            let config = std::env::var_os("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+            if let Some(dir) = config {
+                c.push(dir.join("hubsign").join("hubsign.toml"));
+            }
+            c
+        }
+    };
+    for path in candidates {
+        if explicit.is_some() || path.is_file() {
+            let text = read_text(&path, "cannot read trust policy")?;
+            return Ok(Some(Policy::parse(&text, &path)?));
+        }
+    }
+    Ok(None)
+}
+
+/// Whom to trust for `repo_id`: the signer flags, else the policy's first matching rule.
+pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor> {
+    if let Some(k) = &trust.public_key {
+        return key_anchor(k);
+    }
+    if !trust.certificate_chain.is_empty() {
+        return chain_anchor(&trust.certificate_chain);
+    }
+    let Some(policy) = find_policy(trust.policy.as_deref())? else {
+        return Err(Error::Usage(format!(
+            "say whom to trust for {repo_id}: --public-key, --certificate-chain, or a trust policy (hubsign.toml)"
+        )));
+    };
+    let Some(rule) = policy.rule_for(repo_id) else {
+        return Err(Error::Usage(format!(
+            "the trust policy {} has no rule for {repo_id}",
+            policy.path.display()
+        )));
+    };
+    match &rule.signer {
+        RequiredSigner::PublicKey(k) => key_anchor(k),
+        RequiredSigner::CertificateChain(c) => chain_anchor(c),
+        RequiredSigner::Sigstore { .. } => Err(Error::Unsupported(format!(
+            "the trust policy requires a Sigstore identity for {repo_id}; keyless verification is not available in this version"
+        ))),
+    }
+}
+
+/// Hub connection settings, from the environment the way huggingface_hub reads it.
+#[derive(Debug)]
+pub struct HubSettings {
+    pub endpoint: String,
+    pub token: Option<Token>,
+    pub cache: PathBuf,
+    pub offline: bool,
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+pub fn hub_settings(model: &HubModelArgs) -> Result<HubSettings> {
+    let hf_home = env_nonempty("HF_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = env_nonempty("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(|| PathBuf::from(".cache"));
+        cache.join("huggingface")
+    });
+    let cache = model
+        .cache_dir
+        .clone()
+        .or_else(|| env_nonempty("HF_HUB_CACHE").map(PathBuf::from))
+        .or_else(|| env_nonempty("HUGGINGFACE_HUB_CACHE").map(PathBuf::from))
+        .unwrap_or_else(|| hf_home.join("hub"));
+    let token = env_nonempty("HF_TOKEN")
+        .or_else(|| env_nonempty("HUGGING_FACE_HUB_TOKEN"))
+        .or_else(|| {
+            let path = env_nonempty("HF_TOKEN_PATH").map_or_else(|| hf_home.join("token"), PathBuf::from);
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+        })
+        .map(Token::new);
+    let offline = env_nonempty("HF_HUB_OFFLINE").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_uppercase().as_str(),
+            "1" | "ON" | "YES" | "TRUE"
+        )
+    });
+    let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| "https://huggingface.co".to_owned());
+    Ok(HubSettings {
+        endpoint,
+        token,
+        cache,
+        offline,
+    })
+}
+
+/// The repository and revision the arguments name (`--revision` wins over `@rev`).
+pub fn model_ref(model: &HubModelArgs) -> Result<(String, String)> {
+    let r = ModelRef::parse(&model.model)?;
+    let ModelRef::HuggingFace { repo_id, revision } = r;
+    let revision = model
+        .revision
+        .clone()
+        .or(revision)
+        .unwrap_or_else(|| "main".to_owned());
+    Ok((repo_id, revision))
 }

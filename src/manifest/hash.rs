@@ -206,6 +206,98 @@ fn hash_shard(file: &ModelFile, start: u64, end: u64, alg: HashAlgorithm) -> Res
     Ok(hasher.finalize())
 }
 
+/// Hashes one file's bytes as they arrive (a download), producing the same resources as
+/// [`hash_files`] would for the file on disk: one digest, or one per shard.
+pub struct StreamHasher {
+    name: String,
+    method: Serialization,
+    alg: HashAlgorithm,
+    size: u64,
+    offset: u64,
+    current: Hasher,
+    done: Vec<ResourceDigest>,
+}
+
+impl StreamHasher {
+    pub fn new(name: &str, size: u64, method: Serialization, alg: HashAlgorithm) -> Self {
+        Self {
+            name: name.to_owned(),
+            method,
+            alg,
+            size,
+            offset: 0,
+            current: Hasher::new(alg),
+            done: Vec::new(),
+        }
+    }
+
+    fn algorithm(&self) -> String {
+        match self.method {
+            Serialization::Files => self.alg.as_str().to_owned(),
+            Serialization::Shards { shard_size } => format!("{}-sharded-{shard_size}", self.alg),
+        }
+    }
+
+    pub fn update(&mut self, mut data: &[u8]) {
+        let Serialization::Shards { shard_size } = self.method else {
+            self.current.update(data);
+            self.offset += data.len() as u64;
+            return;
+        };
+        while !data.is_empty() {
+            let shard_end = (self.offset / shard_size + 1) * shard_size;
+            let room = usize::try_from(shard_end - self.offset).unwrap_or(usize::MAX);
+            let take = room.min(data.len());
+            self.current.update(&data[..take]);
+            self.offset += take as u64;
+            data = &data[take..];
+            if self.offset == shard_end {
+                self.close_shard(shard_end - shard_size, shard_end);
+            }
+        }
+    }
+
+    fn close_shard(&mut self, start: u64, end: u64) {
+        let h = std::mem::replace(&mut self.current, Hasher::new(self.alg));
+        let algorithm = self.algorithm();
+        self.done.push(ResourceDigest {
+            name: format!("{}:{start}:{end}", self.name),
+            algorithm,
+            digest: h.finalize(),
+        });
+    }
+
+    /// Bytes seen so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The resources; `None` if the byte count differs from the announced size.
+    pub fn finish(mut self) -> Option<Vec<ResourceDigest>> {
+        if self.offset != self.size {
+            return None;
+        }
+        match self.method {
+            Serialization::Files => {
+                let algorithm = self.algorithm();
+                let digest = self.current.finalize();
+                Some(vec![ResourceDigest {
+                    name: self.name,
+                    algorithm,
+                    digest,
+                }])
+            }
+            Serialization::Shards { shard_size } => {
+                let last_start = (self.offset / shard_size) * shard_size;
+                if self.offset > last_start {
+                    self.close_shard(last_start, self.offset);
+                }
+                Some(self.done)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{HashAlgorithm, ManifestError, ModelFile, Serialization, hash_files};
@@ -245,5 +337,36 @@ mod tests {
         let names: Vec<_> = ok.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["w.bin:0:4", "w.bin:4:8", "w.bin:8:10"]);
         assert!(ok.iter().all(|r| r.algorithm == "sha256-sharded-4"));
+    }
+
+    /// Streaming in arbitrary chunk sizes gives exactly what hashing the file on disk gives.
+    #[test]
+    fn stream_hasher_matches_hash_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..10_007u32).map(|i| (i * 7 % 251) as u8).collect();
+        let f = file_with_recorded_len(dir.path(), &data, data.len() as u64);
+        for method in [
+            Serialization::Files,
+            Serialization::Shards { shard_size: 1000 },
+            Serialization::Shards { shard_size: 10_007 },
+        ] {
+            for alg in [
+                HashAlgorithm::Sha256,
+                HashAlgorithm::Blake2b,
+                HashAlgorithm::Blake3,
+            ] {
+                let want = hash_files(std::slice::from_ref(&f), method, alg).unwrap();
+                for chunk in [1, 333, 1000, 4096, 20_000] {
+                    let mut s = super::StreamHasher::new("w.bin", data.len() as u64, method, alg);
+                    for c in data.chunks(chunk) {
+                        s.update(c);
+                    }
+                    assert_eq!(s.finish().unwrap(), want, "{method:?} {alg:?} chunk {chunk}");
+                }
+            }
+        }
+        let mut short = super::StreamHasher::new("w.bin", 10, Serialization::Files, HashAlgorithm::Sha256);
+        short.update(b"123");
+        assert!(short.finish().is_none());
     }
 }

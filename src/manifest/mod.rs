@@ -8,7 +8,7 @@ mod hash;
 mod order;
 mod walk;
 
-pub use hash::hash_files;
+pub use hash::{StreamHasher, hash_files};
 pub use order::compare_paths;
 pub use walk::{GitPaths, ModelFile, ModelKind, SymlinkPolicy, Walk, WalkOptions, resolve_ignore_path, walk};
 

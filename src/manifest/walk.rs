@@ -34,6 +34,9 @@ pub struct WalkOptions {
     /// Paths relative to the model root (already resolved by the caller).
     pub ignore_paths: Vec<String>,
     pub symlinks: SymlinkPolicy,
+    /// Where followed symlinks may point. Default: the model itself. A Hugging Face snapshot
+    /// links into its repository's `blobs/`, so cache verification widens this to the repo folder.
+    pub symlink_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +116,10 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
     if !meta.is_dir() {
         return Err(ManifestError::SpecialFile(model.to_path_buf()));
     }
-    let root = fs_err::canonicalize(model).map_err(io_err(model))?;
+    let root = match &options.symlink_root {
+        Some(r) => fs_err::canonicalize(r).map_err(io_err(r))?,
+        None => fs_err::canonicalize(model).map_err(io_err(model))?,
+    };
     let mut files = Vec::new();
     let mut stack = vec![(model.to_path_buf(), String::new())];
     while let Some((dir, rel_dir)) = stack.pop() {

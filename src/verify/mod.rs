@@ -6,7 +6,9 @@ mod certificate;
 mod key;
 mod model;
 
-pub use model::{ModelCheck, UnsignedFiles, VerificationReport, check_model};
+pub use model::{
+    Comparison, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model, prove,
+};
 
 use crate::crypto::ec::{MessageHash, VerifyingKey};
 use crate::crypto::x509::{Certificate, X509Error};

@@ -3,8 +3,8 @@
 
 use super::VerifiedStatement;
 use crate::manifest::{
-    GIT_PATHS, ManifestError, ModelKind, Serialization, SymlinkPolicy, WalkOptions, hash_files,
-    shard_file_name, walk,
+    GIT_PATHS, ManifestError, ModelKind, ResourceDigest, Serialization, SymlinkPolicy, WalkOptions,
+    hash_files, shard_file_name, walk,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +29,8 @@ pub struct ModelCheck {
     pub unsigned: UnsignedFiles,
     /// Follow symlinks even if the bundle says the signer did not.
     pub allow_symlinks: bool,
+    /// Where followed symlinks may point (default: inside the model).
+    pub symlink_root: Option<std::path::PathBuf>,
 }
 
 /// The outcome: data for the CLI to render as text or JSON.
@@ -96,6 +98,7 @@ pub fn check_model(
         } else {
             SymlinkPolicy::Refuse
         },
+        symlink_root: check.symlink_root.clone(),
     };
     // 2. Enumerate. A single-file model is resource `.`; accept the OMS spec's basename too.
     let mut listing = walk(model, &options)?;
@@ -128,22 +131,11 @@ pub fn check_model(
         }
     }
     // 4. Compare file by file.
-    let mut modified = Vec::new();
-    let mut missing = Vec::new();
-    let mut unexpected = Vec::new();
-    for (file, want) in &expected {
-        match actual.get(file) {
-            None => missing.push(file.clone()),
-            Some(got) if got != want => modified.push(file.clone()),
-            Some(_) => {}
-        }
-    }
-    for (file, got) in &actual {
-        // An empty file has no shard, so shard manifests cannot list it (model_signing agrees).
-        if !expected.contains_key(file) && !got.is_empty() {
-            unexpected.push(file.clone());
-        }
-    }
+    let Comparison {
+        modified,
+        missing,
+        unexpected,
+    } = compare_grouped(&expected, &actual);
     let verified_ok = modified.is_empty() && missing.is_empty() && unexpected.is_empty();
     Ok(VerificationReport {
         verified: verified_ok,
@@ -161,4 +153,88 @@ pub fn check_model(
         unexpected,
         warnings: verified.warnings.clone(),
     })
+}
+
+/// Files that differ between a signed manifest and what was hashed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    pub modified: Vec<String>,
+    pub missing: Vec<String>,
+    pub unexpected: Vec<String>,
+}
+
+impl Comparison {
+    pub fn is_match(&self) -> bool {
+        self.modified.is_empty() && self.missing.is_empty() && self.unexpected.is_empty()
+    }
+}
+
+fn compare_grouped(expected: &BTreeMap<String, Digests>, actual: &BTreeMap<String, Digests>) -> Comparison {
+    let mut c = Comparison::default();
+    for (file, want) in expected {
+        match actual.get(file) {
+            None => c.missing.push(file.clone()),
+            Some(got) if got != want => c.modified.push(file.clone()),
+            Some(_) => {}
+        }
+    }
+    for (file, got) in actual {
+        // An empty file has no shard, so shard manifests cannot list it (model_signing agrees).
+        if !expected.contains_key(file) && !got.is_empty() {
+            c.unexpected.push(file.clone());
+        }
+    }
+    c
+}
+
+/// Evidence that a set of hashed files matches a verified statement. Only [`prove`] makes one,
+/// so code that needs it (committing to a cache) cannot run before verification.
+#[derive(Debug)]
+pub struct ManifestProof {
+    files: BTreeMap<String, Digests>,
+}
+
+impl ManifestProof {
+    /// Whether `resources` (all of one file) are exactly what was proven for `file`.
+    pub fn covers(&self, file: &str, resources: &[ResourceDigest]) -> bool {
+        let got: Digests = resources
+            .iter()
+            .map(|r| (r.name.clone(), (r.algorithm.clone(), r.digest.clone())))
+            .collect();
+        self.files.get(file).is_some_and(|want| *want == got)
+    }
+}
+
+/// Compares hashed resources with the statement; every signed file must be present unless
+/// `unsigned` says otherwise for the *extra* ones. `present` lists every hashed file (so empty
+/// files count in shard mode).
+pub fn prove(
+    verified: &VerifiedStatement,
+    actual: &[ResourceDigest],
+    present: &[&str],
+    signature: Option<&str>,
+) -> Result<ManifestProof, Comparison> {
+    let st = &verified.statement;
+    let expected = by_file(
+        st.resources
+            .iter()
+            .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
+    );
+    let mut got = by_file(
+        actual
+            .iter()
+            .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
+    );
+    for f in present {
+        got.entry((*f).to_owned()).or_default();
+    }
+    let c = compare_grouped(&expected, &got);
+    if !c.is_match() {
+        return Err(c);
+    }
+    // The signature file is proven by the verification of the statement it carries.
+    if let Some(sig) = signature {
+        got.entry(sig.to_owned()).or_default();
+    }
+    Ok(ManifestProof { files: got })
 }

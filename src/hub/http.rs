@@ -1,0 +1,240 @@
+//! The one HTTP client every hub call goes through: retries with backoff on 429/5xx and
+//! dropped connections, manual redirects so the token is sent to the hub's own origin only
+//! (never to a CDN after a redirect), and a token that never appears in `Debug` output.
+
+use super::HubError;
+use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RANGE, RETRY_AFTER};
+use reqwest::{Method, Response, StatusCode, Url};
+use std::fmt;
+use std::time::Duration;
+
+/// An access token; `Debug` and `Display` never show it.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(t: impl Into<String>) -> Self {
+        Self(t.into())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// How hard to try before giving up.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// A connection that delivers nothing for this long is dropped and retried.
+    pub read_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.min(16);
+        (self.base_delay * factor).min(self.max_delay)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    endpoint: Url,
+    token: Option<Token>,
+    pub retry: RetryPolicy,
+}
+
+const MAX_REDIRECTS: usize = 5;
+
+fn retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl HttpClient {
+    pub fn new(endpoint: &str, token: Option<Token>, retry: RetryPolicy) -> Result<Self, HubError> {
+        let endpoint = Url::parse(endpoint.trim_end_matches('/')).map_err(|e| HubError::BadReference {
+            reference: endpoint.to_owned(),
+            reason: format!("not a URL: {e}"),
+        })?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("hubsign/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(retry.read_timeout)
+            .build()
+            .map_err(|source| HubError::Network {
+                url: endpoint.to_string(),
+                source,
+            })?;
+        Ok(Self {
+            client,
+            endpoint,
+            token,
+            retry,
+        })
+    }
+
+    /// `endpoint` + `path` (path already percent-encoded).
+    pub fn url(&self, path: &str) -> Result<Url, HubError> {
+        let base = self.endpoint.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}{path}")).map_err(|e| HubError::Malformed {
+            url: format!("{base}{path}"),
+            detail: e.to_string(),
+        })
+    }
+
+    fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.endpoint.origin()
+    }
+
+    /// One request, following redirects by hand; the token goes only to the hub's origin.
+    async fn once(
+        &self,
+        method: &Method,
+        url: &Url,
+        range_from: Option<u64>,
+        body: Option<&(String, Vec<u8>)>,
+    ) -> Result<Response, HubError> {
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = self.client.request(method.clone(), url.clone());
+            if let (Some(t), true) = (&self.token, self.same_origin(&url)) {
+                req = req.header(AUTHORIZATION, format!("Bearer {}", t.0));
+            }
+            if let Some(from) = range_from {
+                req = req.header(RANGE, format!("bytes={from}-"));
+            }
+            if let Some((content_type, bytes)) = body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                    .body(bytes.clone());
+            }
+            let resp = req.send().await.map_err(|source| HubError::Network {
+                url: redact(&url),
+                source,
+            })?;
+            if resp.status().is_redirection() {
+                let loc = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| HubError::Malformed {
+                        url: redact(&url),
+                        detail: "redirect without Location".into(),
+                    })?;
+                url = url.join(loc).map_err(|e| HubError::Malformed {
+                    url: redact(&url),
+                    detail: e.to_string(),
+                })?;
+                continue;
+            }
+            return Ok(resp);
+        }
+        Err(HubError::Malformed {
+            url: redact(&url),
+            detail: "too many redirects".into(),
+        })
+    }
+
+    /// Sends with retries on 429/5xx and network errors. Other statuses are returned as-is.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        range_from: Option<u64>,
+        body: Option<(String, Vec<u8>)>,
+    ) -> Result<Response, HubError> {
+        let mut attempt = 0;
+        loop {
+            let result = self.once(&method, url, range_from, body.as_ref()).await;
+            let wait = match &result {
+                Ok(resp) if retryable(resp.status()) => {
+                    Some(retry_after(resp.headers()).unwrap_or(self.retry.delay(attempt)))
+                }
+                Err(HubError::Network { .. }) => Some(self.retry.delay(attempt)),
+                _ => None,
+            };
+            attempt += 1;
+            match wait {
+                Some(d) if attempt < self.retry.attempts => {
+                    tokio::time::sleep(d.min(self.retry.max_delay)).await
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// GET a JSON document; non-2xx statuses become `HubError::Status`.
+    pub async fn get_json(&self, url: &Url) -> Result<(serde_json::Value, HeaderMap), HubError> {
+        let resp = self.send(Method::GET, url, None, None).await?;
+        let resp = error_for_status(resp).await?;
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|source| HubError::Network {
+            url: redact(url),
+            source,
+        })?;
+        let v = serde_json::from_slice(&bytes).map_err(|e| HubError::Malformed {
+            url: redact(url),
+            detail: e.to_string(),
+        })?;
+        Ok((v, headers))
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// A URL for messages: no query string (signed CDN URLs carry credentials there).
+pub fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+/// Maps a non-success response to `HubError::Status` with the hub's `X-Error-Message`.
+pub async fn error_for_status(resp: Response) -> Result<Response, HubError> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    Err(status_error(&resp))
+}
+
+pub fn status_error(resp: &Response) -> HubError {
+    let message =
+        header(resp.headers(), "x-error-message").or_else(|| header(resp.headers(), "x-error-code"));
+    HubError::Status {
+        status: resp.status().as_u16(),
+        url: redact(resp.url()),
+        message,
+    }
+}
+
+pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}

@@ -1,0 +1,261 @@
+//! The Hugging Face Hub read API: revision → commit, the recursive tree listing (parsed here
+//! because `hf-hub` drops the LFS SHA-256), and file streams from `resolve`.
+
+use super::http::{HttpClient, header, redact, status_error};
+use super::{HubError, check_remote_path};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
+use std::fmt::Write as _;
+
+/// LFS metadata of a file: the SHA-256 of its content and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LfsInfo {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A file in a repository at a commit, as the tree listing describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteFile {
+    pub path: String,
+    pub size: u64,
+    /// Git blob id (SHA-1); for LFS files, the id of the pointer file.
+    pub blob_id: String,
+    pub lfs: Option<LfsInfo>,
+}
+
+impl RemoteFile {
+    /// The name of the file's blob in the HF cache: the LFS SHA-256, else the git blob id.
+    pub fn etag(&self) -> &str {
+        self.lfs.as_ref().map_or(&self.blob_id, |l| &l.sha256)
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (Python's `quote(s, safe="")`).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn quote_path(path: &str) -> String {
+    path.split('/').map(quote).collect::<Vec<_>>().join("/")
+}
+
+#[derive(Debug, Clone)]
+pub struct HuggingFaceHub {
+    http: HttpClient,
+}
+
+impl HuggingFaceHub {
+    pub fn new(http: HttpClient) -> Self {
+        Self { http }
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// Maps the Hub's error answers (`X-Error-Code`) to what the user can act on.
+    fn classify(&self, resp: &Response, repo: &str, revision: &str, path: Option<&str>) -> HubError {
+        let code = header(resp.headers(), "x-error-code").unwrap_or_default();
+        match (code.as_str(), resp.status()) {
+            ("RepoNotFound", _) | (_, StatusCode::UNAUTHORIZED) => HubError::RepoNotFound {
+                repo: repo.to_owned(),
+            },
+            ("RevisionNotFound", _) => HubError::RevisionNotFound {
+                repo: repo.to_owned(),
+                revision: revision.to_owned(),
+            },
+            ("EntryNotFound", _) | (_, StatusCode::NOT_FOUND) if path.is_some() => HubError::EntryNotFound {
+                repo: repo.to_owned(),
+                revision: revision.to_owned(),
+                path: path.unwrap_or_default().to_owned(),
+            },
+            _ => status_error(resp),
+        }
+    }
+
+    async fn get_json(
+        &self,
+        url: &reqwest::Url,
+        repo: &str,
+        revision: &str,
+    ) -> Result<(Value, reqwest::header::HeaderMap), HubError> {
+        let resp = self.http.send(Method::GET, url, None, None).await?;
+        if !resp.status().is_success() {
+            return Err(self.classify(&resp, repo, revision, None));
+        }
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|source| HubError::Network {
+            url: redact(url),
+            source,
+        })?;
+        let v = serde_json::from_slice(&bytes).map_err(|e| HubError::Malformed {
+            url: redact(url),
+            detail: e.to_string(),
+        })?;
+        Ok((v, headers))
+    }
+
+    /// Pins `revision` (branch, tag, or commit) to a 40-hex commit id.
+    pub async fn resolve_commit(&self, repo: &str, revision: &str) -> Result<String, HubError> {
+        let url = self
+            .http
+            .url(&format!("/api/models/{repo}/revision/{}", quote(revision)))?;
+        let (v, _) = self.get_json(&url, repo, revision).await?;
+        let sha = v.get("sha").and_then(Value::as_str).unwrap_or_default();
+        if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(HubError::Malformed {
+                url: redact(&url),
+                detail: format!("sha {sha:?} is not a 40-hex commit id"),
+            });
+        }
+        Ok(sha.to_ascii_lowercase())
+    }
+
+    /// Every file of the repository at `commit` (recursive, all pages). Unsafe paths are refused.
+    pub async fn list_files(&self, repo: &str, commit: &str) -> Result<Vec<RemoteFile>, HubError> {
+        let mut url = self.http.url(&format!(
+            "/api/models/{repo}/tree/{}?recursive=true&expand=false",
+            quote(commit)
+        ))?;
+        let mut files = Vec::new();
+        for _page in 0..100_000 {
+            let (v, headers) = self.get_json(&url, repo, commit).await?;
+            let entries = v.as_array().ok_or_else(|| HubError::Malformed {
+                url: redact(&url),
+                detail: "tree listing is not an array".into(),
+            })?;
+            for e in entries {
+                if e.get("type").and_then(Value::as_str) != Some("file") {
+                    continue;
+                }
+                files.push(parse_entry(e).map_err(|detail| HubError::Malformed {
+                    url: redact(&url),
+                    detail,
+                })?);
+            }
+            match header(&headers, "link").as_deref().and_then(next_link) {
+                Some(next) => {
+                    url = url.join(&next).map_err(|e| HubError::Malformed {
+                        url: redact(&url),
+                        detail: e.to_string(),
+                    })?;
+                }
+                None => break,
+            }
+        }
+        for f in &files {
+            check_remote_path(&f.path)?;
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
+            return Err(HubError::Malformed {
+                url: redact(&url),
+                detail: format!("{} is listed twice", w[0].path),
+            });
+        }
+        Ok(files)
+    }
+
+    /// Opens a file's byte stream at `commit`, from byte `from` (a resumed transfer).
+    pub async fn open(&self, repo: &str, commit: &str, path: &str, from: u64) -> Result<Response, HubError> {
+        let url = self
+            .http
+            .url(&format!("/{repo}/resolve/{}/{}", quote(commit), quote_path(path)))?;
+        let resp = self
+            .http
+            .send(Method::GET, &url, (from > 0).then_some(from), None)
+            .await?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(self.classify(&resp, repo, commit, Some(path)));
+        }
+        if from > 0 && status != StatusCode::PARTIAL_CONTENT {
+            return Err(HubError::Malformed {
+                url: redact(resp.url()),
+                detail: format!("asked for bytes {from}- and got status {status}"),
+            });
+        }
+        Ok(resp)
+    }
+}
+
+fn parse_entry(e: &Value) -> Result<RemoteFile, String> {
+    let path = e
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or("tree entry without path")?
+        .to_owned();
+    let size = e
+        .get("size")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| format!("{path}: no size"))?;
+    let blob_id = e
+        .get("oid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let lfs = match e.get("lfs") {
+        Some(l) if !l.is_null() => {
+            let sha256 = l
+                .get("oid")
+                .or_else(|| l.get("sha256"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{path}: lfs without oid"))?;
+            if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("{path}: lfs oid {sha256:?} is not a SHA-256"));
+            }
+            let lfs_size = l.get("size").and_then(Value::as_u64).unwrap_or(size);
+            Some(LfsInfo {
+                sha256: sha256.to_ascii_lowercase(),
+                size: lfs_size,
+            })
+        }
+        _ => None,
+    };
+    if lfs.is_none() && (blob_id.len() != 40 || !blob_id.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(format!("{path}: oid {blob_id:?} is not a git blob id"));
+    }
+    Ok(RemoteFile {
+        path,
+        size,
+        blob_id,
+        lfs,
+    })
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params.contains("rel=\"next\"").then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoting_and_links() {
+        assert_eq!(super::quote("refs/pr/1"), "refs%2Fpr%2F1");
+        assert_eq!(super::quote_path("a b/c.bin"), "a%20b/c.bin");
+        assert_eq!(
+            super::next_link("<https://h/api/x?cursor=abc>; rel=\"next\"").as_deref(),
+            Some("https://h/api/x?cursor=abc")
+        );
+        assert_eq!(super::next_link("<https://h/x>; rel=\"prev\""), None);
+    }
+}

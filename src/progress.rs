@@ -1,0 +1,20 @@
+//! Progress reporting as a trait of the core: numeric file ids, calls that must not block.
+//! The CLI draws bars; tests and library users pass [`NoProgress`].
+
+pub trait Progress: Send + Sync {
+    /// The work ahead: files and bytes to transfer.
+    fn start(&self, _files: usize, _bytes: u64) {}
+    fn file_started(&self, _id: usize, _path: &str, _size: u64) {}
+    /// `n` more bytes of file `id` arrived (or were re-read from the cache).
+    fn bytes(&self, _id: usize, _n: u64) {}
+    /// A transfer restarts from byte `offset` after a dropped connection.
+    fn resumed(&self, _id: usize, _offset: u64) {}
+    fn file_finished(&self, _id: usize) {}
+    fn finish(&self) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
