@@ -162,6 +162,7 @@ fn expected_digests_match_resource_by_resource() {
         symlinks: SymlinkPolicy::Follow,
         git_paths: GitPaths::Ignore,
         ignore_paths: vec![],
+        symlink_root: None,
     };
     let sym = build_manifest(
         &models.path().join("symlink-model"),
