@@ -13,8 +13,9 @@ use std::io::Read as _;
 use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
-/// Read size: large enough to amortize syscalls, small enough to stay in L2 with the hash state.
-const CHUNK: usize = 1 << 20;
+/// Read size: large enough to amortize syscalls, small enough that the copy from the page cache
+/// stays in L2 (measured on the 2 GiB bench model: 1 MiB reads cost ~4x the system time of 128 KiB).
+const CHUNK: usize = 128 << 10;
 
 thread_local! {
     static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; CHUNK]);
