@@ -31,6 +31,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model directory or single-file model')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
+            [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -89,6 +92,53 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hubsign;pull' {
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
+            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
+            [CompletionResult]::new('--local-dir', '--local-dir', [CompletionResultType]::ParameterName, 'Place a verified copy in DIR instead of the HF cache')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel file transfers')
+            [CompletionResult]::new('--ignore-unsigned-files', '--ignore-unsigned-files', [CompletionResultType]::ParameterName, 'Do not fail on repository files the signature does not cover; they are not downloaded')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hubsign;check' {
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
+            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
+            [CompletionResult]::new('--ignore-unsigned-files', '--ignore-unsigned-files', [CompletionResultType]::ParameterName, 'Do not fail on repository files the signature does not cover; they are not downloaded')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hubsign;verify-cache' {
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
+            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
+            [CompletionResult]::new('--ignore-unsigned-files', '--ignore-unsigned-files', [CompletionResultType]::ParameterName, 'Do not fail on repository files the signature does not cover; they are not downloaded')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hubsign;completions' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
@@ -101,6 +151,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model directory or single-file model')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
+            [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -112,6 +165,15 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;digest' {
+            break
+        }
+        'hubsign;help;pull' {
+            break
+        }
+        'hubsign;help;check' {
+            break
+        }
+        'hubsign;help;verify-cache' {
             break
         }
         'hubsign;help;completions' {

@@ -16,6 +16,9 @@ _hubsign() {
             ",$1")
                 cmd="hubsign"
                 ;;
+            hubsign,check)
+                cmd="hubsign__subcmd__check"
+                ;;
             hubsign,completions)
                 cmd="hubsign__subcmd__completions"
                 ;;
@@ -25,11 +28,20 @@ _hubsign() {
             hubsign,help)
                 cmd="hubsign__subcmd__help"
                 ;;
+            hubsign,pull)
+                cmd="hubsign__subcmd__pull"
+                ;;
             hubsign,sign)
                 cmd="hubsign__subcmd__sign"
                 ;;
             hubsign,verify)
                 cmd="hubsign__subcmd__verify"
+                ;;
+            hubsign,verify-cache)
+                cmd="hubsign__subcmd__verify__subcmd__cache"
+                ;;
+            hubsign__subcmd__help,check)
+                cmd="hubsign__subcmd__help__subcmd__check"
                 ;;
             hubsign__subcmd__help,completions)
                 cmd="hubsign__subcmd__help__subcmd__completions"
@@ -40,11 +52,17 @@ _hubsign() {
             hubsign__subcmd__help,help)
                 cmd="hubsign__subcmd__help__subcmd__help"
                 ;;
+            hubsign__subcmd__help,pull)
+                cmd="hubsign__subcmd__help__subcmd__pull"
+                ;;
             hubsign__subcmd__help,sign)
                 cmd="hubsign__subcmd__help__subcmd__sign"
                 ;;
             hubsign__subcmd__help,verify)
                 cmd="hubsign__subcmd__help__subcmd__verify"
+                ;;
+            hubsign__subcmd__help,verify-cache)
+                cmd="hubsign__subcmd__help__subcmd__verify__subcmd__cache"
                 ;;
             *)
                 ;;
@@ -53,12 +71,50 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull check verify-cache completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__check)
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --public-key --certificate-chain --policy --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --revision)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -111,8 +167,22 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest completions help"
+            opts="sign verify digest pull check verify-cache completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -166,6 +236,20 @@ _hubsign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hubsign__subcmd__help__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hubsign__subcmd__help__subcmd__sign)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -187,6 +271,66 @@ _hubsign() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__verify__subcmd__cache)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__pull)
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --public-key --certificate-chain --policy --local-dir --concurrency --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --revision)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -276,6 +420,44 @@ _hubsign() {
                     return 0
                     ;;
                 --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__verify__subcmd__cache)
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --public-key --certificate-chain --policy --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --revision)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

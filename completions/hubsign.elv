@@ -28,6 +28,9 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand sign 'Sign a model directory or single-file model'
             cand verify 'Verify a model against its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
+            cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+            cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
+            cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -82,6 +85,50 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hubsign;pull'= {
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
+            cand --signature-path 'Path of the signature inside the repository'
+            cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --public-key 'Trusted EC public key (key method)'
+            cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
+            cand --policy 'Trust policy file mapping repository patterns to required signers'
+            cand --local-dir 'Place a verified copy in DIR instead of the HF cache'
+            cand --concurrency 'Parallel file transfers'
+            cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;check'= {
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
+            cand --signature-path 'Path of the signature inside the repository'
+            cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --public-key 'Trusted EC public key (key method)'
+            cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
+            cand --policy 'Trust policy file mapping repository patterns to required signers'
+            cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;verify-cache'= {
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
+            cand --signature-path 'Path of the signature inside the repository'
+            cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --public-key 'Trusted EC public key (key method)'
+            cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
+            cand --policy 'Trust policy file mapping repository patterns to required signers'
+            cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hubsign;completions'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'Print nothing on success (errors still go to stderr)'
@@ -93,6 +140,9 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand sign 'Sign a model directory or single-file model'
             cand verify 'Verify a model against its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
+            cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+            cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
+            cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -101,6 +151,12 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;verify'= {
         }
         &'hubsign;help;digest'= {
+        }
+        &'hubsign;help;pull'= {
+        }
+        &'hubsign;help;check'= {
+        }
+        &'hubsign;help;verify-cache'= {
         }
         &'hubsign;help;completions'= {
         }

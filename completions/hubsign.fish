@@ -31,6 +31,9 @@ complete -c hubsign -n "__fish_hubsign_needs_command" -s V -l version -d 'Print 
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "sign" -d 'Sign a model directory or single-file model'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "verify" -d 'Verify a model against its signature'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "pull" -d 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "check" -d 'Steps 1-3 of pull only: verify the signature and compare it with the hub\'s file listing, without downloading any weights'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "verify-cache" -d 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l ignore-paths -d 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable' -r -F
@@ -80,11 +83,46 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l allow-symlink
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l signature-path -d 'Path of the signature inside the repository' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l public-key -d 'Trusted EC public key (key method)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l local-dir -d 'Place a verified copy in DIR instead of the HF cache' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l concurrency -d 'Parallel file transfers' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l signature-path -d 'Path of the signature inside the repository' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l public-key -d 'Trusted EC public key (key method)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l signature-path -d 'Path of the signature inside the repository' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l public-key -d 'Trusted EC public key (key method)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "sign" -d 'Sign a model directory or single-file model'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "verify" -d 'Verify a model against its signature'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "sign" -d 'Sign a model directory or single-file model'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "verify" -d 'Verify a model against its signature'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "pull" -d 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "check" -d 'Steps 1-3 of pull only: verify the signature and compare it with the hub\'s file listing, without downloading any weights'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "verify-cache" -d 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -111,7 +111,7 @@ impl HfCache {
         fs_err::create_dir_all(&root).map_err(|e| CacheError::Io {
             action: "cannot create staging",
             path: root.clone(),
-            source: e.into(),
+            source: e,
         })?;
         let probe = self
             .root
@@ -130,14 +130,14 @@ fn same_device(a: &Path, b: &Path) -> Result<(), CacheError> {
         .map_err(|e| CacheError::Io {
             action: "cannot stat",
             path: a.into(),
-            source: e.into(),
+            source: e,
         })?
         .dev();
     let db = fs_err::metadata(b)
         .map_err(|e| CacheError::Io {
             action: "cannot stat",
             path: b.into(),
-            source: e.into(),
+            source: e,
         })?
         .dev();
     if da == db {
@@ -202,7 +202,7 @@ impl Staging {
         fs_err::create_dir_all(root).map_err(|e| CacheError::Io {
             action: "cannot create staging",
             path: root.into(),
-            source: e.into(),
+            source: e,
         })?;
         remove_stale_staging(root);
         let dir = tempfile::Builder::new()
@@ -214,7 +214,7 @@ impl Staging {
         fs_err::create_dir_all(dir.path().join("files")).map_err(|e| CacheError::Io {
             action: "cannot create",
             path: dir.path().into(),
-            source: e.into(),
+            source: e,
         })?;
         Ok(Self {
             dir,
@@ -287,7 +287,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
         action: "cannot create",
         path: dir.into(),
-        source: e.into(),
+        source: e,
     })?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".hubsign-")
@@ -308,7 +308,7 @@ fn lock_file(cache: &HfCache, repo_id: &str, name: &str) -> Result<File, CacheEr
     fs_err::create_dir_all(&dir).map_err(|e| CacheError::Io {
         action: "cannot create",
         path: dir.clone(),
-        source: e.into(),
+        source: e,
     })?;
     let path = dir.join(format!("{name}.lock"));
     let f = File::create(&path).map_err(io("cannot create lock", &path))?;
@@ -349,7 +349,7 @@ pub fn commit(
     fs_err::create_dir_all(&blobs).map_err(|e| CacheError::Io {
         action: "cannot create",
         path: blobs.clone(),
-        source: e.into(),
+        source: e,
     })?;
     // 1. Blobs: rename each staged file to blobs/<etag>, under the blob's lock.
     for f in &staging.files {
@@ -363,7 +363,7 @@ pub fn commit(
             fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
                 action: "cannot move blob into",
                 path: dst.clone(),
-                source: e.into(),
+                source: e,
             })?;
         }
     }
@@ -373,7 +373,7 @@ pub fn commit(
     fs_err::create_dir_all(&snapshots).map_err(|e| CacheError::Io {
         action: "cannot create",
         path: snapshots.clone(),
-        source: e.into(),
+        source: e,
     })?;
     let links: Vec<(PathBuf, PathBuf)> = staging
         .files
@@ -437,7 +437,7 @@ pub fn commit_local_dir(
         fs_err::create_dir_all(parent).map_err(|e| CacheError::Io {
             action: "cannot create",
             path: parent.into(),
-            source: e.into(),
+            source: e,
         })?;
         match (&f.staged, cache) {
             (Some(src), _) => {
@@ -447,7 +447,7 @@ pub fn commit_local_dir(
                 fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
                     action: "cannot move into",
                     path: dst.clone(),
-                    source: e.into(),
+                    source: e,
                 })?;
             }
             (None, Some(c)) => {
@@ -457,12 +457,12 @@ pub fn commit_local_dir(
                 fs_err::copy(&blob, &tmp).map_err(|e| CacheError::Io {
                     action: "cannot copy",
                     path: blob.clone(),
-                    source: e.into(),
+                    source: e,
                 })?;
                 fs_err::rename(&tmp, &dst).map_err(|e| CacheError::Io {
                     action: "cannot move into",
                     path: dst.clone(),
-                    source: e.into(),
+                    source: e,
                 })?;
             }
             (None, None) => {
@@ -480,7 +480,7 @@ fn place_symlink(link: &Path, target: &Path) -> Result<(), CacheError> {
     fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
         action: "cannot create",
         path: dir.into(),
-        source: e.into(),
+        source: e,
     })?;
     let tmp = dir.join(format!(".hubsign-link-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);

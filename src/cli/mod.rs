@@ -124,7 +124,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Check(args) => hub_check(&args, cli.json, cli.quiet),
         Command::VerifyCache(args) => {
             let (repo_id, revision) = settings::model_ref(&args.model)?;
-            let hub = settings::hub_settings(&args.model)?;
+            let hub = settings::hub_settings(&args.model);
             let anchor = settings::hub_trust_anchor(&args.trust, &repo_id)?;
             verify_cached(
                 &hub,
@@ -255,7 +255,7 @@ fn hub_request(
     trust: &args::TrustArgs,
 ) -> Result<(settings::HubSettings, hubsign::pull::PullRequest)> {
     let (repo_id, revision) = settings::model_ref(args)?;
-    let hub = settings::hub_settings(args)?;
+    let hub = settings::hub_settings(args);
     let anchor = settings::hub_trust_anchor(trust, &repo_id)?;
     let req = hubsign::pull::PullRequest {
         repo_id,

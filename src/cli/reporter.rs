@@ -70,7 +70,7 @@ impl Progress for Bars {
 
     fn resumed(&self, id: usize, offset: u64) {
         self.with_bar(id, |b| {
-            b.set_message(format!("{} (resumed at {offset})", b.message()))
+            b.set_message(format!("{} (resumed at {offset})", b.message()));
         });
     }
 

@@ -263,18 +263,17 @@ fn chain_anchor(paths: &[PathBuf]) -> Result<TrustAnchor> {
 
 /// The policy file in effect: `--policy`, else ./hubsign.toml, else the user's config dir.
 fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>> {
-    let candidates: Vec<PathBuf> = match explicit {
-        Some(p) => vec![p.to_path_buf()],
-        None => {
-            let mut c = vec![PathBuf::from("hubsign.toml")];
-            let config = std::env::var_os("XDG_CONFIG_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
-            if let Some(dir) = config {
-                c.push(dir.join("hubsign").join("hubsign.toml"));
-            }
-            c
+    let candidates: Vec<PathBuf> = if let Some(p) = explicit {
+        vec![p.to_path_buf()]
+    } else {
+        let mut c = vec![PathBuf::from("hubsign.toml")];
+        let config = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+        if let Some(dir) = config {
+            c.push(dir.join("hubsign").join("hubsign.toml"));
         }
+        c
     };
     for path in candidates {
         if explicit.is_some() || path.is_file() {
@@ -326,14 +325,17 @@ fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-pub fn hub_settings(model: &HubModelArgs) -> Result<HubSettings> {
-    let hf_home = env_nonempty("HF_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = env_nonempty("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(|| PathBuf::from(".cache"));
-        cache.join("huggingface")
-    });
+pub fn hub_settings(model: &HubModelArgs) -> HubSettings {
+    let hf_home = env_nonempty("HF_HOME").map_or_else(
+        || {
+            let cache = env_nonempty("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .unwrap_or_else(|| PathBuf::from(".cache"));
+            cache.join("huggingface")
+        },
+        PathBuf::from,
+    );
     let cache = model
         .cache_dir
         .clone()
@@ -357,12 +359,12 @@ pub fn hub_settings(model: &HubModelArgs) -> Result<HubSettings> {
         )
     });
     let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| "https://huggingface.co".to_owned());
-    Ok(HubSettings {
+    HubSettings {
         endpoint,
         token,
         cache,
         offline,
-    })
+    }
 }
 
 /// The repository and revision the arguments name (`--revision` wins over `@rev`).

@@ -173,7 +173,7 @@ impl HttpClient {
             attempt += 1;
             match wait {
                 Some(d) if attempt < self.retry.attempts => {
-                    tokio::time::sleep(d.min(self.retry.max_delay)).await
+                    tokio::time::sleep(d.min(self.retry.max_delay)).await;
                 }
                 _ => return result,
             }
@@ -183,7 +183,7 @@ impl HttpClient {
     /// GET a JSON document; non-2xx statuses become `HubError::Status`.
     pub async fn get_json(&self, url: &Url) -> Result<(serde_json::Value, HeaderMap), HubError> {
         let resp = self.send(Method::GET, url, None, None).await?;
-        let resp = error_for_status(resp).await?;
+        let resp = error_for_status(resp)?;
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.map_err(|source| HubError::Network {
             url: redact(url),
@@ -218,7 +218,7 @@ pub fn redact(url: &Url) -> String {
 }
 
 /// Maps a non-success response to `HubError::Status` with the hub's `X-Error-Message`.
-pub async fn error_for_status(resp: Response) -> Result<Response, HubError> {
+pub fn error_for_status(resp: Response) -> Result<Response, HubError> {
     if resp.status().is_success() {
         return Ok(resp);
     }

@@ -63,7 +63,7 @@ impl HuggingFaceHub {
     }
 
     /// Maps the Hub's error answers (`X-Error-Code`) to what the user can act on.
-    fn classify(&self, resp: &Response, repo: &str, revision: &str, path: Option<&str>) -> HubError {
+    fn classify(resp: &Response, repo: &str, revision: &str, path: Option<&str>) -> HubError {
         let code = header(resp.headers(), "x-error-code").unwrap_or_default();
         match (code.as_str(), resp.status()) {
             ("RepoNotFound", _) | (_, StatusCode::UNAUTHORIZED) => HubError::RepoNotFound {
@@ -90,7 +90,7 @@ impl HuggingFaceHub {
     ) -> Result<(Value, reqwest::header::HeaderMap), HubError> {
         let resp = self.http.send(Method::GET, url, None, None).await?;
         if !resp.status().is_success() {
-            return Err(self.classify(&resp, repo, revision, None));
+            return Err(Self::classify(&resp, repo, revision, None));
         }
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.map_err(|source| HubError::Network {
@@ -176,7 +176,7 @@ impl HuggingFaceHub {
             .await?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(self.classify(&resp, repo, commit, Some(path)));
+            return Err(Self::classify(&resp, repo, commit, Some(path)));
         }
         if from > 0 && status != StatusCode::PARTIAL_CONTENT {
             return Err(HubError::Malformed {

@@ -12,6 +12,8 @@ mod support;
 
 mod cli;
 mod formats;
+mod hub_faithful;
 mod interop;
+mod pull;
 mod roundtrip;
 mod vectors;

@@ -6,6 +6,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod hub;
+
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 pub fn fixtures() -> PathBuf {

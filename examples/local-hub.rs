@@ -1,0 +1,161 @@
+//! A local Hugging Face Hub–compatible server for demos and manual tests (the one the integration tests use).
+//!
+//! ```text
+//! cargo run --example local-hub -- --repo ORG/NAME=DIR [--repo …] [--branch ORG/NAME@BRANCH=DIR]
+//!     [--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--port PORT] [--port-file FILE]
+//! ```
+//! Prints `HF_ENDPOINT=<endpoint>` as its first line on stdout (and writes the endpoint to `--port-file`),
+//! then serves until SIGTERM / SIGINT. Each `--repo` adds one commit on `main` with the files under DIR
+//! (served from there: leave them alone meanwhile). `--corrupt` serves other bytes (same length) for PATH;
+//! the hub's faults match file paths, so PATH is corrupted in every repo that has it.
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
+
+#[path = "../tests/support/hub/mod.rs"]
+mod hub;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: local-hub --repo ORG/NAME=DIR [--repo ...] [--branch ORG/NAME@BRANCH=DIR] \
+[--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--port PORT] [--port-file FILE]";
+
+enum Step {
+    Commit {
+        repo: String,
+        branch: String,
+        dir: PathBuf,
+    },
+    Corrupt {
+        path: String,
+    },
+    Private {
+        repo: String,
+        token: String,
+    },
+}
+
+fn parse() -> Result<(Vec<Step>, u16, Option<PathBuf>), String> {
+    let mut steps = Vec::new();
+    let mut port = 0;
+    let mut port_file = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "-h" || flag == "--help" {
+            return Err(String::new());
+        }
+        if ![
+            "--repo",
+            "--branch",
+            "--corrupt",
+            "--private",
+            "--port",
+            "--port-file",
+        ]
+        .contains(&flag.as_str())
+        {
+            return Err(format!("unknown argument {flag}"));
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--repo" | "--branch" => {
+                let (target, dir) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("{flag} {value}: no '='"))?;
+                let (repo, branch) = if flag == "--branch" {
+                    target
+                        .split_once('@')
+                        .ok_or_else(|| format!("--branch {value}: no '@'"))?
+                } else {
+                    (target, "main")
+                };
+                let dir = PathBuf::from(dir);
+                if !dir.is_dir() {
+                    return Err(format!("{flag} {value}: {} is not a directory", dir.display()));
+                }
+                steps.push(Step::Commit {
+                    repo: repo.to_string(),
+                    branch: branch.to_string(),
+                    dir,
+                });
+            }
+            "--corrupt" => {
+                let (_, path) = value
+                    .split_once(':')
+                    .ok_or_else(|| format!("--corrupt {value}: no ':'"))?;
+                steps.push(Step::Corrupt {
+                    path: path.to_string(),
+                });
+            }
+            "--private" => {
+                let (repo, token) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("--private {value}: no '='"))?;
+                steps.push(Step::Private {
+                    repo: repo.to_string(),
+                    token: token.to_string(),
+                });
+            }
+            "--port" => port = value.parse().map_err(|e| format!("--port {value}: {e}"))?,
+            "--port-file" => port_file = Some(PathBuf::from(value)),
+            _ => return Err(format!("unknown argument {flag}")),
+        }
+    }
+    if !steps.iter().any(|s| matches!(s, Step::Commit { .. })) {
+        return Err("at least one --repo is needed".into());
+    }
+    Ok((steps, port, port_file))
+}
+
+fn main() -> ExitCode {
+    let (steps, port, port_file) = match parse() {
+        Ok(x) => x,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("local-hub: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let hub = hub::LocalHub::start_on(port);
+    for step in steps {
+        match step {
+            Step::Commit { repo, branch, dir } => {
+                let sha = hub.add_commit_on(&repo, &branch, &dir);
+                eprintln!("local-hub: {repo}@{branch} = {sha} ({})", dir.display());
+            }
+            // The fault matches the file path in any repo.
+            Step::Corrupt { path } => hub.inject(hub::Fault::CorruptBody { path }),
+            Step::Private { repo, token } => hub.set_private(&repo, &token),
+        }
+    }
+    let endpoint = hub.endpoint();
+    if let Some(f) = port_file {
+        if let Err(e) = std::fs::write(&f, format!("{endpoint}\n")) {
+            eprintln!("local-hub: cannot write {}: {e}", f.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    println!("HF_ENDPOINT={endpoint}");
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "local-hub: serving on {endpoint} (CDN {}); stop with Ctrl-C or SIGTERM",
+        hub.cdn_origin()
+    );
+
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return ExitCode::FAILURE;
+    };
+    rt.block_on(async {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    });
+    drop(hub);
+    ExitCode::SUCCESS
+}

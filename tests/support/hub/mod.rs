@@ -1,0 +1,308 @@
+//! A Hugging Face Hub–compatible HTTP server on 127.0.0.1 for tests (read API only), checked against the
+//! real Python `huggingface_hub` client in `tests/it/hub_faithful.rs`.
+//!
+//! Two origins, like the real Hub: the hub (API + `resolve`) and a separate CDN (other port) that serves
+//! LFS content after a cross-origin 302 and never wants `Authorization`. Files are streamed from the
+//! directories given to [`LocalHub::add_commit`] (not copied: don't modify them while the hub serves
+//! them). Faults can be injected to test clients. Blocking API: the server runs on its own tokio runtime.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support shared by the tests and the local-hub example: a panic is the failure report"
+)]
+
+mod server;
+mod store;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[allow(unused_imports, reason = "the example uses only some")]
+pub use store::{git_object_sha1, is_lfs, lfs_pointer};
+
+/// A fault the hub injects into its answers until cleared (or its `times` run out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Serve different bytes (same length: every byte XOR 0x5A) than the listing/ETag promise for the file
+    /// at this repo path, on `resolve` (regular files) and on the CDN (LFS files). HEAD is unaffected.
+    CorruptBody { path: String },
+    /// Send `after` bytes of the response body, then drop the connection (Content-Length still full).
+    /// `after` counts from the start of that response's body (so a Range resume makes progress).
+    TruncateBody { path: String, after: u64, times: u32 },
+    /// Answer `status` (with `X-Error-Message`; `Retry-After: 0` for 429) to any request, on either origin,
+    /// whose path+query (raw or percent-decoded) contains `path_contains`.
+    ServerError {
+        path_contains: String,
+        status: u16,
+        times: u32,
+    },
+    /// Send `after` bytes of each response body for the file, pause `duration`, then continue.
+    Stall {
+        path: String,
+        after: u64,
+        duration: Duration,
+    },
+    /// Tree, paths-info and revision listings claim this file; `resolve` answers 404 EntryNotFound.
+    ExtraInListing {
+        path: String,
+        size: u64,
+        lfs_sha256: Option<String>,
+    },
+    /// Tree, paths-info and revision listings omit this file; `resolve` still serves it.
+    MissingFromListing { path: String },
+    /// Appended verbatim to tree listings (after the real entries, on the last page).
+    RawTreeEntry(serde_json::Value),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Hub,
+    Cdn,
+}
+
+/// One request as the hub saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub origin: Origin,
+    pub method: String,
+    /// Raw (still percent-encoded) path and query.
+    pub path: String,
+    pub authorization: Option<String>,
+    pub range: Option<String>,
+    pub status: u16,
+}
+
+pub struct LocalHub {
+    shared: Arc<server::Shared>,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl LocalHub {
+    /// Starts the hub and its CDN on two ephemeral ports of 127.0.0.1.
+    pub fn start() -> Self {
+        Self::start_on(0)
+    }
+
+    /// Like [`LocalHub::start`], with the hub on a given port (0: any); the CDN always takes any free port.
+    pub fn start_on(port: u16) -> Self {
+        let hub = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind hub port");
+        let cdn = std::net::TcpListener::bind("127.0.0.1:0").expect("bind cdn port");
+        let shared = Arc::new(server::Shared {
+            hub_origin: format!("http://{}", hub.local_addr().unwrap()),
+            cdn_origin: format!("http://{}", cdn.local_addr().unwrap()),
+            state: Mutex::new(server::State::default()),
+        });
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("local-hub")
+            .enable_all()
+            .build()
+            .unwrap();
+        for (listener, origin) in [(hub, Origin::Hub), (cdn, Origin::Cdn)] {
+            listener.set_nonblocking(true).unwrap();
+            let shared = shared.clone();
+            rt.spawn(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = server::router(shared, origin);
+                axum::serve(listener, app).await.unwrap();
+            });
+        }
+        Self { shared, rt: Some(rt) }
+    }
+
+    /// `http://127.0.0.1:PORT`, for `HF_ENDPOINT`.
+    pub fn endpoint(&self) -> String {
+        self.shared.hub_origin.clone()
+    }
+
+    pub fn cdn_origin(&self) -> String {
+        self.shared.cdn_origin.clone()
+    }
+
+    /// A new commit on `main` with exactly the regular files under `dir`; returns its sha.
+    pub fn add_commit(&self, repo_id: &str, dir: &Path) -> String {
+        self.add_commit_on(repo_id, "main", dir)
+    }
+
+    /// A new commit on `branch` (e.g. `main`, `dev`, `refs/pr/1`) whose parent is the branch's head (or
+    /// `main`'s head for a new branch). The files are every regular file under `dir` (recursive, symlinks
+    /// followed, nothing skipped), hashed once here and served from disk afterwards. LFS: non-empty files of
+    /// at least 10 MiB or named `*.safetensors|bin|pt|gguf|onnx|h5|msgpack`. The commit sha is the sha1 of
+    /// a real git commit object (git tree of the files, parent, a fixed author, a per-hub clock).
+    pub fn add_commit_on(&self, repo_id: &str, branch: &str, dir: &Path) -> String {
+        assert!(
+            repo_id.split('/').count() == 2 && !repo_id.starts_with('/') && !repo_id.ends_with('/'),
+            "repo id must be ORG/NAME: {repo_id}"
+        );
+        let scanned = store::scan(dir);
+        let hashed: Vec<(String, store::Blob)> = scanned
+            .into_iter()
+            .map(|(rel, disk)| (rel, store::hash_file(&disk)))
+            .collect();
+        let mut st = self.shared.state.lock().unwrap();
+        let mut files = BTreeMap::new();
+        for (rel, blob) in hashed {
+            let blob = st
+                .blobs
+                .entry(blob.sha256.clone())
+                .or_insert_with(|| Arc::new(blob))
+                .clone();
+            files.insert(rel.clone(), store::file_entry(rel, blob));
+        }
+        st.clock += 1;
+        let time = 1_700_000_000 + st.clock * 60;
+        let dirs = store::tree_shas(&files);
+        let repo = st
+            .repos
+            .entry(repo_id.to_string())
+            .or_insert_with(|| store::Repo {
+                created: time,
+                ..store::Repo::default()
+            });
+        let parent = repo.refs.get(branch).or_else(|| repo.refs.get("main")).cloned();
+        let title = format!("Upload {repo_id} to {branch} ({} files)", files.len());
+        let sha = store::commit_sha(&dirs[""], parent.as_deref(), time, &title);
+        repo.commits.insert(
+            sha.clone(),
+            Arc::new(store::Commit {
+                sha: sha.clone(),
+                time,
+                title,
+                files,
+                dirs,
+            }),
+        );
+        repo.refs.insert(branch.to_string(), sha.clone());
+        sha
+    }
+
+    /// From now on every hub request for the repo needs `Authorization: Bearer <token>`; other requests
+    /// get 401 RepoNotFound (no token) or 404 RepoNotFound (another known token). Any token unknown to the
+    /// hub gets 401 "Invalid credentials in Authorization header" on every endpoint, public repos too (as
+    /// on the real Hub). The token also becomes valid for `/api/whoami-v2`.
+    pub fn set_private(&self, repo_id: &str, token: &str) {
+        let mut st = self.shared.state.lock().unwrap();
+        let repo = st
+            .repos
+            .get_mut(repo_id)
+            .unwrap_or_else(|| panic!("no repo {repo_id}"));
+        repo.token = Some(token.to_string());
+    }
+
+    /// Entries per page of tree listings (default 1000).
+    pub fn set_page_size(&self, n: usize) {
+        assert!(n > 0);
+        self.shared.state.lock().unwrap().page_size = n;
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.shared.state.lock().unwrap().faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.state.lock().unwrap().faults.clear();
+    }
+
+    /// Faults still active (those with `times` left).
+    pub fn faults(&self) -> Vec<Fault> {
+        self.shared.state.lock().unwrap().faults.clone()
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.state.lock().unwrap().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.state.lock().unwrap().requests.clear();
+    }
+
+    /// The head commit of a branch.
+    pub fn head(&self, repo_id: &str, branch: &str) -> Option<String> {
+        let st = self.shared.state.lock().unwrap();
+        st.repos.get(repo_id)?.refs.get(branch).cloned()
+    }
+}
+
+impl Drop for LocalHub {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The Python next to `HUBSIGN_MODEL_SIGNING` (the venv made by `scripts/python-env`), if that is set.
+/// Silent: tests should call `crate::support::model_signing()` first for the loud skip.
+pub fn python() -> Option<PathBuf> {
+    let ms = PathBuf::from(std::env::var_os("HUBSIGN_MODEL_SIGNING")?);
+    let py = ms.parent()?.join("python");
+    py.exists().then_some(py)
+}
+
+/// A raw HTTP/1.1 exchange (no redirects followed, `Connection: close`).
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// What arrived before the server closed the connection (may be short of Content-Length).
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one request to `url` (`http://host:port/path?query`, path already percent-encoded).
+pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
+    let rest = url.strip_prefix("http://").expect("http:// url");
+    let (host, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+    let mut s = TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        let _ = write!(req, "{k}: {v}\r\n");
+    }
+    if !body.is_empty() || method == "POST" {
+        let _ = write!(req, "Content-Length: {}\r\n", body.len());
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("no HTTP header in response");
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect();
+    RawResponse {
+        status,
+        headers,
+        body: raw[end + 4..].to_vec(),
+    }
+}
