@@ -123,6 +123,10 @@ pub enum Error {
         expected: String,
         actual: String,
     },
+    /// Exit 1. The local model does not match its signature (changed after signing); nothing
+    /// was uploaded.
+    #[error("{} does not match its signature, so nothing was uploaded: {}", model.display(), describe(comparison))]
+    LocalModelMismatch { model: PathBuf, comparison: Comparison },
     /// Exit 2. The trust policy file is unusable.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
@@ -143,6 +147,7 @@ impl Error {
             | Self::PreDownloadMismatch { .. }
             | Self::DownloadMismatch { .. }
             | Self::ContentMismatch { .. }
+            | Self::LocalModelMismatch { .. }
             | Self::Hub(HubError::UnsafePath(_)) => ExitStatus::VerificationFailed,
             _ => ExitStatus::Error,
         }

@@ -32,6 +32,7 @@ pub mod oms;
 pub mod policy;
 pub mod progress;
 pub mod pull;
+pub mod push;
 pub mod sign;
 pub mod verify;
 

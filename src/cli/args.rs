@@ -57,6 +57,10 @@ pub enum Command {
     /// anything is cached. Prints the snapshot path on stdout.
     #[command(after_help = HUB_HELP)]
     Pull(PullArgs),
+    /// Sign the model if needed and publish it with its signature as one commit (prints the
+    /// commit URL).
+    #[command(after_help = HUB_HELP)]
+    Push(PushArgs),
     /// Steps 1-3 of pull only: verify the signature and compare it with the hub's file listing,
     /// without downloading any weights.
     #[command(after_help = HUB_HELP)]
@@ -131,6 +135,13 @@ pub struct SignArgs {
     /// single-file model: model.sig beside the file).
     #[arg(long, value_name = "PATH")]
     pub signature: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+/// Signing material.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
     /// Signing method; inferred from the key material when omitted (certificate if
     /// --signing-certificate is given, key if --private-key is given).
     #[arg(long, value_enum)]
@@ -263,4 +274,45 @@ pub struct CheckArgs {
     pub model: HubModelArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The model directory.
+    pub model: PathBuf,
+    /// ORG/NAME on the hub (created if needed).
+    pub repo: String,
+    /// Branch to commit to.
+    #[arg(long, default_value = "main")]
+    pub revision: String,
+    /// The model's signature. Default: model.sig inside the model directory. It is uploaded as
+    /// model.sig at the repository root.
+    #[arg(long, value_name = "PATH")]
+    pub signature: Option<PathBuf>,
+    /// Sign again even if the model already carries a valid signature.
+    #[arg(long)]
+    pub resign: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Trusted public key for verifying an existing signature (when not signing now).
+    #[arg(long = "public-key", alias = "public_key", value_name = "PEM")]
+    pub public_key: Option<PathBuf>,
+    /// Trust policy file (when not signing now and no --public-key).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Exclude a path from the signature and the upload. Repeatable.
+    #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]
+    pub ignore_paths: Vec<PathBuf>,
+    /// Create the repository as private.
+    #[arg(long)]
+    pub private: bool,
+    /// Open a pull request instead of committing to the branch.
+    #[arg(long = "create-pr")]
+    pub create_pr: bool,
+    /// Commit summary.
+    #[arg(long = "commit-message", default_value = "Upload model signed with hubsign")]
+    pub commit_message: String,
+    /// Parallel LFS uploads.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }

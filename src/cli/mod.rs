@@ -62,7 +62,7 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
 fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Sign(args) => {
-            let signer = settings::signer(&args)?;
+            let signer = settings::signer(&args.key)?;
             let request = settings::sign_request(&args)?;
             let outcome = hubsign::sign::sign_model(request, &signer)?;
             let root = hex::encode(outcome.manifest.root_digest());
@@ -121,6 +121,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         Command::Pull(args) => hub_pull(&args, cli.json, cli.quiet),
+        Command::Push(args) => hub_push(&args, cli.json, cli.quiet),
         Command::Check(args) => hub_check(&args, cli.json, cli.quiet),
         Command::VerifyCache(args) => {
             let (repo_id, revision) = settings::model_ref(&args.model)?;
@@ -368,5 +369,54 @@ fn hub_pull(args: &args::PullArgs, json: bool, quiet: bool) -> Result<ExitStatus
         }
     }
     println!("{}", outcome.path.display());
+    Ok(ExitStatus::Success)
+}
+
+fn hub_push(args: &args::PushArgs, json: bool, quiet: bool) -> Result<ExitStatus> {
+    let req = settings::push_request(args)?;
+    let hub = settings::hub_settings(&args::HubModelArgs {
+        model: args.repo.clone(),
+        revision: None,
+        signature_path: hubsign::push::REMOTE_SIGNATURE.to_owned(),
+        ignore_unsigned_files: false,
+        cache_dir: None,
+    });
+    let bars = std::sync::Arc::new(reporter::Bars::new(
+        !quiet && !json && std::io::stderr().is_terminal(),
+    ));
+    let outcome = runtime()?.block_on(async { hubsign::push::push(&client(&hub)?, &req, bars).await })?;
+    if json {
+        let out = json!({
+            "pushed": true,
+            "repo": req.repo_id,
+            "commit": outcome.commit,
+            "commit_url": outcome.commit_url,
+            "pull_request_url": outcome.pull_request_url,
+            "signed": outcome.signed,
+            "files": outcome.files,
+            "uploaded_bytes": outcome.uploaded_bytes,
+            "deduplicated": outcome.deduplicated,
+        });
+        println!("{out}");
+        return Ok(ExitStatus::Success);
+    }
+    if !quiet {
+        eprintln!(
+            "{} {} files to {} ({} LFS bytes uploaded, {} LFS objects already on the hub); the pushed commit passes the pre-download check",
+            if outcome.signed {
+                "Signed and pushed"
+            } else {
+                "Pushed"
+            },
+            outcome.files,
+            req.repo_id,
+            outcome.uploaded_bytes,
+            outcome.deduplicated
+        );
+    }
+    println!(
+        "{}",
+        outcome.pull_request_url.as_deref().unwrap_or(&outcome.commit_url)
+    );
     Ok(ExitStatus::Success)
 }

@@ -2,7 +2,8 @@
 //! environment variables, key files and passwords on behalf of the core.
 
 use super::args::{
-    HashArgs, HashChoice, HubModelArgs, MethodChoice, SignArgs, TrustArgs, VerifyArgs, WalkArgs,
+    HashArgs, HashChoice, HubModelArgs, KeyArgs, MethodChoice, PushArgs, SignArgs, TrustArgs, VerifyArgs,
+    WalkArgs,
 };
 use hubsign::crypto::ec::{PrivateKeyPem, SigningKey, VerifyingKey};
 use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
@@ -82,7 +83,7 @@ fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
     })
 }
 
-fn password(args: &SignArgs, key_path: &Path) -> Result<Vec<u8>> {
+fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
     if let Some(file) = &args.password_file {
         let mut bytes = fs_err::read(file).map_err(|source| Error::Io {
             action: "cannot read password file",
@@ -125,7 +126,7 @@ fn password(args: &SignArgs, key_path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-fn load_signing_key(args: &SignArgs, path: &Path) -> Result<SigningKey> {
+fn load_signing_key(args: &KeyArgs, path: &Path) -> Result<SigningKey> {
     let text = read_text(path, "cannot read private key")?;
     let key_err = |source| Error::Key {
         path: path.to_path_buf(),
@@ -141,7 +142,7 @@ fn load_signing_key(args: &SignArgs, path: &Path) -> Result<SigningKey> {
 }
 
 /// The signer the arguments describe.
-pub fn signer(args: &SignArgs) -> Result<Signer> {
+pub fn signer(args: &KeyArgs) -> Result<Signer> {
     let method = args.method.unwrap_or(if args.signing_certificate.is_some() {
         MethodChoice::Certificate
     } else if args.private_key.is_some() {
@@ -377,4 +378,66 @@ pub fn model_ref(model: &HubModelArgs) -> Result<(String, String)> {
         .or(revision)
         .unwrap_or_else(|| "main".to_owned());
     Ok((repo_id, revision))
+}
+
+/// The anchor that a signature made by `signer` verifies against: its public key, or the
+/// self-signed certificates among its chain.
+pub fn signer_anchor(signer: &Signer) -> TrustAnchor {
+    match signer {
+        Signer::Key(k) => TrustAnchor::PublicKey(k.verifying_key()),
+        Signer::Certificate { chain, .. } => TrustAnchor::Certificates {
+            anchors: chain.iter().skip(1).cloned().collect(),
+            at: std::time::SystemTime::now(),
+        },
+    }
+}
+
+/// Everything a push needs: signing material when given (or when the model is unsigned), and
+/// the anchor the signature must verify against.
+pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
+    let r = ModelRef::parse(&args.repo)?;
+    let repo_id = r.repo_id().to_owned();
+    let signature = args
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(&args.model));
+    let has_key = args.key.private_key.is_some();
+    let signer = if has_key { Some(signer(&args.key)?) } else { None };
+    let anchor = match (&signer, &args.public_key) {
+        (Some(s), _) => signer_anchor(s),
+        (None, Some(k)) => key_anchor(k)?,
+        (None, None) => hub_trust_anchor(
+            &TrustArgs {
+                public_key: None,
+                certificate_chain: Vec::new(),
+                policy: args.policy.clone(),
+            },
+            &repo_id,
+        )?,
+    };
+    let walk = walk_options(&WalkArgs {
+        model: args.model.clone(),
+        ignore_paths: args.ignore_paths.clone(),
+        no_ignore_git_paths: false,
+        ignore_git_paths: true,
+        allow_symlinks: false,
+    })?;
+    Ok(hubsign::push::PushRequest {
+        model: args.model.clone(),
+        repo_id,
+        revision: args.revision.clone(),
+        signature,
+        signer,
+        resign: if args.resign {
+            hubsign::push::Resign::Replace
+        } else {
+            hubsign::push::Resign::KeepExisting
+        },
+        anchor,
+        walk,
+        private: args.private,
+        create_pr: args.create_pr,
+        summary: args.commit_message.clone(),
+        concurrency: usize::from(args.concurrency),
+    })
 }

@@ -180,6 +180,84 @@ impl HttpClient {
         }
     }
 
+    /// POSTs a JSON document (with retries); returns the status and the parsed answer (`Null`
+    /// when the body is not JSON).
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, HeaderMap, serde_json::Value), HubError> {
+        let resp = self
+            .send(Method::POST, url, None, Some((content_type.to_owned(), body)))
+            .await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|source| HubError::Network {
+            url: redact(url),
+            source,
+        })?;
+        let v = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        Ok((status, headers, v))
+    }
+
+    /// PUTs `len` bytes of `path` from `offset`, streamed from disk (memory stays flat), with
+    /// retries. The token is only attached if `url` is on the hub's own origin.
+    pub async fn put_file_range(
+        &self,
+        url: &Url,
+        path: &std::path::Path,
+        offset: u64,
+        len: u64,
+        headers: &[(String, String)],
+    ) -> Result<Response, HubError> {
+        use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        let mut attempt = 0;
+        loop {
+            let mut file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| HubError::Malformed {
+                    url: path.display().to_string(),
+                    detail: e.to_string(),
+                })?;
+            file.seek(std::io::SeekFrom::Start(offset))
+                .await
+                .map_err(|e| HubError::Malformed {
+                    url: path.display().to_string(),
+                    detail: e.to_string(),
+                })?;
+            let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+                file.take(len),
+                256 << 10,
+            ));
+            let mut req = self
+                .client
+                .put(url.clone())
+                .header(reqwest::header::CONTENT_LENGTH, len)
+                .body(body);
+            for (k, v) in headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            if let (Some(t), true) = (&self.token, self.same_origin(url)) {
+                req = req.header(AUTHORIZATION, format!("Bearer {}", t.0));
+            }
+            let result = req.send().await.map_err(|source| HubError::Network {
+                url: redact(url),
+                source,
+            });
+            let retry = match &result {
+                Ok(r) => retryable(r.status()),
+                Err(_) => true,
+            };
+            attempt += 1;
+            if retry && attempt < self.retry.attempts {
+                tokio::time::sleep(self.retry.delay(attempt)).await;
+                continue;
+            }
+            return result;
+        }
+    }
+
     /// GET a JSON document; non-2xx statuses become `HubError::Status`.
     pub async fn get_json(&self, url: &Url) -> Result<(serde_json::Value, HeaderMap), HubError> {
         let resp = self.send(Method::GET, url, None, None).await?;

@@ -7,7 +7,8 @@ mod key;
 mod model;
 
 pub use model::{
-    Comparison, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model, prove,
+    Comparison, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
+    check_model_hashed, prove,
 };
 
 use crate::crypto::ec::{MessageHash, VerifyingKey};

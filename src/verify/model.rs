@@ -68,6 +68,23 @@ pub fn check_model(
     verified: &VerifiedStatement,
     check: &ModelCheck,
 ) -> Result<VerificationReport, ManifestError> {
+    check_model_hashed(model, verified, check).map(|(report, _, _)| report)
+}
+
+/// Like [`check_model`], also returning what was hashed (resources, and the files with their
+/// paths) so a caller can use the digests without reading the model twice.
+pub fn check_model_hashed(
+    model: &Path,
+    verified: &VerifiedStatement,
+    check: &ModelCheck,
+) -> Result<
+    (
+        VerificationReport,
+        Vec<ResourceDigest>,
+        Vec<crate::manifest::ModelFile>,
+    ),
+    ManifestError,
+> {
     let st = &verified.statement;
     let ser = &st.serialization;
     let expected = by_file(
@@ -137,7 +154,7 @@ pub fn check_model(
         unexpected,
     } = compare_grouped(&expected, &actual);
     let verified_ok = modified.is_empty() && missing.is_empty() && unexpected.is_empty();
-    Ok(VerificationReport {
+    let report = VerificationReport {
         verified: verified_ok,
         method: verified.method.to_owned(),
         signer: verified.signer.clone(),
@@ -152,7 +169,8 @@ pub fn check_model(
         missing,
         unexpected,
         warnings: verified.warnings.clone(),
-    })
+    };
+    Ok((report, actual_resources, listing.files))
 }
 
 /// Files that differ between a signed manifest and what was hashed.

@@ -1,6 +1,10 @@
 //! The Hugging Face Hub read API: revision → commit, the recursive tree listing (parsed here
 //! because `hf-hub` drops the LFS SHA-256), and file streams from `resolve`.
 
+mod write;
+
+pub use write::{CommitAnswer, CommitOp, LfsAction, LfsBatch, LfsObject, UploadMode};
+
 use super::http::{HttpClient, header, redact, status_error};
 use super::{HubError, check_remote_path};
 use reqwest::{Method, Response, StatusCode};
