@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -96,6 +97,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
             [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)')
             [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
             [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
@@ -109,10 +111,36 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hubsign;push' {
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch to commit to')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given)')
+            [CompletionResult]::new('--private-key', '--private-key', [CompletionResultType]::ParameterName, 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8')
+            [CompletionResult]::new('--signing-certificate', '--signing-certificate', [CompletionResultType]::ParameterName, 'Certificate for the private key (certificate method)')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the private key''s password from this file (one trailing newline is removed)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the private key''s password from this environment variable')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)')
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted public key for verifying an existing signature (when not signing now)')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file (when not signing now and no --public-key)')
+            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Exclude a path from the signature and the upload. Repeatable')
+            [CompletionResult]::new('--commit-message', '--commit-message', [CompletionResultType]::ParameterName, 'Commit summary')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel LFS uploads')
+            [CompletionResult]::new('--resign', '--resign', [CompletionResultType]::ParameterName, 'Sign again even if the model already carries a valid signature')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Create the repository as private')
+            [CompletionResult]::new('--create-pr', '--create-pr', [CompletionResultType]::ParameterName, 'Open a pull request instead of committing to the branch')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success (errors still go to stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'hubsign;check' {
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
             [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)')
             [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
             [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
@@ -128,6 +156,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
             [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)')
             [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
             [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
@@ -152,6 +181,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -168,6 +198,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;pull' {
+            break
+        }
+        'hubsign;help;push' {
             break
         }
         'hubsign;help;check' {

@@ -31,6 +31,9 @@ _hubsign() {
             hubsign,pull)
                 cmd="hubsign__subcmd__pull"
                 ;;
+            hubsign,push)
+                cmd="hubsign__subcmd__push"
+                ;;
             hubsign,sign)
                 cmd="hubsign__subcmd__sign"
                 ;;
@@ -55,6 +58,9 @@ _hubsign() {
             hubsign__subcmd__help,pull)
                 cmd="hubsign__subcmd__help__subcmd__pull"
                 ;;
+            hubsign__subcmd__help,push)
+                cmd="hubsign__subcmd__help__subcmd__push"
+                ;;
             hubsign__subcmd__help,sign)
                 cmd="hubsign__subcmd__help__subcmd__sign"
                 ;;
@@ -71,7 +77,7 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest pull check verify-cache completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,7 +91,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__check)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --public-key --certificate-chain --policy --json --quiet --help"
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +106,10 @@ _hubsign() {
                     return 0
                     ;;
                 --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -167,7 +177,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest pull check verify-cache completions help"
+            opts="sign verify digest pull push check verify-cache completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,6 +260,20 @@ _hubsign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hubsign__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hubsign__subcmd__help__subcmd__sign)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -293,7 +317,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --public-key --certificate-chain --policy --local-dir --concurrency --json --quiet --help"
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --policy --local-dir --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +335,10 @@ _hubsign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --public-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -324,6 +352,76 @@ _hubsign() {
                     return 0
                     ;;
                 --local-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__push)
+            opts="-q -h --revision --signature --resign --method --private-key --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --revision)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --method)
+                    COMPREPLY=($(compgen -W "key certificate sigstore" -- "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ignore-paths)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --commit-message)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -431,7 +529,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify__subcmd__cache)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --public-key --certificate-chain --policy --json --quiet --help"
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,6 +544,10 @@ _hubsign() {
                     return 0
                     ;;
                 --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify 'Verify a model against its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+            cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
             cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand completions 'Print a shell completion script'
@@ -89,6 +90,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
             cand --signature-path 'Path of the signature inside the repository'
             cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
             cand --policy 'Trust policy file mapping repository patterns to required signers'
@@ -101,10 +103,35 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hubsign;push'= {
+            cand --revision 'Branch to commit to'
+            cand --signature 'The model''s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root'
+            cand --method 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given)'
+            cand --private-key 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8'
+            cand --signing-certificate 'Certificate for the private key (certificate method)'
+            cand --certificate-chain 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable'
+            cand --password-file 'Read the private key''s password from this file (one trailing newline is removed)'
+            cand --password-env 'Read the private key''s password from this environment variable'
+            cand --password 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)'
+            cand --public-key 'Trusted public key for verifying an existing signature (when not signing now)'
+            cand --policy 'Trust policy file (when not signing now and no --public-key)'
+            cand --ignore-paths 'Exclude a path from the signature and the upload. Repeatable'
+            cand --commit-message 'Commit summary'
+            cand --concurrency 'Parallel LFS uploads'
+            cand --resign 'Sign again even if the model already carries a valid signature'
+            cand --private 'Create the repository as private'
+            cand --create-pr 'Open a pull request instead of committing to the branch'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing on success (errors still go to stderr)'
+            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'hubsign;check'= {
             cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
             cand --signature-path 'Path of the signature inside the repository'
             cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
             cand --policy 'Trust policy file mapping repository patterns to required signers'
@@ -119,6 +146,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
             cand --signature-path 'Path of the signature inside the repository'
             cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
             cand --policy 'Trust policy file mapping repository patterns to required signers'
@@ -141,6 +169,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify 'Verify a model against its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+            cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
             cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand completions 'Print a shell completion script'
@@ -153,6 +182,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;digest'= {
         }
         &'hubsign;help;pull'= {
+        }
+        &'hubsign;help;push'= {
         }
         &'hubsign;help;check'= {
         }

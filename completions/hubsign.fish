@@ -32,6 +32,7 @@ complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "sign" -d 'Sign a mo
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "verify" -d 'Verify a model against its signature'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "pull" -d 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "push" -d 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "check" -d 'Steps 1-3 of pull only: verify the signature and compare it with the hub\'s file listing, without downloading any weights'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "verify-cache" -d 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -86,6 +87,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s h -l help -d 
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l signature-path -d 'Path of the signature inside the repository' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l public-key -d 'Trusted EC public key (key method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
@@ -95,9 +97,32 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l ignore-unsigned
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l revision -d 'Branch to commit to' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l signature -d 'The model\'s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given)' -r -f -a "key\t''
+certificate\t''
+sigstore\t''"
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l private-key -d 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l signing-certificate -d 'Certificate for the private key (certificate method)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l certificate-chain -d 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l password-file -d 'Read the private key\'s password from this file (one trailing newline is removed)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l password-env -d 'Read the private key\'s password from this environment variable' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l password -d 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l public-key -d 'Trusted public key for verifying an existing signature (when not signing now)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l policy -d 'Trust policy file (when not signing now and no --public-key)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l ignore-paths -d 'Exclude a path from the signature and the upload. Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l commit-message -d 'Commit summary' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l concurrency -d 'Parallel LFS uploads' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l resign -d 'Sign again even if the model already carries a valid signature'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l private -d 'Create the repository as private'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l create-pr -d 'Open a pull request instead of committing to the branch'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l signature-path -d 'Path of the signature inside the repository' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l public-key -d 'Trusted EC public key (key method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
@@ -108,6 +133,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s h -l help -d '
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l signature-path -d 'Path of the signature inside the repository' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l public-key -d 'Trusted EC public key (key method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
@@ -118,11 +144,12 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s h -l he
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s q -l quiet -d 'Print nothing on success (errors still go to stderr)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "sign" -d 'Sign a model directory or single-file model'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "verify" -d 'Verify a model against its signature'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "pull" -d 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "check" -d 'Steps 1-3 of pull only: verify the signature and compare it with the hub\'s file listing, without downloading any weights'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "verify-cache" -d 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull check verify-cache completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "sign" -d 'Sign a model directory or single-file model'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "verify" -d 'Verify a model against its signature'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "digest" -d 'Print the model\'s OMS subject digest (sha256:<hex>) without signing'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "pull" -d 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "push" -d 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "check" -d 'Steps 1-3 of pull only: verify the signature and compare it with the hub\'s file listing, without downloading any weights'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "verify-cache" -d 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

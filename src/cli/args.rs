@@ -252,6 +252,10 @@ pub struct HubModelArgs {
     /// The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub).
     #[arg(long = "cache-dir", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// A connection that delivers no data for this many seconds is dropped and the transfer
+    /// resumed (with a Range request).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

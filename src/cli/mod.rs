@@ -201,11 +201,11 @@ fn unsigned(model: &args::HubModelArgs) -> hubsign::verify::UnsignedFiles {
 }
 
 fn client(hub: &settings::HubSettings) -> Result<hubsign::hub::huggingface::HuggingFaceHub> {
-    let http = hubsign::hub::http::HttpClient::new(
-        &hub.endpoint,
-        hub.token.clone(),
-        hubsign::hub::http::RetryPolicy::default(),
-    )?;
+    let retry = hubsign::hub::http::RetryPolicy {
+        read_timeout: hub.read_timeout,
+        ..Default::default()
+    };
+    let http = hubsign::hub::http::HttpClient::new(&hub.endpoint, hub.token.clone(), retry)?;
     Ok(hubsign::hub::huggingface::HuggingFaceHub::new(http))
 }
 
@@ -380,6 +380,7 @@ fn hub_push(args: &args::PushArgs, json: bool, quiet: bool) -> Result<ExitStatus
         signature_path: hubsign::push::REMOTE_SIGNATURE.to_owned(),
         ignore_unsigned_files: false,
         cache_dir: None,
+        timeout: 60,
     });
     let bars = std::sync::Arc::new(reporter::Bars::new(
         !quiet && !json && std::io::stderr().is_terminal(),

@@ -316,6 +316,7 @@ pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor>
 /// Hub connection settings, from the environment the way huggingface_hub reads it.
 #[derive(Debug)]
 pub struct HubSettings {
+    pub read_timeout: std::time::Duration,
     pub endpoint: String,
     pub token: Option<Token>,
     pub cache: PathBuf,
@@ -361,6 +362,7 @@ pub fn hub_settings(model: &HubModelArgs) -> HubSettings {
     });
     let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| "https://huggingface.co".to_owned());
     HubSettings {
+        read_timeout: std::time::Duration::from_secs(model.timeout),
         endpoint,
         token,
         cache,

@@ -368,6 +368,18 @@ fn transient_faults_are_retried_and_resumed_persistent_ones_fail_cleanly() {
         !ranges.is_empty(),
         "the truncated transfer was not resumed with Range"
     );
+    // A stalled connection is dropped after --timeout and the transfer resumed.
+    let env = Env::new();
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 30_000,
+        duration: std::time::Duration::from_secs(4),
+    });
+    env.pull(&["--timeout", "1"]).ok();
+    assert!(
+        env.hub.requests().iter().any(|r| r.range.is_some()),
+        "the stalled transfer was not resumed"
+    );
     // Persistent failures: the pull fails with exit 2 and leaves nothing.
     let env = Env::new();
     env.hub.inject(Fault::TruncateBody {

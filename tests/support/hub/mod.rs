@@ -1,10 +1,14 @@
-//! A Hugging Face Hub–compatible HTTP server on 127.0.0.1 for tests (read API only), checked against the
-//! real Python `huggingface_hub` client in `tests/it/hub_faithful.rs`.
+//! A Hugging Face Hub–compatible HTTP server on 127.0.0.1 for tests, checked against the real Python
+//! `huggingface_hub` client: the read API in `tests/it/hub_faithful.rs`, the write API (create repo,
+//! preupload, git-LFS batch with basic and multipart transfers, NDJSON commits, PRs) in
+//! `tests/it/hub_write_faithful.rs`.
 //!
 //! Two origins, like the real Hub: the hub (API + `resolve`) and a separate CDN (other port) that serves
 //! LFS content after a cross-origin 302 and never wants `Authorization`. Files are streamed from the
 //! directories given to [`LocalHub::add_commit`] (not copied: don't modify them while the hub serves
-//! them). Faults can be injected to test clients. Blocking API: the server runs on its own tokio runtime.
+//! them). Pushed content (LFS objects, regular files of API commits) is streamed to a temporary directory
+//! owned by the hub. Faults can be injected to test clients. Blocking API: the server runs on its own tokio
+//! runtime.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -14,6 +18,7 @@
 
 mod server;
 mod store;
+mod write;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -58,6 +63,12 @@ pub enum Fault {
     MissingFromListing { path: String },
     /// Appended verbatim to tree listings (after the real entries, on the last page).
     RawTreeEntry(serde_json::Value),
+    /// Once: when the next NDJSON commit for `repo` arrives, the hub first commits `concurrent-commit.txt`
+    /// to the target branch itself, so the client's `parentCommit` (taken before) is stale.
+    ConcurrentCommitBeforeNext { repo: String },
+    /// Answer 500 to the next `times` LFS content uploads (basic PUTs and multipart part PUTs, on the CDN),
+    /// after reading their bodies.
+    RejectLfsUpload { times: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +86,15 @@ pub struct Request {
     pub path: String,
     pub authorization: Option<String>,
     pub range: Option<String>,
+    pub content_type: Option<String>,
     pub status: u16,
 }
 
 pub struct LocalHub {
     shared: Arc<server::Shared>,
     rt: Option<tokio::runtime::Runtime>,
+    /// Owns `shared.store_dir`; dropped after the runtime.
+    _store: tempfile::TempDir,
 }
 
 impl LocalHub {
@@ -93,9 +107,14 @@ impl LocalHub {
     pub fn start_on(port: u16) -> Self {
         let hub = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind hub port");
         let cdn = std::net::TcpListener::bind("127.0.0.1:0").expect("bind cdn port");
+        let store = tempfile::Builder::new().prefix("local-hub-").tempdir().unwrap();
+        for sub in ["lfs", "objects", "tmp"] {
+            std::fs::create_dir_all(store.path().join(sub)).unwrap();
+        }
         let shared = Arc::new(server::Shared {
             hub_origin: format!("http://{}", hub.local_addr().unwrap()),
             cdn_origin: format!("http://{}", cdn.local_addr().unwrap()),
+            store_dir: store.path().to_path_buf(),
             state: Mutex::new(server::State::default()),
         });
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -113,7 +132,11 @@ impl LocalHub {
                 axum::serve(listener, app).await.unwrap();
             });
         }
-        Self { shared, rt: Some(rt) }
+        Self {
+            shared,
+            rt: Some(rt),
+            _store: store,
+        }
     }
 
     /// `http://127.0.0.1:PORT`, for `HF_ENDPOINT`.
@@ -153,33 +176,90 @@ impl LocalHub {
                 .entry(blob.sha256.clone())
                 .or_insert_with(|| Arc::new(blob))
                 .clone();
-            files.insert(rel.clone(), store::file_entry(rel, blob));
+            let entry = store::file_entry(rel.clone(), blob.clone());
+            if entry.lfs {
+                st.lfs.entry(blob.sha256.clone()).or_insert(blob);
+            }
+            files.insert(rel, entry);
         }
-        st.clock += 1;
-        let time = 1_700_000_000 + st.clock * 60;
-        let dirs = store::tree_shas(&files);
-        let repo = st
+        let parent = st
             .repos
-            .entry(repo_id.to_string())
-            .or_insert_with(|| store::Repo {
-                created: time,
-                ..store::Repo::default()
-            });
-        let parent = repo.refs.get(branch).or_else(|| repo.refs.get("main")).cloned();
+            .get(repo_id)
+            .and_then(|r| r.refs.get(branch).or_else(|| r.refs.get("main")).cloned());
         let title = format!("Upload {repo_id} to {branch} ({} files)", files.len());
-        let sha = store::commit_sha(&dirs[""], parent.as_deref(), time, &title);
-        repo.commits.insert(
-            sha.clone(),
-            Arc::new(store::Commit {
-                sha: sha.clone(),
-                time,
-                title,
-                files,
-                dirs,
-            }),
+        write::record_commit(&mut st, repo_id, branch, parent, files, &title)
+    }
+
+    /// Creates `repo_id` like `POST /api/repos/create` does: an initial commit on `main` holding only the
+    /// Hub's default `.gitattributes`. Returns that commit's sha. Panics if the repo exists.
+    pub fn create_repo(&self, repo_id: &str) -> String {
+        assert!(
+            repo_id.split('/').count() == 2,
+            "repo id must be ORG/NAME: {repo_id}"
         );
-        repo.refs.insert(branch.to_string(), sha.clone());
-        sha
+        let mut st = self.shared.state.lock().unwrap();
+        assert!(!st.repos.contains_key(repo_id), "repo {repo_id} exists");
+        write::init_repo(&self.shared, &mut st, repo_id, None)
+    }
+
+    /// From now on every write endpoint (create repo, preupload, LFS batch/verify, commit, branch) needs
+    /// `Authorization: Bearer <token>`: 401 without it or with a token unknown to the hub, 403 with
+    /// another known (read) token. The token is also valid for reads (every repo, private ones too) and
+    /// for `/api/whoami-v2`. Without a write token, writes are open to anyone.
+    pub fn set_write_token(&self, token: &str) {
+        self.shared.state.lock().unwrap().write_token = Some(token.to_string());
+    }
+
+    /// LFS objects larger than `n` bytes are uploaded multipart (when the client offers `multipart`), in
+    /// parts of `n` bytes (default 8 MiB).
+    pub fn set_multipart_chunk_size(&self, n: u64) {
+        assert!(n > 0);
+        self.shared.state.lock().unwrap().chunk_size = n;
+    }
+
+    /// The LFS store (uploaded objects and the LFS files of `add_commit`), as (sha256, size), sorted.
+    pub fn lfs_objects(&self) -> Vec<(String, u64)> {
+        let st = self.shared.state.lock().unwrap();
+        st.lfs.iter().map(|(oid, b)| (oid.clone(), b.size)).collect()
+    }
+
+    /// The commits of a branch (or `refs/pr/N`), newest first, following first parents; empty if none.
+    pub fn commits(&self, repo_id: &str, branch: &str) -> Vec<String> {
+        let st = self.shared.state.lock().unwrap();
+        let Some(repo) = st.repos.get(repo_id) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut next = repo.branch(branch).map(|(_, sha)| sha);
+        while let Some(sha) = next {
+            next = repo.commits.get(&sha).and_then(|c| c.parent.clone());
+            out.push(sha);
+        }
+        out
+    }
+
+    /// The paths of the files at a revision (branch, `refs/pr/N` or commit sha), sorted.
+    pub fn files(&self, repo_id: &str, rev: &str) -> Option<Vec<String>> {
+        let st = self.shared.state.lock().unwrap();
+        let commit = st.repos.get(repo_id)?.resolve(rev)?;
+        Some(commit.files.keys().cloned().collect())
+    }
+
+    /// The content of a file at a revision, and whether it is stored as an LFS pointer.
+    pub fn file(&self, repo_id: &str, rev: &str, path: &str) -> Option<(Vec<u8>, bool)> {
+        let (disk, lfs) = {
+            let st = self.shared.state.lock().unwrap();
+            let commit = st.repos.get(repo_id)?.resolve(rev)?;
+            let f = commit.files.get(path)?;
+            (f.blob.disk.clone(), f.lfs)
+        };
+        Some((std::fs::read(disk).unwrap(), lfs))
+    }
+
+    /// The title (commit message summary) of a commit.
+    pub fn commit_title(&self, repo_id: &str, rev: &str) -> Option<String> {
+        let st = self.shared.state.lock().unwrap();
+        Some(st.repos.get(repo_id)?.resolve(rev)?.title.clone())
     }
 
     /// From now on every hub request for the repo needs `Authorization: Bearer <token>`; other requests

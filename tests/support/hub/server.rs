@@ -14,13 +14,16 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::store::{Blob, Commit, Repo, iso8601};
+use super::write;
 use super::{Fault, Origin, Request};
 
-type Response = HttpResponse<Body>;
+pub(super) type Response = HttpResponse<Body>;
 
 pub struct Shared {
     pub hub_origin: String,
     pub cdn_origin: String,
+    /// Where pushed content lives (LFS objects, regular files of API commits, multipart parts).
+    pub store_dir: std::path::PathBuf,
     pub state: Mutex<State>,
 }
 
@@ -32,6 +35,16 @@ pub struct State {
     pub faults: Vec<Fault>,
     pub requests: Vec<Request>,
     pub clock: u64,
+    /// When set, every write endpoint needs `Authorization: Bearer <it>`.
+    pub write_token: Option<String>,
+    /// Objects larger than this go multipart (when the client offers it), in parts of this size.
+    pub chunk_size: u64,
+    /// The LFS store: sha256 → content (uploaded, or LFS files of `add_commit`).
+    pub lfs: BTreeMap<String, Arc<Blob>>,
+    /// Multipart uploads in progress, by upload id.
+    pub uploads: HashMap<String, super::write::Upload>,
+    /// For unique names (upload ids, temp files).
+    pub seq: u64,
 }
 
 impl Default for State {
@@ -43,6 +56,11 @@ impl Default for State {
             faults: Vec::new(),
             requests: Vec::new(),
             clock: 0,
+            write_token: None,
+            chunk_size: 8 * 1024 * 1024,
+            lfs: BTreeMap::new(),
+            uploads: HashMap::new(),
+            seq: 0,
         }
     }
 }
@@ -71,10 +89,13 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
             .map(str::to_string)
     };
     let mut resp = match server_error(&sh, &path_q) {
-        Some(r) => r,
+        Some(r) => {
+            super::write::drain(body).await;
+            r
+        }
         None => match origin {
             Origin::Hub => hub(&sh, &parts, body).await,
-            Origin::Cdn => cdn(&sh, &parts),
+            Origin::Cdn => cdn(&sh, &parts, body).await,
         },
     };
     if parts.method == Method::HEAD {
@@ -86,6 +107,7 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
         path: path_q,
         authorization: hdr("authorization"),
         range: hdr("range"),
+        content_type: hdr("content-type"),
         status: resp.status().as_u16(),
     });
     resp
@@ -135,27 +157,27 @@ fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn query_of(parts: &Parts) -> Vec<(String, String)> {
+pub(super) fn query_of(parts: &Parts) -> Vec<(String, String)> {
     parse_query(parts.uri.query().unwrap_or(""))
 }
 
-fn flag(q: &[(String, String)], name: &str) -> bool {
+pub(super) fn flag(q: &[(String, String)], name: &str) -> bool {
     q.iter()
         .any(|(k, v)| k == name && matches!(v.as_str(), "true" | "True" | "1"))
 }
 
-fn builder(status: u16) -> axum::http::response::Builder {
+pub(super) fn builder(status: u16) -> axum::http::response::Builder {
     HttpResponse::builder().status(StatusCode::from_u16(status).unwrap())
 }
 
-fn json_response(v: &Value) -> Response {
+pub(super) fn json_response(v: &Value) -> Response {
     builder(200)
         .header("Content-Type", "application/json; charset=utf-8")
         .body(Body::from(serde_json::to_vec(v).unwrap()))
         .unwrap()
 }
 
-fn error(status: u16, code: Option<&str>, message: &str) -> Response {
+pub(super) fn error(status: u16, code: Option<&str>, message: &str) -> Response {
     let mut b = builder(status)
         .header("Content-Type", "application/json; charset=utf-8")
         .header("X-Error-Message", message);
@@ -166,7 +188,7 @@ fn error(status: u16, code: Option<&str>, message: &str) -> Response {
         .unwrap()
 }
 
-fn not_found() -> Response {
+pub(super) fn not_found() -> Response {
     builder(404).body(Body::from("Not Found")).unwrap()
 }
 
@@ -199,8 +221,22 @@ async fn hub(sh: &Shared, parts: &Parts, body: Body) -> Response {
     let segs: Vec<String> = parts.uri.path().split('/').skip(1).map(pct_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let get = parts.method == Method::GET || parts.method == Method::HEAD;
+    let post = parts.method == Method::POST;
     match segs.as_slice() {
         ["api", "whoami-v2"] if get => whoami(sh, &parts.headers),
+        ["api", "repos", "create"] if post => write::create_repo(sh, parts, body).await,
+        ["api", "validate-yaml"] if post => write::validate_yaml(body).await,
+        ["api", "complete_multipart"] if post => write::complete_multipart(sh, parts, body).await,
+        [org, name_git, "info", "lfs", "objects", op]
+            if post && name_git.rsplit_once('.').is_some_and(|(_, ext)| ext == "git") =>
+        {
+            let repo_id = format!("{org}/{}", name_git.trim_end_matches(".git"));
+            match *op {
+                "batch" => write::lfs_batch(sh, parts, &repo_id, body).await,
+                "verify" => write::lfs_verify(sh, parts, &repo_id, body).await,
+                _ => not_found(),
+            }
+        }
         ["api", "models", org, name, rest @ ..] => {
             let repo_id = format!("{org}/{name}");
             match rest {
@@ -212,6 +248,9 @@ async fn hub(sh: &Shared, parts: &Parts, body: Body) -> Response {
                     paths_info(sh, parts, &repo_id, rev, &bytes)
                 }
                 ["refs"] if get => refs(sh, parts, &repo_id),
+                ["preupload", rev] if post => write::preupload(sh, parts, &repo_id, rev, body).await,
+                ["commit", rev] if post => write::commit(sh, parts, &repo_id, rev, body).await,
+                ["branch", branch] if post => write::create_branch(sh, parts, &repo_id, branch, body).await,
                 _ => not_found(),
             }
         }
@@ -222,20 +261,20 @@ async fn hub(sh: &Shared, parts: &Parts, body: Body) -> Response {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("authorization")?.to_str().ok()?;
     let t = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?;
     Some(t.trim().to_string())
 }
 
-fn known_token(st: &State, token: &str) -> bool {
-    st.repos.values().any(|r| r.token.as_deref() == Some(token))
+pub(super) fn known_token(st: &State, token: &str) -> bool {
+    st.write_token.as_deref() == Some(token) || st.repos.values().any(|r| r.token.as_deref() == Some(token))
 }
 
-const INVALID_CREDENTIALS: &str = "Invalid credentials in Authorization header";
+pub(super) const INVALID_CREDENTIALS: &str = "Invalid credentials in Authorization header";
 
-/// The repo if this request may see it, else the Hub's answer.
-fn access<'a>(st: &'a State, headers: &HeaderMap, repo_id: &str) -> Result<&'a Repo, Response> {
+/// The repo if this request may see it, else the Hub's answer. The write token sees every repo.
+pub(super) fn access<'a>(st: &'a State, headers: &HeaderMap, repo_id: &str) -> Result<&'a Repo, Response> {
     let token = bearer(headers);
     if let Some(t) = &token {
         if !known_token(st, t) {
@@ -248,7 +287,9 @@ fn access<'a>(st: &'a State, headers: &HeaderMap, repo_id: &str) -> Result<&'a R
     };
     let repo = st.repos.get(repo_id).ok_or_else(denied)?;
     match &repo.token {
-        Some(t) if token.as_deref() != Some(t.as_str()) => Err(denied()),
+        Some(t) if token.as_deref() != Some(t.as_str()) && (token.is_none() || token != st.write_token) => {
+            Err(denied())
+        }
         _ => Ok(repo),
     }
 }
@@ -269,7 +310,13 @@ fn revision<'a>(
 fn whoami(sh: &Shared, headers: &HeaderMap) -> Response {
     let st = sh.state.lock().unwrap();
     match bearer(headers) {
-        Some(t) if known_token(&st, &t) => json_response(&json!({
+        Some(t) if known_token(&st, &t) => {
+            let role = if st.write_token.as_deref() == Some(t.as_str()) {
+                "write"
+            } else {
+                "read"
+            };
+            json_response(&json!({
             "type": "user",
             "id": "0123456789abcdef01234567",
             "name": "hubsign-test",
@@ -281,8 +328,9 @@ fn whoami(sh: &Shared, headers: &HeaderMap) -> Response {
             "periodEnd": null,
             "avatarUrl": "",
             "orgs": [],
-            "auth": { "type": "access_token", "accessToken": { "displayName": "test", "role": "read" } },
-        })),
+            "auth": { "type": "access_token", "accessToken": { "displayName": "test", "role": role } },
+            }))
+        }
         Some(_) => error(401, None, INVALID_CREDENTIALS),
         None => error(401, None, "Invalid username or password."),
     }
@@ -624,15 +672,30 @@ fn resolve(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str, path: &str) -> 
     r
 }
 
-fn cdn(sh: &Shared, parts: &Parts) -> Response {
+async fn cdn(sh: &Shared, parts: &Parts, body: Body) -> Response {
+    let segs: Vec<&str> = parts.uri.path().split('/').skip(1).collect();
+    if parts.method == Method::PUT {
+        return match segs.as_slice() {
+            ["lfs-upload", oid] => write::put_basic(sh, parts, oid, body).await,
+            ["lfs-upload", oid, upload, n] => write::put_part(sh, oid, upload, n, body).await,
+            _ => {
+                write::drain(body).await;
+                not_found()
+            }
+        };
+    }
     if parts.method != Method::GET && parts.method != Method::HEAD {
+        write::drain(body).await;
         return builder(405).body(Body::empty()).unwrap();
     }
-    let segs: Vec<&str> = parts.uri.path().split('/').skip(1).collect();
     let ["repos", sha256] = segs.as_slice() else {
         return not_found();
     };
-    let Some(blob) = sh.state.lock().unwrap().blobs.get(*sha256).cloned() else {
+    let blob = {
+        let st = sh.state.lock().unwrap();
+        st.blobs.get(*sha256).or_else(|| st.lfs.get(*sha256)).cloned()
+    };
+    let Some(blob) = blob else {
         return not_found();
     };
     let q = query_of(parts);

@@ -14,6 +14,47 @@ pub const LFS_THRESHOLD: u64 = 10 * 1024 * 1024;
 /// Extensions the Hub's default `.gitattributes` sends to LFS (`.sig` deliberately not among them).
 pub const LFS_EXTENSIONS: &[&str] = &["safetensors", "bin", "pt", "gguf", "onnx", "h5", "msgpack"];
 
+/// The `.gitattributes` of the initial commit of a repo created through `POST /api/repos/create` (the Hub's
+/// default for model repos).
+pub const DEFAULT_GITATTRIBUTES: &str = "\
+*.7z filter=lfs diff=lfs merge=lfs -text
+*.arrow filter=lfs diff=lfs merge=lfs -text
+*.bin filter=lfs diff=lfs merge=lfs -text
+*.bz2 filter=lfs diff=lfs merge=lfs -text
+*.ckpt filter=lfs diff=lfs merge=lfs -text
+*.ftz filter=lfs diff=lfs merge=lfs -text
+*.gguf filter=lfs diff=lfs merge=lfs -text
+*.gz filter=lfs diff=lfs merge=lfs -text
+*.h5 filter=lfs diff=lfs merge=lfs -text
+*.joblib filter=lfs diff=lfs merge=lfs -text
+*.lfs.* filter=lfs diff=lfs merge=lfs -text
+*.mlmodel filter=lfs diff=lfs merge=lfs -text
+*.model filter=lfs diff=lfs merge=lfs -text
+*.msgpack filter=lfs diff=lfs merge=lfs -text
+*.npy filter=lfs diff=lfs merge=lfs -text
+*.npz filter=lfs diff=lfs merge=lfs -text
+*.onnx filter=lfs diff=lfs merge=lfs -text
+*.ot filter=lfs diff=lfs merge=lfs -text
+*.parquet filter=lfs diff=lfs merge=lfs -text
+*.pb filter=lfs diff=lfs merge=lfs -text
+*.pickle filter=lfs diff=lfs merge=lfs -text
+*.pkl filter=lfs diff=lfs merge=lfs -text
+*.pt filter=lfs diff=lfs merge=lfs -text
+*.pth filter=lfs diff=lfs merge=lfs -text
+*.rar filter=lfs diff=lfs merge=lfs -text
+*.safetensors filter=lfs diff=lfs merge=lfs -text
+saved_model/**/* filter=lfs diff=lfs merge=lfs -text
+*.tar.* filter=lfs diff=lfs merge=lfs -text
+*.tar filter=lfs diff=lfs merge=lfs -text
+*.tflite filter=lfs diff=lfs merge=lfs -text
+*.tgz filter=lfs diff=lfs merge=lfs -text
+*.wasm filter=lfs diff=lfs merge=lfs -text
+*.xz filter=lfs diff=lfs merge=lfs -text
+*.zip filter=lfs diff=lfs merge=lfs -text
+*.zst filter=lfs diff=lfs merge=lfs -text
+*tfevents* filter=lfs diff=lfs merge=lfs -text
+";
+
 /// File content on disk, hashed once.
 #[derive(Debug)]
 pub struct Blob {
@@ -41,6 +82,8 @@ pub struct Commit {
     pub sha: String,
     pub time: u64,
     pub title: String,
+    /// The first parent (None for a root commit).
+    pub parent: Option<String>,
     pub files: BTreeMap<String, FileEntry>,
     /// Directory path ("" = root) → git tree sha1.
     pub dirs: BTreeMap<String, String>,
@@ -57,6 +100,12 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// The ref a branch name (or `refs/heads/<branch>`, or `refs/pr/N`) designates, if it exists.
+    pub fn branch(&self, rev: &str) -> Option<(String, String)> {
+        let name = rev.strip_prefix("refs/heads/").unwrap_or(rev);
+        self.refs.get(name).map(|sha| (name.to_string(), sha.clone()))
+    }
+
     /// A branch name, `refs/heads/<branch>`, or a full commit sha.
     pub fn resolve(&self, rev: &str) -> Option<Arc<Commit>> {
         let sha = self
@@ -149,6 +198,12 @@ pub fn hash_file(path: &Path) -> Blob {
 
 pub fn file_entry(path: String, blob: Arc<Blob>) -> FileEntry {
     let lfs = is_lfs(&path, blob.size);
+    file_entry_as(path, blob, lfs)
+}
+
+/// A file stored as git-LFS pointer (`lfs`) or as a plain git blob, whatever its name and size (a commit
+/// through the API stores files the way the client sent them).
+pub fn file_entry_as(path: String, blob: Arc<Blob>, lfs: bool) -> FileEntry {
     let (oid, pointer_size) = if lfs {
         let ptr = lfs_pointer(&blob.sha256, blob.size);
         (git_object_sha1("blob", ptr.as_bytes()), ptr.len() as u64)
