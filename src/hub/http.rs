@@ -191,6 +191,27 @@ impl HttpClient {
         let resp = self
             .send(Method::POST, url, None, Some((content_type.to_owned(), body)))
             .await?;
+        Self::json_answer(url, resp).await
+    }
+
+    /// POSTs once, without retries: for requests that must not be repeated (a commit the hub
+    /// may have applied before the connection dropped).
+    pub async fn post_json_once(
+        &self,
+        url: &Url,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, HeaderMap, serde_json::Value), HubError> {
+        let resp = self
+            .once(&Method::POST, url, None, Some(&(content_type.to_owned(), body)))
+            .await?;
+        Self::json_answer(url, resp).await
+    }
+
+    async fn json_answer(
+        url: &Url,
+        resp: Response,
+    ) -> Result<(StatusCode, HeaderMap, serde_json::Value), HubError> {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.map_err(|source| HubError::Network {

@@ -345,9 +345,10 @@ impl HuggingFaceHub {
             body.push_str(&line.to_string());
         }
         body.push('\n');
+        // Never retried: a commit applied before a dropped connection must not be applied twice.
         let (code, headers, v) = self
             .http
-            .post_json(&url, "application/x-ndjson", body.into_bytes())
+            .post_json_once(&url, "application/x-ndjson", body.into_bytes())
             .await?;
         if code == StatusCode::PRECONDITION_FAILED || code == StatusCode::CONFLICT {
             return Err(HubError::Status {
