@@ -237,37 +237,37 @@ async fn fetch_small(hub: &HuggingFaceHub, repo: &str, commit: &str, file: &Remo
         }
         .into());
     }
-    check_content(file, &bytes, None)?;
+    check_identity(
+        file,
+        Some(hex::encode(sha2::Sha256::digest(&bytes))),
+        Some(git_blob_sha1(&bytes)),
+    )?;
     Ok(bytes.to_vec())
 }
 
-/// Checks bytes against the hub's listing: git blob SHA-1 for regular files, SHA-256 for LFS.
-fn check_content(file: &RemoteFile, bytes: &[u8], sha256: Option<&str>) -> Result<()> {
-    if let Some(lfs) = &file.lfs {
-        let actual = sha256.map_or_else(|| hex::encode(sha2::Sha256::digest(bytes)), str::to_owned);
-        if actual != lfs.sha256 {
-            return Err(Error::ContentMismatch {
-                path: file.path.clone(),
-                algorithm: "sha256",
-                expected: lfs.sha256.clone(),
-                actual,
-            });
-        }
-    } else {
-        let mut h = sha1::Sha1::new();
-        h.update(format!("blob {}\0", bytes.len()).as_bytes());
-        h.update(bytes);
-        let actual = hex::encode(h.finalize());
-        if actual != file.blob_id {
-            return Err(Error::ContentMismatch {
-                path: file.path.clone(),
-                algorithm: "git blob sha1",
-                expected: file.blob_id.clone(),
-                actual,
-            });
-        }
+/// Checks a file's content identity against the hub's listing — LFS SHA-256, or git blob
+/// SHA-1 — so blobs are cached under names that match their bytes.
+fn check_identity(file: &RemoteFile, sha256_hex: Option<String>, git_sha1_hex: Option<String>) -> Result<()> {
+    let (algorithm, expected, actual) = match &file.lfs {
+        Some(lfs) => ("sha256", &lfs.sha256, sha256_hex),
+        None => ("git blob sha1", &file.blob_id, git_sha1_hex),
+    };
+    if actual.as_deref() == Some(expected.as_str()) {
+        return Ok(());
     }
-    Ok(())
+    Err(Error::ContentMismatch {
+        path: file.path.clone(),
+        algorithm,
+        expected: expected.clone(),
+        actual: actual.unwrap_or_default(),
+    })
+}
+
+fn git_blob_sha1(bytes: &[u8]) -> String {
+    let mut h = sha1::Sha1::new();
+    h.update(format!("blob {}\0", bytes.len()).as_bytes());
+    h.update(bytes);
+    hex::encode(h.finalize())
 }
 
 /// A block task in flight: it hands the sink back with the emptied block buffer.
@@ -333,42 +333,11 @@ impl Sink {
             received,
             expected: file.size,
         })?;
-        if let (Some(lfs), Some(h)) = (&file.lfs, sha256) {
-            let actual = hex::encode(h.finalize());
-            if actual != lfs.sha256 {
-                return Err(Error::ContentMismatch {
-                    path: file.path,
-                    algorithm: "sha256",
-                    expected: lfs.sha256.clone(),
-                    actual,
-                });
-            }
-        } else if let Some(lfs) = &file.lfs {
-            // files/sha256 manifest: its digest is the content SHA-256.
-            let actual = resources
-                .first()
-                .map(|r| hex::encode(&r.digest))
-                .unwrap_or_default();
-            if actual != lfs.sha256 {
-                return Err(Error::ContentMismatch {
-                    path: file.path,
-                    algorithm: "sha256",
-                    expected: lfs.sha256.clone(),
-                    actual,
-                });
-            }
-        }
-        if let Some(h) = sha1 {
-            let actual = hex::encode(h.finalize());
-            if actual != file.blob_id {
-                return Err(Error::ContentMismatch {
-                    path: file.path,
-                    algorithm: "git blob sha1",
-                    expected: file.blob_id,
-                    actual,
-                });
-            }
-        }
+        // files/sha256 manifest: its digest already is the content SHA-256.
+        let sha256_hex = sha256
+            .map(|h| hex::encode(h.finalize()))
+            .or_else(|| resources.first().map(|r| hex::encode(&r.digest)));
+        check_identity(&file, sha256_hex, sha1.map(|h| hex::encode(h.finalize())))?;
         Ok(resources)
     }
 }

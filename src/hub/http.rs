@@ -278,22 +278,6 @@ impl HttpClient {
             return result;
         }
     }
-
-    /// GET a JSON document; non-2xx statuses become `HubError::Status`.
-    pub async fn get_json(&self, url: &Url) -> Result<(serde_json::Value, HeaderMap), HubError> {
-        let resp = self.send(Method::GET, url, None, None).await?;
-        let resp = error_for_status(resp)?;
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|source| HubError::Network {
-            url: redact(url),
-            source,
-        })?;
-        let v = serde_json::from_slice(&bytes).map_err(|e| HubError::Malformed {
-            url: redact(url),
-            detail: e.to_string(),
-        })?;
-        Ok((v, headers))
-    }
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -314,14 +298,6 @@ pub fn redact(url: &Url) -> String {
     u.set_fragment(None);
     let _ = u.set_password(None);
     u.to_string()
-}
-
-/// Maps a non-success response to `HubError::Status` with the hub's `X-Error-Message`.
-pub fn error_for_status(resp: Response) -> Result<Response, HubError> {
-    if resp.status().is_success() {
-        return Ok(resp);
-    }
-    Err(status_error(&resp))
 }
 
 pub fn status_error(resp: &Response) -> HubError {

@@ -9,7 +9,6 @@ use super::{HashAlgorithm, ManifestError, ModelFile, ResourceDigest, Serializati
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::Read as _;
 use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
@@ -109,8 +108,8 @@ pub fn hash_files(
         .with_max_len(1)
         .map(|task| {
             let digest = match task.range {
-                None => hash_whole_file(task.file, alg)?,
-                Some((start, end)) => hash_shard(task.file, start, end, alg)?,
+                None => hash_range(task.file, 0, task.file.len, alg)?,
+                Some((start, end)) => hash_range(task.file, start, end, alg)?,
             };
             let name = match task.range {
                 None => task.file.name.clone(),
@@ -150,36 +149,9 @@ fn check_unchanged(handle: &File, file: &ModelFile) -> Result<(), ManifestError>
     Ok(())
 }
 
-fn hash_whole_file(file: &ModelFile, alg: HashAlgorithm) -> Result<Vec<u8>, ManifestError> {
-    let mut handle = open(&file.path)?;
-    check_unchanged(&handle, file)?;
-    let mut hasher = Hasher::new(alg);
-    let mut total: u64 = 0;
-    BUFFER.with_borrow_mut(|buf| -> Result<(), ManifestError> {
-        loop {
-            let n = match handle.read(buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(ManifestError::Io {
-                        path: file.path.clone(),
-                        source,
-                    });
-                }
-            };
-            hasher.update(&buf[..n]);
-            total += n as u64;
-        }
-    })?;
-    if total != file.len {
-        return Err(changed(file));
-    }
-    check_unchanged(&handle, file)?;
-    Ok(hasher.finalize())
-}
-
-fn hash_shard(file: &ModelFile, start: u64, end: u64, alg: HashAlgorithm) -> Result<Vec<u8>, ManifestError> {
+/// Hashes bytes `start..end` of a file (the whole file is `0..len`). A file that shrinks or
+/// grows while read is an error: short reads hit EOF early, growth shows in the final `fstat`.
+fn hash_range(file: &ModelFile, start: u64, end: u64, alg: HashAlgorithm) -> Result<Vec<u8>, ManifestError> {
     let handle = open(&file.path)?;
     check_unchanged(&handle, file)?;
     let mut hasher = Hasher::new(alg);
