@@ -91,7 +91,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__check)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --policy --json --quiet --help"
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -118,6 +118,22 @@ _hubsign() {
                     return 0
                     ;;
                 --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -317,7 +333,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --policy --local-dir --concurrency --json --quiet --help"
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +360,22 @@ _hubsign() {
                     return 0
                     ;;
                 --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -495,7 +527,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify)
-            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --signature --method --public-key --certificate-chain --ignore-unsigned-files --json --quiet --help"
+            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --signature --method --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --ignore-unsigned-files --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +553,22 @@ _hubsign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -529,7 +577,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify__subcmd__cache)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --policy --json --quiet --help"
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +604,22 @@ _hubsign() {
                     return 0
                     ;;
                 --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

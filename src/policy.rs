@@ -40,6 +40,7 @@ struct RawRule {
     certificate_chain: Vec<PathBuf>,
     identity: Option<String>,
     issuer: Option<String>,
+    trust_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,7 +55,12 @@ struct RawPolicy {
 pub enum RequiredSigner {
     PublicKey(PathBuf),
     CertificateChain(Vec<PathBuf>),
-    Sigstore { identity: String, issuer: String },
+    /// Keyless; `trust_config` names a private instance's ClientTrustConfig (else production).
+    Sigstore {
+        identity: String,
+        issuer: String,
+        trust_config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +94,11 @@ impl Policy {
                 (None, false, None, None) => RequiredSigner::CertificateChain(
                     r.certificate_chain.iter().map(|c| base.join(c)).collect(),
                 ),
-                (None, true, Some(identity), Some(issuer)) => RequiredSigner::Sigstore { identity, issuer },
+                (None, true, Some(identity), Some(issuer)) => RequiredSigner::Sigstore {
+                    identity,
+                    issuer,
+                    trust_config: r.trust_config.map(|t| base.join(t)),
+                },
                 _ => return Err(bad()),
             };
             rules.push(Rule {

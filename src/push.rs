@@ -346,7 +346,7 @@ pub async fn push(
         repo_id: req.repo_id.clone(),
         revision: answer.commit_oid.clone(),
         signature_path: REMOTE_SIGNATURE.to_owned(),
-        anchor: clone_anchor(&req.anchor),
+        anchor: req.anchor.clone(),
         unsigned: UnsignedFiles::Reject,
         concurrency: 1,
         destination: crate::pull::Destination::Cache,
@@ -371,14 +371,4 @@ pub async fn push(
 fn bundle_serialization(bundle: &Bundle) -> Option<(Serialization, HashAlgorithm)> {
     let st = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok()?;
     Some((st.serialization.method, st.serialization.hash))
-}
-
-fn clone_anchor(a: &TrustAnchor) -> TrustAnchor {
-    match a {
-        TrustAnchor::PublicKey(k) => TrustAnchor::PublicKey(k.clone()),
-        TrustAnchor::Certificates { anchors, at } => TrustAnchor::Certificates {
-            anchors: anchors.clone(),
-            at: *at,
-        },
-    }
 }

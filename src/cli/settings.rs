@@ -14,6 +14,7 @@ use hubsign::manifest::{
 };
 use hubsign::policy::{Policy, RequiredSigner};
 use hubsign::sign::{SignRequest, Signer, certificate_signer};
+use hubsign::verify::sigstore::SigstoreInstance;
 use hubsign::verify::{ModelCheck, TrustAnchor, UnsignedFiles};
 use hubsign::{Error, Result};
 use std::io::IsTerminal as _;
@@ -198,31 +199,70 @@ pub fn sign_request(args: &SignArgs) -> Result<SignRequest> {
     })
 }
 
+/// The Sigstore instance the flags name (embedded production root by default).
+fn sigstore_instance(trust_config: Option<&Path>, staging: bool) -> Result<SigstoreInstance> {
+    Ok(match (trust_config, staging) {
+        (Some(path), _) => SigstoreInstance::Custom(read_text(path, "cannot read trust config")?),
+        (None, true) => SigstoreInstance::Staging,
+        (None, false) => SigstoreInstance::Production,
+    })
+}
+
+fn sigstore_anchor(
+    identity: &str,
+    issuer: &str,
+    trust_config: Option<&Path>,
+    staging: bool,
+) -> Result<TrustAnchor> {
+    let instance = sigstore_instance(trust_config, staging)?;
+    // Check the trust material now, so a bad file is a usage error, not a verification failure.
+    instance.trusted_root().map_err(|e| {
+        Error::Usage(format!(
+            "{}: {e}",
+            trust_config.map_or("embedded root".into(), |p| p.display().to_string())
+        ))
+    })?;
+    Ok(TrustAnchor::Sigstore {
+        instance,
+        identity: identity.to_owned(),
+        issuer: issuer.to_owned(),
+    })
+}
+
 /// What the verifier trusts.
 pub fn trust_anchor(args: &VerifyArgs) -> Result<TrustAnchor> {
+    if let (Some(identity), Some(issuer)) = (&args.identity, &args.issuer) {
+        return sigstore_anchor(identity, issuer, args.trust_config.as_deref(), args.staging);
+    }
     let method = args.method.unwrap_or(if args.public_key.is_some() {
         MethodChoice::Key
     } else if !args.certificate_chain.is_empty() {
         MethodChoice::Certificate
     } else {
         return Err(Error::Usage(
-            "say whom to trust: --public-key PEM (key method) or --certificate-chain PEM (certificate method)".into(),
+            "say whom to trust: --public-key PEM (key method), --certificate-chain PEM (certificate method), \
+             or --identity ID --issuer URL (Sigstore keyless)"
+                .into(),
         ));
     });
     match method {
         MethodChoice::Key => {
-            let path = args.public_key.as_ref().ok_or_else(|| Error::Usage("--method key needs --public-key".into()))?;
+            let path = args
+                .public_key
+                .as_ref()
+                .ok_or_else(|| Error::Usage("--method key needs --public-key".into()))?;
             key_anchor(path)
         }
         MethodChoice::Certificate => {
             if args.certificate_chain.is_empty() {
-                return Err(Error::Usage("--method certificate needs --certificate-chain (the trust anchors)".into()));
+                return Err(Error::Usage(
+                    "--method certificate needs --certificate-chain (the trust anchors)".into(),
+                ));
             }
             chain_anchor(&args.certificate_chain)
         }
-        MethodChoice::Sigstore => Err(Error::Unsupported(
-            "Sigstore keyless verification is not available in this version; verify with --public-key or --certificate-chain"
-                .to_owned(),
+        MethodChoice::Sigstore => Err(Error::Usage(
+            "--method sigstore needs --identity and --issuer".to_owned(),
         )),
     }
 }
@@ -287,6 +327,9 @@ fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>> {
 
 /// Whom to trust for `repo_id`: the signer flags, else the policy's first matching rule.
 pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor> {
+    if let (Some(identity), Some(issuer)) = (&trust.identity, &trust.issuer) {
+        return sigstore_anchor(identity, issuer, trust.trust_config.as_deref(), trust.staging);
+    }
     if let Some(k) = &trust.public_key {
         return key_anchor(k);
     }
@@ -307,9 +350,11 @@ pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor>
     match &rule.signer {
         RequiredSigner::PublicKey(k) => key_anchor(k),
         RequiredSigner::CertificateChain(c) => chain_anchor(c),
-        RequiredSigner::Sigstore { .. } => Err(Error::Unsupported(format!(
-            "the trust policy requires a Sigstore identity for {repo_id}; keyless verification is not available in this version"
-        ))),
+        RequiredSigner::Sigstore {
+            identity,
+            issuer,
+            trust_config,
+        } => sigstore_anchor(identity, issuer, trust_config.as_deref(), false),
     }
 }
 
@@ -412,6 +457,10 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
             &TrustArgs {
                 public_key: None,
                 certificate_chain: Vec::new(),
+                identity: None,
+                issuer: None,
+                trust_config: None,
+                staging: false,
                 policy: args.policy.clone(),
             },
             &repo_id,

@@ -5,6 +5,7 @@
 mod certificate;
 mod key;
 mod model;
+pub mod sigstore;
 
 pub use model::{
     Comparison, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
@@ -45,10 +46,12 @@ pub enum VerifyError {
     SubjectMismatch { claimed: String, computed: String },
     #[error("the signed statement is malformed: {0}")]
     Statement(#[source] FormatError),
+    #[error("Sigstore verification failed: {0}")]
+    Sigstore(String),
 }
 
 /// What the verifier trusts.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum TrustAnchor {
     /// Key method: exactly this public key.
     PublicKey(VerifyingKey),
@@ -57,6 +60,12 @@ pub enum TrustAnchor {
     Certificates {
         anchors: Vec<Certificate>,
         at: SystemTime,
+    },
+    /// Sigstore keyless: a trusted root and the identity and issuer the certificate must name.
+    Sigstore {
+        instance: sigstore::SigstoreInstance,
+        identity: String,
+        issuer: String,
     },
 }
 
@@ -79,6 +88,14 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
         return Err(VerifyError::PayloadType(bundle.envelope.payload_type.clone()));
     }
     // 2. Establish the verification key from the trust anchor and the bundle's material.
+    if let TrustAnchor::Sigstore {
+        instance,
+        identity,
+        issuer,
+    } = anchor
+    {
+        return verify_sigstore(bundle, instance, identity, issuer);
+    }
     let mut warnings = Vec::new();
     let (key, signer, method, compat_hashes) = match anchor {
         TrustAnchor::PublicKey(k) => {
@@ -94,6 +111,7 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
             let (k, signer) = certificate::check_material(&bundle.material, anchors, *at)?;
             (k, signer, "certificate", vec![MessageHash::Sha256])
         }
+        TrustAnchor::Sigstore { .. } => unreachable_sigstore()?,
     };
     // 3. The DSSE signature over the PAE, with the curve's hash; then the v0.2 PAE, which
     //    model_signing 1.1.1 still accepts for bundles it made in 2024.
@@ -139,6 +157,59 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
         method,
         signer,
         warnings,
+    })
+}
+
+fn unreachable_sigstore<T>() -> Result<T, VerifyError> {
+    Err(VerifyError::Sigstore(
+        "internal error: keyless bundles take the Sigstore path".to_owned(),
+    ))
+}
+
+/// The keyless path: the Sigstore checks bind the bundle to the statement's subject digest;
+/// then the same statement checks as the other methods.
+fn verify_sigstore(
+    bundle: &Bundle,
+    instance: &sigstore::SigstoreInstance,
+    identity: &str,
+    issuer: &str,
+) -> Result<VerifiedStatement, VerifyError> {
+    let payload = &bundle.envelope.payload;
+    // 1. The subject digest the Sigstore checks bind to (read before the signature is checked,
+    //    used only as the artifact the signature must cover).
+    let unverified = statement::parse_payload(payload).map_err(VerifyError::Statement)?;
+    let subject: [u8; 32] = unverified
+        .subject_digest
+        .as_deref()
+        .and_then(|d| d.try_into().ok())
+        .ok_or_else(|| VerifyError::Sigstore("the statement has no SHA-256 subject".to_owned()))?;
+    // 2-6. Certificate chain, SCT, transparency log, timestamps, DSSE signature, identity.
+    let json = serde_json::to_string(&bundle.raw).map_err(|e| VerifyError::Sigstore(e.to_string()))?;
+    let policy = sigstore::SigstorePolicy::Identity {
+        identity: identity.to_owned(),
+        issuer: issuer.to_owned(),
+    };
+    sigstore::verify_sigstore_bundle(
+        &json,
+        instance,
+        &policy,
+        sigstore::SignedArtifact::Digest(subject),
+    )
+    .map_err(VerifyError::Sigstore)?;
+    // 7. The subject must be SHA-256 over the resources in the order listed.
+    let statement = unverified;
+    let computed = root_digest(statement.resources.iter().map(|r| r.digest.as_slice()));
+    if subject != computed {
+        return Err(VerifyError::SubjectMismatch {
+            claimed: hex::encode(subject),
+            computed: hex::encode(computed),
+        });
+    }
+    Ok(VerifiedStatement {
+        statement,
+        method: "sigstore",
+        signer: format!("Sigstore identity {identity} (issuer {issuer})"),
+        warnings: Vec::new(),
     })
 }
 

@@ -18,4 +18,5 @@ mod interop;
 mod pull;
 mod push;
 mod roundtrip;
+mod sigstore;
 mod vectors;

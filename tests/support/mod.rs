@@ -124,6 +124,14 @@ pub fn vectors() -> Option<PathBuf> {
     )
 }
 
+/// `../shared/conformance` (the sigstore-conformance corpus), when the test command provides it.
+pub fn conformance() -> Option<PathBuf> {
+    external(
+        "HUBSIGN_CONFORMANCE",
+        "the sigstore-conformance bundle-verification corpus",
+    )
+}
+
 /// The `model_signing` 1.1.1 executable, when the test command provides it.
 pub fn model_signing() -> Option<PathBuf> {
     external(
