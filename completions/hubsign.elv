@@ -19,8 +19,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
     var completions = [
         &'hubsign'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -51,8 +51,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-git-paths 'Ignore the top-level git paths (the default)'
             cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -72,8 +72,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --staging 'Sigstore keyless: trust the public staging instance (embedded root)'
             cand --ignore-unsigned-files 'Do not fail on files the signature does not cover (they are not read)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -86,8 +86,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-git-paths 'Ignore the top-level git paths (the default)'
             cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -108,8 +108,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: trust the public staging instance (embedded root)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -132,8 +132,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --private 'Create the repository as private'
             cand --create-pr 'Open a pull request instead of committing to the branch'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -152,8 +152,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: trust the public staging instance (embedded root)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -172,15 +172,15 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: trust the public staging instance (embedded root)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'hubsign;completions'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'Print nothing on success (errors still go to stderr)'
-            cand --quiet 'Print nothing on success (errors still go to stderr)'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
         }

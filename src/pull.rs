@@ -390,6 +390,10 @@ async fn reclaim(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
 )]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one transfer loop with its resume path, read top to bottom"
+)]
 async fn download(
     hub: &HuggingFaceHub,
     repo: &str,
@@ -482,8 +486,13 @@ async fn download(
         sink = absorb(sink, buf).await?.0;
     }
     let resources = tokio::task::spawn_blocking(move || {
+        // Flushed here, so the commit only renames (a full disk shows up now, not later).
         if let Some(f) = &sink.out {
-            let _ = f.sync_data();
+            f.sync_data().map_err(|source| Error::Io {
+                action: "cannot write",
+                path: sink.out_path.clone(),
+                source,
+            })?;
         }
         sink.finish()
     })
@@ -552,11 +561,16 @@ pub async fn pull(
     // The signature itself goes into the snapshot, so the cache can be re-verified offline.
     let (sig_entry, sig_bytes) = signature;
     let sig_out = staging.new_file_path();
-    fs_err::write(&sig_out, &sig_bytes).map_err(|e| CacheError::Io {
-        action: "cannot write",
-        path: sig_out.clone(),
-        source: e,
-    })?;
+    std::fs::File::create(&sig_out)
+        .and_then(|mut f| {
+            f.write_all(&sig_bytes)?;
+            f.sync_data()
+        })
+        .map_err(|e| CacheError::Io {
+            action: "cannot write",
+            path: sig_out.clone(),
+            source: e,
+        })?;
     staging.add(StagedFile {
         remote: sig_entry.clone(),
         staged: Some(sig_out),

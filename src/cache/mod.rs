@@ -179,7 +179,8 @@ fn remove_stale_staging(root: &Path) {
 #[derive(Debug, Clone)]
 pub struct StagedFile {
     pub remote: RemoteFile,
-    /// Where the bytes are; `None` when the cache already holds a blob with verified content.
+    /// Where the bytes are, already flushed to disk by whoever staged them (commit only
+    /// renames); `None` when the cache already holds a blob with verified content.
     pub staged: Option<PathBuf>,
     /// The manifest resources computed from the bytes.
     pub resources: Vec<ResourceDigest>,
@@ -357,9 +358,6 @@ pub fn commit(
             let etag = f.remote.etag();
             let _lock = lock_file(cache, &repo_id, etag)?;
             let dst = blobs.join(etag);
-            File::open(src)
-                .and_then(|h| h.sync_all())
-                .map_err(io("cannot sync", src))?;
             fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
                 action: "cannot move blob into",
                 path: dst.clone(),
@@ -441,9 +439,6 @@ pub fn commit_local_dir(
         })?;
         match (&f.staged, cache) {
             (Some(src), _) => {
-                File::open(src)
-                    .and_then(|h| h.sync_all())
-                    .map_err(io("cannot sync", src))?;
                 fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
                     action: "cannot move into",
                     path: dst.clone(),

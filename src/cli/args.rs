@@ -35,7 +35,8 @@ pub struct Cli {
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Print nothing on success (errors still go to stderr).
+    /// No progress bars or summaries; results meant for scripts (a pull's snapshot path, a
+    /// push's commit URL, digest) still go to stdout, errors to stderr.
     #[arg(long, short, global = true)]
     pub quiet: bool,
     #[command(subcommand)]

@@ -127,7 +127,13 @@ impl LocalHub {
             listener.set_nonblocking(true).unwrap();
             let shared = shared.clone();
             rt.spawn(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                use axum::serve::ListenerExt as _;
+                // Like real servers: no Nagle delay between a small response's headers and body.
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .unwrap()
+                    .tap_io(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    });
                 let app = server::router(shared, origin);
                 axum::serve(listener, app).await.unwrap();
             });
