@@ -84,7 +84,14 @@ struct Upload {
 
 /// Step 1: the model's signature (made now or verified) and the digests of every file.
 fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<ModelFile>, Bundle)> {
-    let sig_rel = crate::manifest::path_inside_model(&req.model, &req.signature);
+    // The signature is published as `model.sig`: a file of that name in the model is never
+    // part of what is signed or uploaded.
+    let mut sig_ignores: Vec<String> = crate::manifest::path_inside_model(&req.model, &req.signature)
+        .into_iter()
+        .collect();
+    if !sig_ignores.iter().any(|p| p == REMOTE_SIGNATURE) {
+        sig_ignores.push(REMOTE_SIGNATURE.to_owned());
+    }
     let exists = req.signature.is_file();
     if exists && req.resign == Resign::KeepExisting {
         let bytes = fs_err::read(&req.signature).map_err(|source| Error::ReadSignature {
@@ -100,7 +107,13 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
             source,
         })?;
         let check = ModelCheck {
-            ignore_paths: req.walk.ignore_paths.iter().cloned().chain(sig_rel).collect(),
+            ignore_paths: req
+                .walk
+                .ignore_paths
+                .iter()
+                .cloned()
+                .chain(sig_ignores.iter().cloned())
+                .collect(),
             ignore_git_paths: true,
             unsigned: UnsignedFiles::Reject,
             allow_symlinks: false,
@@ -128,7 +141,7 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         )));
     };
     let mut walk_opts = req.walk.clone();
-    walk_opts.ignore_paths.extend(sig_rel);
+    walk_opts.ignore_paths.extend(sig_ignores);
     let files = walk(&req.model, &walk_opts)?.files;
     let manifest = build_manifest(
         &req.model,

@@ -3,6 +3,7 @@
 
 mod certificate;
 mod key;
+pub mod sigstore;
 
 pub use certificate::certificate_signer;
 
@@ -19,6 +20,8 @@ pub enum SignError {
     CertificateKeyMismatch { subject: String },
     #[error("the signing certificate cannot be used: {0}")]
     Certificate(#[source] crate::crypto::x509::X509Error),
+    #[error("keyless signing failed: {0}")]
+    Keyless(String),
 }
 
 /// Who signs, and with what material.
@@ -91,6 +94,35 @@ pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOu
     let manifest = crate::manifest::build_manifest(&request.model, &walk, request.method, request.hash)?;
     let bundle = signer.sign(&manifest);
     crate::fsutil::write_atomic(&request.signature, &bundle.to_json())?;
+    Ok(SignOutcome {
+        signature: request.signature,
+        manifest,
+    })
+}
+
+/// Like [`sign_model`], keylessly: the statement is signed through Sigstore (Fulcio, Rekor,
+/// TSA) and the bundle written atomically.
+pub async fn sign_model_keyless(
+    request: SignRequest,
+    token: &sigstore::TokenSource,
+    instance: &crate::verify::sigstore::SigstoreInstance,
+) -> crate::Result<SignOutcome> {
+    let mut walk = request.walk;
+    if let Some(rel) = crate::manifest::path_inside_model(&request.model, &request.signature) {
+        walk.ignore_paths.push(rel);
+    }
+    let (model, method, hash) = (request.model.clone(), request.method, request.hash);
+    let manifest =
+        tokio::task::spawn_blocking(move || crate::manifest::build_manifest(&model, &walk, method, hash))
+            .await
+            .map_err(|e| crate::Error::Io {
+                action: "hashing failed",
+                path: request.model.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+    let payload = statement::write_payload(&manifest);
+    let bundle = sigstore::sign_keyless(&payload, token, instance).await?;
+    crate::fsutil::write_atomic(&request.signature, bundle.as_bytes())?;
     Ok(SignOutcome {
         signature: request.signature,
         manifest,

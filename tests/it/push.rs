@@ -289,3 +289,23 @@ fn pull_requests_and_missing_tokens() {
     c.env("HF_TOKEN", "wrong");
     run(c).expect_code(2).stderr_has("token");
 }
+
+/// The signature is published as model.sig: a stale model.sig in the model is neither signed
+/// nor uploaded (regression: it used to collide with the signature in the commit).
+#[test]
+fn a_stale_model_sig_in_the_model_does_not_collide_with_the_signature() {
+    let env = Env::new();
+    let m = unsigned_model(env.work.path());
+    write(&m.join("model.sig"), b"stale");
+    let outside = env.work.path().join("fresh.sig");
+    env.push(&m, "hubsign/stale", &["--signature", outside.to_str().unwrap()])
+        .ok();
+    let head = env.hub.head("hubsign/stale", "main").unwrap();
+    let (bytes, _) = env.hub.file("hubsign/stale", &head, "model.sig").unwrap();
+    assert_eq!(
+        bytes,
+        std::fs::read(&outside).unwrap(),
+        "the published model.sig is not the new signature"
+    );
+    env.pull("hubsign/stale").ok();
+}
