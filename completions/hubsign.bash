@@ -469,7 +469,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__sign)
-            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --hash --shard-size --signature --method --private-key --signing-certificate --certificate-chain --password-file --password-env --password --json --quiet --help"
+            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --hash --shard-size --signature --method --private-key --signing-certificate --certificate-chain --password-file --password-env --password --identity-token --trust-config --staging --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +516,14 @@ _hubsign() {
                     return 0
                     ;;
                 --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,7 +43,7 @@ blake2b\t''
 blake3\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l shard-size -d 'Hash files in shards of N bytes (serialization `shards`) instead of whole files' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l signature -d 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)' -r -F
-complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given)' -r -f -a "key\t''
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)' -r -f -a "key\t''
 certificate\t''
 sigstore\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l private-key -d 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8' -r -F
@@ -52,9 +52,12 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l certificate-cha
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-file -d 'Read the private key\'s password from this file (one trailing newline is removed)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-env -d 'Read the private key\'s password from this environment variable' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password -d 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l identity-token -d 'Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN; without either, ambient CI credentials (GitHub Actions, ...) are used' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l trust-config -d 'Keyless: sign with this instance (a ClientTrustConfig, as model_signing\'s --trust_config)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l no-ignore-git-paths -d 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l ignore-git-paths -d 'Ignore the top-level git paths (the default)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l staging -d 'Keyless: sign with the public staging instance'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -107,7 +110,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d '
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l revision -d 'Branch to commit to' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l signature -d 'The model\'s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root' -r -F
-complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given)' -r -f -a "key\t''
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)' -r -f -a "key\t''
 certificate\t''
 sigstore\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l private-key -d 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8' -r -F

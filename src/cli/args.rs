@@ -138,13 +138,34 @@ pub struct SignArgs {
     pub signature: Option<PathBuf>,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN;
+    /// without either, ambient CI credentials (GitHub Actions, ...) are used.
+    #[arg(
+        long = "identity-token",
+        alias = "identity_token",
+        value_name = "JWT",
+        hide_env_values = true,
+        env = "SIGSTORE_ID_TOKEN"
+    )]
+    pub identity_token: Option<String>,
+    /// Keyless: sign with this instance (a ClientTrustConfig, as model_signing's --trust_config).
+    #[arg(
+        long = "trust-config",
+        alias = "trust_config",
+        value_name = "FILE",
+        conflicts_with = "staging"
+    )]
+    pub trust_config: Option<PathBuf>,
+    /// Keyless: sign with the public staging instance.
+    #[arg(long, alias = "use_staging")]
+    pub staging: bool,
 }
 
 /// Signing material.
 #[derive(Debug, Args)]
 pub struct KeyArgs {
     /// Signing method; inferred from the key material when omitted (certificate if
-    /// --signing-certificate is given, key if --private-key is given).
+    /// --signing-certificate is given, key if --private-key is given, else sigstore).
     #[arg(long, value_enum)]
     pub method: Option<MethodChoice>,
     /// EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8.

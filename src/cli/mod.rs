@@ -62,15 +62,26 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
 fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Sign(args) => {
-            let signer = settings::signer(&args.key)?;
             let request = settings::sign_request(&args)?;
-            let outcome = hubsign::sign::sign_model(request, &signer)?;
+            let (outcome, method) = if settings::is_keyless(&args.key) {
+                let token = args.identity_token.clone().map_or(
+                    hubsign::sign::sigstore::TokenSource::Ambient,
+                    hubsign::sign::sigstore::TokenSource::Explicit,
+                );
+                let instance = settings::signing_instance(args.trust_config.as_deref(), args.staging)?;
+                let outcome =
+                    runtime()?.block_on(hubsign::sign::sign_model_keyless(request, &token, &instance))?;
+                (outcome, "sigstore")
+            } else {
+                let signer = settings::signer(&args.key)?;
+                (hubsign::sign::sign_model(request, &signer)?, signer.method())
+            };
             let root = hex::encode(outcome.manifest.root_digest());
             if cli.json {
                 let out = json!({
                     "signed": true,
                     "signature": outcome.signature,
-                    "method": signer.method(),
+                    "method": method,
                     "resources": outcome.manifest.resources.len(),
                     "subject_digest": format!("sha256:{root}"),
                 });

@@ -142,6 +142,16 @@ fn load_signing_key(args: &KeyArgs, path: &Path) -> Result<SigningKey> {
     pem.into_key(pw.as_deref()).map_err(key_err)
 }
 
+/// Whether the arguments ask for keyless signing (no key material, or `--method sigstore`).
+pub fn is_keyless(args: &KeyArgs) -> bool {
+    args.method == Some(MethodChoice::Sigstore) || (args.method.is_none() && args.private_key.is_none())
+}
+
+/// The instance keyless signing talks to.
+pub fn signing_instance(trust_config: Option<&Path>, staging: bool) -> Result<SigstoreInstance> {
+    sigstore_instance(trust_config, staging)
+}
+
 /// The signer the arguments describe.
 pub fn signer(args: &KeyArgs) -> Result<Signer> {
     let method = args.method.unwrap_or(if args.signing_certificate.is_some() {
@@ -152,11 +162,7 @@ pub fn signer(args: &KeyArgs) -> Result<Signer> {
         MethodChoice::Sigstore
     });
     match method {
-        MethodChoice::Sigstore => Err(Error::Unsupported(
-            "Sigstore keyless signing is not available in this version; sign with --private-key \
-             (key method) or --private-key with --signing-certificate (certificate method)"
-                .to_owned(),
-        )),
+        MethodChoice::Sigstore => Err(Error::Usage("keyless signing takes no --private-key".to_owned())),
         MethodChoice::Key => {
             let path = args
                 .private_key

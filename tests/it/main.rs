@@ -19,4 +19,5 @@ mod pull;
 mod push;
 mod roundtrip;
 mod sigstore;
+mod sigstore_stack;
 mod vectors;
