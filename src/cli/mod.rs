@@ -64,8 +64,9 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Sign(args) => {
             let request = settings::sign_request(&args)?;
             let (outcome, method) = if settings::is_keyless(&args.key) {
+                let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
                 let token = args.identity_token.clone().map_or(
-                    hubsign::sign::sigstore::TokenSource::Ambient,
+                    hubsign::sign::sigstore::TokenSource::Ambient { interactive },
                     hubsign::sign::sigstore::TokenSource::Explicit,
                 );
                 let instance = settings::signing_instance(args.trust_config.as_deref(), args.staging)?;

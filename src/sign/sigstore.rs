@@ -14,15 +14,16 @@ use sigstore_sign::{SigningContext, SigningServices};
 pub enum TokenSource {
     /// Given explicitly (`--identity-token` or `SIGSTORE_ID_TOKEN`, resolved by the caller).
     Explicit(String),
-    /// Ambient CI credentials (GitHub Actions and other detected providers).
-    Ambient,
+    /// Ambient CI credentials (GitHub Actions and other detected providers); then, if
+    /// `interactive`, the browser / out-of-band OAuth flow of the instance's OIDC provider.
+    Ambient { interactive: bool },
 }
 
 impl std::fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Explicit(_) => f.write_str("Explicit(<redacted>)"),
-            Self::Ambient => f.write_str("Ambient"),
+            Self::Ambient { interactive } => write!(f, "Ambient {{ interactive: {interactive} }}"),
         }
     }
 }
@@ -52,29 +53,41 @@ fn services(instance: &SigstoreInstance) -> Result<SigningServices, SignError> {
 /// Signs `payload` (the in-toto statement bytes) keylessly; returns the bundle JSON.
 pub async fn sign_keyless(
     payload: &[u8],
-    token: &TokenSource,
+    source: &TokenSource,
     instance: &SigstoreInstance,
 ) -> Result<String, SignError> {
-    let token = match token {
-        TokenSource::Explicit(jwt) => {
-            // Never echo the token: errors name the problem only.
-            IdentityToken::from_jwt(jwt).map_err(|_| SignError::Keyless("the identity token is not a valid JWT".into()))?
-        }
-        TokenSource::Ambient => IdentityToken::detect_ambient()
-            .await
-            .map_err(|e| SignError::Keyless(format!("ambient credentials: {e}")))?
-            .ok_or_else(|| {
-                SignError::Keyless(
-                    "no identity token: pass --identity-token or SIGSTORE_ID_TOKEN (no ambient CI credentials were found)".into(),
-                )
-            })?,
-    };
-    if token.is_expired() {
-        return Err(SignError::Keyless("the identity token has expired".into()));
-    }
     let context = SigningContext::new(services(instance)?);
-    let bundle = context
-        .signer(token)
+    // Token sources in order: explicit, ambient CI credentials, the interactive OAuth flow.
+    let token = match source {
+        // Never echo the token: errors name the problem only.
+        TokenSource::Explicit(jwt) => Some(
+            IdentityToken::from_jwt(jwt)
+                .map_err(|_| SignError::Keyless("the identity token is not a valid JWT".into()))?,
+        ),
+        TokenSource::Ambient { .. } => IdentityToken::detect_ambient()
+            .await
+            .map_err(|e| SignError::Keyless(format!("ambient credentials: {e}")))?,
+    };
+    let signer = match (token, source) {
+        (Some(token), _) => {
+            if token.is_expired() {
+                return Err(SignError::Keyless("the identity token has expired".into()));
+            }
+            context.signer(token)
+        }
+        (None, TokenSource::Ambient { interactive: true }) => context
+            .authenticate()
+            .await
+            .map_err(|e| SignError::Keyless(format!("interactive sign-in failed: {e}")))?,
+        (None, _) => {
+            return Err(SignError::Keyless(
+                "no identity token: pass --identity-token or SIGSTORE_ID_TOKEN (no ambient CI credentials were found, \
+                 and without a terminal there is no interactive sign-in)"
+                    .into(),
+            ));
+        }
+    };
+    let bundle = signer
         .sign_raw_statement(payload)
         .await
         .map_err(|e| SignError::Keyless(e.to_string()))?;

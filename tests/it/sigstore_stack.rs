@@ -262,4 +262,63 @@ fn hubsign_signs_keyless_and_model_signing_and_sigstore_python_verify() {
     );
     run(c).expect_code(2).stderr_has("keyless signing failed");
     assert!(!bad.exists());
+    // No token anywhere and no terminal: a clear usage-level error.
+    let mut c = crate::support::hubsign();
+    c.arg("sign")
+        .arg(&model)
+        .arg("--signature")
+        .arg(&bad)
+        .arg("--trust-config")
+        .arg(stack.trust_config());
+    c.env_remove("SIGSTORE_ID_TOKEN")
+        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+        .stdin(std::process::Stdio::null());
+    run(c).expect_code(2).stderr_has("no identity token");
+    // Forged transparency-log evidence and another instance's root are refused by hubsign.
+    let tamper = |edit: &dyn Fn(&mut serde_json::Value), name: &str| {
+        let mut v = b.clone();
+        edit(&mut v);
+        let p = t.path().join(name);
+        std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+        p
+    };
+    let flip_b64 = |s: &str| {
+        use base64::Engine as _;
+        let eng = base64::engine::general_purpose::STANDARD;
+        let mut raw = eng.decode(s).unwrap();
+        let mid = raw.len() / 2;
+        raw[mid] ^= 1;
+        serde_json::json!(eng.encode(raw))
+    };
+    let entry = &b["verificationMaterial"]["tlogEntries"][0];
+    let set = entry["inclusionPromise"]["signedEntryTimestamp"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged_set = tamper(
+        &|v| {
+            v["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"] =
+                flip_b64(&set)
+        },
+        "forged-set.sig",
+    );
+    hs_verify(&model, &forged_set, &stack, SIGNER, &issuer)
+        .expect_code(1)
+        .stderr_has("Sigstore verification failed");
+    let root_hash = entry["inclusionProof"]["rootHash"].as_str().unwrap().to_owned();
+    let altered_proof = tamper(
+        &|v| v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"] = flip_b64(&root_hash),
+        "altered-proof.sig",
+    );
+    hs_verify(&model, &altered_proof, &stack, SIGNER, &issuer)
+        .expect_code(1)
+        .stderr_has("Sigstore verification failed");
+    let mut c = crate::support::hubsign();
+    c.arg("verify").arg(&model).arg("--signature").arg(&sig).args([
+        "--identity",
+        SIGNER,
+        "--issuer",
+        &issuer,
+    ]);
+    run(c).expect_code(1).stderr_has("Sigstore verification failed");
 }
