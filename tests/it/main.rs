@@ -4,6 +4,8 @@
     clippy::expect_used,
     clippy::print_stderr,
     clippy::items_after_statements,
+    clippy::too_many_lines,
+    clippy::many_single_char_names,
     reason = "test code: a panic is the failure report"
 )]
 

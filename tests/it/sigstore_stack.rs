@@ -298,7 +298,7 @@ fn hubsign_signs_keyless_and_model_signing_and_sigstore_python_verify() {
     let forged_set = tamper(
         &|v| {
             v["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"] =
-                flip_b64(&set)
+                flip_b64(&set);
         },
         "forged-set.sig",
     );
