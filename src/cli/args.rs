@@ -221,30 +221,8 @@ pub struct VerifyArgs {
     /// Trust anchors (certificate method): every certificate in these files is trusted. Repeatable.
     #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "PEM")]
     pub certificate_chain: Vec<PathBuf>,
-    /// Sigstore keyless: the signer's identity (certificate SAN: email or URI), exact match.
-    #[arg(long, value_name = "IDENTITY", requires = "issuer")]
-    pub identity: Option<String>,
-    /// Sigstore keyless: the OIDC issuer that vouched for the identity.
-    #[arg(
-        long,
-        visible_alias = "identity-provider",
-        alias = "identity_provider",
-        value_name = "URL",
-        requires = "identity"
-    )]
-    pub issuer: Option<String>,
-    /// Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing's --trust_config
-    /// takes, or a trusted root JSON) instead of the embedded production root. Works offline.
-    #[arg(
-        long = "trust-config",
-        alias = "trust_config",
-        value_name = "FILE",
-        conflicts_with = "staging"
-    )]
-    pub trust_config: Option<PathBuf>,
-    /// Sigstore keyless: trust the public staging instance (embedded root).
-    #[arg(long, alias = "use_staging")]
-    pub staging: bool,
+    #[command(flatten)]
+    pub keyless: KeylessTrustArgs,
     /// Do not fail on files the signature does not cover (they are not read).
     #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files")]
     pub ignore_unsigned_files: bool,
@@ -276,30 +254,8 @@ pub struct TrustArgs {
     /// Trust anchors (certificate method). Repeatable.
     #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "PEM")]
     pub certificate_chain: Vec<PathBuf>,
-    /// Sigstore keyless: the signer's identity (certificate SAN: email or URI), exact match.
-    #[arg(long, value_name = "IDENTITY", requires = "issuer")]
-    pub identity: Option<String>,
-    /// Sigstore keyless: the OIDC issuer that vouched for the identity.
-    #[arg(
-        long,
-        visible_alias = "identity-provider",
-        alias = "identity_provider",
-        value_name = "URL",
-        requires = "identity"
-    )]
-    pub issuer: Option<String>,
-    /// Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing's --trust_config
-    /// takes, or a trusted root JSON) instead of the embedded production root. Works offline.
-    #[arg(
-        long = "trust-config",
-        alias = "trust_config",
-        value_name = "FILE",
-        conflicts_with = "staging"
-    )]
-    pub trust_config: Option<PathBuf>,
-    /// Sigstore keyless: trust the public staging instance (embedded root).
-    #[arg(long, alias = "use_staging")]
-    pub staging: bool,
+    #[command(flatten)]
+    pub keyless: KeylessTrustArgs,
     /// Trust policy file mapping repository patterns to required signers.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -389,4 +345,33 @@ pub struct PushArgs {
     /// Parallel LFS uploads.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+}
+
+/// Whom to trust for Sigstore keyless signatures.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KeylessTrustArgs {
+    /// Sigstore keyless: the signer's identity (certificate SAN: email or URI), exact match.
+    #[arg(long, value_name = "IDENTITY", requires = "issuer")]
+    pub identity: Option<String>,
+    /// Sigstore keyless: the OIDC issuer that vouched for the identity.
+    #[arg(
+        long,
+        visible_alias = "identity-provider",
+        alias = "identity_provider",
+        value_name = "URL",
+        requires = "identity"
+    )]
+    pub issuer: Option<String>,
+    /// Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing's --trust_config
+    /// takes, or a trusted root JSON) instead of the embedded production root. Works offline.
+    #[arg(
+        long = "trust-config",
+        alias = "trust_config",
+        value_name = "FILE",
+        conflicts_with = "staging"
+    )]
+    pub trust_config: Option<PathBuf>,
+    /// Sigstore keyless: trust the public staging instance (embedded root).
+    #[arg(long, alias = "use_staging")]
+    pub staging: bool,
 }

@@ -237,8 +237,13 @@ fn sigstore_anchor(
 
 /// What the verifier trusts.
 pub fn trust_anchor(args: &VerifyArgs) -> Result<TrustAnchor> {
-    if let (Some(identity), Some(issuer)) = (&args.identity, &args.issuer) {
-        return sigstore_anchor(identity, issuer, args.trust_config.as_deref(), args.staging);
+    if let (Some(identity), Some(issuer)) = (&args.keyless.identity, &args.keyless.issuer) {
+        return sigstore_anchor(
+            identity,
+            issuer,
+            args.keyless.trust_config.as_deref(),
+            args.keyless.staging,
+        );
     }
     let method = args.method.unwrap_or(if args.public_key.is_some() {
         MethodChoice::Key
@@ -333,8 +338,13 @@ fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>> {
 
 /// Whom to trust for `repo_id`: the signer flags, else the policy's first matching rule.
 pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor> {
-    if let (Some(identity), Some(issuer)) = (&trust.identity, &trust.issuer) {
-        return sigstore_anchor(identity, issuer, trust.trust_config.as_deref(), trust.staging);
+    if let (Some(identity), Some(issuer)) = (&trust.keyless.identity, &trust.keyless.issuer) {
+        return sigstore_anchor(
+            identity,
+            issuer,
+            trust.keyless.trust_config.as_deref(),
+            trust.keyless.staging,
+        );
     }
     if let Some(k) = &trust.public_key {
         return key_anchor(k);
@@ -463,10 +473,7 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
             &TrustArgs {
                 public_key: None,
                 certificate_chain: Vec::new(),
-                identity: None,
-                issuer: None,
-                trust_config: None,
-                staging: false,
+                keyless: super::args::KeylessTrustArgs::default(),
                 policy: args.policy.clone(),
             },
             &repo_id,
