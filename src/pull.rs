@@ -693,8 +693,3 @@ pub fn verify_cache(
     let report = verify::verify_model(&snapshot, &snapshot.join(signature_path), anchor, &check)?;
     Ok((commit, snapshot, report))
 }
-
-/// The snapshot path a pull would produce, for messages.
-pub fn snapshot_path(cache: &HfCache, repo_id: &str, commit: &str) -> PathBuf {
-    cache.snapshot_dir(repo_id, commit)
-}
