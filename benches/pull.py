@@ -299,15 +299,16 @@ def drop_hf_home(hf_home):
 # --------------------------------------------------------------------------
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_main(description, verb, run_fn, report_fn):
+    """The command line shared by pull.py and push.py: parse, run, report, exit code."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--reps", type=int, default=3, help="repetitions per command (median taken)")
     ap.add_argument("--rebuild", action="store_true", help="regenerate the benchmark models")
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     ap.add_argument("--large-mib", type=int, default=512,
                     help="size of each of the 4 large files in MiB (default 512: a 2 GiB model)")
     ap.add_argument("--concurrency", type=int,
-                    help="pass --concurrency N to hubsign pull (default: hubsign's own default)")
+                    help=f"pass --concurrency N to hubsign {verb} (default: hubsign's own default)")
     args = ap.parse_args()
     if args.reps < 1:
         ap.error("--reps must be >= 1")
@@ -324,7 +325,7 @@ def main():
 
     started = time.perf_counter()
     try:
-        results = run(args)
+        results = run_fn(args)
     except CommandFailed as e:
         log(f"error: {e}")
         return 2
@@ -336,8 +337,12 @@ def main():
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print_report(results)
+        report_fn(results)
     return 0
+
+
+def main():
+    return bench_main(__doc__.splitlines()[0], "pull", run, print_report)
 
 
 def run(args):

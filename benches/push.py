@@ -171,44 +171,7 @@ def check_repo(endpoint, repo_id, expected, label):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=3, help="repetitions per command (median taken)")
-    ap.add_argument("--rebuild", action="store_true", help="regenerate the benchmark models")
-    ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
-    ap.add_argument("--large-mib", type=int, default=512,
-                    help="size of each of the 4 large files in MiB (default 512: a 2 GiB model)")
-    ap.add_argument("--concurrency", type=int,
-                    help="pass --concurrency N to hubsign push (default: hubsign's own default)")
-    args = ap.parse_args()
-    if args.reps < 1:
-        ap.error("--reps must be >= 1")
-    if args.large_mib < 1:
-        ap.error("--large-mib must be >= 1")
-    if args.concurrency is not None and args.concurrency < 1:
-        ap.error("--concurrency must be >= 1")
-
-    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so that the hub is stopped.
-    def on_sigterm(_signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-
-    started = time.perf_counter()
-    try:
-        results = run(args)
-    except CommandFailed as e:
-        log(f"error: {e}")
-        return 2
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    results["total_run_s"] = time.perf_counter() - started
-
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print_report(results)
-    return 0
+    return pull.bench_main(__doc__.splitlines()[0], "push", run, print_report)
 
 
 def run(args):

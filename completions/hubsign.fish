@@ -53,11 +53,11 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-file -
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-env -d 'Read the private key\'s password from this environment variable' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password -d 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l identity-token -d 'Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN; without either, ambient CI credentials (GitHub Actions, ...) are used' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l trust-config -d 'Keyless: sign with this instance (a ClientTrustConfig, as model_signing\'s --trust_config)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l trust-config -d 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing\'s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l no-ignore-git-paths -d 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l ignore-git-paths -d 'Ignore the top-level git paths (the default)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
-complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l staging -d 'Keyless: sign with the public staging instance'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -70,11 +70,11 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l public-key -d
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l certificate-chain -d 'Trust anchors (certificate method): every certificate in these files is trusted. Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l identity -d 'Sigstore keyless: the signer\'s identity (certificate SAN: email or URI), exact match' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l issuer -l identity-provider -d 'Sigstore keyless: the OIDC issuer that vouched for the identity' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l trust-config -d 'Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing\'s --trust_config takes, or a trusted root JSON) instead of the embedded production root. Works offline' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l trust-config -d 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing\'s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l no-ignore-git-paths -d 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-git-paths -d 'Ignore the top-level git paths (the default)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l staging -d 'Sigstore keyless: trust the public staging instance (embedded root)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-unsigned-files -d 'Do not fail on files the signature does not cover (they are not read)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
@@ -99,12 +99,12 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l public-key -d '
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l identity -d 'Sigstore keyless: the signer\'s identity (certificate SAN: email or URI), exact match' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l issuer -l identity-provider -d 'Sigstore keyless: the OIDC issuer that vouched for the identity' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l trust-config -d 'Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing\'s --trust_config takes, or a trusted root JSON) instead of the embedded production root. Works offline' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l trust-config -d 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing\'s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l local-dir -d 'Place a verified copy in DIR instead of the HF cache' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l concurrency -d 'Parallel file transfers' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
-complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l staging -d 'Sigstore keyless: trust the public staging instance (embedded root)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s h -l help -d 'Print help'
@@ -138,10 +138,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l public-key -d 
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l identity -d 'Sigstore keyless: the signer\'s identity (certificate SAN: email or URI), exact match' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l issuer -l identity-provider -d 'Sigstore keyless: the OIDC issuer that vouched for the identity' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l trust-config -d 'Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing\'s --trust_config takes, or a trusted root JSON) instead of the embedded production root. Works offline' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l trust-config -d 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing\'s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
-complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l staging -d 'Sigstore keyless: trust the public staging instance (embedded root)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s h -l help -d 'Print help'
@@ -153,10 +153,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l public-
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l identity -d 'Sigstore keyless: the signer\'s identity (certificate SAN: email or URI), exact match' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l issuer -l identity-provider -d 'Sigstore keyless: the OIDC issuer that vouched for the identity' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l trust-config -d 'Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing\'s --trust_config takes, or a trusted root JSON) instead of the embedded production root. Works offline' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l trust-config -d 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing\'s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l staging -d 'Sigstore keyless: trust the public staging instance (embedded root)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s h -l help -d 'Print help'

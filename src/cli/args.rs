@@ -148,17 +148,8 @@ pub struct SignArgs {
         env = "SIGSTORE_ID_TOKEN"
     )]
     pub identity_token: Option<String>,
-    /// Keyless: sign with this instance (a ClientTrustConfig, as model_signing's --trust_config).
-    #[arg(
-        long = "trust-config",
-        alias = "trust_config",
-        value_name = "FILE",
-        conflicts_with = "staging"
-    )]
-    pub trust_config: Option<PathBuf>,
-    /// Keyless: sign with the public staging instance.
-    #[arg(long, alias = "use_staging")]
-    pub staging: bool,
+    #[command(flatten)]
+    pub instance: SigstoreInstanceArgs,
 }
 
 /// Signing material.
@@ -362,8 +353,16 @@ pub struct KeylessTrustArgs {
         requires = "identity"
     )]
     pub issuer: Option<String>,
-    /// Sigstore keyless: trust this instance (a ClientTrustConfig, as model_signing's --trust_config
-    /// takes, or a trusted root JSON) instead of the embedded production root. Works offline.
+    #[command(flatten)]
+    pub instance: SigstoreInstanceArgs,
+}
+
+/// Which Sigstore instance keyless signing talks to, or keyless verification trusts.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SigstoreInstanceArgs {
+    /// Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted
+    /// root + signing config, as model_signing's --trust_config takes; signing needs one), or a
+    /// trusted root JSON for verifying. Verification is offline.
     #[arg(
         long = "trust-config",
         alias = "trust_config",
@@ -371,7 +370,7 @@ pub struct KeylessTrustArgs {
         conflicts_with = "staging"
     )]
     pub trust_config: Option<PathBuf>,
-    /// Sigstore keyless: trust the public staging instance (embedded root).
+    /// Sigstore keyless: the public staging instance (embedded root and signing config).
     #[arg(long, alias = "use_staging")]
     pub staging: bool,
 }

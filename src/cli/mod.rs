@@ -69,7 +69,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
                     hubsign::sign::sigstore::TokenSource::Ambient { interactive },
                     hubsign::sign::sigstore::TokenSource::Explicit,
                 );
-                let instance = settings::signing_instance(args.trust_config.as_deref(), args.staging)?;
+                let instance = settings::signing_instance(&args.instance)?;
                 let outcome =
                     runtime()?.block_on(hubsign::sign::sign_model_keyless(request, &token, &instance))?;
                 (outcome, "sigstore")

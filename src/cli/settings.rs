@@ -2,8 +2,8 @@
 //! environment variables, key files and passwords on behalf of the core.
 
 use super::args::{
-    HashArgs, HashChoice, HubModelArgs, KeyArgs, MethodChoice, PushArgs, SignArgs, TrustArgs, VerifyArgs,
-    WalkArgs,
+    HashArgs, HashChoice, HubModelArgs, KeyArgs, MethodChoice, PushArgs, SignArgs, SigstoreInstanceArgs,
+    TrustArgs, VerifyArgs, WalkArgs,
 };
 use hubsign::crypto::ec::{PrivateKeyPem, SigningKey, VerifyingKey};
 use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
@@ -148,8 +148,8 @@ pub fn is_keyless(args: &KeyArgs) -> bool {
 }
 
 /// The instance keyless signing talks to.
-pub fn signing_instance(trust_config: Option<&Path>, staging: bool) -> Result<SigstoreInstance> {
-    sigstore_instance(trust_config, staging)
+pub fn signing_instance(args: &SigstoreInstanceArgs) -> Result<SigstoreInstance> {
+    sigstore_instance(args.trust_config.as_deref(), args.staging)
 }
 
 /// The signer the arguments describe.
@@ -241,8 +241,8 @@ pub fn trust_anchor(args: &VerifyArgs) -> Result<TrustAnchor> {
         return sigstore_anchor(
             identity,
             issuer,
-            args.keyless.trust_config.as_deref(),
-            args.keyless.staging,
+            args.keyless.instance.trust_config.as_deref(),
+            args.keyless.instance.staging,
         );
     }
     let method = args.method.unwrap_or(if args.public_key.is_some() {
@@ -342,8 +342,8 @@ pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor>
         return sigstore_anchor(
             identity,
             issuer,
-            trust.keyless.trust_config.as_deref(),
-            trust.keyless.staging,
+            trust.keyless.instance.trust_config.as_deref(),
+            trust.keyless.instance.staging,
         );
     }
     if let Some(k) = &trust.public_key {
