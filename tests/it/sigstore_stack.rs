@@ -322,3 +322,39 @@ fn hubsign_signs_keyless_and_model_signing_and_sigstore_python_verify() {
     ]);
     run(c).expect_code(1).stderr_has("Sigstore verification failed");
 }
+
+/// A keyless bundle whose statement lists resources that do not hash to its subject is refused
+/// even though every Sigstore check passes (the subject is what the log and signature bind).
+#[test]
+fn keyless_statement_with_an_inconsistent_subject_is_refused() {
+    if crate::support::model_signing().is_none() {
+        return;
+    }
+    let stack = Stack::start();
+    let t = tempdir();
+    let model = tiny_model(t.path());
+    let manifest = hubsign::manifest::build_manifest(
+        &model,
+        &hubsign::manifest::WalkOptions::default(),
+        hubsign::manifest::Serialization::Files,
+        hubsign::manifest::HashAlgorithm::Sha256,
+    )
+    .unwrap();
+    let mut st: serde_json::Value =
+        serde_json::from_slice(&hubsign::oms::statement::write_payload(&manifest)).unwrap();
+    st["predicate"]["resources"].as_array_mut().unwrap().reverse();
+    let payload = serde_json::to_vec(&st).unwrap();
+    let token = hubsign::sign::sigstore::TokenSource::Explicit(stack.mint(&format!("email={SIGNER}")));
+    let instance = hubsign::verify::sigstore::SigstoreInstance::Custom(
+        std::fs::read_to_string(stack.trust_config()).unwrap(),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let bundle = rt
+        .block_on(hubsign::sign::sigstore::sign_keyless(&payload, &token, &instance))
+        .unwrap();
+    let sig = t.path().join("inconsistent.sig");
+    std::fs::write(&sig, bundle).unwrap();
+    hs_verify(&model, &sig, &stack, SIGNER, &stack.issuer.clone())
+        .expect_code(1)
+        .stderr_has("inconsistent");
+}
