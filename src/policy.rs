@@ -11,7 +11,8 @@
 //! certificate-chain = ["pki/root-ca.pem"]
 //! ```
 //! The first rule whose pattern matches wins. `*` matches within one path component, `?` one
-//! character. The core only parses and matches; the CLI reads the key files a rule names.
+//! character. Matching ignores ASCII case, as the Hub does for repository ids, so a rule cannot
+//! be dodged by spelling `Meta-Llama/…`. The core only parses and matches; the CLI reads the key files a rule names.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -120,14 +121,14 @@ impl Policy {
     }
 }
 
-/// Glob match where `*` does not cross `/`.
+/// Glob match where `*` does not cross `/`, ignoring ASCII case.
 pub fn pattern_matches(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,
             (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && t[0] != b'/' && go(p, &t[1..])),
             (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
             _ => false,
         }
     }
@@ -146,6 +147,9 @@ mod tests {
         assert!(!pattern_matches("*", "org/name"));
         assert!(pattern_matches("*/*", "org/name"));
         assert!(pattern_matches("org/llama-?", "org/llama-3"));
+        // Hub repo ids are case-insensitive: a rule holds for every spelling.
+        assert!(pattern_matches("meta-llama/*", "Meta-Llama/Llama-3"));
+        assert!(pattern_matches("Org/Model", "org/model"));
     }
 
     #[test]

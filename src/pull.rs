@@ -26,7 +26,7 @@ use futures_util::StreamExt as _;
 use sha1::Digest as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Signature files larger than this are refused (a real one is a few KiB to a few MiB).
@@ -39,8 +39,9 @@ const BLOCK: usize = 1 << 20;
 pub enum Destination {
     /// The Hugging Face cache (`blobs/`, `snapshots/`, `refs/`).
     Cache,
-    /// A plain directory (`--local-dir`).
-    LocalDir(PathBuf),
+    /// A plain directory (`--local-dir`), and what to do with files already in it that the
+    /// signature does not cover.
+    LocalDir { dir: PathBuf, mode: cache::LocalDirMode },
 }
 
 /// Everything a pull needs, resolved by the caller.
@@ -224,11 +225,8 @@ fn listing_agrees(ser: &SerializationConfig, remote: &RemoteFile, resources: &[&
 
 async fn fetch_small(hub: &HuggingFaceHub, repo: &str, commit: &str, file: &RemoteFile) -> Result<Vec<u8>> {
     let resp = hub.open(repo, commit, &file.path, 0).await?;
-    let url = crate::hub::http::redact(resp.url());
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|source| HubError::Network { url, source })?;
+    // Never more than the listed size is buffered (a hostile hub may send an endless body).
+    let bytes = crate::hub::http::read_body(resp, file.size).await?;
     if bytes.len() as u64 != file.size {
         return Err(HubError::Truncated {
             path: file.path.clone(),
@@ -429,23 +427,24 @@ async fn download(
         if offset > 0 {
             progress.resumed(id, offset);
         }
-        let url = crate::hub::http::redact(resp.url());
+        let url = resp.url().clone();
         let mut stream = resp.bytes_stream();
         let mut dropped = None;
         while let Some(chunk) = stream.next().await {
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(source) => {
-                    dropped = Some(HubError::Network {
-                        url: url.clone(),
-                        source,
-                    });
+                    dropped = Some(HubError::network(&url, source));
                     break;
                 }
             };
             if offset + chunk.len() as u64 > file.size {
                 let detail = format!("{} is longer than the {} bytes listed", file.path, file.size);
-                return Err(HubError::Malformed { url, detail }.into());
+                return Err(HubError::Malformed {
+                    url: crate::hub::http::redact(&url),
+                    detail,
+                }
+                .into());
             }
             offset += chunk.len() as u64;
             progress.bytes(id, chunk.len() as u64);
@@ -554,8 +553,31 @@ pub async fn pull(
     let ser = verified.statement.serialization.clone();
     let mut staging = match &req.destination {
         Destination::Cache => cache.staging(&req.repo_id, &commit)?,
-        Destination::LocalDir(dir) => {
-            Staging::create(&dir.join(".cache").join("hubsign"), &req.repo_id, &commit)?
+        Destination::LocalDir { dir, mode } => {
+            // Refused before anything is downloaded: a directory holding files the signature
+            // does not cover (commit checks again).
+            if *mode == cache::LocalDirMode::RefuseForeign {
+                let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
+                expected.insert(signature.0.path.clone());
+                let foreign = cache::local_dir_foreign(dir, &expected)?;
+                if !foreign.is_empty() {
+                    return Err(CacheError::LocalDirNotEmpty {
+                        dir: dir.clone(),
+                        files: foreign,
+                    }
+                    .into());
+                }
+            }
+            fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
+                action: "cannot create",
+                path: dir.clone(),
+                source: e,
+            })?;
+            Staging::create(
+                &cache::real_dirs(dir, Path::new(cache::LOCAL_DIR_STAGING))?,
+                &req.repo_id,
+                &commit,
+            )?
         }
     };
     // The signature itself goes into the snapshot, so the cache can be re-verified offline.
@@ -587,9 +609,11 @@ pub async fn pull(
         .collect();
     let mut results = futures_util::stream::iter(jobs.into_iter().map(|(id, f, out)| {
         let (ser, progress, commit) = (&ser, Arc::clone(&progress), commit.as_str());
-        let blob = cache.blob_path(&req.repo_id, f.etag());
+        // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
+        // target could change later) is downloaded again and replaced at commit.
+        let blob = cache.reusable_blob(&req.repo_id, f.etag());
         async move {
-            if blob.is_file() {
+            if let Some(blob) = blob {
                 if let Some(resources) = reuse_cached_blob(blob, &f, ser).await {
                     progress.file_started(id, &f.path, f.size);
                     progress.bytes(id, f.size);
@@ -649,7 +673,9 @@ pub async fn pull(
     // 7. Commit.
     let path = match &req.destination {
         Destination::Cache => cache::commit(cache, verified_staging, Some(&req.revision))?.snapshot,
-        Destination::LocalDir(dir) => cache::commit_local_dir(verified_staging, dir, Some(cache))?,
+        Destination::LocalDir { dir, mode } => {
+            cache::commit_local_dir(verified_staging, dir, Some(cache), *mode)?
+        }
     };
     Ok(PullOutcome {
         commit,
@@ -665,13 +691,16 @@ pub async fn pull(
 
 /// Re-verifies a cached snapshot offline: the signature in the snapshot against the trust
 /// anchor, then every file (following the snapshot's symlinks into the repo's `blobs/`).
+///
+/// A file in the snapshot that the signature does not cover always fails: the directory this
+/// prints as verified must hold exactly the verified files (hubsign never places unsigned
+/// files in a snapshot; another tool, or an attacker, did).
 pub fn verify_cache(
     cache: &HfCache,
     repo_id: &str,
     revision: &str,
     signature_path: &str,
     anchor: &TrustAnchor,
-    unsigned: UnsignedFiles,
 ) -> Result<(String, PathBuf, verify::VerificationReport)> {
     let not_cached = || CacheError::NotCached {
         repo: repo_id.to_owned(),
@@ -686,7 +715,7 @@ pub fn verify_cache(
     let check = verify::ModelCheck {
         ignore_paths: Vec::new(),
         ignore_git_paths: true,
-        unsigned,
+        unsigned: UnsignedFiles::Reject,
         allow_symlinks: true,
         symlink_root: Some(cache.repo_dir(repo_id)),
     };

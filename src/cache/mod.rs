@@ -31,6 +31,18 @@ pub enum CacheError {
     CrossDevice { staging: PathBuf, cache: PathBuf },
     #[error("{path} was not proven by verification; refusing to commit it")]
     NotProven { path: String },
+    /// Exit 2: hubsign never writes through a symlinked (or non-directory) path component,
+    /// which could place verified bytes outside the cache or the local directory.
+    #[error("{path} is a symlink or not a directory; refusing to write through it")]
+    NotARealDirectory { path: PathBuf },
+    /// Exit 2: `--local-dir` must end up holding exactly the verified files.
+    #[error(
+        "{dir} holds {} not covered by the signature: {}{}; move them away, or pass --force to replace the directory's contents",
+        if files.len() == 1 { "a file" } else { "files" },
+        files.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
+        if files.len() > 10 { format!(" and {} more", files.len() - 10) } else { String::new() }
+    )]
+    LocalDirNotEmpty { dir: PathBuf, files: Vec<String> },
     #[error("no cached snapshot of {repo} for {revision} in {cache}")]
     NotCached {
         repo: String,
@@ -79,6 +91,22 @@ impl HfCache {
         self.repo_dir(repo_id).join("blobs").join(etag)
     }
 
+    /// The cached blob `etag`, if it may be re-hashed and reused: a regular file (not a symlink,
+    /// whose target could change after it was checked) reached through real directories only.
+    /// Anything else is downloaded again and replaced.
+    pub fn reusable_blob(&self, repo_id: &str, etag: &str) -> Option<PathBuf> {
+        let repo = self.repo_dir(repo_id);
+        let blobs = repo.join("blobs");
+        let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        if !real_dir(&repo) || !real_dir(&blobs) {
+            return None;
+        }
+        let blob = blobs.join(etag);
+        std::fs::symlink_metadata(&blob)
+            .is_ok_and(|m| m.file_type().is_file())
+            .then_some(blob)
+    }
+
     /// The commit a ref points to, read raw as `huggingface_hub` does; a full commit id is itself.
     pub fn resolve_revision(&self, repo_id: &str, revision: &str) -> Option<String> {
         if revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -108,11 +136,13 @@ impl HfCache {
         // Nothing is created inside the cache until commit; compare devices with the nearest
         // existing ancestor of the cache root.
         let root = self.staging_root();
-        fs_err::create_dir_all(&root).map_err(|e| CacheError::Io {
+        let parent = root.parent().unwrap_or(Path::new("."));
+        fs_err::create_dir_all(parent).map_err(|e| CacheError::Io {
             action: "cannot create staging",
-            path: root.clone(),
+            path: parent.to_path_buf(),
             source: e,
         })?;
+        real_dirs(parent, root.file_name().map(Path::new).unwrap_or(Path::new(".")))?;
         let probe = self
             .root
             .ancestors()
@@ -283,36 +313,78 @@ fn blob_link_target(path: &str, etag: &str) -> PathBuf {
     t.join("blobs").join(etag)
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
-        action: "cannot create",
-        path: dir.into(),
-        source: e,
-    })?;
+/// `base/rel` as a chain of real directories, creating the missing ones: every component below
+/// `base` is checked with `symlink_metadata`, so nothing is ever written through a symlink an
+/// attacker placed in the cache or the local directory. `base` itself is the user's choice.
+pub fn real_dirs(base: &Path, rel: &Path) -> Result<PathBuf, CacheError> {
+    std::fs::create_dir_all(base).map_err(io("cannot create", base))?;
+    let mut p = base.to_path_buf();
+    for c in rel.components() {
+        let std::path::Component::Normal(c) = c else {
+            return Err(CacheError::NotARealDirectory { path: p.join(c) });
+        };
+        p.push(c);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(CacheError::NotARealDirectory { path: p }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&p) {
+                Ok(()) => {}
+                // Another process made it meanwhile: check what it made.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                        return Err(CacheError::NotARealDirectory { path: p });
+                    }
+                }
+                Err(source) => {
+                    return Err(CacheError::Io {
+                        action: "cannot create",
+                        path: p,
+                        source,
+                    });
+                }
+            },
+            Err(source) => {
+                return Err(CacheError::Io {
+                    action: "cannot stat",
+                    path: p,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Writes `bytes` to `dir/name` through a temp file in `dir` (a directory the caller checked
+/// with [`real_dirs`]), fsynced, renamed over the destination (a rename replaces a symlink
+/// there, it never follows it).
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
+    let path = dir.join(name);
     let mut tmp = tempfile::Builder::new()
         .prefix(".hubsign-")
         .tempfile_in(dir)
         .map_err(io("cannot write in", dir))?;
-    tmp.write_all(bytes).map_err(io("cannot write", path))?;
-    tmp.as_file().sync_all().map_err(io("cannot sync", path))?;
-    tmp.persist(path).map_err(|e| CacheError::Io {
+    tmp.write_all(bytes).map_err(io("cannot write", &path))?;
+    tmp.as_file().sync_all().map_err(io("cannot sync", &path))?;
+    tmp.persist(&path).map_err(|e| CacheError::Io {
         action: "cannot rename into",
-        path: path.into(),
+        path: path.clone(),
         source: e.error,
     })?;
     Ok(())
 }
 
 fn lock_file(cache: &HfCache, repo_id: &str, name: &str) -> Result<File, CacheError> {
-    let dir = cache.root.join(".locks").join(HfCache::repo_folder(repo_id));
-    fs_err::create_dir_all(&dir).map_err(|e| CacheError::Io {
-        action: "cannot create",
-        path: dir.clone(),
-        source: e,
-    })?;
+    let rel = Path::new(".locks").join(HfCache::repo_folder(repo_id));
+    let dir = real_dirs(&cache.root, &rel)?;
     let path = dir.join(format!("{name}.lock"));
-    let f = File::create(&path).map_err(io("cannot create lock", &path))?;
+    // Never truncate: a lock path an attacker turned into a symlink must not clobber its target.
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io("cannot create lock", &path))?;
     f.lock_exclusive().map_err(io("cannot lock", &path))?;
     Ok(f)
 }
@@ -335,6 +407,11 @@ fn tree_json(tree: &[RemoteFile]) -> Vec<u8> {
 
 /// Makes a verified snapshot visible: blobs, then the snapshot directory, then
 /// `trees/<commit>.json` (complete snapshots only), then `refs/<revision>` (no newline).
+///
+/// The snapshot is always built fresh in staging and swapped in with one rename, so it holds
+/// exactly the files the proof covers: whatever an earlier tool (or an attacker with write
+/// access to the cache) left in `snapshots/<commit>/` does not survive. The old directory is
+/// kept until the swap succeeds.
 pub fn commit(
     cache: &HfCache,
     verified: VerifiedStaging,
@@ -343,16 +420,13 @@ pub fn commit(
     let VerifiedStaging { staging, tree } = verified;
     let repo_id = staging.repo_id.clone();
     let commit_id = staging.commit.clone();
-    let repo_dir = cache.repo_dir(&repo_id);
+    let folder = PathBuf::from(HfCache::repo_folder(&repo_id));
     // One commit at a time per repo; concurrent pulls of the same model queue here.
     let _repo_lock = lock_file(cache, &repo_id, "hubsign-commit")?;
-    let blobs = repo_dir.join("blobs");
-    fs_err::create_dir_all(&blobs).map_err(|e| CacheError::Io {
-        action: "cannot create",
-        path: blobs.clone(),
-        source: e,
-    })?;
-    // 1. Blobs: rename each staged file to blobs/<etag>, under the blob's lock.
+    let repo_dir = real_dirs(&cache.root, &folder)?;
+    let blobs = real_dirs(&repo_dir, Path::new("blobs"))?;
+    // 1. Blobs: rename each staged file to blobs/<etag>, under the blob's lock (a rename
+    //    replaces a symlink or a corrupt file there without following it).
     for f in &staging.files {
         if let Some(src) = &f.staged {
             let etag = f.remote.etag();
@@ -365,78 +439,167 @@ pub fn commit(
             })?;
         }
     }
-    // 2. The snapshot: built beside the staging files, then renamed into place in one step.
-    let snapshot = repo_dir.join("snapshots").join(&commit_id);
-    let snapshots = repo_dir.join("snapshots");
-    fs_err::create_dir_all(&snapshots).map_err(|e| CacheError::Io {
-        action: "cannot create",
-        path: snapshots.clone(),
-        source: e,
-    })?;
-    let links: Vec<(PathBuf, PathBuf)> = staging
-        .files
-        .iter()
-        .map(|f| {
-            (
-                PathBuf::from(&f.remote.path),
-                blob_link_target(&f.remote.path, f.remote.etag()),
-            )
-        })
-        .collect();
-    if snapshot.exists() {
-        // Another pull (or huggingface_hub) made it: add or replace our links one by one, atomically.
-        for (rel, target) in &links {
-            place_symlink(&snapshot.join(rel), target)?;
-        }
-    } else {
-        let building = staging.dir.path().join("snapshot");
-        for (rel, target) in &links {
-            place_symlink(&building.join(rel), target)?;
-        }
-        if let Err(e) = std::fs::rename(&building, &snapshot) {
-            if !snapshot.exists() {
-                return Err(CacheError::Io {
-                    action: "cannot move snapshot into",
-                    path: snapshot,
-                    source: e,
-                });
-            }
-            for (rel, target) in &links {
-                place_symlink(&snapshot.join(rel), target)?;
-            }
-        }
-    }
-    // 3. trees/<commit>.json only when every file of the commit is in the snapshot.
-    let complete = tree.iter().all(|t| snapshot.join(&t.path).exists());
-    if complete {
-        write_atomic(
-            &repo_dir.join("trees").join(format!("{commit_id}.json")),
-            &tree_json(&tree),
+    // 2. The snapshot: built in staging, swapped into place.
+    let snapshots = real_dirs(&repo_dir, Path::new("snapshots"))?;
+    let snapshot = snapshots.join(&commit_id);
+    let building = real_dirs(staging.dir.path(), Path::new("snapshot"))?;
+    for f in &staging.files {
+        place_symlink(
+            &building,
+            &f.remote.path,
+            &blob_link_target(&f.remote.path, f.remote.etag()),
         )?;
     }
-    // 4. The ref, last, without a trailing newline (a newline breaks offline loading).
+    swap_in(&building, &snapshot, &staging.dir.path().join("replaced"))?;
+    // 3. trees/<commit>.json only when every file of the commit is in the snapshot.
+    let placed: std::collections::HashSet<&str> =
+        staging.files.iter().map(|f| f.remote.path.as_str()).collect();
+    let complete = tree.iter().all(|t| placed.contains(t.path.as_str()));
+    if complete {
+        let trees = real_dirs(&repo_dir, Path::new("trees"))?;
+        write_atomic(&trees, &format!("{commit_id}.json"), &tree_json(&tree))?;
+    }
+    // 4. The ref, last, without a trailing newline (a newline breaks offline loading). The
+    //    revision was checked as a git ref name; its directories are checked here too.
     if let Some(rev) = revision.filter(|r| *r != commit_id) {
-        write_atomic(&repo_dir.join("refs").join(rev), commit_id.as_bytes())?;
+        let rel = Path::new("refs").join(rev);
+        let (dir, name) = match (rel.parent(), rel.file_name()) {
+            (Some(d), Some(n)) => (d, n.to_string_lossy().into_owned()),
+            _ => {
+                return Err(CacheError::NotARealDirectory {
+                    path: repo_dir.join(rel),
+                });
+            }
+        };
+        let dir = real_dirs(&repo_dir, dir)?;
+        write_atomic(&dir, &name, commit_id.as_bytes())?;
     }
     Ok(Committed { snapshot, complete })
 }
 
-/// Places a verified snapshot into a plain directory (`--local-dir`): each file is renamed into
-/// place; files of the directory that are not part of the snapshot are left alone.
+/// Renames `new` to `dst`; an entry already at `dst` (a directory, or a symlink an attacker
+/// placed) is first moved aside to `aside` and removed only after the swap succeeded, or put
+/// back if it failed.
+fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
+    let existed = std::fs::symlink_metadata(dst).is_ok();
+    if existed {
+        fs_err::rename(dst, aside).map_err(|e| CacheError::Io {
+            action: "cannot move aside",
+            path: dst.into(),
+            source: e,
+        })?;
+    }
+    if let Err(e) = std::fs::rename(new, dst) {
+        if existed {
+            let _ = std::fs::rename(aside, dst);
+        }
+        return Err(CacheError::Io {
+            action: "cannot move snapshot into",
+            path: dst.into(),
+            source: e,
+        });
+    }
+    // remove_dir_all never follows symlinks; a symlink moved aside is removed itself.
+    if existed {
+        let gone = match std::fs::symlink_metadata(aside) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(aside),
+            _ => std::fs::remove_file(aside),
+        };
+        gone.map_err(io("cannot remove the replaced snapshot", aside))?;
+    }
+    Ok(())
+}
+
+/// What `--local-dir` may already hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalDirMode {
+    /// Refuse a directory holding files outside the signed set (never delete a user's files).
+    RefuseForeign,
+    /// `--force`: remove files outside the signed set.
+    ReplaceForeign,
+}
+
+/// hubsign's own staging area inside a local directory.
+pub const LOCAL_DIR_STAGING: &str = ".cache/hubsign";
+
+/// Entries under `dir` that are not among `expected` (repository paths): files, symlinks
+/// (a symlinked directory counts as one entry and is not entered) and other non-directories.
+/// hubsign's own staging area is left out. A missing directory has none.
+pub fn local_dir_foreign(
+    dir: &Path,
+    expected: &std::collections::BTreeSet<String>,
+) -> Result<Vec<String>, CacheError> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((abs, rel)) = stack.pop() {
+        let entries = match std::fs::read_dir(&abs) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && rel.is_empty() => return Ok(out),
+            Err(source) => {
+                return Err(CacheError::Io {
+                    action: "cannot list",
+                    path: abs,
+                    source,
+                });
+            }
+        };
+        for e in entries {
+            let e = e.map_err(io("cannot list", &abs))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let r = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if r == LOCAL_DIR_STAGING {
+                continue;
+            }
+            let t = e.file_type().map_err(io("cannot stat", &e.path()))?;
+            if t.is_dir() {
+                stack.push((e.path(), r));
+            } else if !expected.contains(&r) || t.is_symlink() {
+                out.push(r);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Places a verified snapshot into a plain directory (`--local-dir`). Afterwards the directory
+/// holds exactly the verified files (and hubsign's empty staging folder): files outside the
+/// signed set are refused (or removed with [`LocalDirMode::ReplaceForeign`]); parents are real
+/// directories, never followed symlinks; each file is renamed into place.
 pub fn commit_local_dir(
     verified: VerifiedStaging,
     dir: &Path,
     cache: Option<&HfCache>,
+    mode: LocalDirMode,
 ) -> Result<PathBuf, CacheError> {
     let VerifiedStaging { staging, .. } = verified;
+    let expected: std::collections::BTreeSet<String> =
+        staging.files.iter().map(|f| f.remote.path.clone()).collect();
+    let foreign = local_dir_foreign(dir, &expected)?;
+    if !foreign.is_empty() {
+        if mode == LocalDirMode::RefuseForeign {
+            return Err(CacheError::LocalDirNotEmpty {
+                dir: dir.to_path_buf(),
+                files: foreign,
+            });
+        }
+        for rel in &foreign {
+            let p = dir.join(rel);
+            fs_err::remove_file(&p).map_err(|e| CacheError::Io {
+                action: "cannot remove",
+                path: p.clone(),
+                source: e,
+            })?;
+        }
+    }
     for f in &staging.files {
-        let dst = dir.join(&f.remote.path);
-        let parent = dst.parent().unwrap_or(dir);
-        fs_err::create_dir_all(parent).map_err(|e| CacheError::Io {
-            action: "cannot create",
-            path: parent.into(),
-            source: e,
-        })?;
+        let rel = Path::new(&f.remote.path);
+        let parent = real_dirs(dir, rel.parent().unwrap_or(Path::new("")))?;
+        let dst = parent.join(rel.file_name().unwrap_or_default());
         match (&f.staged, cache) {
             (Some(src), _) => {
                 fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
@@ -446,18 +609,21 @@ pub fn commit_local_dir(
                 })?;
             }
             (None, Some(c)) => {
-                // Reused from the cache (verified): copy through a temp file.
+                // Reused from the cache (verified, a regular file): copy through a temp file.
                 let blob = c.blob_path(&staging.repo_id, f.remote.etag());
-                let tmp = parent.join(format!(".hubsign-{}.tmp", std::process::id()));
-                fs_err::copy(&blob, &tmp).map_err(|e| CacheError::Io {
+                let tmp = tempfile::Builder::new()
+                    .prefix(".hubsign-")
+                    .tempfile_in(&parent)
+                    .map_err(io("cannot write in", &parent))?;
+                fs_err::copy(&blob, tmp.path()).map_err(|e| CacheError::Io {
                     action: "cannot copy",
                     path: blob.clone(),
                     source: e,
                 })?;
-                fs_err::rename(&tmp, &dst).map_err(|e| CacheError::Io {
+                tmp.persist(&dst).map_err(|e| CacheError::Io {
                     action: "cannot move into",
                     path: dst.clone(),
-                    source: e,
+                    source: e.error,
                 })?;
             }
             (None, None) => {
@@ -470,17 +636,13 @@ pub fn commit_local_dir(
     Ok(dir.to_path_buf())
 }
 
-fn place_symlink(link: &Path, target: &Path) -> Result<(), CacheError> {
-    let dir = link.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
-        action: "cannot create",
-        path: dir.into(),
-        source: e,
-    })?;
-    let tmp = dir.join(format!(".hubsign-link-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(target, &tmp).map_err(io("cannot create symlink", &tmp))?;
-    std::fs::rename(&tmp, link).map_err(io("cannot place symlink", link))
+/// A symlink at `root/rel` pointing to `target`, inside a directory tree hubsign is building
+/// in its own staging area.
+fn place_symlink(root: &Path, rel: &str, target: &Path) -> Result<(), CacheError> {
+    let rel = Path::new(rel);
+    let dir = real_dirs(root, rel.parent().unwrap_or(Path::new("")))?;
+    let link = dir.join(rel.file_name().unwrap_or_default());
+    std::os::unix::fs::symlink(target, &link).map_err(io("cannot create symlink", &link))
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@ Exit codes:
   2  usage, input, I/O or other error (no decision reached)";
 
 pub const HUB_HELP: &str = "\
-Trust: signer flags (--public-key, --certificate-chain), or a trust policy file: --policy FILE,
-else ./hubsign.toml, else $XDG_CONFIG_HOME/hubsign/hubsign.toml (~/.config/hubsign/hubsign.toml).
+Trust: signer flags (--public-key, --certificate-chain), or a trust policy file: --policy FILE
+(or HUBSIGN_POLICY), else $XDG_CONFIG_HOME/hubsign/hubsign.toml (~/.config/hubsign/hubsign.toml).
+A hubsign.toml in the working directory is never read.
 
 Environment: HF_ENDPOINT, HF_TOKEN / HF_TOKEN_PATH / $HF_HOME/token, HF_HOME, HF_HUB_CACHE,
 HF_HUB_OFFLINE (pull then re-verifies the cached snapshot instead of using the network).
@@ -248,7 +249,7 @@ pub struct TrustArgs {
     #[command(flatten)]
     pub keyless: KeylessTrustArgs,
     /// Trust policy file mapping repository patterns to required signers.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "HUBSIGN_POLICY")]
     pub policy: Option<PathBuf>,
 }
 
@@ -284,6 +285,10 @@ pub struct PullArgs {
     /// Place a verified copy in DIR instead of the HF cache.
     #[arg(long = "local-dir", value_name = "DIR")]
     pub local_dir: Option<PathBuf>,
+    /// With --local-dir: remove files already in DIR that the signature does not cover (by
+    /// default such a directory is refused, naming them).
+    #[arg(long, requires = "local_dir")]
+    pub force: bool,
     /// Parallel file transfers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
@@ -319,7 +324,7 @@ pub struct PushArgs {
     #[arg(long = "public-key", alias = "public_key", value_name = "PEM")]
     pub public_key: Option<PathBuf>,
     /// Trust policy file (when not signing now and no --public-key).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "HUBSIGN_POLICY")]
     pub policy: Option<PathBuf>,
     /// Exclude a path from the signature and the upload. Repeatable.
     #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]

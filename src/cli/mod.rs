@@ -232,14 +232,8 @@ fn verify_cached(
     quiet: bool,
 ) -> Result<ExitStatus> {
     let cache = hubsign::cache::HfCache::new(&hub.cache);
-    let (commit, snapshot, report) = hubsign::pull::verify_cache(
-        &cache,
-        repo_id,
-        revision,
-        &model.signature_path,
-        anchor,
-        unsigned(model),
-    )?;
+    let (commit, snapshot, report) =
+        hubsign::pull::verify_cache(&cache, repo_id, revision, &model.signature_path, anchor)?;
     if json {
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["commit"] = json!(commit);
@@ -333,7 +327,14 @@ fn hub_pull(args: &args::PullArgs, json: bool, quiet: bool) -> Result<ExitStatus
     }
     req.concurrency = usize::from(args.concurrency);
     if let Some(dir) = &args.local_dir {
-        req.destination = hubsign::pull::Destination::LocalDir(dir.clone());
+        req.destination = hubsign::pull::Destination::LocalDir {
+            dir: dir.clone(),
+            mode: if args.force {
+                hubsign::cache::LocalDirMode::ReplaceForeign
+            } else {
+                hubsign::cache::LocalDirMode::RefuseForeign
+            },
+        };
     }
     let cache = hubsign::cache::HfCache::new(&hub.cache);
     let bars = std::sync::Arc::new(reporter::Bars::new(

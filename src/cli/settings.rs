@@ -313,27 +313,27 @@ fn chain_anchor(paths: &[PathBuf]) -> Result<TrustAnchor> {
     })
 }
 
-/// The policy file in effect: `--policy`, else ./hubsign.toml, else the user's config dir.
+/// The policy file in effect: `--policy` (or `HUBSIGN_POLICY`), else the user's config dir.
+///
+/// Never the working directory: running `hubsign pull` inside an untrusted checkout must not
+/// let that checkout choose whom to trust.
 fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>> {
-    let candidates: Vec<PathBuf> = if let Some(p) = explicit {
-        vec![p.to_path_buf()]
-    } else {
-        let mut c = vec![PathBuf::from("hubsign.toml")];
-        let config = std::env::var_os("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
-        if let Some(dir) = config {
-            c.push(dir.join("hubsign").join("hubsign.toml"));
-        }
-        c
-    };
-    for path in candidates {
-        if explicit.is_some() || path.is_file() {
-            let text = read_text(&path, "cannot read trust policy")?;
-            return Ok(Some(Policy::parse(&text, &path)?));
-        }
+    if let Some(path) = explicit {
+        let text = read_text(path, "cannot read trust policy")?;
+        return Ok(Some(Policy::parse(&text, path)?));
     }
-    Ok(None)
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| Path::new(d).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    let Some(path) = config.map(|dir| dir.join("hubsign").join("hubsign.toml")) else {
+        return Ok(None);
+    };
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = read_text(&path, "cannot read trust policy")?;
+    Ok(Some(Policy::parse(&text, &path)?))
 }
 
 /// Whom to trust for `repo_id`: the signer flags, else the policy's first matching rule.
@@ -354,7 +354,7 @@ pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor>
     }
     let Some(policy) = find_policy(trust.policy.as_deref())? else {
         return Err(Error::Usage(format!(
-            "say whom to trust for {repo_id}: --public-key, --certificate-chain, or a trust policy (hubsign.toml)"
+            "say whom to trust for {repo_id}: --public-key, --certificate-chain, or a trust policy (--policy FILE, HUBSIGN_POLICY, or ~/.config/hubsign/hubsign.toml)"
         )));
     };
     let Some(rule) = policy.rule_for(repo_id) else {
@@ -440,6 +440,7 @@ pub fn model_ref(model: &HubModelArgs) -> Result<(String, String)> {
         .clone()
         .or(revision)
         .unwrap_or_else(|| "main".to_owned());
+    hubsign::hub::check_revision(&revision)?;
     Ok((repo_id, revision))
 }
 
@@ -460,6 +461,7 @@ pub fn signer_anchor(signer: &Signer) -> TrustAnchor {
 pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
     let r = ModelRef::parse(&args.repo)?;
     let repo_id = r.repo_id().to_owned();
+    hubsign::hub::check_revision(&args.revision)?;
     let signature = args
         .signature
         .clone()

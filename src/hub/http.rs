@@ -62,6 +62,37 @@ pub struct HttpClient {
 
 const MAX_REDIRECTS: usize = 5;
 
+/// The most bytes any JSON answer (a tree page, repo info, an LFS batch or commit answer) may
+/// hold. The Hub pages tree listings at 1,000 entries (a few hundred KiB); 32 MiB is far above
+/// any honest answer and bounds what a hostile hub can make us buffer.
+pub const MAX_JSON_BYTES: u64 = 32 << 20;
+
+/// Reads a whole answer body, refusing more than `limit` bytes: the declared `Content-Length`
+/// first, then while streaming (a body without a length, or one longer than it said), so memory
+/// stays bounded whatever the hub sends.
+pub async fn read_body(mut resp: Response, limit: u64) -> Result<Vec<u8>, HubError> {
+    let url = resp.url().clone();
+    let too_large = || HubError::TooLarge {
+        url: redact(&url),
+        limit,
+    };
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut out = Vec::with_capacity(usize::try_from(resp.content_length().unwrap_or(0)).unwrap_or(0));
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|source| HubError::network(&url, source))?
+    {
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 fn retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
@@ -78,10 +109,7 @@ impl HttpClient {
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(retry.read_timeout)
             .build()
-            .map_err(|source| HubError::Network {
-                url: endpoint.to_string(),
-                source,
-            })?;
+            .map_err(|source| HubError::network(&endpoint, source))?;
         Ok(Self {
             client,
             endpoint,
@@ -125,10 +153,10 @@ impl HttpClient {
                     .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
                     .body(bytes.clone());
             }
-            let resp = req.send().await.map_err(|source| HubError::Network {
-                url: redact(&url),
-                source,
-            })?;
+            let resp = req
+                .send()
+                .await
+                .map_err(|source| HubError::network(&url, source))?;
             if resp.status().is_redirection() {
                 let loc = resp
                     .headers()
@@ -191,7 +219,7 @@ impl HttpClient {
         let resp = self
             .send(Method::POST, url, None, Some((content_type.to_owned(), body)))
             .await?;
-        Self::json_answer(url, resp).await
+        Self::json_answer(resp).await
     }
 
     /// POSTs once, without retries: for requests that must not be repeated (a commit the hub
@@ -205,19 +233,13 @@ impl HttpClient {
         let resp = self
             .once(&Method::POST, url, None, Some(&(content_type.to_owned(), body)))
             .await?;
-        Self::json_answer(url, resp).await
+        Self::json_answer(resp).await
     }
 
-    async fn json_answer(
-        url: &Url,
-        resp: Response,
-    ) -> Result<(StatusCode, HeaderMap, serde_json::Value), HubError> {
+    async fn json_answer(resp: Response) -> Result<(StatusCode, HeaderMap, serde_json::Value), HubError> {
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|source| HubError::Network {
-            url: redact(url),
-            source,
-        })?;
+        let bytes = read_body(resp, MAX_JSON_BYTES).await?;
         let v = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         Ok((status, headers, v))
     }
@@ -262,10 +284,7 @@ impl HttpClient {
             if let (Some(t), true) = (&self.token, self.same_origin(url)) {
                 req = req.header(AUTHORIZATION, format!("Bearer {}", t.0));
             }
-            let result = req.send().await.map_err(|source| HubError::Network {
-                url: redact(url),
-                source,
-            });
+            let result = req.send().await.map_err(|source| HubError::network(url, source));
             let retry = match &result {
                 Ok(r) => retryable(r.status()),
                 Err(_) => true,

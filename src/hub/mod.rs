@@ -13,6 +13,11 @@ use std::fmt;
 pub enum HubError {
     #[error("invalid model reference {reference:?}: {reason}")]
     BadReference { reference: String, reason: String },
+    /// Exit 2: a revision must be a branch, tag or commit name as git allows them.
+    #[error(
+        "invalid revision {0:?}: a branch, tag or commit may not contain '..', control characters, spaces or any of ~^:?*[\\, start or end with '/', have an empty or dot-leading component, or end with '.' or '.lock'"
+    )]
+    BadRevision(String),
     #[error("repository {repo} not found, or it is private and no valid token was given (HF_TOKEN)")]
     RepoNotFound { repo: String },
     #[error("revision {revision:?} not found in {repo}")]
@@ -29,14 +34,22 @@ pub enum HubError {
         url: String,
         message: Option<String>,
     },
+    /// Built only by [`HubError::network`], which strips the URL (and its query, where signed
+    /// CDN URLs carry credentials) from both the message and the cause chain.
     #[error("network error talking to {url}")]
     Network {
         url: String,
         #[source]
-        source: reqwest::Error,
+        source: TransportError,
     },
     #[error("the hub's answer from {url} is malformed: {detail}")]
     Malformed { url: String, detail: String },
+    /// Exit 2: a hostile or broken hub; nothing is buffered beyond the limit.
+    #[error("the hub's answer from {url} is larger than {limit} bytes; refusing to read more")]
+    TooLarge { url: String, limit: u64 },
+    /// Exit 2: a listing whose `Link: rel="next"` leads back to a page already read.
+    #[error("the hub's listing at {url} pages in a loop (a next link repeats); refusing it")]
+    PaginationLoop { url: String },
     #[error(
         "the hub lists an unsafe file name {0:?} (absolute, `..` or empty component); refusing the repository"
     )]
@@ -54,6 +67,28 @@ pub enum HubError {
         #[source]
         source: Box<HubError>,
     },
+}
+
+/// A transport failure with the request URL removed: reqwest's own message appends the full
+/// URL, query string included, and signed download/upload URLs carry credentials there.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct TransportError(reqwest::Error);
+
+impl From<reqwest::Error> for TransportError {
+    fn from(e: reqwest::Error) -> Self {
+        Self(e.without_url())
+    }
+}
+
+impl HubError {
+    /// A network error for a request to `url`, redacted (no query, no credentials).
+    pub fn network(url: &reqwest::Url, source: reqwest::Error) -> Self {
+        Self::Network {
+            url: http::redact(url),
+            source: source.into(),
+        }
+    }
 }
 
 /// A model on a hub, as the user names it.
@@ -103,7 +138,10 @@ impl ModelRef {
             return Err(bad("Kaggle models are not supported in this version"));
         }
         let (repo, revision) = match rest.split_once('@') {
-            Some((r, rev)) if !rev.is_empty() => (r, Some(rev.to_owned())),
+            Some((r, rev)) if !rev.is_empty() => {
+                check_revision(rev)?;
+                (r, Some(rev.to_owned()))
+            }
             Some(_) => return Err(bad("empty revision after @")),
             None => (rest, None),
         };
@@ -128,6 +166,30 @@ impl ModelRef {
     }
 }
 
+/// Checks a revision as git checks ref names (`git check-ref-format`), so a revision can name a
+/// file under `refs/` in a cache and never a path outside it: no `..`, no leading or trailing
+/// `/`, no empty component, no component starting with `.` or ending with `.lock`, no control
+/// characters, spaces or `~^:?*[\`, no `@{`, not `@`.
+pub fn check_revision(rev: &str) -> Result<(), HubError> {
+    let ok = !rev.is_empty()
+        && rev.len() <= 255
+        && rev != "@"
+        && !rev.contains("..")
+        && !rev.contains("@{")
+        && !rev.ends_with('.')
+        && rev
+            .bytes()
+            .all(|b| b > 0x20 && b != 0x7f && !b"~^:?*[\\".contains(&b))
+        && rev
+            .split('/')
+            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"));
+    if ok {
+        Ok(())
+    } else {
+        Err(HubError::BadRevision(rev.to_owned()))
+    }
+}
+
 /// Checks a path from a hub listing: relative, `/`-separated, no `..`, `.` or empty component.
 pub fn check_remote_path(path: &str) -> Result<(), HubError> {
     let ok = !path.is_empty()
@@ -144,7 +206,42 @@ pub fn check_remote_path(path: &str) -> Result<(), HubError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ModelRef, check_remote_path};
+    use super::{ModelRef, check_remote_path, check_revision};
+
+    #[test]
+    fn revisions_are_git_ref_names() {
+        for good in ["main", "v1.0", "refs/pr/1", "feature/x-y_z", &"a".repeat(40)] {
+            check_revision(good).unwrap();
+        }
+        for bad in [
+            "",
+            "../../../x",
+            "a/../b",
+            "/main",
+            "main/",
+            "a//b",
+            ".hidden",
+            "a/.b",
+            "x.lock",
+            "a.",
+            "a b",
+            "a\tb",
+            "a\nb",
+            "a\u{7f}",
+            "a~1",
+            "a^",
+            "a:b",
+            "a?",
+            "a*",
+            "a[",
+            "a\\b",
+            "@",
+            "a@{1}",
+        ] {
+            assert!(check_revision(bad).is_err(), "{bad:?}");
+        }
+        assert!(ModelRef::parse("org/model@../../../x").is_err());
+    }
 
     #[test]
     fn references() {

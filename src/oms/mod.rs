@@ -32,6 +32,11 @@ pub enum FormatError {
     UnsafeName(String),
     #[error("resource {0:?} is listed twice")]
     DuplicateResource(String),
+    /// The OMS spec rejects empty models: a signature over no file proves nothing.
+    #[error(
+        "the statement signs no file (empty resource list); an empty manifest is never a valid signature"
+    )]
+    EmptyManifest,
 }
 
 pub(crate) fn field(name: impl Into<String>) -> FormatError {

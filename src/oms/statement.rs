@@ -216,6 +216,9 @@ fn parse_v1(v: &Value, subjects: &[Value]) -> Result<SignedStatement, FormatErro
         .get("resources")
         .and_then(Value::as_array)
         .ok_or_else(|| field("predicate.resources"))?;
+    if list.is_empty() {
+        return Err(FormatError::EmptyManifest);
+    }
     let single = list.len() == 1;
     let mut seen = HashSet::new();
     let mut resources = Vec::with_capacity(list.len());
@@ -298,6 +301,9 @@ fn shard_name(raw: &str, single: bool) -> Result<String, FormatError> {
 }
 
 fn parse_v0_2(subjects: &[Value]) -> Result<SignedStatement, FormatError> {
+    if subjects.is_empty() {
+        return Err(FormatError::EmptyManifest);
+    }
     let mut resources = Vec::with_capacity(subjects.len());
     let single = subjects.len() == 1;
     let mut seen = HashSet::new();

@@ -4,7 +4,7 @@
 #
 # Usage: tests/sigstore-stack/start.sh OUTDIR [--port-base N] [--ttl SECONDS]
 #
-# Installs the npm dependencies from package-lock.json (npm ci) when they are missing.
+# Installs the npm dependencies first (install.sh: npm ci under a lock, once).
 # The server's log goes to OUTDIR/stack.log. Stop it with: kill <PID>.
 set -euo pipefail
 
@@ -14,15 +14,7 @@ shift
 
 command -v node >/dev/null || { echo "start.sh: node (>= 20.19) is required" >&2; exit 1; }
 
-# Installed when every direct dependency of package.json is present.
-need_install=0
-for dep in @sigstore/mock oauth2-mock-server @peculiar/x509 asn1js pkijs jose canonicalize reflect-metadata; do
-    [[ -f "$here/node_modules/$dep/package.json" ]] || need_install=1
-done
-if [[ $need_install == 1 ]]; then
-    echo "start.sh: installing npm dependencies (npm ci)" >&2
-    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
-fi
+"$here/install.sh"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"

@@ -5,7 +5,7 @@ mod write;
 
 pub use write::{CommitAnswer, CommitOp, LfsAction, LfsBatch, LfsObject, UploadMode};
 
-use super::http::{HttpClient, header, redact, status_error};
+use super::http::{HttpClient, MAX_JSON_BYTES, header, read_body, redact, status_error};
 use super::{HubError, check_remote_path};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
@@ -97,10 +97,7 @@ impl HuggingFaceHub {
             return Err(Self::classify(&resp, repo, revision, None));
         }
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|source| HubError::Network {
-            url: redact(url),
-            source,
-        })?;
+        let bytes = read_body(resp, MAX_JSON_BYTES).await?;
         let v = serde_json::from_slice(&bytes).map_err(|e| HubError::Malformed {
             url: redact(url),
             detail: e.to_string(),
@@ -131,7 +128,12 @@ impl HuggingFaceHub {
             quote(commit)
         ))?;
         let mut files = Vec::new();
+        // A hostile hub can send a next link back to a page already read: stop at once.
+        let mut seen = std::collections::HashSet::new();
         for _page in 0..100_000 {
+            if !seen.insert(url.as_str().to_owned()) {
+                return Err(HubError::PaginationLoop { url: redact(&url) });
+            }
             let (v, headers) = self.get_json(&url, repo, commit).await?;
             let entries = v.as_array().ok_or_else(|| HubError::Malformed {
                 url: redact(&url),
