@@ -130,9 +130,32 @@ impl HfCache {
             .join(format!(".{name}.hubsign-staging"))
     }
 
+    /// Refuses a cache whose folders for `repo_id` are symlinks or files (checked before any
+    /// download, and again as each folder is used at commit): nothing may be written through
+    /// them. Missing folders are fine; nothing is created here.
+    pub fn check_layout(&self, repo_id: &str) -> Result<(), CacheError> {
+        let folder = Self::repo_folder(repo_id);
+        for rel in [
+            folder.clone(),
+            format!("{folder}/blobs"),
+            format!("{folder}/snapshots"),
+            format!("{folder}/refs"),
+            format!("{folder}/trees"),
+            ".locks".to_owned(),
+            format!(".locks/{folder}"),
+        ] {
+            let p = self.root.join(rel);
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+                return Err(CacheError::NotARealDirectory { path: p });
+            }
+        }
+        Ok(())
+    }
+
     /// A fresh staging area for one pull. Stale areas left by killed pulls (their lock is free)
-    /// are removed first.
+    /// are removed first. The cache's layout is checked first ([`HfCache::check_layout`]).
     pub fn staging(&self, repo_id: &str, commit: &str) -> Result<Staging, CacheError> {
+        self.check_layout(repo_id)?;
         // Nothing is created inside the cache until commit; compare devices with the nearest
         // existing ancestor of the cache root.
         let root = self.staging_root();

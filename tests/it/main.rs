@@ -14,6 +14,7 @@ mod support;
 
 mod cli;
 mod formats;
+mod hardening;
 mod hub_faithful;
 mod hub_write_faithful;
 mod interop;

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const REPO: &str = "hubsign/tiny-bert";
+pub(crate) const REPO: &str = "hubsign/tiny-bert";
 
 /// The bundled fixture model (signed by model_signing 1.1.1 with fixtures/keys/p256.pem),
 /// plus the unsigned `.gitattributes` every Hub repository has.
-fn signed_model(dir: &Path) -> PathBuf {
+pub(crate) fn signed_model(dir: &Path) -> PathBuf {
     let m = dir.join("tiny-bert");
     std::fs::create_dir_all(dir).unwrap();
     let status = Command::new("cp")
@@ -28,14 +28,14 @@ fn signed_model(dir: &Path) -> PathBuf {
     m
 }
 
-struct Env {
-    hub: LocalHub,
-    home: tempfile::TempDir,
-    work: tempfile::TempDir,
+pub(crate) struct Env {
+    pub hub: LocalHub,
+    pub home: tempfile::TempDir,
+    pub work: tempfile::TempDir,
 }
 
 impl Env {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let work = tempdir();
         let hub = LocalHub::start();
         hub.add_commit(REPO, &signed_model(work.path()));
@@ -46,11 +46,11 @@ impl Env {
         }
     }
 
-    fn cache(&self) -> PathBuf {
+    pub(crate) fn cache(&self) -> PathBuf {
         self.home.path().join("hub")
     }
 
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
         let mut c = hubsign();
         c.args(args)
             .env("HF_ENDPOINT", self.hub.endpoint())
@@ -62,11 +62,11 @@ impl Env {
         c
     }
 
-    fn pull(&self, extra: &[&str]) -> Run {
+    pub(crate) fn pull(&self, extra: &[&str]) -> Run {
         self.pull_trusting("p256.pub.pem", extra)
     }
 
-    fn pull_trusting(&self, public_key: &str, extra: &[&str]) -> Run {
+    pub(crate) fn pull_trusting(&self, public_key: &str, extra: &[&str]) -> Run {
         let pubkey = key(public_key);
         let mut args = vec!["pull", REPO, "--public-key", pubkey.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -75,14 +75,14 @@ impl Env {
 
     /// Every path under HF_HOME with its type and content hash: "unchanged" means equal maps.
     /// The staging root beside the cache is left out (checked empty by `staged`).
-    fn state(&self) -> BTreeMap<String, String> {
+    pub(crate) fn state(&self) -> BTreeMap<String, String> {
         let mut s = tree_state(self.home.path());
         s.remove(".hub.hubsign-staging");
         s
     }
 
     /// Staging leftovers (must be none after a pull ends, successfully or not).
-    fn staged(&self) -> Vec<String> {
+    pub(crate) fn staged(&self) -> Vec<String> {
         let root = self.home.path().join(".hub.hubsign-staging");
         std::fs::read_dir(root)
             .map(|d| {
@@ -94,7 +94,7 @@ impl Env {
     }
 }
 
-fn tree_state(root: &Path) -> BTreeMap<String, String> {
+pub(crate) fn tree_state(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -228,7 +228,7 @@ fn the_python_stack_loads_the_pulled_snapshot_offline() {
 
 /// Runs a pull that must fail with `code`, then checks the cache is byte-for-byte unchanged and
 /// nothing is left in staging.
-fn refused(env: &Env, extra: &[&str], code: i32, needle: &str) {
+pub(crate) fn refused(env: &Env, extra: &[&str], code: i32, needle: &str) {
     refused_trusting(env, "p256.pub.pem", extra, code, needle);
 }
 

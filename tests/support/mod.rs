@@ -21,7 +21,7 @@ pub fn key(name: &str) -> PathBuf {
 /// `hubsign` with a clean environment for the variables it reads.
 pub fn hubsign() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hubsign"));
-    c.env_remove("HUBSIGN_TEST_PASSWORD");
+    c.env_remove("HUBSIGN_TEST_PASSWORD").env_remove("HUBSIGN_POLICY");
     c
 }
 

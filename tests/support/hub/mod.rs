@@ -66,6 +66,12 @@ pub enum Fault {
     /// Once: when the next NDJSON commit for `repo` arrives, the hub first commits `concurrent-commit.txt`
     /// to the target branch itself, so the client's `parentCommit` (taken before) is stale.
     ConcurrentCommitBeforeNext { repo: String },
+    /// A hostile hub: answer any request whose path+query contains `path_contains` with 200, no
+    /// `Content-Length`, and an endless body (stopped at 1.5 GiB); the bytes the client accepted
+    /// are counted ([`LocalHub::hostile_bytes_sent`]).
+    EndlessBody { path_contains: String },
+    /// A hostile hub: every tree listing page carries `Link: rel="next"` back to itself.
+    LoopingPagination,
     /// Answer 500 to the next `times` LFS content uploads (basic PUTs and multipart part PUTs, on the CDN),
     /// after reading their bodies.
     RejectLfsUpload { times: u32 },
@@ -116,6 +122,7 @@ impl LocalHub {
             cdn_origin: format!("http://{}", cdn.local_addr().unwrap()),
             store_dir: store.path().to_path_buf(),
             state: Mutex::new(server::State::default()),
+            hostile_sent: std::sync::atomic::AtomicU64::new(0),
         });
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -285,6 +292,11 @@ impl LocalHub {
     pub fn set_page_size(&self, n: usize) {
         assert!(n > 0);
         self.shared.state.lock().unwrap().page_size = n;
+    }
+
+    /// Bytes of [`Fault::EndlessBody`] answers handed to the connection so far.
+    pub fn hostile_bytes_sent(&self) -> u64 {
+        self.shared.hostile_sent.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn inject(&self, fault: Fault) {

@@ -25,6 +25,8 @@ pub struct Shared {
     /// Where pushed content lives (LFS objects, regular files of API commits, multipart parts).
     pub store_dir: std::path::PathBuf,
     pub state: Mutex<State>,
+    /// Bytes of endless hostile bodies handed to connections.
+    pub hostile_sent: std::sync::atomic::AtomicU64,
 }
 
 pub struct State {
@@ -88,15 +90,10 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let mut resp = match server_error(&sh, &path_q) {
-        Some(r) => {
-            super::write::drain(body).await;
-            r
-        }
-        None => match origin {
-            Origin::Hub => hub(&sh, &parts, body).await,
-            Origin::Cdn => cdn(&sh, &parts, body).await,
-        },
+    let mut resp = if let Some(r) = endless_body(&sh, &path_q) {
+        r
+    } else {
+        routed(&sh, origin, &parts, &path_q, body).await
     };
     if parts.method == Method::HEAD {
         *resp.body_mut() = Body::empty();
@@ -111,6 +108,46 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
         status: resp.status().as_u16(),
     });
     resp
+}
+
+/// [`Fault::EndlessBody`]: 1 MiB chunks until 1.5 GiB or the client hangs up; every chunk the
+/// connection accepts is counted.
+fn endless_body(sh: &Arc<Shared>, path_q: &str) -> Option<Response> {
+    let hit = sh.state.lock().unwrap().faults.iter().any(
+        |f| matches!(f, Fault::EndlessBody { path_contains } if path_q.contains(path_contains.as_str())),
+    );
+    if !hit {
+        return None;
+    }
+    let sh = sh.clone();
+    let chunks = futures_util::stream::unfold(0u32, move |n| {
+        let sh = sh.clone();
+        async move {
+            if n >= 1536 {
+                return None;
+            }
+            sh.hostile_sent
+                .fetch_add(1 << 20, std::sync::atomic::Ordering::SeqCst);
+            Some((Ok::<_, std::io::Error>(Bytes::from(vec![b' '; 1 << 20])), n + 1))
+        }
+    });
+    Some(
+        builder(200)
+            .header("Content-Type", "application/json")
+            .body(Body::from_stream(chunks))
+            .unwrap(),
+    )
+}
+
+async fn routed(sh: &Arc<Shared>, origin: Origin, parts: &Parts, path_q: &str, body: Body) -> Response {
+    if let Some(r) = server_error(sh, path_q) {
+        super::write::drain(body).await;
+        return r;
+    }
+    match origin {
+        Origin::Hub => hub(sh, parts, body).await,
+        Origin::Cdn => cdn(sh, parts, body).await,
+    }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -535,7 +572,12 @@ fn tree(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str, path: &str) -> Res
     let end = (start + st.page_size).min(list.len());
     let page: Vec<Value> = list.get(start..end).unwrap_or_default().to_vec();
     let mut b = builder(200).header("Content-Type", "application/json; charset=utf-8");
-    if end < list.len() {
+    if st.faults.contains(&Fault::LoopingPagination) {
+        let host = parts.headers.get("host").and_then(|h| h.to_str().ok());
+        let origin = host.map_or_else(|| sh.hub_origin.clone(), |h| format!("http://{h}"));
+        let here = parts.uri.path_and_query().map_or("", |p| p.as_str());
+        b = b.header("Link", format!("<{origin}{here}>; rel=\"next\""));
+    } else if end < list.len() {
         let host = parts.headers.get("host").and_then(|h| h.to_str().ok());
         let origin = host.map_or_else(|| sh.hub_origin.clone(), |h| format!("http://{h}"));
         let mut next: Vec<String> = q
