@@ -415,15 +415,9 @@ async fn download(
     let mut offset: u64 = 0; // bytes received (queued or absorbed)
     progress.file_started(id, &file.path, file.size);
     while offset < file.size {
-        let resp = match hub.open(repo, commit, &file.path, offset).await {
-            Ok(r) => r,
-            Err(HubError::Network { .. } | HubError::Status { .. }) if failures + 1 < retry.attempts => {
-                failures += 1;
-                tokio::time::sleep(retry.delay(failures)).await;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
+        // Opening already retries (the HTTP client's one policy); only a body that breaks off
+        // mid-transfer is resumed here, so one file never costs attempts × attempts requests.
+        let resp = hub.open(repo, commit, &file.path, offset).await?;
         if offset > 0 {
             progress.resumed(id, offset);
         }

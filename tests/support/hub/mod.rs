@@ -70,6 +70,9 @@ pub enum Fault {
     /// `Content-Length`, and an endless body (stopped at 1.5 GiB); the bytes the client accepted
     /// are counted ([`LocalHub::hostile_bytes_sent`]).
     EndlessBody { path_contains: String },
+    /// `resolve` redirects LFS downloads to this origin (same signed path and query) instead of
+    /// the CDN, e.g. one that refuses connections.
+    RedirectLfsTo { origin: String },
     /// A hostile hub: every tree listing page carries `Link: rel="next"` back to itself.
     LoopingPagination,
     /// Answer 500 to the next `times` LFS content uploads (basic PUTs and multipart part PUTs, on the CDN),

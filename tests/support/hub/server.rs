@@ -683,9 +683,17 @@ fn resolve(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str, path: &str) -> 
             "inline; filename*=UTF-8''{}; filename=\"{name}\";",
             pct_encode(name, false)
         );
+        let cdn_origin = st
+            .faults
+            .iter()
+            .find_map(|f| match f {
+                Fault::RedirectLfsTo { origin } => Some(origin.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| sh.cdn_origin.clone());
         let location = format!(
             "{}/repos/{}?repo={}&path={}&response-content-disposition={}&Expires=4102444800&Signature=local-hub",
-            sh.cdn_origin,
+            cdn_origin,
             file.blob.sha256,
             pct_encode(repo_id, false),
             pct_encode(path, false),
