@@ -117,6 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel file transfers')
             [CompletionResult]::new('--ignore-unsigned-files', '--ignore-unsigned-files', [CompletionResultType]::ParameterName, 'Do not fail on repository files the signature does not cover; they are not downloaded')
             [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'Sigstore keyless: the public staging instance (embedded root and signing config)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr')

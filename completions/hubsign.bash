@@ -333,7 +333,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --concurrency --json --quiet --help"
+            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -110,6 +110,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --concurrency 'Parallel file transfers'
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
+            cand --force 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
             cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'

@@ -105,6 +105,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l local-dir -d 'P
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l concurrency -d 'Parallel file transfers' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l force -d 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s h -l help -d 'Print help'

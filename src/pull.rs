@@ -8,7 +8,7 @@
 //! 4. Stream every file into staging (outside the cache, same filesystem), hashing on the way:
 //!    the manifest digest, plus the git blob SHA-1 or LFS SHA-256 the blob is named by.
 //! 5. Verify the complete manifest (a [`ManifestProof`]).
-//! 6. Bind the staging to the proof ([`VerifiedStaging`]).
+//! 6. Bind the staging to the proof ([`VerifiedStaging`](crate::cache::VerifiedStaging)).
 //! 7. Commit: blobs, snapshot, `trees/<commit>.json`, then `refs/<revision>`.
 
 use crate::cache::{self, CacheError, HfCache, StagedFile, Staging};
@@ -240,7 +240,7 @@ async fn fetch_small(hub: &HuggingFaceHub, repo: &str, commit: &str, file: &Remo
         Some(hex::encode(sha2::Sha256::digest(&bytes))),
         Some(git_blob_sha1(&bytes)),
     )?;
-    Ok(bytes.to_vec())
+    Ok(bytes)
 }
 
 /// Checks a file's content identity against the hub's listing — LFS SHA-256, or git blob
@@ -387,10 +387,6 @@ async fn reclaim(
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
-)]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one transfer loop with its resume path, read top to bottom"
 )]
 async fn download(
     hub: &HuggingFaceHub,

@@ -165,7 +165,7 @@ impl HfCache {
             path: parent.to_path_buf(),
             source: e,
         })?;
-        real_dirs(parent, root.file_name().map(Path::new).unwrap_or(Path::new(".")))?;
+        real_dirs(parent, root.file_name().map_or(Path::new("."), Path::new))?;
         let probe = self
             .root
             .ancestors()

@@ -1674,6 +1674,88 @@ mod tests {
         );
     }
 
+    /// Regression corpus of the security review: validity is checked at every level of the path,
+    /// in both directions, each refusal naming the certificate.
+    #[test]
+    fn validity_is_checked_at_every_level() {
+        let pki = Pki::new();
+        // (level, validity years): expired before 2030, or not valid until after it.
+        for (level, years) in [
+            ("CN=Leaf", (2020, 2029)),
+            ("CN=Leaf", (2031, 2040)),
+            ("CN=Int", (2020, 2029)),
+            ("CN=Int", (2031, 2040)),
+            ("CN=Root", (2020, 2029)),
+            ("CN=Root", (2031, 2040)),
+        ] {
+            let (mut leaf, mut int, mut root) = (pki.leaf(), pki.int(), pki.root());
+            match level {
+                "CN=Leaf" => leaf.years = years,
+                "CN=Int" => int.years = years,
+                _ => root.years = years,
+            }
+            let err = Pki::verify(leaf, int, root).unwrap_err();
+            let named = match &err {
+                X509Error::Expired { subject, .. } if years.0 < 2030 => subject == level,
+                X509Error::NotYetValid { subject, .. } if years.0 > 2030 => subject == level,
+                _ => false,
+            };
+            assert!(named, "{level} {years:?}: {err:?}");
+        }
+    }
+
+    /// 400 forged issuers with the intermediate's name (another key, each a distinct certificate):
+    /// the search is bounded (it gives up, naming the leaf, past its candidate limit) and finds the
+    /// real issuer among fewer forgeries.
+    #[test]
+    fn four_hundred_forged_same_name_issuers() {
+        let pki = Pki::new();
+        let forger = key(5);
+        let mut candidates: Vec<Certificate> = (0..400u64)
+            .map(|i| {
+                let mut spec =
+                    Spec::new("CN=Int", &forger, "CN=Root", &pki.root_ca).extensions(ca_extensions(None));
+                spec.years = (2025, 2035 + i);
+                spec.build()
+            })
+            .collect();
+        let leaf = pki.leaf().build();
+        let root = pki.root().build();
+        let err =
+            verify_signing_chain(&leaf, &candidates, std::slice::from_ref(&root), in_2030()).unwrap_err();
+        assert!(
+            matches!(&err, X509Error::PathSearchLimit { subject, .. } | X509Error::BadSignature { subject, .. } if subject == "CN=Leaf"),
+            "{err:?}"
+        );
+        candidates.push(pki.int().build());
+        let err =
+            verify_signing_chain(&leaf, &candidates, std::slice::from_ref(&root), in_2030()).unwrap_err();
+        assert!(matches!(&err, X509Error::PathSearchLimit { .. }), "{err:?}");
+        candidates.drain(..300);
+        verify_signing_chain(&leaf, &candidates, &[root], in_2030()).unwrap();
+    }
+
+    /// An issuer with basicConstraints CA but without keyCertSign, or with no extensions at all,
+    /// may not issue, at either CA level.
+    #[test]
+    fn issuers_need_key_cert_sign_at_every_level() {
+        let pki = Pki::new();
+        let no_sign = vec![
+            basic_constraints(true, None),
+            key_usage(KeyUsages::DigitalSignature),
+        ];
+        let err = Pki::verify(pki.leaf(), pki.int().extensions(no_sign.clone()), pki.root()).unwrap_err();
+        assert!(
+            matches!(&err, X509Error::NotCa { subject, .. } if subject == "CN=Int"),
+            "{err:?}"
+        );
+        let err = Pki::verify(pki.leaf(), pki.int(), pki.root().extensions(no_sign)).unwrap_err();
+        assert!(
+            matches!(&err, X509Error::NotCa { subject, .. } if subject == "CN=Root"),
+            "{err:?}"
+        );
+    }
+
     /// Root "CN=CA0" and `intermediates` CAs "CN=CA1".. each issued by the previous one, plus a leaf.
     fn long_chain(intermediates: u8) -> Result<(), X509Error> {
         let keys: Vec<SigningKey> = (0..=intermediates + 1).map(|i| key(10 + i)).collect();

@@ -182,7 +182,7 @@ pub fn check_revision(rev: &str) -> Result<(), HubError> {
             .all(|b| b > 0x20 && b != 0x7f && !b"~^:?*[\\".contains(&b))
         && rev
             .split('/')
-            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"));
+            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.to_ascii_lowercase().ends_with(".lock"));
     if ok {
         Ok(())
     } else {

@@ -212,13 +212,11 @@ fn parse_v1(v: &Value, subjects: &[Value]) -> Result<SignedStatement, FormatErro
         ignore_paths,
     };
     let canonical_alg = serialization.resource_algorithm();
-    let list = predicate
-        .get("resources")
-        .and_then(Value::as_array)
-        .ok_or_else(|| field("predicate.resources"))?;
-    if list.is_empty() {
-        return Err(FormatError::EmptyManifest);
-    }
+    let list = match predicate.get("resources").and_then(Value::as_array) {
+        Some(l) if l.is_empty() => return Err(FormatError::EmptyManifest),
+        Some(l) => l,
+        None => return Err(field("predicate.resources")),
+    };
     let single = list.len() == 1;
     let mut seen = HashSet::new();
     let mut resources = Vec::with_capacity(list.len());

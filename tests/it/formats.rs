@@ -258,3 +258,207 @@ fn signed_path_traversal_names_are_refused_before_any_file_is_read() {
         .stderr_has("not a safe relative path");
     }
 }
+
+/// Regression corpus of the security review: crafted bundles, each signed with the trusted key
+/// (so only the crafted part can be the reason), each refused with a message naming the problem.
+#[test]
+fn crafted_bundles_are_refused() {
+    let dir = tempdir();
+    let m = tiny_model(dir.path());
+    let base = statement(&m, Serialization::Files);
+    let with_resource = |name: &str| {
+        let mut st = base.clone();
+        let digest = st["predicate"]["resources"][0]["digest"].clone();
+        st["predicate"]["resources"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": name, "algorithm": "sha256", "digest": digest}));
+        fix_subject(&mut st);
+        st
+    };
+    let first = base["predicate"]["resources"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut cases: Vec<(String, Value, &str)> = vec![
+        // Duplicate names once normalised.
+        (
+            format!("./{first}"),
+            with_resource(&format!("./{first}")),
+            "listed twice",
+        ),
+        (
+            format!("{first}/."),
+            with_resource(&format!("{first}/.")),
+            "listed twice",
+        ),
+    ];
+    for evil in [
+        "../x",
+        "/etc/passwd",
+        "a/../../x",
+        "a\\..\\x",
+        "a\0b",
+        "",
+        "a//../b",
+    ] {
+        cases.push((
+            format!("{evil:?}"),
+            with_resource(evil),
+            "not a safe relative path",
+        ));
+    }
+    let mut mismatch = base.clone();
+    mismatch["subject"][0]["digest"]["sha256"] = json!("00".repeat(32));
+    cases.push(("subject mismatch".into(), mismatch, "inconsistent"));
+    let mut two = base.clone();
+    let s0 = two["subject"][0].clone();
+    two["subject"].as_array_mut().unwrap().push(s0);
+    cases.push(("two subjects".into(), two, "exactly one subject"));
+    let mut none = base.clone();
+    none["subject"] = json!([]);
+    cases.push(("no subject".into(), none, "exactly one subject"));
+    for (what, st, needle) in cases {
+        let r = verify(
+            &m,
+            &bundle(&serde_json::to_vec(&st).unwrap(), |_| {}),
+            &["--ignore-unsigned-files"],
+        );
+        assert!(
+            r.code() == 1 && r.stderr().contains(needle),
+            "{what}: expected exit 1 naming {needle:?}\n{}",
+            r.stderr()
+        );
+    }
+    // payloadType variants: the envelope's must be exactly in-toto.
+    let payload = serde_json::to_vec(&base).unwrap();
+    for pt in [
+        "application/vnd.in-toto+JSON",
+        "application/vnd.in-toto+json ",
+        "",
+        "application/json",
+    ] {
+        verify(
+            &m,
+            &bundle(&payload, |b| b["dsseEnvelope"]["payloadType"] = json!(pt)),
+            &[],
+        )
+        .expect_code(1)
+        .stderr_has("payloadType");
+    }
+}
+
+/// Inputs sized to exhaust a careless parser: 200,000-deep JSON and 200,000 resources. Both end
+/// with a clear refusal (no stack overflow, bounded time).
+#[test]
+fn huge_and_deep_bundles_are_refused_cleanly() {
+    let dir = tempdir();
+    let m = tiny_model(dir.path());
+    let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    verify(&m, deep.as_bytes(), &[]).expect_code(2).stderr_has("JSON");
+    let mut st = statement(&m, Serialization::Files);
+    let digest = st["predicate"]["resources"][0]["digest"].clone();
+    let many: Vec<Value> = (0..200_000)
+        .map(|i| json!({"name": format!("f/{i}"), "algorithm": "sha256", "digest": digest}))
+        .collect();
+    st["predicate"]["resources"] = Value::Array(many);
+    fix_subject(&mut st);
+    // Validly signed, consistent, and about files that do not exist: every one missing.
+    let r = verify(
+        &m,
+        &bundle(&serde_json::to_vec(&st).unwrap(), |_| {}),
+        &["--ignore-unsigned-files"],
+    );
+    r.expect_code(1).stderr_has("missing: f/0");
+}
+
+/// A seeded mutation run over the bundle, statement and envelope parsers: a few thousand
+/// mutated signatures, none may panic, and none may verify to anything but the original
+/// statement (a mutation of an ignored field such as `keyid` may still verify, proving the same).
+#[test]
+fn mutated_signatures_never_verify_to_another_statement() {
+    use hubsign::oms::bundle::Bundle;
+    use hubsign::verify::{TrustAnchor, verify_bundle};
+    let dir = tempdir();
+    let m = tiny_model(dir.path());
+    let st = statement(&m, Serialization::Files);
+    let payload = serde_json::to_vec(&st).unwrap();
+    let original = bundle(&payload, |_| {});
+    let anchor = TrustAnchor::PublicKey(
+        hubsign::crypto::ec::VerifyingKey::from_pem(&std::fs::read_to_string(key("p256.pub.pem")).unwrap())
+            .unwrap(),
+    );
+    let expected = verify_bundle(&Bundle::parse(&original).unwrap(), &anchor)
+        .unwrap()
+        .statement
+        .resources;
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        usize::try_from(rng % (n as u64)).unwrap()
+    };
+    let tokens: [&[u8]; 8] = [b"\"", b"{", b"}", b"[", b"]", b",", b"null", b"\\u0000"];
+    let (mut accepted, mut refused) = (0, 0);
+    for case in 0..3000 {
+        // Every third case mutates the statement itself (the parser behind a valid signature
+        // must not panic either); the others mutate the bundle bytes.
+        let statement_case = case % 3 == 0;
+        let mut b = if statement_case {
+            payload.clone()
+        } else {
+            original.clone()
+        };
+        for _ in 0..=next(3) {
+            let at = next(b.len());
+            match next(5) {
+                0 => b[at] ^= 1 << next(8),
+                1 => {
+                    let end = (at + 1 + next(16)).min(b.len());
+                    b.drain(at..end);
+                }
+                2 => {
+                    let t = tokens[next(tokens.len())];
+                    b.splice(at..at, t.iter().copied());
+                }
+                3 => {
+                    let end = (at + 1 + next(32)).min(b.len());
+                    let copy = b[at..end].to_vec();
+                    b.splice(at..at, copy);
+                }
+                _ => b[at] = b"0aZ+/=\"".get(next(7)).copied().unwrap_or(b'x'),
+            }
+        }
+        if statement_case {
+            let parsed = std::panic::catch_unwind(|| hubsign::oms::statement::parse_payload(&b).is_ok());
+            assert!(
+                parsed.is_ok(),
+                "case {case}: the statement parser panicked on {}",
+                String::from_utf8_lossy(&b)
+            );
+            continue;
+        }
+        let outcome = std::panic::catch_unwind(|| Bundle::parse(&b).ok().map(|p| verify_bundle(&p, &anchor)))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "case {case}: the parser panicked on {}",
+                    String::from_utf8_lossy(&b)
+                )
+            });
+        match outcome {
+            Some(Ok(v)) => {
+                assert_eq!(
+                    v.statement.resources, expected,
+                    "case {case}: a mutated signature proved another statement"
+                );
+                accepted += 1;
+            }
+            _ => refused += 1,
+        }
+    }
+    assert!(
+        refused > 1800,
+        "only {refused} of 2000 bundle mutations refused ({accepted} accepted)"
+    );
+}

@@ -391,3 +391,13 @@ fn base64_payload(bundle: &[u8]) -> Vec<u8> {
         .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
         .unwrap()
 }
+
+#[test]
+fn a_listing_that_names_a_file_twice_is_refused() {
+    // The second entry claims other content for the same path: which one would be checked?
+    let env = Env::new();
+    env.hub.inject(Fault::RawTreeEntry(serde_json::json!({
+        "type": "file", "oid": "1".repeat(40), "size": 3, "path": "config.json"
+    })));
+    refused(&env, &[], 2, "listed twice");
+}

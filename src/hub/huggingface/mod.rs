@@ -254,6 +254,44 @@ fn next_link(link: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// Seeded mutations of a tree page: the entry parser never panics and never accepts an
+    /// entry without a size and a well-formed id.
+    #[test]
+    fn mutated_tree_listings_never_panic() {
+        let page = br#"[{"type":"file","oid":"0123456789abcdef0123456789abcdef01234567","size":12,"path":"config.json"},{"type":"file","oid":"89abcdef0123456789abcdef0123456789abcdef","size":65553,"path":"model.safetensors","lfs":{"oid":"a974162717d6266ee44d48caa940667cf743f16df31ec4397a177f5be7c077bc","size":65553,"pointerSize":134}}]"#;
+        let mut rng: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            usize::try_from(rng % (n as u64)).unwrap()
+        };
+        for _ in 0..3000 {
+            let mut b = page.to_vec();
+            for _ in 0..=next(3) {
+                let at = next(b.len());
+                match next(3) {
+                    0 => b[at] ^= 1 << next(8),
+                    1 => {
+                        let end = (at + 1 + next(24)).min(b.len());
+                        b.drain(at..end);
+                    }
+                    _ => b[at] = b"0z\"{}[],:-".get(next(10)).copied().unwrap_or(b'x'),
+                }
+            }
+            let Ok(serde_json::Value::Array(entries)) = serde_json::from_slice::<serde_json::Value>(&b)
+            else {
+                continue;
+            };
+            for e in &entries {
+                if let Ok(f) = super::parse_entry(e) {
+                    assert!(f.lfs.is_some() || f.blob_id.len() == 40, "{f:?}");
+                    assert!(f.lfs.as_ref().is_none_or(|l| l.sha256.len() == 64), "{f:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn quoting_and_links() {
         assert_eq!(super::quote("refs/pr/1"), "refs%2Fpr%2F1");
