@@ -91,12 +91,16 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__check)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --repo-type)
+                    COMPREPLY=($(compgen -W "model dataset" -- "${cur}"))
+                    return 0
+                    ;;
                 --revision)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -333,12 +337,16 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --repo-type)
+                    COMPREPLY=($(compgen -W "model dataset" -- "${cur}"))
+                    return 0
+                    ;;
                 --revision)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -399,12 +407,16 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__push)
-            opts="-q -h --revision --signature --resign --method --private-key --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature --resign --method --private-key --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --repo-type)
+                    COMPREPLY=($(compgen -W "model dataset" -- "${cur}"))
+                    return 0
+                    ;;
                 --revision)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -585,12 +597,16 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify__subcmd__cache)
-            opts="-q -h --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --repo-type)
+                    COMPREPLY=($(compgen -W "model dataset" -- "${cur}"))
+                    return 0
+                    ;;
                 --revision)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -19,8 +19,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
     var completions = [
         &'hubsign'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -54,8 +54,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -75,8 +75,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
             cand --ignore-unsigned-files 'Do not fail on files the signature does not cover (they are not read)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -89,12 +89,13 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-git-paths 'Ignore the top-level git paths (the default)'
             cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'hubsign;pull'= {
+            cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
             cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
             cand --signature-path 'Path of the signature inside the repository'
             cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
@@ -112,12 +113,13 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
             cand --force 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'hubsign;push'= {
+            cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
             cand --revision 'Branch to commit to'
             cand --signature 'The model''s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root'
             cand --method 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)'
@@ -136,12 +138,13 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --private 'Create the repository as private'
             cand --create-pr 'Open a pull request instead of committing to the branch'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hubsign;check'= {
+            cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
             cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
             cand --signature-path 'Path of the signature inside the repository'
             cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
@@ -156,12 +159,13 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'hubsign;verify-cache'= {
+            cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
             cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
             cand --signature-path 'Path of the signature inside the repository'
             cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
@@ -176,15 +180,15 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'hubsign;completions'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
-            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
-            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help'
             cand --help 'Print help'
         }

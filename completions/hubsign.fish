@@ -25,7 +25,7 @@ function __fish_hubsign_using_subcommand
 end
 
 complete -c hubsign -n "__fish_hubsign_needs_command" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_needs_command" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_needs_command" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hubsign -n "__fish_hubsign_needs_command" -s V -l version -d 'Print version'
 complete -c hubsign -n "__fish_hubsign_needs_command" -f -a "sign" -d 'Sign a model directory or single-file model'
@@ -59,7 +59,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l ignore-git-path
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-paths -d 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l signature -d 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)' -r -F
@@ -77,7 +77,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l allow-symlink
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-unsigned-files -d 'Do not fail on files the signature does not cover (they are not read)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l ignore-paths -d 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l signature -d 'The signature file, excluded from the digest when it lies inside the model, as `sign` excludes it. Default: model.sig inside the model directory' -r -F
@@ -89,8 +89,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l no-ignore-git
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l ignore-git-paths -d 'Ignore the top-level git paths (the default)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l allow-symlinks -d 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l repo-type -d 'The repository type (default: model, or dataset for datasets/ORG/NAME)' -r -f -a "model\t''
+dataset\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l signature-path -d 'Path of the signature inside the repository' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
@@ -107,8 +109,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l ignore-unsigned
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l force -d 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l repo-type -d 'The repository type (default: model, or dataset for datasets/ORG/NAME)' -r -f -a "model\t''
+dataset\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l revision -d 'Branch to commit to' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l signature -d 'The model\'s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)' -r -f -a "key\t''
@@ -129,8 +133,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l resign -d 'Sign
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l private -d 'Create the repository as private'
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l create-pr -d 'Open a pull request instead of committing to the branch'
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand push" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l repo-type -d 'The repository type (default: model, or dataset for datasets/ORG/NAME)' -r -f -a "model\t''
+dataset\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l signature-path -d 'Path of the signature inside the repository' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
@@ -144,8 +150,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l policy -d 'Tru
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s h -l help -d 'Print help'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l repo-type -d 'The repository type (default: model, or dataset for datasets/ORG/NAME)' -r -f -a "model\t''
+dataset\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l signature-path -d 'Path of the signature inside the repository' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
@@ -159,10 +167,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l policy 
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of text'
-complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr'
+complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "sign" -d 'Sign a model directory or single-file model'
 complete -c hubsign -n "__fish_hubsign_using_subcommand help; and not __fish_seen_subcommand_from sign verify digest pull push check verify-cache completions help" -f -a "verify" -d 'Verify a model against its signature'

@@ -127,6 +127,14 @@ pub enum Error {
     /// was uploaded.
     #[error("{} does not match its signature, so nothing was uploaded: {}", model.display(), describe(comparison))]
     LocalModelMismatch { model: PathBuf, comparison: Comparison },
+    /// Exit 2. A hashing/writing worker thread died (a bug or an out-of-memory kill); the
+    /// staged file is discarded.
+    #[error("the worker hashing {path} failed")]
+    Worker {
+        path: PathBuf,
+        #[source]
+        source: tokio::task::JoinError,
+    },
     /// Exit 2. The trust policy file is unusable.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),

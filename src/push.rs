@@ -1,18 +1,18 @@
-//! `hubsign push`: sign (if needed) and publish a model with its signature as one commit.
+//! `hubsign push`: sign (if needed) and publish a model or dataset with its signature as one
+//! commit, written once against the [`Publish`] seam.
 //!
 //! 1. Hash the model once; sign it if it has no signature (or `--resign`), and verify the local
 //!    signature against the model before anything is uploaded.
 //! 2. Create the repository if needed, pin the branch head (the commit's `parentCommit`).
-//! 3. Preupload: which files go through LFS.
-//! 4. Upload LFS objects (batch API, basic or multipart, streamed from disk); objects the hub
-//!    already stores are skipped, so an interrupted push re-run only sends what is missing. The
-//!    LFS oid is the SHA-256 already in the manifest (no second read for files/sha256 manifests).
-//! 5. One NDJSON commit: regular files inline, LFS files by oid, the signature as `model.sig`;
-//!    a branch that moved meanwhile makes the hub refuse it (the branch stays unchanged).
+//! 3. Upload the content the commit will reference ([`Publish::upload`]; on Hugging Face:
+//!    preupload, then LFS objects by batch API, basic or multipart, streamed from disk, objects
+//!    the hub already stores skipped, so an interrupted push re-run only sends what is missing).
+//! 4. The SHA-256 already in the manifest is reused (no second read for files/sha256 manifests).
+//! 5. One commit ([`Publish::commit`]): small files inline, large ones by SHA-256, the
+//!    signature as `model.sig`; a branch that moved meanwhile makes the hub refuse it.
 //! 6. Re-read the pushed commit and run the pull's pre-download check against it.
 
-use crate::hub::HubError;
-use crate::hub::huggingface::{CommitOp, HuggingFaceHub, UploadMode};
+use crate::hub::{ModelRef, Publish, Upload};
 use crate::manifest::{
     HashAlgorithm, ModelFile, ResourceDigest, Serialization, WalkOptions, build_manifest, walk,
 };
@@ -21,11 +21,8 @@ use crate::progress::Progress;
 use crate::sign::Signer;
 use crate::verify::{self, ModelCheck, TrustAnchor, UnsignedFiles};
 use crate::{Error, Result};
-use futures_util::StreamExt as _;
-use sha2::Digest as _;
 use std::collections::BTreeMap;
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Whether an existing signature is kept.
@@ -40,7 +37,7 @@ pub enum Resign {
 #[derive(Debug)]
 pub struct PushRequest {
     pub model: PathBuf,
-    pub repo_id: String,
+    pub repo: ModelRef,
     /// The branch to commit to.
     pub revision: String,
     /// The local signature file (default `model.sig` in the model).
@@ -72,15 +69,6 @@ pub struct PushOutcome {
 
 /// The signature path in the repository.
 pub const REMOTE_SIGNATURE: &str = "model.sig";
-
-/// A file to publish: where it is on disk and where it goes in the repository.
-struct Upload {
-    path: String,
-    local: PathBuf,
-    size: u64,
-    /// SHA-256 of the content (the LFS oid), when known without reading the file again.
-    sha256: Option<String>,
-}
 
 /// Step 1: the model's signature (made now or verified) and the digests of every file.
 fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<ModelFile>, Bundle)> {
@@ -166,57 +154,9 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
     Ok((true, manifest.resources, files, bundle))
 }
 
-fn sha256_of(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|source| Error::Io {
-        action: "cannot read",
-        path: path.into(),
-        source,
-    })?;
-    let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; 128 << 10];
-    loop {
-        let n = f.read(&mut buf).map_err(|source| Error::Io {
-            action: "cannot read",
-            path: path.into(),
-            source,
-        })?;
-        if n == 0 {
-            return Ok(hex::encode(h.finalize()));
-        }
-        h.update(&buf[..n]);
-    }
-}
-
-fn sample(path: &Path) -> Result<Vec<u8>> {
-    let mut f = std::fs::File::open(path).map_err(|source| Error::Io {
-        action: "cannot read",
-        path: path.into(),
-        source,
-    })?;
-    let mut buf = vec![0u8; 512];
-    let mut n = 0;
-    while n < buf.len() {
-        let k = f.read(&mut buf[n..]).map_err(|source| Error::Io {
-            action: "cannot read",
-            path: path.into(),
-            source,
-        })?;
-        if k == 0 {
-            break;
-        }
-        n += k;
-    }
-    buf.truncate(n);
-    Ok(buf)
-}
-
 /// Runs the whole push.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the workflow reads top to bottom as numbered steps"
-)]
-pub async fn push(
-    hub: &HuggingFaceHub,
+pub async fn push<H: Publish>(
+    hub: &H,
     req: &PushRequest,
     progress: Arc<dyn Progress>,
 ) -> Result<PushOutcome> {
@@ -251,133 +191,54 @@ pub async fn push(
         sha256: None,
     });
 
-    // 2. The repository and the branch head this commit builds on.
-    let repo_url = hub.create_repo(&req.repo_id, req.private).await?;
-    let parent = hub.resolve_commit(&req.repo_id, &req.revision).await?;
+    // 2. The repository, and the branch head this commit builds on.
+    let (repo_url, parent) = hub.prepare(&req.repo, &req.revision, req.private).await?;
 
-    // 3. Which files go through LFS.
-    let samples: Vec<(String, Vec<u8>, u64)> = uploads
-        .iter()
-        .map(|u| Ok((u.path.clone(), sample(&u.local)?, u.size)))
-        .collect::<Result<_>>()?;
-    let modes: BTreeMap<String, (UploadMode, bool)> = hub
-        .preupload(&req.repo_id, &req.revision, &samples)
-        .await?
-        .into_iter()
-        .map(|(p, m, i)| (p, (m, i)))
-        .collect();
-    uploads.retain(|u| !modes.get(&u.path).is_some_and(|(_, ignore)| *ignore));
-
-    // 4. LFS objects: oids from the manifest when it is files/sha256, else one SHA-256 pass.
-    let mut lfs: Vec<(&Upload, String)> = Vec::new();
-    for u in &uploads {
-        if modes.get(&u.path).is_some_and(|(m, _)| *m == UploadMode::Lfs) {
-            let oid = match &u.sha256 {
-                Some(s) => s.clone(),
-                None => tokio::task::block_in_place(|| sha256_of(&u.local))?,
-            };
-            lfs.push((u, oid));
-        }
-    }
-    let mut uploaded_bytes = 0;
-    let mut deduplicated = 0;
-    if !lfs.is_empty() {
-        let objects: Vec<(String, u64)> = lfs.iter().map(|(u, oid)| (oid.clone(), u.size)).collect();
-        let batch = hub.lfs_batch(&req.repo_id, &req.revision, &objects).await?;
-        let by_oid: BTreeMap<&str, &Upload> = lfs.iter().map(|(u, oid)| (oid.as_str(), *u)).collect();
-        let pending: Vec<_> = batch.objects.iter().filter(|o| o.upload.is_some()).collect();
-        deduplicated = batch.objects.len() - pending.len();
-        let total: u64 = pending.iter().map(|o| o.size).sum();
-        progress.start(pending.len(), total);
-        let mut jobs = futures_util::stream::iter(pending.into_iter().enumerate().map(|(id, object)| {
-            let progress = Arc::clone(&progress);
-            let local = by_oid
-                .get(object.oid.as_str())
-                .map(|u| (u.local.clone(), u.path.clone()));
-            async move {
-                let (local, path) = local.ok_or_else(|| HubError::Malformed {
-                    url: "LFS batch".into(),
-                    detail: format!("the hub asked for object {} that was not offered", object.oid),
-                })?;
-                progress.file_started(id, &path, object.size);
-                hub.lfs_upload(object, &local, |n| progress.bytes(id, n)).await?;
-                progress.file_finished(id);
-                Ok::<u64, Error>(object.size)
-            }
-        }))
-        .buffer_unordered(req.concurrency.max(1));
-        while let Some(r) = jobs.next().await {
-            uploaded_bytes += r?;
-        }
-        progress.finish();
-    }
+    // 3–4. The content the commit references (large objects uploaded, deduplicated).
+    let (sent, commit_files) = hub
+        .upload(
+            &req.repo,
+            &req.revision,
+            &mut uploads,
+            req.concurrency,
+            progress.as_ref(),
+        )
+        .await?;
 
     // 5. One commit, on top of the head seen in step 2.
-    let lfs_oids: BTreeMap<&str, &str> = lfs
-        .iter()
-        .map(|(u, oid)| (u.path.as_str(), oid.as_str()))
-        .collect();
-    let mut ops = Vec::with_capacity(uploads.len());
-    for u in &uploads {
-        if let Some(oid) = lfs_oids.get(u.path.as_str()) {
-            ops.push(CommitOp::LfsFile {
-                path: u.path.clone(),
-                oid: (*oid).to_owned(),
-                size: u.size,
-            });
-        } else {
-            let content = fs_err::read(&u.local).map_err(|source| Error::Io {
-                action: "cannot read",
-                path: u.local.clone(),
-                source,
-            })?;
-            if content.len() as u64 != u.size {
-                return Err(crate::manifest::ManifestError::FileChanged {
-                    path: u.local.clone(),
-                }
-                .into());
-            }
-            ops.push(CommitOp::File {
-                path: u.path.clone(),
-                content,
-            });
-        }
-    }
-    let answer = hub
+    let published = hub
         .commit(
-            &req.repo_id,
+            &req.repo,
             &req.revision,
+            &parent,
             &req.summary,
-            Some(&parent),
-            &ops,
+            &commit_files,
             req.create_pr,
         )
         .await?;
 
     // 6. What the hub now serves passes the pull's pre-download check.
-    let check = crate::pull::PullRequest {
-        repo_id: req.repo_id.clone(),
-        revision: answer.commit_oid.clone(),
+    let check = crate::pull::Target {
+        repo: req.repo.clone(),
+        revision: published.commit.clone(),
         signature_path: REMOTE_SIGNATURE.to_owned(),
         anchor: req.anchor.clone(),
         unsigned: UnsignedFiles::Reject,
-        concurrency: 1,
-        destination: crate::pull::Destination::Cache,
     };
     crate::pull::plan(hub, &check).await?;
-    let commit_url = if answer.commit_url.is_empty() {
-        format!("{repo_url}/commit/{}", answer.commit_oid)
+    let commit_url = if published.commit_url.is_empty() {
+        format!("{repo_url}/commit/{}", published.commit)
     } else {
-        answer.commit_url
+        published.commit_url
     };
     Ok(PushOutcome {
-        commit: answer.commit_oid,
+        commit: published.commit,
         commit_url,
-        pull_request_url: answer.pull_request_url,
+        pull_request_url: published.pull_request_url,
         signed,
-        files: uploads.len(),
-        uploaded_bytes,
-        deduplicated,
+        files: commit_files.len(),
+        uploaded_bytes: sent.bytes,
+        deduplicated: sent.deduplicated,
     })
 }
 

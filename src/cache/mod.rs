@@ -1,13 +1,21 @@
-//! The Hugging Face cache, laid out exactly as `huggingface_hub` does, and the only code that
-//! makes downloaded bytes visible in it.
+//! Where verified bytes land, and the only code that makes them visible there.
 //!
-//! `Staging` (outside the cache root, same filesystem) → [`Staging::verified`] with a
-//! [`ManifestProof`] → [`VerifiedStaging`] → [`commit`]. `commit` takes a `VerifiedStaging`
-//! by value and only a proof from `verify` can make one, so "commit before verify" does not
-//! compile. A failed or killed pull leaves the cache as it was: blobs are renamed in under a
-//! lock, the snapshot directory appears in one rename, the ref is written last.
+//! [`CacheLayout`] is the seam: the Hugging Face cache ([`HfCache`], models and datasets, laid
+//! out exactly as `huggingface_hub` does) implements it today; other hubs' caches plug in
+//! beside it. Every layout goes through the same gate: a [`Staging`] area (outside the cache,
+//! same filesystem) → [`Staging::verified`] with a [`ManifestProof`] → [`VerifiedStaging`] →
+//! [`CacheLayout::commit`]. `commit` takes a `VerifiedStaging` by value and only a proof from
+//! `verify` can make one, so "commit before verify" does not compile. A failed or killed pull
+//! leaves the cache as it was. The cache owns its types ([`CachedFile`]); it stores no hub
+//! wire types. `--local-dir` is the plain-directory destination (`local_dir`).
 
-use crate::hub::huggingface::{LfsInfo, RemoteFile};
+mod hf;
+mod local_dir;
+
+pub use hf::HfCache;
+pub use local_dir::{LOCAL_DIR_STAGING, LocalDirMode, commit_local_dir, local_dir_foreign};
+
+use crate::hub::ModelRef;
 use crate::manifest::ResourceDigest;
 use crate::verify::ManifestProof;
 use fs4::fs_std::FileExt as _;
@@ -59,121 +67,37 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     }
 }
 
-/// A Hugging Face hub cache directory (`HF_HUB_CACHE`).
-#[derive(Debug, Clone)]
-pub struct HfCache {
-    root: PathBuf,
+/// A file of a pinned commit as a cache records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedFile {
+    pub path: String,
+    pub size: u64,
+    /// The content's name by the listing's digest (hex): the blob name in the HF cache.
+    pub content: Option<String>,
+    /// The git blob id listed for the path (an LFS file's pointer id), on git hubs.
+    pub git_oid: Option<String>,
+    /// Whether `content` is a SHA-256 (an LFS object) rather than a git blob id.
+    pub lfs: bool,
 }
 
-impl HfCache {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
+/// Where verified bytes land: one implementation per cache format.
+pub trait CacheLayout {
+    /// A fresh staging area for one pull of `repo` at `commit`: outside the cache, on the same
+    /// filesystem, its layout checked (nothing written through symlinks) before any download.
+    fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError>;
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
+    /// A cached copy of `file` that may be re-hashed and reused instead of downloaded: a regular
+    /// file inside the cache, never a symlink (its target could change after the check).
+    fn reusable(&self, repo: &ModelRef, file: &CachedFile) -> Option<PathBuf>;
 
-    /// `models--org--name`.
-    pub fn repo_folder(repo_id: &str) -> String {
-        format!("models--{}", repo_id.replace('/', "--"))
-    }
+    /// Makes a verified snapshot visible; `revision` (a branch or tag) is pointed at it last.
+    fn commit(&self, verified: VerifiedStaging, revision: Option<&str>) -> Result<Committed, CacheError>;
 
-    pub fn repo_dir(&self, repo_id: &str) -> PathBuf {
-        self.root.join(Self::repo_folder(repo_id))
-    }
+    /// The cached snapshot of `repo` at `revision`: its commit and directory.
+    fn snapshot(&self, repo: &ModelRef, revision: &str) -> Result<(String, PathBuf), CacheError>;
 
-    pub fn snapshot_dir(&self, repo_id: &str, commit: &str) -> PathBuf {
-        self.repo_dir(repo_id).join("snapshots").join(commit)
-    }
-
-    pub fn blob_path(&self, repo_id: &str, etag: &str) -> PathBuf {
-        self.repo_dir(repo_id).join("blobs").join(etag)
-    }
-
-    /// The cached blob `etag`, if it may be re-hashed and reused: a regular file (not a symlink,
-    /// whose target could change after it was checked) reached through real directories only.
-    /// Anything else is downloaded again and replaced.
-    pub fn reusable_blob(&self, repo_id: &str, etag: &str) -> Option<PathBuf> {
-        let repo = self.repo_dir(repo_id);
-        let blobs = repo.join("blobs");
-        let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
-        if !real_dir(&repo) || !real_dir(&blobs) {
-            return None;
-        }
-        let blob = blobs.join(etag);
-        std::fs::symlink_metadata(&blob)
-            .is_ok_and(|m| m.file_type().is_file())
-            .then_some(blob)
-    }
-
-    /// The commit a ref points to, read raw as `huggingface_hub` does; a full commit id is itself.
-    pub fn resolve_revision(&self, repo_id: &str, revision: &str) -> Option<String> {
-        if revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Some(revision.to_ascii_lowercase());
-        }
-        let raw = std::fs::read_to_string(self.repo_dir(repo_id).join("refs").join(revision)).ok()?;
-        let c = raw.trim();
-        (c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit())).then(|| c.to_owned())
-    }
-
-    /// Where staging areas live: a sibling of the cache root (never inside it, where it would
-    /// confuse `scan_cache_dir`), on the same filesystem so commit is a rename.
-    fn staging_root(&self) -> PathBuf {
-        let name = self
-            .root
-            .file_name()
-            .map_or_else(|| "hub".into(), |n| n.to_string_lossy().into_owned());
-        self.root
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(format!(".{name}.hubsign-staging"))
-    }
-
-    /// Refuses a cache whose folders for `repo_id` are symlinks or files (checked before any
-    /// download, and again as each folder is used at commit): nothing may be written through
-    /// them. Missing folders are fine; nothing is created here.
-    pub fn check_layout(&self, repo_id: &str) -> Result<(), CacheError> {
-        let folder = Self::repo_folder(repo_id);
-        for rel in [
-            folder.clone(),
-            format!("{folder}/blobs"),
-            format!("{folder}/snapshots"),
-            format!("{folder}/refs"),
-            format!("{folder}/trees"),
-            ".locks".to_owned(),
-            format!(".locks/{folder}"),
-        ] {
-            let p = self.root.join(rel);
-            if std::fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
-                return Err(CacheError::NotARealDirectory { path: p });
-            }
-        }
-        Ok(())
-    }
-
-    /// A fresh staging area for one pull. Stale areas left by killed pulls (their lock is free)
-    /// are removed first. The cache's layout is checked first ([`HfCache::check_layout`]).
-    pub fn staging(&self, repo_id: &str, commit: &str) -> Result<Staging, CacheError> {
-        self.check_layout(repo_id)?;
-        // Nothing is created inside the cache until commit; compare devices with the nearest
-        // existing ancestor of the cache root.
-        let root = self.staging_root();
-        let parent = root.parent().unwrap_or(Path::new("."));
-        fs_err::create_dir_all(parent).map_err(|e| CacheError::Io {
-            action: "cannot create staging",
-            path: parent.to_path_buf(),
-            source: e,
-        })?;
-        real_dirs(parent, root.file_name().map_or(Path::new("."), Path::new))?;
-        let probe = self
-            .root
-            .ancestors()
-            .find(|p| p.exists())
-            .unwrap_or(Path::new("/"));
-        same_device(&root, probe)?;
-        Staging::create(&root, repo_id, commit)
-    }
+    /// The folder a snapshot's symlinks may point into (they must not leave it).
+    fn symlink_root(&self, repo: &ModelRef) -> Option<PathBuf>;
 }
 
 #[cfg(unix)]
@@ -228,13 +152,20 @@ fn remove_stale_staging(root: &Path) {
     }
 }
 
+/// Where a staged file's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Downloaded into staging, already flushed to disk (commit only renames).
+    Staged(PathBuf),
+    /// Already in the cache as a regular file, re-hashed and verified in place.
+    Cached(PathBuf),
+}
+
 /// A downloaded (or reused) file and what was computed while streaming it.
 #[derive(Debug, Clone)]
 pub struct StagedFile {
-    pub remote: RemoteFile,
-    /// Where the bytes are, already flushed to disk by whoever staged them (commit only
-    /// renames); `None` when the cache already holds a blob with verified content.
-    pub staged: Option<PathBuf>,
+    pub file: CachedFile,
+    pub source: Source,
     /// The manifest resources computed from the bytes.
     pub resources: Vec<ResourceDigest>,
 }
@@ -244,15 +175,16 @@ pub struct StagedFile {
 pub struct Staging {
     dir: tempfile::TempDir,
     _lock: File,
-    repo_id: String,
+    repo: ModelRef,
     commit: String,
     files: Vec<StagedFile>,
     next: usize,
 }
 
 impl Staging {
-    /// A staging area under `root` (removing stale ones a killed pull left there).
-    pub fn create(root: &Path, repo_id: &str, commit: &str) -> Result<Self, CacheError> {
+    /// A staging area under `root` (removing stale ones a killed pull left there), its name
+    /// starting with `prefix`.
+    pub fn create(root: &Path, prefix: &str, repo: &ModelRef, commit: &str) -> Result<Self, CacheError> {
         fs_err::create_dir_all(root).map_err(|e| CacheError::Io {
             action: "cannot create staging",
             path: root.into(),
@@ -260,7 +192,7 @@ impl Staging {
         })?;
         remove_stale_staging(root);
         let dir = tempfile::Builder::new()
-            .prefix(&format!("{}-", HfCache::repo_folder(repo_id)))
+            .prefix(&format!("{prefix}-"))
             .tempdir_in(root)
             .map_err(io("cannot create staging in", root))?;
         let lock = File::create(dir.path().join(".lock")).map_err(io("cannot create", dir.path()))?;
@@ -273,7 +205,7 @@ impl Staging {
         Ok(Self {
             dir,
             _lock: lock,
-            repo_id: repo_id.to_owned(),
+            repo: repo.clone(),
             commit: commit.to_owned(),
             files: Vec::new(),
             next: 0,
@@ -295,15 +227,16 @@ impl Staging {
     }
 
     /// Binds the staged files to a verification proof; every file must be covered.
+    /// `tree` is the commit's full listing (to know whether the snapshot is complete).
     pub fn verified(
         self,
         proof: &ManifestProof,
-        tree: Vec<RemoteFile>,
+        tree: Vec<CachedFile>,
     ) -> Result<VerifiedStaging, CacheError> {
         for f in &self.files {
-            if !proof.covers(&f.remote.path, &f.resources) {
+            if !proof.covers(&f.file.path, &f.resources) {
                 return Err(CacheError::NotProven {
-                    path: f.remote.path.clone(),
+                    path: f.file.path.clone(),
                 });
             }
         }
@@ -315,8 +248,8 @@ impl Staging {
 #[derive(Debug)]
 pub struct VerifiedStaging {
     staging: Staging,
-    /// The full tree listing of the commit, to know whether the snapshot is complete.
-    tree: Vec<RemoteFile>,
+    /// The full listing of the commit, to know whether the snapshot is complete.
+    tree: Vec<CachedFile>,
 }
 
 /// What `commit` produced.
@@ -324,16 +257,6 @@ pub struct VerifiedStaging {
 pub struct Committed {
     pub snapshot: PathBuf,
     pub complete: bool,
-}
-
-/// Relative symlink target from `snapshots/<commit>/<path>` to `blobs/<etag>`.
-fn blob_link_target(path: &str, etag: &str) -> PathBuf {
-    let depth = path.split('/').count() + 1; // the path's own dirs, plus <commit>, plus snapshots
-    let mut t = PathBuf::new();
-    for _ in 0..depth {
-        t.push("..");
-    }
-    t.join("blobs").join(etag)
 }
 
 /// `base/rel` as a chain of real directories, creating the missing ones: every component below
@@ -397,109 +320,6 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CacheError> 
     Ok(())
 }
 
-fn lock_file(cache: &HfCache, repo_id: &str, name: &str) -> Result<File, CacheError> {
-    let rel = Path::new(".locks").join(HfCache::repo_folder(repo_id));
-    let dir = real_dirs(&cache.root, &rel)?;
-    let path = dir.join(format!("{name}.lock"));
-    // Never truncate: a lock path an attacker turned into a symlink must not clobber its target.
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io("cannot create lock", &path))?;
-    f.lock_exclusive().map_err(io("cannot lock", &path))?;
-    Ok(f)
-}
-
-/// The `trees/<commit>.json` document `huggingface_hub` writes for a complete snapshot.
-fn tree_json(tree: &[RemoteFile]) -> Vec<u8> {
-    let mut files = serde_json::Map::new();
-    for f in tree {
-        let mut e = serde_json::Map::new();
-        e.insert("size".into(), f.size.into());
-        e.insert("blob_id".into(), f.blob_id.clone().into());
-        if let Some(LfsInfo { sha256, size }) = &f.lfs {
-            e.insert("lfs_sha256".into(), sha256.clone().into());
-            e.insert("lfs_size".into(), (*size).into());
-        }
-        files.insert(f.path.clone(), e.into());
-    }
-    serde_json::to_vec(&serde_json::json!({ "format_version": 1, "files": files })).unwrap_or_default()
-}
-
-/// Makes a verified snapshot visible: blobs, then the snapshot directory, then
-/// `trees/<commit>.json` (complete snapshots only), then `refs/<revision>` (no newline).
-///
-/// The snapshot is always built fresh in staging and swapped in with one rename, so it holds
-/// exactly the files the proof covers: whatever an earlier tool (or an attacker with write
-/// access to the cache) left in `snapshots/<commit>/` does not survive. The old directory is
-/// kept until the swap succeeds.
-pub fn commit(
-    cache: &HfCache,
-    verified: VerifiedStaging,
-    revision: Option<&str>,
-) -> Result<Committed, CacheError> {
-    let VerifiedStaging { staging, tree } = verified;
-    let repo_id = staging.repo_id.clone();
-    let commit_id = staging.commit.clone();
-    let folder = PathBuf::from(HfCache::repo_folder(&repo_id));
-    // One commit at a time per repo; concurrent pulls of the same model queue here.
-    let _repo_lock = lock_file(cache, &repo_id, "hubsign-commit")?;
-    let repo_dir = real_dirs(&cache.root, &folder)?;
-    let blobs = real_dirs(&repo_dir, Path::new("blobs"))?;
-    // 1. Blobs: rename each staged file to blobs/<etag>, under the blob's lock (a rename
-    //    replaces a symlink or a corrupt file there without following it).
-    for f in &staging.files {
-        if let Some(src) = &f.staged {
-            let etag = f.remote.etag();
-            let _lock = lock_file(cache, &repo_id, etag)?;
-            let dst = blobs.join(etag);
-            fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
-                action: "cannot move blob into",
-                path: dst.clone(),
-                source: e,
-            })?;
-        }
-    }
-    // 2. The snapshot: built in staging, swapped into place.
-    let snapshots = real_dirs(&repo_dir, Path::new("snapshots"))?;
-    let snapshot = snapshots.join(&commit_id);
-    let building = real_dirs(staging.dir.path(), Path::new("snapshot"))?;
-    for f in &staging.files {
-        place_symlink(
-            &building,
-            &f.remote.path,
-            &blob_link_target(&f.remote.path, f.remote.etag()),
-        )?;
-    }
-    swap_in(&building, &snapshot, &staging.dir.path().join("replaced"))?;
-    // 3. trees/<commit>.json only when every file of the commit is in the snapshot.
-    let placed: std::collections::HashSet<&str> =
-        staging.files.iter().map(|f| f.remote.path.as_str()).collect();
-    let complete = tree.iter().all(|t| placed.contains(t.path.as_str()));
-    if complete {
-        let trees = real_dirs(&repo_dir, Path::new("trees"))?;
-        write_atomic(&trees, &format!("{commit_id}.json"), &tree_json(&tree))?;
-    }
-    // 4. The ref, last, without a trailing newline (a newline breaks offline loading). The
-    //    revision was checked as a git ref name; its directories are checked here too.
-    if let Some(rev) = revision.filter(|r| *r != commit_id) {
-        let rel = Path::new("refs").join(rev);
-        let (dir, name) = match (rel.parent(), rel.file_name()) {
-            (Some(d), Some(n)) => (d, n.to_string_lossy().into_owned()),
-            _ => {
-                return Err(CacheError::NotARealDirectory {
-                    path: repo_dir.join(rel),
-                });
-            }
-        };
-        let dir = real_dirs(&repo_dir, dir)?;
-        write_atomic(&dir, &name, commit_id.as_bytes())?;
-    }
-    Ok(Committed { snapshot, complete })
-}
-
 /// Renames `new` to `dst`; an entry already at `dst` (a directory, or a symlink an attacker
 /// placed) is first moved aside to `aside` and removed only after the swap succeeded, or put
 /// back if it failed.
@@ -531,154 +351,4 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
         gone.map_err(io("cannot remove the replaced snapshot", aside))?;
     }
     Ok(())
-}
-
-/// What `--local-dir` may already hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalDirMode {
-    /// Refuse a directory holding files outside the signed set (never delete a user's files).
-    RefuseForeign,
-    /// `--force`: remove files outside the signed set.
-    ReplaceForeign,
-}
-
-/// hubsign's own staging area inside a local directory.
-pub const LOCAL_DIR_STAGING: &str = ".cache/hubsign";
-
-/// Entries under `dir` that are not among `expected` (repository paths): files, symlinks
-/// (a symlinked directory counts as one entry and is not entered) and other non-directories.
-/// hubsign's own staging area is left out. A missing directory has none.
-pub fn local_dir_foreign(
-    dir: &Path,
-    expected: &std::collections::BTreeSet<String>,
-) -> Result<Vec<String>, CacheError> {
-    let mut out = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), String::new())];
-    while let Some((abs, rel)) = stack.pop() {
-        let entries = match std::fs::read_dir(&abs) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && rel.is_empty() => return Ok(out),
-            Err(source) => {
-                return Err(CacheError::Io {
-                    action: "cannot list",
-                    path: abs,
-                    source,
-                });
-            }
-        };
-        for e in entries {
-            let e = e.map_err(io("cannot list", &abs))?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            let r = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            if r == LOCAL_DIR_STAGING {
-                continue;
-            }
-            let t = e.file_type().map_err(io("cannot stat", &e.path()))?;
-            if t.is_dir() {
-                stack.push((e.path(), r));
-            } else if !expected.contains(&r) || t.is_symlink() {
-                out.push(r);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Places a verified snapshot into a plain directory (`--local-dir`). Afterwards the directory
-/// holds exactly the verified files (and hubsign's empty staging folder): files outside the
-/// signed set are refused (or removed with [`LocalDirMode::ReplaceForeign`]); parents are real
-/// directories, never followed symlinks; each file is renamed into place.
-pub fn commit_local_dir(
-    verified: VerifiedStaging,
-    dir: &Path,
-    cache: Option<&HfCache>,
-    mode: LocalDirMode,
-) -> Result<PathBuf, CacheError> {
-    let VerifiedStaging { staging, .. } = verified;
-    let expected: std::collections::BTreeSet<String> =
-        staging.files.iter().map(|f| f.remote.path.clone()).collect();
-    let foreign = local_dir_foreign(dir, &expected)?;
-    if !foreign.is_empty() {
-        if mode == LocalDirMode::RefuseForeign {
-            return Err(CacheError::LocalDirNotEmpty {
-                dir: dir.to_path_buf(),
-                files: foreign,
-            });
-        }
-        for rel in &foreign {
-            let p = dir.join(rel);
-            fs_err::remove_file(&p).map_err(|e| CacheError::Io {
-                action: "cannot remove",
-                path: p.clone(),
-                source: e,
-            })?;
-        }
-    }
-    for f in &staging.files {
-        let rel = Path::new(&f.remote.path);
-        let parent = real_dirs(dir, rel.parent().unwrap_or(Path::new("")))?;
-        let dst = parent.join(rel.file_name().unwrap_or_default());
-        match (&f.staged, cache) {
-            (Some(src), _) => {
-                fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
-                    action: "cannot move into",
-                    path: dst.clone(),
-                    source: e,
-                })?;
-            }
-            (None, Some(c)) => {
-                // Reused from the cache (verified, a regular file): copy through a temp file.
-                let blob = c.blob_path(&staging.repo_id, f.remote.etag());
-                let tmp = tempfile::Builder::new()
-                    .prefix(".hubsign-")
-                    .tempfile_in(&parent)
-                    .map_err(io("cannot write in", &parent))?;
-                fs_err::copy(&blob, tmp.path()).map_err(|e| CacheError::Io {
-                    action: "cannot copy",
-                    path: blob.clone(),
-                    source: e,
-                })?;
-                tmp.persist(&dst).map_err(|e| CacheError::Io {
-                    action: "cannot move into",
-                    path: dst.clone(),
-                    source: e.error,
-                })?;
-            }
-            (None, None) => {
-                return Err(CacheError::NotProven {
-                    path: f.remote.path.clone(),
-                });
-            }
-        }
-    }
-    Ok(dir.to_path_buf())
-}
-
-/// A symlink at `root/rel` pointing to `target`, inside a directory tree hubsign is building
-/// in its own staging area.
-fn place_symlink(root: &Path, rel: &str, target: &Path) -> Result<(), CacheError> {
-    let rel = Path::new(rel);
-    let dir = real_dirs(root, rel.parent().unwrap_or(Path::new("")))?;
-    let link = dir.join(rel.file_name().unwrap_or_default());
-    std::os::unix::fs::symlink(target, &link).map_err(io("cannot create symlink", &link))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn link_targets_are_relative_to_the_snapshot_depth() {
-        assert_eq!(
-            super::blob_link_target("config.json", "abc").to_str(),
-            Some("../../blobs/abc")
-        );
-        assert_eq!(
-            super::blob_link_target("a/b/c.bin", "abc").to_str(),
-            Some("../../../../blobs/abc")
-        );
-    }
 }

@@ -37,9 +37,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
     /// No progress bars or summaries; results meant for scripts (a pull's snapshot path, a
-    /// push's commit URL, digest) still go to stdout, errors to stderr.
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
+    /// push's commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on
+    /// stdout either; only the exit code and errors.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -253,11 +254,21 @@ pub struct TrustArgs {
     pub policy: Option<PathBuf>,
 }
 
+/// The kind of repository (as `hf download --repo-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RepoTypeArg {
+    Model,
+    Dataset,
+}
+
 /// Which hub model, and where the signature lives in it.
 #[derive(Debug, Args, Clone)]
 pub struct HubModelArgs {
-    /// ORG/NAME[@REVISION], also hf:ORG/NAME.
+    /// ORG/NAME[@REVISION], also hf:ORG/NAME; datasets/ORG/NAME for a dataset.
     pub model: String,
+    /// The repository type (default: model, or dataset for datasets/ORG/NAME).
+    #[arg(long = "repo-type", alias = "repo_type", value_enum)]
+    pub repo_type: Option<RepoTypeArg>,
     /// Branch, tag or commit (default: main, or the @REVISION of MODEL).
     #[arg(long)]
     pub revision: Option<String>,
@@ -304,10 +315,13 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// The model directory.
+    /// The model (or dataset) directory.
     pub model: PathBuf,
-    /// ORG/NAME on the hub (created if needed).
+    /// ORG/NAME on the hub (created if needed); datasets/ORG/NAME for a dataset.
     pub repo: String,
+    /// The repository type (default: model, or dataset for datasets/ORG/NAME).
+    #[arg(long = "repo-type", alias = "repo_type", value_enum)]
+    pub repo_type: Option<RepoTypeArg>,
     /// Branch to commit to.
     #[arg(long, default_value = "main")]
     pub revision: String,

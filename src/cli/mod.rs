@@ -13,11 +13,56 @@ mod settings;
 
 use args::{Cli, Command};
 use clap::{CommandFactory as _, Parser as _};
+use hubsign::hub::ModelRef;
 use hubsign::verify::VerificationReport;
 use hubsign::{ExitStatus, Result};
 use serde_json::json;
 use std::ffi::OsString;
 use std::io::IsTerminal as _;
+
+/// The one output mode every command renders in (instead of `json`/`quiet` flags threaded
+/// through each function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// `-qq`: nothing on stdout; the exit code and errors only.
+    Silent,
+    /// `-q`: results meant for scripts on stdout, no summaries or progress.
+    Quiet,
+    /// Summaries and progress bars (when stderr is a terminal) on stderr, results on stdout.
+    Normal,
+    /// `--json`: one JSON document on stdout.
+    Json,
+}
+
+impl Output {
+    fn new(json: bool, quiet: u8) -> Self {
+        match (json, quiet) {
+            (true, _) => Self::Json,
+            (false, 0) => Self::Normal,
+            (false, 1) => Self::Quiet,
+            (false, _) => Self::Silent,
+        }
+    }
+
+    fn is_json(self) -> bool {
+        self == Self::Json
+    }
+
+    /// Human summaries (and warnings) are shown.
+    fn chatty(self) -> bool {
+        self == Self::Normal
+    }
+
+    /// Results for scripts (a path, a URL, a digest) go to stdout.
+    fn results(self) -> bool {
+        matches!(self, Self::Normal | Self::Quiet)
+    }
+
+    /// Progress bars are drawn (also needs stderr to be a terminal).
+    fn bars(self) -> bool {
+        self == Self::Normal && std::io::stderr().is_terminal()
+    }
+}
 
 /// Drops the subcommand word cargo inserts when running `cargo hubsign …` (it execs
 /// `cargo-hubsign hubsign …`); `git hubsign` and `hf hubsign` pass no extra word.
@@ -60,6 +105,7 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
 }
 
 fn run(cli: Cli) -> Result<ExitStatus> {
+    let out = Output::new(cli.json, cli.quiet);
     match cli.command {
         Command::Sign(args) => {
             let request = settings::sign_request(&args)?;
@@ -78,7 +124,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
                 (hubsign::sign::sign_model(request, &signer)?, signer.method())
             };
             let root = hex::encode(outcome.manifest.root_digest());
-            if cli.json {
+            if out.is_json() {
                 let out = json!({
                     "signed": true,
                     "signature": outcome.signature,
@@ -87,7 +133,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
                     "subject_digest": format!("sha256:{root}"),
                 });
                 println!("{out}");
-            } else if !cli.quiet {
+            } else if out.chatty() {
                 println!(
                     "Signing succeeded: {} ({} resources, sha256:{root})",
                     outcome.signature.display(),
@@ -104,7 +150,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
                 .clone()
                 .unwrap_or_else(|| settings::default_signature_path(&args.walk.model));
             let report = hubsign::verify::verify_model(&args.walk.model, &signature, &anchor, &check)?;
-            render_report(&report, cli.json, cli.quiet);
+            render_report(&report, out);
             Ok(if report.verified {
                 ExitStatus::Success
             } else {
@@ -122,32 +168,24 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             let (method, hash) = settings::serialization(&args.hash);
             let manifest = hubsign::manifest::build_manifest(&args.walk.model, &walk, method, hash)?;
             let root = hex::encode(manifest.root_digest());
-            if cli.json {
+            if out.is_json() {
                 println!(
                     "{}",
                     json!({ "digest": format!("sha256:{root}"), "resources": manifest.resources.len() })
                 );
-            } else {
+            } else if out.results() {
                 println!("sha256:{root}");
             }
             Ok(ExitStatus::Success)
         }
-        Command::Pull(args) => hub_pull(&args, cli.json, cli.quiet),
-        Command::Push(args) => hub_push(&args, cli.json, cli.quiet),
-        Command::Check(args) => hub_check(&args, cli.json, cli.quiet),
+        Command::Pull(args) => hub_pull(&args, out),
+        Command::Push(args) => hub_push(&args, out),
+        Command::Check(args) => hub_check(&args, out),
         Command::VerifyCache(args) => {
             let (repo_id, revision) = settings::model_ref(&args.model)?;
             let hub = settings::hub_settings(&args.model);
-            let anchor = settings::hub_trust_anchor(&args.trust, &repo_id)?;
-            verify_cached(
-                &hub,
-                &args.model,
-                &repo_id,
-                &revision,
-                &anchor,
-                cli.json,
-                cli.quiet,
-            )
+            let anchor = settings::hub_trust_anchor(&args.trust, &settings::policy_name(&repo_id))?;
+            verify_cached(&hub, &args.model, &repo_id, &revision, &anchor, out)
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
@@ -156,8 +194,8 @@ fn run(cli: Cli) -> Result<ExitStatus> {
     }
 }
 
-fn render_report(report: &VerificationReport, json: bool, quiet: bool) {
-    if json {
+fn render_report(report: &VerificationReport, out: Output) {
+    if out.is_json() {
         println!("{}", serde_json::to_string(report).unwrap_or_default());
         return;
     }
@@ -165,7 +203,7 @@ fn render_report(report: &VerificationReport, json: bool, quiet: bool) {
         eprintln!("warning: {w}");
     }
     if report.verified {
-        if !quiet {
+        if out.chatty() {
             println!(
                 "Verification succeeded: {} files match, signed by {}",
                 report.files_checked, report.signer
@@ -225,30 +263,31 @@ fn client(hub: &settings::HubSettings) -> Result<hubsign::hub::huggingface::Hugg
 fn verify_cached(
     hub: &settings::HubSettings,
     model: &args::HubModelArgs,
-    repo_id: &str,
+    repo: &ModelRef,
     revision: &str,
     anchor: &hubsign::verify::TrustAnchor,
-    json: bool,
-    quiet: bool,
+    out: Output,
 ) -> Result<ExitStatus> {
     let cache = hubsign::cache::HfCache::new(&hub.cache);
     let (commit, snapshot, report) =
-        hubsign::pull::verify_cache(&cache, repo_id, revision, &model.signature_path, anchor)?;
-    if json {
+        hubsign::pull::verify_cache(&cache, repo, revision, &model.signature_path, anchor)?;
+    if out.is_json() {
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["commit"] = json!(commit);
         v["snapshot"] = json!(snapshot);
         println!("{v}");
     } else if report.verified {
-        if !quiet {
+        if out.chatty() {
             eprintln!(
-                "Verified cached {repo_id}@{commit}: {} files, signed by {}",
+                "Verified cached {repo}@{commit}: {} files, signed by {}",
                 report.files_checked, report.signer
             );
         }
-        println!("{}", snapshot.display());
+        if out.results() {
+            println!("{}", snapshot.display());
+        }
     } else {
-        render_report(&report, false, quiet);
+        render_report(&report, out);
     }
     Ok(if report.verified {
         ExitStatus::Success
@@ -257,33 +296,33 @@ fn verify_cached(
     })
 }
 
-fn hub_request(
+/// The repository, the hub settings, and what to check (policy rules match `org/name` for
+/// models and `datasets/org/name` for datasets).
+fn hub_target(
     args: &args::HubModelArgs,
     trust: &args::TrustArgs,
-) -> Result<(settings::HubSettings, hubsign::pull::PullRequest)> {
-    let (repo_id, revision) = settings::model_ref(args)?;
+) -> Result<(settings::HubSettings, hubsign::pull::Target)> {
+    let (repo, revision) = settings::model_ref(args)?;
     let hub = settings::hub_settings(args);
-    let anchor = settings::hub_trust_anchor(trust, &repo_id)?;
-    let req = hubsign::pull::PullRequest {
-        repo_id,
+    let anchor = settings::hub_trust_anchor(trust, &settings::policy_name(&repo))?;
+    let target = hubsign::pull::Target {
+        repo,
         revision,
         signature_path: args.signature_path.clone(),
         anchor,
         unsigned: unsigned(args),
-        concurrency: 8,
-        destination: hubsign::pull::Destination::Cache,
     };
-    Ok((hub, req))
+    Ok((hub, target))
 }
 
-fn hub_check(args: &args::CheckArgs, json: bool, quiet: bool) -> Result<ExitStatus> {
-    let (hub, req) = hub_request(&args.model, &args.trust)?;
-    let plan = runtime()?.block_on(hubsign::pull::plan(&client(&hub)?, &req))?;
+fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
+    let (hub, target) = hub_target(&args.model, &args.trust)?;
+    let plan = runtime()?.block_on(hubsign::pull::plan(&client(&hub)?, &target))?;
     let bytes: u64 = plan.to_fetch.iter().map(|f| f.size).sum();
-    if json {
-        let out = json!({
+    if out.is_json() {
+        let doc = json!({
             "verified": true,
-            "repo": req.repo_id,
+            "repo": target.repo.to_string(),
             "commit": plan.commit,
             "signer": plan.verified.signer,
             "files": plan.to_fetch.len(),
@@ -291,14 +330,14 @@ fn hub_check(args: &args::CheckArgs, json: bool, quiet: bool) -> Result<ExitStat
             "skipped": plan.skipped,
             "warnings": plan.verified.warnings,
         });
-        println!("{out}");
-    } else if !quiet {
+        println!("{doc}");
+    } else if out.chatty() {
         for w in &plan.verified.warnings {
             eprintln!("warning: {w}");
         }
         println!(
             "Check passed: {}@{} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
-            req.repo_id,
+            target.repo,
             plan.commit,
             plan.verified.signer,
             plan.to_fetch.len()
@@ -307,8 +346,8 @@ fn hub_check(args: &args::CheckArgs, json: bool, quiet: bool) -> Result<ExitStat
     Ok(ExitStatus::Success)
 }
 
-fn hub_pull(args: &args::PullArgs, json: bool, quiet: bool) -> Result<ExitStatus> {
-    let (hub, mut req) = hub_request(&args.model, &args.trust)?;
+fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
+    let (hub, target) = hub_target(&args.model, &args.trust)?;
     if hub.offline {
         if args.local_dir.is_some() {
             return Err(hubsign::Error::Usage(
@@ -318,37 +357,40 @@ fn hub_pull(args: &args::PullArgs, json: bool, quiet: bool) -> Result<ExitStatus
         return verify_cached(
             &hub,
             &args.model,
-            &req.repo_id,
-            &req.revision,
-            &req.anchor,
-            json,
-            quiet,
+            &target.repo,
+            &target.revision,
+            &target.anchor,
+            out,
         );
     }
-    req.concurrency = usize::from(args.concurrency);
-    if let Some(dir) = &args.local_dir {
-        req.destination = hubsign::pull::Destination::LocalDir {
+    let destination = match &args.local_dir {
+        Some(dir) => hubsign::pull::Destination::LocalDir {
             dir: dir.clone(),
             mode: if args.force {
                 hubsign::cache::LocalDirMode::ReplaceForeign
             } else {
                 hubsign::cache::LocalDirMode::RefuseForeign
             },
-        };
-    }
+        },
+        None => hubsign::pull::Destination::Cache,
+    };
+    let req = hubsign::pull::PullRequest {
+        target,
+        concurrency: usize::from(args.concurrency),
+        destination,
+    };
     let cache = hubsign::cache::HfCache::new(&hub.cache);
-    let bars = std::sync::Arc::new(reporter::Bars::new(
-        !quiet && !json && std::io::stderr().is_terminal(),
-    ));
+    let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
     let outcome = runtime()?.block_on(async {
         let client = client(&hub)?;
-        let plan = hubsign::pull::plan(&client, &req).await?;
+        let plan = hubsign::pull::plan(&client, &req.target).await?;
         hubsign::pull::pull(&client, &cache, &req, plan, bars).await
     })?;
-    if json {
-        let out = json!({
+    let repo = &req.target.repo;
+    if out.is_json() {
+        let doc = json!({
             "verified": true,
-            "repo": req.repo_id,
+            "repo": repo.to_string(),
             "commit": outcome.commit,
             "path": outcome.path,
             "files": outcome.files,
@@ -358,21 +400,16 @@ fn hub_pull(args: &args::PullArgs, json: bool, quiet: bool) -> Result<ExitStatus
             "signer": outcome.signer,
             "warnings": outcome.warnings,
         });
-        println!("{out}");
+        println!("{doc}");
         return Ok(ExitStatus::Success);
     }
-    if !quiet {
+    if out.chatty() {
         for w in &outcome.warnings {
             eprintln!("warning: {w}");
         }
         eprintln!(
-            "Verified {}@{}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
-            req.repo_id,
-            outcome.commit,
-            outcome.files,
-            outcome.signer,
-            outcome.downloaded_bytes,
-            outcome.reused
+            "Verified {repo}@{}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
+            outcome.commit, outcome.files, outcome.signer, outcome.downloaded_bytes, outcome.reused
         );
         if !outcome.skipped.is_empty() {
             eprintln!(
@@ -381,28 +418,29 @@ fn hub_pull(args: &args::PullArgs, json: bool, quiet: bool) -> Result<ExitStatus
             );
         }
     }
-    println!("{}", outcome.path.display());
+    if out.results() {
+        println!("{}", outcome.path.display());
+    }
     Ok(ExitStatus::Success)
 }
 
-fn hub_push(args: &args::PushArgs, json: bool, quiet: bool) -> Result<ExitStatus> {
+fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
     let req = settings::push_request(args)?;
     let hub = settings::hub_settings(&args::HubModelArgs {
         model: args.repo.clone(),
+        repo_type: args.repo_type,
         revision: None,
         signature_path: hubsign::push::REMOTE_SIGNATURE.to_owned(),
         ignore_unsigned_files: false,
         cache_dir: None,
         timeout: 60,
     });
-    let bars = std::sync::Arc::new(reporter::Bars::new(
-        !quiet && !json && std::io::stderr().is_terminal(),
-    ));
+    let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
     let outcome = runtime()?.block_on(async { hubsign::push::push(&client(&hub)?, &req, bars).await })?;
-    if json {
-        let out = json!({
+    if out.is_json() {
+        let doc = json!({
             "pushed": true,
-            "repo": req.repo_id,
+            "repo": req.repo.to_string(),
             "commit": outcome.commit,
             "commit_url": outcome.commit_url,
             "pull_request_url": outcome.pull_request_url,
@@ -411,10 +449,10 @@ fn hub_push(args: &args::PushArgs, json: bool, quiet: bool) -> Result<ExitStatus
             "uploaded_bytes": outcome.uploaded_bytes,
             "deduplicated": outcome.deduplicated,
         });
-        println!("{out}");
+        println!("{doc}");
         return Ok(ExitStatus::Success);
     }
-    if !quiet {
+    if out.chatty() {
         eprintln!(
             "{} {} files to {} ({} LFS bytes uploaded, {} LFS objects already on the hub); the pushed commit passes the pre-download check",
             if outcome.signed {
@@ -423,14 +461,16 @@ fn hub_push(args: &args::PushArgs, json: bool, quiet: bool) -> Result<ExitStatus
                 "Pushed"
             },
             outcome.files,
-            req.repo_id,
+            req.repo,
             outcome.uploaded_bytes,
             outcome.deduplicated
         );
     }
-    println!(
-        "{}",
-        outcome.pull_request_url.as_deref().unwrap_or(&outcome.commit_url)
-    );
+    if out.results() {
+        println!(
+            "{}",
+            outcome.pull_request_url.as_deref().unwrap_or(&outcome.commit_url)
+        );
+    }
     Ok(ExitStatus::Success)
 }

@@ -7,8 +7,8 @@ use super::args::{
 };
 use hubsign::crypto::ec::{PrivateKeyPem, SigningKey, VerifyingKey};
 use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
-use hubsign::hub::ModelRef;
 use hubsign::hub::http::Token;
+use hubsign::hub::{ModelRef, RepoType};
 use hubsign::manifest::{
     GitPaths, HashAlgorithm, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
 };
@@ -431,17 +431,31 @@ pub fn hub_settings(model: &HubModelArgs) -> HubSettings {
     }
 }
 
+/// The name trust policy rules match: `org/name` for a model, `datasets/org/name` for a
+/// dataset (so a rule for a model organisation does not silently cover its datasets).
+pub fn policy_name(repo: &ModelRef) -> String {
+    let mut r = repo.clone();
+    r.revision = None;
+    r.to_string()
+}
+
+pub fn repo_type(arg: Option<super::args::RepoTypeArg>) -> Option<RepoType> {
+    arg.map(|t| match t {
+        super::args::RepoTypeArg::Model => RepoType::Model,
+        super::args::RepoTypeArg::Dataset => RepoType::Dataset,
+    })
+}
+
 /// The repository and revision the arguments name (`--revision` wins over `@rev`).
-pub fn model_ref(model: &HubModelArgs) -> Result<(String, String)> {
-    let r = ModelRef::parse(&model.model)?;
-    let ModelRef::HuggingFace { repo_id, revision } = r;
+pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
+    let r = ModelRef::parse(&model.model, repo_type(model.repo_type))?;
     let revision = model
         .revision
         .clone()
-        .or(revision)
+        .or_else(|| r.revision.clone())
         .unwrap_or_else(|| "main".to_owned());
     hubsign::hub::check_revision(&revision)?;
-    Ok((repo_id, revision))
+    Ok((r, revision))
 }
 
 /// The anchor that a signature made by `signer` verifies against: its public key, or the
@@ -459,8 +473,7 @@ pub fn signer_anchor(signer: &Signer) -> TrustAnchor {
 /// Everything a push needs: signing material when given (or when the model is unsigned), and
 /// the anchor the signature must verify against.
 pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
-    let r = ModelRef::parse(&args.repo)?;
-    let repo_id = r.repo_id().to_owned();
+    let repo = ModelRef::parse(&args.repo, repo_type(args.repo_type))?;
     hubsign::hub::check_revision(&args.revision)?;
     let signature = args
         .signature
@@ -478,7 +491,7 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
                 keyless: super::args::KeylessTrustArgs::default(),
                 policy: args.policy.clone(),
             },
-            &repo_id,
+            &policy_name(&repo),
         )?,
     };
     let walk = walk_options(&WalkArgs {
@@ -490,7 +503,7 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
     })?;
     Ok(hubsign::push::PushRequest {
         model: args.model.clone(),
-        repo_id,
+        repo,
         revision: args.revision.clone(),
         signature,
         signer,

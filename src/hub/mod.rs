@@ -1,12 +1,19 @@
-//! Model hubs: parsing model references and talking to a hub's HTTP API.
+//! Model hubs: the [`Hub`] seam the workflows are written against, model references, and each
+//! hub's HTTP API behind it (`huggingface/`; one shared client in `http`).
 //!
-//! Everything here is transport: listing, fetching bytes. It never decides trust and never
-//! writes into a cache (see `cache` and `pull`).
+//! Everything here is transport: pinning, listing, fetching and publishing bytes. It never
+//! decides trust and never writes into a cache (see `cache` and `pull`).
 
 pub mod http;
 pub mod huggingface;
+mod reference;
 
-use std::fmt;
+pub use reference::{HubKind, ModelRef, RepoType};
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use std::future::Future;
+use std::pin::Pin;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -60,6 +67,13 @@ pub enum HubError {
         received: u64,
         expected: u64,
     },
+    /// Exit 2: a local file to publish could not be read.
+    #[error("cannot read {path}")]
+    ReadLocal {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: gave up after {attempts} attempts")]
     RetriesExhausted {
         path: String,
@@ -87,81 +101,6 @@ impl HubError {
         Self::Network {
             url: http::redact(url),
             source: source.into(),
-        }
-    }
-}
-
-/// A model on a hub, as the user names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ModelRef {
-    /// `org/name[@revision]` or `hf:org/name[@revision]`.
-    HuggingFace {
-        repo_id: String,
-        revision: Option<String>,
-    },
-}
-
-impl fmt::Display for ModelRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::HuggingFace {
-                repo_id,
-                revision: Some(r),
-            } => write!(f, "{repo_id}@{r}"),
-            Self::HuggingFace {
-                repo_id,
-                revision: None,
-            } => f.write_str(repo_id),
-        }
-    }
-}
-
-fn valid_component(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 96
-        && !s.starts_with('.')
-        && !s.ends_with('.')
-        && !s.contains("..")
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-}
-
-impl ModelRef {
-    /// Parses `org/name`, `hf:org/name`, with an optional `@revision`.
-    pub fn parse(reference: &str) -> Result<Self, HubError> {
-        let bad = |reason: &str| HubError::BadReference {
-            reference: reference.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let rest = reference.strip_prefix("hf:").unwrap_or(reference);
-        if rest.starts_with("kaggle:") {
-            return Err(bad("Kaggle models are not supported in this version"));
-        }
-        let (repo, revision) = match rest.split_once('@') {
-            Some((r, rev)) if !rev.is_empty() => {
-                check_revision(rev)?;
-                (r, Some(rev.to_owned()))
-            }
-            Some(_) => return Err(bad("empty revision after @")),
-            None => (rest, None),
-        };
-        let Some((org, name)) = repo.split_once('/') else {
-            return Err(bad("expected ORG/NAME"));
-        };
-        if !valid_component(org) || !valid_component(name) {
-            return Err(bad(
-                "ORG and NAME may hold letters, digits, '-', '_' and '.', not '..' or a leading/trailing '.'",
-            ));
-        }
-        Ok(Self::HuggingFace {
-            repo_id: repo.to_owned(),
-            revision,
-        })
-    }
-
-    pub fn repo_id(&self) -> &str {
-        match self {
-            Self::HuggingFace { repo_id, .. } => repo_id,
         }
     }
 }
@@ -204,6 +143,205 @@ pub fn check_remote_path(path: &str) -> Result<(), HubError> {
     }
 }
 
+/// What a hub's listing says a file's content is, checked while the bytes stream in. The
+/// pre-download check compares what each hub offers with the signed manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ContentId {
+    /// A git blob id (SHA-1 over `blob <len>\0` + content): Hugging Face regular files.
+    GitBlobSha1(String),
+    /// SHA-256 of the content: Hugging Face LFS files.
+    Sha256(String),
+    /// Only the size is listed (Kaggle).
+    SizeOnly,
+}
+
+/// A file of a repository at a pinned commit, as the hub lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteFile {
+    pub path: String,
+    pub size: u64,
+    pub content: ContentId,
+    /// The git blob id listed for the path (for an LFS file: its pointer's), on git hubs.
+    pub git_oid: Option<String>,
+}
+
+impl RemoteFile {
+    /// The content's own name, when the hub gives one (the HF cache names blobs by it).
+    pub fn content_hex(&self) -> Option<&str> {
+        match &self.content {
+            ContentId::GitBlobSha1(h) | ContentId::Sha256(h) => Some(h),
+            ContentId::SizeOnly => None,
+        }
+    }
+
+    /// The listed SHA-256 of the content, if any.
+    pub fn sha256(&self) -> Option<&str> {
+        match &self.content {
+            ContentId::Sha256(h) => Some(h),
+            _ => None,
+        }
+    }
+}
+
+/// A file's bytes from some offset, as the hub streams them. The URL it came from is kept only
+/// in redacted form (no query: signed CDN URLs carry credentials there).
+pub struct ByteStream {
+    url: String,
+    inner: Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, HubError>> + Send>>,
+}
+
+impl std::fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ByteStream")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ByteStream {
+    /// Wraps an HTTP answer's body.
+    pub fn from_response(resp: reqwest::Response) -> Self {
+        let url = resp.url().clone();
+        let redacted = http::redact(&url);
+        Self {
+            url: redacted,
+            inner: Box::pin(
+                resp.bytes_stream()
+                    .map(move |r| r.map_err(|source| HubError::network(&url, source))),
+            ),
+        }
+    }
+
+    /// The (redacted) URL the bytes come from, for messages.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The next chunk; `None` at the end of the body.
+    pub async fn next_chunk(&mut self) -> Option<Result<Bytes, HubError>> {
+        self.inner.next().await
+    }
+
+    /// The whole body, refusing more than `limit` bytes (memory stays bounded whatever the
+    /// hub sends).
+    pub async fn read_to_end(mut self, limit: u64) -> Result<Vec<u8>, HubError> {
+        let mut out = Vec::new();
+        while let Some(chunk) = self.next_chunk().await {
+            let chunk = chunk?;
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(HubError::TooLarge {
+                    url: self.url.clone(),
+                    limit,
+                });
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+}
+
+/// What the pull workflows need from a hub: pin a revision, list the files at the pinned
+/// commit with their content identity, and stream a file from an offset. Every hub (and repo
+/// type) implements it; `pull`, `check` and `verify-cache` are written once against it.
+pub trait Hub: Sync {
+    /// Pins `revision` (branch, tag, commit; a version on hubs without git) to an immutable id.
+    fn pin(&self, repo: &ModelRef, revision: &str) -> impl Future<Output = Result<String, HubError>> + Send;
+
+    /// Every file of the repository at `commit`, sorted by path; unsafe or duplicate names are
+    /// refused.
+    fn list(
+        &self,
+        repo: &ModelRef,
+        commit: &str,
+    ) -> impl Future<Output = Result<Vec<RemoteFile>, HubError>> + Send;
+
+    /// The bytes of `path` at `commit` from byte `from` (a resumed transfer).
+    fn open(
+        &self,
+        repo: &ModelRef,
+        commit: &str,
+        path: &str,
+        from: u64,
+    ) -> impl Future<Output = Result<ByteStream, HubError>> + Send;
+
+    /// The retry policy its client applies to every request (the transfer layer resumes with it).
+    fn retry(&self) -> http::RetryPolicy;
+}
+
+/// A file to publish: where it is on disk, where it goes, and what is known of its content.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub path: String,
+    pub local: std::path::PathBuf,
+    pub size: u64,
+    /// SHA-256 of the content, when known without reading the file again (files/sha256 manifests).
+    pub sha256: Option<String>,
+}
+
+/// What [`Publish::upload`] sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Uploaded {
+    pub bytes: u64,
+    /// Large objects the hub already stored (not sent again).
+    pub deduplicated: usize,
+}
+
+/// A published commit.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub commit: String,
+    pub commit_url: String,
+    pub pull_request_url: Option<String>,
+}
+
+/// What `push` needs from a hub: prepare the repository (create it, pin the branch head the
+/// commit builds on), upload the content, and publish everything as one commit.
+pub trait Publish: Hub {
+    /// Creates the repository if needed and returns `(repo URL, head commit of branch)`.
+    fn prepare(
+        &self,
+        repo: &ModelRef,
+        branch: &str,
+        private: bool,
+    ) -> impl Future<Output = Result<(String, String), HubError>> + Send;
+
+    /// Uploads the content of `files` that the commit will reference (and drops from `files`
+    /// what the hub says not to publish); `progress` sees the bytes sent.
+    fn upload(
+        &self,
+        repo: &ModelRef,
+        branch: &str,
+        files: &mut Vec<Upload>,
+        concurrency: usize,
+        progress: &dyn crate::progress::Progress,
+    ) -> impl Future<Output = Result<(Uploaded, Vec<CommitFile>), HubError>> + Send;
+
+    /// Publishes `files` as one commit on top of `parent`; never retried (a dropped answer
+    /// must not apply it twice).
+    fn commit(
+        &self,
+        repo: &ModelRef,
+        branch: &str,
+        parent: &str,
+        summary: &str,
+        files: &[CommitFile],
+        create_pr: bool,
+    ) -> impl Future<Output = Result<Published, HubError>> + Send;
+}
+
+/// A file as the commit references it, after [`Publish::upload`].
+#[derive(Debug, Clone)]
+pub enum CommitFile {
+    /// Sent inline with the commit (read from disk then).
+    Inline {
+        path: String,
+        local: std::path::PathBuf,
+        size: u64,
+    },
+    /// Uploaded before, referenced by its SHA-256.
+    Uploaded { path: String, sha256: String, size: u64 },
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ModelRef, check_remote_path, check_revision};
@@ -240,30 +378,7 @@ mod tests {
         ] {
             assert!(check_revision(bad).is_err(), "{bad:?}");
         }
-        assert!(ModelRef::parse("org/model@../../../x").is_err());
-    }
-
-    #[test]
-    fn references() {
-        assert_eq!(
-            ModelRef::parse("hf:org/model@v1").unwrap(),
-            ModelRef::HuggingFace {
-                repo_id: "org/model".into(),
-                revision: Some("v1".into())
-            }
-        );
-        assert_eq!(ModelRef::parse("org/model").unwrap().repo_id(), "org/model");
-        for bad in [
-            "model",
-            "org/../x",
-            "org/model@",
-            "/model",
-            "org/mo del",
-            "a/b/c",
-            "org/.hidden",
-        ] {
-            assert!(ModelRef::parse(bad).is_err(), "{bad}");
-        }
+        assert!(ModelRef::parse("org/model@../../../x", None).is_err());
     }
 
     #[test]

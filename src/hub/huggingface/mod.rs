@@ -1,39 +1,16 @@
-//! The Hugging Face Hub read API: revision → commit, the recursive tree listing (parsed here
-//! because `hf-hub` drops the LFS SHA-256), and file streams from `resolve`.
+//! The Hugging Face Hub behind the [`Hub`] seam, for models and datasets (the repository type
+//! changes URL prefixes): revision → commit, the recursive tree listing (parsed here because
+//! `hf-hub` drops the LFS SHA-256), and file streams from `resolve`. The write side is `write`.
 
 mod write;
 
 pub use write::{CommitAnswer, CommitOp, LfsAction, LfsBatch, LfsObject, UploadMode};
 
-use super::http::{HttpClient, MAX_JSON_BYTES, header, read_body, redact, status_error};
-use super::{HubError, check_remote_path};
+use super::http::{HttpClient, MAX_JSON_BYTES, RetryPolicy, header, read_body, redact, status_error};
+use super::{ByteStream, ContentId, Hub, HubError, ModelRef, RemoteFile, check_remote_path};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use std::fmt::Write as _;
-
-/// LFS metadata of a file: the SHA-256 of its content and its size.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LfsInfo {
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// A file in a repository at a commit, as the tree listing describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteFile {
-    pub path: String,
-    pub size: u64,
-    /// Git blob id (SHA-1); for LFS files, the id of the pointer file.
-    pub blob_id: String,
-    pub lfs: Option<LfsInfo>,
-}
-
-impl RemoteFile {
-    /// The name of the file's blob in the HF cache: the LFS SHA-256, else the git blob id.
-    pub fn etag(&self) -> &str {
-        self.lfs.as_ref().map_or(&self.blob_id, |l| &l.sha256)
-    }
-}
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (Python's `quote(s, safe="")`).
 pub fn quote(s: &str) -> String {
@@ -64,6 +41,11 @@ impl HuggingFaceHub {
 
     pub fn http(&self) -> &HttpClient {
         &self.http
+    }
+
+    /// `/api/{models,datasets}/org/name`.
+    fn api(repo: &ModelRef) -> String {
+        format!("/api/{}/{}", repo.repo_type.plural(), repo.id)
     }
 
     /// Maps the Hub's error answers (`X-Error-Code`) to what the user can act on.
@@ -106,11 +88,11 @@ impl HuggingFaceHub {
     }
 
     /// Pins `revision` (branch, tag, or commit) to a 40-hex commit id.
-    pub async fn resolve_commit(&self, repo: &str, revision: &str) -> Result<String, HubError> {
+    pub async fn resolve_commit(&self, repo: &ModelRef, revision: &str) -> Result<String, HubError> {
         let url = self
             .http
-            .url(&format!("/api/models/{repo}/revision/{}", quote(revision)))?;
-        let (v, _) = self.get_json(&url, repo, revision).await?;
+            .url(&format!("{}/revision/{}", Self::api(repo), quote(revision)))?;
+        let (v, _) = self.get_json(&url, &repo.id, revision).await?;
         let sha = v.get("sha").and_then(Value::as_str).unwrap_or_default();
         if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(HubError::Malformed {
@@ -122,9 +104,10 @@ impl HuggingFaceHub {
     }
 
     /// Every file of the repository at `commit` (recursive, all pages). Unsafe paths are refused.
-    pub async fn list_files(&self, repo: &str, commit: &str) -> Result<Vec<RemoteFile>, HubError> {
+    pub async fn list_files(&self, repo: &ModelRef, commit: &str) -> Result<Vec<RemoteFile>, HubError> {
         let mut url = self.http.url(&format!(
-            "/api/models/{repo}/tree/{}?recursive=true&expand=false",
+            "{}/tree/{}?recursive=true&expand=false",
+            Self::api(repo),
             quote(commit)
         ))?;
         let mut files = Vec::new();
@@ -134,7 +117,7 @@ impl HuggingFaceHub {
             if !seen.insert(url.as_str().to_owned()) {
                 return Err(HubError::PaginationLoop { url: redact(&url) });
             }
-            let (v, headers) = self.get_json(&url, repo, commit).await?;
+            let (v, headers) = self.get_json(&url, &repo.id, commit).await?;
             let entries = v.as_array().ok_or_else(|| HubError::Malformed {
                 url: redact(&url),
                 detail: "tree listing is not an array".into(),
@@ -172,17 +155,27 @@ impl HuggingFaceHub {
     }
 
     /// Opens a file's byte stream at `commit`, from byte `from` (a resumed transfer).
-    pub async fn open(&self, repo: &str, commit: &str, path: &str, from: u64) -> Result<Response, HubError> {
-        let url = self
-            .http
-            .url(&format!("/{repo}/resolve/{}/{}", quote(commit), quote_path(path)))?;
+    pub async fn open_file(
+        &self,
+        repo: &ModelRef,
+        commit: &str,
+        path: &str,
+        from: u64,
+    ) -> Result<Response, HubError> {
+        let url = self.http.url(&format!(
+            "{}/{}/resolve/{}/{}",
+            repo.repo_type.url_prefix(),
+            repo.id,
+            quote(commit),
+            quote_path(path)
+        ))?;
         let resp = self
             .http
             .send(Method::GET, &url, (from > 0).then_some(from), None)
             .await?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(Self::classify(&resp, repo, commit, Some(path)));
+            return Err(Self::classify(&resp, &repo.id, commit, Some(path)));
         }
         if from > 0 && status != StatusCode::PARTIAL_CONTENT {
             return Err(HubError::Malformed {
@@ -191,6 +184,32 @@ impl HuggingFaceHub {
             });
         }
         Ok(resp)
+    }
+}
+
+impl Hub for HuggingFaceHub {
+    async fn pin(&self, repo: &ModelRef, revision: &str) -> Result<String, HubError> {
+        self.resolve_commit(repo, revision).await
+    }
+
+    async fn list(&self, repo: &ModelRef, commit: &str) -> Result<Vec<RemoteFile>, HubError> {
+        self.list_files(repo, commit).await
+    }
+
+    async fn open(
+        &self,
+        repo: &ModelRef,
+        commit: &str,
+        path: &str,
+        from: u64,
+    ) -> Result<ByteStream, HubError> {
+        Ok(ByteStream::from_response(
+            self.open_file(repo, commit, path, from).await?,
+        ))
+    }
+
+    fn retry(&self) -> RetryPolicy {
+        self.http.retry
     }
 }
 
@@ -204,12 +223,13 @@ fn parse_entry(e: &Value) -> Result<RemoteFile, String> {
         .get("size")
         .and_then(Value::as_u64)
         .ok_or_else(|| format!("{path}: no size"))?;
-    let blob_id = e
+    let oid = e
         .get("oid")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let lfs = match e.get("lfs") {
+    let git_oid = (oid.len() == 40 && oid.bytes().all(|b| b.is_ascii_hexdigit())).then_some(oid);
+    let content = match e.get("lfs") {
         Some(l) if !l.is_null() => {
             let sha256 = l
                 .get("oid")
@@ -219,22 +239,22 @@ fn parse_entry(e: &Value) -> Result<RemoteFile, String> {
             if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("{path}: lfs oid {sha256:?} is not a SHA-256"));
             }
-            let lfs_size = l.get("size").and_then(Value::as_u64).unwrap_or(size);
-            Some(LfsInfo {
-                sha256: sha256.to_ascii_lowercase(),
-                size: lfs_size,
-            })
+            if l.get("size").and_then(Value::as_u64).is_some_and(|n| n != size) {
+                return Err(format!("{path}: lfs size differs from the listed size"));
+            }
+            ContentId::Sha256(sha256.to_ascii_lowercase())
         }
-        _ => None,
+        _ => ContentId::GitBlobSha1(
+            git_oid
+                .clone()
+                .ok_or_else(|| format!("{path}: oid is not a git blob id"))?,
+        ),
     };
-    if lfs.is_none() && (blob_id.len() != 40 || !blob_id.bytes().all(|b| b.is_ascii_hexdigit())) {
-        return Err(format!("{path}: oid {blob_id:?} is not a git blob id"));
-    }
     Ok(RemoteFile {
         path,
         size,
-        blob_id,
-        lfs,
+        content,
+        git_oid,
     })
 }
 
@@ -285,8 +305,11 @@ mod tests {
             };
             for e in &entries {
                 if let Ok(f) = super::parse_entry(e) {
-                    assert!(f.lfs.is_some() || f.blob_id.len() == 40, "{f:?}");
-                    assert!(f.lfs.as_ref().is_none_or(|l| l.sha256.len() == 64), "{f:?}");
+                    match &f.content {
+                        super::ContentId::GitBlobSha1(h) => assert_eq!(h.len(), 40, "{f:?}"),
+                        super::ContentId::Sha256(h) => assert_eq!(h.len(), 64, "{f:?}"),
+                        super::ContentId::SizeOnly => panic!("{f:?}"),
+                    }
                 }
             }
         }

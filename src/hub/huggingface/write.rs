@@ -4,12 +4,15 @@
 //! Xet is not implemented: a hub whose batch answer offers only Xet is an error.
 
 use super::{HuggingFaceHub, quote};
-use crate::hub::HubError;
 use crate::hub::http::{header, redact};
+use crate::hub::{CommitFile, HubError, ModelRef, Publish, Published, Upload, Uploaded};
+use crate::progress::Progress;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use futures_util::StreamExt as _;
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// How the hub wants a file uploaded.
@@ -89,10 +92,12 @@ fn action(v: Option<&Value>) -> Option<LfsAction> {
 
 impl HuggingFaceHub {
     /// Creates a model repository; an existing one (409) is fine. Returns its URL.
-    pub async fn create_repo(&self, repo_id: &str, private: bool) -> Result<String, HubError> {
+    pub async fn create_repo(&self, repo: &ModelRef, private: bool) -> Result<String, HubError> {
+        let repo_id = repo.id.as_str();
         let url = self.http.url("/api/repos/create")?;
         let (org, name) = repo_id.split_once('/').unwrap_or(("", repo_id));
-        let body = json!({ "name": name, "organization": org, "type": "model", "private": private });
+        let body =
+            json!({ "name": name, "organization": org, "type": repo.repo_type.as_str(), "private": private });
         let (code, headers, v) = self
             .http
             .post_json(&url, "application/json", body.to_string().into_bytes())
@@ -116,13 +121,13 @@ impl HuggingFaceHub {
     /// Asks which files go through LFS. `files` are `(path, first ≤512 bytes, size)`.
     pub async fn preupload(
         &self,
-        repo_id: &str,
+        repo: &ModelRef,
         revision: &str,
         files: &[(String, Vec<u8>, u64)],
     ) -> Result<Vec<(String, UploadMode, bool)>, HubError> {
         let url = self
             .http
-            .url(&format!("/api/models/{repo_id}/preupload/{}", quote(revision)))?;
+            .url(&format!("{}/preupload/{}", Self::api(repo), quote(revision)))?;
         let mut out = Vec::with_capacity(files.len());
         for chunk in files.chunks(256) {
             let list: Vec<Value> = chunk
@@ -158,11 +163,15 @@ impl HuggingFaceHub {
     /// The LFS batch request for uploads, offering `basic` and `multipart`.
     pub async fn lfs_batch(
         &self,
-        repo_id: &str,
+        repo: &ModelRef,
         revision: &str,
         objects: &[(String, u64)],
     ) -> Result<LfsBatch, HubError> {
-        let url = self.http.url(&format!("/{repo_id}.git/info/lfs/objects/batch"))?;
+        let url = self.http.url(&format!(
+            "{}/{}.git/info/lfs/objects/batch",
+            repo.repo_type.url_prefix(),
+            repo.id
+        ))?;
         let objs: Vec<Value> = objects
             .iter()
             .map(|(oid, size)| json!({ "oid": oid, "size": size }))
@@ -239,8 +248,8 @@ impl HuggingFaceHub {
             return Ok(());
         };
         let href = Url::parse(&upload.href).map_err(|e| HubError::Malformed {
-            url: "LFS upload href".into(),
-            detail: e.to_string(),
+            url: "the LFS batch answer".into(),
+            detail: format!("upload href of object {}: {e}", object.oid),
         })?;
         let chunk_size = upload.header.get("chunk_size").and_then(|v| {
             v.as_str()
@@ -313,16 +322,17 @@ impl HuggingFaceHub {
     }
 
     /// The NDJSON commit. With `parent`, the hub refuses (412) if the branch moved meanwhile.
-    pub async fn commit(
+    pub async fn commit_ops(
         &self,
-        repo_id: &str,
+        repo: &ModelRef,
         revision: &str,
         summary: &str,
         parent: Option<&str>,
         ops: &[CommitOp],
         create_pr: bool,
     ) -> Result<CommitAnswer, HubError> {
-        let mut path = format!("/api/models/{repo_id}/commit/{}", quote(revision));
+        let repo_id = repo.id.as_str();
+        let mut path = format!("{}/commit/{}", Self::api(repo), quote(revision));
         if create_pr {
             path.push_str("?create_pr=1");
         }
@@ -375,6 +385,188 @@ impl HuggingFaceHub {
                 .to_owned(),
             pull_request_url: v.get("pullRequestUrl").and_then(Value::as_str).map(str::to_owned),
             commit_oid,
+        })
+    }
+}
+
+/// The first ≤ 512 bytes of a file: what `preupload` decides LFS or regular from.
+fn sample(path: &Path) -> Result<Vec<u8>, HubError> {
+    use std::io::Read as _;
+    let read = |source| HubError::ReadLocal {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(read)?;
+    let mut buf = Vec::with_capacity(512);
+    f.take(512).read_to_end(&mut buf).map_err(read)?;
+    Ok(buf)
+}
+
+/// SHA-256 of a file (an LFS oid not known from the manifest).
+fn sha256_of(path: &Path) -> Result<String, HubError> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    let read = |source| HubError::ReadLocal {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(read)?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 128 << 10];
+    loop {
+        let n = f.read(&mut buf).map_err(read)?;
+        if n == 0 {
+            return Ok(hex::encode(h.finalize()));
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+impl Publish for HuggingFaceHub {
+    async fn prepare(
+        &self,
+        repo: &ModelRef,
+        branch: &str,
+        private: bool,
+    ) -> Result<(String, String), HubError> {
+        let url = self.create_repo(repo, private).await?;
+        let head = self.resolve_commit(repo, branch).await?;
+        Ok((url, head))
+    }
+
+    /// Preupload (which files go through LFS, which to ignore), then the LFS objects with the
+    /// batch API, basic or multipart, streamed from disk; objects the hub already stores are
+    /// skipped, so an interrupted push re-run only sends what is missing.
+    async fn upload(
+        &self,
+        repo: &ModelRef,
+        branch: &str,
+        files: &mut Vec<Upload>,
+        concurrency: usize,
+        progress: &dyn Progress,
+    ) -> Result<(Uploaded, Vec<CommitFile>), HubError> {
+        let samples: Vec<(String, Vec<u8>, u64)> = tokio::task::block_in_place(|| {
+            files
+                .iter()
+                .map(|u| Ok((u.path.clone(), sample(&u.local)?, u.size)))
+                .collect::<Result<_, HubError>>()
+        })?;
+        let modes: BTreeMap<String, (UploadMode, bool)> = self
+            .preupload(repo, branch, &samples)
+            .await?
+            .into_iter()
+            .map(|(p, m, i)| (p, (m, i)))
+            .collect();
+        files.retain(|u| !modes.get(&u.path).is_some_and(|(_, ignore)| *ignore));
+        // LFS oids come from the manifest when it is files/sha256, else one SHA-256 pass.
+        let mut lfs: Vec<(&Upload, String)> = Vec::new();
+        let mut commit_files = Vec::with_capacity(files.len());
+        for u in files.iter() {
+            if modes.get(&u.path).is_some_and(|(m, _)| *m == UploadMode::Lfs) {
+                let oid = match &u.sha256 {
+                    Some(s) => s.clone(),
+                    None => tokio::task::block_in_place(|| sha256_of(&u.local))?,
+                };
+                commit_files.push(CommitFile::Uploaded {
+                    path: u.path.clone(),
+                    sha256: oid.clone(),
+                    size: u.size,
+                });
+                lfs.push((u, oid));
+            } else {
+                commit_files.push(CommitFile::Inline {
+                    path: u.path.clone(),
+                    local: u.local.clone(),
+                    size: u.size,
+                });
+            }
+        }
+        let mut sent = Uploaded::default();
+        if lfs.is_empty() {
+            return Ok((sent, commit_files));
+        }
+        let objects: Vec<(String, u64)> = lfs.iter().map(|(u, oid)| (oid.clone(), u.size)).collect();
+        let batch = self.lfs_batch(repo, branch, &objects).await?;
+        let by_oid: BTreeMap<&str, &Upload> = lfs.iter().map(|(u, oid)| (oid.as_str(), *u)).collect();
+        let pending: Vec<LfsObject> = batch
+            .objects
+            .iter()
+            .filter(|o| o.upload.is_some())
+            .cloned()
+            .collect();
+        sent.deduplicated = batch.objects.len() - pending.len();
+        let total: u64 = pending.iter().map(|o| o.size).sum();
+        progress.start(pending.len(), total);
+        let jobs: Vec<_> = pending
+            .into_iter()
+            .enumerate()
+            .map(|(id, object)| {
+                let local = by_oid
+                    .get(object.oid.as_str())
+                    .map(|u| (u.local.clone(), u.path.clone()));
+                async move {
+                    let (local, path) = local.ok_or_else(|| HubError::Malformed {
+                        url: "the LFS batch answer".into(),
+                        detail: format!("the hub asked for object {} that was not offered", object.oid),
+                    })?;
+                    progress.file_started(id, &path, object.size);
+                    self.lfs_upload(&object, &local, |n| progress.bytes(id, n))
+                        .await?;
+                    progress.file_finished(id);
+                    Ok::<u64, HubError>(object.size)
+                }
+            })
+            .collect();
+        let mut jobs = futures_util::stream::iter(jobs).buffer_unordered(concurrency.max(1));
+        while let Some(r) = jobs.next().await {
+            sent.bytes += r?;
+        }
+        progress.finish();
+        Ok((sent, commit_files))
+    }
+
+    async fn commit(
+        &self,
+        repo: &ModelRef,
+        branch: &str,
+        parent: &str,
+        summary: &str,
+        files: &[CommitFile],
+        create_pr: bool,
+    ) -> Result<Published, HubError> {
+        let mut ops = Vec::with_capacity(files.len());
+        for f in files {
+            ops.push(match f {
+                CommitFile::Uploaded { path, sha256, size } => CommitOp::LfsFile {
+                    path: path.clone(),
+                    oid: sha256.clone(),
+                    size: *size,
+                },
+                CommitFile::Inline { path, local, size } => {
+                    let content = std::fs::read(local).map_err(|source| HubError::ReadLocal {
+                        path: local.clone(),
+                        source,
+                    })?;
+                    if content.len() as u64 != *size {
+                        return Err(HubError::ReadLocal {
+                            path: local.clone(),
+                            source: std::io::Error::other("the file changed while pushing"),
+                        });
+                    }
+                    CommitOp::File {
+                        path: path.clone(),
+                        content,
+                    }
+                }
+            });
+        }
+        let answer = self
+            .commit_ops(repo, branch, summary, Some(parent), &ops, create_pr)
+            .await?;
+        Ok(Published {
+            commit: answer.commit_oid,
+            commit_url: answer.commit_url,
+            pull_request_url: answer.pull_request_url,
         })
     }
 }

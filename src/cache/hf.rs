@@ -1,0 +1,291 @@
+//! The Hugging Face cache (`HF_HUB_CACHE`), for models and datasets, exactly as
+//! `huggingface_hub` lays it out: `{models,datasets}--org--name/` with `blobs/<etag>`,
+//! `snapshots/<commit>/` of relative symlinks, `trees/<commit>.json` and `refs/<revision>`.
+
+use super::{
+    CacheError, CacheLayout, CachedFile, Committed, Source, Staging, VerifiedStaging, io, real_dirs,
+    same_device, swap_in, write_atomic,
+};
+use crate::hub::ModelRef;
+use fs4::fs_std::FileExt as _;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// A Hugging Face hub cache directory (`HF_HUB_CACHE`).
+#[derive(Debug, Clone)]
+pub struct HfCache {
+    root: PathBuf,
+}
+
+impl HfCache {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `models--org--name` or `datasets--org--name`.
+    pub fn repo_folder(repo: &ModelRef) -> String {
+        format!("{}--{}", repo.repo_type.plural(), repo.id.replace('/', "--"))
+    }
+
+    pub fn repo_dir(&self, repo: &ModelRef) -> PathBuf {
+        self.root.join(Self::repo_folder(repo))
+    }
+
+    pub fn snapshot_dir(&self, repo: &ModelRef, commit: &str) -> PathBuf {
+        self.repo_dir(repo).join("snapshots").join(commit)
+    }
+
+    /// The commit a ref points to, read raw as `huggingface_hub` does; a full commit id is itself.
+    pub fn resolve_revision(&self, repo: &ModelRef, revision: &str) -> Option<String> {
+        if revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some(revision.to_ascii_lowercase());
+        }
+        let raw = std::fs::read_to_string(self.repo_dir(repo).join("refs").join(revision)).ok()?;
+        let c = raw.trim();
+        (c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit())).then(|| c.to_owned())
+    }
+
+    /// Where staging areas live: a sibling of the cache root (never inside it, where it would
+    /// confuse `scan_cache_dir`), on the same filesystem so commit is a rename.
+    fn staging_root(&self) -> PathBuf {
+        let name = self
+            .root
+            .file_name()
+            .map_or_else(|| "hub".into(), |n| n.to_string_lossy().into_owned());
+        self.root
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(format!(".{name}.hubsign-staging"))
+    }
+
+    /// Refuses a cache whose folders for `repo` are symlinks or files (checked before any
+    /// download, and again as each folder is used at commit): nothing may be written through
+    /// them. Missing folders are fine; nothing is created here.
+    pub fn check_layout(&self, repo: &ModelRef) -> Result<(), CacheError> {
+        let folder = Self::repo_folder(repo);
+        for rel in [
+            folder.clone(),
+            format!("{folder}/blobs"),
+            format!("{folder}/snapshots"),
+            format!("{folder}/refs"),
+            format!("{folder}/trees"),
+            ".locks".to_owned(),
+            format!(".locks/{folder}"),
+        ] {
+            let p = self.root.join(rel);
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+                return Err(CacheError::NotARealDirectory { path: p });
+            }
+        }
+        Ok(())
+    }
+
+    /// The blob name of a file: the LFS SHA-256, else the git blob id.
+    fn blob_name(file: &CachedFile) -> Result<&str, CacheError> {
+        file.content.as_deref().ok_or_else(|| CacheError::NotProven {
+            path: file.path.clone(),
+        })
+    }
+}
+
+impl CacheLayout for HfCache {
+    /// Stale areas left by killed pulls (their lock is free) are removed first; the cache's
+    /// layout is checked first ([`HfCache::check_layout`]).
+    fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError> {
+        self.check_layout(repo)?;
+        // Nothing is created inside the cache until commit; compare devices with the nearest
+        // existing ancestor of the cache root.
+        let root = self.staging_root();
+        let parent = root.parent().unwrap_or(Path::new("."));
+        fs_err::create_dir_all(parent).map_err(|e| CacheError::Io {
+            action: "cannot create staging",
+            path: parent.to_path_buf(),
+            source: e,
+        })?;
+        real_dirs(parent, root.file_name().map_or(Path::new("."), Path::new))?;
+        let probe = self
+            .root
+            .ancestors()
+            .find(|p| p.exists())
+            .unwrap_or(Path::new("/"));
+        same_device(&root, probe)?;
+        Staging::create(&root, &Self::repo_folder(repo), repo, commit)
+    }
+
+    /// A regular file at `blobs/<etag>` reached through real directories only.
+    fn reusable(&self, repo: &ModelRef, file: &CachedFile) -> Option<PathBuf> {
+        let dir = self.repo_dir(repo);
+        let blobs = dir.join("blobs");
+        let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        if !real_dir(&dir) || !real_dir(&blobs) {
+            return None;
+        }
+        let blob = blobs.join(file.content.as_deref()?);
+        std::fs::symlink_metadata(&blob)
+            .is_ok_and(|m| m.file_type().is_file())
+            .then_some(blob)
+    }
+
+    fn commit(&self, verified: VerifiedStaging, revision: Option<&str>) -> Result<Committed, CacheError> {
+        commit(self, verified, revision)
+    }
+
+    fn snapshot(&self, repo: &ModelRef, revision: &str) -> Result<(String, PathBuf), CacheError> {
+        let not_cached = || CacheError::NotCached {
+            repo: repo.to_string(),
+            revision: revision.to_owned(),
+            cache: self.root.clone(),
+        };
+        let commit = self.resolve_revision(repo, revision).ok_or_else(not_cached)?;
+        let dir = self.snapshot_dir(repo, &commit);
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            return Err(not_cached());
+        }
+        Ok((commit, dir))
+    }
+
+    fn symlink_root(&self, repo: &ModelRef) -> Option<PathBuf> {
+        Some(self.repo_dir(repo))
+    }
+}
+
+/// Relative symlink target from `snapshots/<commit>/<path>` to `blobs/<etag>`.
+fn blob_link_target(path: &str, etag: &str) -> PathBuf {
+    let depth = path.split('/').count() + 1; // the path's own dirs, plus <commit>, plus snapshots
+    let mut t = PathBuf::new();
+    for _ in 0..depth {
+        t.push("..");
+    }
+    t.join("blobs").join(etag)
+}
+
+fn lock_file(cache: &HfCache, repo: &ModelRef, name: &str) -> Result<File, CacheError> {
+    let rel = Path::new(".locks").join(HfCache::repo_folder(repo));
+    let dir = real_dirs(&cache.root, &rel)?;
+    let path = dir.join(format!("{name}.lock"));
+    // Never truncate: a lock path an attacker turned into a symlink must not clobber its target.
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io("cannot create lock", &path))?;
+    f.lock_exclusive().map_err(io("cannot lock", &path))?;
+    Ok(f)
+}
+
+/// The `trees/<commit>.json` document `huggingface_hub` writes for a complete snapshot.
+fn tree_json(tree: &[CachedFile]) -> Vec<u8> {
+    let mut files = serde_json::Map::new();
+    for f in tree {
+        let mut e = serde_json::Map::new();
+        e.insert("size".into(), f.size.into());
+        e.insert("blob_id".into(), f.git_oid.clone().unwrap_or_default().into());
+        if let (true, Some(sha256)) = (f.lfs, &f.content) {
+            e.insert("lfs_sha256".into(), sha256.clone().into());
+            e.insert("lfs_size".into(), f.size.into());
+        }
+        files.insert(f.path.clone(), e.into());
+    }
+    serde_json::to_vec(&serde_json::json!({ "format_version": 1, "files": files })).unwrap_or_default()
+}
+
+/// Makes a verified snapshot visible: blobs, then the snapshot directory, then
+/// `trees/<commit>.json` (complete snapshots only), then `refs/<revision>` (no newline).
+///
+/// The snapshot is always built fresh in staging and swapped in with one rename, so it holds
+/// exactly the files the proof covers: whatever an earlier tool (or an attacker with write
+/// access to the cache) left in `snapshots/<commit>/` does not survive. The old directory is
+/// kept until the swap succeeds.
+fn commit(
+    cache: &HfCache,
+    verified: VerifiedStaging,
+    revision: Option<&str>,
+) -> Result<Committed, CacheError> {
+    let VerifiedStaging { staging, tree } = verified;
+    let repo = staging.repo.clone();
+    let commit_id = staging.commit.clone();
+    let folder = PathBuf::from(HfCache::repo_folder(&repo));
+    // One commit at a time per repo; concurrent pulls of the same model queue here.
+    let _repo_lock = lock_file(cache, &repo, "hubsign-commit")?;
+    let repo_dir = real_dirs(&cache.root, &folder)?;
+    let blobs = real_dirs(&repo_dir, Path::new("blobs"))?;
+    // 1. Blobs: rename each staged file to blobs/<etag>, under the blob's lock (a rename
+    //    replaces a symlink or a corrupt file there without following it).
+    for f in &staging.files {
+        if let Source::Staged(src) = &f.source {
+            let etag = HfCache::blob_name(&f.file)?;
+            let _lock = lock_file(cache, &repo, etag)?;
+            let dst = blobs.join(etag);
+            fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
+                action: "cannot move blob into",
+                path: dst.clone(),
+                source: e,
+            })?;
+        }
+    }
+    // 2. The snapshot: built in staging, swapped into place.
+    let snapshots = real_dirs(&repo_dir, Path::new("snapshots"))?;
+    let snapshot = snapshots.join(&commit_id);
+    let building = real_dirs(staging.dir.path(), Path::new("snapshot"))?;
+    for f in &staging.files {
+        place_symlink(
+            &building,
+            &f.file.path,
+            &blob_link_target(&f.file.path, HfCache::blob_name(&f.file)?),
+        )?;
+    }
+    swap_in(&building, &snapshot, &staging.dir.path().join("replaced"))?;
+    // 3. trees/<commit>.json only when every file of the commit is in the snapshot.
+    let placed: std::collections::HashSet<&str> =
+        staging.files.iter().map(|f| f.file.path.as_str()).collect();
+    let complete = tree.iter().all(|t| placed.contains(t.path.as_str()));
+    if complete {
+        let trees = real_dirs(&repo_dir, Path::new("trees"))?;
+        write_atomic(&trees, &format!("{commit_id}.json"), &tree_json(&tree))?;
+    }
+    // 4. The ref, last, without a trailing newline (a newline breaks offline loading). The
+    //    revision was checked as a git ref name; its directories are checked here too.
+    if let Some(rev) = revision.filter(|r| *r != commit_id) {
+        let rel = Path::new("refs").join(rev);
+        let (dir, name) = match (rel.parent(), rel.file_name()) {
+            (Some(d), Some(n)) => (d, n.to_string_lossy().into_owned()),
+            _ => {
+                return Err(CacheError::NotARealDirectory {
+                    path: repo_dir.join(rel),
+                });
+            }
+        };
+        let dir = real_dirs(&repo_dir, dir)?;
+        write_atomic(&dir, &name, commit_id.as_bytes())?;
+    }
+    Ok(Committed { snapshot, complete })
+}
+
+/// A symlink at `root/rel` pointing to `target`, inside a directory tree hubsign is building
+/// in its own staging area.
+fn place_symlink(root: &Path, rel: &str, target: &Path) -> Result<(), CacheError> {
+    let rel = Path::new(rel);
+    let dir = real_dirs(root, rel.parent().unwrap_or(Path::new("")))?;
+    let link = dir.join(rel.file_name().unwrap_or_default());
+    std::os::unix::fs::symlink(target, &link).map_err(io("cannot create symlink", &link))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn link_targets_are_relative_to_the_snapshot_depth() {
+        assert_eq!(
+            super::blob_link_target("config.json", "abc").to_str(),
+            Some("../../blobs/abc")
+        );
+        assert_eq!(
+            super::blob_link_target("a/b/c.bin", "abc").to_str(),
+            Some("../../../../blobs/abc")
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! `hubsign pull` (and `check`, `verify-cache`): a verified download from any [`Hub`] into a
+//! [`CacheLayout`], written once as straight-line steps; planning (1–3) here, the transfer of
+//! one file (step 4) as layered readers in `transfer`. Nothing reaches the cache before step 7.
+//!
+//! 1. Pin the revision to a commit and list the tree at that commit.
+//! 2. Fetch the signature and verify it and its signer — before any weight is downloaded.
+//! 3. Pre-download check: the signed file set against the listing, LFS SHA-256 against the
+//!    signed digests (`check` stops here).
+//! 4. Stream every file into staging (outside the cache, same filesystem), hashing on the way:
+//!    the manifest digest, plus the git blob SHA-1 or LFS SHA-256 the blob is named by.
+//! 5. Verify the complete manifest (a [`ManifestProof`]).
+//! 6. Bind the staging to the proof ([`VerifiedStaging`](crate::cache::VerifiedStaging)).
+//! 7. Commit: blobs, snapshot, `trees/<commit>.json`, then `refs/<revision>`.
+
+mod transfer;
+
+use crate::cache::{self, CacheError, CacheLayout, CachedFile, Source, StagedFile, Staging};
+use crate::hub::{ContentId, Hub, ModelRef, RemoteFile};
+use crate::manifest::{
+    GIT_PATHS, HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, shard_file_name,
+};
+use crate::oms::bundle::Bundle;
+use crate::progress::Progress;
+use crate::verify::{self, Comparison, ManifestProof, TrustAnchor, UnsignedFiles, VerifiedStatement};
+use crate::{Error, Result};
+use futures_util::StreamExt as _;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Signature files larger than this are refused (a real one is a few KiB to a few MiB).
+const MAX_SIGNATURE_BYTES: u64 = 64 << 20;
+
+/// Where a verified snapshot goes.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// The Hugging Face cache (`blobs/`, `snapshots/`, `refs/`).
+    Cache,
+    /// A plain directory (`--local-dir`), and what to do with files already in it that the
+    /// signature does not cover.
+    LocalDir { dir: PathBuf, mode: cache::LocalDirMode },
+}
+
+/// What to check: a repository at a revision, its signature path, and whom to trust.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub repo: ModelRef,
+    pub revision: String,
+    /// Path of the signature inside the repository (`model.sig`).
+    pub signature_path: String,
+    pub anchor: TrustAnchor,
+    pub unsigned: UnsignedFiles,
+}
+
+/// Everything a pull needs, resolved by the caller.
+#[derive(Debug)]
+pub struct PullRequest {
+    pub target: Target,
+    /// Parallel transfers.
+    pub concurrency: usize,
+    pub destination: Destination,
+}
+
+/// What steps 1–3 established.
+#[derive(Debug)]
+pub struct Plan {
+    pub commit: String,
+    pub tree: Vec<RemoteFile>,
+    pub verified: VerifiedStatement,
+    signature: (RemoteFile, Vec<u8>),
+    /// Signed files to fetch.
+    pub to_fetch: Vec<RemoteFile>,
+    /// Files the signature does not cover and that are not downloaded (ignored by the signer,
+    /// or unsigned with `--ignore-unsigned-files`).
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct PullOutcome {
+    pub commit: String,
+    /// The snapshot directory (or the local directory).
+    pub path: PathBuf,
+    pub files: usize,
+    pub downloaded_bytes: u64,
+    /// Files whose blob was already in the cache and re-verified instead of downloaded.
+    pub reused: usize,
+    pub skipped: Vec<String>,
+    pub signer: String,
+    pub warnings: Vec<String>,
+}
+
+/// Steps 1–3: everything that can be decided without downloading weights.
+pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
+    // 1. Pin the revision, list the tree at that commit (unsafe names are refused here).
+    let commit = hub.pin(&req.repo, &req.revision).await?;
+    let tree = hub.list(&req.repo, &commit).await?;
+    // 2. The signature, verified against what the caller trusts.
+    let Some(sig_entry) = tree.iter().find(|f| f.path == req.signature_path).cloned() else {
+        return Err(Error::SignatureMissing {
+            repo: req.repo.to_string(),
+            commit,
+            path: req.signature_path.clone(),
+        });
+    };
+    if sig_entry.size > MAX_SIGNATURE_BYTES {
+        return Err(Error::RemoteSignatureMalformed {
+            repo: req.repo.to_string(),
+            path: sig_entry.path.clone(),
+            source: crate::oms::FormatError::Invalid {
+                field: "size".into(),
+                detail: format!("{} bytes is not a signature", sig_entry.size),
+            },
+        });
+    }
+    let sig_bytes = transfer::fetch_small(hub, &req.repo, &commit, &sig_entry).await?;
+    let bundle = Bundle::parse(&sig_bytes).map_err(|source| Error::RemoteSignatureMalformed {
+        repo: req.repo.to_string(),
+        path: sig_entry.path.clone(),
+        source,
+    })?;
+    let verified = verify::verify_bundle(&bundle, &req.anchor).map_err(|source| Error::Verification {
+        path: format!("{}/{}", req.repo, sig_entry.path).into(),
+        source,
+    })?;
+    // 3. Pre-download check.
+    let (to_fetch, skipped) = pre_download_check(req, &commit, &tree, &verified)?;
+    Ok(Plan {
+        commit,
+        tree,
+        verified,
+        signature: (sig_entry, sig_bytes),
+        to_fetch,
+        skipped,
+    })
+}
+
+/// The signature's own ignore rules, as a predicate over repository paths.
+fn ignored_by_signature(
+    st: &SerializationConfig,
+    signed: &BTreeSet<&str>,
+    signature_path: &str,
+) -> impl Fn(&str) -> bool {
+    let mut prefixes: Vec<String> = st.ignore_paths.clone();
+    prefixes.extend(
+        GIT_PATHS
+            .iter()
+            .filter(|g| !signed.iter().any(|s| s == *g || s.starts_with(&format!("{g}/"))))
+            .map(|g| (*g).to_owned()),
+    );
+    prefixes.push(signature_path.to_owned());
+    move |p: &str| {
+        prefixes
+            .iter()
+            .any(|ig| p == ig || (p.starts_with(ig.as_str()) && p.as_bytes().get(ig.len()) == Some(&b'/')))
+    }
+}
+
+fn pre_download_check(
+    req: &Target,
+    commit: &str,
+    tree: &[RemoteFile],
+    verified: &VerifiedStatement,
+) -> Result<(Vec<RemoteFile>, Vec<String>)> {
+    let st = &verified.statement;
+    let mut signed: BTreeMap<&str, Vec<&ResourceDigest>> = BTreeMap::new();
+    for r in &st.resources {
+        signed.entry(shard_file_name(&r.name)).or_default().push(r);
+    }
+    let signed_names: BTreeSet<&str> = signed.keys().copied().collect();
+    let ignored = ignored_by_signature(&st.serialization, &signed_names, &req.signature_path);
+    let by_path: BTreeMap<&str, &RemoteFile> = tree.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut c = Comparison::default();
+    let mut to_fetch = Vec::new();
+    let mut skipped = Vec::new();
+    for (name, resources) in &signed {
+        let Some(remote) = by_path.get(name) else {
+            c.missing.push((*name).to_owned());
+            continue;
+        };
+        if !listing_agrees(&st.serialization, remote, resources) {
+            c.modified.push((*name).to_owned());
+        }
+        to_fetch.push((*remote).clone());
+    }
+    for f in tree {
+        if signed.contains_key(f.path.as_str()) {
+            continue;
+        }
+        // An empty file has no shard: in shard mode the signature cannot list it.
+        let empty_shardless = f.size == 0 && matches!(st.serialization.method, Serialization::Shards { .. });
+        if ignored(&f.path) || empty_shardless {
+            if f.path != req.signature_path {
+                skipped.push(f.path.clone());
+            }
+        } else if req.unsigned == UnsignedFiles::Ignore {
+            skipped.push(f.path.clone());
+        } else {
+            c.unexpected.push(f.path.clone());
+        }
+    }
+    if !c.is_match() {
+        return Err(Error::PreDownloadMismatch {
+            repo: req.repo.to_string(),
+            commit: commit.to_owned(),
+            comparison: c,
+        });
+    }
+    Ok((to_fetch, skipped))
+}
+
+/// What the listing alone can confirm: the listed SHA-256 of a files/sha256 manifest (Hugging
+/// Face LFS), and the file size (every hub lists it; shard ranges imply it).
+fn listing_agrees(ser: &SerializationConfig, remote: &RemoteFile, resources: &[&ResourceDigest]) -> bool {
+    match ser.method {
+        Serialization::Files => match (&remote.content, ser.hash, resources) {
+            (ContentId::Sha256(sha), HashAlgorithm::Sha256, [r]) => hex::encode(&r.digest) == *sha,
+            _ => true,
+        },
+        Serialization::Shards { .. } => {
+            let end = resources
+                .iter()
+                .filter_map(|r| r.name.rsplit(':').next()?.parse::<u64>().ok())
+                .max();
+            end == Some(remote.size)
+        }
+    }
+}
+
+/// How a cache records a listed file.
+fn cached(f: &RemoteFile) -> CachedFile {
+    CachedFile {
+        path: f.path.clone(),
+        size: f.size,
+        content: f.content_hex().map(str::to_owned),
+        git_oid: f.git_oid.clone(),
+        lfs: matches!(f.content, ContentId::Sha256(_)),
+    }
+}
+
+/// Steps 4–7: download into staging, verify, commit. Returns where the snapshot is.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the workflow reads top to bottom as numbered steps"
+)]
+pub async fn pull<H: Hub, C: CacheLayout>(
+    hub: &H,
+    cache: &C,
+    req: &PullRequest,
+    plan: Plan,
+    progress: Arc<dyn Progress>,
+) -> Result<PullOutcome> {
+    let Plan {
+        commit,
+        tree,
+        verified,
+        signature,
+        to_fetch,
+        skipped,
+    } = plan;
+    let target = &req.target;
+    let repo = &target.repo;
+    let ser = verified.statement.serialization.clone();
+    let mut staging = match &req.destination {
+        Destination::Cache => cache.staging(repo, &commit)?,
+        Destination::LocalDir { dir, mode } => {
+            // Refused before anything is downloaded: a directory holding files the signature
+            // does not cover (commit checks again).
+            if *mode == cache::LocalDirMode::RefuseForeign {
+                let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
+                expected.insert(signature.0.path.clone());
+                let foreign = cache::local_dir_foreign(dir, &expected)?;
+                if !foreign.is_empty() {
+                    return Err(CacheError::LocalDirNotEmpty {
+                        dir: dir.clone(),
+                        files: foreign,
+                    }
+                    .into());
+                }
+            }
+            fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
+                action: "cannot create",
+                path: dir.clone(),
+                source: e,
+            })?;
+            Staging::create(
+                &cache::real_dirs(dir, Path::new(cache::LOCAL_DIR_STAGING))?,
+                &repo.id.replace('/', "--"),
+                repo,
+                &commit,
+            )?
+        }
+    };
+    // The signature itself goes into the snapshot, so the cache can be re-verified offline.
+    let (sig_entry, sig_bytes) = signature;
+    let sig_out = staging.new_file_path();
+    std::fs::File::create(&sig_out)
+        .and_then(|mut f| {
+            f.write_all(&sig_bytes)?;
+            f.sync_data()
+        })
+        .map_err(|e| CacheError::Io {
+            action: "cannot write",
+            path: sig_out.clone(),
+            source: e,
+        })?;
+    staging.add(StagedFile {
+        file: cached(&sig_entry),
+        source: Source::Staged(sig_out),
+        resources: Vec::new(),
+    });
+
+    // 4. Stream every signed file (or re-verify its copy in the cache), bounded concurrency.
+    let total: u64 = to_fetch.iter().map(|f| f.size).sum();
+    progress.start(to_fetch.len(), total);
+    let jobs: Vec<(usize, RemoteFile, PathBuf)> = to_fetch
+        .iter()
+        .enumerate()
+        .map(|(id, f)| (id, f.clone(), staging.new_file_path()))
+        .collect();
+    let mut results = futures_util::stream::iter(jobs.into_iter().map(|(id, f, out)| {
+        let (ser, progress, commit) = (&ser, Arc::clone(&progress), commit.as_str());
+        // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
+        // target could change later) is downloaded again and replaced at commit.
+        let reusable = cache.reusable(repo, &cached(&f));
+        async move {
+            if let Some(path) = reusable {
+                if let Some(resources) = transfer::rehash(path.clone(), &f, ser).await {
+                    progress.file_started(id, &f.path, f.size);
+                    progress.bytes(id, f.size);
+                    progress.file_finished(id);
+                    return Ok::<_, Error>((f, Source::Cached(path), resources));
+                }
+            }
+            let resources =
+                transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
+            Ok((f, Source::Staged(out), resources))
+        }
+    }))
+    .buffer_unordered(req.concurrency.max(1));
+    let mut downloaded_bytes = 0;
+    let mut reused = 0;
+    let mut all = Vec::new();
+    let mut present = Vec::new();
+    while let Some(r) = results.next().await {
+        // The first failure ends the pull; dropping `staging` removes everything staged.
+        let (remote, source, resources) = r?;
+        match source {
+            Source::Staged(_) => downloaded_bytes += remote.size,
+            Source::Cached(_) => reused += 1,
+        }
+        all.extend(resources.iter().cloned());
+        present.push(remote.path.clone());
+        staging.add(StagedFile {
+            file: cached(&remote),
+            source,
+            resources,
+        });
+    }
+    drop(results);
+    progress.finish();
+    // 5. The complete manifest against the verified statement.
+    let present_refs: Vec<&str> = present.iter().map(String::as_str).collect();
+    let proof: ManifestProof =
+        verify::prove(&verified, &all, &present_refs, Some(&sig_entry.path)).map_err(|comparison| {
+            Error::DownloadMismatch {
+                repo: repo.to_string(),
+                comparison,
+            }
+        })?;
+    // 6. Only a proof turns staging into something committable.
+    let files = staging.files().len();
+    let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
+    // 7. Commit.
+    let path = match &req.destination {
+        Destination::Cache => cache.commit(verified_staging, Some(&target.revision))?.snapshot,
+        Destination::LocalDir { dir, mode } => cache::commit_local_dir(verified_staging, dir, *mode)?,
+    };
+    Ok(PullOutcome {
+        commit,
+        path,
+        files,
+        downloaded_bytes,
+        reused,
+        skipped,
+        signer: verified.signer.clone(),
+        warnings: verified.warnings.clone(),
+    })
+}
+
+/// Re-verifies a cached snapshot offline: the signature in the snapshot against the trust
+/// anchor, then every file (following the snapshot's symlinks, never out of the repository's
+/// folder).
+///
+/// A file in the snapshot that the signature does not cover always fails: the directory this
+/// prints as verified must hold exactly the verified files (hubsign never places unsigned
+/// files in a snapshot; another tool, or an attacker, did).
+pub fn verify_cache<C: CacheLayout>(
+    cache: &C,
+    repo: &ModelRef,
+    revision: &str,
+    signature_path: &str,
+    anchor: &TrustAnchor,
+) -> Result<(String, PathBuf, verify::VerificationReport)> {
+    let (commit, snapshot) = cache.snapshot(repo, revision)?;
+    let check = verify::ModelCheck {
+        ignore_paths: Vec::new(),
+        ignore_git_paths: true,
+        unsigned: UnsignedFiles::Reject,
+        allow_symlinks: true,
+        symlink_root: cache.symlink_root(repo),
+    };
+    let report = verify::verify_model(&snapshot, &snapshot.join(signature_path), anchor, &check)?;
+    Ok((commit, snapshot, report))
+}

@@ -1,0 +1,398 @@
+//! Step 4 of a pull for one file, as layered readers around one byte stream rather than a
+//! hand-scheduled pipeline:
+//!
+//! - [`Resumable`] yields the file's bytes; after a dropped or stalled connection it reopens at
+//!   the offset reached (`Range`), never asks twice for a byte, and refuses a body longer than
+//!   the listing says. Opening itself goes through the HTTP client's one retry policy; only a
+//!   body that breaks off is resumed here, so one file never costs attempts × attempts requests.
+//! - [`Hashes`] computes, from the same bytes, the manifest digest and the content identity the
+//!   hub listed ([`ContentId`]), and checks the latter at the end.
+//! - [`HashingWriter`] hashes and writes each 1 MiB block on a blocking thread, one block in
+//!   flight while the next one arrives, and flushes the file once at the end (a full disk shows
+//!   up here, before anything is committed).
+
+use crate::hub::{ByteStream, ContentId, Hub, HubError, ModelRef, RemoteFile};
+use crate::manifest::{HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, StreamHasher};
+use crate::progress::Progress;
+use crate::{Error, Result};
+use bytes::Bytes;
+use sha1::Digest as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Bytes handed to the hashing/writing thread at a time.
+const BLOCK: usize = 1 << 20;
+
+/// A file's bytes from the hub, resumed after dropped connections.
+pub struct Resumable<'a, H: Hub> {
+    hub: &'a H,
+    repo: &'a ModelRef,
+    commit: &'a str,
+    file: &'a RemoteFile,
+    id: usize,
+    progress: &'a dyn Progress,
+    offset: u64,
+    stream: Option<ByteStream>,
+    failures: u32,
+}
+
+impl<'a, H: Hub> Resumable<'a, H> {
+    pub fn new(
+        hub: &'a H,
+        repo: &'a ModelRef,
+        commit: &'a str,
+        file: &'a RemoteFile,
+        id: usize,
+        progress: &'a dyn Progress,
+    ) -> Self {
+        Self {
+            hub,
+            repo,
+            commit,
+            file,
+            id,
+            progress,
+            offset: 0,
+            stream: None,
+            failures: 0,
+        }
+    }
+
+    /// The next chunk, or `None` once the listed size has arrived (and the body ended there).
+    pub async fn next(&mut self) -> Result<Option<Bytes>> {
+        let retry = self.hub.retry();
+        loop {
+            if self.stream.is_none() && self.offset >= self.file.size {
+                return Ok(None);
+            }
+            if self.stream.is_none() {
+                let stream = self
+                    .hub
+                    .open(self.repo, self.commit, &self.file.path, self.offset)
+                    .await?;
+                if self.offset > 0 {
+                    self.progress.resumed(self.id, self.offset);
+                }
+                self.stream = Some(stream);
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                continue;
+            };
+            let cause = match stream.next_chunk().await {
+                Some(Ok(chunk)) if chunk.is_empty() => continue,
+                Some(Ok(chunk)) => {
+                    if self.offset + chunk.len() as u64 > self.file.size {
+                        return Err(HubError::Malformed {
+                            url: stream.url().to_owned(),
+                            detail: format!(
+                                "{} is longer than the {} bytes listed",
+                                self.file.path, self.file.size
+                            ),
+                        }
+                        .into());
+                    }
+                    self.offset += chunk.len() as u64;
+                    return Ok(Some(chunk));
+                }
+                None if self.offset >= self.file.size => {
+                    self.stream = None;
+                    return Ok(None);
+                }
+                Some(Err(e)) if self.offset >= self.file.size => {
+                    // Everything arrived; a connection closed uncleanly after it is no loss.
+                    let _ = e;
+                    self.stream = None;
+                    return Ok(None);
+                }
+                Some(Err(e)) => e,
+                None => HubError::Truncated {
+                    path: self.file.path.clone(),
+                    received: self.offset,
+                    expected: self.file.size,
+                },
+            };
+            self.stream = None;
+            self.failures += 1;
+            if self.failures >= retry.attempts {
+                return Err(HubError::RetriesExhausted {
+                    path: self.file.path.clone(),
+                    attempts: self.failures,
+                    source: Box::new(cause),
+                }
+                .into());
+            }
+            tokio::time::sleep(retry.delay(self.failures)).await;
+        }
+    }
+}
+
+/// Everything computed from a file's bytes: the manifest resources, and the content identity
+/// the hub listed (checked so blobs are cached under names that match their bytes).
+pub struct Hashes {
+    path: String,
+    size: u64,
+    expected: ContentId,
+    manifest: StreamHasher,
+    /// SHA-256 of the content when the manifest hash is not already it.
+    sha256: Option<sha2::Sha256>,
+    /// Git blob SHA-1 (`blob <len>\0` + content).
+    sha1: Option<sha1::Sha1>,
+    manifest_is_sha256: bool,
+}
+
+impl Hashes {
+    pub fn new(file: &RemoteFile, ser: &SerializationConfig) -> Self {
+        let manifest_is_sha256 = ser.method == Serialization::Files && ser.hash == HashAlgorithm::Sha256;
+        let sha1 = matches!(file.content, ContentId::GitBlobSha1(_)).then(|| {
+            let mut h = sha1::Sha1::new();
+            h.update(format!("blob {}\0", file.size).as_bytes());
+            h
+        });
+        Self {
+            path: file.path.clone(),
+            size: file.size,
+            expected: file.content.clone(),
+            manifest: StreamHasher::new(&file.path, file.size, ser.method, ser.hash),
+            sha256: (matches!(file.content, ContentId::Sha256(_)) && !manifest_is_sha256)
+                .then(sha2::Sha256::new),
+            sha1,
+            manifest_is_sha256,
+        }
+    }
+
+    pub fn update(&mut self, block: &[u8]) {
+        self.manifest.update(block);
+        if let Some(h) = &mut self.sha256 {
+            h.update(block);
+        }
+        if let Some(h) = &mut self.sha1 {
+            h.update(block);
+        }
+    }
+
+    /// The manifest resources, once every byte arrived and the content identity matched.
+    pub fn finish(self) -> Result<Vec<ResourceDigest>> {
+        let received = self.manifest.offset();
+        let resources = self.manifest.finish().ok_or_else(|| HubError::Truncated {
+            path: self.path.clone(),
+            received,
+            expected: self.size,
+        })?;
+        let (algorithm, expected, actual) = match &self.expected {
+            ContentId::SizeOnly => return Ok(resources),
+            ContentId::Sha256(want) => {
+                let got = match self.sha256 {
+                    Some(h) => hex::encode(h.finalize()),
+                    // files/sha256 manifest: its digest already is the content SHA-256.
+                    None if self.manifest_is_sha256 => resources
+                        .first()
+                        .map(|r| hex::encode(&r.digest))
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+                ("sha256", want, got)
+            }
+            ContentId::GitBlobSha1(want) => (
+                "git blob sha1",
+                want,
+                self.sha1.map(|h| hex::encode(h.finalize())).unwrap_or_default(),
+            ),
+        };
+        if &actual == expected {
+            return Ok(resources);
+        }
+        Err(Error::ContentMismatch {
+            path: self.path,
+            algorithm,
+            expected: expected.clone(),
+            actual,
+        })
+    }
+}
+
+/// One block's work, done on a blocking thread: hash it, write it.
+type Absorbed = (Hashes, std::fs::File, Vec<u8>, std::io::Result<()>);
+
+/// Hashes and writes blocks on a blocking thread, one in flight at a time.
+pub struct HashingWriter {
+    resting: Option<(Hashes, std::fs::File)>,
+    pending: Option<tokio::task::JoinHandle<Absorbed>>,
+    out_path: PathBuf,
+    spare: Option<Vec<u8>>,
+}
+
+fn worker_failed(path: &Path, source: tokio::task::JoinError) -> Error {
+    Error::Worker {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl HashingWriter {
+    pub fn create(hashes: Hashes, out_path: PathBuf) -> Result<Self> {
+        let out = std::fs::File::create(&out_path).map_err(|source| Error::Io {
+            action: "cannot create",
+            path: out_path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            resting: Some((hashes, out)),
+            pending: None,
+            out_path,
+            spare: None,
+        })
+    }
+
+    /// Waits for the block in flight; returns the state it hands back.
+    async fn settle(&mut self) -> Result<()> {
+        if let Some(task) = self.pending.take() {
+            let (hashes, out, block, written) = task.await.map_err(|e| worker_failed(&self.out_path, e))?;
+            written.map_err(|source| Error::Io {
+                action: "cannot write",
+                path: self.out_path.clone(),
+                source,
+            })?;
+            self.resting = Some((hashes, out));
+            self.spare = Some(block);
+        }
+        Ok(())
+    }
+
+    /// A block buffer to fill (the one handed back by the last write, emptied).
+    pub fn buffer(&mut self) -> Vec<u8> {
+        match self.spare.take() {
+            Some(mut v) => {
+                v.clear();
+                v
+            }
+            None => Vec::with_capacity(BLOCK),
+        }
+    }
+
+    /// Hands `block` to the blocking thread (after the previous block is done).
+    pub async fn write(&mut self, block: Vec<u8>) -> Result<()> {
+        self.settle().await?;
+        let Some((mut hashes, mut out)) = self.resting.take() else {
+            return Ok(());
+        };
+        self.pending = Some(tokio::task::spawn_blocking(move || {
+            hashes.update(&block);
+            let written = out.write_all(&block);
+            (hashes, out, block, written)
+        }));
+        Ok(())
+    }
+
+    /// Flushes the file to disk and returns the manifest resources (content identity checked).
+    pub async fn finish(mut self) -> Result<Vec<ResourceDigest>> {
+        self.settle().await?;
+        let Some((hashes, out)) = self.resting.take() else {
+            return Err(HubError::Truncated {
+                path: self.out_path.display().to_string(),
+                received: 0,
+                expected: 0,
+            }
+            .into());
+        };
+        let path = self.out_path.clone();
+        tokio::task::spawn_blocking(move || {
+            out.sync_data().map_err(|source| Error::Io {
+                action: "cannot write",
+                path: path.clone(),
+                source,
+            })?;
+            hashes.finish()
+        })
+        .await
+        .map_err(|e| worker_failed(&self.out_path, e))?
+    }
+}
+
+/// Step 4 for one file: [`Resumable`] → 1 MiB blocks → [`HashingWriter`] into `out_path`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
+pub async fn download<H: Hub>(
+    hub: &H,
+    repo: &ModelRef,
+    commit: &str,
+    file: &RemoteFile,
+    ser: &SerializationConfig,
+    out_path: PathBuf,
+    id: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<ResourceDigest>> {
+    let mut writer = HashingWriter::create(Hashes::new(file, ser), out_path)?;
+    let mut source = Resumable::new(hub, repo, commit, file, id, progress);
+    progress.file_started(id, &file.path, file.size);
+    let mut block = writer.buffer();
+    while let Some(chunk) = source.next().await? {
+        progress.bytes(id, chunk.len() as u64);
+        block.extend_from_slice(&chunk);
+        if block.len() >= BLOCK {
+            writer.write(block).await?;
+            block = writer.buffer();
+        }
+    }
+    if !block.is_empty() {
+        writer.write(block).await?;
+    }
+    let resources = writer.finish().await?;
+    progress.file_finished(id);
+    Ok(resources)
+}
+
+/// Re-hashes a cached copy; `Some(resources)` if it is exactly the listed file.
+pub async fn rehash(
+    path: PathBuf,
+    file: &RemoteFile,
+    ser: &SerializationConfig,
+) -> Option<Vec<ResourceDigest>> {
+    let mut hashes = Hashes::new(file, ser);
+    tokio::task::spawn_blocking(move || {
+        let mut f = std::fs::File::open(&path).ok()?;
+        let mut buf = vec![0u8; 128 << 10];
+        loop {
+            let n = std::io::Read::read(&mut f, &mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            hashes.update(&buf[..n]);
+        }
+        hashes.finish().ok()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// A small file (the signature) read whole, never more than its listed size, its content
+/// identity checked.
+pub async fn fetch_small<H: Hub>(
+    hub: &H,
+    repo: &ModelRef,
+    commit: &str,
+    file: &RemoteFile,
+) -> Result<Vec<u8>> {
+    let stream = hub.open(repo, commit, &file.path, 0).await?;
+    let bytes = stream.read_to_end(file.size).await?;
+    if bytes.len() as u64 != file.size {
+        return Err(HubError::Truncated {
+            path: file.path.clone(),
+            received: bytes.len() as u64,
+            expected: file.size,
+        }
+        .into());
+    }
+    let ser = SerializationConfig {
+        method: Serialization::Files,
+        hash: HashAlgorithm::Sha256,
+        allow_symlinks: false,
+        ignore_paths: Vec::new(),
+    };
+    let mut hashes = Hashes::new(file, &ser);
+    hashes.update(&bytes);
+    hashes.finish()?;
+    Ok(bytes)
+}
