@@ -13,6 +13,7 @@
 mod support;
 
 mod cli;
+mod datasets;
 mod formats;
 mod hardening;
 mod hub_faithful;

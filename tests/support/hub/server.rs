@@ -265,17 +265,24 @@ async fn hub(sh: &Shared, parts: &Parts, body: Body) -> Response {
         ["api", "validate-yaml"] if post => write::validate_yaml(body).await,
         ["api", "complete_multipart"] if post => write::complete_multipart(sh, parts, body).await,
         [org, name_git, "info", "lfs", "objects", op]
+        | ["datasets", org, name_git, "info", "lfs", "objects", op]
             if post && name_git.rsplit_once('.').is_some_and(|(_, ext)| ext == "git") =>
         {
-            let repo_id = format!("{org}/{}", name_git.trim_end_matches(".git"));
+            let prefix = if segs[0] == "datasets" { "datasets/" } else { "" };
+            let repo_id = format!("{prefix}{org}/{}", name_git.trim_end_matches(".git"));
             match *op {
                 "batch" => write::lfs_batch(sh, parts, &repo_id, body).await,
                 "verify" => write::lfs_verify(sh, parts, &repo_id, body).await,
                 _ => not_found(),
             }
         }
-        ["api", "models", org, name, rest @ ..] => {
-            let repo_id = format!("{org}/{name}");
+        ["api", kind @ ("models" | "datasets"), org, name, rest @ ..] => {
+            // Datasets live under their URL form `datasets/org/name`, models under `org/name`.
+            let repo_id = if *kind == "datasets" {
+                format!("datasets/{org}/{name}")
+            } else {
+                format!("{org}/{name}")
+            };
             match rest {
                 [] | [""] if get => info(sh, parts, &repo_id, "main"),
                 ["revision", rev @ ..] if get && !rev.is_empty() => info(sh, parts, &repo_id, &rev.join("/")),
@@ -290,6 +297,9 @@ async fn hub(sh: &Shared, parts: &Parts, body: Body) -> Response {
                 ["branch", branch] if post => write::create_branch(sh, parts, &repo_id, branch, body).await,
                 _ => not_found(),
             }
+        }
+        ["datasets", org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => {
+            resolve(sh, parts, &format!("datasets/{org}/{name}"), rev, &path.join("/"))
         }
         [org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => {
             resolve(sh, parts, &format!("{org}/{name}"), rev, &path.join("/"))
@@ -499,8 +509,27 @@ fn info(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str) -> Response {
         })
         .collect();
     let used: u64 = commit.files.values().map(|f| f.blob.size).sum();
-    let (author, _) = repo_id.split_once('/').unwrap();
     let id_hex = &super::git_object_sha1("repo", repo_id.as_bytes())[..24];
+    if let Some(dataset_id) = repo_id.strip_prefix("datasets/") {
+        let (author, _) = dataset_id.split_once('/').unwrap();
+        return json_response(&json!({
+            "_id": id_hex,
+            "id": dataset_id,
+            "author": author,
+            "sha": commit.sha,
+            "lastModified": iso8601(commit.time),
+            "createdAt": iso8601(repo.created),
+            "private": repo.token.is_some(),
+            "disabled": false,
+            "gated": false,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
+            "siblings": siblings,
+            "usedStorage": used,
+        }));
+    }
+    let (author, _) = repo_id.split_once('/').unwrap();
     json_response(&json!({
         "_id": id_hex,
         "id": repo_id,

@@ -210,11 +210,11 @@ pub async fn create_repo(sh: &Shared, parts: &Parts, body: Body) -> Response {
         return error(400, None, "\"name\" is required");
     };
     let kind = v["type"].as_str().unwrap_or("model");
-    if kind != "model" {
+    if kind != "model" && kind != "dataset" {
         return error(
             400,
             None,
-            &format!("local hub: only model repos (got type {kind:?})"),
+            &format!("local hub: only model and dataset repos (got type {kind:?})"),
         );
     }
     let (org, name) = match (v["organization"].as_str(), full.split_once('/')) {
@@ -236,10 +236,16 @@ pub async fn create_repo(sh: &Shared, parts: &Parts, body: Body) -> Response {
     if !valid(org) || !valid(name) {
         return error(400, None, &format!("Invalid repo name {org}/{name}"));
     }
-    let repo_id = format!("{org}/{name}");
+    // Datasets live under their URL form `datasets/org/name`.
+    let repo_id = if kind == "dataset" {
+        format!("datasets/{org}/{name}")
+    } else {
+        format!("{org}/{name}")
+    };
     let url = format!("{}/{repo_id}", origin(sh, parts));
     if st.repos.contains_key(&repo_id) {
-        let msg = "You already created this model repo";
+        let msg = format!("You already created this {kind} repo");
+        let msg = msg.as_str();
         return builder(409)
             .header("Content-Type", "application/json; charset=utf-8")
             .header("X-Error-Message", msg)
@@ -251,7 +257,8 @@ pub async fn create_repo(sh: &Shared, parts: &Parts, body: Body) -> Response {
     let token = if private { st.write_token.clone() } else { None };
     init_repo(sh, &mut st, &repo_id, token);
     let id = &store::git_object_sha1("repo", repo_id.as_bytes())[..24];
-    json_response(&json!({ "url": url, "name": repo_id, "id": id }))
+    let name = repo_id.strip_prefix("datasets/").unwrap_or(&repo_id);
+    json_response(&json!({ "url": url, "name": name, "id": id }))
 }
 
 pub async fn validate_yaml(body: Body) -> Response {
