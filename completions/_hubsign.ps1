@@ -107,6 +107,8 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/` means everything below). Repeatable. The signature still covers the whole listing')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Do not download files matching PATTERN. Repeatable')
             [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
             [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'Sigstore keyless: the signer''s identity (certificate SAN: email or URI), exact match')

@@ -337,7 +337,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --include --exclude --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -360,6 +360,14 @@ _hubsign() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -100,6 +100,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --signature-path 'Path of the signature inside the repository'
             cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
+            cand --include 'Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/` means everything below). Repeatable. The signature still covers the whole listing'
+            cand --exclude 'Do not download files matching PATTERN. Repeatable'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
             cand --identity 'Sigstore keyless: the signer''s identity (certificate SAN: email or URI), exact match'

@@ -97,6 +97,8 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l revision -d 'Br
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l signature-path -d 'Path of the signature inside the repository' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l cache-dir -d 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l include -d 'Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/` means everything below). Repeatable. The signature still covers the whole listing' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l exclude -d 'Do not download files matching PATTERN. Repeatable' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l public-key -d 'Trusted EC public key (key method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l identity -d 'Sigstore keyless: the signer\'s identity (certificate SAN: email or URI), exact match' -r

@@ -135,6 +135,19 @@ pub enum Error {
         #[source]
         source: tokio::task::JoinError,
     },
+    /// Exit 1. A file asked for by name exists but the signature does not cover it.
+    #[error("{path} is in {repo} but not covered by its signature; refusing to download it")]
+    NotSigned { repo: String, path: String },
+    /// Exit 2. A file asked for by name is not in the repository at the pinned commit.
+    #[error("{path} is not in {repo} at {commit}")]
+    NotInRepository {
+        repo: String,
+        commit: String,
+        path: String,
+    },
+    /// Exit 2. `--include`/`--exclude` leave nothing to download.
+    #[error("no signed file of {repo} matches the --include/--exclude patterns")]
+    EmptySelection { repo: String },
     /// Exit 2. The trust policy file is unusable.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
@@ -156,6 +169,7 @@ impl Error {
             | Self::DownloadMismatch { .. }
             | Self::ContentMismatch { .. }
             | Self::LocalModelMismatch { .. }
+            | Self::NotSigned { .. }
             | Self::Hub(HubError::UnsafePath(_)) => ExitStatus::VerificationFailed,
             _ => ExitStatus::Error,
         }

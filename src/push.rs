@@ -144,11 +144,16 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         source,
     })?;
     let present: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-    verify::prove(&verified, &manifest.resources, &present, None).map_err(|comparison| {
-        Error::LocalModelMismatch {
-            model: req.model.clone(),
-            comparison,
-        }
+    verify::prove(
+        &verified,
+        &manifest.resources,
+        &present,
+        None,
+        verify::Coverage::Complete,
+    )
+    .map_err(|comparison| Error::LocalModelMismatch {
+        model: req.model.clone(),
+        comparison,
     })?;
     crate::fsutil::write_atomic(&req.signature, &bundle.to_json())?;
     Ok((true, manifest.resources, files, bundle))

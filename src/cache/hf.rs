@@ -151,6 +151,35 @@ impl CacheLayout for HfCache {
     fn symlink_root(&self, repo: &ModelRef) -> Option<PathBuf> {
         Some(self.repo_dir(repo))
     }
+
+    fn snapshot_files(&self, repo: &ModelRef, commit: &str) -> std::collections::BTreeSet<String> {
+        let root = self.snapshot_dir(repo, commit);
+        let mut out = std::collections::BTreeSet::new();
+        let mut stack = vec![(root, String::new())];
+        while let Some((dir, rel)) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let r = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                match e.file_type() {
+                    // Real directories are entered; a symlinked one is not a file of the snapshot.
+                    Ok(t) if t.is_dir() => stack.push((e.path(), r)),
+                    Ok(t) if t.is_symlink() && std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()) => {}
+                    Ok(_) => {
+                        out.insert(r);
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Relative symlink target from `snapshots/<commit>/<path>` to `blobs/<etag>`.

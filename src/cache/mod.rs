@@ -98,6 +98,10 @@ pub trait CacheLayout {
 
     /// The folder a snapshot's symlinks may point into (they must not leave it).
     fn symlink_root(&self, repo: &ModelRef) -> Option<PathBuf>;
+
+    /// The repository paths the cached snapshot of `commit` holds (none if there is none); a
+    /// partial pull carries them over when their bytes still verify.
+    fn snapshot_files(&self, repo: &ModelRef, commit: &str) -> std::collections::BTreeSet<String>;
 }
 
 #[cfg(unix)]

@@ -291,6 +291,16 @@ pub struct HubModelArgs {
 pub struct PullArgs {
     #[command(flatten)]
     pub model: HubModelArgs,
+    /// Download only these files (repository paths); with one FILE, its path is printed.
+    #[arg(value_name = "FILE", conflicts_with_all = ["include", "exclude"])]
+    pub files: Vec<String>,
+    /// Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/`
+    /// means everything below). Repeatable. The signature still covers the whole listing.
+    #[arg(long, value_name = "PATTERN")]
+    pub include: Vec<String>,
+    /// Do not download files matching PATTERN. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub trust: TrustArgs,
     /// Place a verified copy in DIR instead of the HF cache.

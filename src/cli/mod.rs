@@ -374,8 +374,16 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
         },
         None => hubsign::pull::Destination::Cache,
     };
+    for f in &args.files {
+        hubsign::hub::check_remote_path(f)?;
+    }
     let req = hubsign::pull::PullRequest {
         target,
+        selection: hubsign::pull::Selection {
+            files: args.files.clone(),
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+        },
         concurrency: usize::from(args.concurrency),
         destination,
     };

@@ -12,7 +12,10 @@
 //! 6. Bind the staging to the proof ([`VerifiedStaging`](crate::cache::VerifiedStaging)).
 //! 7. Commit: blobs, snapshot, `trees/<commit>.json`, then `refs/<revision>`.
 
+mod select;
 mod transfer;
+
+pub use select::{Selection, fnmatch};
 
 use crate::cache::{self, CacheError, CacheLayout, CachedFile, Source, StagedFile, Staging};
 use crate::hub::{ContentId, Hub, ModelRef, RemoteFile};
@@ -57,6 +60,8 @@ pub struct Target {
 #[derive(Debug)]
 pub struct PullRequest {
     pub target: Target,
+    /// Which signed files to download (all by default).
+    pub selection: Selection,
     /// Parallel transfers.
     pub concurrency: usize,
     pub destination: Destination,
@@ -227,6 +232,56 @@ fn listing_agrees(ser: &SerializationConfig, remote: &RemoteFile, resources: &[&
     }
 }
 
+/// A partial pull's files: the selected signed files, and (into the cache) the signed files an
+/// earlier pull already placed in this commit's snapshot, which are carried over if their
+/// blobs still verify. Files asked for by name must exist and be signed.
+fn select<C: CacheLayout>(
+    cache: &C,
+    req: &PullRequest,
+    commit: &str,
+    tree: &[RemoteFile],
+    to_fetch: Vec<RemoteFile>,
+    signature_path: &str,
+) -> Result<(Vec<RemoteFile>, Vec<RemoteFile>)> {
+    let sel = &req.selection;
+    if sel.is_all() {
+        return Ok((to_fetch, Vec::new()));
+    }
+    let repo = &req.target.repo;
+    for f in &sel.files {
+        if f == signature_path || to_fetch.iter().any(|t| t.path == *f) {
+            continue;
+        }
+        return Err(if tree.iter().any(|t| t.path == *f) {
+            Error::NotSigned {
+                repo: repo.to_string(),
+                path: f.clone(),
+            }
+        } else {
+            Error::NotInRepository {
+                repo: repo.to_string(),
+                commit: commit.to_owned(),
+                path: f.clone(),
+            }
+        });
+    }
+    let (selected, rest): (Vec<RemoteFile>, Vec<RemoteFile>) =
+        to_fetch.into_iter().partition(|f| sel.selects(&f.path));
+    if selected.is_empty() && sel.files.is_empty() {
+        return Err(Error::EmptySelection {
+            repo: repo.to_string(),
+        });
+    }
+    let carried = match &req.destination {
+        Destination::Cache => {
+            let present = cache.snapshot_files(repo, commit);
+            rest.into_iter().filter(|f| present.contains(&f.path)).collect()
+        }
+        Destination::LocalDir { .. } => Vec::new(),
+    };
+    Ok((selected, carried))
+}
+
 /// How a cache records a listed file.
 fn cached(f: &RemoteFile) -> CachedFile {
     CachedFile {
@@ -261,6 +316,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let target = &req.target;
     let repo = &target.repo;
     let ser = verified.statement.serialization.clone();
+    let (to_fetch, carried) = select(cache, req, &commit, &tree, to_fetch, &signature.0.path)?;
     let mut staging = match &req.destination {
         Destination::Cache => cache.staging(repo, &commit)?,
         Destination::LocalDir { dir, mode } => {
@@ -313,12 +369,14 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     // 4. Stream every signed file (or re-verify its copy in the cache), bounded concurrency.
     let total: u64 = to_fetch.iter().map(|f| f.size).sum();
     progress.start(to_fetch.len(), total);
-    let jobs: Vec<(usize, RemoteFile, PathBuf)> = to_fetch
+    let jobs: Vec<(usize, RemoteFile, PathBuf, bool)> = to_fetch
         .iter()
+        .map(|f| (f, false))
+        .chain(carried.iter().map(|f| (f, true)))
         .enumerate()
-        .map(|(id, f)| (id, f.clone(), staging.new_file_path()))
+        .map(|(id, (f, carry))| (id, f.clone(), staging.new_file_path(), carry))
         .collect();
-    let mut results = futures_util::stream::iter(jobs.into_iter().map(|(id, f, out)| {
+    let mut results = futures_util::stream::iter(jobs.into_iter().map(|(id, f, out, carry)| {
         let (ser, progress, commit) = (&ser, Arc::clone(&progress), commit.as_str());
         // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
         // target could change later) is downloaded again and replaced at commit.
@@ -326,15 +384,22 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         async move {
             if let Some(path) = reusable {
                 if let Some(resources) = transfer::rehash(path.clone(), &f, ser).await {
-                    progress.file_started(id, &f.path, f.size);
-                    progress.bytes(id, f.size);
-                    progress.file_finished(id);
-                    return Ok::<_, Error>((f, Source::Cached(path), resources));
+                    if !carry {
+                        progress.file_started(id, &f.path, f.size);
+                        progress.bytes(id, f.size);
+                        progress.file_finished(id);
+                    }
+                    return Ok::<_, Error>(Some((f, Source::Cached(path), resources)));
                 }
+            }
+            if carry {
+                // A file an earlier partial pull placed, whose blob no longer verifies: it
+                // leaves the snapshot (it was not asked for, so it is not downloaded).
+                return Ok(None);
             }
             let resources =
                 transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
-            Ok((f, Source::Staged(out), resources))
+            Ok(Some((f, Source::Staged(out), resources)))
         }
     }))
     .buffer_unordered(req.concurrency.max(1));
@@ -344,7 +409,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let mut present = Vec::new();
     while let Some(r) = results.next().await {
         // The first failure ends the pull; dropping `staging` removes everything staged.
-        let (remote, source, resources) = r?;
+        let Some((remote, source, resources)) = r? else {
+            continue;
+        };
         match source {
             Source::Staged(_) => downloaded_bytes += remote.size,
             Source::Cached(_) => reused += 1,
@@ -359,23 +426,31 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     }
     drop(results);
     progress.finish();
-    // 5. The complete manifest against the verified statement.
+    // 5. The complete manifest (or, for a partial pull, every file present) against the
+    //    verified statement.
+    let coverage = if req.selection.is_all() {
+        verify::Coverage::Complete
+    } else {
+        verify::Coverage::Present
+    };
     let present_refs: Vec<&str> = present.iter().map(String::as_str).collect();
-    let proof: ManifestProof =
-        verify::prove(&verified, &all, &present_refs, Some(&sig_entry.path)).map_err(|comparison| {
-            Error::DownloadMismatch {
-                repo: repo.to_string(),
-                comparison,
-            }
+    let proof: ManifestProof = verify::prove(&verified, &all, &present_refs, Some(&sig_entry.path), coverage)
+        .map_err(|comparison| Error::DownloadMismatch {
+            repo: repo.to_string(),
+            comparison,
         })?;
     // 6. Only a proof turns staging into something committable.
     let files = staging.files().len();
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
-    let path = match &req.destination {
+    let mut path = match &req.destination {
         Destination::Cache => cache.commit(verified_staging, Some(&target.revision))?.snapshot,
         Destination::LocalDir { dir, mode } => cache::commit_local_dir(verified_staging, dir, *mode)?,
     };
+    // One file asked for by name: its path, as `hf download repo file` prints.
+    if let [only] = req.selection.files.as_slice() {
+        path = path.join(only);
+    }
     Ok(PullOutcome {
         commit,
         path,

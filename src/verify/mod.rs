@@ -8,7 +8,7 @@ mod model;
 pub mod sigstore;
 
 pub use model::{
-    Comparison, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
+    Comparison, Coverage, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
     check_model_hashed, prove,
 };
 

@@ -223,21 +223,36 @@ impl ManifestProof {
     }
 }
 
-/// Compares hashed resources with the statement; every signed file must be present unless
-/// `unsigned` says otherwise for the *extra* ones. `present` lists every hashed file (so empty
-/// files count in shard mode).
+/// How much of the signed manifest a set of hashed files must cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every signed file (a whole model, a complete snapshot).
+    Complete,
+    /// Only the files present (a partial pull): each must be signed and match exactly; signed
+    /// files not present are not asked for.
+    Present,
+}
+
+/// Compares hashed resources with the statement; every signed file must be present (with
+/// [`Coverage::Complete`]), and every present file must be signed and match. `present` lists
+/// every hashed file (so empty files count in shard mode).
 pub fn prove(
     verified: &VerifiedStatement,
     actual: &[ResourceDigest],
     present: &[&str],
     signature: Option<&str>,
+    coverage: Coverage,
 ) -> Result<ManifestProof, Comparison> {
     let st = &verified.statement;
-    let expected = by_file(
+    let mut expected = by_file(
         st.resources
             .iter()
             .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
     );
+    if coverage == Coverage::Present {
+        let present: std::collections::BTreeSet<&str> = present.iter().copied().collect();
+        expected.retain(|file, _| present.contains(file.as_str()));
+    }
     let mut got = by_file(
         actual
             .iter()
