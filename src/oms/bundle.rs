@@ -40,8 +40,51 @@ pub struct Bundle {
     pub media_type: String,
     pub material: VerificationMaterial,
     pub envelope: Envelope,
-    /// The whole parsed JSON, for verifiers that need the transparency-log material.
+    /// The whole parsed JSON, for the Sigstore verifier (transparency-log material), kept only
+    /// for bundles with a single `certificate` (keyless); `Null` otherwise, so a key or chain
+    /// signature over 50,000 files is not held twice in memory.
     pub raw: Value,
+}
+
+/// `verificationMaterial`: a public key (hint, or legacy raw PEM), a certificate chain, or a
+/// single certificate (keyless).
+fn parse_material(vm: &Value) -> Result<VerificationMaterial, FormatError> {
+    Ok(if let Some(pk) = vm.get("publicKey") {
+        let hint = pk.get("hint").and_then(Value::as_str).map(str::to_owned);
+        let legacy_raw_pem = match pk.get("rawBytes") {
+            Some(r) => Some(b64_field(r, "verificationMaterial.publicKey.rawBytes")?),
+            None => None,
+        };
+        VerificationMaterial::PublicKey { hint, legacy_raw_pem }
+    } else if let Some(chain) = vm.get("x509CertificateChain") {
+        let certs = chain
+            .get("certificates")
+            .and_then(Value::as_array)
+            .ok_or_else(|| field("verificationMaterial.x509CertificateChain.certificates"))?;
+        if certs.is_empty() {
+            return Err(FormatError::Invalid {
+                field: "verificationMaterial.x509CertificateChain.certificates".into(),
+                detail: "empty certificate chain".into(),
+            });
+        }
+        let ders = certs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let name = format!("verificationMaterial.x509CertificateChain.certificates[{i}].rawBytes");
+                b64_field(c.get("rawBytes").ok_or_else(|| field(name.clone()))?, &name)
+            })
+            .collect::<Result<_, _>>()?;
+        VerificationMaterial::X509CertificateChain(ders)
+    } else if let Some(cert) = vm.get("certificate") {
+        let name = "verificationMaterial.certificate.rawBytes";
+        VerificationMaterial::Certificate(b64_field(cert.get("rawBytes").ok_or_else(|| field(name))?, name)?)
+    } else {
+        return Err(FormatError::Invalid {
+            field: "verificationMaterial".into(),
+            detail: "no publicKey, x509CertificateChain or certificate".into(),
+        });
+    })
 }
 
 fn b64_field(v: &Value, name: &str) -> Result<Vec<u8>, FormatError> {
@@ -81,46 +124,7 @@ impl Bundle {
         let vm = raw
             .get("verificationMaterial")
             .ok_or_else(|| field("verificationMaterial"))?;
-        let material = if let Some(pk) = vm.get("publicKey") {
-            let hint = pk.get("hint").and_then(Value::as_str).map(str::to_owned);
-            let legacy_raw_pem = match pk.get("rawBytes") {
-                Some(r) => Some(b64_field(r, "verificationMaterial.publicKey.rawBytes")?),
-                None => None,
-            };
-            VerificationMaterial::PublicKey { hint, legacy_raw_pem }
-        } else if let Some(chain) = vm.get("x509CertificateChain") {
-            let certs = chain
-                .get("certificates")
-                .and_then(Value::as_array)
-                .ok_or_else(|| field("verificationMaterial.x509CertificateChain.certificates"))?;
-            if certs.is_empty() {
-                return Err(FormatError::Invalid {
-                    field: "verificationMaterial.x509CertificateChain.certificates".into(),
-                    detail: "empty certificate chain".into(),
-                });
-            }
-            let ders = certs
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let name =
-                        format!("verificationMaterial.x509CertificateChain.certificates[{i}].rawBytes");
-                    b64_field(c.get("rawBytes").ok_or_else(|| field(name.clone()))?, &name)
-                })
-                .collect::<Result<_, _>>()?;
-            VerificationMaterial::X509CertificateChain(ders)
-        } else if let Some(cert) = vm.get("certificate") {
-            let name = "verificationMaterial.certificate.rawBytes";
-            VerificationMaterial::Certificate(b64_field(
-                cert.get("rawBytes").ok_or_else(|| field(name))?,
-                name,
-            )?)
-        } else {
-            return Err(FormatError::Invalid {
-                field: "verificationMaterial".into(),
-                detail: "no publicKey, x509CertificateChain or certificate".into(),
-            });
-        };
+        let material = parse_material(vm)?;
         let env = raw.get("dsseEnvelope").ok_or_else(|| {
             if raw.get("messageSignature").is_some() {
                 FormatError::Invalid {
@@ -160,13 +164,17 @@ impl Bundle {
         }
         Ok(Self {
             media_type,
-            material,
             envelope: Envelope {
                 payload,
                 payload_type,
                 signatures,
             },
-            raw,
+            raw: if matches!(material, VerificationMaterial::Certificate(_)) {
+                raw
+            } else {
+                Value::Null
+            },
+            material,
         })
     }
 

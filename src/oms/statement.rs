@@ -6,7 +6,9 @@
 
 use super::{FormatError, field};
 use crate::manifest::{HashAlgorithm, Manifest, ResourceDigest, Serialization, SerializationConfig};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
@@ -127,9 +129,61 @@ fn safe_path(name: &str, single_file_ok: bool) -> Result<String, FormatError> {
     Ok(parts.join("/"))
 }
 
+/// The statement with its (possibly 100,000-entry) resource list left as raw JSON text: a
+/// `Value` per resource costs ~500 bytes, the raw text nothing beyond the payload itself.
+#[derive(serde::Deserialize)]
+struct Outline<'a> {
+    #[serde(rename = "_type")]
+    type_: Option<Value>,
+    subject: Option<Value>,
+    #[serde(rename = "predicateType")]
+    predicate_type: Option<Value>,
+    #[serde(borrow)]
+    predicate: Option<PredicateOutline<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct PredicateOutline<'a> {
+    serialization: Option<Value>,
+    #[serde(borrow)]
+    resources: Option<&'a RawValue>,
+}
+
+/// One resource, its fields still raw: each becomes a string only when checked.
+#[derive(serde::Deserialize)]
+struct RawResource<'a> {
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    algorithm: Option<&'a RawValue>,
+    #[serde(borrow)]
+    digest: Option<&'a RawValue>,
+}
+
+/// A raw JSON value as a string (borrowed unless it has escapes); `None` if not a string.
+fn raw_str<'a>(v: Option<&'a RawValue>) -> Option<Cow<'a, str>> {
+    let v = v?;
+    if !v.get().starts_with('"') {
+        return None;
+    }
+    serde_json::from_str::<Cow<'a, str>>(v.get()).ok()
+}
+
 /// Parses and validates the statement (structure only; digests are checked by `verify`).
 pub fn parse_payload(payload: &[u8]) -> Result<SignedStatement, FormatError> {
-    let v: Value = serde_json::from_slice(payload).map_err(FormatError::Json)?;
+    let outline: Outline<'_> = serde_json::from_slice(payload).map_err(FormatError::Json)?;
+    let mut v = Map::new();
+    if let Some(t) = outline.type_ {
+        v.insert("_type".into(), t);
+    }
+    if let Some(t) = outline.predicate_type {
+        v.insert("predicateType".into(), t);
+    }
+    if let Some(t) = outline.subject {
+        v.insert("subject".into(), t);
+    }
+    let predicate = outline.predicate;
+    let v = Value::Object(v);
     if let Some(t) = v.get("_type") {
         let t = t.as_str().ok_or_else(|| field("statement._type"))?;
         if t != STATEMENT_TYPE_V1 && t != STATEMENT_TYPE_V0_1 {
@@ -144,13 +198,16 @@ pub fn parse_payload(payload: &[u8]) -> Result<SignedStatement, FormatError> {
         .and_then(Value::as_array)
         .ok_or_else(|| field("statement.subject"))?;
     match str_field(&v, "statement", "predicateType")? {
-        PREDICATE_TYPE => parse_v1(&v, subjects),
+        PREDICATE_TYPE => parse_v1(predicate.as_ref(), subjects),
         PREDICATE_TYPE_V0_2 => parse_v0_2(subjects),
         other => Err(FormatError::PredicateType(other.to_owned())),
     }
 }
 
-fn parse_v1(v: &Value, subjects: &[Value]) -> Result<SignedStatement, FormatError> {
+fn parse_v1(
+    predicate: Option<&PredicateOutline<'_>>,
+    subjects: &[Value],
+) -> Result<SignedStatement, FormatError> {
     let [subject] = subjects else {
         return Err(FormatError::SubjectCount(subjects.len()));
     };
@@ -165,9 +222,10 @@ fn parse_v1(v: &Value, subjects: &[Value]) -> Result<SignedStatement, FormatErro
         .and_then(Value::as_str)
         .ok_or_else(|| field("statement.subject[0].digest.sha256"))?;
     let subject_digest = hex_field(sha, "statement.subject[0].digest.sha256")?;
-    let predicate = v.get("predicate").ok_or_else(|| field("statement.predicate"))?;
+    let predicate = predicate.ok_or_else(|| field("statement.predicate"))?;
     let ser = predicate
-        .get("serialization")
+        .serialization
+        .as_ref()
         .ok_or_else(|| field("predicate.serialization"))?;
     let hash_name = str_field(ser, "predicate.serialization", "hash_type")?;
     let hash = HashAlgorithm::parse(hash_name).map_err(|e| FormatError::Invalid {
@@ -212,29 +270,53 @@ fn parse_v1(v: &Value, subjects: &[Value]) -> Result<SignedStatement, FormatErro
         ignore_paths,
     };
     let canonical_alg = serialization.resource_algorithm();
-    let list = match predicate.get("resources").and_then(Value::as_array) {
-        Some(l) if l.is_empty() => return Err(FormatError::EmptyManifest),
-        Some(l) => l,
-        None => return Err(field("predicate.resources")),
-    };
+    let resources = parse_resources(predicate, method, hash_name, hash, &canonical_alg)?;
+    Ok(SignedStatement {
+        version: PredicateVersion::V1_0,
+        subject_name,
+        subject_digest: Some(subject_digest),
+        serialization,
+        resources,
+    })
+}
+
+/// The resource list, checked entry by entry: safe names (normalised), known digests, no
+/// duplicates, never empty.
+fn parse_resources(
+    predicate: &PredicateOutline<'_>,
+    method: Serialization,
+    hash_name: &str,
+    hash: HashAlgorithm,
+    canonical_alg: &str,
+) -> Result<Vec<ResourceDigest>, FormatError> {
+    let list: Vec<RawResource<'_>> = predicate
+        .resources
+        .and_then(|r| serde_json::from_str(r.get()).ok())
+        .ok_or_else(|| field("predicate.resources"))?;
+    if list.is_empty() {
+        return Err(FormatError::EmptyManifest);
+    }
     let single = list.len() == 1;
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(list.len());
     let mut resources = Vec::with_capacity(list.len());
     for (i, r) in list.iter().enumerate() {
-        let path = format!("predicate.resources[{i}]");
-        let raw_name = str_field(r, &path, "name")?;
-        let algorithm = str_field(r, &path, "algorithm")?;
-        let digest = hex_field(str_field(r, &path, "digest")?, &format!("{path}.digest"))?;
+        let at = |key: &str| field(format!("predicate.resources[{i}].{key}"));
+        let raw_name = raw_str(r.name).ok_or_else(|| at("name"))?;
+        let algorithm = raw_str(r.algorithm).ok_or_else(|| at("algorithm"))?;
+        let digest = hex_field(
+            &raw_str(r.digest).ok_or_else(|| at("digest"))?,
+            &format!("predicate.resources[{i}].digest"),
+        )?;
         let name = match method {
-            Serialization::Files => safe_path(raw_name, single)?,
-            Serialization::Shards { .. } => shard_name(raw_name, single)?,
+            Serialization::Files => safe_path(&raw_name, single)?,
+            Serialization::Shards { .. } => shard_name(&raw_name, single)?,
         };
         // A shard resource may carry the plain hash name (OMS spec) or `<hash>-sharded-N` (Python).
         let algorithm = if algorithm == hash_name || algorithm == hash.as_str() || algorithm == canonical_alg
         {
-            canonical_alg.clone()
+            canonical_alg.to_owned()
         } else {
-            algorithm.to_owned()
+            algorithm.into_owned()
         };
         if !seen.insert(name.clone()) {
             return Err(FormatError::DuplicateResource(name));
@@ -245,13 +327,8 @@ fn parse_v1(v: &Value, subjects: &[Value]) -> Result<SignedStatement, FormatErro
             digest,
         });
     }
-    Ok(SignedStatement {
-        version: PredicateVersion::V1_0,
-        subject_name,
-        subject_digest: Some(subject_digest),
-        serialization,
-        resources,
-    })
+    drop(seen);
+    Ok(resources)
 }
 
 fn shard_size(ser: &Value) -> Result<u64, FormatError> {

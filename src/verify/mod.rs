@@ -134,6 +134,7 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
             }
         }
     }
+    drop(pae);
     if !ok {
         return Err(VerifyError::BadSignature { signer });
     }
@@ -228,10 +229,13 @@ pub fn verify_model(
         path: signature.to_path_buf(),
         source,
     })?;
+    drop(bytes);
     let verified = verify_bundle(&bundle, anchor).map_err(|source| crate::Error::Verification {
         path: signature.to_path_buf(),
         source,
     })?;
+    // The statement is parsed out; the envelope (payload and all) is not needed any more.
+    drop(bundle);
     let mut check = check.clone();
     if let Some(rel) = crate::manifest::path_inside_model(model, signature) {
         check.ignore_paths.push(rel);

@@ -7,6 +7,7 @@ use crate::manifest::{
     hash_files, shard_file_name, walk,
 };
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -49,15 +50,26 @@ pub struct VerificationReport {
     pub warnings: Vec<String>,
 }
 
-type Digests = BTreeMap<String, (String, Vec<u8>)>;
+/// One file's resources, sorted by resource name: `(name, algorithm, digest)`, borrowed from
+/// the statement or the hash results. A sorted `Vec` of borrows rather than a map of copies: a
+/// one-entry `BTreeMap` allocates a whole node (~800 bytes) and the copies doubled it again,
+/// which at 50,000 files was most of `verify`'s memory.
+type Digests<'a> = Vec<(Cow<'a, str>, &'a str, &'a [u8])>;
 
-/// Groups resources by file: `file → {resource name → (algorithm, digest)}`.
-fn by_file<'a>(items: impl Iterator<Item = (&'a str, &'a str, &'a [u8])>) -> BTreeMap<String, Digests> {
-    let mut out: BTreeMap<String, Digests> = BTreeMap::new();
+/// Groups resources by file: `file → [(resource name, algorithm, digest)]`, sorted.
+fn by_file<'a>(
+    items: impl Iterator<Item = (&'a str, &'a str, &'a [u8])>,
+) -> BTreeMap<Cow<'a, str>, Digests<'a>> {
+    let mut out: BTreeMap<Cow<'a, str>, Digests<'a>> = BTreeMap::new();
     for (name, alg, digest) in items {
-        out.entry(shard_file_name(name).to_owned())
-            .or_default()
-            .insert(name.to_owned(), (alg.to_owned(), digest.to_vec()));
+        out.entry(Cow::Borrowed(shard_file_name(name)))
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push((Cow::Borrowed(name), alg, digest));
+    }
+    for d in out.values_mut() {
+        if d.len() > 1 {
+            d.sort();
+        }
     }
     out
 }
@@ -125,13 +137,13 @@ pub fn check_model_hashed(
         if let Some(digests) = expected.remove(base) {
             let renamed = digests
                 .into_iter()
-                .map(|(n, v)| (n.replacen(base, ".", 1), v))
+                .map(|(n, alg, d)| (Cow::Owned(n.replacen(base, ".", 1)), alg, d))
                 .collect();
-            expected.insert(".".to_owned(), renamed);
+            expected.insert(Cow::Borrowed("."), renamed);
         }
     }
     if check.unsigned == UnsignedFiles::Ignore {
-        listing.files.retain(|f| expected.contains_key(&f.name));
+        listing.files.retain(|f| expected.contains_key(f.name.as_str()));
     }
     // 3. Hash with the signer's method and hash function.
     let actual_resources = hash_files(&listing.files, ser.method, ser.hash)?;
@@ -144,7 +156,7 @@ pub fn check_model_hashed(
     let on_disk: BTreeSet<&str> = listing.files.iter().map(|f| f.name.as_str()).collect();
     if matches!(ser.method, Serialization::Shards { .. }) {
         for f in &on_disk {
-            actual.entry((*f).to_owned()).or_default();
+            actual.entry(Cow::Borrowed(*f)).or_default();
         }
     }
     // 4. Compare file by file.
@@ -187,19 +199,22 @@ impl Comparison {
     }
 }
 
-fn compare_grouped(expected: &BTreeMap<String, Digests>, actual: &BTreeMap<String, Digests>) -> Comparison {
+fn compare_grouped(
+    expected: &BTreeMap<Cow<'_, str>, Digests<'_>>,
+    actual: &BTreeMap<Cow<'_, str>, Digests<'_>>,
+) -> Comparison {
     let mut c = Comparison::default();
     for (file, want) in expected {
         match actual.get(file) {
-            None => c.missing.push(file.clone()),
-            Some(got) if got != want => c.modified.push(file.clone()),
+            None => c.missing.push(file.to_string()),
+            Some(got) if got != want => c.modified.push(file.to_string()),
             Some(_) => {}
         }
     }
     for (file, got) in actual {
         // An empty file has no shard, so shard manifests cannot list it (model_signing agrees).
         if !expected.contains_key(file) && !got.is_empty() {
-            c.unexpected.push(file.clone());
+            c.unexpected.push(file.to_string());
         }
     }
     c
@@ -209,16 +224,17 @@ fn compare_grouped(expected: &BTreeMap<String, Digests>, actual: &BTreeMap<Strin
 /// so code that needs it (committing to a cache) cannot run before verification.
 #[derive(Debug)]
 pub struct ManifestProof {
-    files: BTreeMap<String, Digests>,
+    files: BTreeMap<String, Vec<(String, String, Vec<u8>)>>,
 }
 
 impl ManifestProof {
     /// Whether `resources` (all of one file) are exactly what was proven for `file`.
     pub fn covers(&self, file: &str, resources: &[ResourceDigest]) -> bool {
-        let got: Digests = resources
+        let mut got: Vec<(String, String, Vec<u8>)> = resources
             .iter()
-            .map(|r| (r.name.clone(), (r.algorithm.clone(), r.digest.clone())))
+            .map(|r| (r.name.clone(), r.algorithm.clone(), r.digest.clone()))
             .collect();
+        got.sort();
         self.files.get(file).is_some_and(|want| *want == got)
     }
 }
@@ -251,7 +267,7 @@ pub fn prove(
     );
     if coverage == Coverage::Present {
         let present: std::collections::BTreeSet<&str> = present.iter().copied().collect();
-        expected.retain(|file, _| present.contains(file.as_str()));
+        expected.retain(|file, _| present.contains(file.as_ref()));
     }
     let mut got = by_file(
         actual
@@ -259,7 +275,7 @@ pub fn prove(
             .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
     );
     for f in present {
-        got.entry((*f).to_owned()).or_default();
+        got.entry(Cow::Borrowed(*f)).or_default();
     }
     let c = compare_grouped(&expected, &got);
     if !c.is_match() {
@@ -267,7 +283,17 @@ pub fn prove(
     }
     // The signature file is proven by the verification of the statement it carries.
     if let Some(sig) = signature {
-        got.entry(sig.to_owned()).or_default();
+        got.entry(Cow::Borrowed(sig)).or_default();
     }
-    Ok(ManifestProof { files: got })
+    let files = got
+        .into_iter()
+        .map(|(file, digests)| {
+            let owned = digests
+                .into_iter()
+                .map(|(n, alg, d)| (n.into_owned(), alg.to_owned(), d.to_vec()))
+                .collect();
+            (file.into_owned(), owned)
+        })
+        .collect();
+    Ok(ManifestProof { files })
 }
