@@ -20,7 +20,24 @@
 //! in the [`verify::VerificationReport`]; the library never prints and never reads environment
 //! variables — the CLI resolves those into explicit values.
 //!
-//! Layers: `cli → {sign, verify} → {manifest, oms, crypto}`; nothing points back at `cli`.
+//! ## Layers
+//!
+//! ```text
+//! cli (args → settings → core call → render; the only code that prints or reads the environment)
+//!  ├─ sign ──────────────┐
+//!  ├─ verify ────────────┼─→ manifest (walk, hash) · oms (statement, DSSE, bundle) · crypto
+//!  ├─ pull  ─→ hub::Hub ─┤   (pull: planning in pull/, one file's transfer as layered readers in
+//!  │         cache::CacheLayout   pull/transfer: Resumable → Hashes → HashingWriter)
+//!  └─ push  ─→ hub::Publish
+//! hub/        the Hub and Publish traits, ModelRef; huggingface/ (models and datasets) behind them;
+//!             http: the one client (retry policy, redirects without the token, redaction, caps)
+//! cache/      CacheLayout; hf (the HF cache); local_dir; Staging → VerifiedStaging → commit
+//! ```
+//!
+//! `pull` and `push` are written once against the traits: a new hub implements [`hub::Hub`]
+//! (and [`hub::Publish`]) in its own folder, a new cache format [`cache::CacheLayout`]. Nothing
+//! points back at `cli`; `sign` does not depend on `verify` beyond the shared Sigstore instance
+//! description.
 
 pub mod cache;
 pub mod crypto;
@@ -34,6 +51,7 @@ pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod sign;
+pub mod sigstore;
 pub mod verify;
 
 pub use error::{Error, ExitStatus, Result};

@@ -230,6 +230,33 @@ impl Staging {
         &self.files
     }
 
+    /// Flushes everything staged to disk in one call (`syncfs` of the staging filesystem on
+    /// Linux; each file elsewhere), so the commit's renames never publish bytes a crash could
+    /// lose. A full disk or a write-back error shows up here, before anything is committed.
+    pub fn flush(&self) -> Result<(), CacheError> {
+        let dir = self.dir.path();
+        #[cfg(target_os = "linux")]
+        {
+            let d = File::open(dir).map_err(io("cannot open", dir))?;
+            rustix::fs::syncfs(&d).map_err(|e| CacheError::Io {
+                action: "cannot flush to disk",
+                path: dir.to_path_buf(),
+                source: e.into(),
+            })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            for f in &self.files {
+                if let Source::Staged(p) = &f.source {
+                    File::open(p)
+                        .and_then(|f| f.sync_data())
+                        .map_err(io("cannot flush to disk", p))?;
+                }
+            }
+            Ok(())
+        }
+    }
+
     /// Binds the staged files to a verification proof; every file must be covered.
     /// `tree` is the commit's full listing (to know whether the snapshot is complete).
     pub fn verified(

@@ -14,7 +14,7 @@ use hubsign::manifest::{
 };
 use hubsign::policy::{Policy, RequiredSigner};
 use hubsign::sign::{SignRequest, Signer, certificate_signer};
-use hubsign::verify::sigstore::SigstoreInstance;
+use hubsign::sigstore::SigstoreInstance;
 use hubsign::verify::{ModelCheck, TrustAnchor, UnsignedFiles};
 use hubsign::{Error, Result};
 use std::io::IsTerminal as _;

@@ -46,9 +46,17 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Exponential backoff with jitter: a delay drawn from [½, 1] × `base · 2^attempt` (capped),
+    /// so clients that failed together do not retry together.
     pub fn delay(&self, attempt: u32) -> Duration {
         let factor = 1u32 << attempt.min(16);
-        (self.base_delay * factor).min(self.max_delay)
+        let full = (self.base_delay * factor).min(self.max_delay);
+        // Not cryptographic: the clock's nanoseconds are noise enough to spread retries.
+        let noise = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let half = full / 2;
+        half + half.mul_f64(f64::from(noise % 1000) / 1000.0)
     }
 }
 
@@ -285,13 +293,17 @@ impl HttpClient {
                 req = req.header(AUTHORIZATION, format!("Bearer {}", t.0));
             }
             let result = req.send().await.map_err(|source| HubError::network(url, source));
-            let retry = match &result {
-                Ok(r) => retryable(r.status()),
-                Err(_) => true,
+            // The same policy as `send`: retryable statuses and network errors, `Retry-After`.
+            let wait = match &result {
+                Ok(r) if retryable(r.status()) => {
+                    Some(retry_after(r.headers()).unwrap_or(self.retry.delay(attempt)))
+                }
+                Ok(_) => None,
+                Err(_) => Some(self.retry.delay(attempt)),
             };
             attempt += 1;
-            if retry && attempt < self.retry.attempts {
-                tokio::time::sleep(self.retry.delay(attempt)).await;
+            if let Some(d) = wait.filter(|_| attempt < self.retry.attempts) {
+                tokio::time::sleep(d.min(self.retry.max_delay)).await;
                 continue;
             }
             return result;

@@ -426,6 +426,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     }
     drop(results);
     progress.finish();
+    staging.flush()?;
     // 5. The complete manifest (or, for a partial pull, every file present) against the
     //    verified statement.
     let coverage = if req.selection.is_all() {

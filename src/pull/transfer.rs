@@ -23,6 +23,12 @@ use std::path::{Path, PathBuf};
 /// Bytes handed to the hashing/writing thread at a time.
 const BLOCK: usize = 1 << 20;
 
+/// Files at least this large are flushed to disk as soon as they are written (overlapping
+/// with the other transfers); smaller ones are flushed together by one `syncfs` of the staging
+/// area before the commit ([`crate::cache::Staging::flush`]) — a per-file `fdatasync` of
+/// 10,000 small files is a journal commit each.
+pub const SYNC_EACH_AT: u64 = 1 << 20;
+
 /// A file's bytes from the hub, resumed after dropped connections.
 pub struct Resumable<'a, H: Hub> {
     hub: &'a H,
@@ -283,8 +289,9 @@ impl HashingWriter {
         Ok(())
     }
 
-    /// Flushes the file to disk and returns the manifest resources (content identity checked).
-    pub async fn finish(mut self) -> Result<Vec<ResourceDigest>> {
+    /// Flushes the file to disk (when `flush`; else the staging's flush does it) and returns the
+    /// manifest resources (content identity checked).
+    pub async fn finish(mut self, flush: bool) -> Result<Vec<ResourceDigest>> {
         self.settle().await?;
         let Some((hashes, out)) = self.resting.take() else {
             return Err(HubError::Truncated {
@@ -296,11 +303,13 @@ impl HashingWriter {
         };
         let path = self.out_path.clone();
         tokio::task::spawn_blocking(move || {
-            out.sync_data().map_err(|source| Error::Io {
-                action: "cannot write",
-                path: path.clone(),
-                source,
-            })?;
+            if flush {
+                out.sync_data().map_err(|source| Error::Io {
+                    action: "cannot write",
+                    path: path.clone(),
+                    source,
+                })?;
+            }
             hashes.finish()
         })
         .await
@@ -338,7 +347,7 @@ pub async fn download<H: Hub>(
     if !block.is_empty() {
         writer.write(block).await?;
     }
-    let resources = writer.finish().await?;
+    let resources = writer.finish(file.size >= SYNC_EACH_AT).await?;
     progress.file_finished(id);
     Ok(resources)
 }

@@ -105,7 +105,7 @@ pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOu
 pub async fn sign_model_keyless(
     request: SignRequest,
     token: &sigstore::TokenSource,
-    instance: &crate::verify::sigstore::SigstoreInstance,
+    instance: &crate::sigstore::SigstoreInstance,
 ) -> crate::Result<SignOutcome> {
     let mut walk = request.walk;
     if let Some(rel) = crate::manifest::path_inside_model(&request.model, &request.signature) {

@@ -4,7 +4,7 @@
 //! crate produces it (Sigstore bundle v0.3 with certificate, tlog entry, RFC 3161 timestamp).
 
 use super::SignError;
-use crate::verify::sigstore::SigstoreInstance;
+use crate::sigstore::SigstoreInstance;
 use sigstore_sign::oidc::IdentityToken;
 use sigstore_sign::trust_root::SigningConfig;
 use sigstore_sign::{SigningContext, SigningServices};

@@ -164,7 +164,8 @@ impl LocalHub {
         self.shared.cdn_origin.clone()
     }
 
-    /// A new commit on `main` with exactly the regular files under `dir`; returns its sha.
+    /// A new commit on `main` with exactly the regular files under `dir`; returns its sha. A
+    /// dataset repository is named by its URL form, `datasets/ORG/NAME`.
     pub fn add_commit(&self, repo_id: &str, dir: &Path) -> String {
         self.add_commit_on(repo_id, "main", dir)
     }
@@ -175,9 +176,10 @@ impl LocalHub {
     /// at least 10 MiB or named `*.safetensors|bin|pt|gguf|onnx|h5|msgpack`. The commit sha is the sha1 of
     /// a real git commit object (git tree of the files, parent, a fixed author, a per-hub clock).
     pub fn add_commit_on(&self, repo_id: &str, branch: &str, dir: &Path) -> String {
+        let id = repo_id.strip_prefix("datasets/").unwrap_or(repo_id);
         assert!(
-            repo_id.split('/').count() == 2 && !repo_id.starts_with('/') && !repo_id.ends_with('/'),
-            "repo id must be ORG/NAME: {repo_id}"
+            id.split('/').count() == 2 && !id.starts_with('/') && !id.ends_with('/'),
+            "repo id must be ORG/NAME or datasets/ORG/NAME: {repo_id}"
         );
         let scanned = store::scan(dir);
         let hashed: Vec<(String, store::Blob)> = scanned
