@@ -102,7 +102,12 @@ pub async fn read_body(mut resp: Response, limit: u64) -> Result<Vec<u8>, HubErr
 }
 
 fn retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+    is_transient(status.as_u16())
+}
+
+/// The statuses worth trying again (timeouts, rate limits, server errors).
+pub fn is_transient(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 impl HttpClient {
@@ -186,6 +191,17 @@ impl HttpClient {
             url: redact(&url),
             detail: "too many redirects".into(),
         })
+    }
+
+    /// One attempt, no retries: for file streams, whose one retry loop (with resumption) is
+    /// the transfer's (`pull::transfer::Resumable`), so a file never costs attempts² requests.
+    pub async fn send_once(
+        &self,
+        method: Method,
+        url: &Url,
+        range_from: Option<u64>,
+    ) -> Result<Response, HubError> {
+        self.once(&method, url, range_from, None).await
     }
 
     /// Sends with retries on 429/5xx and network errors. Other statuses are returned as-is.

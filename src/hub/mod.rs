@@ -96,6 +96,16 @@ impl From<reqwest::Error> for TransportError {
 }
 
 impl HubError {
+    /// Whether trying the same request again may succeed (a dropped connection, a timeout, a
+    /// rate limit or a server error), as opposed to a definite answer.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network { .. } | Self::Truncated { .. } => true,
+            Self::Status { status, .. } => http::is_transient(*status),
+            _ => false,
+        }
+    }
+
     /// A network error for a request to `url`, redacted (no query, no credentials).
     pub fn network(url: &reqwest::Url, source: reqwest::Error) -> Self {
         Self::Network {
@@ -221,23 +231,6 @@ impl ByteStream {
     pub async fn next_chunk(&mut self) -> Option<Result<Bytes, HubError>> {
         self.inner.next().await
     }
-
-    /// The whole body, refusing more than `limit` bytes (memory stays bounded whatever the
-    /// hub sends).
-    pub async fn read_to_end(mut self, limit: u64) -> Result<Vec<u8>, HubError> {
-        let mut out = Vec::new();
-        while let Some(chunk) = self.next_chunk().await {
-            let chunk = chunk?;
-            if (out.len() + chunk.len()) as u64 > limit {
-                return Err(HubError::TooLarge {
-                    url: self.url.clone(),
-                    limit,
-                });
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out)
-    }
 }
 
 /// What the pull workflows need from a hub: pin a revision, list the files at the pinned
@@ -255,7 +248,8 @@ pub trait Hub: Sync {
         commit: &str,
     ) -> impl Future<Output = Result<Vec<RemoteFile>, HubError>> + Send;
 
-    /// The bytes of `path` at `commit` from byte `from` (a resumed transfer).
+    /// The bytes of `path` at `commit` from byte `from` (a resumed transfer), in one attempt:
+    /// the caller's transfer loop retries (one retry loop per file, never nested).
     fn open(
         &self,
         repo: &ModelRef,

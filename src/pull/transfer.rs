@@ -1,10 +1,10 @@
 //! Step 4 of a pull for one file, as layered readers around one byte stream rather than a
 //! hand-scheduled pipeline:
 //!
-//! - [`Resumable`] yields the file's bytes; after a dropped or stalled connection it reopens at
-//!   the offset reached (`Range`), never asks twice for a byte, and refuses a body longer than
-//!   the listing says. Opening itself goes through the HTTP client's one retry policy; only a
-//!   body that breaks off is resumed here, so one file never costs attempts × attempts requests.
+//! - [`Resumable`] yields the file's bytes; after a failed request (a dropped or stalled
+//!   connection, a 429/5xx) it reopens at the offset reached (`Range`), never asks twice for a
+//!   byte, and refuses a body longer than the listing says. It is the file's one retry loop
+//!   (the hub's `open` makes one attempt), so a file costs at most `attempts` requests.
 //! - [`Hashes`] computes, from the same bytes, the manifest digest and the content identity the
 //!   hub listed ([`ContentId`]), and checks the latter at the end.
 //! - [`HashingWriter`] hashes and writes each 1 MiB block on a blocking thread, one block in
@@ -71,51 +71,56 @@ impl<'a, H: Hub> Resumable<'a, H> {
             if self.stream.is_none() && self.offset >= self.file.size {
                 return Ok(None);
             }
-            if self.stream.is_none() {
-                let stream = self
+            let cause = if let Some(stream) = self.stream.as_mut() {
+                match stream.next_chunk().await {
+                    Some(Ok(chunk)) if chunk.is_empty() => continue,
+                    Some(Ok(chunk)) => {
+                        if self.offset + chunk.len() as u64 > self.file.size {
+                            return Err(HubError::Malformed {
+                                url: stream.url().to_owned(),
+                                detail: format!(
+                                    "{} is longer than the {} bytes listed",
+                                    self.file.path, self.file.size
+                                ),
+                            }
+                            .into());
+                        }
+                        self.offset += chunk.len() as u64;
+                        return Ok(Some(chunk));
+                    }
+                    None if self.offset >= self.file.size => {
+                        self.stream = None;
+                        return Ok(None);
+                    }
+                    Some(Err(e)) if self.offset >= self.file.size => {
+                        // Everything arrived; a connection closed uncleanly after it is no loss.
+                        let _ = e;
+                        self.stream = None;
+                        return Ok(None);
+                    }
+                    Some(Err(e)) => e,
+                    None => HubError::Truncated {
+                        path: self.file.path.clone(),
+                        received: self.offset,
+                        expected: self.file.size,
+                    },
+                }
+            } else {
+                match self
                     .hub
                     .open(self.repo, self.commit, &self.file.path, self.offset)
-                    .await?;
-                if self.offset > 0 {
-                    self.progress.resumed(self.id, self.offset);
-                }
-                self.stream = Some(stream);
-            }
-            let Some(stream) = self.stream.as_mut() else {
-                continue;
-            };
-            let cause = match stream.next_chunk().await {
-                Some(Ok(chunk)) if chunk.is_empty() => continue,
-                Some(Ok(chunk)) => {
-                    if self.offset + chunk.len() as u64 > self.file.size {
-                        return Err(HubError::Malformed {
-                            url: stream.url().to_owned(),
-                            detail: format!(
-                                "{} is longer than the {} bytes listed",
-                                self.file.path, self.file.size
-                            ),
+                    .await
+                {
+                    Ok(stream) => {
+                        if self.offset > 0 {
+                            self.progress.resumed(self.id, self.offset);
                         }
-                        .into());
+                        self.stream = Some(stream);
+                        continue;
                     }
-                    self.offset += chunk.len() as u64;
-                    return Ok(Some(chunk));
+                    Err(e) if e.is_transient() => e,
+                    Err(e) => return Err(e.into()),
                 }
-                None if self.offset >= self.file.size => {
-                    self.stream = None;
-                    return Ok(None);
-                }
-                Some(Err(e)) if self.offset >= self.file.size => {
-                    // Everything arrived; a connection closed uncleanly after it is no loss.
-                    let _ = e;
-                    self.stream = None;
-                    return Ok(None);
-                }
-                Some(Err(e)) => e,
-                None => HubError::Truncated {
-                    path: self.file.path.clone(),
-                    received: self.offset,
-                    expected: self.file.size,
-                },
             };
             self.stream = None;
             self.failures += 1;
@@ -376,23 +381,19 @@ pub async fn rehash(
     .flatten()
 }
 
-/// A small file (the signature) read whole, never more than its listed size, its content
-/// identity checked.
+/// A small file (the signature) read whole through [`Resumable`] (the same retry loop, never
+/// more than its listed size), its content identity checked.
 pub async fn fetch_small<H: Hub>(
     hub: &H,
     repo: &ModelRef,
     commit: &str,
     file: &RemoteFile,
 ) -> Result<Vec<u8>> {
-    let stream = hub.open(repo, commit, &file.path, 0).await?;
-    let bytes = stream.read_to_end(file.size).await?;
-    if bytes.len() as u64 != file.size {
-        return Err(HubError::Truncated {
-            path: file.path.clone(),
-            received: bytes.len() as u64,
-            expected: file.size,
-        }
-        .into());
+    let progress = crate::progress::NoProgress;
+    let mut source = Resumable::new(hub, repo, commit, file, 0, &progress);
+    let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
+    while let Some(chunk) = source.next().await? {
+        bytes.extend_from_slice(&chunk);
     }
     let ser = SerializationConfig {
         method: Serialization::Files,

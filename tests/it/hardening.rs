@@ -273,7 +273,7 @@ fn hostile_bodies_cost_bounded_memory_and_looping_pagination_ends_at_once() {
     env.hub.inject(Fault::EndlessBody {
         path_contains: "/resolve/".into(),
     });
-    refused(&env, &[], 2, "larger than");
+    refused(&env, &[], 2, "longer than the");
     let sent = env.hub.hostile_bytes_sent();
     assert!(sent < 64 << 20, "{sent} bytes of an endless signature were read");
     // A tree listing that never ends.
@@ -400,4 +400,44 @@ fn a_listing_that_names_a_file_twice_is_refused() {
         "type": "file", "oid": "1".repeat(40), "size": 3, "path": "config.json"
     })));
     refused(&env, &[], 2, "listed twice");
+}
+
+#[test]
+fn a_failing_file_costs_at_most_one_retry_budget_of_requests() {
+    // One retry loop per file (never a loop around a call that already retries): a file whose
+    // every request fails costs at most `attempts` (5) requests, however it fails.
+    let env = Env::new();
+    env.hub.inject(Fault::ServerError {
+        path_contains: "config.json".into(),
+        status: 503,
+        times: 1000,
+    });
+    refused(&env, &[], 2, "503");
+    let reqs: Vec<String> = env
+        .hub
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("config.json"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        reqs.len() <= 5,
+        "{} requests for one failing file: {reqs:?}",
+        reqs.len()
+    );
+    let env = Env::new();
+    env.hub.inject(Fault::TruncateBody {
+        path: "model.safetensors".into(),
+        after: 1000,
+        times: 1000,
+    });
+    refused(&env, &[], 2, "gave up after 5 attempts");
+    // Each attempt is the hub's redirect plus one CDN request.
+    let n = env
+        .hub
+        .requests()
+        .iter()
+        .filter(|r| r.origin == crate::support::hub::Origin::Cdn)
+        .count();
+    assert!(n <= 5, "{n} CDN requests for one failing file");
 }

@@ -171,7 +171,7 @@ impl HuggingFaceHub {
         ))?;
         let resp = self
             .http
-            .send(Method::GET, &url, (from > 0).then_some(from), None)
+            .send_once(Method::GET, &url, (from > 0).then_some(from))
             .await?;
         let status = resp.status();
         if !status.is_success() {
