@@ -148,6 +148,9 @@ pub enum Error {
     /// Exit 2. `--include`/`--exclude` leave nothing to download.
     #[error("no signed file of {repo} matches the --include/--exclude patterns")]
     EmptySelection { repo: String },
+    /// Exit 2. The async runtime could not start (no threads or file descriptors left).
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
     /// Exit 2. The trust policy file is unusable.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),

@@ -235,11 +235,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|source| hubsign::Error::Io {
-            action: "cannot start the async runtime",
-            path: std::path::PathBuf::new(),
-            source,
-        })
+        .map_err(hubsign::Error::Runtime)
 }
 
 fn unsigned(model: &args::HubModelArgs) -> hubsign::verify::UnsignedFiles {
