@@ -415,7 +415,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__push)
-            opts="-q -h --repo-type --revision --signature --resign --method --private-key --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature --resign --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -438,6 +438,22 @@ _hubsign() {
                     return 0
                     ;;
                 --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -489,7 +505,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__sign)
-            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --hash --shard-size --signature --method --private-key --signing-certificate --certificate-chain --password-file --password-env --password --identity-token --trust-config --staging --json --quiet --help"
+            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --hash --shard-size --signature --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --identity-token --trust-config --staging --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +532,22 @@ _hubsign() {
                     return 0
                     ;;
                 --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -47,6 +47,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l method -d 'Sign
 certificate\t''
 sigstore\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l private-key -d 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l pkcs11-uri -d 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l pkcs11-module -d 'The PKCS#11 module (shared library) when the URI names none' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l pin-file -d 'Read the token PIN from this file (one trailing newline is removed)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l pin-env -d 'Read the token PIN from this environment variable' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l signing-certificate -d 'Certificate for the private key (certificate method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l certificate-chain -d 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-file -d 'Read the private key\'s password from this file (one trailing newline is removed)' -r -F
@@ -121,6 +125,10 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l method -d 'Sign
 certificate\t''
 sigstore\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l private-key -d 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l pkcs11-uri -d 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l pkcs11-module -d 'The PKCS#11 module (shared library) when the URI names none' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l pin-file -d 'Read the token PIN from this file (one trailing newline is removed)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l pin-env -d 'Read the token PIN from this environment variable' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l signing-certificate -d 'Certificate for the private key (certificate method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l certificate-chain -d 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l password-file -d 'Read the private key\'s password from this file (one trailing newline is removed)' -r -F

@@ -137,7 +137,7 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         Serialization::Files,
         HashAlgorithm::Sha256,
     )?;
-    let bundle = signer.sign(&manifest);
+    let bundle = signer.sign(&manifest)?;
     // The signature must verify for whoever will pull it, before it is written or uploaded.
     let verified = verify::verify_bundle(&bundle, &req.anchor).map_err(|source| Error::Verification {
         path: req.signature.clone(),

@@ -162,14 +162,41 @@ pub struct KeyArgs {
     #[arg(long, value_enum)]
     pub method: Option<MethodChoice>,
     /// EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8.
-    #[arg(long = "private-key", alias = "private_key", value_name = "PEM")]
+    #[arg(
+        long = "private-key",
+        alias = "private_key",
+        value_name = "PEM",
+        conflicts_with = "pkcs11_uri"
+    )]
     pub private_key: Option<PathBuf>,
+    /// The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=…
+    /// [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token.
+    #[arg(long = "pkcs11-uri", alias = "pkcs11_uri", value_name = "URI")]
+    pub pkcs11_uri: Option<String>,
+    /// The PKCS#11 module (shared library) when the URI names none.
+    #[arg(
+        long = "pkcs11-module",
+        value_name = "PATH",
+        env = "PKCS11_MODULE",
+        requires = "pkcs11_uri"
+    )]
+    pub pkcs11_module: Option<PathBuf>,
+    /// Read the token PIN from this file (one trailing newline is removed).
+    #[arg(
+        long = "pin-file",
+        value_name = "FILE",
+        requires = "pkcs11_uri",
+        conflicts_with = "pin_env"
+    )]
+    pub pin_file: Option<PathBuf>,
+    /// Read the token PIN from this environment variable.
+    #[arg(long = "pin-env", value_name = "VAR", requires = "pkcs11_uri")]
+    pub pin_env: Option<String>,
     /// Certificate for the private key (certificate method).
     #[arg(
         long = "signing-certificate",
         alias = "signing_certificate",
-        value_name = "PEM",
-        requires = "private_key"
+        value_name = "PEM"
     )]
     pub signing_certificate: Option<PathBuf>,
     /// Intermediate (and root) certificates to embed after the signing certificate. Repeatable.

@@ -144,7 +144,64 @@ fn load_signing_key(args: &KeyArgs, path: &Path) -> Result<SigningKey> {
 
 /// Whether the arguments ask for keyless signing (no key material, or `--method sigstore`).
 pub fn is_keyless(args: &KeyArgs) -> bool {
-    args.method == Some(MethodChoice::Sigstore) || (args.method.is_none() && args.private_key.is_none())
+    args.method == Some(MethodChoice::Sigstore)
+        || (args.method.is_none() && args.private_key.is_none() && args.pkcs11_uri.is_none())
+}
+
+/// The PIN for a token: the URI's `pin-value` or `pin-source`, else `--pin-file`, `--pin-env`,
+/// else the terminal prompt. Never from argv unless the user put it in the URI.
+fn token_pin(args: &KeyArgs, uri: &hubsign::sign::pkcs11::Pkcs11Uri) -> Result<String> {
+    if let Some(p) = uri.pin_value() {
+        return Ok(p.to_owned());
+    }
+    let from_file = |path: &Path| -> Result<String> {
+        let text = read_text(path, "cannot read the PIN file")?;
+        Ok(text
+            .strip_suffix('\n')
+            .map_or(text.as_str(), |t| t.strip_suffix('\r').unwrap_or(t))
+            .to_owned())
+    };
+    if let Some(p) = &uri.pin_source {
+        // model_signing reads the file's whole content as the PIN.
+        return read_text(p, "cannot read the PIN file");
+    }
+    if let Some(p) = &args.pin_file {
+        return from_file(p);
+    }
+    if let Some(var) = &args.pin_env {
+        return std::env::var(var)
+            .map_err(|_| Error::Usage(format!("the environment variable {var} (--pin-env) is not set")));
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        return rpassword::prompt_password("PIN for the PKCS#11 token: ").map_err(|source| Error::Io {
+            action: "cannot read the PIN from",
+            path: PathBuf::from("the terminal"),
+            source,
+        });
+    }
+    Err(Error::Usage(
+        "the token needs a PIN: pin-value= or pin-source= in the URI, --pin-file, --pin-env, or a terminal to ask on"
+            .to_owned(),
+    ))
+}
+
+/// The private key: a PEM file, or a key on a PKCS#11 token (logged in, found, EC checked).
+fn signing_key(args: &KeyArgs) -> Result<hubsign::sign::SigningKeyRef> {
+    if let Some(text) = &args.pkcs11_uri {
+        let uri = hubsign::sign::pkcs11::Pkcs11Uri::parse(text).map_err(hubsign::sign::SignError::from)?;
+        let module = uri
+            .module(args.pkcs11_module.as_deref())
+            .map_err(hubsign::sign::SignError::from)?;
+        let pin = token_pin(args, &uri)?;
+        let key = hubsign::sign::pkcs11::Pkcs11Key::open(&uri, &module, &pin)
+            .map_err(hubsign::sign::SignError::from)?;
+        return Ok(hubsign::sign::SigningKeyRef::Token(key));
+    }
+    let path = args
+        .private_key
+        .as_ref()
+        .ok_or_else(|| Error::Usage("give the private key: --private-key PEM or --pkcs11-uri URI".into()))?;
+    Ok(hubsign::sign::SigningKeyRef::Local(load_signing_key(args, path)?))
 }
 
 /// The instance keyless signing talks to.
@@ -154,32 +211,30 @@ pub fn signing_instance(args: &SigstoreInstanceArgs) -> Result<SigstoreInstance>
 
 /// The signer the arguments describe.
 pub fn signer(args: &KeyArgs) -> Result<Signer> {
+    let has_key = args.private_key.is_some() || args.pkcs11_uri.is_some();
+    if args.signing_certificate.is_some() && !has_key {
+        return Err(Error::Usage(
+            "--signing-certificate needs the key it certifies: --private-key or --pkcs11-uri".into(),
+        ));
+    }
     let method = args.method.unwrap_or(if args.signing_certificate.is_some() {
         MethodChoice::Certificate
-    } else if args.private_key.is_some() {
+    } else if has_key {
         MethodChoice::Key
     } else {
         MethodChoice::Sigstore
     });
     match method {
-        MethodChoice::Sigstore => Err(Error::Usage("keyless signing takes no --private-key".to_owned())),
-        MethodChoice::Key => {
-            let path = args
-                .private_key
-                .as_ref()
-                .ok_or_else(|| Error::Usage("--method key needs --private-key".into()))?;
-            Ok(Signer::Key(load_signing_key(args, path)?))
-        }
+        MethodChoice::Sigstore => Err(Error::Usage(
+            "keyless signing takes no --private-key or --pkcs11-uri".to_owned(),
+        )),
+        MethodChoice::Key => Ok(Signer::Key(signing_key(args)?)),
         MethodChoice::Certificate => {
-            let path = args
-                .private_key
-                .as_ref()
-                .ok_or_else(|| Error::Usage("--method certificate needs --private-key".into()))?;
             let cert_path = args
                 .signing_certificate
                 .as_ref()
                 .ok_or_else(|| Error::Usage("--method certificate needs --signing-certificate".into()))?;
-            let key = load_signing_key(args, path)?;
+            let key = signing_key(args)?;
             let mut leaf = load_certificates(cert_path)?;
             let leaf = leaf.remove(0);
             let mut chain = Vec::new();
@@ -479,7 +534,7 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
         .signature
         .clone()
         .unwrap_or_else(|| default_signature_path(&args.model));
-    let has_key = args.key.private_key.is_some();
+    let has_key = args.key.private_key.is_some() || args.key.pkcs11_uri.is_some();
     let signer = if has_key { Some(signer(&args.key)?) } else { None };
     let anchor = match (&signer, &args.public_key) {
         (Some(s), _) => signer_anchor(s),

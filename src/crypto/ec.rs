@@ -67,7 +67,7 @@ pub enum MessageHash {
 }
 
 impl MessageHash {
-    fn digest(self, msg: &[u8]) -> Vec<u8> {
+    pub fn digest(self, msg: &[u8]) -> Vec<u8> {
         match self {
             Self::Sha256 => sha2::Sha256::digest(msg).to_vec(),
             Self::Sha384 => sha2::Sha384::digest(msg).to_vec(),
@@ -299,6 +299,47 @@ impl VerifyingKey {
         })
     }
 
+    /// A key from a SEC1 point as PKCS#11 tokens give it (`CKA_EC_POINT`: the uncompressed point,
+    /// usually wrapped in a DER OCTET STRING).
+    pub fn from_ec_point(curve: Curve, point: &[u8]) -> Result<Self, KeyError> {
+        let coord = match curve {
+            Curve::P256 => 32,
+            Curve::P384 => 48,
+            Curve::P521 => 66,
+        };
+        let raw_len = 1 + 2 * coord;
+        let raw = if point.len() == raw_len {
+            point
+        } else {
+            // OCTET STRING: tag 0x04, a short or one/two-byte long length, then the point.
+            match point {
+                [0x04, n, rest @ ..] if usize::from(*n) == rest.len() => rest,
+                [0x04, 0x81, n, rest @ ..] if usize::from(*n) == rest.len() => rest,
+                [0x04, 0x82, hi, lo, rest @ ..]
+                    if (usize::from(*hi) << 8 | usize::from(*lo)) == rest.len() =>
+                {
+                    rest
+                }
+                _ => point,
+            }
+        };
+        let malformed = |e: &dyn fmt::Display| KeyError::Malformed {
+            what: "EC point",
+            detail: e.to_string(),
+        };
+        Ok(match curve {
+            Curve::P256 => {
+                Self::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(raw).map_err(|e| malformed(&e))?)
+            }
+            Curve::P384 => {
+                Self::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(raw).map_err(|e| malformed(&e))?)
+            }
+            Curve::P521 => {
+                Self::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(raw).map_err(|e| malformed(&e))?)
+            }
+        })
+    }
+
     /// Parses a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
         let malformed = |e: &dyn fmt::Display| KeyError::Malformed {
@@ -379,4 +420,27 @@ impl VerifyingKey {
             }
         })
     }
+}
+
+/// A raw `r‖s` ECDSA signature (as PKCS#11 `CKM_ECDSA` returns it) as DER, the encoding every
+/// OMS signature uses.
+pub fn raw_signature_to_der(curve: Curve, raw: &[u8]) -> Result<Vec<u8>, KeyError> {
+    let bad = |e: &dyn fmt::Display| KeyError::MalformedSignature(format!("raw {curve} signature: {e}"));
+    Ok(match curve {
+        Curve::P256 => p256::ecdsa::Signature::from_slice(raw)
+            .map_err(|e| bad(&e))?
+            .to_der()
+            .as_bytes()
+            .to_vec(),
+        Curve::P384 => p384::ecdsa::Signature::from_slice(raw)
+            .map_err(|e| bad(&e))?
+            .to_der()
+            .as_bytes()
+            .to_vec(),
+        Curve::P521 => p521::ecdsa::Signature::from_slice(raw)
+            .map_err(|e| bad(&e))?
+            .to_der()
+            .as_bytes()
+            .to_vec(),
+    })
 }

@@ -1,14 +1,15 @@
 //! The certificate method: the bundle carries the signing certificate and its chain, in the
 //! order given, so verifiers need only their trust anchors.
 
-use super::{SignError, Signer};
-use crate::crypto::ec::{SigningKey, VerifyingKey};
+use super::{SignError, Signer, SigningKeyRef};
+use crate::crypto::ec::VerifyingKey;
 use crate::crypto::x509::Certificate;
 use crate::oms::bundle::VerificationMaterial;
 
-/// Builds a certificate signer after checking that the leaf certifies `key`.
+/// Builds a certificate signer after checking that the leaf certifies `key` (for a token key:
+/// the public key read from the token).
 pub fn certificate_signer(
-    key: SigningKey,
+    key: SigningKeyRef,
     leaf: Certificate,
     chain: Vec<Certificate>,
 ) -> Result<Signer, SignError> {

@@ -3,6 +3,7 @@
 
 mod certificate;
 mod key;
+pub mod pkcs11;
 pub mod sigstore;
 
 pub use certificate::certificate_signer;
@@ -22,22 +23,49 @@ pub enum SignError {
     Certificate(#[source] crate::crypto::x509::X509Error),
     #[error("keyless signing failed: {0}")]
     Keyless(String),
+    /// Exit 2: the token could not sign (the message names slot, token, object and return code).
+    #[error(transparent)]
+    Pkcs11(#[from] pkcs11::Pkcs11Error),
+}
+
+/// Where the private key is: in memory (a PEM file), or on a PKCS#11 token (it never leaves).
+#[derive(Debug)]
+pub enum SigningKeyRef {
+    Local(SigningKey),
+    Token(pkcs11::Pkcs11Key),
+}
+
+impl SigningKeyRef {
+    pub fn verifying_key(&self) -> crate::crypto::ec::VerifyingKey {
+        match self {
+            Self::Local(k) => k.verifying_key(),
+            Self::Token(k) => k.verifying_key(),
+        }
+    }
+
+    /// ECDSA over `msg` with the curve's hash, DER-encoded.
+    pub fn sign_der(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+        match self {
+            Self::Local(k) => Ok(k.sign_der(msg)),
+            Self::Token(k) => Ok(k.sign_der(msg)?),
+        }
+    }
 }
 
 /// Who signs, and with what material.
 #[derive(Debug)]
 pub enum Signer {
-    /// A bare EC private key; the bundle carries the key's hint.
-    Key(SigningKey),
+    /// A bare EC private key (or token key); the bundle carries the key's hint.
+    Key(SigningKeyRef),
     /// A private key with its certificate (first) and chain; the bundle carries the chain.
     Certificate {
-        key: SigningKey,
+        key: SigningKeyRef,
         chain: Vec<Certificate>,
     },
 }
 
 impl Signer {
-    fn key(&self) -> &SigningKey {
+    pub fn key(&self) -> &SigningKeyRef {
         match self {
             Self::Key(k) | Self::Certificate { key: k, .. } => k,
         }
@@ -59,11 +87,11 @@ impl Signer {
     }
 
     /// Signs the manifest: statement → DSSE PAE → ECDSA (curve hash, DER) → bundle.
-    pub fn sign(&self, manifest: &Manifest) -> Bundle {
+    pub fn sign(&self, manifest: &Manifest) -> Result<Bundle, SignError> {
         let payload = statement::write_payload(manifest);
         let pae = dsse::pae(dsse::IN_TOTO_PAYLOAD_TYPE, &payload);
-        let signature = self.key().sign_der(&pae);
-        Bundle::new(self.material(), payload, signature)
+        let signature = self.key().sign_der(&pae)?;
+        Ok(Bundle::new(self.material(), payload, signature))
     }
 }
 
@@ -92,7 +120,7 @@ pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOu
         walk.ignore_paths.push(rel);
     }
     let manifest = crate::manifest::build_manifest(&request.model, &walk, request.method, request.hash)?;
-    let bundle = signer.sign(&manifest);
+    let bundle = signer.sign(&manifest)?;
     crate::fsutil::write_atomic(&request.signature, &bundle.to_json())?;
     Ok(SignOutcome {
         signature: request.signature,

@@ -20,6 +20,7 @@ mod hub_faithful;
 mod hub_write_faithful;
 mod interop;
 mod partial;
+mod pkcs11;
 mod pull;
 mod push;
 mod roundtrip;

@@ -252,3 +252,9 @@ pub fn flip_byte(path: &Path, offset: usize) {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("hubsign-it-").tempdir().unwrap()
 }
+
+/// The SoftHSM2 PKCS#11 module (`HUBSIGN_SOFTHSM`, set by scripts/test when softhsm2 is
+/// installed), or a loud skip (a failure in CI).
+pub fn softhsm() -> Option<PathBuf> {
+    external("HUBSIGN_SOFTHSM", "PKCS#11 signing tests against SoftHSM2")
+}
