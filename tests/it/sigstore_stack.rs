@@ -358,3 +358,68 @@ fn keyless_statement_with_an_inconsistent_subject_is_refused() {
         .expect_code(1)
         .stderr_has("inconsistent");
 }
+
+#[test]
+fn ambient_github_actions_credentials_sign_with_the_workflow_identity() {
+    // `hubsign sign` with no token, as in a GitHub Actions job with `id-token: write`: the token
+    // comes from ACTIONS_ID_TOKEN_REQUEST_URL (audience=sigstore), Fulcio certifies the workflow
+    // URI, and model_signing verifies against exactly that identity.
+    let Some(ms) = crate::support::model_signing() else {
+        return;
+    };
+    let stack = Stack::start();
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stack.dir.path().join("stack.json")).unwrap()).unwrap();
+    let actions = &info["actions"];
+    let identity = actions["identity"].as_str().unwrap().to_owned();
+    let request_token = actions["request_token"].as_str().unwrap().to_owned();
+    let t = tempdir();
+    let model = tiny_model(t.path());
+    let sig = t.path().join("ambient.sig");
+    let mut c = crate::support::hubsign();
+    c.arg("sign")
+        .arg(&model)
+        .arg("--signature")
+        .arg(&sig)
+        .arg("--trust-config")
+        .arg(stack.trust_config())
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env("GITHUB_ACTIONS", "true")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            actions["request_url"].as_str().unwrap(),
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &request_token)
+        .stdin(std::process::Stdio::null());
+    let r = run(c);
+    r.ok();
+    assert!(
+        !r.stdout().contains(&request_token) && !r.stderr().contains(&request_token),
+        "the request token was printed"
+    );
+    ms_verify(&ms, &model, &sig, &stack, &identity, &stack.issuer)
+        .ok()
+        .stdout_has("Verification succeeded");
+    hs_verify(&model, &sig, &stack, &identity, &stack.issuer).ok();
+    // Another identity (an email) is refused for this bundle.
+    hs_verify(&model, &sig, &stack, SIGNER, &stack.issuer).expect_code(1);
+    // A wrong request token: the endpoint refuses, hubsign fails cleanly with nothing written.
+    let bad = t.path().join("bad.sig");
+    let mut c = crate::support::hubsign();
+    c.arg("sign")
+        .arg(&model)
+        .arg("--signature")
+        .arg(&bad)
+        .arg("--trust-config")
+        .arg(stack.trust_config())
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env("GITHUB_ACTIONS", "true")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            actions["request_url"].as_str().unwrap(),
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong")
+        .stdin(std::process::Stdio::null());
+    run(c).expect_code(2);
+    assert!(!bad.exists());
+}

@@ -272,6 +272,14 @@ function sctListExtension(scts) {
 
 // ---------------------------------------------------------------- OIDC issuer
 
+/// The workflow the Actions token endpoint vouches for, and the request token it wants.
+const ACTIONS_REQUEST_TOKEN = 'actions-request-token-for-tests';
+const ACTIONS_WORKFLOW = {
+  repository: 'hubsign/models',
+  ref: 'refs/heads/main',
+  jobWorkflowRef: 'hubsign/models/.github/workflows/release.yml@refs/heads/main',
+};
+
 async function startIssuer() {
   const issuer = new OAuth2Issuer(false);
   const trustedKey = await issuer.keys.generate('ES256');
@@ -318,6 +326,33 @@ async function startIssuer() {
       send(res, 200, `${jwt}\n`, 'text/plain');
       return;
     }
+    // A GitHub Actions-style OIDC token endpoint (what `ACTIONS_ID_TOKEN_REQUEST_URL` points
+    // at): `Authorization: bearer <ACTIONS_REQUEST_TOKEN>`, `audience=` as asked, answering
+    // `{"value": JWT}` for the workflow identity `job_workflow_ref` (Fulcio's github-workflow
+    // issuer type: the certificate's SAN is the workflow URI).
+    if (url.pathname === '/actions-token' && req.method === 'GET') {
+      const auth = req.headers.authorization ?? '';
+      const bearer = /^bearer\s+(.+)$/i.exec(auth)?.[1];
+      if (bearer !== ACTIONS_REQUEST_TOKEN) throw new HttpError(401, 'bad ACTIONS_ID_TOKEN_REQUEST_TOKEN');
+      const audience = url.searchParams.get('audience');
+      if (!audience) throw new HttpError(400, 'audience= is required');
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = await new jose.SignJWT({
+        iss: issuer.url,
+        aud: audience,
+        sub: `repo:${ACTIONS_WORKFLOW.repository}:ref:${ACTIONS_WORKFLOW.ref}`,
+        repository: ACTIONS_WORKFLOW.repository,
+        ref: ACTIONS_WORKFLOW.ref,
+        job_workflow_ref: ACTIONS_WORKFLOW.jobWorkflowRef,
+        iat: now,
+        nbf: now - 10,
+        exp: now + 600,
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: trustedKey.kid })
+        .sign(await jose.importJWK(trustedKey));
+      send(res, 200, JSON.stringify({ count: 1, value: jwt }));
+      return;
+    }
     service.requestHandler(req, res);
   });
   issuer.url = `http://${HOST}:${server.address().port}`;
@@ -357,7 +392,7 @@ async function startFulcio(oidcUrl, ca, ctlog, port) {
     }
   }
 
-  async function issue(publicKey, identity, iss) {
+  async function issue(publicKey, identity, iss, sanType = 'email') {
     const notBefore = wholeSecond();
     const base = {
       serialNumber: randomSerial(),
@@ -375,7 +410,7 @@ async function startFulcio(oidcUrl, ca, ctlog, port) {
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(ca.intKeys.publicKey),
       // The subject is empty, so the SAN is critical (RFC 5280 §4.2.1.6).
-      new x509.SubjectAlternativeNameExtension([{ type: 'email', value: identity }], true),
+      new x509.SubjectAlternativeNameExtension([{ type: sanType, value: identity }], true),
       // Issuer (V1): the raw string; Issuer (V2): a DER UTF8String.
       new x509.Extension('1.3.6.1.4.1.57264.1.1', false, Buffer.from(iss, 'utf8')),
       new x509.Extension('1.3.6.1.4.1.57264.1.8', false, new asn1js.Utf8String({ value: iss }).toBER(false)),
@@ -413,14 +448,24 @@ async function startFulcio(oidcUrl, ca, ctlog, port) {
     const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
     const token = bearer ?? body?.credentials?.oidcIdentityToken;
     const claims = await verifyToken(token);
-    // Email issuer type: the identity is the verified email address.
-    if (typeof claims.email !== 'string' || !claims.email) {
-      throw new HttpError(401, 'There was an error processing the identity token: email claim missing', 16);
+    // github-workflow issuer type (a `job_workflow_ref` claim): the identity is the workflow
+    // URI; else the email issuer type: the verified email address.
+    let identity;
+    let sanType = 'email';
+    if (typeof claims.job_workflow_ref === 'string' && claims.job_workflow_ref) {
+      identity = `https://github.com/${claims.job_workflow_ref}`;
+      sanType = 'url';
+    } else {
+      if (typeof claims.email !== 'string' || !claims.email) {
+        throw new HttpError(401, 'There was an error processing the identity token: email claim missing', 16);
+      }
+      if (claims.email_verified !== true) {
+        throw new HttpError(401, 'There was an error processing the identity token: email_verified is not true', 16);
+      }
+      identity = claims.email;
     }
-    if (claims.email_verified !== true) {
-      throw new HttpError(401, 'There was an error processing the identity token: email_verified is not true', 16);
-    }
-    const identity = claims.email;
+    // Proof of possession signs the token's subject (Fulcio: `sub`, the email for email tokens).
+    const popSubject = sanType === 'email' ? identity : String(claims.sub);
 
     let publicKey;
     if (body.certificateSigningRequest) {
@@ -444,14 +489,14 @@ async function startFulcio(oidcUrl, ca, ctlog, port) {
       }
       const pop = Buffer.from(String(body.publicKeyRequest.proofOfPossession ?? ''), 'base64');
       const hash = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
-      if (!pop.length || !crypto.verify(hash, Buffer.from(identity, 'utf8'), key, pop)) {
+      if (!pop.length || !crypto.verify(hash, Buffer.from(popSubject, 'utf8'), key, pop)) {
         throw new HttpError(400, 'proof of possession (signature over the subject) failed', 3);
       }
       publicKey = await new x509.PublicKey(spkiDer(key)).export();
     } else {
       throw new HttpError(400, 'neither certificateSigningRequest nor publicKeyRequest given', 3);
     }
-    const leaf = await issue(publicKey, identity, claims.iss);
+    const leaf = await issue(publicKey, identity, claims.iss, sanType);
     send(res, 201, {
       signedCertificateEmbeddedSct: { chain: { certificates: [toPem(leaf), ...chainPems] } },
     });
@@ -791,6 +836,11 @@ const stack = {
   issuer: oidc.url,
   mint: `${oidc.url}/mint`,
   token: `${oidc.url}/token`,
+  actions: {
+    request_url: `${oidc.url}/actions-token`,
+    request_token: ACTIONS_REQUEST_TOKEN,
+    identity: `https://github.com/${ACTIONS_WORKFLOW.jobWorkflowRef}`,
+  },
   jwks: `${oidc.url}/jwks`,
   fulcio: fulcio.url,
   rekor: rekor.url,
