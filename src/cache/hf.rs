@@ -196,13 +196,20 @@ fn lock_file(cache: &HfCache, repo: &ModelRef, name: &str) -> Result<File, Cache
     let rel = Path::new(".locks").join(HfCache::repo_folder(repo));
     let dir = real_dirs(&cache.root, &rel)?;
     let path = dir.join(format!("{name}.lock"));
-    // Never truncate: a lock path an attacker turned into a symlink must not clobber its target.
+    // Never truncate, never follow a symlink there (an attacker's link must not create or
+    // clobber its target), and only ever lock a regular file.
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
     let f = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(false)
+        .custom_flags(nofollow)
         .open(&path)
         .map_err(io("cannot create lock", &path))?;
+    if !f.metadata().is_ok_and(|m| m.file_type().is_file()) {
+        return Err(CacheError::NotARealDirectory { path });
+    }
     f.lock_exclusive().map_err(io("cannot lock", &path))?;
     Ok(f)
 }
@@ -273,9 +280,17 @@ fn commit(
     let placed: std::collections::HashSet<&str> =
         staging.files.iter().map(|f| f.file.path.as_str()).collect();
     let complete = tree.iter().all(|t| placed.contains(t.path.as_str()));
+    let trees = real_dirs(&repo_dir, Path::new("trees"))?;
+    let tree_file = format!("{commit_id}.json");
     if complete {
-        let trees = real_dirs(&repo_dir, Path::new("trees"))?;
-        write_atomic(&trees, &format!("{commit_id}.json"), &tree_json(&tree))?;
+        write_atomic(&trees, &tree_file, &tree_json(&tree))?;
+    } else if std::fs::symlink_metadata(trees.join(&tree_file)).is_ok() {
+        // An earlier, complete snapshot's tree file no longer describes this one.
+        fs_err::remove_file(trees.join(&tree_file)).map_err(|e| CacheError::Io {
+            action: "cannot remove",
+            path: trees.join(&tree_file),
+            source: e,
+        })?;
     }
     // 4. The ref, last, without a trailing newline (a newline breaks offline loading). The
     //    revision was checked as a git ref name; its directories are checked here too.

@@ -100,22 +100,12 @@ pub fn commit_local_dir(
                     source: e,
                 })?;
             }
-            Source::Cached(blob) => {
-                // Reused from the cache (verified, a regular file): copy through a temp file.
-                let tmp = tempfile::Builder::new()
-                    .prefix(".hubsign-")
-                    .tempfile_in(&parent)
-                    .map_err(io("cannot write in", &parent))?;
-                fs_err::copy(blob, tmp.path()).map_err(|e| CacheError::Io {
-                    action: "cannot copy",
-                    path: blob.clone(),
-                    source: e,
-                })?;
-                tmp.persist(&dst).map_err(|e| CacheError::Io {
-                    action: "cannot move into",
-                    path: dst.clone(),
-                    source: e.error,
-                })?;
+            // A pull into a directory copies reused bytes into staging while re-hashing them,
+            // so nothing is ever copied from the cache here (its file could have changed since).
+            Source::Cached(_) => {
+                return Err(CacheError::NotProven {
+                    path: f.file.path.clone(),
+                });
             }
         }
     }

@@ -365,7 +365,12 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
     }
     if let Err(e) = std::fs::rename(new, dst) {
         if existed {
-            let _ = std::fs::rename(aside, dst);
+            // Put the old one back; if even that fails, say so: it is still in `aside`.
+            std::fs::rename(aside, dst).map_err(|back| CacheError::Io {
+                action: "cannot restore the previous snapshot (left in the staging area) to",
+                path: dst.into(),
+                source: back,
+            })?;
         }
         return Err(CacheError::Io {
             action: "cannot move snapshot into",
@@ -373,13 +378,13 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
             source: e,
         });
     }
-    // remove_dir_all never follows symlinks; a symlink moved aside is removed itself.
+    // The swap is done. The replaced entry lies in staging, which is removed when the pull
+    // ends (remove_dir_all never follows symlinks), so a failure to remove it here is no error.
     if existed {
-        let gone = match std::fs::symlink_metadata(aside) {
+        let _ = match std::fs::symlink_metadata(aside) {
             Ok(m) if m.is_dir() => std::fs::remove_dir_all(aside),
             _ => std::fs::remove_file(aside),
         };
-        gone.map_err(io("cannot remove the replaced snapshot", aside))?;
     }
     Ok(())
 }

@@ -58,7 +58,7 @@ pub enum HubError {
     #[error("the hub's listing at {url} pages in a loop (a next link repeats); refusing it")]
     PaginationLoop { url: String },
     #[error(
-        "the hub lists an unsafe file name {0:?} (absolute, `..` or empty component); refusing the repository"
+        "the hub lists an unsafe file name {0:?} (absolute, `..`, empty component or control character); refusing the repository"
     )]
     UnsafePath(String),
     #[error("{path}: received {received} bytes, expected {expected}")]
@@ -144,7 +144,7 @@ pub fn check_remote_path(path: &str) -> Result<(), HubError> {
     let ok = !path.is_empty()
         && !path.starts_with('/')
         && !path.contains('\\')
-        && !path.contains('\0')
+        && !path.bytes().any(|b| b < 0x20 || b == 0x7f)
         && path.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
     if ok {
         Ok(())

@@ -76,6 +76,9 @@ fn valid_component(s: &str) -> bool {
         && !s.starts_with('.')
         && !s.ends_with('.')
         && !s.contains("..")
+        // `--` separates org and name in cache folders: `a--b/c` and `a/b--c` must not share one
+        // (huggingface_hub refuses it too).
+        && !s.contains("--")
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
@@ -122,7 +125,7 @@ impl ModelRef {
         };
         if !valid_component(org) || !valid_component(name) {
             return Err(bad(
-                "ORG and NAME may hold letters, digits, '-', '_' and '.', not '..' or a leading/trailing '.'",
+                "ORG and NAME may hold letters, digits, '-', '_' and '.', not '..', '--' or a leading/trailing '.'",
             ));
         }
         Ok(Self {
@@ -165,6 +168,8 @@ mod tests {
             "org/.hidden",
             "datasets/x",
             "org/model@../../x",
+            "a--b/c",
+            "a/b--c",
         ] {
             assert!(ModelRef::parse(bad, None).is_err(), "{bad}");
         }

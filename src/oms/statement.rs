@@ -133,13 +133,20 @@ fn safe_path(name: &str, single_file_ok: bool) -> Result<String, FormatError> {
 /// `Value` per resource costs ~500 bytes, the raw text nothing beyond the payload itself.
 #[derive(serde::Deserialize)]
 struct Outline<'a> {
-    #[serde(rename = "_type")]
-    type_: Option<Value>,
-    subject: Option<Value>,
-    #[serde(rename = "predicateType")]
-    predicate_type: Option<Value>,
-    #[serde(borrow)]
-    predicate: Option<PredicateOutline<'a>>,
+    // Raw, and `null` kept as a (wrong-typed) value instead of becoming "absent".
+    #[serde(rename = "_type", borrow, default, deserialize_with = "present")]
+    type_: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    subject: Option<&'a RawValue>,
+    #[serde(rename = "predicateType", borrow, default, deserialize_with = "present")]
+    predicate_type: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    predicate: Option<&'a RawValue>,
+}
+
+/// A field that is there, even as `null` (serde's `Option` would read `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 #[derive(serde::Deserialize)]
@@ -160,7 +167,7 @@ struct RawResource<'a> {
     digest: Option<&'a RawValue>,
 }
 
-/// A raw JSON value as a string (borrowed unless it has escapes); `None` if not a string.
+/// A raw JSON value as a string; `None` if not a string.
 fn raw_str<'a>(v: Option<&'a RawValue>) -> Option<Cow<'a, str>> {
     let v = v?;
     if !v.get().starts_with('"') {
@@ -171,18 +178,35 @@ fn raw_str<'a>(v: Option<&'a RawValue>) -> Option<Cow<'a, str>> {
 
 /// Parses and validates the statement (structure only; digests are checked by `verify`).
 pub fn parse_payload(payload: &[u8]) -> Result<SignedStatement, FormatError> {
-    let outline: Outline<'_> = serde_json::from_slice(payload).map_err(FormatError::Json)?;
+    // An object, as model_signing requires (serde would also read an array positionally).
+    let text = std::str::from_utf8(payload).map_err(|_| FormatError::Invalid {
+        field: "statement".into(),
+        detail: "not UTF-8".into(),
+    })?;
+    if !text.trim_start().starts_with('{') {
+        return Err(field("statement"));
+    }
+    let outline: Outline<'_> = serde_json::from_str(text).map_err(FormatError::Json)?;
     let mut v = Map::new();
-    if let Some(t) = outline.type_ {
-        v.insert("_type".into(), t);
+    for (key, raw) in [
+        ("_type", outline.type_),
+        ("predicateType", outline.predicate_type),
+        ("subject", outline.subject),
+    ] {
+        if let Some(raw) = raw {
+            v.insert(
+                key.into(),
+                serde_json::from_str(raw.get()).map_err(FormatError::Json)?,
+            );
+        }
     }
-    if let Some(t) = outline.predicate_type {
-        v.insert("predicateType".into(), t);
-    }
-    if let Some(t) = outline.subject {
-        v.insert("subject".into(), t);
-    }
-    let predicate = outline.predicate;
+    let predicate: Option<PredicateOutline<'_>> = match outline.predicate {
+        None => None,
+        Some(p) if p.get().starts_with('{') => {
+            Some(serde_json::from_str(p.get()).map_err(|_| field("statement.predicate"))?)
+        }
+        Some(_) => return Err(field("statement.predicate")),
+    };
     let v = Value::Object(v);
     if let Some(t) = v.get("_type") {
         let t = t.as_str().ok_or_else(|| field("statement._type"))?;
@@ -289,8 +313,9 @@ fn parse_resources(
     hash: HashAlgorithm,
     canonical_alg: &str,
 ) -> Result<Vec<ResourceDigest>, FormatError> {
-    let list: Vec<RawResource<'_>> = predicate
+    let list: Vec<&RawValue> = predicate
         .resources
+        .filter(|r| r.get().starts_with('['))
         .and_then(|r| serde_json::from_str(r.get()).ok())
         .ok_or_else(|| field("predicate.resources"))?;
     if list.is_empty() {
@@ -299,8 +324,13 @@ fn parse_resources(
     let single = list.len() == 1;
     let mut seen = HashSet::with_capacity(list.len());
     let mut resources = Vec::with_capacity(list.len());
-    for (i, r) in list.iter().enumerate() {
+    for (i, raw) in list.iter().enumerate() {
         let at = |key: &str| field(format!("predicate.resources[{i}].{key}"));
+        // Only an object is a resource (serde would also read an array positionally).
+        let r: RawResource<'_> = Some(raw)
+            .filter(|r| r.get().starts_with('{'))
+            .and_then(|r| serde_json::from_str(r.get()).ok())
+            .ok_or_else(|| field(format!("predicate.resources[{i}]")))?;
         let raw_name = raw_str(r.name).ok_or_else(|| at("name"))?;
         let algorithm = raw_str(r.algorithm).ok_or_else(|| at("algorithm"))?;
         let digest = hex_field(

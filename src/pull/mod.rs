@@ -381,15 +381,23 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
         // target could change later) is downloaded again and replaced at commit.
         let reusable = cache.reusable(repo, &cached(&f));
+        // Into a --local-dir the verified bytes are copied into staging while re-hashing.
+        let copy = matches!(req.destination, Destination::LocalDir { .. });
         async move {
             if let Some(path) = reusable {
-                if let Some(resources) = transfer::rehash(path.clone(), &f, ser).await {
+                let copy_to = copy.then(|| out.clone());
+                if let Some(resources) = transfer::rehash(path.clone(), &f, ser, copy_to).await {
                     if !carry {
                         progress.file_started(id, &f.path, f.size);
                         progress.bytes(id, f.size);
                         progress.file_finished(id);
                     }
-                    return Ok::<_, Error>(Some((f, Source::Cached(path), resources)));
+                    let source = if copy {
+                        Source::Staged(out)
+                    } else {
+                        Source::Cached(path)
+                    };
+                    return Ok::<_, Error>(Some((f, source, resources, true)));
                 }
             }
             if carry {
@@ -399,7 +407,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             }
             let resources =
                 transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
-            Ok(Some((f, Source::Staged(out), resources)))
+            Ok(Some((f, Source::Staged(out), resources, false)))
         }
     }))
     .buffer_unordered(req.concurrency.max(1));
@@ -409,12 +417,13 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let mut present = Vec::new();
     while let Some(r) = results.next().await {
         // The first failure ends the pull; dropping `staging` removes everything staged.
-        let Some((remote, source, resources)) = r? else {
+        let Some((remote, source, resources, was_reused)) = r? else {
             continue;
         };
-        match source {
-            Source::Staged(_) => downloaded_bytes += remote.size,
-            Source::Cached(_) => reused += 1,
+        if was_reused {
+            reused += 1;
+        } else {
+            downloaded_bytes += remote.size;
         }
         all.extend(resources.iter().cloned());
         present.push(remote.path.clone());

@@ -20,6 +20,9 @@ use sha1::Digest as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+/// Progress after which a transfer's failure budget starts afresh.
+const RESUME_CREDIT: u64 = 8 << 20;
+
 /// Bytes handed to the hashing/writing thread at a time.
 const BLOCK: usize = 1 << 20;
 
@@ -40,6 +43,7 @@ pub struct Resumable<'a, H: Hub> {
     offset: u64,
     stream: Option<ByteStream>,
     failures: u32,
+    offset_at_failure: u64,
 }
 
 impl<'a, H: Hub> Resumable<'a, H> {
@@ -61,6 +65,7 @@ impl<'a, H: Hub> Resumable<'a, H> {
             offset: 0,
             stream: None,
             failures: 0,
+            offset_at_failure: 0,
         }
     }
 
@@ -123,6 +128,13 @@ impl<'a, H: Hub> Resumable<'a, H> {
                 }
             };
             self.stream = None;
+            // The budget counts failures without real progress: a transfer that got at least
+            // `RESUME_CREDIT` further since the last failure starts afresh (a long download may
+            // survive many drops; a dead or trickling connection still ends after `attempts`).
+            if self.offset >= self.offset_at_failure + RESUME_CREDIT {
+                self.failures = 0;
+            }
+            self.offset_at_failure = self.offset;
             self.failures += 1;
             if self.failures >= retry.attempts {
                 return Err(HubError::RetriesExhausted {
@@ -357,15 +369,35 @@ pub async fn download<H: Hub>(
     Ok(resources)
 }
 
-/// Re-hashes a cached copy; `Some(resources)` if it is exactly the listed file.
+/// Opens a file for reading without following a symlink at its last component, and only if
+/// it is a regular file (checked on the open descriptor, so it cannot be swapped in between).
+fn open_regular(path: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).ok()?)
+        .open(path)
+        .ok()?;
+    f.metadata().ok()?.file_type().is_file().then_some(f)
+}
+
+/// Re-hashes a cached copy; `Some(resources)` if it is exactly the listed file. With `copy_to`,
+/// the very bytes hashed are also written there (a `--local-dir` pull copies them into staging
+/// while hashing, so what is placed is what was verified, whatever happens to the cache later).
 pub async fn rehash(
     path: PathBuf,
     file: &RemoteFile,
     ser: &SerializationConfig,
+    copy_to: Option<PathBuf>,
 ) -> Option<Vec<ResourceDigest>> {
     let mut hashes = Hashes::new(file, ser);
+    let flush = file.size >= SYNC_EACH_AT;
     tokio::task::spawn_blocking(move || {
-        let mut f = std::fs::File::open(&path).ok()?;
+        let mut f = open_regular(&path)?;
+        let mut out = match &copy_to {
+            Some(p) => Some(std::fs::File::create(p).ok()?),
+            None => None,
+        };
         let mut buf = vec![0u8; 128 << 10];
         loop {
             let n = std::io::Read::read(&mut f, &mut buf).ok()?;
@@ -373,6 +405,12 @@ pub async fn rehash(
                 break;
             }
             hashes.update(&buf[..n]);
+            if let Some(o) = &mut out {
+                o.write_all(&buf[..n]).ok()?;
+            }
+        }
+        if let (Some(o), true) = (&out, flush) {
+            o.sync_data().ok()?;
         }
         hashes.finish().ok()
     })

@@ -73,6 +73,11 @@ pub enum Pkcs11Error {
         wanted: String,
         detail: String,
     },
+    /// Exit 2.
+    #[error(
+        "the public key object on token {token:?} does not belong to the private key (the token's signature does not verify with it)"
+    )]
+    KeyPairMismatch { token: String },
     /// Exit 2: any other PKCS#11 return code, named.
     #[error("PKCS#11 {operation} failed on token {token:?}: {rv}")]
     Call {
@@ -121,6 +126,7 @@ fn pct_decode(s: &str) -> Result<Vec<u8>, Pkcs11Error> {
         if b[i] == b'%' {
             let hex = s
                 .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| Pkcs11Error::Uri(format!("bad percent-encoding at byte {i}")))?;
             out.push(hex);
@@ -145,6 +151,13 @@ impl Pkcs11Uri {
             .ok_or_else(|| Pkcs11Error::Uri("must start with pkcs11:".into()))?;
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let mut u = Self::default();
+        let mut seen = std::collections::HashSet::new();
+        for attr in path.split(';').chain(query.split('&')).filter(|a| !a.is_empty()) {
+            let k = attr.split('=').next().unwrap_or("");
+            if !seen.insert(k) {
+                return Err(Pkcs11Error::Uri(format!("duplicate attribute {k:?}")));
+            }
+        }
         for attr in path.split(';').filter(|a| !a.is_empty()) {
             let (k, v) = attr.split_once('=').ok_or_else(|| {
                 Pkcs11Error::Uri(format!(
@@ -465,7 +478,10 @@ impl Pkcs11Key {
         id: Option<&[u8]>,
         curve: Curve,
     ) -> Result<VerifyingKey, String> {
-        let mut template = vec![Attribute::Class(ObjectClass::PUBLIC_KEY)];
+        let mut template = vec![
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::EC),
+        ];
         match (id, &uri.object) {
             (Some(i), _) if !i.is_empty() => template.push(Attribute::Id(i.to_vec())),
             (_, Some(o)) => template.push(Attribute::Label(o.as_bytes().to_vec())),
@@ -504,11 +520,19 @@ impl Pkcs11Key {
                 token: self.token.clone(),
                 rv: rv_name(&e),
             })?;
-        crate::crypto::ec::raw_signature_to_der(curve, &raw).map_err(|e| Pkcs11Error::Call {
+        let der = crate::crypto::ec::raw_signature_to_der(curve, &raw).map_err(|e| Pkcs11Error::Call {
             operation: "C_Sign",
             token: self.token.clone(),
             rv: e.to_string(),
-        })
+        })?;
+        // The public key was found by id or label; make sure it is this key's before a bundle
+        // naming it is written (a stale object after a key rotation would make it unverifiable).
+        if !self.public.verify_der(msg, &der, curve.hash()).unwrap_or(false) {
+            return Err(Pkcs11Error::KeyPairMismatch {
+                token: self.token.clone(),
+            });
+        }
+        Ok(der)
     }
 }
 
@@ -538,6 +562,8 @@ mod tests {
             "pkcs11:object=k;slot-id=x",
             "pkcs11:object=k;bogus=1",
             "pkcs11:object=%zz",
+            "pkcs11:object=%+1",
+            "pkcs11:object=a;object=b",
         ] {
             assert!(Pkcs11Uri::parse(bad).is_err(), "{bad}");
         }

@@ -462,3 +462,38 @@ fn mutated_signatures_never_verify_to_another_statement() {
         "only {refused} of 2000 bundle mutations refused ({accepted} accepted)"
     );
 }
+
+/// What model_signing rejects stays rejected after the statement parser stopped building a
+/// `Value` per resource: arrays where objects belong, `null` types, non-array resource lists.
+#[test]
+fn statements_of_the_wrong_shape_are_refused() {
+    let dir = tempdir();
+    let m = tiny_model(dir.path());
+    let base = statement(&m, Serialization::Files);
+    let first = base["predicate"]["resources"][0].clone();
+    let mut cases: Vec<(&str, Value)> = Vec::new();
+    let mut st = base.clone();
+    st["predicate"]["resources"][0] = json!([first["name"], first["algorithm"], first["digest"]]);
+    cases.push(("an array as a resource", st));
+    let mut st = base.clone();
+    st["_type"] = Value::Null;
+    cases.push(("a null _type", st));
+    let mut st = base.clone();
+    st["predicate"]["resources"] = json!({"0": first});
+    cases.push(("an object as the resource list", st));
+    let mut st = base.clone();
+    st["predicate"] = json!([st["predicate"]["serialization"], st["predicate"]["resources"]]);
+    cases.push(("an array as the predicate", st));
+    for (what, st) in cases {
+        let r = verify(&m, &bundle(&serde_json::to_vec(&st).unwrap(), |_| {}), &[]);
+        assert_eq!(r.code(), 1, "{what}: {}", r.stderr());
+    }
+    // A whole statement as an array.
+    let arr = json!([
+        base["_type"],
+        base["subject"],
+        base["predicateType"],
+        base["predicate"]
+    ]);
+    verify(&m, &bundle(&serde_json::to_vec(&arr).unwrap(), |_| {}), &[]).expect_code(1);
+}

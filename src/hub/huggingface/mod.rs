@@ -29,6 +29,12 @@ fn quote_path(path: &str) -> String {
     path.split('/').map(quote).collect::<Vec<_>>().join("/")
 }
 
+/// Bounds on what a tree listing may hold, whatever the hub sends: at 1,000 entries a page
+/// (the Hub's page size) 10,000 pages is ten times the largest repositories; a million files
+/// is about 150 MB of listing in memory.
+const MAX_TREE_PAGES: usize = 10_000;
+const MAX_LISTED_FILES: usize = 1_000_000;
+
 #[derive(Debug, Clone)]
 pub struct HuggingFaceHub {
     http: HttpClient,
@@ -113,7 +119,8 @@ impl HuggingFaceHub {
         let mut files = Vec::new();
         // A hostile hub can send a next link back to a page already read: stop at once.
         let mut seen = std::collections::HashSet::new();
-        for _page in 0..100_000 {
+        let mut complete = false;
+        for _page in 0..MAX_TREE_PAGES {
             if !seen.insert(url.as_str().to_owned()) {
                 return Err(HubError::PaginationLoop { url: redact(&url) });
             }
@@ -122,6 +129,12 @@ impl HuggingFaceHub {
                 url: redact(&url),
                 detail: "tree listing is not an array".into(),
             })?;
+            if files.len() + entries.len() > MAX_LISTED_FILES {
+                return Err(HubError::Malformed {
+                    url: redact(&url),
+                    detail: format!("the listing holds more than {MAX_LISTED_FILES} files"),
+                });
+            }
             for e in entries {
                 if e.get("type").and_then(Value::as_str) != Some("file") {
                     continue;
@@ -138,8 +151,18 @@ impl HuggingFaceHub {
                         detail: e.to_string(),
                     })?;
                 }
-                None => break,
+                None => {
+                    complete = true;
+                    break;
+                }
             }
+        }
+        if !complete {
+            // A truncated listing must never pass for a complete one.
+            return Err(HubError::Malformed {
+                url: redact(&url),
+                detail: format!("the listing goes on for more than {MAX_TREE_PAGES} pages"),
+            });
         }
         for f in &files {
             check_remote_path(&f.path)?;
