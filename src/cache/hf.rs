@@ -9,6 +9,7 @@ use super::{
 use crate::hub::ModelRef;
 use fs4::fs_std::FileExt as _;
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// A Hugging Face hub cache directory (`HF_HUB_CACHE`).
@@ -198,7 +199,6 @@ fn lock_file(cache: &HfCache, repo: &ModelRef, name: &str) -> Result<File, Cache
     let path = dir.join(format!("{name}.lock"));
     // Never truncate, never follow a symlink there (an attacker's link must not create or
     // clobber its target), and only ever lock a regular file.
-    use std::os::unix::fs::OpenOptionsExt as _;
     let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
     let f = std::fs::OpenOptions::new()
         .create(true)

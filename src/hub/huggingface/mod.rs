@@ -144,18 +144,14 @@ impl HuggingFaceHub {
                     detail,
                 })?);
             }
-            match header(&headers, "link").as_deref().and_then(next_link) {
-                Some(next) => {
-                    url = url.join(&next).map_err(|e| HubError::Malformed {
-                        url: redact(&url),
-                        detail: e.to_string(),
-                    })?;
-                }
-                None => {
-                    complete = true;
-                    break;
-                }
-            }
+            let Some(next) = header(&headers, "link").as_deref().and_then(next_link) else {
+                complete = true;
+                break;
+            };
+            url = url.join(&next).map_err(|e| HubError::Malformed {
+                url: redact(&url),
+                detail: e.to_string(),
+            })?;
         }
         if !complete {
             // A truncated listing must never pass for a complete one.
