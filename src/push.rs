@@ -106,6 +106,7 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
             unsigned: UnsignedFiles::Reject,
             allow_symlinks: false,
             symlink_root: None,
+            coverage: verify::Coverage::Complete,
         };
         let (report, resources, files) = verify::check_model_hashed(&req.model, &verified, &check)?;
         if !report.verified {

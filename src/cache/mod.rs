@@ -45,7 +45,7 @@ pub enum CacheError {
     NotARealDirectory { path: PathBuf },
     /// Exit 2: `--local-dir` must end up holding exactly the verified files.
     #[error(
-        "{dir} holds {} not covered by the signature: {}{}; move them away, or pass --force to replace the directory's contents",
+        "{dir} holds {} this pull does not verify (not covered by the signature, or not selected): {}{}; move them away, or pass --force to replace the directory's contents",
         if files.len() == 1 { "a file" } else { "files" },
         files.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
         if files.len() > 10 { format!(" and {} more", files.len() - 10) } else { String::new() }

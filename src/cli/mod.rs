@@ -185,7 +185,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             let (repo_id, revision) = settings::model_ref(&args.model)?;
             let hub = settings::hub_settings(&args.model);
             let anchor = settings::hub_trust_anchor(&args.trust, &settings::policy_name(&repo_id))?;
-            verify_cached(&hub, &args.model, &repo_id, &revision, &anchor, out)
+            verify_cached(&hub, &args.model, &repo_id, &revision, &anchor, out, &[])
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
@@ -263,10 +263,28 @@ fn verify_cached(
     revision: &str,
     anchor: &hubsign::verify::TrustAnchor,
     out: Output,
+    files: &[String],
 ) -> Result<ExitStatus> {
     let cache = hubsign::cache::HfCache::new(&hub.cache);
-    let (commit, snapshot, report) =
-        hubsign::pull::verify_cache(&cache, repo, revision, &model.signature_path, anchor)?;
+    // Files asked for by name (an offline partial pull): the snapshot may hold only some.
+    let coverage = if files.is_empty() {
+        hubsign::verify::Coverage::Complete
+    } else {
+        hubsign::verify::Coverage::Present
+    };
+    let (commit, snapshot, report) = hubsign::pull::verify_cache(
+        &cache,
+        repo,
+        revision,
+        &model.signature_path,
+        anchor,
+        coverage,
+        files,
+    )?;
+    let shown = match files {
+        [only] => snapshot.join(only),
+        _ => snapshot.clone(),
+    };
     if out.is_json() {
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["commit"] = json!(commit);
@@ -280,7 +298,7 @@ fn verify_cached(
             );
         }
         if out.results() {
-            println!("{}", snapshot.display());
+            println!("{}", shown.display());
         }
     } else {
         render_report(&report, out);
@@ -350,6 +368,11 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
                 "HF_HUB_OFFLINE is set: --local-dir needs the network".into(),
             ));
         }
+        if !args.include.is_empty() || !args.exclude.is_empty() {
+            return Err(hubsign::Error::Usage(
+                "HF_HUB_OFFLINE is set: --include/--exclude need the listing; name the files (FILE...) instead".into(),
+            ));
+        }
         return verify_cached(
             &hub,
             &args.model,
@@ -357,6 +380,7 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
             &target.revision,
             &target.anchor,
             out,
+            &args.files,
         );
     }
     let destination = match &args.local_dir {

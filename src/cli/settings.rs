@@ -345,6 +345,7 @@ pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
         },
         allow_symlinks: walk.symlinks == SymlinkPolicy::Follow,
         symlink_root: None,
+        coverage: hubsign::verify::Coverage::Complete,
     })
 }
 

@@ -70,6 +70,11 @@ pub struct HttpClient {
 
 const MAX_REDIRECTS: usize = 5;
 
+/// How long one API request (JSON, not a file stream) may take in all, body included: the
+/// read timeout alone restarts with every byte, so a hub trickling an answer could hold a pull
+/// for ever.
+pub const API_DEADLINE: Duration = Duration::from_secs(300);
+
 /// The most bytes any JSON answer (a tree page, repo info, an LFS batch or commit answer) may
 /// hold. The Hub pages tree listings at 1,000 entries (a few hundred KiB); 32 MiB is far above
 /// any honest answer and bounds what a hostile hub can make us buffer.
@@ -151,10 +156,14 @@ impl HttpClient {
         url: &Url,
         range_from: Option<u64>,
         body: Option<&(String, Vec<u8>)>,
+        deadline: Option<Duration>,
     ) -> Result<Response, HubError> {
         let mut url = url.clone();
         for _ in 0..=MAX_REDIRECTS {
             let mut req = self.client.request(method.clone(), url.clone());
+            if let Some(d) = deadline {
+                req = req.timeout(d);
+            }
             if let (Some(t), true) = (&self.token, self.same_origin(&url)) {
                 req = req.header(AUTHORIZATION, format!("Bearer {}", t.0));
             }
@@ -201,7 +210,7 @@ impl HttpClient {
         url: &Url,
         range_from: Option<u64>,
     ) -> Result<Response, HubError> {
-        self.once(&method, url, range_from, None).await
+        self.once(&method, url, range_from, None, None).await
     }
 
     /// Sends with retries on 429/5xx and network errors. Other statuses are returned as-is.
@@ -214,7 +223,9 @@ impl HttpClient {
     ) -> Result<Response, HubError> {
         let mut attempt = 0;
         loop {
-            let result = self.once(&method, url, range_from, body.as_ref()).await;
+            let result = self
+                .once(&method, url, range_from, body.as_ref(), Some(API_DEADLINE))
+                .await;
             let wait = match &result {
                 Ok(resp) if retryable(resp.status()) => {
                     Some(retry_after(resp.headers()).unwrap_or(self.retry.delay(attempt)))
@@ -255,7 +266,13 @@ impl HttpClient {
         body: Vec<u8>,
     ) -> Result<(StatusCode, HeaderMap, serde_json::Value), HubError> {
         let resp = self
-            .once(&Method::POST, url, None, Some(&(content_type.to_owned(), body)))
+            .once(
+                &Method::POST,
+                url,
+                None,
+                Some(&(content_type.to_owned(), body)),
+                Some(API_DEADLINE),
+            )
             .await?;
         Self::json_answer(resp).await
     }

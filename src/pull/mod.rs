@@ -397,28 +397,35 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                     } else {
                         Source::Cached(path)
                     };
-                    return Ok::<_, Error>(Some((f, source, resources, true)));
+                    return Ok::<_, Error>(Ok((f, source, resources, true)));
                 }
             }
             if carry {
                 // A file an earlier partial pull placed, whose blob no longer verifies: it
                 // leaves the snapshot (it was not asked for, so it is not downloaded).
-                return Ok(None);
+                return Ok(Err(f.path));
             }
             let resources =
                 transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
-            Ok(Some((f, Source::Staged(out), resources, false)))
+            Ok(Ok((f, Source::Staged(out), resources, false)))
         }
     }))
     .buffer_unordered(req.concurrency.max(1));
     let mut downloaded_bytes = 0;
     let mut reused = 0;
+    let mut warnings = verified.warnings.clone();
     let mut all = Vec::new();
     let mut present = Vec::new();
     while let Some(r) = results.next().await {
         // The first failure ends the pull; dropping `staging` removes everything staged.
-        let Some((remote, source, resources, was_reused)) = r? else {
-            continue;
+        let (remote, source, resources, was_reused) = match r? {
+            Ok(placed) => placed,
+            Err(dropped) => {
+                warnings.push(format!(
+                    "{dropped} (placed by an earlier pull) no longer matches its signed digest in the cache; it leaves the snapshot"
+                ));
+                continue;
+            }
         };
         if was_reused {
             reused += 1;
@@ -469,7 +476,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         reused,
         skipped,
         signer: verified.signer.clone(),
-        warnings: verified.warnings.clone(),
+        warnings,
     })
 }
 
@@ -480,20 +487,35 @@ pub async fn pull<H: Hub, C: CacheLayout>(
 /// A file in the snapshot that the signature does not cover always fails: the directory this
 /// prints as verified must hold exactly the verified files (hubsign never places unsigned
 /// files in a snapshot; another tool, or an attacker, did).
+///
+/// With [`verify::Coverage::Present`] (an offline partial pull), only the files the snapshot
+/// holds are checked; `files` asked for by name must be among them.
 pub fn verify_cache<C: CacheLayout>(
     cache: &C,
     repo: &ModelRef,
     revision: &str,
     signature_path: &str,
     anchor: &TrustAnchor,
+    coverage: verify::Coverage,
+    files: &[String],
 ) -> Result<(String, PathBuf, verify::VerificationReport)> {
     let (commit, snapshot) = cache.snapshot(repo, revision)?;
+    let present = cache.snapshot_files(repo, &commit);
+    if let Some(f) = files.iter().find(|f| !present.contains(*f)) {
+        return Err(CacheError::NotCached {
+            repo: format!("{repo} file {f}"),
+            revision: revision.to_owned(),
+            cache: snapshot,
+        }
+        .into());
+    }
     let check = verify::ModelCheck {
         ignore_paths: Vec::new(),
         ignore_git_paths: true,
         unsigned: UnsignedFiles::Reject,
         allow_symlinks: true,
         symlink_root: cache.symlink_root(repo),
+        coverage,
     };
     let report = verify::verify_model(&snapshot, &snapshot.join(signature_path), anchor, &check)?;
     Ok((commit, snapshot, report))

@@ -32,6 +32,9 @@ pub struct ModelCheck {
     pub allow_symlinks: bool,
     /// Where followed symlinks may point (default: inside the model).
     pub symlink_root: Option<std::path::PathBuf>,
+    /// Whether every signed file must be there ([`Coverage::Complete`]), or only the files that
+    /// are there are checked (a snapshot a partial pull made).
+    pub coverage: Coverage,
 }
 
 /// The outcome: data for the CLI to render as text or JSON.
@@ -145,6 +148,10 @@ pub fn check_model_hashed(
     if check.unsigned == UnsignedFiles::Ignore {
         listing.files.retain(|f| expected.contains_key(f.name.as_str()));
     }
+    if check.coverage == Coverage::Present {
+        let here: BTreeSet<&str> = listing.files.iter().map(|f| f.name.as_str()).collect();
+        expected.retain(|file, _| here.contains(file.as_ref()));
+    }
     // 3. Hash with the signer's method and hash function.
     let actual_resources = hash_files(&listing.files, ser.method, ser.hash)?;
     let mut actual = by_file(
@@ -240,9 +247,10 @@ impl ManifestProof {
 }
 
 /// How much of the signed manifest a set of hashed files must cover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Coverage {
     /// Every signed file (a whole model, a complete snapshot).
+    #[default]
     Complete,
     /// Only the files present (a partial pull): each must be signed and match exactly; signed
     /// files not present are not asked for.

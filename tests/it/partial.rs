@@ -143,3 +143,34 @@ fn files_asked_for_must_exist_and_be_signed() {
     ]))
     .expect_code(2);
 }
+
+#[test]
+fn offline_a_partial_snapshot_verifies_the_files_it_holds() {
+    let env = Env::new();
+    let printed = env.pull(&["config.json"]).ok().stdout().trim().to_owned();
+    let k = key("p256.pub.pem");
+    let offline = |extra: &[&str]| {
+        let mut args = vec!["pull", REPO, "--public-key", k.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let mut c = env.cmd(&args);
+        c.env("HF_HUB_OFFLINE", "1");
+        run(c)
+    };
+    env.hub.clear_requests();
+    offline(&["config.json"]).ok().stdout_has(&printed);
+    assert!(env.hub.requests().is_empty(), "HF_HUB_OFFLINE used the network");
+    // The whole model is not in the cache: offline, that is a definite "no".
+    offline(&[])
+        .expect_code(1)
+        .stderr_has("missing: model.safetensors");
+    // A file the partial snapshot lacks is not cached.
+    offline(&["model.safetensors"])
+        .expect_code(2)
+        .stderr_has("model.safetensors");
+    // A tampered blob of the partial snapshot is caught.
+    let blob = std::fs::canonicalize(&printed).unwrap();
+    std::fs::write(&blob, b"{\"tampered\": true}").unwrap();
+    offline(&["config.json"])
+        .expect_code(1)
+        .stderr_has("modified: config.json");
+}
