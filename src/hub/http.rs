@@ -355,12 +355,14 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// A URL for messages: no query string (signed CDN URLs carry credentials there).
+/// A URL for messages: no query string (signed CDN URLs carry credentials there), no user
+/// or password.
 pub fn redact(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
     let _ = u.set_password(None);
+    let _ = u.set_username("");
     u.to_string()
 }
 

@@ -335,6 +335,12 @@ mod tests {
     }
 
     #[test]
+    fn redacted_urls_carry_no_credentials() {
+        let u = reqwest::Url::parse("https://user:pw@cdn.example/x?X-Amz-Signature=abc#f").unwrap();
+        assert_eq!(super::redact(&u), "https://cdn.example/x");
+    }
+
+    #[test]
     fn quoting_and_links() {
         assert_eq!(super::quote("refs/pr/1"), "refs%2Fpr%2F1");
         assert_eq!(super::quote_path("a b/c.bin"), "a%20b/c.bin");
