@@ -3,8 +3,8 @@
 //! `snapshots/<commit>/` of relative symlinks, `trees/<commit>.json` and `refs/<revision>`.
 
 use super::{
-    CacheError, CacheLayout, CachedFile, Committed, Source, Staging, VerifiedStaging, io, real_dirs,
-    same_device, swap_in, write_atomic,
+    CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
+    real_dirs, same_device, swap_in, write_atomic,
 };
 use crate::hub::ModelRef;
 use fs4::fs_std::FileExt as _;
@@ -268,12 +268,12 @@ fn commit(
     let snapshots = real_dirs(&repo_dir, Path::new("snapshots"))?;
     let snapshot = snapshots.join(&commit_id);
     let building = real_dirs(staging.dir.path(), Path::new("snapshot"))?;
+    let mut folders = FolderTree::new(&building);
     for f in &staging.files {
-        place_symlink(
-            &building,
-            &f.file.path,
-            &blob_link_target(&f.file.path, HfCache::blob_name(&f.file)?),
-        )?;
+        let (dir, name) = folders.parent_of(&f.file.path)?;
+        let link = dir.join(name);
+        let target = blob_link_target(&f.file.path, HfCache::blob_name(&f.file)?);
+        std::os::unix::fs::symlink(&target, &link).map_err(io("cannot create symlink", &link))?;
     }
     swap_in(&building, &snapshot, &staging.dir.path().join("replaced"))?;
     // 3. trees/<commit>.json only when every file of the commit is in the snapshot.
@@ -308,15 +308,6 @@ fn commit(
         write_atomic(&dir, &name, commit_id.as_bytes())?;
     }
     Ok(Committed { snapshot, complete })
-}
-
-/// A symlink at `root/rel` pointing to `target`, inside a directory tree hubsign is building
-/// in its own staging area.
-fn place_symlink(root: &Path, rel: &str, target: &Path) -> Result<(), CacheError> {
-    let rel = Path::new(rel);
-    let dir = real_dirs(root, rel.parent().unwrap_or(Path::new("")))?;
-    let link = dir.join(rel.file_name().unwrap_or_default());
-    std::os::unix::fs::symlink(target, &link).map_err(io("cannot create symlink", &link))
 }
 
 #[cfg(test)]

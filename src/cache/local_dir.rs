@@ -1,6 +1,6 @@
 //! `--local-dir`: a verified snapshot placed as plain files in a directory the user names.
 
-use super::{CacheError, Source, VerifiedStaging, io, real_dirs};
+use super::{CacheError, FolderTree, Source, VerifiedStaging, io};
 use std::path::{Path, PathBuf};
 
 /// What `--local-dir` may already hold.
@@ -88,10 +88,10 @@ pub fn commit_local_dir(
             })?;
         }
     }
+    let mut folders = FolderTree::new(dir);
     for f in &staging.files {
-        let rel = Path::new(&f.file.path);
-        let parent = real_dirs(dir, rel.parent().unwrap_or(Path::new("")))?;
-        let dst = parent.join(rel.file_name().unwrap_or_default());
+        let (parent, name) = folders.parent_of(&f.file.path)?;
+        let dst = parent.join(name);
         match &f.source {
             Source::Staged(src) => {
                 fs_err::rename(src, &dst).map_err(|e| CacheError::Io {

@@ -294,7 +294,9 @@ pub struct Committed {
 /// `base` is checked with `symlink_metadata`, so nothing is ever written through a symlink an
 /// attacker placed in the cache or the local directory. `base` itself is the user's choice.
 pub fn real_dirs(base: &Path, rel: &Path) -> Result<PathBuf, CacheError> {
-    std::fs::create_dir_all(base).map_err(io("cannot create", base))?;
+    if !base.is_dir() {
+        std::fs::create_dir_all(base).map_err(io("cannot create", base))?;
+    }
     let mut p = base.to_path_buf();
     for c in rel.components() {
         let std::path::Component::Normal(c) = c else {
@@ -330,6 +332,36 @@ pub fn real_dirs(base: &Path, rel: &Path) -> Result<PathBuf, CacheError> {
         }
     }
     Ok(p)
+}
+
+/// The parent folders of many files placed under one base, each checked (and made) once:
+/// placing 10,000 files costs one [`real_dirs`] walk per folder, not per file.
+pub struct FolderTree {
+    base: PathBuf,
+    checked: std::collections::HashMap<PathBuf, PathBuf>,
+}
+
+impl FolderTree {
+    pub fn new(base: &Path) -> Self {
+        Self {
+            base: base.to_path_buf(),
+            checked: std::collections::HashMap::new(),
+        }
+    }
+
+    /// `base/<parent of rel>` as real directories, and the file name to place in it.
+    pub fn parent_of<'r>(&mut self, rel: &'r str) -> Result<(PathBuf, &'r std::ffi::OsStr), CacheError> {
+        let rel = Path::new(rel);
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let dir = if let Some(d) = self.checked.get(parent) {
+            d.clone()
+        } else {
+            let d = real_dirs(&self.base, parent)?;
+            self.checked.insert(parent.to_path_buf(), d.clone());
+            d
+        };
+        Ok((dir, rel.file_name().unwrap_or_default()))
+    }
 }
 
 /// Writes `bytes` to `dir/name` through a temp file in `dir` (a directory the caller checked

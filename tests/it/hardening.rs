@@ -3,11 +3,11 @@
 //! fix is reverted. "Exactly the verified files" means: the printed directory lists precisely the
 //! signed files plus the signature, and nothing outside the cache or the local directory changed.
 
-use crate::pull::{Env, REPO, refused, signed_model, tree_state};
+use crate::pull::{Env, REPO, files_in, refused, signed_model, tree_state};
 use crate::support::hub::Fault;
 use crate::support::{key, run, write};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The files of the fixture repository the signature covers, plus the signature: the fixture
 /// model as committed (the hub copy adds only the unsigned `.gitattributes`).
@@ -18,15 +18,6 @@ fn signed_files() -> BTreeSet<String> {
         "{set:?}"
     );
     set
-}
-
-/// Every non-directory entry under `dir`, relative, symlinks not followed.
-fn files_in(dir: &Path) -> BTreeSet<String> {
-    tree_state(dir)
-        .into_iter()
-        .filter(|(_, v)| v != "dir")
-        .map(|(k, _)| k)
-        .collect()
 }
 
 fn pubkey() -> String {
@@ -440,4 +431,38 @@ fn a_failing_file_costs_at_most_one_retry_budget_of_requests() {
         .filter(|r| r.origin == crate::support::hub::Origin::Cdn)
         .count();
     assert!(n <= 5, "{n} CDN requests for one failing file");
+}
+
+#[test]
+fn a_long_transfer_that_keeps_progressing_survives_more_drops_than_the_budget() {
+    // Six dropped connections, each after 9 MiB of a 60 MiB file: more drops than the 5-attempt
+    // budget, but every one after real progress, so the transfer resumes each time and verifies.
+    let env = Env::new();
+    let m = signed_model(&env.work.path().join("big"));
+    write(
+        &m.join("big.safetensors"),
+        &crate::support::det_bytes("big.safetensors", 60 << 20),
+    );
+    std::fs::remove_file(m.join("model.sig")).unwrap();
+    let k = key("p256.pem");
+    run({
+        let mut c = crate::support::hubsign();
+        c.arg("sign").arg(&m).arg("--private-key").arg(&k);
+        c
+    })
+    .ok();
+    env.hub.add_commit(REPO, &m);
+    env.hub.inject(Fault::TruncateBody {
+        path: "big.safetensors".into(),
+        after: 9 << 20,
+        times: 100,
+    });
+    env.pull(&["--ignore-unsigned-files"]).ok();
+    let ranges = env
+        .hub
+        .requests()
+        .iter()
+        .filter(|r| r.origin == crate::support::hub::Origin::Cdn && r.range.is_some())
+        .count();
+    assert!(ranges >= 6, "{ranges} resumed requests");
 }

@@ -2,19 +2,11 @@
 //! still cover the whole listing; only the selected files are downloaded (request log) and
 //! placed; a later pull adds to the snapshot; files asked for by name must exist and be signed.
 
-use crate::pull::{Env, REPO, refused, signed_model, tree_state};
+use crate::pull::{Env, REPO, files_in, refused, signed_model};
 use crate::support::hub::Origin;
 use crate::support::{key, run, write};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn files_in(dir: &Path) -> BTreeSet<String> {
-    tree_state(dir)
-        .into_iter()
-        .filter(|(_, v)| v != "dir")
-        .map(|(k, _)| k)
-        .collect()
-}
+use std::path::PathBuf;
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()

@@ -94,6 +94,15 @@ impl Env {
     }
 }
 
+/// Every non-directory entry under `dir`, relative, symlinks not followed.
+pub(crate) fn files_in(dir: &Path) -> std::collections::BTreeSet<String> {
+    tree_state(dir)
+        .into_iter()
+        .filter(|(_, v)| v != "dir")
+        .map(|(k, _)| k)
+        .collect()
+}
+
 pub(crate) fn tree_state(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];

@@ -376,22 +376,26 @@ fn ambient_github_actions_credentials_sign_with_the_workflow_identity() {
     let t = tempdir();
     let model = tiny_model(t.path());
     let sig = t.path().join("ambient.sig");
-    let mut c = crate::support::hubsign();
-    c.arg("sign")
-        .arg(&model)
-        .arg("--signature")
-        .arg(&sig)
-        .arg("--trust-config")
-        .arg(stack.trust_config())
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env("GITHUB_ACTIONS", "true")
-        .env(
-            "ACTIONS_ID_TOKEN_REQUEST_URL",
-            actions["request_url"].as_str().unwrap(),
-        )
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &request_token)
-        .stdin(std::process::Stdio::null());
-    let r = run(c);
+    // `hubsign sign` as a job step sees it: no token, the Actions variables.
+    let sign_in_actions = |out: &Path, request_token: &str| {
+        let mut c = crate::support::hubsign();
+        c.arg("sign")
+            .arg(&model)
+            .arg("--signature")
+            .arg(out)
+            .arg("--trust-config")
+            .arg(stack.trust_config())
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .env("GITHUB_ACTIONS", "true")
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                actions["request_url"].as_str().unwrap(),
+            )
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token)
+            .stdin(std::process::Stdio::null());
+        run(c)
+    };
+    let r = sign_in_actions(&sig, &request_token);
     r.ok();
     assert!(
         !r.stdout().contains(&request_token) && !r.stderr().contains(&request_token),
@@ -405,21 +409,6 @@ fn ambient_github_actions_credentials_sign_with_the_workflow_identity() {
     hs_verify(&model, &sig, &stack, SIGNER, &stack.issuer).expect_code(1);
     // A wrong request token: the endpoint refuses, hubsign fails cleanly with nothing written.
     let bad = t.path().join("bad.sig");
-    let mut c = crate::support::hubsign();
-    c.arg("sign")
-        .arg(&model)
-        .arg("--signature")
-        .arg(&bad)
-        .arg("--trust-config")
-        .arg(stack.trust_config())
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env("GITHUB_ACTIONS", "true")
-        .env(
-            "ACTIONS_ID_TOKEN_REQUEST_URL",
-            actions["request_url"].as_str().unwrap(),
-        )
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong")
-        .stdin(std::process::Stdio::null());
-    run(c).expect_code(2);
+    sign_in_actions(&bad, "wrong").expect_code(2);
     assert!(!bad.exists());
 }

@@ -510,30 +510,14 @@ fn info(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str) -> Response {
         .collect();
     let used: u64 = commit.files.values().map(|f| f.blob.size).sum();
     let id_hex = &super::git_object_sha1("repo", repo_id.as_bytes())[..24];
-    if let Some(dataset_id) = repo_id.strip_prefix("datasets/") {
-        let (author, _) = dataset_id.split_once('/').unwrap();
-        return json_response(&json!({
-            "_id": id_hex,
-            "id": dataset_id,
-            "author": author,
-            "sha": commit.sha,
-            "lastModified": iso8601(commit.time),
-            "createdAt": iso8601(repo.created),
-            "private": repo.token.is_some(),
-            "disabled": false,
-            "gated": false,
-            "downloads": 0,
-            "likes": 0,
-            "tags": [],
-            "siblings": siblings,
-            "usedStorage": used,
-        }));
-    }
-    let (author, _) = repo_id.split_once('/').unwrap();
-    json_response(&json!({
+    // Datasets live under `datasets/org/name`; their info names them `org/name` and has no
+    // model-only fields.
+    let dataset_id = repo_id.strip_prefix("datasets/");
+    let id = dataset_id.unwrap_or(repo_id);
+    let (author, _) = id.split_once('/').unwrap();
+    let mut v = json!({
         "_id": id_hex,
-        "id": repo_id,
-        "modelId": repo_id,
+        "id": id,
         "author": author,
         "sha": commit.sha,
         "lastModified": iso8601(commit.time),
@@ -544,11 +528,15 @@ fn info(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str) -> Response {
         "downloads": 0,
         "likes": 0,
         "tags": [],
-        "library_name": "transformers",
         "siblings": siblings,
-        "spaces": [],
         "usedStorage": used,
-    }))
+    });
+    if dataset_id.is_none() {
+        v["modelId"] = json!(repo_id);
+        v["library_name"] = json!("transformers");
+        v["spaces"] = json!([]);
+    }
+    json_response(&v)
 }
 
 fn tree(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str, path: &str) -> Response {
@@ -601,14 +589,12 @@ fn tree(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str, path: &str) -> Res
     let end = (start + st.page_size).min(list.len());
     let page: Vec<Value> = list.get(start..end).unwrap_or_default().to_vec();
     let mut b = builder(200).header("Content-Type", "application/json; charset=utf-8");
+    let host = parts.headers.get("host").and_then(|h| h.to_str().ok());
+    let origin = host.map_or_else(|| sh.hub_origin.clone(), |h| format!("http://{h}"));
     if st.faults.contains(&Fault::LoopingPagination) {
-        let host = parts.headers.get("host").and_then(|h| h.to_str().ok());
-        let origin = host.map_or_else(|| sh.hub_origin.clone(), |h| format!("http://{h}"));
         let here = parts.uri.path_and_query().map_or("", |p| p.as_str());
         b = b.header("Link", format!("<{origin}{here}>; rel=\"next\""));
     } else if end < list.len() {
-        let host = parts.headers.get("host").and_then(|h| h.to_str().ok());
-        let origin = host.map_or_else(|| sh.hub_origin.clone(), |h| format!("http://{h}"));
         let mut next: Vec<String> = q
             .iter()
             .filter(|(k, _)| k != "cursor")
