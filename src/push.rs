@@ -9,7 +9,9 @@
 //!    the hub already stores skipped, so an interrupted push re-run only sends what is missing).
 //! 4. The SHA-256 already in the manifest is reused (no second read for files/sha256 manifests).
 //! 5. One commit ([`Publish::commit`]): small files inline, large ones by SHA-256, the
-//!    signature as `model.sig`; a branch that moved meanwhile makes the hub refuse it.
+//!    signature as `model.sig`; a branch that moved meanwhile makes the hub refuse it. (On
+//!    Kaggle: one new version made of the uploaded blobs, the signature as
+//!    `.kaggle/signing.json`.)
 //! 6. Re-read the pushed commit and run the pull's pre-download check against it.
 
 use crate::hub::{ModelRef, Publish, Upload};
@@ -38,6 +40,8 @@ pub enum Resign {
 pub struct PushRequest {
     pub model: PathBuf,
     pub repo: ModelRef,
+    /// Where the signature goes in the repository (`model.sig`; Kaggle: `.kaggle/signing.json`).
+    pub remote_signature: String,
     /// The branch to commit to.
     pub revision: String,
     /// The local signature file (default `model.sig` in the model).
@@ -67,18 +71,15 @@ pub struct PushOutcome {
     pub deduplicated: usize,
 }
 
-/// The signature path in the repository.
-pub const REMOTE_SIGNATURE: &str = "model.sig";
-
 /// Step 1: the model's signature (made now or verified) and the digests of every file.
 fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<ModelFile>, Bundle)> {
-    // The signature is published as `model.sig`: a file of that name in the model is never
-    // part of what is signed or uploaded.
+    // The signature is published at `remote_signature`: a file at that path in the model is
+    // never part of what is signed or uploaded.
     let mut sig_ignores: Vec<String> = crate::manifest::path_inside_model(&req.model, &req.signature)
         .into_iter()
         .collect();
-    if !sig_ignores.iter().any(|p| p == REMOTE_SIGNATURE) {
-        sig_ignores.push(REMOTE_SIGNATURE.to_owned());
+    if !sig_ignores.contains(&req.remote_signature) {
+        sig_ignores.push(req.remote_signature.clone());
     }
     let exists = req.signature.is_file();
     if exists && req.resign == Resign::KeepExisting {
@@ -191,7 +192,7 @@ pub async fn push<H: Publish>(
         })?
         .len();
     uploads.push(Upload {
-        path: REMOTE_SIGNATURE.to_owned(),
+        path: req.remote_signature.clone(),
         local: req.signature.clone(),
         size: sig_size,
         sha256: None,
@@ -227,7 +228,7 @@ pub async fn push<H: Publish>(
     let check = crate::pull::Target {
         repo: req.repo.clone(),
         revision: published.commit.clone(),
-        signature_path: REMOTE_SIGNATURE.to_owned(),
+        signature_path: req.remote_signature.clone(),
         anchor: req.anchor.clone(),
         unsigned: UnsignedFiles::Reject,
     };

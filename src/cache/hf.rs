@@ -4,7 +4,7 @@
 
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
-    real_dirs, same_device, swap_in, write_atomic,
+    prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use crate::hub::ModelRef;
 use fs4::fs_std::FileExt as _;
@@ -50,19 +50,6 @@ impl HfCache {
         (c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit())).then(|| c.to_owned())
     }
 
-    /// Where staging areas live: a sibling of the cache root (never inside it, where it would
-    /// confuse `scan_cache_dir`), on the same filesystem so commit is a rename.
-    fn staging_root(&self) -> PathBuf {
-        let name = self
-            .root
-            .file_name()
-            .map_or_else(|| "hub".into(), |n| n.to_string_lossy().into_owned());
-        self.root
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(format!(".{name}.hubsign-staging"))
-    }
-
     /// Refuses a cache whose folders for `repo` are symlinks or files (checked before any
     /// download, and again as each folder is used at commit): nothing may be written through
     /// them. Missing folders are fine; nothing is created here.
@@ -98,27 +85,13 @@ impl CacheLayout for HfCache {
     /// layout is checked first ([`HfCache::check_layout`]).
     fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError> {
         self.check_layout(repo)?;
-        // Nothing is created inside the cache until commit; compare devices with the nearest
-        // existing ancestor of the cache root.
-        let root = self.staging_root();
-        let parent = root.parent().unwrap_or(Path::new("."));
-        fs_err::create_dir_all(parent).map_err(|e| CacheError::Io {
-            action: "cannot create staging",
-            path: parent.to_path_buf(),
-            source: e,
-        })?;
-        real_dirs(parent, root.file_name().map_or(Path::new("."), Path::new))?;
-        let probe = self
-            .root
-            .ancestors()
-            .find(|p| p.exists())
-            .unwrap_or(Path::new("/"));
-        same_device(&root, probe)?;
+        let root = staging_root(&self.root, "hub");
+        prepare_staging_root(&self.root, &root)?;
         Staging::create(&root, &Self::repo_folder(repo), repo, commit)
     }
 
     /// A regular file at `blobs/<etag>` reached through real directories only.
-    fn reusable(&self, repo: &ModelRef, file: &CachedFile) -> Option<PathBuf> {
+    fn reusable(&self, repo: &ModelRef, _commit: &str, file: &CachedFile) -> Option<PathBuf> {
         let dir = self.repo_dir(repo);
         let blobs = dir.join("blobs");
         let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());

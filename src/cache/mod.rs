@@ -1,8 +1,8 @@
 //! Where verified bytes land, and the only code that makes them visible there.
 //!
 //! [`CacheLayout`] is the seam: the Hugging Face cache ([`HfCache`], models and datasets, laid
-//! out exactly as `huggingface_hub` does) implements it today; other hubs' caches plug in
-//! beside it. Every layout goes through the same gate: a [`Staging`] area (outside the cache,
+//! out exactly as `huggingface_hub` does) and the kagglehub cache ([`KaggleCache`]) implement
+//! it. Every layout goes through the same gate: a [`Staging`] area (outside the cache,
 //! same filesystem) → [`Staging::verified`] with a [`ManifestProof`] → [`VerifiedStaging`] →
 //! [`CacheLayout::commit`]. `commit` takes a `VerifiedStaging` by value and only a proof from
 //! `verify` can make one, so "commit before verify" does not compile. A failed or killed pull
@@ -10,9 +10,11 @@
 //! wire types. `--local-dir` is the plain-directory destination (`local_dir`).
 
 mod hf;
+mod kaggle;
 mod local_dir;
 
 pub use hf::HfCache;
+pub use kaggle::KaggleCache;
 pub use local_dir::{LOCAL_DIR_STAGING, LocalDirMode, commit_local_dir, local_dir_foreign};
 
 use crate::hub::ModelRef;
@@ -88,7 +90,7 @@ pub trait CacheLayout {
 
     /// A cached copy of `file` that may be re-hashed and reused instead of downloaded: a regular
     /// file inside the cache, never a symlink (its target could change after the check).
-    fn reusable(&self, repo: &ModelRef, file: &CachedFile) -> Option<PathBuf>;
+    fn reusable(&self, repo: &ModelRef, commit: &str, file: &CachedFile) -> Option<PathBuf>;
 
     /// Makes a verified snapshot visible; `revision` (a branch or tag) is pointed at it last.
     fn commit(&self, verified: VerifiedStaging, revision: Option<&str>) -> Result<Committed, CacheError>;
@@ -102,6 +104,36 @@ pub trait CacheLayout {
     /// The repository paths the cached snapshot of `commit` holds (none if there is none); a
     /// partial pull carries them over when their bytes still verify.
     fn snapshot_files(&self, repo: &ModelRef, commit: &str) -> std::collections::BTreeSet<String>;
+}
+
+/// Where a cache's staging areas live: a sibling of the cache root (never inside it, where a
+/// scan of the cache would see it), on the same filesystem so commit is a rename.
+fn staging_root(root: &Path, default_name: &str) -> PathBuf {
+    let name = root
+        .file_name()
+        .map_or_else(|| default_name.into(), |n| n.to_string_lossy().into_owned());
+    root.parent()
+        .unwrap_or(Path::new("."))
+        .join(format!(".{name}.hubsign-staging"))
+}
+
+/// Makes the staging root of a cache (its parent as the user's choice, the root itself a real
+/// directory) and checks that it is on the cache's filesystem.
+fn prepare_staging_root(cache_root: &Path, staging: &Path) -> Result<(), CacheError> {
+    let parent = staging.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(parent).map_err(|e| CacheError::Io {
+        action: "cannot create staging",
+        path: parent.to_path_buf(),
+        source: e,
+    })?;
+    real_dirs(parent, staging.file_name().map_or(Path::new("."), Path::new))?;
+    // Nothing is created inside the cache until commit; compare devices with the nearest
+    // existing ancestor of the cache root.
+    let probe = cache_root
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("/"));
+    same_device(staging, probe)
 }
 
 #[cfg(unix)]

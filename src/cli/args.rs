@@ -291,27 +291,42 @@ pub enum RepoTypeArg {
 /// Which hub model, and where the signature lives in it.
 #[derive(Debug, Args, Clone)]
 pub struct HubModelArgs {
-    /// ORG/NAME[@REVISION], also hf:ORG/NAME; datasets/ORG/NAME for a dataset.
+    /// ORG/NAME[@REVISION], also hf:ORG/NAME; datasets/ORG/NAME for a dataset;
+    /// kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
     pub model: String,
     /// The repository type (default: model, or dataset for datasets/ORG/NAME).
     #[arg(long = "repo-type", alias = "repo_type", value_enum)]
     pub repo_type: Option<RepoTypeArg>,
-    /// Branch, tag or commit (default: main, or the @REVISION of MODEL).
+    /// Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version
+    /// number (default: the /VERSION of MODEL, else the latest).
     #[arg(long)]
     pub revision: Option<String>,
-    /// Path of the signature inside the repository.
-    #[arg(long = "signature-path", value_name = "PATH", default_value = "model.sig")]
-    pub signature_path: String,
+    /// Path of the signature inside the repository (default: model.sig; on Kaggle
+    /// .kaggle/signing.json, where kagglehub puts it).
+    #[arg(long = "signature-path", value_name = "PATH")]
+    pub signature_path: Option<String>,
     /// Do not fail on repository files the signature does not cover; they are not downloaded.
     #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files")]
     pub ignore_unsigned_files: bool,
-    /// The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub).
+    /// The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models
+    /// KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
     #[arg(long = "cache-dir", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and the transfer
     /// resumed (with a Range request).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+}
+
+/// Where the Kaggle API is (default: as kagglehub reads KAGGLE_API_ENVIRONMENT).
+#[derive(Debug, Args, Clone, Default)]
+pub struct KaggleArgs {
+    /// The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror
+    /// (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names).
+    #[arg(long = "kaggle-endpoint", value_name = "URL", env = "HUBSIGN_KAGGLE_ENDPOINT")]
+    pub endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -354,7 +369,8 @@ pub struct CheckArgs {
 pub struct PushArgs {
     /// The model (or dataset) directory.
     pub model: PathBuf,
-    /// ORG/NAME on the hub (created if needed); datasets/ORG/NAME for a dataset.
+    /// ORG/NAME on the hub (created if needed); datasets/ORG/NAME for a dataset;
+    /// kaggle:OWNER/MODEL/FRAMEWORK/VARIATION for a new version of a Kaggle model.
     pub repo: String,
     /// The repository type (default: model, or dataset for datasets/ORG/NAME).
     #[arg(long = "repo-type", alias = "repo_type", value_enum)]
@@ -362,8 +378,8 @@ pub struct PushArgs {
     /// Branch to commit to.
     #[arg(long, default_value = "main")]
     pub revision: String,
-    /// The model's signature. Default: model.sig inside the model directory. It is uploaded as
-    /// model.sig at the repository root.
+    /// The model's signature. Default: model.sig inside the model directory (Kaggle:
+    /// .kaggle/signing.json), uploaded to that same path in the repository.
     #[arg(long, value_name = "PATH")]
     pub signature: Option<PathBuf>,
     /// Sign again even if the model already carries a valid signature.
@@ -392,6 +408,8 @@ pub struct PushArgs {
     /// Parallel LFS uploads.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    #[command(flatten)]
+    pub kaggle: KaggleArgs,
 }
 
 /// Whom to trust for Sigstore keyless signatures.

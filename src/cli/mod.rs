@@ -13,7 +13,6 @@ mod settings;
 
 use args::{Cli, Command};
 use clap::{CommandFactory as _, Parser as _};
-use hubsign::hub::ModelRef;
 use hubsign::verify::VerificationReport;
 use hubsign::{ExitStatus, Result};
 use serde_json::json;
@@ -181,12 +180,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Pull(args) => hub_pull(&args, out),
         Command::Push(args) => hub_push(&args, out),
         Command::Check(args) => hub_check(&args, out),
-        Command::VerifyCache(args) => {
-            let (repo_id, revision) = settings::model_ref(&args.model)?;
-            let hub = settings::hub_settings(&args.model);
-            let anchor = settings::hub_trust_anchor(&args.trust, &settings::policy_name(&repo_id))?;
-            verify_cached(&hub, &args.model, &repo_id, &revision, &anchor, out, &[])
-        }
+        Command::VerifyCache(args) => verify_cache_command(&args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
             Ok(ExitStatus::Success)
@@ -246,26 +240,54 @@ fn unsigned(model: &args::HubModelArgs) -> hubsign::verify::UnsignedFiles {
     }
 }
 
-fn client(hub: &settings::HubSettings) -> Result<hubsign::hub::huggingface::HuggingFaceHub> {
+fn http_client(
+    endpoint: &str,
+    token: Option<hubsign::hub::http::Token>,
+    read_timeout: std::time::Duration,
+) -> Result<hubsign::hub::http::HttpClient> {
     let retry = hubsign::hub::http::RetryPolicy {
-        read_timeout: hub.read_timeout,
+        read_timeout,
         ..Default::default()
     };
-    let http = hubsign::hub::http::HttpClient::new(&hub.endpoint, hub.token.clone(), retry)?;
-    Ok(hubsign::hub::huggingface::HuggingFaceHub::new(http))
+    Ok(hubsign::hub::http::HttpClient::new(endpoint, token, retry)?)
+}
+
+/// Runs `$body` with `$hub` (a [`hubsign::hub::Hub`]) and `$cache` (its
+/// [`hubsign::cache::CacheLayout`]) for the hub the settings name: the workflows below are
+/// written once, generically, and this is the only place that picks an implementation.
+macro_rules! with_remote {
+    ($remote:expr, |$hub:ident, $cache:ident| $body:expr) => {
+        match $remote {
+            settings::Remote::HuggingFace(s) => {
+                let $hub = hubsign::hub::huggingface::HuggingFaceHub::new(http_client(
+                    &s.endpoint,
+                    s.token.clone(),
+                    s.read_timeout,
+                )?);
+                let $cache = hubsign::cache::HfCache::new(&s.cache);
+                $body
+            }
+            settings::Remote::Kaggle(s) => {
+                let $hub = hubsign::hub::kaggle::KaggleHub::new(http_client(
+                    &s.endpoint,
+                    s.token.clone(),
+                    s.read_timeout,
+                )?);
+                let $cache = hubsign::cache::KaggleCache::new(&s.cache);
+                $body
+            }
+        }
+    };
 }
 
 /// Offline: re-verify the cached snapshot and print its path like a pull would.
-fn verify_cached(
-    hub: &settings::HubSettings,
-    model: &args::HubModelArgs,
-    repo: &ModelRef,
-    revision: &str,
-    anchor: &hubsign::verify::TrustAnchor,
+fn verify_cached<C: hubsign::cache::CacheLayout>(
+    cache: &C,
+    target: &hubsign::pull::Target,
     out: Output,
     files: &[String],
 ) -> Result<ExitStatus> {
-    let cache = hubsign::cache::HfCache::new(&hub.cache);
+    let repo = &target.repo;
     // Files asked for by name (an offline partial pull): the snapshot may hold only some.
     let coverage = if files.is_empty() {
         hubsign::verify::Coverage::Complete
@@ -273,11 +295,11 @@ fn verify_cached(
         hubsign::verify::Coverage::Present
     };
     let (commit, snapshot, report) = hubsign::pull::verify_cache(
-        &cache,
+        cache,
         repo,
-        revision,
-        &model.signature_path,
-        anchor,
+        &target.revision,
+        &target.signature_path,
+        &target.anchor,
         coverage,
         files,
     )?;
@@ -293,8 +315,10 @@ fn verify_cached(
     } else if report.verified {
         if out.chatty() {
             eprintln!(
-                "Verified cached {repo}@{commit}: {} files, signed by {}",
-                report.files_checked, report.signer
+                "Verified cached {}: {} files, signed by {}",
+                repo.pinned(&commit),
+                report.files_checked,
+                report.signer
             );
         }
         if out.results() {
@@ -310,34 +334,41 @@ fn verify_cached(
     })
 }
 
-/// The repository, the hub settings, and what to check (policy rules match `org/name` for
-/// models and `datasets/org/name` for datasets).
+/// The repository, its hub's settings, and what to check (policy rules match `org/name` for
+/// models, `datasets/org/name` for datasets, `kaggle:owner/model/framework/variation`).
 fn hub_target(
     args: &args::HubModelArgs,
     trust: &args::TrustArgs,
-) -> Result<(settings::HubSettings, hubsign::pull::Target)> {
+) -> Result<(settings::Remote, hubsign::pull::Target)> {
     let (repo, revision) = settings::model_ref(args)?;
-    let hub = settings::hub_settings(args);
+    let remote = settings::remote(args, &repo)?;
     let anchor = settings::hub_trust_anchor(trust, &settings::policy_name(&repo))?;
     let target = hubsign::pull::Target {
+        signature_path: settings::signature_path(args, &repo)?,
         repo,
         revision,
-        signature_path: args.signature_path.clone(),
         anchor,
         unsigned: unsigned(args),
     };
-    Ok((hub, target))
+    Ok((remote, target))
+}
+
+fn verify_cache_command(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
+    let (remote, target) = hub_target(&args.model, &args.trust)?;
+    with_remote!(&remote, |_hub, cache| verify_cached(&cache, &target, out, &[]))
 }
 
 fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
-    let (hub, target) = hub_target(&args.model, &args.trust)?;
-    let plan = runtime()?.block_on(hubsign::pull::plan(&client(&hub)?, &target))?;
+    let (remote, target) = hub_target(&args.model, &args.trust)?;
+    let plan = with_remote!(&remote, |hub, _cache| runtime()?
+        .block_on(hubsign::pull::plan(&hub, &target))?);
     let bytes: u64 = plan.to_fetch.iter().map(|f| f.size).sum();
     if out.is_json() {
         let doc = json!({
             "verified": true,
             "repo": target.repo.to_string(),
             "commit": plan.commit,
+            "pinned": target.repo.pinned(&plan.commit),
             "signer": plan.verified.signer,
             "files": plan.to_fetch.len(),
             "bytes": bytes,
@@ -350,9 +381,8 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
             eprintln!("warning: {w}");
         }
         println!(
-            "Check passed: {}@{} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
-            target.repo,
-            plan.commit,
+            "Check passed: {} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
+            target.repo.pinned(&plan.commit),
             plan.verified.signer,
             plan.to_fetch.len()
         );
@@ -361,8 +391,8 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
 }
 
 fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
-    let (hub, target) = hub_target(&args.model, &args.trust)?;
-    if hub.offline {
+    let (remote, target) = hub_target(&args.model, &args.trust)?;
+    if remote.offline() {
         if args.local_dir.is_some() {
             return Err(hubsign::Error::Usage(
                 "HF_HUB_OFFLINE is set: --local-dir needs the network".into(),
@@ -373,15 +403,12 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
                 "HF_HUB_OFFLINE is set: --include/--exclude need the listing; name the files (FILE...) instead".into(),
             ));
         }
-        return verify_cached(
-            &hub,
-            &args.model,
-            &target.repo,
-            &target.revision,
-            &target.anchor,
+        return with_remote!(&remote, |_hub, cache| verify_cached(
+            &cache,
+            &target,
             out,
-            &args.files,
-        );
+            &args.files
+        ));
     }
     let destination = match &args.local_dir {
         Some(dir) => hubsign::pull::Destination::LocalDir {
@@ -407,19 +434,18 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
         concurrency: usize::from(args.concurrency),
         destination,
     };
-    let cache = hubsign::cache::HfCache::new(&hub.cache);
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
-    let outcome = runtime()?.block_on(async {
-        let client = client(&hub)?;
-        let plan = hubsign::pull::plan(&client, &req.target).await?;
-        hubsign::pull::pull(&client, &cache, &req, plan, bars).await
-    })?;
+    let outcome = with_remote!(&remote, |hub, cache| runtime()?.block_on(async {
+        let plan = hubsign::pull::plan(&hub, &req.target).await?;
+        hubsign::pull::pull(&hub, &cache, &req, plan, bars).await
+    })?);
     let repo = &req.target.repo;
     if out.is_json() {
         let doc = json!({
             "verified": true,
             "repo": repo.to_string(),
             "commit": outcome.commit,
+            "pinned": repo.pinned(&outcome.commit),
             "path": outcome.path,
             "files": outcome.files,
             "downloaded_bytes": outcome.downloaded_bytes,
@@ -436,8 +462,12 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
             eprintln!("warning: {w}");
         }
         eprintln!(
-            "Verified {repo}@{}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
-            outcome.commit, outcome.files, outcome.signer, outcome.downloaded_bytes, outcome.reused
+            "Verified {}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
+            repo.pinned(&outcome.commit),
+            outcome.files,
+            outcome.signer,
+            outcome.downloaded_bytes,
+            outcome.reused
         );
         if !outcome.skipped.is_empty() {
             eprintln!(
@@ -454,22 +484,27 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
 
 fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
     let req = settings::push_request(args)?;
-    let hub = settings::hub_settings(&args::HubModelArgs {
+    let model_args = args::HubModelArgs {
         model: args.repo.clone(),
         repo_type: args.repo_type,
         revision: None,
-        signature_path: hubsign::push::REMOTE_SIGNATURE.to_owned(),
+        signature_path: None,
         ignore_unsigned_files: false,
         cache_dir: None,
+        kaggle: args.kaggle.clone(),
         timeout: 60,
-    });
+    };
+    let remote = settings::remote(&model_args, &req.repo)?;
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
-    let outcome = runtime()?.block_on(async { hubsign::push::push(&client(&hub)?, &req, bars).await })?;
+    let outcome = with_remote!(&remote, |hub, _cache| runtime()?
+        .block_on(hubsign::push::push(&hub, &req, bars))?);
+    let pinned = req.repo.pinned(&outcome.commit);
     if out.is_json() {
         let doc = json!({
             "pushed": true,
             "repo": req.repo.to_string(),
             "commit": outcome.commit,
+            "pinned": pinned,
             "commit_url": outcome.commit_url,
             "pull_request_url": outcome.pull_request_url,
             "signed": outcome.signed,
@@ -480,25 +515,35 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
         println!("{doc}");
         return Ok(ExitStatus::Success);
     }
+    let kaggle = req.repo.hub == hubsign::hub::HubKind::Kaggle;
     if out.chatty() {
-        eprintln!(
-            "{} {} files to {} ({} LFS bytes uploaded, {} LFS objects already on the hub); the pushed commit passes the pre-download check",
-            if outcome.signed {
-                "Signed and pushed"
-            } else {
-                "Pushed"
-            },
-            outcome.files,
-            req.repo,
-            outcome.uploaded_bytes,
-            outcome.deduplicated
-        );
+        let verb = if outcome.signed {
+            "Signed and pushed"
+        } else {
+            "Pushed"
+        };
+        if kaggle {
+            eprintln!(
+                "{verb} {} files as {pinned} ({} bytes uploaded); the new version passes the pre-download check",
+                outcome.files, outcome.uploaded_bytes
+            );
+        } else {
+            eprintln!(
+                "{verb} {} files to {} ({} LFS bytes uploaded, {} LFS objects already on the hub); the pushed commit passes the pre-download check",
+                outcome.files, req.repo, outcome.uploaded_bytes, outcome.deduplicated
+            );
+        }
     }
     if out.results() {
-        println!(
-            "{}",
-            outcome.pull_request_url.as_deref().unwrap_or(&outcome.commit_url)
-        );
+        // Kaggle: the new version's handle, as kagglehub takes it.
+        if kaggle {
+            println!("{pinned}");
+        } else {
+            println!(
+                "{}",
+                outcome.pull_request_url.as_deref().unwrap_or(&outcome.commit_url)
+            );
+        }
     }
     Ok(ExitStatus::Success)
 }

@@ -8,7 +8,7 @@ use super::args::{
 use hubsign::crypto::ec::{PrivateKeyPem, SigningKey, VerifyingKey};
 use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
 use hubsign::hub::http::Token;
-use hubsign::hub::{ModelRef, RepoType};
+use hubsign::hub::{HubKind, ModelRef, RepoType};
 use hubsign::manifest::{
     GitPaths, HashAlgorithm, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
 };
@@ -502,16 +502,169 @@ pub fn repo_type(arg: Option<super::args::RepoTypeArg>) -> Option<RepoType> {
     })
 }
 
-/// The repository and revision the arguments name (`--revision` wins over `@rev`).
+/// The repository and revision the arguments name (`--revision` wins over `@rev` or a Kaggle
+/// `/VERSION`).
 pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
     let r = ModelRef::parse(&model.model, repo_type(model.repo_type))?;
     let revision = model
         .revision
         .clone()
         .or_else(|| r.revision.clone())
-        .unwrap_or_else(|| "main".to_owned());
+        .unwrap_or_else(|| r.default_revision().to_owned());
     hubsign::hub::check_revision(&revision)?;
+    if r.hub == HubKind::Kaggle
+        && revision != hubsign::hub::LATEST
+        && !hubsign::hub::is_version_number(&revision)
+    {
+        return Err(Error::Usage(format!(
+            "--revision {revision}: a Kaggle version is a positive number (or latest)"
+        )));
+    }
     Ok((r, revision))
+}
+
+/// Where a hub keeps a model's signature: `model.sig` at the root on Hugging Face, and on Kaggle
+/// `.kaggle/signing.json`, where `kagglehub.model_upload(..., sigstore=True)` writes it.
+pub fn remote_signature(repo: &ModelRef) -> &'static str {
+    match repo.hub {
+        HubKind::HuggingFace => "model.sig",
+        HubKind::Kaggle => ".kaggle/signing.json",
+    }
+}
+
+/// The signature path inside the repository: `--signature-path`, else the hub's place.
+pub fn signature_path(model: &HubModelArgs, repo: &ModelRef) -> Result<String> {
+    let path = model
+        .signature_path
+        .clone()
+        .unwrap_or_else(|| remote_signature(repo).to_owned());
+    hubsign::hub::check_remote_path(&path)?;
+    Ok(path)
+}
+
+/// Kaggle connection settings, read the way kagglehub reads them.
+#[derive(Debug)]
+pub struct KaggleSettings {
+    pub read_timeout: std::time::Duration,
+    pub endpoint: String,
+    pub token: Option<Token>,
+    pub cache: PathBuf,
+}
+
+/// The API base for `KAGGLE_API_ENVIRONMENT`, as kagglesdk maps it (production serves
+/// `/v1/...` at its root; the other environments under `/api`).
+fn kaggle_environment(env: Option<&str>) -> Result<String> {
+    Ok(match env {
+        None | Some("PROD") => "https://api.kaggle.com".to_owned(),
+        Some("LOCALHOST") => "http://localhost/api".to_owned(),
+        Some("TEST") => "http://localhost:7777/api".to_owned(),
+        Some("STAGING") => "https://staging.kaggle.com/api".to_owned(),
+        Some("ADMIN") => "https://admin.kaggle.com/api".to_owned(),
+        Some("QA") => "https://qa.kaggle.com/api".to_owned(),
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "unrecognised KAGGLE_API_ENVIRONMENT {other:?}: PROD, LOCALHOST, TEST, STAGING, ADMIN or QA"
+            )));
+        }
+    })
+}
+
+/// A token file's content, trimmed; none when the file is missing or empty.
+fn token_file(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// Kaggle credentials in kagglehub's order: `KAGGLE_API_TOKEN` (a token, or a path to one),
+/// `~/.kaggle/access_token[.txt]`, `KAGGLE_USERNAME` + `KAGGLE_KEY`, then
+/// `$KAGGLE_CONFIG_DIR/kaggle.json` (default `~/.kaggle`). None: public models only.
+fn kaggle_token() -> Result<Option<Token>> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if let Some(t) = env_nonempty("KAGGLE_API_TOKEN") {
+        let p = Path::new(&t);
+        if p.exists() {
+            return Ok(token_file(p).map(Token::new));
+        }
+        return Ok(Some(Token::new(t.trim())));
+    }
+    if let Some(home) = &home {
+        for name in ["access_token", "access_token.txt"] {
+            if let Some(t) = token_file(&home.join(".kaggle").join(name)) {
+                return Ok(Some(Token::new(t)));
+            }
+        }
+    }
+    if let (Some(user), Some(key)) = (env_nonempty("KAGGLE_USERNAME"), env_nonempty("KAGGLE_KEY")) {
+        return Ok(Some(Token::basic(&user, &key)));
+    }
+    let dir = env_nonempty("KAGGLE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".kaggle")));
+    let Some(path) = dir.map(|d| d.join("kaggle.json")) else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = read_text(&path, "cannot read Kaggle credentials")?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: not a Kaggle credentials file: {e}", path.display())))?;
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Usage(format!("{}: no {k:?} in the Kaggle credentials", path.display())))
+    };
+    Ok(Some(Token::basic(&field("username")?, &field("key")?)))
+}
+
+pub fn kaggle_settings(
+    args: &super::args::KaggleArgs,
+    cache_dir: Option<&Path>,
+    timeout: u64,
+) -> Result<KaggleSettings> {
+    let endpoint = match &args.endpoint {
+        Some(e) => e.clone(),
+        None => kaggle_environment(std::env::var("KAGGLE_API_ENVIRONMENT").ok().as_deref())?,
+    };
+    let cache = cache_dir
+        .map(Path::to_path_buf)
+        .or_else(|| env_nonempty("KAGGLEHUB_CACHE").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("kagglehub")))
+        .unwrap_or_else(|| PathBuf::from(".cache/kagglehub"));
+    Ok(KaggleSettings {
+        read_timeout: std::time::Duration::from_secs(timeout),
+        endpoint,
+        token: kaggle_token()?,
+        cache,
+    })
+}
+
+/// The hub a reference names, with its settings.
+#[derive(Debug)]
+pub enum Remote {
+    HuggingFace(HubSettings),
+    Kaggle(KaggleSettings),
+}
+
+impl Remote {
+    /// Whether the user asked for no network (`HF_HUB_OFFLINE`, Hugging Face only).
+    pub fn offline(&self) -> bool {
+        matches!(self, Self::HuggingFace(s) if s.offline)
+    }
+}
+
+pub fn remote(model: &HubModelArgs, repo: &ModelRef) -> Result<Remote> {
+    Ok(match repo.hub {
+        HubKind::HuggingFace => Remote::HuggingFace(hub_settings(model)),
+        HubKind::Kaggle => Remote::Kaggle(kaggle_settings(
+            &model.kaggle,
+            model.cache_dir.as_deref(),
+            model.timeout,
+        )?),
+    })
 }
 
 /// The anchor that a signature made by `signer` verifies against: its public key, or the
@@ -531,10 +684,25 @@ pub fn signer_anchor(signer: &Signer) -> TrustAnchor {
 pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
     let repo = ModelRef::parse(&args.repo, repo_type(args.repo_type))?;
     hubsign::hub::check_revision(&args.revision)?;
-    let signature = args
-        .signature
-        .clone()
-        .unwrap_or_else(|| default_signature_path(&args.model));
+    let remote_signature = remote_signature(&repo);
+    if repo.hub == HubKind::Kaggle {
+        if repo.revision.is_some() {
+            return Err(Error::Usage(format!(
+                "{}: a push creates the next version; name the variation without /VERSION",
+                args.repo
+            )));
+        }
+        if args.create_pr || args.revision != "main" {
+            return Err(Error::Usage(
+                "Kaggle models have no branches or pull requests: --revision and --create-pr do not apply"
+                    .into(),
+            ));
+        }
+    }
+    let signature = args.signature.clone().unwrap_or_else(|| match repo.hub {
+        HubKind::HuggingFace => default_signature_path(&args.model),
+        HubKind::Kaggle => args.model.join(remote_signature),
+    });
     let has_key = args.key.private_key.is_some() || args.key.pkcs11_uri.is_some();
     let signer = if has_key { Some(signer(&args.key)?) } else { None };
     let anchor = match (&signer, &args.public_key) {
@@ -550,15 +718,26 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
             &policy_name(&repo),
         )?,
     };
+    let mut ignore_paths = args.ignore_paths.clone();
+    if repo.hub == HubKind::Kaggle {
+        // kagglehub never uploads these folders; leaving them out of the signature keeps what
+        // is signed and what any Kaggle upload holds the same.
+        for dir in [".cache", ".huggingface"] {
+            if args.model.join(dir).exists() && !ignore_paths.iter().any(|p| p == Path::new(dir)) {
+                ignore_paths.push(args.model.join(dir));
+            }
+        }
+    }
     let walk = walk_options(&WalkArgs {
         model: args.model.clone(),
-        ignore_paths: args.ignore_paths.clone(),
+        ignore_paths,
         no_ignore_git_paths: false,
         ignore_git_paths: true,
         allow_symlinks: false,
     })?;
     Ok(hubsign::push::PushRequest {
         model: args.model.clone(),
+        remote_signature: remote_signature.to_owned(),
         repo,
         revision: args.revision.clone(),
         signature,

@@ -8,13 +8,21 @@ use reqwest::{Method, Response, StatusCode, Url};
 use std::fmt;
 use std::time::Duration;
 
-/// An access token; `Debug` and `Display` never show it.
+/// An access token (the whole `Authorization` value); `Debug` and `Display` never show it.
 #[derive(Clone)]
 pub struct Token(String);
 
 impl Token {
-    pub fn new(t: impl Into<String>) -> Self {
-        Self(t.into())
+    /// A bearer token (Hugging Face tokens, Kaggle API tokens).
+    pub fn new(t: impl AsRef<str>) -> Self {
+        Self(format!("Bearer {}", t.as_ref()))
+    }
+
+    /// HTTP Basic credentials (Kaggle's legacy username + key).
+    pub fn basic(user: &str, key: &str) -> Self {
+        use base64::Engine as _;
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}"));
+        Self(format!("Basic {pair}"))
     }
 }
 
@@ -159,18 +167,22 @@ impl HttpClient {
         deadline: Option<Duration>,
     ) -> Result<Response, HubError> {
         let mut url = url.clone();
+        // After a 301/302/303 the request goes on as a GET without its body, as browsers and
+        // Python's `requests` do (Kaggle answers a download POST with a 302 to the file).
+        let mut as_get = false;
         for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.client.request(method.clone(), url.clone());
+            let m = if as_get { Method::GET } else { method.clone() };
+            let mut req = self.client.request(m, url.clone());
             if let Some(d) = deadline {
                 req = req.timeout(d);
             }
             if let (Some(t), true) = (&self.token, self.same_origin(&url)) {
-                req = req.header(AUTHORIZATION, format!("Bearer {}", t.0));
+                req = req.header(AUTHORIZATION, t.0.as_str());
             }
             if let Some(from) = range_from {
                 req = req.header(RANGE, format!("bytes={from}-"));
             }
-            if let Some((content_type, bytes)) = body {
+            if let (Some((content_type, bytes)), false) = (body, as_get) {
                 req = req
                     .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
                     .body(bytes.clone());
@@ -180,6 +192,7 @@ impl HttpClient {
                 .await
                 .map_err(|source| HubError::network(&url, source))?;
             if resp.status().is_redirection() {
+                as_get |= matches!(resp.status().as_u16(), 301..=303) && *method != Method::HEAD;
                 let loc = resp
                     .headers()
                     .get(LOCATION)
@@ -211,6 +224,17 @@ impl HttpClient {
         range_from: Option<u64>,
     ) -> Result<Response, HubError> {
         self.once(&method, url, range_from, None, None).await
+    }
+
+    /// One attempt with a body (a JSON request whose answer is a file stream), no retries.
+    pub async fn send_once_with(
+        &self,
+        method: Method,
+        url: &Url,
+        range_from: Option<u64>,
+        body: (String, Vec<u8>),
+    ) -> Result<Response, HubError> {
+        self.once(&method, url, range_from, Some(&body), None).await
     }
 
     /// Sends with retries on 429/5xx and network errors. Other statuses are returned as-is.
@@ -295,43 +319,15 @@ impl HttpClient {
         len: u64,
         headers: &[(String, String)],
     ) -> Result<Response, HubError> {
-        use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
         let mut attempt = 0;
         loop {
-            let mut file = tokio::fs::File::open(path)
-                .await
-                .map_err(|e| HubError::Malformed {
-                    url: path.display().to_string(),
-                    detail: e.to_string(),
-                })?;
-            file.seek(std::io::SeekFrom::Start(offset))
-                .await
-                .map_err(|e| HubError::Malformed {
-                    url: path.display().to_string(),
-                    detail: e.to_string(),
-                })?;
-            let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
-                file.take(len),
-                256 << 10,
-            ));
-            let mut req = self
-                .client
-                .put(url.clone())
-                .header(reqwest::header::CONTENT_LENGTH, len)
-                .body(body);
-            for (k, v) in headers {
-                req = req.header(k.as_str(), v.as_str());
-            }
-            if let (Some(t), true) = (&self.token, self.same_origin(url)) {
-                req = req.header(AUTHORIZATION, format!("Bearer {}", t.0));
-            }
-            let result = req.send().await.map_err(|source| HubError::network(url, source));
+            let result = self.put_once(url, Some((path, offset, len)), headers).await;
             // The same policy as `send`: retryable statuses and network errors, `Retry-After`.
             let wait = match &result {
                 Ok(r) if retryable(r.status()) => {
                     Some(retry_after(r.headers()).unwrap_or(self.retry.delay(attempt)))
                 }
-                Ok(_) => None,
+                Err(HubError::ReadLocal { .. }) | Ok(_) => None,
                 Err(_) => Some(self.retry.delay(attempt)),
             };
             attempt += 1;
@@ -341,6 +337,43 @@ impl HttpClient {
             }
             return result;
         }
+    }
+
+    /// One PUT of `len` bytes of a file from `offset` (streamed from disk), or of an empty body;
+    /// no retries (a resumable upload asks the server how far it got instead). The token is
+    /// only attached if `url` is on the hub's own origin.
+    pub async fn put_once(
+        &self,
+        url: &Url,
+        content: Option<(&std::path::Path, u64, u64)>,
+        headers: &[(String, String)],
+    ) -> Result<Response, HubError> {
+        use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        let mut req = self.client.put(url.clone());
+        if let Some((path, offset, len)) = content {
+            let read_err = |source| HubError::ReadLocal {
+                path: path.to_path_buf(),
+                source,
+            };
+            let mut file = tokio::fs::File::open(path).await.map_err(read_err)?;
+            file.seek(std::io::SeekFrom::Start(offset))
+                .await
+                .map_err(read_err)?;
+            let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+                file.take(len),
+                256 << 10,
+            ));
+            req = req.header(reqwest::header::CONTENT_LENGTH, len).body(body);
+        } else {
+            req = req.header(reqwest::header::CONTENT_LENGTH, 0).body(Vec::new());
+        }
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        if let (Some(t), true) = (&self.token, self.same_origin(url)) {
+            req = req.header(AUTHORIZATION, t.0.as_str());
+        }
+        req.send().await.map_err(|source| HubError::network(url, source))
     }
 }
 

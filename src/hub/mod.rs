@@ -1,14 +1,17 @@
 //! Model hubs: the [`Hub`] seam the workflows are written against, model references, and each
-//! hub's HTTP API behind it (`huggingface/`; one shared client in `http`).
+//! hub's HTTP API behind it (`huggingface/`, `kaggle/`; one shared client in `http`).
 //!
 //! Everything here is transport: pinning, listing, fetching and publishing bytes. It never
 //! decides trust and never writes into a cache (see `cache` and `pull`).
 
 pub mod http;
 pub mod huggingface;
+pub mod kaggle;
 mod reference;
 
-pub use reference::{HubKind, ModelRef, RepoType};
+pub use reference::{
+    HubKind, LATEST, ModelRef, RepoType, is_version_number, kaggle_framework, kaggle_framework_enum,
+};
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
@@ -25,8 +28,9 @@ pub enum HubError {
         "invalid revision {0:?}: a branch, tag or commit may not contain '..', control characters, spaces or any of ~^:?*[\\, start or end with '/', have an empty or dot-leading component, or end with '.' or '.lock'"
     )]
     BadRevision(String),
-    #[error("repository {repo} not found, or it is private and no valid token was given (HF_TOKEN)")]
-    RepoNotFound { repo: String },
+    /// Exit 2. `credentials` names where the hub's token comes from.
+    #[error("{repo} not found, or it is private and no valid token was given ({credentials})")]
+    RepoNotFound { repo: String, credentials: &'static str },
     #[error("revision {revision:?} not found in {repo}")]
     RevisionNotFound { repo: String, revision: String },
     #[error("{path} not found in {repo} at {revision}")]
@@ -73,6 +77,13 @@ pub enum HubError {
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// Exit 2: a hub that answers a change with HTTP 200 and an error (Kaggle's `errorCode`).
+    #[error("the hub refused to {action}: {message} (error code {code})")]
+    Rejected {
+        action: String,
+        code: i64,
+        message: String,
     },
     #[error("{path}: gave up after {attempts} attempts")]
     RetriesExhausted {
@@ -332,8 +343,13 @@ pub enum CommitFile {
         local: std::path::PathBuf,
         size: u64,
     },
-    /// Uploaded before, referenced by its SHA-256.
-    Uploaded { path: String, sha256: String, size: u64 },
+    /// Uploaded before, referenced by what the hub named the content: its SHA-256 on Hugging
+    /// Face (an LFS object), the upload token on Kaggle.
+    Uploaded {
+        path: String,
+        reference: String,
+        size: u64,
+    },
 }
 
 #[cfg(test)]

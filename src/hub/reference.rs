@@ -1,6 +1,8 @@
 //! Model references as users type them: `org/name`, `hf:org/name`, `datasets/org/name` (the
 //! Hub's URL form), `hf:datasets/org/name`, each with an optional `@revision`; the repository
-//! type can also come from `--repo-type`. Later hubs add their own prefix (`kaggle:`).
+//! type can also come from `--repo-type`; and Kaggle Models as
+//! `kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]` (the framework matched case-insensitively
+//! and kept in kagglehub's camelCase spelling, which names its cache folder).
 
 use super::{HubError, check_revision};
 use std::fmt;
@@ -9,6 +11,63 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HubKind {
     HuggingFace,
+    /// Kaggle Models: `id` is `owner/model/framework/variation`, the revision a version number.
+    Kaggle,
+}
+
+/// Kaggle's model frameworks: kagglehub's camelCase spelling (the cache folder, the handle) and
+/// the API's enum name.
+const KAGGLE_FRAMEWORKS: &[(&str, &str)] = &[
+    ("tensorFlow1", "MODEL_FRAMEWORK_TENSOR_FLOW_1"),
+    ("tensorFlow2", "MODEL_FRAMEWORK_TENSOR_FLOW_2"),
+    ("tfLite", "MODEL_FRAMEWORK_TF_LITE"),
+    ("tfJs", "MODEL_FRAMEWORK_TF_JS"),
+    ("pyTorch", "MODEL_FRAMEWORK_PY_TORCH"),
+    ("jax", "MODEL_FRAMEWORK_JAX"),
+    ("flax", "MODEL_FRAMEWORK_FLAX"),
+    ("pax", "MODEL_FRAMEWORK_PAX"),
+    ("maxText", "MODEL_FRAMEWORK_MAX_TEXT"),
+    ("gemmaCpp", "MODEL_FRAMEWORK_GEMMA_CPP"),
+    ("ggml", "MODEL_FRAMEWORK_GGML"),
+    ("gguf", "MODEL_FRAMEWORK_GGUF"),
+    ("coral", "MODEL_FRAMEWORK_CORAL"),
+    ("scikitLearn", "MODEL_FRAMEWORK_SCIKIT_LEARN"),
+    ("mxnet", "MODEL_FRAMEWORK_MXNET"),
+    ("onnx", "MODEL_FRAMEWORK_ONNX"),
+    ("keras", "MODEL_FRAMEWORK_KERAS"),
+    ("transformers", "MODEL_FRAMEWORK_TRANSFORMERS"),
+    ("api", "MODEL_FRAMEWORK_API"),
+    ("other", "MODEL_FRAMEWORK_OTHER"),
+    ("tensorRtLlm", "MODEL_FRAMEWORK_TENSOR_RT_LLM"),
+    ("triton", "MODEL_FRAMEWORK_TRITON"),
+    ("vllm", "MODEL_FRAMEWORK_VLLM"),
+];
+
+fn framework_key(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// kagglehub's spelling of a framework typed in any case (`PyTorch`, `pytorch`, `PY_TORCH`,
+/// `MODEL_FRAMEWORK_PY_TORCH` → `pyTorch`).
+pub fn kaggle_framework(typed: &str) -> Option<&'static str> {
+    let key = framework_key(typed);
+    let key = key.strip_prefix("modelframework").unwrap_or(&key);
+    KAGGLE_FRAMEWORKS
+        .iter()
+        .find(|(camel, _)| framework_key(camel) == key)
+        .map(|(camel, _)| *camel)
+}
+
+/// The API's enum name of a framework in kagglehub's spelling (`pyTorch` →
+/// `MODEL_FRAMEWORK_PY_TORCH`).
+pub fn kaggle_framework_enum(camel: &str) -> Option<&'static str> {
+    KAGGLE_FRAMEWORKS
+        .iter()
+        .find(|(c, _)| *c == camel)
+        .map(|(_, e)| *e)
 }
 
 /// What kind of repository: the Hub serves models and datasets under different URL prefixes
@@ -59,6 +118,13 @@ pub struct ModelRef {
 
 impl fmt::Display for ModelRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.hub == HubKind::Kaggle {
+            write!(f, "kaggle:{}", self.id)?;
+            if let Some(v) = &self.revision {
+                write!(f, "/{v}")?;
+            }
+            return Ok(());
+        }
         if self.repo_type == RepoType::Dataset {
             f.write_str("datasets/")?;
         }
@@ -91,10 +157,13 @@ impl ModelRef {
             reference: reference.to_owned(),
             reason: reason.to_owned(),
         };
-        let rest = reference.strip_prefix("hf:").unwrap_or(reference);
-        if rest.starts_with("kaggle:") {
-            return Err(bad("Kaggle models are not supported in this version"));
+        if let Some(handle) = reference.strip_prefix("kaggle:") {
+            if repo_type == Some(RepoType::Dataset) {
+                return Err(bad("Kaggle datasets are not supported; kaggle: names a model"));
+            }
+            return Self::parse_kaggle(reference, handle);
         }
+        let rest = reference.strip_prefix("hf:").unwrap_or(reference);
         let (typed, rest) = if let Some(r) = rest.strip_prefix("datasets/") {
             (Some(RepoType::Dataset), r)
         } else if let Some(r) = rest.strip_prefix("models/") {
@@ -136,10 +205,92 @@ impl ModelRef {
         })
     }
 
-    /// `org/name`.
+    /// `OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]`: the version must be a positive number.
+    fn parse_kaggle(reference: &str, handle: &str) -> Result<Self, HubError> {
+        let bad = |reason: &str| HubError::BadReference {
+            reference: reference.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let parts: Vec<&str> = handle.split('/').collect();
+        let (slugs, version) = match parts.as_slice() {
+            [o, m, f, v] => ([*o, *m, *f, *v], None),
+            [o, m, f, v, ver] => ([*o, *m, *f, *v], Some(*ver)),
+            _ => return Err(bad("expected kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]")),
+        };
+        let [owner, model, framework, variation] = slugs;
+        if ![owner, model, variation].iter().all(|s| valid_kaggle_slug(s)) {
+            return Err(bad(
+                "OWNER, MODEL and VARIATION may hold letters, digits, '-', '_' and '.', not '..' or a leading/trailing '.'",
+            ));
+        }
+        let Some(framework) = kaggle_framework(framework) else {
+            let known: Vec<&str> = KAGGLE_FRAMEWORKS.iter().map(|(c, _)| *c).collect();
+            return Err(bad(&format!(
+                "unknown framework {framework:?}; Kaggle's frameworks are {}",
+                known.join(", ")
+            )));
+        };
+        if let Some(v) = version {
+            if !is_version_number(v) {
+                return Err(bad("the version must be a positive number"));
+            }
+        }
+        Ok(Self {
+            hub: HubKind::Kaggle,
+            repo_type: RepoType::Model,
+            id: format!("{owner}/{model}/{framework}/{variation}"),
+            revision: version.map(str::to_owned),
+        })
+    }
+
+    /// The reference pinned to `commit`, for messages: `org/name@<commit>`, or the Kaggle handle
+    /// with its version (`kaggle:owner/model/framework/variation/3`).
+    pub fn pinned(&self, commit: &str) -> String {
+        let mut r = self.clone();
+        r.revision = Some(commit.to_owned());
+        r.to_string()
+    }
+
+    /// `org/name` (Kaggle: `owner/model/framework/variation`).
     pub fn repo_id(&self) -> &str {
         &self.id
     }
+
+    /// The revision a reference without one means: `main` on Hugging Face, the latest version
+    /// on Kaggle.
+    pub fn default_revision(&self) -> &'static str {
+        match self.hub {
+            HubKind::HuggingFace => "main",
+            HubKind::Kaggle => LATEST,
+        }
+    }
+
+    /// A Kaggle reference's `(owner, model, framework, variation)`.
+    pub fn kaggle_slugs(&self) -> Option<(&str, &str, &str, &str)> {
+        if self.hub != HubKind::Kaggle {
+            return None;
+        }
+        let mut it = self.id.splitn(4, '/');
+        Some((it.next()?, it.next()?, it.next()?, it.next()?))
+    }
+}
+
+/// The revision that asks Kaggle for an instance's latest version.
+pub const LATEST: &str = "latest";
+
+/// A Kaggle version number: digits, not zero, no leading zero.
+pub fn is_version_number(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) && !v.starts_with('0')
+}
+
+fn valid_kaggle_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 96
+        && !s.starts_with('.')
+        && !s.ends_with('.')
+        && !s.contains("..")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 #[cfg(test)]
@@ -173,6 +324,36 @@ mod tests {
         ] {
             assert!(ModelRef::parse(bad, None).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn kaggle_references() {
+        let r = ModelRef::parse("kaggle:google/gemma/PyTorch/2b/3", None).unwrap();
+        assert_eq!(r.hub, HubKind::Kaggle);
+        assert_eq!(r.id, "google/gemma/pyTorch/2b");
+        assert_eq!(r.revision.as_deref(), Some("3"));
+        assert_eq!(r.to_string(), "kaggle:google/gemma/pyTorch/2b/3");
+        assert_eq!(r.kaggle_slugs(), Some(("google", "gemma", "pyTorch", "2b")));
+        let latest = ModelRef::parse("kaggle:o/m/MODEL_FRAMEWORK_TENSOR_FLOW_2/v", None).unwrap();
+        assert_eq!(latest.id, "o/m/tensorFlow2/v");
+        assert_eq!(latest.default_revision(), "latest");
+        assert_eq!(
+            super::kaggle_framework_enum("pyTorch"),
+            Some("MODEL_FRAMEWORK_PY_TORCH")
+        );
+        for bad in [
+            "kaggle:o/m/pyTorch",
+            "kaggle:o/m/nosuch/v",
+            "kaggle:o/m/pyTorch/v/0",
+            "kaggle:o/m/pyTorch/v/01",
+            "kaggle:o/m/pyTorch/v/x",
+            "kaggle:o/../pyTorch/v",
+            "kaggle:o/m/pyTorch/v/1/extra",
+            "kaggle:/m/pyTorch/v",
+        ] {
+            assert!(ModelRef::parse(bad, None).is_err(), "{bad}");
+        }
+        assert!(ModelRef::parse("kaggle:o/m/keras/v", Some(RepoType::Dataset)).is_err());
     }
 
     #[test]

@@ -380,7 +380,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         let (ser, progress, commit) = (&ser, Arc::clone(&progress), commit.as_str());
         // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
         // target could change later) is downloaded again and replaced at commit.
-        let reusable = cache.reusable(repo, &cached(&f));
+        let reusable = cache.reusable(repo, commit, &cached(&f));
         // Into a --local-dir the verified bytes are copied into staging while re-hashing.
         let copy = matches!(req.destination, Destination::LocalDir { .. });
         async move {
@@ -513,7 +513,8 @@ pub fn verify_cache<C: CacheLayout>(
         ignore_paths: Vec::new(),
         ignore_git_paths: true,
         unsigned: UnsignedFiles::Reject,
-        allow_symlinks: true,
+        // Only a cache made of symlinks (the HF cache) lets them be followed, inside its root.
+        allow_symlinks: cache.symlink_root(repo).is_some(),
         symlink_root: cache.symlink_root(repo),
         coverage,
     };

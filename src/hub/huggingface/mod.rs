@@ -59,7 +59,8 @@ impl HuggingFaceHub {
         let code = header(resp.headers(), "x-error-code").unwrap_or_default();
         match (code.as_str(), resp.status()) {
             ("RepoNotFound", _) | (_, StatusCode::UNAUTHORIZED) => HubError::RepoNotFound {
-                repo: repo.to_owned(),
+                repo: format!("repository {repo}"),
+                credentials: "HF_TOKEN",
             },
             ("RevisionNotFound", _) => HubError::RevisionNotFound {
                 repo: repo.to_owned(),

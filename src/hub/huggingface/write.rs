@@ -469,7 +469,7 @@ impl Publish for HuggingFaceHub {
                 };
                 commit_files.push(CommitFile::Uploaded {
                     path: u.path.clone(),
-                    sha256: oid.clone(),
+                    reference: oid.clone(),
                     size: u.size,
                 });
                 lfs.push((u, oid));
@@ -537,7 +537,11 @@ impl Publish for HuggingFaceHub {
         let mut ops = Vec::with_capacity(files.len());
         for f in files {
             ops.push(match f {
-                CommitFile::Uploaded { path, sha256, size } => CommitOp::LfsFile {
+                CommitFile::Uploaded {
+                    path,
+                    reference: sha256,
+                    size,
+                } => CommitOp::LfsFile {
                     path: path.clone(),
                     oid: sha256.clone(),
                     size: *size,

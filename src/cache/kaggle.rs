@@ -1,0 +1,291 @@
+//! The kagglehub cache (`KAGGLEHUB_CACHE`, default `~/.cache/kagglehub`) exactly as kagglehub
+//! reads it: `models/<owner>/<model>/<framework>/<variation>/<version>/` holding the files
+//! themselves, and the empty marker `<version>.complete` beside it, without which kagglehub
+//! downloads again. A partial pull writes kagglehub's per-file markers instead
+//! (`<variation>/.complete/<version>/<path>.complete`), so `model_download(handle, path=…)`
+//! finds those files.
+//!
+//! Commit order: the version marker goes first (so no reader trusts a folder being swapped),
+//! the version folder is built fresh in staging and swapped in with one rename, the per-file
+//! markers likewise, and the version marker is written last, only for a complete version.
+
+use super::{
+    CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
+    prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
+};
+use crate::hub::ModelRef;
+use fs4::fs_std::FileExt as _;
+use std::collections::BTreeSet;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+/// A kagglehub cache directory (`KAGGLEHUB_CACHE`).
+#[derive(Debug, Clone)]
+pub struct KaggleCache {
+    root: PathBuf,
+}
+
+impl KaggleCache {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `models/<owner>/<model>/<framework>/<variation>`, relative to the root.
+    fn instance_rel(repo: &ModelRef) -> Result<PathBuf, CacheError> {
+        let (o, m, f, v) = repo.kaggle_slugs().ok_or_else(|| CacheError::NotARealDirectory {
+            path: PathBuf::from(repo.to_string()),
+        })?;
+        Ok(["models", o, m, f, v].iter().collect())
+    }
+
+    /// The folder of a cached version.
+    pub fn version_dir(&self, repo: &ModelRef, version: &str) -> Option<PathBuf> {
+        Some(self.root.join(Self::instance_rel(repo).ok()?).join(version))
+    }
+
+    /// The versions of `repo` the cache holds a folder for, highest first.
+    fn versions(&self, repo: &ModelRef) -> Vec<u64> {
+        let Ok(rel) = Self::instance_rel(repo) else {
+            return Vec::new();
+        };
+        let mut out: Vec<u64> = std::fs::read_dir(self.root.join(rel))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                crate::hub::is_version_number(&name)
+                    .then(|| name.parse().ok())
+                    .flatten()
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        out
+    }
+
+    /// Refuses a cache whose folders on the way to `repo`'s versions (and its per-file marker
+    /// folder) are symlinks or files: nothing is written through them. A version folder that
+    /// is a symlink is not refused: commit replaces it without following it.
+    fn check_layout(&self, repo: &ModelRef) -> Result<(), CacheError> {
+        let mut p = self.root.clone();
+        let mut folders = Vec::new();
+        for c in Self::instance_rel(repo)?.components() {
+            p.push(c);
+            folders.push(p.clone());
+        }
+        folders.push(p.join(".complete"));
+        for f in folders {
+            if std::fs::symlink_metadata(&f).is_ok_and(|m| !m.is_dir()) {
+                return Err(CacheError::NotARealDirectory { path: f });
+            }
+        }
+        Ok(())
+    }
+
+    /// Serialises commits of one version, in the staging root (the kagglehub cache has no
+    /// lock convention of its own, and nothing foreign belongs in it).
+    fn lock(&self, repo: &ModelRef, version: &str) -> Result<std::fs::File, CacheError> {
+        let root = staging_root(&self.root, "kagglehub");
+        let path = root.join(format!("{}.lock", folder_name(repo, version)));
+        let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .custom_flags(nofollow)
+            .open(&path)
+            .map_err(io("cannot create lock", &path))?;
+        f.lock_exclusive().map_err(io("cannot lock", &path))?;
+        Ok(f)
+    }
+}
+
+/// A flat name for one version of a model instance (staging and lock names).
+fn folder_name(repo: &ModelRef, version: &str) -> String {
+    format!("kaggle--{}--{version}", repo.id.replace('/', "--"))
+}
+
+/// Whether every component from `base` down to `base/rel` is a real directory.
+fn real_path(base: &Path, rel: &Path) -> bool {
+    let mut p = base.to_path_buf();
+    rel.components().all(|c| {
+        p.push(c);
+        std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir())
+    })
+}
+
+impl CacheLayout for KaggleCache {
+    fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError> {
+        self.check_layout(repo)?;
+        let root = staging_root(&self.root, "kagglehub");
+        prepare_staging_root(&self.root, &root)?;
+        Staging::create(&root, &folder_name(repo, commit), repo, commit)
+    }
+
+    /// The file in the cached version folder, if it is a regular file reached through real
+    /// directories only (it is re-hashed before reuse).
+    fn reusable(&self, repo: &ModelRef, commit: &str, file: &CachedFile) -> Option<PathBuf> {
+        let rel = Self::instance_rel(repo).ok()?.join(commit);
+        let path = Path::new(&file.path);
+        if !real_path(&self.root, &rel.join(path.parent().unwrap_or(Path::new("")))) {
+            return None;
+        }
+        let p = self.root.join(rel).join(path);
+        std::fs::symlink_metadata(&p)
+            .is_ok_and(|m| m.file_type().is_file())
+            .then_some(p)
+    }
+
+    fn commit(&self, verified: VerifiedStaging, _revision: Option<&str>) -> Result<Committed, CacheError> {
+        commit(self, verified)
+    }
+
+    /// A version number names itself; `latest` is the highest version folder in the cache.
+    fn snapshot(&self, repo: &ModelRef, revision: &str) -> Result<(String, PathBuf), CacheError> {
+        let not_cached = || CacheError::NotCached {
+            repo: repo.to_string(),
+            revision: revision.to_owned(),
+            cache: self.root.clone(),
+        };
+        let version = if revision == crate::hub::LATEST {
+            self.versions(repo).first().ok_or_else(not_cached)?.to_string()
+        } else {
+            revision.to_owned()
+        };
+        let rel = Self::instance_rel(repo)?.join(&version);
+        if !real_path(&self.root, &rel) {
+            return Err(not_cached());
+        }
+        Ok((version, self.root.join(rel)))
+    }
+
+    /// None: kagglehub's cache holds plain files; a symlink in it is never followed.
+    fn symlink_root(&self, _repo: &ModelRef) -> Option<PathBuf> {
+        None
+    }
+
+    fn snapshot_files(&self, repo: &ModelRef, commit: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let Ok(rel) = Self::instance_rel(repo) else {
+            return out;
+        };
+        let rel = rel.join(commit);
+        if !real_path(&self.root, &rel) {
+            return out;
+        }
+        let mut stack = vec![(self.root.join(rel), String::new())];
+        while let Some((dir, prefix)) = stack.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let r = if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}/{name}")
+                };
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => stack.push((e.path(), r)),
+                    Ok(t) if t.is_file() => {
+                        out.insert(r);
+                    }
+                    // A symlink is not a file of the snapshot (verification refuses it).
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Removes a file if it is there (a marker that must not outlive what it vouches for).
+fn remove_if_present(path: &Path) -> Result<(), CacheError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CacheError::Io {
+            action: "cannot remove",
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, CacheError> {
+    let VerifiedStaging { staging, tree } = verified;
+    let repo = staging.repo.clone();
+    let version = staging.commit.clone();
+    let _lock = cache.lock(&repo, &version)?;
+    let instance = real_dirs(&cache.root, &KaggleCache::instance_rel(&repo)?)?;
+    // 1. No marker vouches for the folder while it changes.
+    let marker = format!("{version}.complete");
+    remove_if_present(&instance.join(&marker))?;
+    // 2. The version folder, built in staging: downloaded files are renamed in, verified files
+    //    of the previous folder hard-linked (copied across filesystems), so the old folder
+    //    stays whole until the swap.
+    let building = real_dirs(staging.dir.path(), Path::new("version"))?;
+    let mut folders = FolderTree::new(&building);
+    for f in &staging.files {
+        let (dir, name) = folders.parent_of(&f.file.path)?;
+        let dst = dir.join(name);
+        match &f.source {
+            Source::Staged(src) => fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
+                action: "cannot move into",
+                path: dst.clone(),
+                source: e,
+            })?,
+            Source::Cached(src) => {
+                if std::fs::hard_link(src, &dst).is_err() {
+                    fs_err::copy(src, &dst).map_err(|e| CacheError::Io {
+                        action: "cannot copy into",
+                        path: dst.clone(),
+                        source: e,
+                    })?;
+                }
+            }
+        }
+    }
+    let version_dir = instance.join(&version);
+    swap_in(&building, &version_dir, &staging.dir.path().join("replaced"))?;
+    // 3. Per-file markers of a partial version (built fresh too); a complete one needs none.
+    let placed: BTreeSet<&str> = staging.files.iter().map(|f| f.file.path.as_str()).collect();
+    let complete = tree.iter().all(|t| placed.contains(t.path.as_str()));
+    let per_file = Path::new(".complete").join(&version);
+    if std::fs::symlink_metadata(instance.join(&per_file)).is_ok() {
+        // Stale markers move into staging, which is removed when the pull ends.
+        fs_err::rename(
+            instance.join(&per_file),
+            staging.dir.path().join("replaced-markers"),
+        )
+        .map_err(|e| CacheError::Io {
+            action: "cannot move aside",
+            path: instance.join(&per_file),
+            source: e,
+        })?;
+    }
+    if !complete {
+        let markers = real_dirs(staging.dir.path(), Path::new("markers"))?;
+        let mut marker_folders = FolderTree::new(&markers);
+        for p in &placed {
+            let (dir, name) = marker_folders.parent_of(p)?;
+            let m = dir.join(format!("{}.complete", name.to_string_lossy()));
+            std::fs::File::create(&m).map_err(io("cannot create", &m))?;
+        }
+        let parent = real_dirs(&instance, Path::new(".complete"))?;
+        fs_err::rename(&markers, parent.join(&version)).map_err(|e| CacheError::Io {
+            action: "cannot move markers into",
+            path: parent.join(&version),
+            source: e,
+        })?;
+    }
+    // 4. The version marker, last, only when every listed file is there.
+    if complete {
+        write_atomic(&instance, &marker, b"")?;
+    }
+    Ok(Committed {
+        snapshot: version_dir,
+        complete,
+    })
+}

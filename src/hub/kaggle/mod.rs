@@ -1,0 +1,411 @@
+//! Kaggle Models behind the [`Hub`] seam, as kagglehub and the `kaggle` CLI speak the API:
+//! every call is `POST {base}/v1/{service}/{Method}` with a camelCase JSON body.
+//!
+//! - pin: a version number is itself; no version asks `GetModelInstance` for the latest;
+//! - list: `ListModelInstanceVersionFiles`, paged — names and sizes, no hashes, so the
+//!   pre-download check can compare only the file set and the sizes;
+//! - open: `DownloadModelInstanceVersion` with `path` answers a redirect to the file's signed
+//!   URL, followed as a GET without the token (the client sends it to the API origin only).
+//!
+//! Never used: the whole-version archive (no `path`), whose bytes could not be checked file by
+//! file before they are unpacked. The write side (`push`) is in `write`.
+
+mod write;
+
+use super::http::{HttpClient, MAX_JSON_BYTES, RetryPolicy, read_body, redact};
+use super::{ByteStream, ContentId, Hub, HubError, LATEST, ModelRef, RemoteFile, check_remote_path};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// Where credentials come from, for messages.
+const CREDENTIALS: &str =
+    "KAGGLE_API_TOKEN, ~/.kaggle/access_token, KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json";
+
+/// Bounds on a listing, whatever the server sends (Kaggle versions hold at most tens of
+/// thousands of files).
+const MAX_LIST_PAGES: usize = 10_000;
+const MAX_LISTED_FILES: usize = 1_000_000;
+const PAGE_SIZE: u64 = 1000;
+
+/// A Kaggle API endpoint: the base that `v1/{service}/{Method}` is appended to
+/// (`https://api.kaggle.com` in production, `http://localhost/api` for kagglehub's
+/// `KAGGLE_API_ENVIRONMENT=LOCALHOST`).
+#[derive(Debug, Clone)]
+pub struct KaggleHub {
+    http: HttpClient,
+}
+
+/// The four slugs of a model instance, as the API names them.
+#[derive(Debug, Clone, Copy)]
+struct Instance<'a> {
+    owner: &'a str,
+    model: &'a str,
+    framework: &'static str,
+    variation: &'a str,
+}
+
+impl Instance<'_> {
+    fn body(&self) -> serde_json::Map<String, Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("ownerSlug".into(), self.owner.into());
+        m.insert("modelSlug".into(), self.model.into());
+        m.insert("framework".into(), self.framework.into());
+        m.insert("instanceSlug".into(), self.variation.into());
+        m
+    }
+}
+
+fn instance(repo: &ModelRef) -> Result<Instance<'_>, HubError> {
+    let bad = || HubError::BadReference {
+        reference: repo.to_string(),
+        reason: "not a Kaggle model reference".into(),
+    };
+    let (owner, model, framework, variation) = repo.kaggle_slugs().ok_or_else(bad)?;
+    Ok(Instance {
+        owner,
+        model,
+        framework: super::kaggle_framework_enum(framework).ok_or_else(bad)?,
+        variation,
+    })
+}
+
+/// A version number as the API sends it (a JSON number, or a string in some answers).
+fn version_of(v: &Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .filter(|n| *n > 0)
+}
+
+impl KaggleHub {
+    pub fn new(http: HttpClient) -> Self {
+        Self { http }
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    fn rpc_url(&self, service: &str, method: &str) -> Result<reqwest::Url, HubError> {
+        self.http.url(&format!("/v1/{service}/{method}"))
+    }
+
+    /// Maps an error answer (`{"code", "message"}` with a 4xx/5xx status) to what the user can
+    /// act on.
+    async fn error(resp: Response, what: &str, path: Option<(&str, &str)>) -> HubError {
+        let status = resp.status();
+        let url = redact(resp.url());
+        let body = read_body(resp, 64 << 10).await.unwrap_or_default();
+        let message = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned));
+        match (status, path) {
+            (StatusCode::NOT_FOUND, Some((revision, path))) => HubError::EntryNotFound {
+                repo: what.to_owned(),
+                revision: revision.to_owned(),
+                path: path.to_owned(),
+            },
+            (StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => {
+                HubError::RepoNotFound {
+                    repo: what.to_owned(),
+                    credentials: CREDENTIALS,
+                }
+            }
+            _ => HubError::Status {
+                status: status.as_u16(),
+                url,
+                message,
+            },
+        }
+    }
+
+    /// A read call, retried on 429/5xx and dropped connections.
+    async fn call(&self, service: &str, method: &str, body: &Value, what: &str) -> Result<Value, HubError> {
+        let url = self.rpc_url(service, method)?;
+        let resp = self
+            .http
+            .send(
+                Method::POST,
+                &url,
+                None,
+                Some(("application/json".into(), body.to_string().into_bytes())),
+            )
+            .await?;
+        if !resp.status().is_success() {
+            return Err(Self::error(resp, what, None).await);
+        }
+        let bytes = read_body(resp, MAX_JSON_BYTES).await?;
+        serde_json::from_slice(&bytes).map_err(|e| HubError::Malformed {
+            url: redact(&url),
+            detail: e.to_string(),
+        })
+    }
+
+    /// The latest version of an instance.
+    pub async fn latest_version(&self, repo: &ModelRef) -> Result<u64, HubError> {
+        let inst = instance(repo)?;
+        let what = format!("model instance kaggle:{}", repo.id);
+        let v = self
+            .call(
+                "models.ModelApiService",
+                "GetModelInstance",
+                &Value::Object(inst.body()),
+                &what,
+            )
+            .await?;
+        v.get("versionNumber")
+            .and_then(version_of)
+            .ok_or_else(|| HubError::Malformed {
+                url: "GetModelInstance".into(),
+                detail: format!("{what} has no versionNumber"),
+            })
+    }
+
+    /// Every file of a version (all pages), sorted; unsafe or duplicate names are refused.
+    pub async fn list_files(&self, repo: &ModelRef, version: &str) -> Result<Vec<RemoteFile>, HubError> {
+        let inst = instance(repo)?;
+        let number: u64 = version
+            .parse()
+            .map_err(|_| HubError::BadRevision(version.to_owned()))?;
+        let what = format!("kaggle:{}/{version}", repo.id);
+        let mut files = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        let mut complete = false;
+        for _page in 0..MAX_LIST_PAGES {
+            let mut body = inst.body();
+            body.insert("versionNumber".into(), number.into());
+            body.insert("pageSize".into(), PAGE_SIZE.into());
+            if let Some(t) = &token {
+                body.insert("pageToken".into(), t.clone().into());
+            }
+            let v = self
+                .call(
+                    "models.ModelApiService",
+                    "ListModelInstanceVersionFiles",
+                    &Value::Object(body),
+                    &what,
+                )
+                .await?;
+            let entries = match v.get("files") {
+                None | Some(Value::Null) => &[][..],
+                Some(Value::Array(a)) => a.as_slice(),
+                Some(_) => {
+                    return Err(HubError::Malformed {
+                        url: "ListModelInstanceVersionFiles".into(),
+                        detail: "files is not an array".into(),
+                    });
+                }
+            };
+            if files.len() + entries.len() > MAX_LISTED_FILES {
+                return Err(HubError::Malformed {
+                    url: "ListModelInstanceVersionFiles".into(),
+                    detail: format!("the listing holds more than {MAX_LISTED_FILES} files"),
+                });
+            }
+            for e in entries {
+                files.push(parse_file(e)?);
+            }
+            match v
+                .get("nextPageToken")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+            {
+                None => {
+                    complete = true;
+                    break;
+                }
+                Some(t) => {
+                    // A hostile server can hand out a token already used: stop at once.
+                    if !seen.insert(t.to_owned()) {
+                        return Err(HubError::PaginationLoop {
+                            url: format!("ListModelInstanceVersionFiles of {what}"),
+                        });
+                    }
+                    token = Some(t.to_owned());
+                }
+            }
+        }
+        if !complete {
+            return Err(HubError::Malformed {
+                url: "ListModelInstanceVersionFiles".into(),
+                detail: format!("the listing goes on for more than {MAX_LIST_PAGES} pages"),
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
+            return Err(HubError::Malformed {
+                url: "ListModelInstanceVersionFiles".into(),
+                detail: format!("{} is listed twice", w[0].path),
+            });
+        }
+        Ok(files)
+    }
+
+    /// One file of a version from byte `from`, in one attempt.
+    pub async fn open_file(
+        &self,
+        repo: &ModelRef,
+        version: &str,
+        path: &str,
+        from: u64,
+    ) -> Result<Response, HubError> {
+        let inst = instance(repo)?;
+        let number: u64 = version
+            .parse()
+            .map_err(|_| HubError::BadRevision(version.to_owned()))?;
+        let mut body = inst.body();
+        body.insert("versionNumber".into(), number.into());
+        body.insert("path".into(), path.into());
+        let url = self.rpc_url("models.ModelApiService", "DownloadModelInstanceVersion")?;
+        let resp = self
+            .http
+            .send_once_with(
+                Method::POST,
+                &url,
+                (from > 0).then_some(from),
+                (
+                    "application/json".into(),
+                    Value::Object(body).to_string().into_bytes(),
+                ),
+            )
+            .await?;
+        let status = resp.status();
+        let what = format!("kaggle:{}", repo.id);
+        if !status.is_success() {
+            return Err(Self::error(resp, &what, Some((version, path))).await);
+        }
+        // An error document where bytes were expected (the API answered instead of the file).
+        let json = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        if json && resp.url().origin() == url.origin() {
+            return Err(HubError::Malformed {
+                url: redact(resp.url()),
+                detail: format!("{path}: the API answered a JSON document instead of the file"),
+            });
+        }
+        if from > 0 && status != StatusCode::PARTIAL_CONTENT {
+            return Err(HubError::Malformed {
+                url: redact(resp.url()),
+                detail: format!("asked for bytes {from}- and got status {status}"),
+            });
+        }
+        Ok(resp)
+    }
+}
+
+fn parse_file(e: &Value) -> Result<RemoteFile, HubError> {
+    let malformed = |detail: String| HubError::Malformed {
+        url: "ListModelInstanceVersionFiles".into(),
+        detail,
+    };
+    let path = e
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| malformed("a file without a name".into()))?;
+    check_remote_path(path)?;
+    // Protobuf JSON omits defaults: no size is an empty file; an int64 may come as a string.
+    let size = match e.get("size") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .ok_or_else(|| malformed(format!("{path}: size {v} is not a byte count")))?,
+    };
+    Ok(RemoteFile {
+        path: path.to_owned(),
+        size,
+        content: ContentId::SizeOnly,
+        git_oid: None,
+    })
+}
+
+impl Hub for KaggleHub {
+    /// A version number is already pinned (the listing then proves it exists); `latest` asks
+    /// for the instance's current version.
+    async fn pin(&self, repo: &ModelRef, revision: &str) -> Result<String, HubError> {
+        if super::is_version_number(revision) {
+            return Ok(revision.to_owned());
+        }
+        if revision != LATEST {
+            return Err(HubError::BadReference {
+                reference: format!("{repo}@{revision}"),
+                reason: "a Kaggle revision is a version number (or latest)".into(),
+            });
+        }
+        Ok(self.latest_version(repo).await?.to_string())
+    }
+
+    async fn list(&self, repo: &ModelRef, commit: &str) -> Result<Vec<RemoteFile>, HubError> {
+        self.list_files(repo, commit).await
+    }
+
+    async fn open(
+        &self,
+        repo: &ModelRef,
+        commit: &str,
+        path: &str,
+        from: u64,
+    ) -> Result<ByteStream, HubError> {
+        Ok(ByteStream::from_response(
+            self.open_file(repo, commit, path, from).await?,
+        ))
+    }
+
+    fn retry(&self) -> RetryPolicy {
+        self.http.retry
+    }
+}
+
+/// The `errorCode`/`error` of a mutation answered with HTTP 200, if any.
+fn rejection(action: &str, v: &Value) -> Option<HubError> {
+    let code = v.get("errorCode").and_then(Value::as_i64).filter(|c| *c != 0);
+    let message = v.get("error").and_then(Value::as_str).filter(|m| !m.is_empty());
+    if code.is_none() && message.is_none() {
+        return None;
+    }
+    Some(HubError::Rejected {
+        action: action.to_owned(),
+        code: code.unwrap_or_default(),
+        message: message.unwrap_or("no message").to_owned(),
+    })
+}
+
+/// `{"ownerSlug": …}` bodies for calls that name a model, not an instance.
+fn model_body(owner: &str, model: &str) -> Value {
+    json!({ "ownerSlug": owner, "modelSlug": model })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn listed_files() {
+        let f = super::parse_file(&json!({"name": "a/b.bin", "size": "12"})).unwrap();
+        assert_eq!((f.path.as_str(), f.size), ("a/b.bin", 12));
+        assert_eq!(super::parse_file(&json!({"name": "empty"})).unwrap().size, 0);
+        for bad in [
+            json!({"name": "../x", "size": 1}),
+            json!({"name": "/etc/passwd"}),
+            json!({"size": 3}),
+            json!({"name": "a", "size": -1}),
+            json!({"name": "a", "size": "x"}),
+        ] {
+            assert!(super::parse_file(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mutation_errors_come_as_200() {
+        assert!(super::rejection("create", &json!({"id": 3})).is_none());
+        assert!(super::rejection("create", &json!({"errorCode": 0, "error": ""})).is_none());
+        let e = super::rejection("create", &json!({"errorCode": 409, "error": "exists"})).unwrap();
+        assert_eq!(
+            e.to_string(),
+            "the hub refused to create: exists (error code 409)"
+        );
+    }
+}

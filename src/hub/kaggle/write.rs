@@ -1,0 +1,414 @@
+//! The write side of Kaggle Models behind the [`Publish`] seam, as `kagglehub.model_upload`
+//! speaks it: `GetModel` / `CreateModel`, one `StartBlobUpload` + resumable PUT per file (an
+//! interrupted PUT asks the file origin how far it got and goes on from there), then
+//! `CreateModelInstance` (a new variation) or `CreateModelInstanceVersion` with the directory
+//! tree, so files keep their folders (`.kaggle/signing.json`). Kaggle answers a refused change
+//! with HTTP 200 and an `errorCode`; each becomes a [`HubError::Rejected`].
+
+use super::{Instance, KaggleHub, instance, model_body, rejection, version_of};
+use crate::hub::{CommitFile, HubError, ModelRef, Publish, Published, Upload, Uploaded};
+use crate::progress::Progress;
+use futures_util::StreamExt as _;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Progress after which an upload's failure budget starts afresh (as for downloads).
+const RESUME_CREDIT: u64 = 8 << 20;
+
+impl KaggleHub {
+    /// A mutation: HTTP errors as for reads, and HTTP 200 with `errorCode` as a rejection.
+    /// Sent once: a change whose answer was lost must not be applied twice.
+    async fn mutate(
+        &self,
+        service: &str,
+        method: &str,
+        body: &Value,
+        action: &str,
+    ) -> Result<Value, HubError> {
+        let url = self.rpc_url(service, method)?;
+        let (status, _, v) = self
+            .http
+            .post_json_once(&url, "application/json", body.to_string().into_bytes())
+            .await?;
+        if !status.is_success() {
+            let message = v.get("message").and_then(Value::as_str).map(str::to_owned);
+            return Err(match status {
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => HubError::RepoNotFound {
+                    repo: action.to_owned(),
+                    credentials: super::CREDENTIALS,
+                },
+                _ => HubError::Status {
+                    status: status.as_u16(),
+                    url: crate::hub::http::redact(&url),
+                    message,
+                },
+            });
+        }
+        match rejection(action, &v) {
+            Some(e) => Err(e),
+            None => Ok(v),
+        }
+    }
+
+    /// The web page of an instance: kaggle.com for the production API, else the API's host.
+    fn web_url(&self, repo: &ModelRef) -> String {
+        let endpoint = self.http.url("").map(|u| u.to_string()).unwrap_or_default();
+        let base = if endpoint.contains("://api.kaggle.com") {
+            "https://www.kaggle.com".to_owned()
+        } else {
+            endpoint.trim_end_matches('/').trim_end_matches("/api").to_owned()
+        };
+        format!("{base}/models/{}", repo.id)
+    }
+
+    /// Uploads one file: a blob upload session, then PUTs from wherever the file origin says it
+    /// got to. Returns the token the version is created with.
+    async fn upload_blob(&self, u: &Upload, on_bytes: impl Fn(u64)) -> Result<String, HubError> {
+        let modified = std::fs::metadata(&u.local)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let name = u.path.rsplit('/').next().unwrap_or(&u.path);
+        let mut body = json!({ "type": "MODEL", "name": name, "lastModifiedEpochSeconds": modified });
+        if u.size > 0 {
+            body["contentLength"] = u.size.into();
+        }
+        let action = format!("start the upload of {}", u.path);
+        let answer = self
+            .mutate("blobs.BlobApiService", "StartBlobUpload", &body, &action)
+            .await?;
+        let field = |k: &str| answer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let (Some(token), Some(create_url)) = (field("token"), field("createUrl")) else {
+            return Err(HubError::Malformed {
+                url: "StartBlobUpload".into(),
+                detail: format!("{}: no token or createUrl", u.path),
+            });
+        };
+        let url = reqwest::Url::parse(create_url).map_err(|e| HubError::Malformed {
+            url: "StartBlobUpload".into(),
+            detail: format!("createUrl: {e}"),
+        })?;
+        let retry = self.http.retry;
+        let content_type = ("Content-Type".to_owned(), "application/octet-stream".to_owned());
+        let mut offset = 0;
+        let mut failures = 0;
+        let mut offset_at_failure = 0;
+        loop {
+            let result = if u.size == 0 {
+                self.http
+                    .put_once(&url, None, std::slice::from_ref(&content_type))
+                    .await
+            } else {
+                let range = (
+                    "Content-Range".to_owned(),
+                    format!("bytes {offset}-{}/{}", u.size - 1, u.size),
+                );
+                self.http
+                    .put_once(
+                        &url,
+                        Some((&u.local, offset, u.size - offset)),
+                        &[content_type.clone(), range],
+                    )
+                    .await
+            };
+            let cause = match result {
+                Ok(r) if matches!(r.status().as_u16(), 200 | 201) => {
+                    on_bytes(u.size - offset);
+                    return Ok(token.to_owned());
+                }
+                // Resume Incomplete: the origin kept part of it; ask how much and go on.
+                Ok(r) if r.status().as_u16() == 308 => None,
+                Ok(r) if crate::hub::http::is_transient(r.status().as_u16()) => {
+                    Some(crate::hub::http::status_error(&r))
+                }
+                Ok(r) => return Err(crate::hub::http::status_error(&r)),
+                Err(e @ HubError::ReadLocal { .. }) => return Err(e),
+                Err(e) => Some(e),
+            };
+            if let Some(cause) = cause {
+                if offset >= offset_at_failure + RESUME_CREDIT {
+                    failures = 0;
+                }
+                failures += 1;
+                offset_at_failure = offset;
+                if failures >= retry.attempts {
+                    return Err(HubError::RetriesExhausted {
+                        path: u.path.clone(),
+                        attempts: failures,
+                        source: Box::new(cause),
+                    });
+                }
+                tokio::time::sleep(retry.delay(failures)).await;
+            }
+            let reached = self.uploaded_size(&url, u.size).await?;
+            if reached >= u.size {
+                on_bytes(u.size - offset);
+                return Ok(token.to_owned());
+            }
+            on_bytes(reached.saturating_sub(offset));
+            offset = reached;
+        }
+    }
+
+    /// How many bytes of a resumable upload the file origin holds (`Content-Range: bytes */n`
+    /// answered by 308 with `Range: bytes=0-k`, or 200/201 when it has everything).
+    async fn uploaded_size(&self, url: &reqwest::Url, size: u64) -> Result<u64, HubError> {
+        let query = [("Content-Range".to_owned(), format!("bytes */{size}"))];
+        let r = self.http.put_once(url, None, &query).await?;
+        match r.status().as_u16() {
+            200 | 201 => Ok(size),
+            308 => {
+                let Some(range) = crate::hub::http::header(r.headers(), "range") else {
+                    return Ok(0);
+                };
+                let end = range
+                    .strip_prefix("bytes=0-")
+                    .and_then(|e| e.trim().parse::<u64>().ok())
+                    .filter(|e| *e < size)
+                    .ok_or_else(|| HubError::Malformed {
+                        url: crate::hub::http::redact(url),
+                        detail: format!("upload status Range {range:?} is not bytes=0-N below {size}"),
+                    })?;
+                Ok(end + 1)
+            }
+            _ => Err(crate::hub::http::status_error(&r)),
+        }
+    }
+}
+
+/// A folder of the version being created: tokens of its files, and its sub-folders.
+#[derive(Default)]
+struct Folder {
+    files: Vec<String>,
+    folders: BTreeMap<String, Folder>,
+}
+
+impl Folder {
+    fn insert(&mut self, path: &str, token: String) {
+        match path.split_once('/') {
+            None => self.files.push(token),
+            Some((dir, rest)) => self
+                .folders
+                .entry(dir.to_owned())
+                .or_default()
+                .insert(rest, token),
+        }
+    }
+
+    fn files_json(&self) -> Value {
+        Value::Array(self.files.iter().map(|t| json!({ "token": t })).collect())
+    }
+
+    fn folders_json(&self) -> Value {
+        Value::Array(
+            self.folders
+                .iter()
+                .map(|(name, f)| json!({ "name": name, "files": f.files_json(), "directories": f.folders_json() }))
+                .collect(),
+        )
+    }
+}
+
+fn tree(files: &[CommitFile]) -> Result<Folder, HubError> {
+    let mut root = Folder::default();
+    for f in files {
+        match f {
+            CommitFile::Uploaded { path, reference, .. } => root.insert(path, reference.clone()),
+            CommitFile::Inline { path, .. } => {
+                return Err(HubError::Malformed {
+                    url: "push".into(),
+                    detail: format!("{path} was not uploaded (Kaggle takes no inline files)"),
+                });
+            }
+        }
+    }
+    Ok(root)
+}
+
+impl Publish for KaggleHub {
+    /// Creates the model if it does not exist (private when asked); the head is the
+    /// instance's latest version, or empty when the variation does not exist yet.
+    async fn prepare(
+        &self,
+        repo: &ModelRef,
+        _branch: &str,
+        private: bool,
+    ) -> Result<(String, String), HubError> {
+        let Instance { owner, model, .. } = instance(repo)?;
+        let what = format!("model {owner}/{model}");
+        match self
+            .call(
+                "models.ModelApiService",
+                "GetModel",
+                &model_body(owner, model),
+                &what,
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(HubError::RepoNotFound { .. }) => {
+                let body = json!({ "ownerSlug": owner, "slug": model, "title": model, "isPrivate": private });
+                self.mutate(
+                    "models.ModelApiService",
+                    "CreateModel",
+                    &body,
+                    &format!("create the {what}"),
+                )
+                .await?;
+            }
+            Err(e) => return Err(e),
+        }
+        let head = match self.latest_version(repo).await {
+            Ok(v) => v.to_string(),
+            Err(HubError::RepoNotFound { .. }) => String::new(),
+            Err(e) => return Err(e),
+        };
+        Ok((self.web_url(repo), head))
+    }
+
+    /// Every file goes up as its own blob (Kaggle has no deduplication to ask about).
+    async fn upload(
+        &self,
+        _repo: &ModelRef,
+        _branch: &str,
+        files: &mut Vec<Upload>,
+        concurrency: usize,
+        progress: &dyn Progress,
+    ) -> Result<(Uploaded, Vec<CommitFile>), HubError> {
+        let total: u64 = files.iter().map(|u| u.size).sum();
+        progress.start(files.len(), total);
+        let jobs: Vec<_> = files
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(id, u)| async move {
+                progress.file_started(id, &u.path, u.size);
+                let token = self.upload_blob(&u, |n| progress.bytes(id, n)).await?;
+                progress.file_finished(id);
+                Ok::<_, HubError>(CommitFile::Uploaded {
+                    path: u.path,
+                    reference: token,
+                    size: u.size,
+                })
+            })
+            .collect();
+        let mut results: Vec<CommitFile> = Vec::with_capacity(files.len());
+        let mut jobs = futures_util::stream::iter(jobs).buffered(concurrency.max(1));
+        while let Some(r) = jobs.next().await {
+            results.push(r?);
+        }
+        progress.finish();
+        Ok((
+            Uploaded {
+                bytes: total,
+                deduplicated: 0,
+            },
+            results,
+        ))
+    }
+
+    /// A new variation (version 1) when `parent` is empty, else a new version of it.
+    async fn commit(
+        &self,
+        repo: &ModelRef,
+        _branch: &str,
+        parent: &str,
+        summary: &str,
+        files: &[CommitFile],
+        _create_pr: bool,
+    ) -> Result<Published, HubError> {
+        let inst = instance(repo)?;
+        let root = tree(files)?;
+        let handle = format!("kaggle:{}", repo.id);
+        let new_version = || async {
+            let body = json!({
+                "ownerSlug": inst.owner,
+                "modelSlug": inst.model,
+                "framework": inst.framework,
+                "instanceSlug": inst.variation,
+                "body": { "versionNotes": summary, "files": root.files_json(), "directories": root.folders_json() },
+            });
+            self.mutate(
+                "models.ModelApiService",
+                "CreateModelInstanceVersion",
+                &body,
+                &format!("create a new version of {handle}"),
+            )
+            .await?;
+            self.latest_version(repo).await
+        };
+        let version = if parent.is_empty() {
+            let body = json!({
+                "ownerSlug": inst.owner,
+                "modelSlug": inst.model,
+                "body": {
+                    "instanceSlug": inst.variation,
+                    "framework": inst.framework,
+                    "files": root.files_json(),
+                    "directories": root.folders_json(),
+                },
+            });
+            match self
+                .mutate(
+                    "models.ModelApiService",
+                    "CreateModelInstance",
+                    &body,
+                    &format!("create {handle}"),
+                )
+                .await
+            {
+                Ok(v) => match v.get("versionNumber").and_then(version_of) {
+                    Some(n) => n,
+                    None => self.latest_version(repo).await?,
+                },
+                // Created meanwhile (as kagglehub does: then add a version to it).
+                Err(HubError::Rejected { code: 409, .. }) => new_version().await?,
+                Err(e) => return Err(e),
+            }
+        } else {
+            let v = new_version().await?;
+            if parent.parse::<u64>().is_ok_and(|p| v <= p) {
+                return Err(HubError::Malformed {
+                    url: "CreateModelInstanceVersion".into(),
+                    detail: format!("{handle}: the latest version is still {v} after creating a new one"),
+                });
+            }
+            v
+        };
+        Ok(Published {
+            commit: version.to_string(),
+            commit_url: format!("{}/{version}", self.web_url(repo)),
+            pull_request_url: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::hub::CommitFile;
+
+    #[test]
+    fn folders_keep_their_paths() {
+        let f = |p: &str, t: &str| CommitFile::Uploaded {
+            path: p.into(),
+            reference: t.into(),
+            size: 1,
+        };
+        let root = super::tree(&[
+            f("config.json", "t1"),
+            f(".kaggle/signing.json", "t2"),
+            f("a/b/c.bin", "t3"),
+        ])
+        .unwrap();
+        assert_eq!(root.files_json(), serde_json::json!([{ "token": "t1" }]));
+        assert_eq!(
+            root.folders_json(),
+            serde_json::json!([
+                { "name": ".kaggle", "files": [{ "token": "t2" }], "directories": [] },
+                { "name": "a", "files": [], "directories": [{ "name": "b", "files": [{ "token": "t3" }], "directories": [] }] },
+            ])
+        );
+    }
+}
