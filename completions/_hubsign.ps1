@@ -107,9 +107,10 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         }
         'hubsign;pull' {
             [CompletionResult]::new('--repo-type', '--repo-type', [CompletionResultType]::ParameterName, 'The repository type (default: model, or dataset for datasets/ORG/NAME)')
-            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
-            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
-            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)')
+            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--kaggle-endpoint', '--kaggle-endpoint', [CompletionResultType]::ParameterName, 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/` means everything below). Repeatable. The signature still covers the whole listing')
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Do not download files matching PATTERN. Repeatable')
@@ -135,7 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         'hubsign;push' {
             [CompletionResult]::new('--repo-type', '--repo-type', [CompletionResultType]::ParameterName, 'The repository type (default: model, or dataset for datasets/ORG/NAME)')
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch to commit to')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature. Default: model.sig inside the model directory (Kaggle: .kaggle/signing.json), uploaded to that same path in the repository')
             [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)')
             [CompletionResult]::new('--private-key', '--private-key', [CompletionResultType]::ParameterName, 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8')
             [CompletionResult]::new('--pkcs11-uri', '--pkcs11-uri', [CompletionResultType]::ParameterName, 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token')
@@ -152,6 +153,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Exclude a path from the signature and the upload. Repeatable')
             [CompletionResult]::new('--commit-message', '--commit-message', [CompletionResultType]::ParameterName, 'Commit summary')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel LFS uploads')
+            [CompletionResult]::new('--kaggle-endpoint', '--kaggle-endpoint', [CompletionResultType]::ParameterName, 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)')
             [CompletionResult]::new('--resign', '--resign', [CompletionResultType]::ParameterName, 'Sign again even if the model already carries a valid signature')
             [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Create the repository as private')
             [CompletionResult]::new('--create-pr', '--create-pr', [CompletionResultType]::ParameterName, 'Open a pull request instead of committing to the branch')
@@ -164,9 +166,10 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         }
         'hubsign;check' {
             [CompletionResult]::new('--repo-type', '--repo-type', [CompletionResultType]::ParameterName, 'The repository type (default: model, or dataset for datasets/ORG/NAME)')
-            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
-            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
-            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)')
+            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--kaggle-endpoint', '--kaggle-endpoint', [CompletionResultType]::ParameterName, 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)')
             [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
             [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
@@ -186,9 +189,10 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         }
         'hubsign;verify-cache' {
             [CompletionResult]::new('--repo-type', '--repo-type', [CompletionResultType]::ParameterName, 'The repository type (default: model, or dataset for datasets/ORG/NAME)')
-            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL)')
-            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository')
-            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)')
+            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--kaggle-endpoint', '--kaggle-endpoint', [CompletionResultType]::ParameterName, 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)')
             [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
             [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')

@@ -91,7 +91,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__check)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,6 +110,10 @@ _hubsign() {
                     return 0
                     ;;
                 --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kaggle-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -337,7 +341,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --include --exclude --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --include --exclude --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +360,10 @@ _hubsign() {
                     return 0
                     ;;
                 --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kaggle-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,7 +423,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__push)
-            opts="-q -h --repo-type --revision --signature --resign --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature --resign --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --kaggle-endpoint --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,6 +502,10 @@ _hubsign() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kaggle-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -637,7 +649,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify__subcmd__cache)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -656,6 +668,10 @@ _hubsign() {
                     return 0
                     ;;
                 --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kaggle-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

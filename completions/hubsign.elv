@@ -100,9 +100,10 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;pull'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
-            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
-            cand --signature-path 'Path of the signature inside the repository'
-            cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)'
+            cand --signature-path 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)'
+            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --include 'Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/` means everything below). Repeatable. The signature still covers the whole listing'
             cand --exclude 'Do not download files matching PATTERN. Repeatable'
@@ -127,7 +128,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;push'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
             cand --revision 'Branch to commit to'
-            cand --signature 'The model''s signature. Default: model.sig inside the model directory. It is uploaded as model.sig at the repository root'
+            cand --signature 'The model''s signature. Default: model.sig inside the model directory (Kaggle: .kaggle/signing.json), uploaded to that same path in the repository'
             cand --method 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)'
             cand --private-key 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8'
             cand --pkcs11-uri 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token'
@@ -144,6 +145,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-paths 'Exclude a path from the signature and the upload. Repeatable'
             cand --commit-message 'Commit summary'
             cand --concurrency 'Parallel LFS uploads'
+            cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
             cand --resign 'Sign again even if the model already carries a valid signature'
             cand --private 'Create the repository as private'
             cand --create-pr 'Open a pull request instead of committing to the branch'
@@ -155,9 +157,10 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;check'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
-            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
-            cand --signature-path 'Path of the signature inside the repository'
-            cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)'
+            cand --signature-path 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)'
+            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
@@ -176,9 +179,10 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;verify-cache'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
-            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL)'
-            cand --signature-path 'Path of the signature inside the repository'
-            cand --cache-dir 'The Hugging Face cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)'
+            cand --signature-path 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)'
+            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'

@@ -157,6 +157,18 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         model: req.model.clone(),
         comparison,
     })?;
+    // `.kaggle/` (Kaggle's signature folder) may not exist yet.
+    if let Some(parent) = req
+        .signature
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+    {
+        fs_err::create_dir_all(parent).map_err(|source| Error::Io {
+            action: "cannot create",
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
     crate::fsutil::write_atomic(&req.signature, &bundle.to_json())?;
     Ok((true, manifest.resources, files, bundle))
 }

@@ -19,6 +19,7 @@ mod hardening;
 mod hub_faithful;
 mod hub_write_faithful;
 mod interop;
+mod kaggle;
 mod partial;
 mod pkcs11;
 mod pull;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod hub;
+pub mod kaggle;
 
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
