@@ -625,3 +625,80 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
         "an upload started for a model that no longer matches its signature"
     );
 }
+
+#[test]
+fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
+    let Some(py) = python() else { return };
+    let Some(ms) = model_signing() else { return };
+    let env = Env::port_80("ks-cache");
+    let k = key_path("p256.pub.pem");
+    let m = model(env.work.path(), "m", "cache");
+    sign_with_model_signing(&ms, &m, "p256.pem");
+    let kaggle = env.kaggle();
+    kaggle.add_version(&env.owner, "c", FW, "base", &m);
+    let handle = format!("{}/1", env.handle("c", "base"));
+    let instance = env.cache().join(format!("models/{}/c/{FW}/base", env.owner));
+
+    // A partial pull: only config.json, with kagglehub's per-file marker and no version marker;
+    // kagglehub then serves that file offline.
+    env.hs(&["pull", &handle, "config.json", "--public-key", &k])
+        .ok()
+        .stdout_has("config.json");
+    assert!(instance.join(".complete/1/config.json.complete").is_file());
+    assert!(!instance.join("1.complete").exists());
+    assert!(!instance.join("1/model.safetensors").exists());
+    kaggle.clear_requests();
+    let got = env.python(
+        &py,
+        &format!(
+            "import kagglehub\nprint(kagglehub.model_download({:?}, path='config.json'))\n",
+            format!("{}/c/{FW}/base/1", env.owner)
+        ),
+    );
+    got.ok();
+    assert_eq!(
+        got.stdout().trim(),
+        instance.join("1/config.json").to_str().unwrap()
+    );
+    assert_eq!(env.requests(), Vec::new(), "kagglehub went to the network");
+
+    // The whole version: config.json is re-hashed and reused, the rest downloaded; the
+    // per-file markers give way to the version marker.
+    let out = env.hs(&["pull", &handle, "--public-key", &k, "--json"]);
+    out.ok();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(doc["reused"], 1, "{doc}");
+    assert_eq!(doc["pinned"], handle);
+    assert!(instance.join("1.complete").is_file());
+    assert!(!instance.join(".complete/1").exists());
+
+    // A file of the cached version replaced by a symlink to a look-alike outside the cache:
+    // not reused (nor followed), downloaded again, and the symlink is gone.
+    let outside = env.work.path().join("outside.json");
+    std::fs::copy(instance.join("1/config.json"), &outside).unwrap();
+    std::fs::remove_file(instance.join("1/config.json")).unwrap();
+    std::os::unix::fs::symlink(&outside, instance.join("1/config.json")).unwrap();
+    env.hs(&["verify-cache", &handle, "--public-key", &k])
+        .expect_code(2)
+        .stderr_has("config.json is a symbolic link");
+    let out = env.hs(&["pull", &handle, "--public-key", &k, "--json"]);
+    out.ok();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(doc["reused"], 2, "{doc}");
+    assert!(
+        std::fs::symlink_metadata(instance.join("1/config.json"))
+            .unwrap()
+            .is_file()
+    );
+
+    // A symlinked folder on the way into the cache is refused, nothing written through it.
+    let elsewhere = env.work.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let owner_dir = env.cache().join(format!("models/{}", env.owner));
+    std::fs::remove_dir_all(&owner_dir).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &owner_dir).unwrap();
+    env.hs(&["pull", &handle, "--public-key", &k])
+        .expect_code(2)
+        .stderr_has("symlink");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
