@@ -702,3 +702,32 @@ fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
         .stderr_has("symlink");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
+
+#[test]
+fn trust_policy_rules_name_kaggle_models() {
+    let Some(ms) = model_signing() else { return };
+    let env = Env::own("ks-policy");
+    let m = model(env.work.path(), "m", "policy");
+    sign_with_model_signing(&ms, &m, "p256.pem");
+    env.kaggle().add_version(&env.owner, "p", FW, "base", &m);
+    let policy = env.work.path().join("policy.toml");
+    write(
+        &policy,
+        format!(
+            "[[trust]]\nrepos = [\"kaggle:{}/*/*/*\"]\npublic-key = {:?}\n\n[[trust]]\nrepos = [\"kaggle:other/*/*/*\"]\npublic-key = {:?}\n",
+            env.owner,
+            key_path("p256.pub.pem"),
+            key_path("other-p256.pub.pem")
+        )
+        .as_bytes(),
+    );
+    let p = policy.to_str().unwrap();
+    env.hs(&["check", &env.handle("p", "base"), "--policy", p]).ok();
+    // The same model under the other rule's owner is judged by that rule's key.
+    env.kaggle().add_version("other", "p", FW, "base", &m);
+    env.hs(&["check", "kaggle:other/p/pyTorch/base", "--policy", p])
+        .expect_code(1);
+    env.hs(&["check", "kaggle:nobody/p/pyTorch/base", "--policy", p])
+        .expect_code(2)
+        .stderr_has("no rule for kaggle:nobody/p/pyTorch/base");
+}
