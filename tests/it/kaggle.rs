@@ -67,7 +67,12 @@ struct Env {
 
 enum ServerRef {
     Own(LocalKaggle),
-    Port80(&'static LocalKaggle),
+    /// The shared server, with the read side of its settings lock held (no other test changes
+    /// its page size or upload faults meanwhile).
+    Port80(
+        &'static LocalKaggle,
+        #[allow(dead_code, reason = "held for its drop")] std::sync::RwLockReadGuard<'static, ()>,
+    ),
 }
 
 impl Env {
@@ -80,7 +85,10 @@ impl Env {
 
     /// The shared server on port 80 that kagglehub reaches with KAGGLE_API_ENVIRONMENT=LOCALHOST.
     fn port_80(owner: &str) -> Self {
-        Self::with(ServerRef::Port80(LocalKaggle::shared_port_80()), owner)
+        let guard = crate::support::kaggle::SHARED_PORT_80_SETTINGS
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Self::with(ServerRef::Port80(LocalKaggle::shared_port_80(), guard), owner)
     }
 
     fn with(server: ServerRef, owner: &str) -> Self {
@@ -99,7 +107,7 @@ impl Env {
     fn kaggle(&self) -> &LocalKaggle {
         match &self.server {
             ServerRef::Own(s) => s,
-            ServerRef::Port80(s) => s,
+            ServerRef::Port80(s, _) => s,
         }
     }
 
@@ -140,7 +148,7 @@ impl Env {
                 c.env_remove("KAGGLE_API_ENVIRONMENT")
                     .env("HUBSIGN_KAGGLE_ENDPOINT", s.endpoint());
             }
-            ServerRef::Port80(_) => {
+            ServerRef::Port80(..) => {
                 c.env("KAGGLE_API_ENVIRONMENT", "LOCALHOST");
             }
         }
@@ -552,11 +560,8 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
     let handle = env.handle("r", "base");
     let k = key_path("p256.pem");
 
-    // The weights' PUT is cut after 512 KiB twice: the upload asks how far it got and goes on.
-    kaggle.inject(Fault::InterruptUpload {
-        after: 512 << 10,
-        times: 2,
-    });
+    // The first two PUTs are cut after 16 bytes: each upload asks how far it got and goes on.
+    kaggle.inject(Fault::InterruptUpload { after: 16, times: 2 });
     let out = env.hs(&["push", m.to_str().unwrap(), &handle, "--private-key", &k]);
     out.ok();
     assert_eq!(out.stdout().trim(), format!("{handle}/1"));
@@ -574,7 +579,8 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
         .iter()
         .filter(|r| r.origin == Origin::Files && r.method == "PUT")
         .count();
-    assert!(status_queries >= 6, "{status_queries} PUTs");
+    // 4 files, plus a status query and a resumed PUT for each of the 2 cut ones.
+    assert_eq!(status_queries, 8, "{status_queries} PUTs");
     kaggle.clear_faults();
 
     // Creating the version fails once: exit 2, nothing published; the re-run completes.

@@ -20,6 +20,7 @@ mod hub_faithful;
 mod hub_write_faithful;
 mod interop;
 mod kaggle;
+mod kaggle_faithful;
 mod partial;
 mod pkcs11;
 mod pull;

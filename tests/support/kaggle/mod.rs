@@ -90,6 +90,10 @@ pub struct Request {
     pub status: u16,
 }
 
+/// Tests that change server-wide settings of the shared port-80 server (page size, upload faults) hold
+/// this for writing; every other test on that server holds it for reading.
+pub static SHARED_PORT_80_SETTINGS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 pub struct LocalKaggle {
     shared: Arc<server::Shared>,
     rt: Option<tokio::runtime::Runtime>,
@@ -153,13 +157,12 @@ impl LocalKaggle {
     pub fn shared_port_80() -> &'static LocalKaggle {
         static SHARED: OnceLock<LocalKaggle> = OnceLock::new();
         SHARED.get_or_init(|| {
-            if std::net::TcpListener::bind("127.0.0.1:80").is_err() {
-                panic!(
-                    "the real Kaggle clients need the local Kaggle API on 127.0.0.1:80 \
-                     (KAGGLE_API_ENVIRONMENT=LOCALHOST), but port 80 cannot be bound: run as root \
-                     (or with CAP_NET_BIND_SERVICE) and free the port"
-                );
-            }
+            assert!(
+                std::net::TcpListener::bind("127.0.0.1:80").is_ok(),
+                "the real Kaggle clients need the local Kaggle API on 127.0.0.1:80 \
+                 (KAGGLE_API_ENVIRONMENT=LOCALHOST), but port 80 cannot be bound: run as root \
+                 (or with CAP_NET_BIND_SERVICE) and free the port"
+            );
             Self::start_on(80)
         })
     }
@@ -285,6 +288,11 @@ impl LocalKaggle {
 
     pub fn inject(&self, fault: Fault) {
         self.shared.state.lock().unwrap().faults.push(fault);
+    }
+
+    /// Removes the faults equal to `fault`.
+    pub fn remove_fault(&self, fault: &Fault) {
+        self.shared.state.lock().unwrap().faults.retain(|f| f != fault);
     }
 
     pub fn clear_faults(&self) {

@@ -443,7 +443,7 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
     } else {
         match (origin, body) {
             (Origin::Files, Some(body)) => files(&sh, &parts, body, kill).await,
-            _ => api(&sh, &parts, json_body.clone().unwrap_or(Value::Null)).await,
+            _ => api(&sh, &parts, json_body.as_ref().unwrap_or(&Value::Null)),
         }
     };
     if parts.method == Method::HEAD {
@@ -650,7 +650,7 @@ fn n(v: &Value, k: &str) -> Option<u64> {
     }
 }
 
-async fn api(sh: &Shared, parts: &Parts, body: Value) -> Response {
+fn api(sh: &Shared, parts: &Parts, body: &Value) -> Response {
     if parts.method != Method::POST {
         return api_error(404, "Not found");
     }
@@ -659,7 +659,7 @@ async fn api(sh: &Shared, parts: &Parts, body: Value) -> Response {
     };
     let auth = auth_of(&parts.headers);
     if service == "security.OAuthService" && method == "IntrospectToken" {
-        return introspect(sh, &body);
+        return introspect(sh, body);
     }
     let user = {
         let st = sh.state.lock().unwrap();
@@ -673,14 +673,14 @@ async fn api(sh: &Shared, parts: &Parts, body: Value) -> Response {
     };
     let user = user.as_deref();
     match (service, method) {
-        ("models.ModelApiService", "GetModel") => get_model(sh, user, &body),
-        ("models.ModelApiService", "GetModelInstance") => get_model_instance(sh, user, &body),
-        ("models.ModelApiService", "ListModelInstanceVersionFiles") => list_files(sh, user, &body),
-        ("models.ModelApiService", "DownloadModelInstanceVersion") => download(sh, user, &body),
-        ("models.ModelApiService", "CreateModel") => create_model(sh, user, &body),
-        ("models.ModelApiService", "CreateModelInstance") => create_instance(sh, user, &body).await,
-        ("models.ModelApiService", "CreateModelInstanceVersion") => create_version(sh, user, &body).await,
-        ("blobs.BlobApiService", "StartBlobUpload") => start_blob_upload(sh, user, &body),
+        ("models.ModelApiService", "GetModel") => get_model(sh, user, body),
+        ("models.ModelApiService", "GetModelInstance") => get_model_instance(sh, user, body),
+        ("models.ModelApiService", "ListModelInstanceVersionFiles") => list_files(sh, user, body),
+        ("models.ModelApiService", "DownloadModelInstanceVersion") => download(sh, user, body),
+        ("models.ModelApiService", "CreateModel") => create_model(sh, user, body),
+        ("models.ModelApiService", "CreateModelInstance") => create_instance(sh, user, body),
+        ("models.ModelApiService", "CreateModelInstanceVersion") => create_version(sh, user, body),
+        ("blobs.BlobApiService", "StartBlobUpload") => start_blob_upload(sh, user, body),
         _ => api_error(404, &format!("Unknown RPC {service}/{method}")),
     }
 }
@@ -1087,7 +1087,7 @@ fn writable_model(st: &State, user: Option<&str>, owner: &str, model: &str) -> R
     }
 }
 
-async fn create_instance(sh: &Shared, user: Option<&str>, body: &Value) -> Response {
+fn create_instance(sh: &Shared, user: Option<&str>, body: &Value) -> Response {
     let (owner, model) = (s(body, "ownerSlug"), s(body, "modelSlug"));
     let b = body.get("body").cloned().unwrap_or(Value::Null);
     let mut st = sh.state.lock().unwrap();
@@ -1126,7 +1126,7 @@ async fn create_instance(sh: &Shared, user: Option<&str>, body: &Value) -> Respo
     json_response(&json!({ "id": inst.id, "ref": r, "url": sh.web(&r) }))
 }
 
-async fn create_version(sh: &Shared, user: Option<&str>, body: &Value) -> Response {
+fn create_version(sh: &Shared, user: Option<&str>, body: &Value) -> Response {
     let (owner, model, slug) = (
         s(body, "ownerSlug"),
         s(body, "modelSlug"),
@@ -1242,7 +1242,7 @@ async fn files(sh: &Shared, parts: &Parts, body: Body, kill: Option<ConnKill>) -
     let segs: Vec<String> = path.split('/').skip(1).map(pct_decode).collect();
     match segs.first().map(String::as_str) {
         Some("files") if segs.len() >= 7 => {
-            let (o, m, fw, var) = (&segs[1], &segs[2], &segs[3], &segs[4]);
+            let (owner, model, fw, var) = (&segs[1], &segs[2], &segs[3], &segs[4]);
             let v: u64 = segs[5].parse().unwrap_or(0);
             let rel = segs[6..].join("/");
             let blob = {
@@ -1251,7 +1251,7 @@ async fn files(sh: &Shared, parts: &Parts, body: Body, kill: Option<ConnKill>) -
                     .faults
                     .iter()
                     .any(|f| matches!(f, Fault::ExtraInListing { path, .. } if *path == rel));
-                st.version(o, m, fw, var, v)
+                st.version(owner, model, fw, var, v)
                     .and_then(|ver| ver.files.get(&rel).cloned())
                     .filter(|_| !missing)
             };
@@ -1261,14 +1261,14 @@ async fn files(sh: &Shared, parts: &Parts, body: Body, kill: Option<ConnKill>) -
             }
         }
         Some("archives") if segs.len() == 6 => {
-            let (o, m, fw, var) = (&segs[1], &segs[2], &segs[3], &segs[4]);
+            let (owner, model, fw, var) = (&segs[1], &segs[2], &segs[3], &segs[4]);
             let Some(v) = segs[5]
                 .strip_suffix(".tar.gz")
                 .and_then(|x| x.parse::<u64>().ok())
             else {
                 return gcs_error(404, "NoSuchKey", "The specified key does not exist.");
             };
-            match archive(sh, o, m, fw, var, v).await {
+            match archive(sh, owner, model, fw, var, v).await {
                 Some(b) => serve(sh, parts, &b, None),
                 None => gcs_error(404, "NoSuchKey", "The specified key does not exist."),
             }
@@ -1514,7 +1514,10 @@ impl Stream {
 }
 
 /// `bytes a-b/n` → (Some((a, b)), Some(n)); `bytes */n` → (None, Some(n)); `*` totals → None.
-fn parse_content_range(v: &str) -> Option<(Option<(u64, u64)>, Option<u64>)> {
+/// (the byte range, the total), each unknown as `*`.
+type ContentRange = (Option<(u64, u64)>, Option<u64>);
+
+fn parse_content_range(v: &str) -> Option<ContentRange> {
     let spec = v.trim().strip_prefix("bytes ")?;
     let (range, total) = spec.split_once('/')?;
     let total = if total == "*" {
@@ -1629,11 +1632,36 @@ async fn upload_put(sh: &Shared, parts: &Parts, body: Body, kill: Option<ConnKil
         );
     }
     let interrupt = take_interrupt(sh);
-    let mut skip = committed - a;
+    let (kept, dropped) = append_chunk(&disk, body, committed - a, interrupt).await;
+    let now = {
+        let mut st = sh.state.lock().unwrap();
+        let up = st.uploads.get_mut(&id).unwrap();
+        up.committed += kept;
+        if up.total.is_none() {
+            up.total = total;
+        }
+        up.committed
+    };
+    if dropped {
+        if let Some(k) = kill {
+            k.0.store(true, Ordering::SeqCst);
+        }
+        return gcs_error(503, "Interrupted", "connection dropped");
+    }
+    if total == Some(now) {
+        finish(sh, &id).await;
+    }
+    let st = sh.state.lock().unwrap();
+    upload_status(&st.uploads[&id])
+}
+
+/// Appends a chunk's body to the upload file, skipping the first `skip` bytes (already committed) and, for
+/// an [`Fault::InterruptUpload`], keeping only `interrupt` bytes. Returns (bytes kept, interrupted).
+async fn append_chunk(disk: &Path, body: Body, mut skip: u64, interrupt: Option<u64>) -> (u64, bool) {
     let mut kept = 0u64;
     let mut file = tokio::fs::OpenOptions::new()
         .append(true)
-        .open(&disk)
+        .open(disk)
         .await
         .unwrap();
     let mut stream = body.into_data_stream();
@@ -1659,27 +1687,7 @@ async fn upload_put(sh: &Shared, parts: &Parts, body: Body, kill: Option<ConnKil
         }
     }
     file.flush().await.unwrap();
-    drop(file);
-    let now = {
-        let mut st = sh.state.lock().unwrap();
-        let up = st.uploads.get_mut(&id).unwrap();
-        up.committed += kept;
-        if up.total.is_none() {
-            up.total = total;
-        }
-        up.committed
-    };
-    if dropped {
-        if let Some(k) = kill {
-            k.0.store(true, Ordering::SeqCst);
-        }
-        return gcs_error(503, "Interrupted", "connection dropped");
-    }
-    if total == Some(now) {
-        finish(sh, &id).await;
-    }
-    let st = sh.state.lock().unwrap();
-    upload_status(&st.uploads[&id])
+    (kept, dropped)
 }
 
 /// Hashes a completed upload.
