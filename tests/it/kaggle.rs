@@ -581,6 +581,13 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
         .count();
     // 4 files, plus a status query and a resumed PUT for each of the 2 cut ones.
     assert_eq!(status_queries, 8, "{status_queries} PUTs");
+    // The resumed PUTs start where the file origin said it got to, not at byte 0.
+    let resumed = kaggle
+        .requests()
+        .iter()
+        .filter(|r| r.content_range.as_deref().is_some_and(|c| c.starts_with("bytes 16-")))
+        .count();
+    assert_eq!(resumed, 2);
     kaggle.clear_faults();
 
     // Creating the version fails once: exit 2, nothing published; the re-run completes.
