@@ -585,7 +585,11 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
     let resumed = kaggle
         .requests()
         .iter()
-        .filter(|r| r.content_range.as_deref().is_some_and(|c| c.starts_with("bytes 16-")))
+        .filter(|r| {
+            r.content_range
+                .as_deref()
+                .is_some_and(|c| c.starts_with("bytes 16-"))
+        })
         .count();
     assert_eq!(resumed, 2);
     kaggle.clear_faults();
