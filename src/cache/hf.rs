@@ -215,7 +215,7 @@ fn commit(
     verified: VerifiedStaging,
     revision: Option<&str>,
 ) -> Result<Committed, CacheError> {
-    let VerifiedStaging { staging, tree } = verified;
+    let VerifiedStaging { staging, tree, .. } = verified;
     let repo = staging.repo.clone();
     let commit_id = staging.commit.clone();
     let folder = PathBuf::from(HfCache::repo_folder(&repo));

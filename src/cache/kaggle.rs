@@ -5,9 +5,11 @@
 //! (`<variation>/.complete/<version>/<path>.complete`), so `model_download(handle, path=…)`
 //! finds those files.
 //!
-//! Commit order: the version marker goes first (so no reader trusts a folder being swapped),
-//! the version folder is built fresh in staging and swapped in with one rename, the per-file
-//! markers likewise, and the version marker is written last, only for a complete version.
+//! Commit order: the version folder (and a partial pull's markers) is built fresh in staging
+//! from files downloaded or copied there; then the old markers go (so no reader trusts a folder
+//! being swapped), the folder is swapped in with one rename, and the markers are written last —
+//! the version marker only when every signed file is there. Reused files are copied while
+//! re-hashed ([`CacheLayout::copies_reused`]), never linked or copied later by path.
 
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
@@ -36,15 +38,11 @@ impl KaggleCache {
 
     /// `models/<owner>/<model>/<framework>/<variation>`, relative to the root.
     fn instance_rel(repo: &ModelRef) -> Result<PathBuf, CacheError> {
-        let (o, m, f, v) = repo.kaggle_slugs().ok_or_else(|| CacheError::NotARealDirectory {
-            path: PathBuf::from(repo.to_string()),
+        let (o, m, f, v) = repo.kaggle_slugs().ok_or_else(|| CacheError::WrongHub {
+            repo: repo.to_string(),
+            cache: "kagglehub",
         })?;
         Ok(["models", o, m, f, v].iter().collect())
-    }
-
-    /// The folder of a cached version.
-    pub fn version_dir(&self, repo: &ModelRef, version: &str) -> Option<PathBuf> {
-        Some(self.root.join(Self::instance_rel(repo).ok()?).join(version))
     }
 
     /// The versions of `repo` the cache holds a folder for, highest first.
@@ -71,7 +69,7 @@ impl KaggleCache {
     /// Refuses a cache whose folders on the way to `repo`'s versions (and its per-file marker
     /// folder) are symlinks or files: nothing is written through them. A version folder that
     /// is a symlink is not refused: commit replaces it without following it.
-    fn check_layout(&self, repo: &ModelRef) -> Result<(), CacheError> {
+    fn check_layout(&self, repo: &ModelRef, version: &str) -> Result<(), CacheError> {
         let mut p = self.root.clone();
         let mut folders = Vec::new();
         for c in Self::instance_rel(repo)?.components() {
@@ -83,6 +81,12 @@ impl KaggleCache {
             if std::fs::symlink_metadata(&f).is_ok_and(|m| !m.is_dir()) {
                 return Err(CacheError::NotARealDirectory { path: f });
             }
+        }
+        // The version marker must be a file if it is there (a planted folder would fail the
+        // commit only after the whole download).
+        let marker = p.join(format!("{version}.complete"));
+        if std::fs::symlink_metadata(&marker).is_ok_and(|m| !m.is_file()) {
+            return Err(CacheError::NotARegularFile { path: marker });
         }
         Ok(())
     }
@@ -121,7 +125,7 @@ fn real_path(base: &Path, rel: &Path) -> bool {
 
 impl CacheLayout for KaggleCache {
     fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError> {
-        self.check_layout(repo)?;
+        self.check_layout(repo, commit)?;
         let root = staging_root(&self.root, "kagglehub");
         prepare_staging_root(&self.root, &root)?;
         Staging::create(&root, &folder_name(repo, commit), repo, commit)
@@ -145,7 +149,15 @@ impl CacheLayout for KaggleCache {
         commit(self, verified)
     }
 
-    /// A version number names itself; `latest` is the highest version folder in the cache.
+    /// The version folder is rebuilt on every commit, so a reused file is copied into staging
+    /// from the handle it was re-hashed through.
+    fn copies_reused(&self) -> bool {
+        true
+    }
+
+    /// A version number names itself; `latest` is the highest cached version that kagglehub
+    /// would also take as complete (its `<version>.complete` marker is there), so a planted
+    /// higher folder without one is not taken.
     fn snapshot(&self, repo: &ModelRef, revision: &str) -> Result<(String, PathBuf), CacheError> {
         let not_cached = || CacheError::NotCached {
             repo: repo.to_string(),
@@ -153,7 +165,15 @@ impl CacheLayout for KaggleCache {
             cache: self.root.clone(),
         };
         let version = if revision == crate::hub::LATEST {
-            self.versions(repo).first().ok_or_else(not_cached)?.to_string()
+            let instance = self.root.join(Self::instance_rel(repo)?);
+            self.versions(repo)
+                .into_iter()
+                .find(|v| {
+                    std::fs::symlink_metadata(instance.join(format!("{v}.complete")))
+                        .is_ok_and(|m| m.is_file())
+                })
+                .ok_or_else(not_cached)?
+                .to_string()
         } else {
             revision.to_owned()
         };
@@ -214,58 +234,35 @@ fn remove_if_present(path: &Path) -> Result<(), CacheError> {
 }
 
 fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, CacheError> {
-    let VerifiedStaging { staging, tree } = verified;
+    let VerifiedStaging {
+        staging, all_signed, ..
+    } = verified;
     let repo = staging.repo.clone();
     let version = staging.commit.clone();
     let _lock = cache.lock(&repo, &version)?;
     let instance = real_dirs(&cache.root, &KaggleCache::instance_rel(&repo)?)?;
-    // 1. No marker vouches for the folder while it changes.
-    let marker = format!("{version}.complete");
-    remove_if_present(&instance.join(&marker))?;
-    // 2. The version folder, built in staging: downloaded files are renamed in, verified files
-    //    of the previous folder hard-linked (copied across filesystems), so the old folder
-    //    stays whole until the swap.
+    // 1. The version folder, built in staging from files that were downloaded (or copied
+    //    while re-hashed) there: nothing is taken from the cache by path at this point.
     let building = real_dirs(staging.dir.path(), Path::new("version"))?;
     let mut folders = FolderTree::new(&building);
     for f in &staging.files {
         let (dir, name) = folders.parent_of(&f.file.path)?;
         let dst = dir.join(name);
-        match &f.source {
-            Source::Staged(src) => fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
-                action: "cannot move into",
-                path: dst.clone(),
-                source: e,
-            })?,
-            Source::Cached(src) => {
-                if std::fs::hard_link(src, &dst).is_err() {
-                    fs_err::copy(src, &dst).map_err(|e| CacheError::Io {
-                        action: "cannot copy into",
-                        path: dst.clone(),
-                        source: e,
-                    })?;
-                }
-            }
-        }
-    }
-    let version_dir = instance.join(&version);
-    swap_in(&building, &version_dir, &staging.dir.path().join("replaced"))?;
-    // 3. Per-file markers of a partial version (built fresh too); a complete one needs none.
-    let placed: BTreeSet<&str> = staging.files.iter().map(|f| f.file.path.as_str()).collect();
-    let complete = tree.iter().all(|t| placed.contains(t.path.as_str()));
-    let per_file = Path::new(".complete").join(&version);
-    if std::fs::symlink_metadata(instance.join(&per_file)).is_ok() {
-        // Stale markers move into staging, which is removed when the pull ends.
-        fs_err::rename(
-            instance.join(&per_file),
-            staging.dir.path().join("replaced-markers"),
-        )
-        .map_err(|e| CacheError::Io {
-            action: "cannot move aside",
-            path: instance.join(&per_file),
+        let Source::Staged(src) = &f.source else {
+            return Err(CacheError::NotProven {
+                path: f.file.path.clone(),
+            });
+        };
+        fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
+            action: "cannot move into",
+            path: dst.clone(),
             source: e,
         })?;
     }
-    if !complete {
+    let placed: BTreeSet<&str> = staging.files.iter().map(|f| f.file.path.as_str()).collect();
+    let markers = if all_signed {
+        None
+    } else {
         let markers = real_dirs(staging.dir.path(), Path::new("markers"))?;
         let mut marker_folders = FolderTree::new(&markers);
         for p in &placed {
@@ -273,19 +270,38 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
             let m = dir.join(format!("{}.complete", name.to_string_lossy()));
             std::fs::File::create(&m).map_err(io("cannot create", &m))?;
         }
+        Some(markers)
+    };
+    // 2. Only now, with everything built: no marker vouches for the version while it changes.
+    let marker = format!("{version}.complete");
+    remove_if_present(&instance.join(&marker))?;
+    let per_file = instance.join(".complete").join(&version);
+    if std::fs::symlink_metadata(&per_file).is_ok() {
+        // Stale per-file markers move into staging, which is removed when the pull ends.
+        fs_err::rename(&per_file, staging.dir.path().join("replaced-markers")).map_err(|e| {
+            CacheError::Io {
+                action: "cannot move aside",
+                path: per_file.clone(),
+                source: e,
+            }
+        })?;
+    }
+    // 3. The swap, then the markers: per-file ones for a partial version, else the version
+    //    marker, last (kagglehub trusts the folder once it exists).
+    let version_dir = instance.join(&version);
+    swap_in(&building, &version_dir, &staging.dir.path().join("replaced"))?;
+    if let Some(markers) = markers {
         let parent = real_dirs(&instance, Path::new(".complete"))?;
         fs_err::rename(&markers, parent.join(&version)).map_err(|e| CacheError::Io {
             action: "cannot move markers into",
             path: parent.join(&version),
             source: e,
         })?;
-    }
-    // 4. The version marker, last, only when every listed file is there.
-    if complete {
+    } else {
         write_atomic(&instance, &marker, b"")?;
     }
     Ok(Committed {
         snapshot: version_dir,
-        complete,
+        complete: all_signed,
     })
 }

@@ -53,6 +53,12 @@ pub enum CacheError {
         if files.len() > 10 { format!(" and {} more", files.len() - 10) } else { String::new() }
     )]
     LocalDirNotEmpty { dir: PathBuf, files: Vec<String> },
+    /// Exit 2: a marker or file the layout names is a folder or a symlink.
+    #[error("{path} is not a regular file; refusing to use it")]
+    NotARegularFile { path: PathBuf },
+    /// Exit 2: a reference of another hub given to this cache (a caller's mistake).
+    #[error("{repo} is not a reference the {cache} cache holds")]
+    WrongHub { repo: String, cache: &'static str },
     #[error("no cached snapshot of {repo} for {revision} in {cache}")]
     NotCached {
         repo: String,
@@ -97,6 +103,13 @@ pub trait CacheLayout {
 
     /// The cached snapshot of `repo` at `revision`: its commit and directory.
     fn snapshot(&self, repo: &ModelRef, revision: &str) -> Result<(String, PathBuf), CacheError>;
+
+    /// Whether a reusable copy must be copied into staging while it is re-hashed (from the
+    /// same open file) instead of being committed from where it is: a layout that commits
+    /// reused files by path would otherwise publish whatever was swapped in after the check.
+    fn copies_reused(&self) -> bool {
+        false
+    }
 
     /// The folder a snapshot's symlinks may point into (they must not leave it).
     fn symlink_root(&self, repo: &ModelRef) -> Option<PathBuf>;
@@ -303,7 +316,11 @@ impl Staging {
                 });
             }
         }
-        Ok(VerifiedStaging { staging: self, tree })
+        Ok(VerifiedStaging {
+            staging: self,
+            tree,
+            all_signed: proof.is_complete(),
+        })
     }
 }
 
@@ -313,6 +330,8 @@ pub struct VerifiedStaging {
     staging: Staging,
     /// The full listing of the commit, to know whether the snapshot is complete.
     tree: Vec<CachedFile>,
+    /// Every file the signature covers is staged (not a partial pull).
+    all_signed: bool,
 }
 
 /// What `commit` produced.

@@ -584,10 +584,13 @@ fn kaggle_token() -> Result<Option<Token>> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     if let Some(t) = env_nonempty("KAGGLE_API_TOKEN") {
         let p = Path::new(&t);
-        if p.exists() {
-            return Ok(token_file(p).map(Token::new));
+        // A path to an empty file falls through to the next source, as in kagglehub.
+        if !p.exists() {
+            return Ok(Some(Token::new(t.trim())));
         }
-        return Ok(Some(Token::new(t.trim())));
+        if let Some(t) = token_file(p) {
+            return Ok(Some(Token::new(t)));
+        }
     }
     if let Some(home) = &home {
         for name in ["access_token", "access_token.txt"] {
@@ -723,8 +726,9 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
         // kagglehub never uploads these folders; leaving them out of the signature keeps what
         // is signed and what any Kaggle upload holds the same.
         for dir in [".cache", ".huggingface"] {
-            if args.model.join(dir).exists() && !ignore_paths.iter().any(|p| p == Path::new(dir)) {
-                ignore_paths.push(args.model.join(dir));
+            let path = args.model.join(dir);
+            if path.exists() && !ignore_paths.iter().any(|p| *p == path || p == Path::new(dir)) {
+                ignore_paths.push(path);
             }
         }
     }

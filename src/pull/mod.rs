@@ -381,8 +381,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
         // target could change later) is downloaded again and replaced at commit.
         let reusable = cache.reusable(repo, commit, &cached(&f));
-        // Into a --local-dir the verified bytes are copied into staging while re-hashing.
-        let copy = matches!(req.destination, Destination::LocalDir { .. });
+        // Into a --local-dir (or a cache that needs it) the verified bytes are copied into
+        // staging while re-hashing, from the file handle that was hashed.
+        let copy = matches!(req.destination, Destination::LocalDir { .. }) || cache.copies_reused();
         async move {
             if let Some(path) = reusable {
                 let copy_to = copy.then(|| out.clone());

@@ -232,9 +232,15 @@ fn compare_grouped(
 #[derive(Debug)]
 pub struct ManifestProof {
     files: BTreeMap<String, Vec<(String, String, Vec<u8>)>>,
+    coverage: Coverage,
 }
 
 impl ManifestProof {
+    /// Whether every file the signature covers was proven (not just those present).
+    pub fn is_complete(&self) -> bool {
+        self.coverage == Coverage::Complete
+    }
+
     /// Whether `resources` (all of one file) are exactly what was proven for `file`.
     pub fn covers(&self, file: &str, resources: &[ResourceDigest]) -> bool {
         let mut got: Vec<(String, String, Vec<u8>)> = resources
@@ -303,5 +309,5 @@ pub fn prove(
             (file.into_owned(), owned)
         })
         .collect();
-    Ok(ManifestProof { files })
+    Ok(ManifestProof { files, coverage })
 }

@@ -594,6 +594,26 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
     assert_eq!(resumed, 2);
     kaggle.clear_faults();
 
+    // An origin that cuts every PUT: the budget runs out (progress of a few bytes earns no
+    // credit), exit 2, nothing published.
+    kaggle.inject(Fault::InterruptUpload {
+        after: 16,
+        times: 1000,
+    });
+    std::fs::write(m.join("config.json"), b"{\"hidden_size\": 64, \"retry\": 1}\n").unwrap();
+    env.hs(&[
+        "push",
+        m.to_str().unwrap(),
+        &handle,
+        "--private-key",
+        &k,
+        "--resign",
+    ])
+    .expect_code(2)
+    .stderr_has("gave up after 5 attempts");
+    assert_eq!(kaggle.latest_version(&env.owner, "r", FW, "base"), Some(1));
+    kaggle.clear_faults();
+
     // Creating the version fails once: exit 2, nothing published; the re-run completes.
     std::fs::write(m.join("config.json"), b"{\"hidden_size\": 65}\n").unwrap();
     kaggle.inject(Fault::ServerError {
@@ -706,6 +726,34 @@ fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
         std::fs::symlink_metadata(instance.join("1/config.json"))
             .unwrap()
             .is_file()
+    );
+
+    // Offline "latest" is the highest version kagglehub would take as complete: a planted
+    // higher folder without its marker is not it.
+    copy_dir(&instance.join("1"), &instance.join("999"));
+    env.hs(&["verify-cache", &env.handle("c", "base"), "--public-key", &k])
+        .ok()
+        .stdout_has(instance.join("1").to_str().unwrap());
+    // A folder planted where the version marker goes is refused before any weight is fetched.
+    std::fs::create_dir_all(instance.join("2.complete")).unwrap();
+    kaggle.add_version(&env.owner, "c", FW, "base", &m);
+    kaggle.clear_requests();
+    env.hs(&[
+        "pull",
+        &format!("{}/2", env.handle("c", "base")),
+        "--public-key",
+        &k,
+    ])
+    .expect_code(2)
+    .stderr_has("2.complete is not a regular file");
+    // Only the signature was fetched (it is verified before the cache is looked at).
+    assert!(
+        env.requests()
+            .iter()
+            .filter(|r| r.origin == Origin::Files)
+            .all(|r| r.path.contains("signing.json")),
+        "{:?}",
+        env.requests()
     );
 
     // A symlinked folder on the way into the cache is refused, nothing written through it.

@@ -3,7 +3,7 @@
 //!
 //! - pin: a version number is itself; no version asks `GetModelInstance` for the latest;
 //! - list: `ListModelInstanceVersionFiles`, paged — names and sizes, no hashes, so the
-//!   pre-download check can compare only the file set and the sizes;
+//!   pre-download check can compare only the file set (and, for shard manifests, the sizes);
 //! - open: `DownloadModelInstanceVersion` with `path` answers a redirect to the file's signed
 //!   URL, followed as a GET without the token (the client sends it to the API origin only).
 //!
@@ -26,6 +26,13 @@ const CREDENTIALS: &str =
 const MAX_LIST_PAGES: usize = 10_000;
 const MAX_LISTED_FILES: usize = 1_000_000;
 const PAGE_SIZE: u64 = 1000;
+/// A page token or a file name longer than this is not an honest answer.
+const MAX_TOKEN_BYTES: usize = 4096;
+const MAX_NAME_BYTES: usize = 4096;
+/// All names of a listing together (a million files of 256-byte names).
+const MAX_LISTED_NAME_BYTES: usize = 256 << 20;
+/// How long an error answer's body may take to arrive.
+const ERROR_BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A Kaggle API endpoint: the base that `v1/{service}/{Method}` is appended to
 /// (`https://api.kaggle.com` in production, `http://localhost/api` for kagglehub's
@@ -69,11 +76,26 @@ fn instance(repo: &ModelRef) -> Result<Instance<'_>, HubError> {
     })
 }
 
-/// A version number as the API sends it (a JSON number, or a string in some answers).
+/// An int64 as protobuf JSON sends it: a number, or a decimal string.
+fn int64(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// A version number as the API sends it.
 fn version_of(v: &Value) -> Option<u64> {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        .filter(|n| *n > 0)
+    int64(v).filter(|n| *n > 0)
+}
+
+/// A pinned version, as the seam carries it (a string): checked before it names a path.
+fn version_number(repo: &ModelRef, version: &str) -> Result<u64, HubError> {
+    version
+        .parse()
+        .ok()
+        .filter(|_| super::is_version_number(version))
+        .ok_or_else(|| HubError::BadReference {
+            reference: format!("{repo}/{version}"),
+            reason: "a Kaggle version is a positive number".into(),
+        })
 }
 
 impl KaggleHub {
@@ -94,7 +116,11 @@ impl KaggleHub {
     async fn error(resp: Response, what: &str, path: Option<(&str, &str)>) -> HubError {
         let status = resp.status();
         let url = redact(resp.url());
-        let body = read_body(resp, 64 << 10).await.unwrap_or_default();
+        let body = tokio::time::timeout(ERROR_BODY_DEADLINE, read_body(resp, 64 << 10))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
         let message = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned));
@@ -163,10 +189,9 @@ impl KaggleHub {
     /// Every file of a version (all pages), sorted; unsafe or duplicate names are refused.
     pub async fn list_files(&self, repo: &ModelRef, version: &str) -> Result<Vec<RemoteFile>, HubError> {
         let inst = instance(repo)?;
-        let number: u64 = version
-            .parse()
-            .map_err(|_| HubError::BadRevision(version.to_owned()))?;
+        let number = version_number(repo, version)?;
         let what = format!("kaggle:{}/{version}", repo.id);
+        let mut name_bytes = 0;
         let mut files = Vec::new();
         let mut token: Option<String> = None;
         let mut seen = std::collections::HashSet::new();
@@ -203,13 +228,27 @@ impl KaggleHub {
                 });
             }
             for e in entries {
-                files.push(parse_file(e)?);
+                let f = parse_file(e)?;
+                name_bytes += f.path.len();
+                if name_bytes > MAX_LISTED_NAME_BYTES {
+                    return Err(HubError::Malformed {
+                        url: "ListModelInstanceVersionFiles".into(),
+                        detail: format!("the listing's names exceed {MAX_LISTED_NAME_BYTES} bytes"),
+                    });
+                }
+                files.push(f);
             }
             match v
                 .get("nextPageToken")
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
             {
+                Some(t) if t.len() > MAX_TOKEN_BYTES => {
+                    return Err(HubError::Malformed {
+                        url: "ListModelInstanceVersionFiles".into(),
+                        detail: format!("a page token of {} bytes", t.len()),
+                    });
+                }
                 None => {
                     complete = true;
                     break;
@@ -250,9 +289,7 @@ impl KaggleHub {
         from: u64,
     ) -> Result<Response, HubError> {
         let inst = instance(repo)?;
-        let number: u64 = version
-            .parse()
-            .map_err(|_| HubError::BadRevision(version.to_owned()))?;
+        let number = version_number(repo, version)?;
         let mut body = inst.body();
         body.insert("versionNumber".into(), number.into());
         body.insert("path".into(), path.into());
@@ -305,14 +342,14 @@ fn parse_file(e: &Value) -> Result<RemoteFile, HubError> {
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| malformed("a file without a name".into()))?;
+    if path.len() > MAX_NAME_BYTES {
+        return Err(malformed(format!("a file name of {} bytes", path.len())));
+    }
     check_remote_path(path)?;
     // Protobuf JSON omits defaults: no size is an empty file; an int64 may come as a string.
     let size = match e.get("size") {
         None | Some(Value::Null) => 0,
-        Some(v) => v
-            .as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .ok_or_else(|| malformed(format!("{path}: size {v} is not a byte count")))?,
+        Some(v) => int64(v).ok_or_else(|| malformed(format!("{path}: size {v} is not a byte count")))?,
     };
     Ok(RemoteFile {
         path: path.to_owned(),
@@ -331,7 +368,7 @@ impl Hub for KaggleHub {
         }
         if revision != LATEST {
             return Err(HubError::BadReference {
-                reference: format!("{repo}@{revision}"),
+                reference: format!("{repo} --revision {revision}"),
                 reason: "a Kaggle revision is a version number (or latest)".into(),
             });
         }

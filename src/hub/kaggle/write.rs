@@ -63,9 +63,17 @@ impl KaggleHub {
     }
 
     /// Uploads one file: a blob upload session, then PUTs from wherever the file origin says it
-    /// got to. Returns the token the version is created with.
+    /// got to. Returns the token the version is created with. Every failed PUT or status query,
+    /// and every 308 that reports no progress, costs one attempt of the retry budget (which
+    /// starts afresh after [`RESUME_CREDIT`] bytes of progress); a reported offset that goes
+    /// backwards is refused.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one resumable-upload loop, read top to bottom like the GCS protocol"
+    )]
     async fn upload_blob(&self, u: &Upload, on_bytes: impl Fn(u64)) -> Result<String, HubError> {
-        let modified = std::fs::metadata(&u.local)
+        let modified = tokio::fs::metadata(&u.local)
+            .await
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -95,37 +103,71 @@ impl KaggleHub {
         let mut offset = 0;
         let mut failures = 0;
         let mut offset_at_failure = 0;
+        // Whether to ask the origin how far it got before the next PUT.
+        let mut ask = false;
         loop {
-            let result = if u.size == 0 {
-                self.http
-                    .put_once(&url, None, std::slice::from_ref(&content_type))
-                    .await
+            let cause = if ask {
+                match self.uploaded_size(&url, u.size).await {
+                    Ok(reached) if reached >= u.size => {
+                        on_bytes(u.size - offset);
+                        return Ok(token.to_owned());
+                    }
+                    Ok(reached) if reached < offset => {
+                        return Err(HubError::Malformed {
+                            url: crate::hub::http::redact(&url),
+                            detail: format!(
+                                "{}: the upload went back from byte {offset} to {reached}",
+                                u.path
+                            ),
+                        });
+                    }
+                    Ok(reached) => {
+                        on_bytes(reached - offset);
+                        let progressed = reached > offset;
+                        offset = reached;
+                        ask = false;
+                        (!progressed).then(|| HubError::Truncated {
+                            path: u.path.clone(),
+                            received: reached,
+                            expected: u.size,
+                        })
+                    }
+                    Err(e) if e.is_transient() => Some(e),
+                    Err(e) => return Err(e),
+                }
             } else {
-                let range = (
-                    "Content-Range".to_owned(),
-                    format!("bytes {offset}-{}/{}", u.size - 1, u.size),
-                );
-                self.http
-                    .put_once(
-                        &url,
-                        Some((&u.local, offset, u.size - offset)),
-                        &[content_type.clone(), range],
-                    )
-                    .await
-            };
-            let cause = match result {
-                Ok(r) if matches!(r.status().as_u16(), 200 | 201) => {
-                    on_bytes(u.size - offset);
-                    return Ok(token.to_owned());
+                let result = if u.size == 0 {
+                    self.http
+                        .put_once(&url, None, std::slice::from_ref(&content_type))
+                        .await
+                } else {
+                    let range = (
+                        "Content-Range".to_owned(),
+                        format!("bytes {offset}-{}/{}", u.size - 1, u.size),
+                    );
+                    self.http
+                        .put_once(
+                            &url,
+                            Some((&u.local, offset, u.size - offset)),
+                            &[content_type.clone(), range],
+                        )
+                        .await
+                };
+                ask = true;
+                match result {
+                    Ok(r) if matches!(r.status().as_u16(), 200 | 201) => {
+                        on_bytes(u.size - offset);
+                        return Ok(token.to_owned());
+                    }
+                    // Resume Incomplete: the origin kept part of it; ask how much and go on.
+                    Ok(r) if r.status().as_u16() == 308 => None,
+                    Ok(r) if crate::hub::http::is_transient(r.status().as_u16()) => {
+                        Some(crate::hub::http::status_error(&r))
+                    }
+                    Ok(r) => return Err(crate::hub::http::status_error(&r)),
+                    Err(e @ HubError::ReadLocal { .. }) => return Err(e),
+                    Err(e) => Some(e),
                 }
-                // Resume Incomplete: the origin kept part of it; ask how much and go on.
-                Ok(r) if r.status().as_u16() == 308 => None,
-                Ok(r) if crate::hub::http::is_transient(r.status().as_u16()) => {
-                    Some(crate::hub::http::status_error(&r))
-                }
-                Ok(r) => return Err(crate::hub::http::status_error(&r)),
-                Err(e @ HubError::ReadLocal { .. }) => return Err(e),
-                Err(e) => Some(e),
             };
             if let Some(cause) = cause {
                 if offset >= offset_at_failure + RESUME_CREDIT {
@@ -142,13 +184,6 @@ impl KaggleHub {
                 }
                 tokio::time::sleep(retry.delay(failures)).await;
             }
-            let reached = self.uploaded_size(&url, u.size).await?;
-            if reached >= u.size {
-                on_bytes(u.size - offset);
-                return Ok(token.to_owned());
-            }
-            on_bytes(reached.saturating_sub(offset));
-            offset = reached;
         }
     }
 
@@ -234,7 +269,7 @@ impl Publish for KaggleHub {
         &self,
         repo: &ModelRef,
         _branch: &str,
-        private: bool,
+        _private: bool,
     ) -> Result<(String, String), HubError> {
         let Instance { owner, model, .. } = instance(repo)?;
         let what = format!("model {owner}/{model}");
@@ -249,7 +284,7 @@ impl Publish for KaggleHub {
         {
             Ok(_) => {}
             Err(HubError::RepoNotFound { .. }) => {
-                let body = json!({ "ownerSlug": owner, "slug": model, "title": model, "isPrivate": private });
+                let body = json!({ "ownerSlug": owner, "slug": model, "title": model, "isPrivate": true });
                 self.mutate(
                     "models.ModelApiService",
                     "CreateModel",
@@ -330,14 +365,20 @@ impl Publish for KaggleHub {
                 "instanceSlug": inst.variation,
                 "body": { "versionNotes": summary, "files": root.files_json(), "directories": root.folders_json() },
             });
-            self.mutate(
-                "models.ModelApiService",
-                "CreateModelInstanceVersion",
-                &body,
-                &format!("create a new version of {handle}"),
-            )
-            .await?;
-            self.latest_version(repo).await
+            let answer = self
+                .mutate(
+                    "models.ModelApiService",
+                    "CreateModelInstanceVersion",
+                    &body,
+                    &format!("create a new version of {handle}"),
+                )
+                .await?;
+            // The answer's `ref` names the new version; asking for the latest instead could
+            // report a concurrent push's version as ours.
+            match created_version(&answer) {
+                Some(v) => Ok(v),
+                None => self.latest_version(repo).await,
+            }
         };
         let version = if parent.is_empty() {
             let body = json!({
@@ -359,10 +400,8 @@ impl Publish for KaggleHub {
                 )
                 .await
             {
-                Ok(v) => match v.get("versionNumber").and_then(version_of) {
-                    Some(n) => n,
-                    None => self.latest_version(repo).await?,
-                },
+                // A new variation starts at version 1.
+                Ok(v) => created_version(&v).unwrap_or(1),
                 // Created meanwhile (as kagglehub does: then add a version to it).
                 Err(HubError::Rejected { code: 409, .. }) => new_version().await?,
                 Err(e) => return Err(e),
@@ -385,9 +424,31 @@ impl Publish for KaggleHub {
     }
 }
 
+/// The version a creation answer names: its `ref` is the handle `owner/model/framework/variation/N`.
+fn created_version(answer: &Value) -> Option<u64> {
+    let r = answer.get("ref").and_then(Value::as_str)?;
+    let parts: Vec<&str> = r.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [_, _, _, _, v] => version_of(&Value::from(*v)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::hub::CommitFile;
+
+    #[test]
+    fn created_versions_come_from_the_ref() {
+        let v = |j: serde_json::Value| super::created_version(&j);
+        assert_eq!(
+            v(serde_json::json!({"ref": "o/m/pyTorch/base/3", "id": 9})),
+            Some(3)
+        );
+        assert_eq!(v(serde_json::json!({"ref": "o/m/pyTorch/base"})), None);
+        assert_eq!(v(serde_json::json!({"ref": "o/m/pyTorch/base/x"})), None);
+        assert_eq!(v(serde_json::json!({"id": 9})), None);
+    }
 
     #[test]
     fn folders_keep_their_paths() {
