@@ -27,41 +27,13 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402  (benches/compare.py: the benchmark model)
+from compare import HUBSIGN, PRIV, PUB, REPO  # noqa: E402
+from dataset import PYTHON, log, measure  # noqa: E402  (benches/dataset.py: one measured run)
 
-REPO = compare.REPO
-HUBSIGN = REPO / "target" / "release" / "hubsign"
 LOCAL_KAGGLE = REPO / "target" / "release" / "examples" / "local-kaggle"
-PYTHON = REPO / ".venv" / "bin" / "python"
-PRIV = REPO / "fixtures" / "keys" / "p256.pem"
-PUB = REPO / "fixtures" / "keys" / "p256.pub.pem"
 WORK = REPO / "target" / "bench-kaggle"
 HANDLE = "bench/model/pyTorch/full"
 TARGET_RATIO = 0.6
-
-# A fresh, minimal Python forks the command: its RUSAGE_CHILDREN then holds exactly that
-# command's peak RSS (KiB).
-LAUNCHER = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-    "w = time.perf_counter() - t\n"
-    "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:])\n"
-    "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, w)\n"
-)
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def measure(argv, env):
-    r = subprocess.run([sys.executable, "-c", LAUNCHER, *map(str, argv)], capture_output=True, text=True, env=env)
-    code, rss_kib, wall = r.stdout.split()
-    if code != "0":
-        log(f"command failed ({code}): {' '.join(map(str, argv))}\n{r.stderr}")
-        sys.exit(2)
-    return float(wall), int(rss_kib) / 1024
-
 
 def start_server(model):
     port_file = WORK / "kaggle.port"

@@ -10,10 +10,13 @@
 //! the hub's faults match file paths, so PATH is corrupted in every repo that has it.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
 
+#[path = "../tests/support/files.rs"]
+mod files;
 #[path = "../tests/support/hub/mod.rs"]
 mod hub;
+#[path = "common/serve.rs"]
+mod serve;
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -131,31 +134,13 @@ fn main() -> ExitCode {
         }
     }
     let endpoint = hub.endpoint();
-    if let Some(f) = port_file {
-        if let Err(e) = std::fs::write(&f, format!("{endpoint}\n")) {
-            eprintln!("local-hub: cannot write {}: {e}", f.display());
-            return ExitCode::FAILURE;
-        }
-    }
-    println!("HF_ENDPOINT={endpoint}");
-    let _ = std::io::stdout().flush();
-    eprintln!(
-        "local-hub: serving on {endpoint} (CDN {}); stop with Ctrl-C or SIGTERM",
-        hub.cdn_origin()
+    let status = serve::announce_and_wait(
+        "local-hub",
+        "HF_ENDPOINT",
+        &endpoint,
+        port_file.as_deref(),
+        &format!("CDN {}", hub.cdn_origin()),
     );
-
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-        return ExitCode::FAILURE;
-    };
-    rt.block_on(async {
-        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    });
     drop(hub);
-    ExitCode::SUCCESS
+    status
 }

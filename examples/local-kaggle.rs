@@ -14,10 +14,13 @@
 //! USERNAME. With `--port 80` kagglehub and the kaggle CLI reach it with `KAGGLE_API_ENVIRONMENT=LOCALHOST`.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
 
+#[path = "../tests/support/files.rs"]
+mod files;
 #[path = "../tests/support/kaggle/mod.rs"]
 mod kaggle;
+#[path = "common/serve.rs"]
+mod serve;
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -183,31 +186,13 @@ fn main() -> ExitCode {
         }
     }
     let endpoint = kg.endpoint();
-    if let Some(f) = port_file {
-        if let Err(e) = std::fs::write(&f, format!("{endpoint}\n")) {
-            eprintln!("local-kaggle: cannot write {}: {e}", f.display());
-            return ExitCode::FAILURE;
-        }
-    }
-    println!("KAGGLE_ENDPOINT={endpoint}");
-    let _ = std::io::stdout().flush();
-    eprintln!(
-        "local-kaggle: serving on {endpoint} (files {}); stop with Ctrl-C or SIGTERM",
-        kg.file_origin()
+    let status = serve::announce_and_wait(
+        "local-kaggle",
+        "KAGGLE_ENDPOINT",
+        &endpoint,
+        port_file.as_deref(),
+        &format!("files {}", kg.file_origin()),
     );
-
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-        return ExitCode::FAILURE;
-    };
-    rt.block_on(async {
-        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    });
     drop(kg);
-    ExitCode::SUCCESS
+    status
 }

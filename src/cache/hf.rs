@@ -4,12 +4,10 @@
 
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
-    prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
+    open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use crate::hub::ModelRef;
-use fs4::fs_std::FileExt as _;
 use std::fs::File;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// A Hugging Face hub cache directory (`HF_HUB_CACHE`).
@@ -169,22 +167,7 @@ fn blob_link_target(path: &str, etag: &str) -> PathBuf {
 fn lock_file(cache: &HfCache, repo: &ModelRef, name: &str) -> Result<File, CacheError> {
     let rel = Path::new(".locks").join(HfCache::repo_folder(repo));
     let dir = real_dirs(&cache.root, &rel)?;
-    let path = dir.join(format!("{name}.lock"));
-    // Never truncate, never follow a symlink there (an attacker's link must not create or
-    // clobber its target), and only ever lock a regular file.
-    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .custom_flags(nofollow)
-        .open(&path)
-        .map_err(io("cannot create lock", &path))?;
-    if !f.metadata().is_ok_and(|m| m.file_type().is_file()) {
-        return Err(CacheError::NotARealDirectory { path });
-    }
-    f.lock_exclusive().map_err(io("cannot lock", &path))?;
-    Ok(f)
+    open_lock(&dir.join(format!("{name}.lock")))
 }
 
 /// The `trees/<commit>.json` document `huggingface_hub` writes for a complete snapshot.

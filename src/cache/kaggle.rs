@@ -13,12 +13,10 @@
 
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
-    prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
+    open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use crate::hub::ModelRef;
-use fs4::fs_std::FileExt as _;
 use std::collections::BTreeSet;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// A kagglehub cache directory (`KAGGLEHUB_CACHE`).
@@ -95,17 +93,7 @@ impl KaggleCache {
     /// lock convention of its own, and nothing foreign belongs in it).
     fn lock(&self, repo: &ModelRef, version: &str) -> Result<std::fs::File, CacheError> {
         let root = staging_root(&self.root, "kagglehub");
-        let path = root.join(format!("{}.lock", folder_name(repo, version)));
-        let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .custom_flags(nofollow)
-            .open(&path)
-            .map_err(io("cannot create lock", &path))?;
-        f.lock_exclusive().map_err(io("cannot lock", &path))?;
-        Ok(f)
+        open_lock(&root.join(format!("{}.lock", folder_name(repo, version))))
     }
 }
 

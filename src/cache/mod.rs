@@ -119,6 +119,28 @@ pub trait CacheLayout {
     fn snapshot_files(&self, repo: &ModelRef, commit: &str) -> std::collections::BTreeSet<String>;
 }
 
+/// Opens (creating, never truncating) and exclusively locks the lock file at `path`: never
+/// through a symlink there (an attacker's link must not create or clobber its target), and
+/// only ever a regular file.
+fn open_lock(path: &Path) -> Result<File, CacheError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .custom_flags(nofollow)
+        .open(path)
+        .map_err(io("cannot create lock", path))?;
+    if !f.metadata().is_ok_and(|m| m.file_type().is_file()) {
+        return Err(CacheError::NotARealDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    f.lock_exclusive().map_err(io("cannot lock", path))?;
+    Ok(f)
+}
+
 /// Where a cache's staging areas live: a sibling of the cache root (never inside it, where a
 /// scan of the cache would see it), on the same filesystem so commit is a rename.
 fn staging_root(root: &Path, default_name: &str) -> PathBuf {

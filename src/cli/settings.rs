@@ -465,10 +465,7 @@ pub fn hub_settings(model: &HubModelArgs) -> HubSettings {
         .or_else(|| env_nonempty("HUGGING_FACE_HUB_TOKEN"))
         .or_else(|| {
             let path = env_nonempty("HF_TOKEN_PATH").map_or_else(|| hf_home.join("token"), PathBuf::from);
-            std::fs::read_to_string(path)
-                .ok()
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
+            token_file(&path)
         })
         .map(Token::new);
     let offline = env_nonempty("HF_HUB_OFFLINE").is_some_and(|v| {

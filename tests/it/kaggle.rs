@@ -104,6 +104,15 @@ impl Env {
         env
     }
 
+    /// A small model signed by model_signing with the fixture key, added to the server as the
+    /// next version of `<owner>/<name>/pyTorch/base`; returns the model's directory.
+    fn signed_version(&self, ms: &Path, name: &str, seed: &str) -> PathBuf {
+        let m = model(self.work.path(), seed, seed);
+        sign_with_model_signing(ms, &m, "p256.pem");
+        self.kaggle().add_version(&self.owner, name, FW, "base", &m);
+        m
+    }
+
     fn kaggle(&self) -> &LocalKaggle {
         match &self.server {
             ServerRef::Own(s) => s,
@@ -365,10 +374,8 @@ fn kaggle_transfers_resume_and_hostile_answers_are_bounded() {
     let Some(ms) = model_signing() else { return };
     let env = Env::own("ks-faults");
     let k = key_path("p256.pub.pem");
-    let m = model(env.work.path(), "m", "faults");
-    sign_with_model_signing(&ms, &m, "p256.pem");
+    env.signed_version(&ms, "m", "faults");
     let kaggle = env.kaggle();
-    kaggle.add_version(&env.owner, "m", FW, "base", &m);
     let handle = format!("{}/1", env.handle("m", "base"));
 
     // Dropped twice after 300 KiB and a 500 from the API once: resumed with Range, verified.
@@ -431,10 +438,8 @@ fn private_kaggle_models_need_credentials_which_never_leave_the_api() {
     let Some(ms) = model_signing() else { return };
     let env = Env::own("ks-private");
     let k = key_path("p256.pub.pem");
-    let m = model(env.work.path(), "m", "private");
-    sign_with_model_signing(&ms, &m, "p256.pem");
+    env.signed_version(&ms, "secret", "private");
     let kaggle = env.kaggle();
-    kaggle.add_version(&env.owner, "secret", FW, "base", &m);
     kaggle.set_private(&env.owner, "secret", &env.owner);
     let handle = env.handle("secret", "base");
 
@@ -669,10 +674,8 @@ fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
     let Some(ms) = model_signing() else { return };
     let env = Env::port_80("ks-cache");
     let k = key_path("p256.pub.pem");
-    let m = model(env.work.path(), "m", "cache");
-    sign_with_model_signing(&ms, &m, "p256.pem");
+    let m = env.signed_version(&ms, "c", "cache");
     let kaggle = env.kaggle();
-    kaggle.add_version(&env.owner, "c", FW, "base", &m);
     let handle = format!("{}/1", env.handle("c", "base"));
     let instance = env.cache().join(format!("models/{}/c/{FW}/base", env.owner));
 
@@ -772,9 +775,7 @@ fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
 fn trust_policy_rules_name_kaggle_models() {
     let Some(ms) = model_signing() else { return };
     let env = Env::own("ks-policy");
-    let m = model(env.work.path(), "m", "policy");
-    sign_with_model_signing(&ms, &m, "p256.pem");
-    env.kaggle().add_version(&env.owner, "p", FW, "base", &m);
+    let m = env.signed_version(&ms, "p", "policy");
     let policy = env.work.path().join("policy.toml");
     write(
         &policy,

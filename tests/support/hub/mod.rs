@@ -16,6 +16,7 @@
     reason = "test support shared by the tests and the local-hub example: a panic is the failure report"
 )]
 
+use super::files;
 mod server;
 mod store;
 mod write;
@@ -181,7 +182,7 @@ impl LocalHub {
             id.split('/').count() == 2 && !id.starts_with('/') && !id.ends_with('/'),
             "repo id must be ORG/NAME or datasets/ORG/NAME: {repo_id}"
         );
-        let scanned = store::scan(dir);
+        let scanned = files::scan(dir);
         let hashed: Vec<(String, store::Blob)> = scanned
             .into_iter()
             .map(|(rel, disk)| (rel, store::hash_file(&disk)))

@@ -2,17 +2,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State as AxState;
 use axum::http::{HeaderMap, Method, Response as HttpResponse, StatusCode, request::Parts};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
+use super::files::{self, BodyFaults, pct_decode};
 use super::store::{Blob, Commit, Repo, iso8601};
 use super::write;
 use super::{Fault, Origin, Request};
@@ -151,24 +149,6 @@ async fn routed(sh: &Arc<Shared>, origin: Origin, parts: &Parts, path_q: &str, b
 }
 
 // ---------------------------------------------------------------- helpers
-
-fn pct_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// Percent-encodes everything but unreserved characters (and `/` when `keep_slash`).
 pub fn pct_encode(s: &str, keep_slash: bool) -> String {
@@ -782,50 +762,9 @@ async fn cdn(sh: &Shared, parts: &Parts, body: Body) -> Response {
     r
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n` → `Some(Ok((start, end_exclusive)))`; unsatisfiable → `Some(Err)`.
-fn parse_range(v: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
-    let spec = v.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    let r = if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
-        if n == 0 {
-            Err(())
-        } else {
-            Ok((size.saturating_sub(n), size))
-        }
-    } else {
-        let start: u64 = a.parse().ok()?;
-        let end = if b.is_empty() {
-            size
-        } else {
-            (b.parse::<u64>().ok()? + 1).min(size)
-        };
-        if start >= size || end <= start {
-            Err(())
-        } else {
-            Ok((start, end))
-        }
-    };
-    Some(r)
-}
-
-struct BodyFaults {
-    corrupt: bool,
-    truncate: Option<u64>,
-    stall: Option<(u64, Duration)>,
-}
-
 fn body_faults(sh: &Shared, path: &str) -> BodyFaults {
     let mut st = sh.state.lock().unwrap();
-    let mut bf = BodyFaults {
-        corrupt: false,
-        truncate: None,
-        stall: None,
-    };
+    let mut bf = BodyFaults::default();
     let mut exhausted = None;
     for (i, f) in st.faults.iter_mut().enumerate() {
         match f {
@@ -858,21 +797,10 @@ fn body_faults(sh: &Shared, path: &str) -> BodyFaults {
 /// Streams `blob` (or a Range of it) from disk with `Accept-Ranges`, applying the body faults for `path`.
 fn serve(sh: &Shared, parts: &Parts, blob: &Arc<Blob>, path: &str) -> Response {
     let size = blob.size;
-    let range = parts
-        .headers
-        .get("range")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_range(v, size));
-    let (status, start, end) = match range {
-        None => (200, 0, size),
-        Some(Ok((s, e))) => (206, s, e),
-        Some(Err(())) => {
-            return builder(416)
-                .header("Content-Range", format!("bytes */{size}"))
-                .header("Accept-Ranges", "bytes")
-                .body(Body::empty())
-                .unwrap();
-        }
+    let range = parts.headers.get("range").and_then(|v| v.to_str().ok());
+    let (status, start, end) = match files::span(range, size) {
+        Ok(span) => span,
+        Err(unsatisfiable) => return unsatisfiable,
     };
     let mut b = builder(status)
         .header("Content-Type", "application/octet-stream")
@@ -885,82 +813,6 @@ fn serve(sh: &Shared, parts: &Parts, blob: &Arc<Blob>, path: &str) -> Response {
         return b.body(Body::empty()).unwrap();
     }
     let faults = body_faults(sh, path);
-    let st = Stream {
-        disk: blob.disk.clone(),
-        file: None,
-        start,
-        len: end - start,
-        sent: 0,
-        faults,
-        done: false,
-    };
-    b.body(Body::from_stream(futures_util::stream::unfold(st, Stream::step)))
+    b.body(files::stream(blob.disk.clone(), start, end - start, faults))
         .unwrap()
-}
-
-struct Stream {
-    disk: std::path::PathBuf,
-    file: Option<tokio::fs::File>,
-    start: u64,
-    len: u64,
-    sent: u64,
-    faults: BodyFaults,
-    done: bool,
-}
-
-impl Stream {
-    async fn step(mut self) -> Option<(std::io::Result<Bytes>, Self)> {
-        if self.done || self.sent >= self.len {
-            return None;
-        }
-        if self.faults.truncate.is_some_and(|t| self.sent >= t) {
-            self.done = true;
-            // Let hyper flush what was sent before the error aborts the connection.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let e = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected truncation");
-            return Some((Err(e), self));
-        }
-        if let Some((after, dur)) = self.faults.stall {
-            if self.sent >= after {
-                self.faults.stall = None;
-                tokio::time::sleep(dur).await;
-            }
-        }
-        if self.file.is_none() {
-            let mut f = match tokio::fs::File::open(&self.disk).await {
-                Ok(f) => f,
-                Err(e) => {
-                    self.done = true;
-                    return Some((Err(e), self));
-                }
-            };
-            if let Err(e) = f.seek(SeekFrom::Start(self.start)).await {
-                self.done = true;
-                return Some((Err(e), self));
-            }
-            self.file = Some(f);
-        }
-        let mut want = (self.len - self.sent).min(256 * 1024);
-        if let Some(t) = self.faults.truncate {
-            want = want.min(t - self.sent);
-        }
-        if let Some((after, _)) = self.faults.stall {
-            if after > self.sent {
-                want = want.min(after - self.sent);
-            }
-        }
-        let mut buf = vec![0u8; usize::try_from(want).unwrap()];
-        let file = self.file.as_mut().unwrap();
-        if let Err(e) = file.read_exact(&mut buf).await {
-            self.done = true;
-            return Some((Err(e), self));
-        }
-        if self.faults.corrupt {
-            for x in &mut buf {
-                *x ^= 0x5A;
-            }
-        }
-        self.sent += want;
-        Some((Ok(Bytes::from(buf)), self))
-    }
 }

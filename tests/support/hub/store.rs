@@ -140,35 +140,6 @@ pub fn is_lfs(path: &str, size: u64) -> bool {
             .is_some_and(|(_, ext)| LFS_EXTENSIONS.contains(&ext))
 }
 
-/// Regular files under `dir` (recursive, symlinks followed), as ('/'-separated relative path, disk path).
-pub fn scan(dir: &Path) -> Vec<(String, PathBuf)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
-        let rd = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read_dir {}: {e}", dir.display()));
-        for ent in rd {
-            let p = ent.unwrap().path();
-            let md = std::fs::metadata(&p).unwrap_or_else(|e| panic!("stat {}: {e}", p.display()));
-            if md.is_dir() {
-                walk(root, &p, out);
-            } else if md.is_file() {
-                let rel = p.strip_prefix(root).unwrap();
-                let parts: Vec<&str> = rel
-                    .components()
-                    .map(|c| {
-                        c.as_os_str()
-                            .to_str()
-                            .unwrap_or_else(|| panic!("non-UTF-8 file name {}", p.display()))
-                    })
-                    .collect();
-                out.push((parts.join("/"), p));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
 /// Streams a file once: (size, git blob sha1, sha256).
 pub fn hash_file(path: &Path) -> Blob {
     let size = std::fs::metadata(path).unwrap().len();

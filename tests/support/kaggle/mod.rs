@@ -27,6 +27,7 @@
     reason = "test support shared by the tests and the local-kaggle example: a panic is the failure report"
 )]
 
+use super::files;
 mod server;
 
 use std::collections::BTreeMap;
@@ -197,7 +198,7 @@ impl LocalKaggle {
     /// (`MODEL_FRAMEWORK_PY_TORCH`), matched case-insensitively ignoring '_'.
     pub fn add_version(&self, owner: &str, model: &str, framework: &str, variation: &str, dir: &Path) -> u64 {
         let fw = server::framework_enum(framework).unwrap_or_else(|| panic!("unknown framework {framework}"));
-        let files: BTreeMap<String, Arc<server::Stored>> = server::scan(dir)
+        let files: BTreeMap<String, Arc<server::Stored>> = files::scan(dir)
             .into_iter()
             .map(|(rel, disk)| {
                 let stored = server::stored(disk);

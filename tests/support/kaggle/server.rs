@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,8 +18,9 @@ use base64::Engine as _;
 use futures_util::StreamExt as _;
 use md5::Digest as _;
 use serde_json::{Value, json};
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 
+use super::files::{self, BodyFaults, pct_decode};
 use super::{Fault, Origin, Request};
 
 type Response = HttpResponse<Body>;
@@ -253,35 +253,6 @@ impl State {
     }
 }
 
-/// Regular files under `dir` by '/'-separated relative path (symlinks followed), sorted.
-pub fn scan(dir: &Path) -> Vec<(String, PathBuf)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
-        let rd = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read_dir {}: {e}", dir.display()));
-        for ent in rd {
-            let p = ent.unwrap().path();
-            let md = std::fs::metadata(&p).unwrap_or_else(|e| panic!("stat {}: {e}", p.display()));
-            if md.is_dir() {
-                walk(root, &p, out);
-            } else if md.is_file() {
-                let rel = p.strip_prefix(root).unwrap();
-                let parts: Vec<&str> = rel
-                    .components()
-                    .map(|c| {
-                        c.as_os_str()
-                            .to_str()
-                            .unwrap_or_else(|| panic!("non-UTF-8 file name {}", p.display()))
-                    })
-                    .collect();
-                out.push((parts.join("/"), p));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
 /// Hashes a file once (streaming).
 pub fn stored(disk: PathBuf) -> Stored {
     use std::io::Read as _;
@@ -499,24 +470,6 @@ fn api_error(status: u16, message: &str) -> Response {
 /// A mutation error as the API sends it: HTTP 200 with `{"error","errorCode"}`.
 fn mutation_error(code: u16, message: &str) -> Response {
     json_response(&json!({ "error": message, "errorCode": code }))
-}
-
-fn pct_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Percent-encodes everything but unreserved characters (and `/` when `keep_slash`).
@@ -1334,47 +1287,8 @@ async fn archive(sh: &Shared, o: &str, m: &str, fw: &str, var: &str, v: u64) -> 
     Some(stored)
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n` → `Some(Ok((start, end_exclusive)))`; unsatisfiable → `Some(Err)`.
-fn parse_range(v: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
-    let spec = v.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    let r = if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
-        if n == 0 {
-            Err(())
-        } else {
-            Ok((size.saturating_sub(n), size))
-        }
-    } else {
-        let start: u64 = a.parse().ok()?;
-        let end = if b.is_empty() {
-            size
-        } else {
-            (b.parse::<u64>().ok()? + 1).min(size)
-        };
-        if start >= size || end <= start {
-            Err(())
-        } else {
-            Ok((start, end))
-        }
-    };
-    Some(r)
-}
-
-struct BodyFaults {
-    corrupt: bool,
-    truncate: Option<u64>,
-}
-
 fn body_faults(sh: &Shared, path: Option<&str>) -> BodyFaults {
-    let mut bf = BodyFaults {
-        corrupt: false,
-        truncate: None,
-    };
+    let mut bf = BodyFaults::default();
     let Some(path) = path else { return bf };
     let mut st = sh.state.lock().unwrap();
     let mut exhausted = None;
@@ -1415,19 +1329,9 @@ fn serve(sh: &Shared, parts: &Parts, blob: &Arc<Stored>, fault_path: Option<&str
     let hdr = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
     // If-Range that names another representation: the whole object.
     let if_range_ok = hdr("if-range").is_none_or(|v| v == etag || v == LAST_MODIFIED);
-    let range = hdr("range")
-        .filter(|_| if_range_ok)
-        .and_then(|v| parse_range(v, size));
-    let (status, start, end) = match range {
-        None => (200, 0, size),
-        Some(Ok((s, e))) => (206, s, e),
-        Some(Err(())) => {
-            return builder(416)
-                .header("Content-Range", format!("bytes */{size}"))
-                .header("Accept-Ranges", "bytes")
-                .body(Body::empty())
-                .unwrap();
-        }
+    let (status, start, end) = match files::span(hdr("range").filter(|_| if_range_ok), size) {
+        Ok(span) => span,
+        Err(unsatisfiable) => return unsatisfiable,
     };
     let mut b = builder(status)
         .header("Content-Type", "application/octet-stream")
@@ -1444,73 +1348,8 @@ fn serve(sh: &Shared, parts: &Parts, blob: &Arc<Stored>, fault_path: Option<&str
         return b.body(Body::empty()).unwrap();
     }
     let faults = body_faults(sh, fault_path);
-    let st = Stream {
-        disk: blob.disk.clone(),
-        file: None,
-        start,
-        len: end - start,
-        sent: 0,
-        faults,
-        done: false,
-    };
-    b.body(Body::from_stream(futures_util::stream::unfold(st, Stream::step)))
+    b.body(files::stream(blob.disk.clone(), start, end - start, faults))
         .unwrap()
-}
-
-struct Stream {
-    disk: PathBuf,
-    file: Option<tokio::fs::File>,
-    start: u64,
-    len: u64,
-    sent: u64,
-    faults: BodyFaults,
-    done: bool,
-}
-
-impl Stream {
-    async fn step(mut self) -> Option<(std::io::Result<Bytes>, Self)> {
-        if self.done || self.sent >= self.len {
-            return None;
-        }
-        if self.faults.truncate.is_some_and(|t| self.sent >= t) {
-            self.done = true;
-            // Let hyper flush what was sent before the error aborts the connection.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let e = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected truncation");
-            return Some((Err(e), self));
-        }
-        if self.file.is_none() {
-            let mut f = match tokio::fs::File::open(&self.disk).await {
-                Ok(f) => f,
-                Err(e) => {
-                    self.done = true;
-                    return Some((Err(e), self));
-                }
-            };
-            if let Err(e) = f.seek(SeekFrom::Start(self.start)).await {
-                self.done = true;
-                return Some((Err(e), self));
-            }
-            self.file = Some(f);
-        }
-        let mut want = (self.len - self.sent).min(256 * 1024);
-        if let Some(t) = self.faults.truncate {
-            want = want.min(t - self.sent);
-        }
-        let mut buf = vec![0u8; usize::try_from(want).unwrap()];
-        let file = self.file.as_mut().unwrap();
-        if let Err(e) = file.read_exact(&mut buf).await {
-            self.done = true;
-            return Some((Err(e), self));
-        }
-        if self.faults.corrupt {
-            for x in &mut buf {
-                *x ^= 0x5A;
-            }
-        }
-        self.sent += want;
-        Some((Ok(Bytes::from(buf)), self))
-    }
 }
 
 /// `bytes a-b/n` → (Some((a, b)), Some(n)); `bytes */n` → (None, Some(n)); `*` totals → None.
