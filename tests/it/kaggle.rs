@@ -619,6 +619,22 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
     assert_eq!(kaggle.latest_version(&env.owner, "r", FW, "base"), Some(1));
     kaggle.clear_faults();
 
+    // An origin that answers every PUT "308, nothing kept": each answer without progress costs
+    // an attempt, so the upload gives up instead of sending the file for ever.
+    kaggle.inject(Fault::DiscardUploadChunks { times: 1000 });
+    env.hs(&[
+        "push",
+        m.to_str().unwrap(),
+        &handle,
+        "--private-key",
+        &k,
+        "--resign",
+    ])
+    .expect_code(2)
+    .stderr_has("gave up after 5 attempts");
+    assert_eq!(kaggle.latest_version(&env.owner, "r", FW, "base"), Some(1));
+    kaggle.clear_faults();
+
     // Creating the version fails once: exit 2, nothing published; the re-run completes.
     std::fs::write(m.join("config.json"), b"{\"hidden_size\": 65}\n").unwrap();
     kaggle.inject(Fault::ServerError {

@@ -65,6 +65,9 @@ pub enum Fault {
     /// The next `times` resumable-upload PUTs that carry data keep `after` bytes of their chunk, then the
     /// connection is dropped without an answer (the client must query the status and resume).
     InterruptUpload { after: u64, times: u32 },
+    /// The next `times` resumable-upload PUTs that carry data are read and thrown away, answered 308
+    /// with the unchanged committed range (an origin that makes no progress).
+    DiscardUploadChunks { times: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1405,6 +1405,25 @@ fn take_interrupt(sh: &Shared) -> Option<u64> {
     Some(after)
 }
 
+/// Takes one of the next [`Fault::DiscardUploadChunks`], if any.
+fn take_discard(sh: &Shared) -> bool {
+    let mut st = sh.state.lock().unwrap();
+    let Some(i) = st
+        .faults
+        .iter()
+        .position(|f| matches!(f, Fault::DiscardUploadChunks { times } if *times > 0))
+    else {
+        return false;
+    };
+    if let Fault::DiscardUploadChunks { times } = &mut st.faults[i] {
+        *times -= 1;
+        if *times == 0 {
+            st.faults.remove(i);
+        }
+    }
+    true
+}
+
 /// A GCS-style resumable upload PUT: a chunk (`Content-Range: bytes a-b/n`), the whole object, or a status
 /// query (`bytes */n`).
 async fn upload_put(sh: &Shared, parts: &Parts, body: Body, kill: Option<ConnKill>) -> Response {
@@ -1469,6 +1488,11 @@ async fn upload_put(sh: &Shared, parts: &Parts, body: Body, kill: Option<ConnKil
             "InvalidArgument",
             "Chunk does not continue the committed bytes",
         );
+    }
+    if take_discard(sh) {
+        drain(body).await;
+        let st = sh.state.lock().unwrap();
+        return upload_status(&st.uploads[&id]);
     }
     let interrupt = take_interrupt(sh);
     let (kept, dropped) = append_chunk(&disk, body, committed - a, interrupt).await;
