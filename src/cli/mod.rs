@@ -341,7 +341,7 @@ fn hub_target(
     trust: &args::TrustArgs,
 ) -> Result<(settings::Remote, hubsign::pull::Target)> {
     let (repo, revision) = settings::model_ref(args)?;
-    let remote = settings::remote(args, &repo)?;
+    let remote = settings::remote(&repo, args.cache_dir.as_deref(), &args.kaggle, args.timeout)?;
     let anchor = settings::hub_trust_anchor(trust, &settings::policy_name(&repo))?;
     let target = hubsign::pull::Target {
         signature_path: settings::signature_path(args, &repo)?,
@@ -484,17 +484,7 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
 
 fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
     let req = settings::push_request(args)?;
-    let model_args = args::HubModelArgs {
-        model: args.repo.clone(),
-        repo_type: args.repo_type,
-        revision: None,
-        signature_path: None,
-        ignore_unsigned_files: false,
-        cache_dir: None,
-        kaggle: args.kaggle.clone(),
-        timeout: 60,
-    };
-    let remote = settings::remote(&model_args, &req.repo)?;
+    let remote = settings::remote(&req.repo, None, &args.kaggle, 60)?;
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
     let outcome = with_remote!(&remote, |hub, _cache| runtime()?
         .block_on(hubsign::push::push(&hub, &req, bars))?);

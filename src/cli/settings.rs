@@ -444,7 +444,7 @@ fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-pub fn hub_settings(model: &HubModelArgs) -> HubSettings {
+pub fn hub_settings(cache_dir: Option<&Path>, timeout: u64) -> HubSettings {
     let hf_home = env_nonempty("HF_HOME").map_or_else(
         || {
             let cache = env_nonempty("XDG_CACHE_HOME")
@@ -455,9 +455,8 @@ pub fn hub_settings(model: &HubModelArgs) -> HubSettings {
         },
         PathBuf::from,
     );
-    let cache = model
-        .cache_dir
-        .clone()
+    let cache = cache_dir
+        .map(Path::to_path_buf)
         .or_else(|| env_nonempty("HF_HUB_CACHE").map(PathBuf::from))
         .or_else(|| env_nonempty("HUGGINGFACE_HUB_CACHE").map(PathBuf::from))
         .unwrap_or_else(|| hf_home.join("hub"));
@@ -476,7 +475,7 @@ pub fn hub_settings(model: &HubModelArgs) -> HubSettings {
     });
     let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| "https://huggingface.co".to_owned());
     HubSettings {
-        read_timeout: std::time::Duration::from_secs(model.timeout),
+        read_timeout: std::time::Duration::from_secs(timeout),
         endpoint,
         token,
         cache,
@@ -656,14 +655,17 @@ impl Remote {
     }
 }
 
-pub fn remote(model: &HubModelArgs, repo: &ModelRef) -> Result<Remote> {
+/// The settings of `repo`'s hub: its cache (`cache_dir` overrides the hub's default), endpoint,
+/// token, and the read timeout in seconds.
+pub fn remote(
+    repo: &ModelRef,
+    cache_dir: Option<&Path>,
+    kaggle: &super::args::KaggleArgs,
+    timeout: u64,
+) -> Result<Remote> {
     Ok(match repo.hub {
-        HubKind::HuggingFace => Remote::HuggingFace(hub_settings(model)),
-        HubKind::Kaggle => Remote::Kaggle(kaggle_settings(
-            &model.kaggle,
-            model.cache_dir.as_deref(),
-            model.timeout,
-        )?),
+        HubKind::HuggingFace => Remote::HuggingFace(hub_settings(cache_dir, timeout)),
+        HubKind::Kaggle => Remote::Kaggle(kaggle_settings(kaggle, cache_dir, timeout)?),
     })
 }
 
