@@ -154,6 +154,10 @@ pub enum Error {
     /// Exit 2. The trust policy file is unusable.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
+    /// Exit 1 for a changed signer or an entry that differs from the hub; exit 2 for an
+    /// unreadable lock file.
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     /// Exit 2. The request is valid but this build cannot carry it out.
     #[error("{0}")]
     Unsupported(String),
@@ -173,7 +177,10 @@ impl Error {
             | Self::ContentMismatch { .. }
             | Self::LocalModelMismatch { .. }
             | Self::NotSigned { .. }
-            | Self::Hub(HubError::UnsafePath(_)) => ExitStatus::VerificationFailed,
+            | Self::Hub(HubError::UnsafePath(_))
+            | Self::Lock(
+                crate::lock::LockError::SignerChanged { .. } | crate::lock::LockError::Differs { .. },
+            ) => ExitStatus::VerificationFailed,
             _ => ExitStatus::Error,
         }
     }

@@ -44,6 +44,7 @@ pub mod crypto;
 mod error;
 pub(crate) mod fsutil;
 pub mod hub;
+pub mod lock;
 pub mod manifest;
 pub mod oms;
 pub mod policy;

@@ -275,6 +275,69 @@ impl Certificate {
         display_name(&self.cert.tbs_certificate.issuer)
     }
 
+    /// The issuer distinguished name, for reports.
+    #[must_use]
+    pub fn issuer_name(&self) -> String {
+        self.issuer()
+    }
+
+    /// Hex SHA-256 of the DER certificate: the fingerprint `openssl x509 -fingerprint -sha256`
+    /// prints (without colons, lowercase).
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        hex::encode(Sha256::digest(&self.der))
+    }
+
+    /// The e-mail addresses and URIs of the subjectAltName extension (where a Fulcio
+    /// certificate names the signer's identity). Undecodable extensions give nothing.
+    #[must_use]
+    pub fn san_identities(&self) -> Vec<String> {
+        use x509_cert::ext::pkix::SubjectAltName;
+        use x509_cert::ext::pkix::name::GeneralName;
+        let Some(ext) = self.extension(&<SubjectAltName as x509_cert::der::oid::AssociatedOid>::OID) else {
+            return Vec::new();
+        };
+        let Ok(san) = SubjectAltName::from_der(ext) else {
+            return Vec::new();
+        };
+        san.0
+            .iter()
+            .filter_map(|name| match name {
+                GeneralName::Rfc822Name(s) | GeneralName::UniformResourceIdentifier(s) => {
+                    Some(s.as_str().to_owned())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Sigstore's OIDC issuer extension (1.3.6.1.4.1.57264.1.8, a UTF8String; else the older
+    /// 1.3.6.1.4.1.57264.1.1, raw text).
+    #[must_use]
+    pub fn fulcio_issuer(&self) -> Option<String> {
+        const V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+        const V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+        if let Some(value) = self.extension(&V2) {
+            if let Ok(s) = der::asn1::Utf8StringRef::from_der(value) {
+                return Some(s.as_str().to_owned());
+            }
+        }
+        self.extension(&V1)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .map(str::to_owned)
+    }
+
+    /// The value of the extension `oid`, if present.
+    fn extension(&self, oid: &ObjectIdentifier) -> Option<&[u8]> {
+        self.cert
+            .tbs_certificate
+            .extensions
+            .as_ref()?
+            .iter()
+            .find(|e| e.extn_id == *oid)
+            .map(|e| e.extn_value.as_bytes())
+    }
+
     /// Subject and issuer names are equal (compared as DER).
     fn is_self_issued(&self) -> bool {
         self.subject_der == self.issuer_der
@@ -360,19 +423,19 @@ pub fn parse_pem_certificates(pem: &str) -> Result<Vec<Certificate>, X509Error> 
 /// Validates `leaf` for signing: builds a path leaf → (any of `intermediates`)* → one of
 /// `anchors`, which must end at a self-signed anchor, and checks every certificate on it at `at`.
 ///
-/// Returns `Ok(())` or the failing check. When several candidate paths exist and all fail, the
-/// error of the path that got furthest is returned (a complete path that fails a check beats a
+/// Returns the anchor the path ends at, or the failing check. When several candidate paths
+/// exist and all fail, the error of the path that got furthest is returned (a complete path that fails a check beats a
 /// bad signature, which beats a missing issuer).
 ///
 /// # Errors
 /// The [`X509Error`] variant of the failing check: validity period, issuer not found, signature,
 /// CA constraints, unsupported algorithm, key or critical extension, path length, or leaf usage.
-pub fn verify_signing_chain(
+pub fn verify_signing_chain<'a>(
     leaf: &Certificate,
     intermediates: &[Certificate],
-    anchors: &[Certificate],
+    anchors: &'a [Certificate],
     at: SystemTime,
-) -> Result<(), X509Error> {
+) -> Result<&'a Certificate, X509Error> {
     let mut search = PathSearch {
         intermediates,
         anchors,
@@ -383,7 +446,11 @@ pub fn verify_signing_chain(
     };
     let mut path = vec![leaf];
     if search.extend(&mut path) {
-        return Ok(());
+        // A complete path ends at one of the anchors (the leaf itself when it is one).
+        let end = path.last().map_or(leaf.der(), |c| c.der());
+        if let Some(anchor) = anchors.iter().find(|a| a.der == end) {
+            return Ok(anchor);
+        }
     }
     if search.exhausted {
         return Err(X509Error::PathSearchLimit {
@@ -1077,7 +1144,15 @@ mod tests {
     #[test]
     fn ms_leaf_chains_to_trusted_root() {
         let Some(c) = ms_chain() else { return };
-        verify_signing_chain(&c.leaf, &[c.intermediate], &[c.root], in_2030()).unwrap();
+        let anchor = verify_signing_chain(
+            &c.leaf,
+            &[c.intermediate],
+            std::slice::from_ref(&c.root),
+            in_2030(),
+        )
+        .unwrap();
+        assert_eq!(anchor.der(), c.root.der(), "the path ends at the anchor it names");
+        assert_eq!(anchor.fingerprint(), hex::encode(Sha256::digest(c.root.der())));
     }
 
     #[test]
@@ -1393,7 +1468,7 @@ mod tests {
             Spec::new("CN=Leaf", &self.signer, "CN=Int", &self.intermediate).extensions(leaf_extensions())
         }
         fn verify(leaf: Spec<'_>, int: Spec<'_>, root: Spec<'_>) -> Result<(), X509Error> {
-            verify_signing_chain(&leaf.build(), &[int.build()], &[root.build()], in_2030())
+            verify_signing_chain(&leaf.build(), &[int.build()], &[root.build()], in_2030()).map(|_| ())
         }
     }
 
@@ -1774,7 +1849,7 @@ mod tests {
         let leaf = Spec::new("CN=Leaf", &keys[last + 1], &names[last], &keys[last])
             .extensions(leaf_extensions())
             .build();
-        verify_signing_chain(&leaf, &cas, &[root], in_2030())
+        verify_signing_chain(&leaf, &cas, &[root], in_2030()).map(|_| ())
     }
 
     #[test]
@@ -1868,7 +1943,7 @@ mod tests {
             Spec::new("CN=Leaf", &leaf_key, "CN=RSA Root", &placeholder).extensions(leaf_extensions());
         leaf.issuer_key = pss(leaf_salt, leaf_declared_salt);
         leaf.signature_oid = oid::RSASSA_PSS;
-        verify_signing_chain(&leaf.build(), &[], &[root.build()], in_2030())
+        verify_signing_chain(&leaf.build(), &[], &[root.build()], in_2030()).map(|_| ())
     }
 
     #[test]

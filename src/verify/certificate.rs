@@ -1,18 +1,18 @@
 //! The certificate method: the bundle supplies the leaf and intermediates; the verifier's
 //! anchors decide trust.
 
-use super::VerifyError;
+use super::{SignerId, VerifyError};
 use crate::crypto::ec::VerifyingKey;
 use crate::crypto::x509::{Certificate, verify_signing_chain};
 use crate::oms::bundle::VerificationMaterial;
 use std::time::SystemTime;
 
-/// Validates the chain and returns the leaf's key and a signer description.
+/// Validates the chain and returns the leaf's key, a signer description and its identity.
 pub(super) fn check_material(
     material: &VerificationMaterial,
     anchors: &[Certificate],
     at: SystemTime,
-) -> Result<(VerifyingKey, String), VerifyError> {
+) -> Result<(VerifyingKey, String, SignerId), VerifyError> {
     let ders = match material {
         VerificationMaterial::X509CertificateChain(ders) => ders,
         VerificationMaterial::PublicKey { .. } => {
@@ -38,10 +38,14 @@ pub(super) fn check_material(
         crate::crypto::x509::X509Error::NoCertificate,
     ))?;
     // 2. Path to a trusted anchor, validity at `at`, CA constraints, leaf usable for signing.
-    verify_signing_chain(leaf, intermediates, anchors, at).map_err(VerifyError::Chain)?;
+    let anchor = verify_signing_chain(leaf, intermediates, anchors, at).map_err(VerifyError::Chain)?;
+    let id = SignerId::Certificate {
+        subject: leaf.subject(),
+        anchor: anchor.fingerprint(),
+    };
     // 3. The leaf's key is the DSSE verification key.
     let key = VerifyingKey::from_spki_der(&leaf.spki_der()).map_err(|e| VerifyError::BadSignature {
         signer: format!("certificate {} ({e})", leaf.subject()),
     })?;
-    Ok((key, format!("certificate {}", leaf.subject())))
+    Ok((key, format!("certificate {}", leaf.subject()), id))
 }

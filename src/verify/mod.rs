@@ -3,9 +3,12 @@
 //! [`VerificationReport`]); never prints. One module per method.
 
 mod certificate;
+mod claim;
 mod key;
 mod model;
 pub mod sigstore;
+
+pub use claim::{CertificateSummary, SignerClaim};
 
 pub use model::{
     Comparison, Coverage, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
@@ -69,16 +72,60 @@ pub enum TrustAnchor {
     },
 }
 
+/// Who signed, as the stable identity a lock pins and an audit filters on: the same signer
+/// gives the same value on every signature it makes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+pub enum SignerId {
+    /// Key method: the key's fingerprint as `verify` prints it (hex SHA-256 of the SPKI PEM,
+    /// model_signing's key hint).
+    Key { fingerprint: String },
+    /// Certificate method: the leaf's subject and the hex SHA-256 fingerprint of the trust
+    /// anchor its chain ends at.
+    Certificate { subject: String, anchor: String },
+    /// Sigstore keyless: the certificate's identity and OIDC issuer.
+    Sigstore { identity: String, issuer: String },
+}
+
+impl std::fmt::Display for SignerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Key { fingerprint } => write!(f, "key {fingerprint}"),
+            Self::Certificate { subject, anchor } => {
+                write!(f, "certificate {subject} (anchor {anchor})")
+            }
+            Self::Sigstore { identity, issuer } => {
+                write!(f, "Sigstore identity {identity} (issuer {issuer})")
+            }
+        }
+    }
+}
+
 /// A statement whose signature verified: safe to compare against files.
 #[derive(Debug, Clone)]
 pub struct VerifiedStatement {
     pub statement: SignedStatement,
-    /// `key` or `certificate`.
+    /// `key`, `certificate` or `sigstore`.
     pub method: &'static str,
     /// Human-readable signer: key hint or certificate subject.
     pub signer: String,
+    /// The signer's stable identity.
+    pub signer_id: SignerId,
     /// Things that verified but deserve attention (legacy formats, missing hint).
     pub warnings: Vec<String>,
+}
+
+impl VerifiedStatement {
+    /// The OMS subject digest (for a legacy statement without one, the same SHA-256 over the
+    /// resources in order that a subject would carry).
+    #[must_use]
+    pub fn subject_digest(&self) -> [u8; 32] {
+        let st = &self.statement;
+        st.subject_digest
+            .as_deref()
+            .and_then(|d| d.try_into().ok())
+            .unwrap_or_else(|| root_digest(st.resources.iter().map(|r| r.digest.as_slice())))
+    }
 }
 
 /// Steps 1–5 of verification: everything that can be decided from the bundle alone.
@@ -97,19 +144,23 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
         return verify_sigstore(bundle, instance, identity, issuer);
     }
     let mut warnings = Vec::new();
-    let (key, signer, method, compat_hashes) = match anchor {
+    let (key, signer, signer_id, method, compat_hashes) = match anchor {
         TrustAnchor::PublicKey(k) => {
             let signer = key::check_material(&bundle.material, k, &mut warnings)?;
+            let id = SignerId::Key {
+                fingerprint: k.hint(),
+            };
             (
                 k.clone(),
                 signer,
+                id,
                 "key",
                 vec![k.curve().hash(), MessageHash::Sha256],
             )
         }
         TrustAnchor::Certificates { anchors, at } => {
-            let (k, signer) = certificate::check_material(&bundle.material, anchors, *at)?;
-            (k, signer, "certificate", vec![MessageHash::Sha256])
+            let (k, signer, id) = certificate::check_material(&bundle.material, anchors, *at)?;
+            (k, signer, id, "certificate", vec![MessageHash::Sha256])
         }
         TrustAnchor::Sigstore { .. } => unreachable_sigstore()?,
     };
@@ -157,6 +208,7 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
         statement,
         method,
         signer,
+        signer_id,
         warnings,
     })
 }
@@ -210,6 +262,10 @@ fn verify_sigstore(
         statement,
         method: "sigstore",
         signer: format!("Sigstore identity {identity} (issuer {issuer})"),
+        signer_id: SignerId::Sigstore {
+            identity: identity.to_owned(),
+            issuer: issuer.to_owned(),
+        },
         warnings: Vec::new(),
     })
 }
