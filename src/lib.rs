@@ -39,6 +39,7 @@
 //! points back at `cli`; `sign` does not depend on `verify` beyond the shared Sigstore instance
 //! description.
 
+pub mod audit;
 pub mod cache;
 pub mod crypto;
 mod error;

@@ -2,11 +2,12 @@
 //! `huggingface_hub` lays it out: `{models,datasets}--org--name/` with `blobs/<etag>`,
 //! `snapshots/<commit>/` of relative symlinks, `trees/<commit>.json` and `refs/<revision>`.
 
+use super::ListedSnapshot;
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
-use crate::hub::ModelRef;
+use crate::hub::{ModelRef, RepoType};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -152,6 +153,82 @@ impl CacheLayout for HfCache {
         }
         out
     }
+
+    fn snapshots(&self) -> Vec<ListedSnapshot> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&self.root).into_iter().flatten().flatten() {
+            let folder = e.file_name().to_string_lossy().into_owned();
+            let (kind, prefix) = if let Some(rest) = folder.strip_prefix("models--") {
+                (RepoType::Model, rest)
+            } else if let Some(rest) = folder.strip_prefix("datasets--") {
+                (RepoType::Dataset, rest)
+            } else {
+                continue;
+            };
+            let repo =
+                ModelRef::parse(&prefix.replacen("--", "/", 1), Some(kind)).map_err(|_| folder.clone());
+            let dir = e.path();
+            let row = |commit: &str, path: PathBuf, refs, problem: Option<&str>| ListedSnapshot {
+                repo: repo.clone(),
+                commit: commit.to_owned(),
+                path,
+                refs,
+                problem: problem.map(str::to_owned),
+                complete: true,
+            };
+            let snapshots = dir.join("snapshots");
+            if !real_dir(&dir) || std::fs::symlink_metadata(&snapshots).is_ok_and(|m| !m.is_dir()) {
+                out.push(row(
+                    "",
+                    dir,
+                    Vec::new(),
+                    Some("the repository or its snapshots folder is not a real directory"),
+                ));
+                continue;
+            }
+            let refs = read_refs(&dir.join("refs"));
+            for s in std::fs::read_dir(&snapshots).into_iter().flatten().flatten() {
+                let commit = s.file_name().to_string_lossy().into_owned();
+                let names: Vec<String> = refs
+                    .iter()
+                    .filter(|(_, c)| *c == commit)
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                let problem = (!real_dir(&s.path())).then_some("the snapshot folder is not a real directory");
+                out.push(row(&commit, s.path(), names, problem));
+            }
+        }
+        out.sort_by_cached_key(|s| (s.display_name(), s.commit.clone()));
+        out
+    }
+}
+
+fn real_dir(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+}
+
+/// `(ref name, commit)` for every regular file under `refs/` (`main`, `pr/1`), read raw.
+fn read_refs(refs: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(refs.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        if !real_dir(&dir) {
+            continue;
+        }
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push((e.path(), format!("{name}/"))),
+                Ok(t) if t.is_file() => {
+                    let commit = std::fs::read_to_string(e.path()).unwrap_or_default();
+                    out.push((name, commit.trim().to_owned()));
+                }
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Relative symlink target from `snapshots/<commit>/<path>` to `blobs/<etag>`.

@@ -11,6 +11,7 @@
 //! the version marker only when every signed file is there. Reused files are copied while
 //! re-hashed ([`CacheLayout::copies_reused`]), never linked or copied later by path.
 
+use super::ListedSnapshot;
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
@@ -205,6 +206,78 @@ impl CacheLayout for KaggleCache {
                 }
             }
         }
+        out
+    }
+
+    fn snapshots(&self) -> Vec<ListedSnapshot> {
+        let mut out = Vec::new();
+        let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        let children = |p: &Path| -> Vec<(String, PathBuf)> {
+            let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(p)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                .filter(|(n, _)| !n.starts_with('.'))
+                .collect();
+            v.sort();
+            v
+        };
+        // models/<owner>/<model>/<framework>/<variation>/<version>: real directories only.
+        let mut level = vec![(Vec::<String>::new(), self.root.join("models"))];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for (names, dir) in level {
+                if !real_dir(&dir) {
+                    continue;
+                }
+                for (name, path) in children(&dir) {
+                    if !std::fs::symlink_metadata(&path)
+                        .is_ok_and(|m| m.is_dir() || m.file_type().is_symlink())
+                    {
+                        continue;
+                    }
+                    let mut n = names.clone();
+                    n.push(name);
+                    next.push((n, path));
+                }
+            }
+            level = next;
+        }
+        for (names, dir) in level {
+            let handle = format!("kaggle:{}", names.join("/"));
+            let repo = ModelRef::parse(&handle, None).map_err(|_| handle.clone());
+            if !real_dir(&dir) {
+                out.push(ListedSnapshot {
+                    repo,
+                    commit: String::new(),
+                    path: dir,
+                    refs: Vec::new(),
+                    problem: Some("a folder on the way to the versions is not a real directory".to_owned()),
+                    complete: false,
+                });
+                continue;
+            }
+            for (version, path) in children(&dir) {
+                if !crate::hub::is_version_number(&version)
+                    || !std::fs::symlink_metadata(&path)
+                        .is_ok_and(|m| m.is_dir() || m.file_type().is_symlink())
+                {
+                    continue;
+                }
+                let marker = dir.join(format!("{version}.complete"));
+                out.push(ListedSnapshot {
+                    repo: repo.clone(),
+                    problem: (!real_dir(&path))
+                        .then(|| "the version folder is not a real directory".to_owned()),
+                    commit: version,
+                    path,
+                    refs: Vec::new(),
+                    complete: std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file()),
+                });
+            }
+        }
+        out.sort_by_cached_key(|s| (s.display_name(), s.commit.parse::<u64>().unwrap_or(0)));
         out
     }
 }

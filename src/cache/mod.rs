@@ -117,6 +117,35 @@ pub trait CacheLayout {
     /// The repository paths the cached snapshot of `commit` holds (none if there is none); a
     /// partial pull carries them over when their bytes still verify.
     fn snapshot_files(&self, repo: &ModelRef, commit: &str) -> std::collections::BTreeSet<String>;
+
+    /// Every snapshot the cache holds, whoever wrote it, sorted by repository and commit; read
+    /// only (for `audit`). Folders that are symlinks are listed with the problem, not followed.
+    fn snapshots(&self) -> Vec<ListedSnapshot>;
+}
+
+/// One snapshot found by [`CacheLayout::snapshots`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedSnapshot {
+    /// The repository (for a folder whose name is not a reference: `Err(folder name)`).
+    pub repo: Result<ModelRef, String>,
+    /// The commit (Kaggle: the version).
+    pub commit: String,
+    pub path: PathBuf,
+    /// The refs (branches, tags; Kaggle: none) that point at it.
+    pub refs: Vec<String>,
+    /// Why the snapshot cannot be read safely (a symlinked folder), if it cannot.
+    pub problem: Option<String>,
+    /// Kaggle: the version marker is absent (a partial pull); Hugging Face: always `true`.
+    pub complete: bool,
+}
+
+impl ListedSnapshot {
+    /// The reference without revision (`org/name`, `datasets/org/name`, `kaggle:…`), or the
+    /// folder name when it is not one.
+    #[must_use]
+    pub fn display_name(&self) -> String {
+        self.repo.as_ref().map_or_else(Clone::clone, ToString::to_string)
+    }
 }
 
 /// Opens (creating, never truncating) and exclusively locks the lock file at `path`: never

@@ -23,6 +23,25 @@ Exit codes:
   1  verification failed: missing, invalid or untrusted signature, files not matching it
   2  usage, network, I/O or other error (no decision reached; the cache is unchanged)";
 
+pub const SYNC_HELP: &str = "\
+Trust: as for pull (signer flags or a trust policy); the lock narrows it, never widens it.
+
+Exit codes:
+  0  every entry verified and matches the lock
+  1  an entry differs from the lock (commit gone, digest, signature or signer changed) or does
+     not verify; nothing of that entry is cached
+  2  usage, network, I/O or other error";
+
+pub const AUDIT_HELP: &str = "\
+Verdicts: verified (trusted signer, files match), signed (files match; no policy rule was
+consulted), unsigned, untrusted (policy given: another signer, or no rule), tampered (files differ
+from the signed manifest, malformed signature, or a cache folder that is a symlink).
+
+Exit codes:
+  0  every listed snapshot passes
+  1  a listed snapshot is unsigned, tampered, or untrusted under the policy
+  2  usage, I/O or other error";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hubsign",
@@ -71,6 +90,15 @@ pub enum Command {
     /// Re-verify a cached snapshot offline (the signature inside it, then every file).
     #[command(name = "verify-cache", after_help = HUB_HELP)]
     VerifyCache(CheckArgs),
+    /// Pull every model and dataset in the lock file at its locked commit, requiring the locked
+    /// digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock).
+    #[command(after_help = SYNC_HELP)]
+    Sync(SyncArgs),
+    /// List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its
+    /// files still match the signature (re-hashed), and whether the policy trusts that signer.
+    /// Never modifies a cache.
+    #[command(after_help = AUDIT_HELP)]
+    Audit(AuditArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -355,6 +383,57 @@ pub struct PullArgs {
     /// Parallel file transfers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Record the verified pull in a lock file (--lock=FILE; default ./hubsign.lock): ref,
+    /// commit, digest, signer, signature hash. A reference already locked moves on only when
+    /// the same signer signed the new commit. Without --lock an existing ./hubsign.lock is
+    /// still read, never written: it can refuse a changed signer, never trust more.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "hubsign.lock")]
+    pub lock: Option<PathBuf>,
+    /// Accept a signer other than the one the lock names (with --lock, the lock then names the
+    /// new signer).
+    #[arg(long = "accept-new-signer")]
+    pub accept_new_signer: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The lock file.
+    #[arg(long, value_name = "FILE", default_value = "hubsign.lock")]
+    pub lock: PathBuf,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
+    #[arg(long = "kagglehub-cache", value_name = "DIR")]
+    pub kagglehub_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub kaggle: KaggleArgs,
+    /// A connection that delivers no data for this many seconds is dropped and resumed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Parallel file transfers.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
+    #[arg(long = "kagglehub-cache", value_name = "DIR")]
+    pub kagglehub_cache: Option<PathBuf>,
+    /// Trust policy: report whether each snapshot's signer is the one trusted for its
+    /// repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present).
+    #[arg(long, value_name = "FILE", env = "HUBSIGN_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as
+    /// `verify` prints it), a keyless identity, or a certificate subject.
+    #[arg(long, value_name = "FINGERPRINT|IDENTITY")]
+    pub signer: Option<String>,
 }
 
 #[derive(Debug, Args)]

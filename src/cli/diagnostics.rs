@@ -18,17 +18,26 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::Key { .. } => {
             Some("keys must be EC P-256, P-384 or P-521 in PEM (PKCS#8, SEC1 or encrypted PKCS#8)")
         }
+        Error::Lock(hubsign::lock::LockError::SignerChanged { .. }) => Some(
+            "a different signer is how a substituted model looks; confirm the change with the publisher before --accept-new-signer",
+        ),
         _ => None,
     }
 }
 
-pub fn report(error: &Error, json: bool) {
+/// The error's message and its cause chain.
+pub fn describe(error: &Error) -> (String, Vec<String>) {
     let mut causes = Vec::new();
     let mut source = error.source();
     while let Some(s) = source {
         causes.push(s.to_string());
         source = s.source();
     }
+    (error.to_string(), causes)
+}
+
+pub fn report(error: &Error, json: bool) {
+    let (_, causes) = describe(error);
     if json {
         let out = serde_json::json!({
             "verified": false,

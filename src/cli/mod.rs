@@ -181,6 +181,8 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Push(args) => hub_push(&args, out),
         Command::Check(args) => hub_check(&args, out),
         Command::VerifyCache(args) => verify_cache_command(&args, out),
+        Command::Sync(args) => records::sync_command(&args, out),
+        Command::Audit(args) => records::audit_command(&args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
             Ok(ExitStatus::Success)
@@ -279,6 +281,8 @@ macro_rules! with_remote {
         }
     };
 }
+
+mod records;
 
 /// Offline: re-verify the cached snapshot and print its path like a pull would.
 fn verify_cached<C: hubsign::cache::CacheLayout>(
@@ -392,7 +396,13 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
 
 fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
     let (remote, target) = hub_target(&args.model, &args.trust)?;
+    let lock = records::PullLock::open(args)?;
     if remote.offline() {
+        if args.lock.is_some() {
+            return Err(hubsign::Error::Usage(
+                "HF_HUB_OFFLINE is set: --lock records a pull from the hub; `hubsign sync` checks the cache against the lock offline".into(),
+            ));
+        }
         if args.local_dir.is_some() {
             return Err(hubsign::Error::Usage(
                 "HF_HUB_OFFLINE is set: --local-dir needs the network".into(),
@@ -435,10 +445,20 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
         destination,
     };
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
-    let outcome = with_remote!(&remote, |hub, cache| runtime()?.block_on(async {
+    let (outcome, entry) = with_remote!(&remote, |hub, cache| runtime()?.block_on(async {
         let plan = hubsign::pull::plan(&hub, &req.target).await?;
-        hubsign::pull::pull(&hub, &cache, &req, plan, bars).await
+        // The lock's signer pin is checked before any weight is downloaded.
+        let entry = records::lock_entry(&req.target, &plan, &req.selection);
+        if let Some(lock) = &lock {
+            lock.check(&entry)?;
+        }
+        let outcome = hubsign::pull::pull(&hub, &cache, &req, plan, bars).await?;
+        Ok::<_, hubsign::Error>((outcome, entry))
     })?);
+    let locked = match lock {
+        Some(lock) => lock.record(entry, outcome.files)?,
+        None => None,
+    };
     let repo = &req.target.repo;
     if out.is_json() {
         let doc = json!({
@@ -453,6 +473,7 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
             "skipped": outcome.skipped,
             "signer": outcome.signer,
             "warnings": outcome.warnings,
+            "lock": locked,
         });
         println!("{doc}");
         return Ok(ExitStatus::Success);
@@ -460,6 +481,13 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
     if out.chatty() {
         for w in &outcome.warnings {
             eprintln!("warning: {w}");
+        }
+        if let Some(path) = &locked {
+            eprintln!(
+                "Locked {} in {}",
+                repo.pinned(&outcome.commit),
+                records::lock_display(path)
+            );
         }
         eprintln!(
             "Verified {}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",

@@ -373,7 +373,7 @@ fn chain_anchor(paths: &[PathBuf]) -> Result<TrustAnchor> {
 ///
 /// Never the working directory: running `hubsign pull` inside an untrusted checkout must not
 /// let that checkout choose whom to trust.
-fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>> {
+pub fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>> {
     if let Some(path) = explicit {
         let text = read_text(path, "cannot read trust policy")?;
         return Ok(Some(Policy::parse(&text, path)?));
@@ -413,21 +413,28 @@ pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor>
             "say whom to trust for {repo_id}: --public-key, --certificate-chain, or a trust policy (--policy FILE, HUBSIGN_POLICY, or ~/.config/hubsign/hubsign.toml)"
         )));
     };
-    let Some(rule) = policy.rule_for(repo_id) else {
-        return Err(Error::Usage(format!(
+    policy_anchor(&policy, repo_id)?.ok_or_else(|| {
+        Error::Usage(format!(
             "the trust policy {} has no rule for {repo_id}",
             policy.path.display()
-        )));
+        ))
+    })
+}
+
+/// The anchor of the policy's first rule for `repo_id`, if one matches.
+pub fn policy_anchor(policy: &Policy, repo_id: &str) -> Result<Option<TrustAnchor>> {
+    let Some(rule) = policy.rule_for(repo_id) else {
+        return Ok(None);
     };
-    match &rule.signer {
-        RequiredSigner::PublicKey(k) => key_anchor(k),
-        RequiredSigner::CertificateChain(c) => chain_anchor(c),
+    Ok(Some(match &rule.signer {
+        RequiredSigner::PublicKey(k) => key_anchor(k)?,
+        RequiredSigner::CertificateChain(c) => chain_anchor(c)?,
         RequiredSigner::Sigstore {
             identity,
             issuer,
             trust_config,
-        } => sigstore_anchor(identity, issuer, trust_config.as_deref(), false),
-    }
+        } => sigstore_anchor(identity, issuer, trust_config.as_deref(), false)?,
+    }))
 }
 
 /// Hub connection settings, from the environment the way huggingface_hub reads it.
@@ -619,6 +626,15 @@ fn kaggle_token() -> Result<Option<Token>> {
     Ok(Some(Token::basic(&field("username")?, &field("key")?)))
 }
 
+/// The kagglehub cache: `explicit`, else `KAGGLEHUB_CACHE`, else `~/.cache/kagglehub`.
+pub fn kagglehub_cache(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env_nonempty("KAGGLEHUB_CACHE").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("kagglehub")))
+        .unwrap_or_else(|| PathBuf::from(".cache/kagglehub"))
+}
+
 pub fn kaggle_settings(
     args: &super::args::KaggleArgs,
     cache_dir: Option<&Path>,
@@ -628,11 +644,7 @@ pub fn kaggle_settings(
         Some(e) => e.clone(),
         None => kaggle_environment(std::env::var("KAGGLE_API_ENVIRONMENT").ok().as_deref())?,
     };
-    let cache = cache_dir
-        .map(Path::to_path_buf)
-        .or_else(|| env_nonempty("KAGGLEHUB_CACHE").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("kagglehub")))
-        .unwrap_or_else(|| PathBuf::from(".cache/kagglehub"));
+    let cache = kagglehub_cache(cache_dir);
     Ok(KaggleSettings {
         read_timeout: std::time::Duration::from_secs(timeout),
         endpoint,

@@ -251,6 +251,18 @@ impl ModelRef {
         r.to_string()
     }
 
+    /// The reference without revision, hub prefix included: `hf:org/name`,
+    /// `hf:datasets/org/name`, `kaggle:owner/model/framework/variation` (how a lock file and an
+    /// audit name it).
+    pub fn canonical(&self) -> String {
+        let mut r = self.clone();
+        r.revision = None;
+        match self.hub {
+            HubKind::HuggingFace => format!("hf:{r}"),
+            HubKind::Kaggle => r.to_string(),
+        }
+    }
+
     /// `org/name` (Kaggle: `owner/model/framework/variation`).
     pub fn repo_id(&self) -> &str {
         &self.id

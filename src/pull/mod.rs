@@ -95,6 +95,21 @@ pub struct PullOutcome {
     pub warnings: Vec<String>,
 }
 
+impl Plan {
+    /// SHA-256 of the signature file's bytes.
+    #[must_use]
+    pub fn signature_digest(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(&self.signature.1).into()
+    }
+
+    /// The repository path of the signature.
+    #[must_use]
+    pub fn signature_path(&self) -> &str {
+        &self.signature.0.path
+    }
+}
+
 /// Steps 1–3: everything that can be decided without downloading weights.
 pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
     // 1. Pin the revision, list the tree at that commit (unsafe names are refused here).

@@ -270,6 +270,38 @@ fn verify_sigstore(
     })
 }
 
+/// The method name of a statement [`compare_unverified`] compares with (never trusted).
+const UNVERIFIED: &str = "unverified";
+
+/// Compares a model with the manifest a bundle carries *without* verifying the bundle's
+/// signature (an audit with no trust anchor for it): says whether the files are still the ones
+/// listed, nothing about who listed them. Returns no [`VerifiedStatement`].
+///
+/// # Errors
+/// A malformed statement, or the model cannot be read.
+pub fn compare_unverified(
+    model: &std::path::Path,
+    bundle: &Bundle,
+    check: &ModelCheck,
+) -> crate::Result<VerificationReport> {
+    let statement = statement::parse_payload(&bundle.envelope.payload).map_err(|source| {
+        crate::Error::MalformedSignature {
+            path: model.to_path_buf(),
+            source,
+        }
+    })?;
+    let unverified = VerifiedStatement {
+        statement,
+        method: UNVERIFIED,
+        signer: "an unverified signer".to_owned(),
+        signer_id: SignerId::Key {
+            fingerprint: String::new(),
+        },
+        warnings: Vec::new(),
+    };
+    Ok(check_model(model, &unverified, check)?)
+}
+
 /// Reads and verifies a signature file, then checks the model against it.
 pub fn verify_model(
     model: &std::path::Path,

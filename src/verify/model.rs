@@ -43,6 +43,9 @@ pub struct VerificationReport {
     pub verified: bool,
     pub method: String,
     pub signer: String,
+    /// The signer's stable identity (absent when the signature was not verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer_id: Option<super::SignerId>,
     pub serialization: String,
     pub hash: String,
     pub subject_digest: Option<String>,
@@ -177,6 +180,7 @@ pub fn check_model_hashed(
         verified: verified_ok,
         method: verified.method.to_owned(),
         signer: verified.signer.clone(),
+        signer_id: (verified.method != super::UNVERIFIED).then(|| verified.signer_id.clone()),
         serialization: match ser.method {
             Serialization::Files => "files".to_owned(),
             Serialization::Shards { shard_size } => format!("shards ({shard_size} bytes)"),

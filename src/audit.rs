@@ -1,0 +1,232 @@
+//! `hubsign audit`: every snapshot the caches hold, who its signature names, whether its files
+//! still match the signed manifest (re-hashed), and — given trust anchors — whether that signer
+//! is trusted for that repository. Read only: it never writes to a cache. Returns rows (data);
+//! the CLI renders them.
+
+use crate::cache::{CacheLayout, ListedSnapshot};
+use crate::hub::ModelRef;
+use crate::oms::bundle::Bundle;
+use crate::verify::{self, Coverage, ModelCheck, SignerClaim, TrustAnchor, UnsignedFiles};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Signature files larger than this are not read (a real one is a few KiB to a few MiB).
+const MAX_SIGNATURE_BYTES: u64 = 64 << 20;
+
+/// The outcome for one snapshot, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The signature verifies for the trusted signer and the files match it.
+    Verified,
+    /// The files match the signed manifest; no trust anchor was given for the repository, so
+    /// the signature itself was not checked.
+    Signed,
+    /// No signature in the snapshot.
+    Unsigned,
+    /// The signer is not the one trusted for the repository (or there is no rule for it).
+    Untrusted,
+    /// Files differ from the signed manifest, the signature is malformed, or the snapshot's
+    /// folders are not what the cache layout allows.
+    Tampered,
+}
+
+impl Verdict {
+    /// Whether this verdict fails an audit (exit 1).
+    #[must_use]
+    pub fn fails(self) -> bool {
+        matches!(self, Self::Unsigned | Self::Untrusted | Self::Tampered)
+    }
+}
+
+/// Whom a repository must be signed by, as the caller resolved it.
+#[derive(Debug, Clone)]
+pub enum Trust {
+    /// No policy given: trust is not evaluated.
+    NotChecked,
+    /// A policy is given but has no rule for the repository.
+    NoRule,
+    Anchor(TrustAnchor),
+}
+
+/// One audited snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    /// `hf:org/name`, `hf:datasets/org/name`, `kaggle:…` (or the folder name).
+    pub reference: String,
+    /// The commit (Kaggle: the version).
+    pub commit: String,
+    pub path: PathBuf,
+    /// Refs pointing at the commit (`main`).
+    pub refs: Vec<String>,
+    pub verdict: Verdict,
+    /// Whether a signature file is in the snapshot.
+    pub signed: bool,
+    /// What the signature says about its signer (unverified unless `verdict` is `verified`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<SignerClaim>,
+    /// Whether the files on disk match the signed manifest (re-hashed); `None` if not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_match: Option<bool>,
+    pub files_checked: usize,
+    pub modified: Vec<String>,
+    pub unexpected: Vec<String>,
+    /// Signed files the snapshot does not hold (a partial pull, or deleted since).
+    pub absent: Vec<String>,
+    /// `None` without a policy; else whether the signer is trusted for this repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted: Option<bool>,
+    /// Why the verdict is what it is, in words.
+    pub detail: String,
+}
+
+/// Audits one snapshot. `signature_path` is the path of the signature inside it.
+pub fn audit_snapshot<C: CacheLayout>(
+    cache: &C,
+    snap: &ListedSnapshot,
+    signature_path: &str,
+    trust: &Trust,
+) -> AuditRow {
+    let mut row = AuditRow {
+        reference: snap.repo.as_ref().map_or_else(Clone::clone, ModelRef::canonical),
+        commit: snap.commit.clone(),
+        path: snap.path.clone(),
+        refs: snap.refs.clone(),
+        verdict: Verdict::Tampered,
+        signed: false,
+        signer: None,
+        files_match: None,
+        files_checked: 0,
+        modified: Vec::new(),
+        unexpected: Vec::new(),
+        absent: Vec::new(),
+        trusted: None,
+        detail: String::new(),
+    };
+    if let Some(problem) = &snap.problem {
+        row.detail = problem.clone();
+        return row;
+    }
+    let Ok(repo) = &snap.repo else {
+        row.detail = "the folder name is not a repository reference".to_owned();
+        return row;
+    };
+    // 1. The signature file: a regular file inside the snapshot, of a sane size.
+    let sig_path = snap.path.join(signature_path);
+    let meta = match std::fs::metadata(&sig_path) {
+        Ok(m) => m,
+        Err(_) => {
+            row.verdict = Verdict::Unsigned;
+            row.detail = format!("no signature file {signature_path}");
+            return row;
+        }
+    };
+    row.signed = true;
+    if !meta.is_file() || meta.len() > MAX_SIGNATURE_BYTES {
+        row.detail = format!("{signature_path} is not a signature file");
+        return row;
+    }
+    let bundle = match std::fs::read(&sig_path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| Bundle::parse(&b).map_err(|e| e.to_string()))
+    {
+        Ok(b) => b,
+        Err(e) => {
+            row.detail = format!("the signature {signature_path} is malformed: {e}");
+            return row;
+        }
+    };
+    row.signer = Some(SignerClaim::of(&bundle));
+    // 2. Trust: the bundle against the anchor for this repository, when there is one.
+    let verified = match trust {
+        Trust::NotChecked => None,
+        Trust::NoRule => {
+            row.trusted = Some(false);
+            None
+        }
+        Trust::Anchor(anchor) => match verify::verify_bundle(&bundle, anchor) {
+            Ok(v) => {
+                row.trusted = Some(true);
+                Some(v)
+            }
+            Err(e) => {
+                row.trusted = Some(false);
+                row.detail = format!("not signed by the trusted signer: {e}");
+                None
+            }
+        },
+    };
+    // 3. The files, re-hashed, against the signed manifest (following the snapshot's links
+    //    only inside the repository's folder). Signed files that are absent are reported, not
+    //    failed: a partial pull holds only some.
+    let check = ModelCheck {
+        ignore_paths: vec![signature_path.to_owned()],
+        ignore_git_paths: true,
+        unsigned: UnsignedFiles::Reject,
+        allow_symlinks: cache.symlink_root(repo).is_some(),
+        symlink_root: cache.symlink_root(repo),
+        coverage: Coverage::Present,
+    };
+    let report = match &verified {
+        Some(v) => verify::check_model(&snap.path, v, &check).map_err(crate::Error::from),
+        None => verify::compare_unverified(&snap.path, &bundle, &check),
+    };
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            row.detail = format!("the files cannot be checked: {e}");
+            return row;
+        }
+    };
+    let st = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok();
+    if let Some(st) = st {
+        let present = cache.snapshot_files(repo, &snap.commit);
+        let mut absent: Vec<String> = st
+            .resources
+            .iter()
+            .map(|r| crate::manifest::shard_file_name(&r.name).to_owned())
+            .filter(|f| !present.contains(f))
+            .collect();
+        absent.dedup();
+        row.absent = absent;
+    }
+    row.files_checked = report.files_checked;
+    row.files_match = Some(report.verified);
+    row.modified = report.modified;
+    row.unexpected = report.unexpected;
+    // 4. The verdict, worst first.
+    (row.verdict, row.detail) = if !row.modified.is_empty() || !row.unexpected.is_empty() {
+        let mut parts = Vec::new();
+        if !row.modified.is_empty() {
+            parts.push(format!("modified: {}", row.modified.join(", ")));
+        }
+        if !row.unexpected.is_empty() {
+            parts.push(format!("not signed: {}", row.unexpected.join(", ")));
+        }
+        (
+            Verdict::Tampered,
+            format!("files differ from the signed manifest ({})", parts.join("; ")),
+        )
+    } else if row.trusted == Some(false) {
+        let why = if matches!(trust, Trust::NoRule) {
+            "the trust policy has no rule for this repository".to_owned()
+        } else {
+            std::mem::take(&mut row.detail)
+        };
+        (Verdict::Untrusted, why)
+    } else if row.trusted == Some(true) {
+        (Verdict::Verified, String::new())
+    } else {
+        (
+            Verdict::Signed,
+            "files match the signed manifest; no trust policy for the signer was given".to_owned(),
+        )
+    };
+    if !row.absent.is_empty() && row.verdict <= Verdict::Signed {
+        row.detail = format!(
+            "{} signed files not in the snapshot (a partial pull)",
+            row.absent.len()
+        );
+    }
+    row
+}

@@ -1,0 +1,413 @@
+//! The tamper-proof records: `pull --lock` (TOFU signer pinning), `sync` (reproduce the lock)
+//! and `audit` (what the caches hold, who signed it). The rules live in the core
+//! (`hubsign::lock`, `hubsign::audit`); this layer resolves settings and renders.
+
+use super::{Output, args, diagnostics, http_client, reporter, runtime, settings};
+use hubsign::audit::{AuditRow, Trust, Verdict};
+use hubsign::cache::{CacheLayout, HfCache, KaggleCache};
+use hubsign::hub::{HubError, ModelRef};
+use hubsign::lock::{DEFAULT_LOCK_FILE, LockError, LockedModel, Lockfile, NewSigner, Observed};
+use hubsign::pull::{Plan, Selection, Target};
+use hubsign::{Error, ExitStatus, Result};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// A lock file entry's reference in its one spelling (`hf:org/name`, `hf:datasets/…`,
+/// `kaggle:…`), or why it is not one.
+fn normalise_ref(reference: &str) -> Result<String, String> {
+    let r = ModelRef::parse(reference, None).map_err(|e| e.to_string())?;
+    if r.revision.is_some() {
+        return Err("names a revision; the lock keeps it in `revision` and `commit`".to_owned());
+    }
+    Ok(r.canonical())
+}
+
+/// The lock a pull consults: `--lock[=FILE]` (read and written), else an existing
+/// `./hubsign.lock` (read only: it can refuse a changed signer, never trust more).
+pub struct PullLock {
+    path: PathBuf,
+    lock: Lockfile,
+    write: bool,
+    new_signer: NewSigner,
+}
+
+impl PullLock {
+    pub fn open(args: &args::PullArgs) -> Result<Option<Self>> {
+        let (path, write) = match &args.lock {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from(DEFAULT_LOCK_FILE), false),
+        };
+        if !write && std::fs::symlink_metadata(&path).is_err() {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            lock: Lockfile::read(&path, normalise_ref)?,
+            path,
+            write,
+            new_signer: if args.accept_new_signer {
+                NewSigner::Accept
+            } else {
+                NewSigner::Refuse
+            },
+        }))
+    }
+
+    /// Before any weight is downloaded: a locked reference must keep its signer.
+    pub fn check(&self, entry: &LockedModel) -> Result<()> {
+        if let Some(locked) = self.lock.get(&entry.reference) {
+            locked.check_signer(&entry.commit, &entry.signer, self.new_signer)?;
+        }
+        Ok(())
+    }
+
+    /// After the verified commit: records `entry` (with --lock); returns the file written.
+    pub fn record(mut self, mut entry: LockedModel, files: usize) -> Result<Option<PathBuf>> {
+        if !self.write {
+            return Ok(None);
+        }
+        entry.files = files;
+        self.lock.upsert(entry);
+        self.lock.write(&self.path)?;
+        Ok(Some(self.path))
+    }
+}
+
+/// The entry a verified plan makes (`files` is set once the snapshot is committed).
+pub fn lock_entry(target: &Target, plan: &Plan, selection: &Selection) -> LockedModel {
+    let mut paths: Vec<String> = if selection.is_all() {
+        Vec::new()
+    } else {
+        plan.to_fetch
+            .iter()
+            .filter(|f| selection.selects(&f.path))
+            .map(|f| f.path.clone())
+            .collect()
+    };
+    paths.sort();
+    LockedModel {
+        reference: target.repo.canonical(),
+        revision: target.revision.clone(),
+        commit: plan.commit.clone(),
+        digest: format!("sha256:{}", hex::encode(plan.verified.subject_digest())),
+        signature: format!("sha256:{}", hex::encode(plan.signature_digest())),
+        files: plan.to_fetch.len() + 1,
+        paths,
+        signer: plan.verified.signer_id.clone(),
+    }
+}
+
+/// What one synced entry became.
+struct Synced {
+    commit: String,
+    path: PathBuf,
+    files: usize,
+    downloaded_bytes: u64,
+}
+
+fn differs(entry: &LockedModel, differences: Vec<String>) -> Error {
+    LockError::Differs {
+        reference: entry.reference.clone(),
+        differences,
+    }
+    .into()
+}
+
+fn observed_differences(entry: &LockedModel, observed: &LockedModel) -> Vec<String> {
+    entry.differences(&Observed {
+        commit: &observed.commit,
+        digest: &observed.digest,
+        signature: &observed.signature,
+        signer: &observed.signer,
+    })
+}
+
+/// Pulls one locked entry at its locked commit; any difference from the lock is refused before
+/// a weight is downloaded (the signature decides it), so nothing of that entry is cached.
+fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result<Synced> {
+    let repo = ModelRef::parse(&entry.reference, None)?;
+    let cache_dir = match repo.hub {
+        hubsign::hub::HubKind::HuggingFace => args.cache_dir.as_deref(),
+        hubsign::hub::HubKind::Kaggle => args.kagglehub_cache.as_deref(),
+    };
+    let remote = settings::remote(&repo, cache_dir, &args.kaggle, args.timeout)?;
+    let anchor = settings::hub_trust_anchor(&args.trust, &settings::policy_name(&repo))?;
+    let target = Target {
+        signature_path: settings::remote_signature(&repo).to_owned(),
+        repo,
+        revision: entry.commit.clone(),
+        anchor,
+        unsigned: hubsign::verify::UnsignedFiles::Reject,
+    };
+    if remote.offline() {
+        return with_remote!(&remote, |_hub, cache| sync_offline(&cache, &target, entry));
+    }
+    let req = hubsign::pull::PullRequest {
+        target,
+        selection: Selection {
+            files: entry.paths.clone(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+        },
+        concurrency: usize::from(args.concurrency),
+        destination: hubsign::pull::Destination::Cache,
+    };
+    let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
+    let outcome = with_remote!(&remote, |hub, cache| runtime()?.block_on(async {
+        let plan = match hubsign::pull::plan(&hub, &req.target).await {
+            Err(Error::Hub(HubError::RevisionNotFound { .. })) => {
+                return Err(differs(
+                    entry,
+                    vec![format!("commit {} is no longer on the hub", entry.commit)],
+                ));
+            }
+            other => other?,
+        };
+        let found = lock_entry(&req.target, &plan, &req.selection);
+        let differences = observed_differences(entry, &found);
+        if !differences.is_empty() {
+            return Err(differs(entry, differences));
+        }
+        hubsign::pull::pull(&hub, &cache, &req, plan, bars).await
+    })?);
+    Ok(Synced {
+        commit: outcome.commit,
+        path: outcome.path,
+        files: outcome.files,
+        downloaded_bytes: outcome.downloaded_bytes,
+    })
+}
+
+/// `HF_HUB_OFFLINE`: the cached snapshot at the locked commit, re-verified, must be the locked one.
+fn sync_offline<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedModel) -> Result<Synced> {
+    let coverage = if entry.paths.is_empty() {
+        hubsign::verify::Coverage::Complete
+    } else {
+        hubsign::verify::Coverage::Present
+    };
+    let (commit, snapshot, report) = hubsign::pull::verify_cache(
+        cache,
+        &target.repo,
+        &entry.commit,
+        &target.signature_path,
+        &target.anchor,
+        coverage,
+        &entry.paths,
+    )?;
+    if !report.verified {
+        let mut d = Vec::new();
+        for (label, files) in [
+            ("modified", &report.modified),
+            ("missing", &report.missing),
+            ("unexpected", &report.unexpected),
+        ] {
+            if !files.is_empty() {
+                d.push(format!("cached files {label}: {}", files.join(", ")));
+            }
+        }
+        return Err(differs(entry, d));
+    }
+    let sig_path = snapshot.join(&target.signature_path);
+    let bytes = fs_err::read(&sig_path).map_err(|source| Error::ReadSignature {
+        path: sig_path.clone(),
+        source,
+    })?;
+    let found = LockedModel {
+        commit: commit.clone(),
+        digest: format!("sha256:{}", report.subject_digest.clone().unwrap_or_default()),
+        signature: format!(
+            "sha256:{}",
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+        ),
+        signer: report
+            .signer_id
+            .clone()
+            .ok_or_else(|| differs(entry, vec!["the cached signature names no signer".to_owned()]))?,
+        ..entry.clone()
+    };
+    let differences = observed_differences(entry, &found);
+    if !differences.is_empty() {
+        return Err(differs(entry, differences));
+    }
+    Ok(Synced {
+        commit,
+        path: snapshot,
+        files: report.files_checked,
+        downloaded_bytes: 0,
+    })
+}
+
+pub fn sync_command(args: &args::SyncArgs, out: Output) -> Result<ExitStatus> {
+    if std::fs::symlink_metadata(&args.lock).is_err() {
+        return Err(Error::Usage(format!(
+            "lock file {} not found (make one with `hubsign pull REPO --lock`)",
+            args.lock.display()
+        )));
+    }
+    let lock = Lockfile::read(&args.lock, normalise_ref)?;
+    let mut status = ExitStatus::Success;
+    let mut entries = Vec::new();
+    for entry in &lock.models {
+        let result = sync_entry(args, entry, out);
+        match &result {
+            Ok(s) => {
+                if out.chatty() {
+                    eprintln!(
+                        "Synced {} at {}: {} files ({} bytes downloaded)",
+                        entry.reference, s.commit, s.files, s.downloaded_bytes
+                    );
+                }
+                if out.results() {
+                    println!("{}", s.path.display());
+                }
+                entries.push(json!({
+                    "ref": entry.reference, "commit": s.commit, "status": "synced",
+                    "path": s.path, "files": s.files, "downloaded_bytes": s.downloaded_bytes,
+                }));
+            }
+            Err(e) => {
+                let code = e.exit_status();
+                if code as i32 > status as i32 {
+                    status = code;
+                }
+                if !out.is_json() {
+                    eprintln!("{}: not synced", entry.reference);
+                    diagnostics::report(e, false);
+                }
+                let (message, causes) = diagnostics::describe(e);
+                entries.push(json!({
+                    "ref": entry.reference, "commit": entry.commit,
+                    "status": if code == ExitStatus::VerificationFailed { "differs" } else { "failed" },
+                    "error": message, "causes": causes, "exit_code": code as i32,
+                }));
+            }
+        }
+    }
+    if out.is_json() {
+        println!(
+            "{}",
+            json!({ "lock": args.lock, "ok": status == ExitStatus::Success, "entries": entries })
+        );
+    } else if out.chatty() && lock.models.is_empty() {
+        eprintln!("{} locks nothing", args.lock.display());
+    }
+    Ok(status)
+}
+
+/// The trust an audit applies to `repo` under `policy`.
+fn audit_trust(policy: Option<&hubsign::policy::Policy>, repo: Option<&ModelRef>) -> Result<Trust> {
+    let (Some(policy), Some(repo)) = (policy, repo) else {
+        return Ok(Trust::NotChecked);
+    };
+    Ok(
+        match settings::policy_anchor(policy, &settings::policy_name(repo))? {
+            Some(anchor) => Trust::Anchor(anchor),
+            None => Trust::NoRule,
+        },
+    )
+}
+
+fn audit_cache<C: CacheLayout>(
+    cache: &C,
+    signature_path: &str,
+    policy: Option<&hubsign::policy::Policy>,
+    rows: &mut Vec<AuditRow>,
+) -> Result<()> {
+    for snap in cache.snapshots() {
+        let trust = audit_trust(policy, snap.repo.as_ref().ok())?;
+        rows.push(hubsign::audit::audit_snapshot(
+            cache,
+            &snap,
+            signature_path,
+            &trust,
+        ));
+    }
+    Ok(())
+}
+
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return format!("{s:width$}");
+    }
+    let mut t: String = s.chars().take(width - 1).collect();
+    t.push('…');
+    t
+}
+
+pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> {
+    let hf = HfCache::new(settings::hub_settings(args.cache_dir.as_deref(), 60).cache);
+    let kaggle = KaggleCache::new(settings::kagglehub_cache(args.kagglehub_cache.as_deref()));
+    let policy = settings::find_policy(args.policy.as_deref())?;
+    let mut rows = Vec::new();
+    audit_cache(&hf, "model.sig", policy.as_ref(), &mut rows)?;
+    audit_cache(&kaggle, ".kaggle/signing.json", policy.as_ref(), &mut rows)?;
+    if let Some(spec) = &args.signer {
+        rows.retain(|r| r.signer.as_ref().is_some_and(|c| c.is_named_by(spec)));
+    }
+    let failed = rows.iter().filter(|r| r.verdict.fails()).count();
+    if out.is_json() {
+        let doc = json!({
+            "caches": { "huggingface": hf.root(), "kagglehub": kaggle.root() },
+            "policy": policy.as_ref().map(|p| &p.path),
+            "signer": args.signer,
+            "passed": failed == 0,
+            "snapshots": rows,
+        });
+        println!("{doc}");
+    } else if out.results() {
+        render_audit(&rows);
+    }
+    if out.chatty() {
+        let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
+        eprintln!(
+            "{} snapshots: {} verified, {} signed (trust not checked), {} unsigned, {} untrusted, {} tampered",
+            rows.len(),
+            count(Verdict::Verified),
+            count(Verdict::Signed),
+            count(Verdict::Unsigned),
+            count(Verdict::Untrusted),
+            count(Verdict::Tampered)
+        );
+        if policy.is_none() && count(Verdict::Signed) > 0 {
+            eprintln!("hint: pass --policy FILE to check who is trusted to sign each repository");
+        }
+    }
+    Ok(if failed == 0 {
+        ExitStatus::Success
+    } else {
+        ExitStatus::VerificationFailed
+    })
+}
+
+/// A table that fits 100 columns; a failing row gets its reason on the line below.
+fn render_audit(rows: &[AuditRow]) {
+    println!(
+        "{} {} {} VERDICT",
+        clip("REFERENCE", 36),
+        clip("COMMIT", 12),
+        clip("SIGNER", 36)
+    );
+    for r in rows {
+        let signer = r
+            .signer
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), hubsign::verify::SignerClaim::short);
+        let verdict = serde_json::to_value(r.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!(
+            "{} {} {} {verdict}",
+            clip(&r.reference, 36),
+            clip(&r.commit, 12),
+            clip(&signer, 36)
+        );
+        if r.verdict != Verdict::Verified && !r.detail.is_empty() {
+            println!("    {}", r.detail);
+        }
+    }
+}
+
+/// Where a lock path is shown in messages.
+pub fn lock_display(path: &Path) -> String {
+    path.display().to_string()
+}
