@@ -25,6 +25,7 @@ mod partial;
 mod pkcs11;
 mod pull;
 mod push;
+mod records;
 mod roundtrip;
 mod sigstore;
 mod sigstore_stack;

@@ -1,0 +1,452 @@
+//! `hubsign.lock`, `hubsign sync` and `hubsign audit` against the local hub, with the real
+//! `huggingface_hub` writing part of the cache and loading what sync placed.
+
+use crate::pull::{Env, REPO, signed_model, tree_state};
+use crate::support::hub::python;
+use crate::support::{flip_byte, hs, key, model_signing, run, tempdir, write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SECOND: &str = "hubsign/second";
+
+/// A copy of the fixture model with `extra` written into it, signed by `private_key` with hubsign.
+fn model_signed_by(dir: &Path, name: &str, private_key: &str, extra: &[u8]) -> PathBuf {
+    let m = signed_model(&dir.join(name));
+    write(&m.join("notes.txt"), extra);
+    std::fs::remove_file(m.join("model.sig")).unwrap();
+    hs([
+        "sign",
+        m.to_str().unwrap(),
+        "--private-key",
+        key(private_key).to_str().unwrap(),
+    ])
+    .ok();
+    m
+}
+
+/// The key's fingerprint as `hubsign verify --json` reports it.
+fn fingerprint(model: &Path, public_key: &str) -> String {
+    let r = hs([
+        "verify",
+        model.to_str().unwrap(),
+        "--public-key",
+        key(public_key).to_str().unwrap(),
+        "--json",
+    ]);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    v["signer_id"]["fingerprint"].as_str().unwrap().to_owned()
+}
+
+fn sha256_file(p: &Path) -> String {
+    use sha2::Digest as _;
+    format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(std::fs::read(p).unwrap()))
+    )
+}
+
+fn digest(model: &Path) -> String {
+    hs(["digest", model.to_str().unwrap()])
+        .ok()
+        .stdout()
+        .trim()
+        .to_owned()
+}
+
+fn read_lock(path: &Path) -> toml::Value {
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn entry<'a>(lock: &'a toml::Value, reference: &str) -> &'a toml::Value {
+    lock["model"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["ref"].as_str() == Some(reference))
+        .unwrap_or_else(|| panic!("{reference} not in the lock: {lock}"))
+}
+
+impl Env {
+    fn in_work(&self, args: &[&str]) -> Command {
+        let mut c = self.cmd(args);
+        c.current_dir(self.work.path());
+        c
+    }
+}
+
+#[test]
+fn pull_lock_records_both_models_and_refuses_a_new_signer_unless_accepted() {
+    let env = Env::new();
+    let first_commit = env
+        .hub
+        .add_commit(REPO, &signed_model(&env.work.path().join("a")));
+    let second = model_signed_by(env.work.path(), "second", "p256.pem", b"v1\n");
+    let second_commit = env.hub.add_commit(SECOND, &second);
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    let lock_path = env.work.path().join("hubsign.lock");
+
+    // `--lock` alone writes ./hubsign.lock; `--lock=FILE` names it.
+    run(env.in_work(&["pull", REPO, "--public-key", p256, "--lock"]))
+        .ok()
+        .stderr_has("Locked hubsign/tiny-bert@");
+    run(env.in_work(&[
+        "pull",
+        SECOND,
+        "--public-key",
+        p256,
+        &format!("--lock={}", lock_path.display()),
+    ]))
+    .ok();
+    let lock = read_lock(&lock_path);
+    assert_eq!(lock["version"].as_integer(), Some(1));
+    let fp = fingerprint(&second, "p256.pub.pem");
+    for (reference, commit, model) in [
+        (
+            "hf:hubsign/tiny-bert",
+            &first_commit,
+            signed_model(&env.work.path().join("b")),
+        ),
+        ("hf:hubsign/second", &second_commit, second.clone()),
+    ] {
+        let e = entry(&lock, reference);
+        assert_eq!(e["revision"].as_str(), Some("main"));
+        assert_eq!(e["commit"].as_str(), Some(commit.as_str()), "{e}");
+        assert_eq!(e["digest"].as_str(), Some(digest(&model).as_str()), "{e}");
+        assert_eq!(
+            e["signature"].as_str(),
+            Some(sha256_file(&model.join("model.sig")).as_str())
+        );
+        assert_eq!(e["signer"]["method"].as_str(), Some("key"));
+        assert_eq!(e["signer"]["fingerprint"].as_str(), Some(fp.as_str()), "{e}");
+        assert!(e["files"].as_integer().unwrap() >= 5, "{e}");
+    }
+    let text = std::fs::read_to_string(&lock_path).unwrap();
+    assert!(
+        text.find("hf:hubsign/second").unwrap() < text.find("hf:hubsign/tiny-bert").unwrap(),
+        "entries are sorted: {text}"
+    );
+
+    // A new commit signed by another key the user also trusts: refused under the lock, before
+    // any weight is downloaded, cache and lock unchanged — with --lock and with the default
+    // ./hubsign.lock read without it.
+    let moved = model_signed_by(env.work.path(), "second-v2", "other-p256.pem", b"v2\n");
+    let new_commit = env.hub.add_commit(SECOND, &moved);
+    let other = key("other-p256.pub.pem");
+    let other = other.to_str().unwrap();
+    let other_fp = fingerprint(&moved, "other-p256.pub.pem");
+    let before = env.state();
+    let requests_before = env.hub.requests().len();
+    for lock_arg in [Some("--lock"), None] {
+        let mut args = vec!["pull", SECOND, "--public-key", other];
+        args.extend(lock_arg);
+        let r = run(env.in_work(&args));
+        r.expect_code(1)
+            .stderr_has("hf:hubsign/second is locked to signer key ")
+            .stderr_has(&fp)
+            .stderr_has(&other_fp)
+            .stderr_has("--accept-new-signer");
+    }
+    assert_eq!(env.state(), before, "a refused pull changed the cache");
+    assert_eq!(
+        std::fs::read_to_string(&lock_path).unwrap(),
+        text,
+        "a refused pull changed the lock"
+    );
+    let fetched: Vec<String> = env.hub.requests()[requests_before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .filter(|p| p.contains("notes.txt") || p.contains("model.safetensors"))
+        .collect();
+    assert!(
+        fetched.is_empty(),
+        "weights were fetched before the signer check: {fetched:?}"
+    );
+
+    // Accepted: the lock now names the new signer and commit.
+    run(env.in_work(&[
+        "pull",
+        SECOND,
+        "--public-key",
+        other,
+        "--lock",
+        "--accept-new-signer",
+    ]))
+    .ok();
+    let lock = read_lock(&lock_path);
+    let e = entry(&lock, "hf:hubsign/second");
+    assert_eq!(e["commit"].as_str(), Some(new_commit.as_str()));
+    assert_eq!(e["signer"]["fingerprint"].as_str(), Some(other_fp.as_str()));
+    assert_eq!(
+        entry(&lock, "hf:hubsign/tiny-bert")["commit"].as_str(),
+        Some(first_commit.as_str()),
+        "the other entry is kept"
+    );
+
+    // A symlinked lock file is neither read nor written through.
+    let target = env.work.path().join("elsewhere.lock");
+    std::fs::write(&target, "").unwrap();
+    let link = env.work.path().join("link.lock");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    run(env.in_work(&[
+        "pull",
+        REPO,
+        "--public-key",
+        p256,
+        &format!("--lock={}", link.display()),
+    ]))
+    .expect_code(2)
+    .stderr_has("is a symlink");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+}
+
+#[test]
+fn sync_pulls_the_locked_commit_after_the_branch_moved_and_refuses_an_edited_lock() {
+    let Some(_) = model_signing() else { return };
+    let py = python().unwrap();
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    run(env.in_work(&["pull", REPO, "--public-key", p256, "--lock"])).ok();
+    let lock_path = env.work.path().join("hubsign.lock");
+    let locked_commit = entry(&read_lock(&lock_path), "hf:hubsign/tiny-bert")["commit"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The branch moves on (same signer, new content).
+    let moved = model_signed_by(env.work.path(), "moved", "p256.pem", b"moved\n");
+    let head = env.hub.add_commit(REPO, &moved);
+    assert_ne!(head, locked_commit);
+
+    // Into an empty cache: the locked commit, not the head; the real huggingface_hub loads it
+    // offline by that commit.
+    let home = tempdir();
+    let sync = |home: &Path, extra: &[&str]| {
+        let mut c = env.in_work(&["sync", "--public-key", p256]);
+        c.args(extra).env("HF_HOME", home);
+        run(c)
+    };
+    let r = sync(home.path(), &[]);
+    r.ok()
+        .stderr_has(&format!("Synced hf:hubsign/tiny-bert at {locked_commit}"));
+    let snapshots = home.path().join("hub/models--hubsign--tiny-bert/snapshots");
+    let present: Vec<String> = std::fs::read_dir(&snapshots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(present, vec![locked_commit.clone()]);
+    let script = format!(
+        "from huggingface_hub import snapshot_download\n\
+         import json, os\n\
+         p = snapshot_download({REPO:?}, revision={locked_commit:?})\n\
+         print(json.load(open(os.path.join(p, 'config.json')))['model_type'])\n"
+    );
+    let out = Command::new(&py)
+        .arg("-c")
+        .arg(&script)
+        .env("HF_HOME", home.path())
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "bert");
+
+    // HF_HUB_OFFLINE: the cache is checked against the lock (and a modified blob fails it).
+    let mut c = env.in_work(&["sync", "--public-key", p256, "--json"]);
+    c.env("HF_HOME", home.path()).env("HF_HUB_OFFLINE", "1");
+    let r = run(c);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["entries"][0]["status"], "synced");
+    let blob = std::fs::canonicalize(snapshots.join(&locked_commit).join("config.json")).unwrap();
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test tampers with the blob"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    flip_byte(&blob, 3);
+    let mut c = env.in_work(&["sync", "--public-key", p256]);
+    c.env("HF_HOME", home.path()).env("HF_HUB_OFFLINE", "1");
+    run(c)
+        .expect_code(1)
+        .stderr_has("hf:hubsign/tiny-bert")
+        .stderr_has("config.json");
+
+    // Edited lock entries: each refused naming the entry, nothing of it cached.
+    let good = std::fs::read_to_string(&lock_path).unwrap();
+    let digest = entry(&read_lock(&lock_path), "hf:hubsign/tiny-bert")["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut edited_digest = digest.clone();
+    let last = edited_digest.pop().unwrap();
+    edited_digest.push(if last == '0' { '1' } else { '0' });
+    for (from, to, says) in [
+        (digest.as_str(), edited_digest.as_str(), "digest"),
+        (locked_commit.as_str(), head.as_str(), "signature sha256:"),
+        (
+            locked_commit.as_str(),
+            "0123456789abcdef0123456789abcdef01234567",
+            "no longer on the hub",
+        ),
+    ] {
+        std::fs::write(&lock_path, good.replace(from, to)).unwrap();
+        let home = tempdir();
+        let r = sync(home.path(), &[]);
+        r.expect_code(1)
+            .stderr_has("hf:hubsign/tiny-bert differs from the lock")
+            .stderr_has(says);
+        let cached: Vec<String> = tree_state(home.path())
+            .into_keys()
+            .filter(|k| k.contains("snapshots/") || k.contains("blobs/"))
+            .collect();
+        assert!(cached.is_empty(), "{says}: something was cached: {cached:?}");
+    }
+    std::fs::write(&lock_path, &good).unwrap();
+    // A malformed lock is exit 2, naming the file.
+    std::fs::write(&lock_path, good.replace("version = 1", "version = \"one\"")).unwrap();
+    sync(tempdir().path(), &[])
+        .expect_code(2)
+        .stderr_has("hubsign.lock");
+}
+
+#[test]
+fn audit_names_verified_tampered_and_unsigned_snapshots_and_filters_by_signer() {
+    let Some(_) = model_signing() else { return };
+    let py = python().unwrap();
+    let env = Env::new();
+    env.hub
+        .add_commit("hubsign/tampered", &signed_model(&env.work.path().join("t")));
+    let unsigned = signed_model(&env.work.path().join("u"));
+    std::fs::remove_file(unsigned.join("model.sig")).unwrap();
+    env.hub.add_commit("hubsign/unsigned", &unsigned);
+    let second = model_signed_by(env.work.path(), "other", "other-p256.pem", b"other\n");
+    env.hub.add_commit(SECOND, &second);
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    run(env.cmd(&["pull", REPO, "--public-key", p256])).ok();
+    let tampered = run(env.cmd(&["pull", "hubsign/tampered", "--public-key", p256]));
+    tampered.ok();
+    run(env.cmd(&[
+        "pull",
+        SECOND,
+        "--public-key",
+        key("other-p256.pub.pem").to_str().unwrap(),
+    ]))
+    .ok();
+    // The unsigned model comes from the real huggingface_hub, into the same cache.
+    let out = Command::new(&py)
+        .arg("-c")
+        .arg("from huggingface_hub import snapshot_download\nprint(snapshot_download('hubsign/unsigned'))")
+        .env("HF_ENDPOINT", env.hub.endpoint())
+        .env("HF_HOME", env.home.path())
+        .env("HF_HUB_DISABLE_XET", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A blob of the tampered model changes after the pull.
+    let snap = PathBuf::from(tampered.stdout().trim());
+    let blob = std::fs::canonicalize(snap.join("model.safetensors")).unwrap();
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test tampers with the blob"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    flip_byte(&blob, 100);
+
+    let policy = env.work.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[trust]]\nrepos = [\"hubsign/tiny-bert\", \"hubsign/tampered\", \"hubsign/unsigned\"]\npublic-key = {p256:?}\n"
+        ),
+    )
+    .unwrap();
+    let kaggle = tempdir();
+    let cache = env.cache();
+    let audit = |extra: &[&str]| {
+        let mut args = vec![
+            "audit",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--kagglehub-cache",
+            kaggle.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let mut c = env.cmd(&args);
+        c.env_remove("HUBSIGN_POLICY")
+            .env("XDG_CONFIG_HOME", env.work.path().join("no-config"));
+        run(c)
+    };
+    let before = tree_state(env.home.path());
+    let r = audit(&["--policy", policy.to_str().unwrap()]);
+    r.expect_code(1);
+    let table = r.stdout();
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{table}"))
+            .to_owned()
+    };
+    assert!(row("hf:hubsign/tiny-bert ").ends_with("verified"), "{table}");
+    assert!(row("hf:hubsign/tampered ").ends_with("tampered"), "{table}");
+    assert!(row("hf:hubsign/unsigned ").ends_with("unsigned"), "{table}");
+    assert!(
+        row("hf:hubsign/second ").ends_with("untrusted"),
+        "no rule for it: {table}"
+    );
+    assert!(table.contains("modified: model.safetensors"), "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
+    assert_eq!(tree_state(env.home.path()), before, "audit changed the cache");
+
+    // JSON, and --signer: the p256 key signed tiny-bert and tampered (whatever their state).
+    let fp = fingerprint(&signed_model(&env.work.path().join("f")), "p256.pub.pem");
+    let r = audit(&["--policy", policy.to_str().unwrap(), "--json", "--signer", &fp]);
+    r.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let verdicts: Vec<(String, String)> = v["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["reference"].as_str().unwrap().to_owned(),
+                s["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            ("hf:hubsign/tampered".to_owned(), "tampered".to_owned()),
+            ("hf:hubsign/tiny-bert".to_owned(), "verified".to_owned()),
+        ]
+    );
+    assert_eq!(
+        v["snapshots"][1]["signer"]["key_fingerprint"].as_str(),
+        Some(fp.as_str())
+    );
+    assert_eq!(v["snapshots"][1]["trusted"], true);
+    // The other key signed only `second`; with the sha256: prefix as well.
+    let other_fp = fingerprint(&second, "other-p256.pub.pem");
+    let r = audit(&["--json", "--signer", &format!("sha256:{other_fp}")]);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), 1);
+    assert_eq!(v["snapshots"][0]["reference"], "hf:hubsign/second");
+    assert_eq!(
+        v["snapshots"][0]["verdict"], "signed",
+        "no policy: trust not checked"
+    );
+    // A signer that signed nothing here: no rows, exit 0.
+    let r = audit(&["--signer", &"0".repeat(64)]);
+    r.ok();
+    assert_eq!(r.stdout().lines().count(), 1, "only the header: {}", r.stdout());
+}
