@@ -35,6 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -123,9 +125,11 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
             [CompletionResult]::new('--local-dir', '--local-dir', [CompletionResultType]::ParameterName, 'Place a verified copy in DIR instead of the HF cache')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel file transfers')
+            [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'Record the verified pull in a lock file (--lock=FILE; default ./hubsign.lock): ref, commit, digest, signer, signature hash. A reference already locked moves on only when the same signer signed the new commit. Without --lock an existing ./hubsign.lock is still read, never written: it can refuse a changed signer, never trust more')
             [CompletionResult]::new('--ignore-unsigned-files', '--ignore-unsigned-files', [CompletionResultType]::ParameterName, 'Do not fail on repository files the signature does not cover; they are not downloaded')
             [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'Sigstore keyless: the public staging instance (embedded root and signing config)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)')
+            [CompletionResult]::new('--accept-new-signer', '--accept-new-signer', [CompletionResultType]::ParameterName, 'Accept a signer other than the one the lock names (with --lock, the lock then names the new signer)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
@@ -210,6 +214,40 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hubsign;sync' {
+            [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'The lock file')
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method). Repeatable')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'Sigstore keyless: the signer''s identity (certificate SAN: email or URI), exact match')
+            [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'Sigstore keyless: the OIDC issuer that vouched for the identity')
+            [CompletionResult]::new('--identity-provider', '--identity-provider', [CompletionResultType]::ParameterName, 'Sigstore keyless: the OIDC issuer that vouched for the identity')
+            [CompletionResult]::new('--trust-config', '--trust-config', [CompletionResultType]::ParameterName, 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--kaggle-endpoint', '--kaggle-endpoint', [CompletionResultType]::ParameterName, 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and resumed')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel file transfers')
+            [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'Sigstore keyless: the public staging instance (embedded root and signing config)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hubsign;audit' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy: report whether each snapshot''s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)')
+            [CompletionResult]::new('--signer', '--signer', [CompletionResultType]::ParameterName, 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it), a keyless identity, or a certificate subject')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hubsign;completions' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
@@ -226,6 +264,8 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -249,6 +289,12 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;verify-cache' {
+            break
+        }
+        'hubsign;help;sync' {
+            break
+        }
+        'hubsign;help;audit' {
             break
         }
         'hubsign;help;completions' {

@@ -16,6 +16,9 @@ _hubsign() {
             ",$1")
                 cmd="hubsign"
                 ;;
+            hubsign,audit)
+                cmd="hubsign__subcmd__audit"
+                ;;
             hubsign,check)
                 cmd="hubsign__subcmd__check"
                 ;;
@@ -37,11 +40,17 @@ _hubsign() {
             hubsign,sign)
                 cmd="hubsign__subcmd__sign"
                 ;;
+            hubsign,sync)
+                cmd="hubsign__subcmd__sync"
+                ;;
             hubsign,verify)
                 cmd="hubsign__subcmd__verify"
                 ;;
             hubsign,verify-cache)
                 cmd="hubsign__subcmd__verify__subcmd__cache"
+                ;;
+            hubsign__subcmd__help,audit)
+                cmd="hubsign__subcmd__help__subcmd__audit"
                 ;;
             hubsign__subcmd__help,check)
                 cmd="hubsign__subcmd__help__subcmd__check"
@@ -64,6 +73,9 @@ _hubsign() {
             hubsign__subcmd__help,sign)
                 cmd="hubsign__subcmd__help__subcmd__sign"
                 ;;
+            hubsign__subcmd__help,sync)
+                cmd="hubsign__subcmd__help__subcmd__sync"
+                ;;
             hubsign__subcmd__help,verify)
                 cmd="hubsign__subcmd__help__subcmd__verify"
                 ;;
@@ -77,12 +89,42 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__audit)
+            opts="-q -h --cache-dir --kagglehub-cache --policy --signer --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kagglehub-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -201,8 +243,22 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest pull push check verify-cache completions help"
+            opts="sign verify digest pull push check verify-cache sync audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -312,6 +368,20 @@ _hubsign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hubsign__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hubsign__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -341,7 +411,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --include --exclude --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --include --exclude --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --lock --accept-new-signer --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +482,10 @@ _hubsign() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -588,6 +662,72 @@ _hubsign() {
                     return 0
                     ;;
                 --trust-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__sync)
+            opts="-q -h --lock --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --cache-dir --kagglehub-cache --kaggle-endpoint --timeout --concurrency --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kagglehub-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -32,6 +32,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
             cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
+            cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
+            cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -116,9 +118,11 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --policy 'Trust policy file mapping repository patterns to required signers'
             cand --local-dir 'Place a verified copy in DIR instead of the HF cache'
             cand --concurrency 'Parallel file transfers'
+            cand --lock 'Record the verified pull in a lock file (--lock=FILE; default ./hubsign.lock): ref, commit, digest, signer, signature hash. A reference already locked moves on only when the same signer signed the new commit. Without --lock an existing ./hubsign.lock is still read, never written: it can refuse a changed signer, never trust more'
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
             cand --force 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)'
+            cand --accept-new-signer 'Accept a signer other than the one the lock names (with --lock, the lock then names the new signer)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -199,6 +203,38 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hubsign;sync'= {
+            cand --lock 'The lock file'
+            cand --public-key 'Trusted EC public key (key method)'
+            cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
+            cand --identity 'Sigstore keyless: the signer''s identity (certificate SAN: email or URI), exact match'
+            cand --issuer 'Sigstore keyless: the OIDC issuer that vouched for the identity'
+            cand --identity-provider 'Sigstore keyless: the OIDC issuer that vouched for the identity'
+            cand --trust-config 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline'
+            cand --policy 'Trust policy file mapping repository patterns to required signers'
+            cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
+            cand --timeout 'A connection that delivers no data for this many seconds is dropped and resumed'
+            cand --concurrency 'Parallel file transfers'
+            cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;audit'= {
+            cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --policy 'Trust policy: report whether each snapshot''s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)'
+            cand --signer 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it), a keyless identity, or a certificate subject'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hubsign;completions'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -214,6 +250,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
             cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
+            cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
+            cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -230,6 +268,10 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;check'= {
         }
         &'hubsign;help;verify-cache'= {
+        }
+        &'hubsign;help;sync'= {
+        }
+        &'hubsign;help;audit'= {
         }
         &'hubsign;help;completions'= {
         }

@@ -459,7 +459,16 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
         Some(lock) => lock.record(entry, outcome.files)?,
         None => None,
     };
-    let repo = &req.target.repo;
+    render_pull(out, &req.target.repo, &outcome, locked.as_deref());
+    Ok(ExitStatus::Success)
+}
+
+fn render_pull(
+    out: Output,
+    repo: &hubsign::hub::ModelRef,
+    outcome: &hubsign::pull::PullOutcome,
+    locked: Option<&std::path::Path>,
+) {
     if out.is_json() {
         let doc = json!({
             "verified": true,
@@ -476,13 +485,13 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
             "lock": locked,
         });
         println!("{doc}");
-        return Ok(ExitStatus::Success);
+        return;
     }
     if out.chatty() {
         for w in &outcome.warnings {
             eprintln!("warning: {w}");
         }
-        if let Some(path) = &locked {
+        if let Some(path) = locked {
             eprintln!(
                 "Locked {} in {}",
                 repo.pinned(&outcome.commit),
@@ -507,7 +516,6 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
     if out.results() {
         println!("{}", outcome.path.display());
     }
-    Ok(ExitStatus::Success)
 }
 
 fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
