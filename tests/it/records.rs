@@ -450,3 +450,70 @@ fn audit_names_verified_tampered_and_unsigned_snapshots_and_filters_by_signer() 
     r.ok();
     assert_eq!(r.stdout().lines().count(), 1, "only the header: {}", r.stdout());
 }
+
+/// Certificate signers are pinned by leaf subject and the anchor the chain ends at; audit lists
+/// the chain the bundle carries and `--signer` finds it by the anchor's fingerprint.
+#[test]
+fn a_certificate_signer_is_locked_by_subject_and_anchor() {
+    let env = Env::new();
+    let m = signed_model(&env.work.path().join("c"));
+    std::fs::remove_file(m.join("model.sig")).unwrap();
+    hs([
+        "sign",
+        m.to_str().unwrap(),
+        "--private-key",
+        key("p256.pem").to_str().unwrap(),
+        "--signing-certificate",
+        key("leaf.crt.pem").to_str().unwrap(),
+        "--certificate-chain",
+        key("chain.pem").to_str().unwrap(),
+    ])
+    .ok();
+    env.hub.add_commit("hubsign/certified", &m);
+    let root = key("root-ca.crt.pem");
+    run(env.in_work(&[
+        "pull",
+        "hubsign/certified",
+        "--certificate-chain",
+        root.to_str().unwrap(),
+        "--lock",
+    ]))
+    .ok();
+    let lock = read_lock(&env.work.path().join("hubsign.lock"));
+    let signer = &entry(&lock, "hf:hubsign/certified")["signer"];
+    let pem = std::fs::read_to_string(&root).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
+    let root_fp = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&der))
+    };
+    assert_eq!(signer["method"].as_str(), Some("certificate"), "{signer}");
+    assert_eq!(signer["anchor"].as_str(), Some(root_fp.as_str()), "{signer}");
+    assert!(signer["subject"].as_str().unwrap().contains("CN="), "{signer}");
+
+    let r = run(env.cmd(&[
+        "audit",
+        "--cache-dir",
+        env.cache().to_str().unwrap(),
+        "--kagglehub-cache",
+        env.work.path().join("none").to_str().unwrap(),
+        "--json",
+        "--signer",
+        &root_fp.to_ascii_uppercase(),
+    ]));
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let rows = v["snapshots"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{v}");
+    let certs = rows[0]["signer"]["certificates"].as_array().unwrap();
+    assert_eq!(
+        certs[0]["subject"].as_str(),
+        signer["subject"].as_str(),
+        "the leaf comes first"
+    );
+    assert!(
+        certs.iter().any(|c| c["fingerprint"] == root_fp.as_str()),
+        "{certs:?}"
+    );
+}

@@ -238,4 +238,36 @@ fn keyless_signed_models_pull_from_the_hub() {
     r.ok()
         .stderr_has("Not downloaded (not covered by the signature): ignore-me");
     assert!(Path::new(r.stdout().trim()).join("signme-1").is_file());
+
+    // The audit names the keyless signer with its transparency-log entry; with a policy rule for
+    // that identity the snapshot is verified, and `--signer IDENTITY` finds it.
+    let policy = home.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[trust]]\nrepos = [\"ibm/*\"]\nidentity = {IDENTITY:?}\nissuer = {ISSUER:?}\ntrust-config = {:?}\n",
+            trust.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut c = crate::support::hubsign();
+    c.args(["audit", "--json", "--signer", IDENTITY, "--policy"])
+        .arg(&policy)
+        .arg("--cache-dir")
+        .arg(home.path().join("hub"))
+        .arg("--kagglehub-cache")
+        .arg(home.path().join("kagglehub"));
+    let r = run(c);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let row = &v["snapshots"][0];
+    assert_eq!(row["verdict"], "verified", "{v}");
+    assert_eq!(row["signer"]["method"], "sigstore");
+    assert_eq!(row["signer"]["identity"], IDENTITY);
+    assert_eq!(row["signer"]["issuer"], ISSUER);
+    assert!(row["signer"]["tlog_index"].as_u64().is_some(), "{row}");
+    assert!(
+        row["signer"]["integrated_time"].as_i64().unwrap() > 1_600_000_000,
+        "{row}"
+    );
 }
