@@ -813,3 +813,104 @@ fn trust_policy_rules_name_kaggle_models() {
         .expect_code(2)
         .stderr_has("no rule for kaggle:nobody/p/pyTorch/base");
 }
+
+/// `pull --lock` records a Kaggle version, `sync` pulls that version into an empty kagglehub
+/// cache after a newer one appeared (and kagglehub finds it offline), and `audit` walks the
+/// kagglehub cache: a verified version, then the same version with a modified file.
+#[test]
+fn kaggle_versions_are_locked_synced_and_audited() {
+    let Some(py) = python() else { return };
+    let Some(ms) = model_signing() else { return };
+    let env = Env::port_80("ks-records");
+    env.signed_version(&ms, "locked", "r1");
+    let handle = env.handle("locked", "base");
+    let k = key_path("p256.pub.pem");
+    let lock = env.work.path().join("hubsign.lock");
+    let lock_arg = format!("--lock={}", lock.display());
+    env.hs(&["pull", &handle, "--public-key", &k, &lock_arg]).ok();
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(text.contains(&format!("ref = \"{handle}\"")), "{text}");
+    assert!(text.contains("revision = \"latest\"\ncommit = \"1\""), "{text}");
+
+    // Version 2 appears; sync into an empty cache still places version 1, which kagglehub
+    // then serves by its handle with no request.
+    env.signed_version(&ms, "locked", "r2");
+    let fresh = tempdir();
+    let mut c = hubsign();
+    c.args(["sync", "--public-key", &k, "--lock"]).arg(&lock);
+    env.env(&mut c);
+    c.env("KAGGLEHUB_CACHE", fresh.path());
+    run(c).ok().stderr_has(&format!("Synced {handle} at 1"));
+    assert!(
+        fresh
+            .path()
+            .join(format!("models/{}/locked/{FW}/base/1.complete", env.owner))
+            .is_file()
+    );
+    assert!(
+        !fresh
+            .path()
+            .join(format!("models/{}/locked/{FW}/base/2", env.owner))
+            .exists()
+    );
+    let before = env.requests().len();
+    let script = format!(
+        "import kagglehub\nprint(kagglehub.model_download({:?}))\n",
+        format!("{}/locked/{FW}/base/1", env.owner)
+    );
+    let mut c = Command::new(&py);
+    c.arg("-c").arg(&script).env("PYTHONWARNINGS", "ignore");
+    env.env(&mut c);
+    c.env("KAGGLEHUB_CACHE", fresh.path());
+    run(c).ok().stdout_has("/locked/pyTorch/base/1");
+    assert_eq!(env.requests().len(), before, "kagglehub went to the network");
+
+    // audit over the kagglehub cache (the Hugging Face cache is empty).
+    let audit = |extra: &[&str]| {
+        let mut c = hubsign();
+        c.args(["audit", "--cache-dir"])
+            .arg(env.work.path().join("no-hf-cache"))
+            .arg("--kagglehub-cache")
+            .arg(fresh.path())
+            .args(extra);
+        env.env(&mut c);
+        c.env_remove("HUBSIGN_POLICY")
+            .env("XDG_CONFIG_HOME", env.work.path().join("no-config"));
+        run(c)
+    };
+    let policy = env.work.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[trust]]\nrepos = [\"kaggle:{}/*/*/*\"]\npublic-key = {k:?}\n",
+            env.owner
+        ),
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    let r = audit(&["--policy", policy, "--json"]);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["snapshots"][0]["reference"], handle.as_str());
+    assert_eq!(v["snapshots"][0]["commit"], "1");
+    assert_eq!(v["snapshots"][0]["verdict"], "verified", "{v}");
+    let weights = fresh.path().join(format!(
+        "models/{}/locked/{FW}/base/1/model.safetensors",
+        env.owner
+    ));
+    let mut perms = std::fs::metadata(&weights).unwrap().permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test tampers with the file"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&weights, perms).unwrap();
+    crate::support::flip_byte(&weights, 7);
+    let before = state(fresh.path());
+    audit(&["--policy", policy])
+        .expect_code(1)
+        .stdout_has("tampered")
+        .stdout_has("modified: model.safetensors");
+    assert_eq!(state(fresh.path()), before, "audit changed the kagglehub cache");
+}
