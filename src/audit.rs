@@ -104,38 +104,29 @@ pub fn audit_snapshot<C: CacheLayout>(
         detail: String::new(),
     };
     if let Some(problem) = &snap.problem {
-        row.detail = problem.clone();
+        row.detail.clone_from(problem);
         return row;
     }
     let Ok(repo) = &snap.repo else {
-        row.detail = "the folder name is not a repository reference".to_owned();
+        "the folder name is not a repository reference".clone_into(&mut row.detail);
         return row;
     };
     // 1. The signature file: a regular file inside the snapshot, of a sane size.
     let sig_path = snap.path.join(signature_path);
-    let meta = match std::fs::metadata(&sig_path) {
-        Ok(m) => m,
-        Err(_) => {
+    let bundle = match read_signature(&sig_path) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
             row.verdict = Verdict::Unsigned;
             row.detail = format!("no signature file {signature_path}");
             return row;
         }
-    };
-    row.signed = true;
-    if !meta.is_file() || meta.len() > MAX_SIGNATURE_BYTES {
-        row.detail = format!("{signature_path} is not a signature file");
-        return row;
-    }
-    let bundle = match std::fs::read(&sig_path)
-        .map_err(|e| e.to_string())
-        .and_then(|b| Bundle::parse(&b).map_err(|e| e.to_string()))
-    {
-        Ok(b) => b,
-        Err(e) => {
-            row.detail = format!("the signature {signature_path} is malformed: {e}");
+        Err(why) => {
+            row.signed = true;
+            row.detail = format!("the signature {signature_path} {why}");
             return row;
         }
     };
+    row.signed = true;
     row.signer = Some(SignerClaim::of(&bundle));
     // 2. Trust: the bundle against the anchor for this repository, when there is one.
     let verified = match trust {
@@ -178,23 +169,18 @@ pub fn audit_snapshot<C: CacheLayout>(
             return row;
         }
     };
-    let st = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok();
-    if let Some(st) = st {
-        let present = cache.snapshot_files(repo, &snap.commit);
-        let mut absent: Vec<String> = st
-            .resources
-            .iter()
-            .map(|r| crate::manifest::shard_file_name(&r.name).to_owned())
-            .filter(|f| !present.contains(f))
-            .collect();
-        absent.dedup();
-        row.absent = absent;
-    }
+    row.absent = absent_files(cache, repo, &snap.commit, &bundle);
     row.files_checked = report.files_checked;
     row.files_match = Some(report.verified);
     row.modified = report.modified;
     row.unexpected = report.unexpected;
     // 4. The verdict, worst first.
+    decide(&mut row, trust);
+    row
+}
+
+/// Step 4 of [`audit_snapshot`]: the verdict and its reason from what was found.
+fn decide(row: &mut AuditRow, trust: &Trust) {
     (row.verdict, row.detail) = if !row.modified.is_empty() || !row.unexpected.is_empty() {
         let mut parts = Vec::new();
         if !row.modified.is_empty() {
@@ -228,5 +214,48 @@ pub fn audit_snapshot<C: CacheLayout>(
             row.absent.len()
         );
     }
-    row
+}
+
+/// Signed files the snapshot does not hold.
+fn absent_files<C: CacheLayout>(cache: &C, repo: &ModelRef, commit: &str, bundle: &Bundle) -> Vec<String> {
+    let Ok(st) = crate::oms::statement::parse_payload(&bundle.envelope.payload) else {
+        return Vec::new();
+    };
+    let present = cache.snapshot_files(repo, commit);
+    let mut absent: Vec<String> = st
+        .resources
+        .iter()
+        .map(|r| crate::manifest::shard_file_name(&r.name).to_owned())
+        .filter(|f| !present.contains(f))
+        .collect();
+    absent.dedup();
+    absent
+}
+
+/// The snapshot's signature: `None` if there is none; `Err` if it is not a regular file of a
+/// sane size or not a bundle. Size and type are checked on the open handle, and the read is
+/// capped, so a file swapped in meanwhile cannot make it unbounded.
+fn read_signature(path: &std::path::Path) -> Result<Option<Bundle>, String> {
+    use std::io::Read as _;
+    let Ok(file) = std::fs::File::open(path) else {
+        return if std::fs::symlink_metadata(path).is_ok() {
+            Err("cannot be opened".to_owned())
+        } else {
+            Ok(None)
+        };
+    };
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() || meta.len() > MAX_SIGNATURE_BYTES {
+        return Err("is not a signature file".to_owned());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SIGNATURE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
+        return Err("is not a signature file".to_owned());
+    }
+    Bundle::parse(&bytes)
+        .map(Some)
+        .map_err(|e| format!("is malformed: {e}"))
 }

@@ -300,7 +300,7 @@ impl Lockfile {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "test code")]
+    #![expect(clippy::unnecessary_wraps, reason = "`same` has the normaliser's signature")]
     use super::*;
 
     fn entry(reference: &str, fingerprint: &str) -> LockedModel {

@@ -220,8 +220,12 @@ fn read_refs(refs: &Path) -> Vec<(String, String)> {
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push((e.path(), format!("{name}/"))),
                 Ok(t) if t.is_file() => {
-                    let commit = std::fs::read_to_string(e.path()).unwrap_or_default();
-                    out.push((name, commit.trim().to_owned()));
+                    // A ref is a 40-character commit id; read no more than a few bytes of it.
+                    let mut raw = Vec::new();
+                    if let Ok(f) = File::open(e.path()) {
+                        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 128), &mut raw);
+                    }
+                    out.push((name, String::from_utf8_lossy(&raw).trim().to_owned()));
                 }
                 _ => {}
             }

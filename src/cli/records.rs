@@ -125,6 +125,9 @@ fn observed_differences(entry: &LockedModel, observed: &LockedModel) -> Vec<Stri
 /// a weight is downloaded (the signature decides it), so nothing of that entry is cached.
 fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result<Synced> {
     let repo = ModelRef::parse(&entry.reference, None)?;
+    for p in &entry.paths {
+        hubsign::hub::check_remote_path(p)?;
+    }
     let cache_dir = match repo.hub {
         hubsign::hub::HubKind::HuggingFace => args.cache_dir.as_deref(),
         hubsign::hub::HubKind::Kaggle => args.kagglehub_cache.as_deref(),
