@@ -517,3 +517,44 @@ fn a_certificate_signer_is_locked_by_subject_and_anchor() {
         "{certs:?}"
     );
 }
+
+/// Planted folders: a snapshot that is a symlink (to a copy of a verified model) is reported as
+/// tampered, not followed; a repository folder that is a symlink likewise.
+#[test]
+fn audit_reports_symlinked_snapshot_folders_without_following_them() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    let r = run(env.cmd(&["pull", REPO, "--public-key", p256.to_str().unwrap()]));
+    r.ok();
+    let elsewhere = signed_model(&env.work.path().join("elsewhere"));
+    let planted = env.cache().join("models--evil--planted/snapshots");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, planted.join("a".repeat(40))).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, env.cache().join("models--evil--linked")).unwrap();
+    let r = run(env.cmd(&[
+        "audit",
+        "--cache-dir",
+        env.cache().to_str().unwrap(),
+        "--kagglehub-cache",
+        env.work.path().join("none").to_str().unwrap(),
+        "--json",
+    ]));
+    r.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let rows = v["snapshots"].as_array().unwrap();
+    let verdict = |name: &str| {
+        rows.iter()
+            .find(|r| r["reference"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {v}"))
+    };
+    assert_eq!(verdict("hf:hubsign/tiny-bert")["verdict"], "signed");
+    for name in ["hf:evil/planted", "hf:evil/linked"] {
+        let row = verdict(name);
+        assert_eq!(row["verdict"], "tampered", "{row}");
+        assert!(
+            row["detail"].as_str().unwrap().contains("not a real directory"),
+            "{row}"
+        );
+        assert!(row.get("signer").is_none(), "the link was followed: {row}");
+    }
+}
