@@ -155,26 +155,57 @@ pub fn check_model_hashed(
         let here: BTreeSet<&str> = listing.files.iter().map(|f| f.name.as_str()).collect();
         expected.retain(|file, _| here.contains(file.as_ref()));
     }
-    // 3. Hash with the signer's method and hash function.
-    let actual_resources = hash_files(&listing.files, ser.method, ser.hash)?;
+    // 3. Hash with the signer's method and hash function. In shard mode only files with the
+    //    number of shards the signature lists for them are hashed: a file of another size is
+    //    modified (or unexpected) as it stands, so a statement with a tiny shard size cannot
+    //    make the verifier create a task per byte of a large file it does not cover.
+    let mut wrong_size: Vec<&crate::manifest::ModelFile> = Vec::new();
+    let to_hash: Cow<'_, [crate::manifest::ModelFile]> = match ser.method {
+        Serialization::Files => Cow::Borrowed(listing.files.as_slice()),
+        Serialization::Shards { shard_size } => {
+            let shards = |len: u64| {
+                if len == 0 {
+                    0
+                } else {
+                    (len - 1) / shard_size.max(1) + 1
+                }
+            };
+            let (fits, other): (Vec<&crate::manifest::ModelFile>, Vec<&crate::manifest::ModelFile>) =
+                listing.files.iter().partition(|f| {
+                    let signed = expected.get(f.name.as_str()).map_or(0, Vec::len);
+                    shards(f.len) == signed as u64
+                });
+            wrong_size = other;
+            Cow::Owned(fits.into_iter().cloned().collect())
+        }
+    };
+    let actual_resources = hash_files(&to_hash, ser.method, ser.hash)?;
     let mut actual = by_file(
         actual_resources
             .iter()
             .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
     );
     // In shards mode an empty file has no resource; it still exists on disk.
-    let on_disk: BTreeSet<&str> = listing.files.iter().map(|f| f.name.as_str()).collect();
     if matches!(ser.method, Serialization::Shards { .. }) {
-        for f in &on_disk {
-            actual.entry(Cow::Borrowed(*f)).or_default();
+        for f in to_hash.iter() {
+            actual.entry(Cow::Borrowed(f.name.as_str())).or_default();
         }
     }
     // 4. Compare file by file.
     let Comparison {
-        modified,
+        mut modified,
         missing,
-        unexpected,
+        mut unexpected,
     } = compare_grouped(&expected, &actual);
+    for f in wrong_size {
+        if expected.contains_key(f.name.as_str()) {
+            modified.push(f.name.clone());
+        } else if f.len > 0 {
+            unexpected.push(f.name.clone());
+        }
+    }
+    modified.sort();
+    unexpected.sort();
     let verified_ok = modified.is_empty() && missing.is_empty() && unexpected.is_empty();
     let report = VerificationReport {
         verified: verified_ok,
@@ -186,7 +217,8 @@ pub fn check_model_hashed(
             Serialization::Shards { shard_size } => format!("shards ({shard_size} bytes)"),
         },
         hash: ser.hash.as_str().to_owned(),
-        subject_digest: st.subject_digest.as_ref().map(hex::encode),
+        // Legacy statements carry none: the digest a subject would carry, as `digest` prints.
+        subject_digest: Some(hex::encode(verified.subject_digest())),
         files_checked: listing.files.len(),
         modified,
         missing,

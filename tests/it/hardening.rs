@@ -466,3 +466,43 @@ fn a_long_transfer_that_keeps_progressing_survives_more_drops_than_the_budget() 
         .count();
     assert!(ranges >= 6, "{ranges} resumed requests");
 }
+
+/// A signature with a one-byte shard size, next to a large file it does not cover (or covers at
+/// another size): verify and audit say "unexpected"/"modified" without hashing that file shard
+/// by shard. Before the fix this made one hashing task per byte (gigabytes of memory for a few
+/// MiB); here the process runs under a 2 GiB address-space limit, which that would exceed.
+#[test]
+fn a_tiny_shard_size_cannot_make_verification_hash_unsigned_bytes_one_by_one() {
+    let dir = crate::support::tempdir();
+    let m = dir.path().join("m");
+    write(&m.join("a.txt"), b"abc");
+    crate::support::hs([
+        "sign",
+        m.to_str().unwrap(),
+        "--private-key",
+        key("p256.pem").to_str().unwrap(),
+        "--shard-size",
+        "1",
+    ])
+    .ok();
+    write(&m.join("big.bin"), &crate::support::det_bytes("big", 24 << 20));
+    let verify = || {
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c")
+            .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_hubsign"))
+            .args(["verify", m.to_str().unwrap(), "--public-key", &pubkey(), "--json"]);
+        run(c)
+    };
+    let r = verify();
+    r.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(v["unexpected"], serde_json::json!(["big.bin"]), "{v}");
+    // The signed file grown to many shards: modified, not hashed per byte either.
+    write(&m.join("a.txt"), &crate::support::det_bytes("grown", 24 << 20));
+    std::fs::remove_file(m.join("big.bin")).unwrap();
+    let r = verify();
+    r.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(v["modified"], serde_json::json!(["a.txt"]), "{v}");
+}
