@@ -10,8 +10,7 @@ use crate::verify::{self, Coverage, ModelCheck, SignerClaim, TrustAnchor, Unsign
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Signature files larger than this are not read (a real one is a few KiB to a few MiB).
-const MAX_SIGNATURE_BYTES: u64 = 64 << 20;
+use crate::fsutil::MAX_SIGNATURE_BYTES;
 
 /// The outcome for one snapshot, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -62,9 +61,13 @@ pub struct AuditRow {
     pub verdict: Verdict,
     /// Whether a signature file is in the snapshot.
     pub signed: bool,
-    /// What the signature says about its signer (unverified unless `verdict` is `verified`).
+    /// What the signature *claims* about its signer. Unverified: anyone can write a bundle that
+    /// names any key; only `verified_signer` is established.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signer: Option<SignerClaim>,
+    /// The signer the signature verified for, under the policy (only for a trusted snapshot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_signer: Option<crate::verify::SignerId>,
     /// Whether the files on disk match the signed manifest (re-hashed); `None` if not checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_match: Option<bool>,
@@ -73,6 +76,9 @@ pub struct AuditRow {
     pub unexpected: Vec<String>,
     /// Signed files the snapshot does not hold (a partial pull, or deleted since).
     pub absent: Vec<String>,
+    /// The cache marks the snapshot complete (HF `trees/<commit>.json`, the kagglehub version
+    /// marker): then an absent signed file is tampering, not a partial pull.
+    pub complete: bool,
     /// `None` without a policy; else whether the signer is trusted for this repository.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted: Option<bool>,
@@ -95,11 +101,13 @@ pub fn audit_snapshot<C: CacheLayout>(
         verdict: Verdict::Tampered,
         signed: false,
         signer: None,
+        verified_signer: None,
         files_match: None,
         files_checked: 0,
         modified: Vec::new(),
         unexpected: Vec::new(),
         absent: Vec::new(),
+        complete: snap.complete,
         trusted: None,
         detail: String::new(),
     };
@@ -113,7 +121,7 @@ pub fn audit_snapshot<C: CacheLayout>(
     };
     // 1. The signature file: a regular file inside the snapshot, of a sane size.
     let sig_path = snap.path.join(signature_path);
-    let bundle = match read_signature(&sig_path) {
+    let bundle = match read_signature(&sig_path, cache.symlink_root(repo).as_deref()) {
         Ok(Some(b)) => b,
         Ok(None) => {
             row.verdict = Verdict::Unsigned;
@@ -138,6 +146,7 @@ pub fn audit_snapshot<C: CacheLayout>(
         Trust::Anchor(anchor) => match verify::verify_bundle(&bundle, anchor) {
             Ok(v) => {
                 row.trusted = Some(true);
+                row.verified_signer = Some(v.signer_id.clone());
                 Some(v)
             }
             Err(e) => {
@@ -156,7 +165,13 @@ pub fn audit_snapshot<C: CacheLayout>(
         unsigned: UnsignedFiles::Reject,
         allow_symlinks: cache.symlink_root(repo).is_some(),
         symlink_root: cache.symlink_root(repo),
-        coverage: Coverage::Present,
+        // A snapshot its cache marks complete must hold every signed file; another may be a
+        // partial pull.
+        coverage: if snap.complete {
+            Coverage::Complete
+        } else {
+            Coverage::Present
+        },
     };
     let report = match &verified {
         Some(v) => verify::check_model(&snap.path, v, &check).map_err(crate::Error::from),
@@ -181,10 +196,14 @@ pub fn audit_snapshot<C: CacheLayout>(
 
 /// Step 4 of [`audit_snapshot`]: the verdict and its reason from what was found.
 fn decide(row: &mut AuditRow, trust: &Trust) {
-    (row.verdict, row.detail) = if !row.modified.is_empty() || !row.unexpected.is_empty() {
+    let deleted = row.complete && !row.absent.is_empty();
+    (row.verdict, row.detail) = if !row.modified.is_empty() || !row.unexpected.is_empty() || deleted {
         let mut parts = Vec::new();
         if !row.modified.is_empty() {
             parts.push(format!("modified: {}", row.modified.join(", ")));
+        }
+        if deleted {
+            parts.push(format!("missing: {}", row.absent.join(", ")));
         }
         if !row.unexpected.is_empty() {
             parts.push(format!("not signed: {}", row.unexpected.join(", ")));
@@ -232,30 +251,36 @@ fn absent_files<C: CacheLayout>(cache: &C, repo: &ModelRef, commit: &str, bundle
     absent
 }
 
-/// The snapshot's signature: `None` if there is none; `Err` if it is not a regular file of a
-/// sane size or not a bundle. Size and type are checked on the open handle, and the read is
-/// capped, so a file swapped in meanwhile cannot make it unbounded.
-fn read_signature(path: &std::path::Path) -> Result<Option<Bundle>, String> {
-    use std::io::Read as _;
-    let Ok(file) = std::fs::File::open(path) else {
-        return if std::fs::symlink_metadata(path).is_ok() {
-            Err("cannot be opened".to_owned())
-        } else {
-            Ok(None)
+/// The snapshot's signature: `None` if there is none; `Err` if it leaves the repository folder
+/// (`within`), is not a regular file of a sane size, or is not a bundle.
+fn read_signature(
+    path: &std::path::Path,
+    within: Option<&std::path::Path>,
+) -> Result<Option<Bundle>, String> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    if let Some(root) = within {
+        let inside = match (std::fs::canonicalize(path), std::fs::canonicalize(root)) {
+            (Ok(p), Ok(r)) => p.starts_with(r),
+            _ => false,
         };
-    };
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() || meta.len() > MAX_SIGNATURE_BYTES {
-        return Err("is not a signature file".to_owned());
+        if !inside {
+            return Err("points outside the repository folder (or nowhere)".to_owned());
+        }
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_SIGNATURE_BYTES + 1)
-        .read_to_end(&mut bytes)
+    let bytes = crate::fsutil::read_regular_capped(path, MAX_SIGNATURE_BYTES)
         .map_err(|e| format!("cannot be read: {e}"))?;
-    if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
-        return Err("is not a signature file".to_owned());
-    }
     Bundle::parse(&bytes)
         .map(Some)
         .map_err(|e| format!("is malformed: {e}"))
+}
+
+impl AuditRow {
+    /// Whether `spec` names this row's signer: the verified one, else what the signature claims.
+    #[must_use]
+    pub fn is_signed_by(&self, spec: &str) -> bool {
+        self.verified_signer.as_ref().is_some_and(|s| s.is_named_by(spec))
+            || self.signer.as_ref().is_some_and(|c| c.is_named_by(spec))
+    }
 }

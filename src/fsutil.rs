@@ -26,3 +26,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
+
+/// Signature files larger than this are refused (a real one is a few KiB to a few MiB).
+pub const MAX_SIGNATURE_BYTES: u64 = 64 << 20;
+
+/// Reads a regular file of at most `cap` bytes. It is opened non-blocking (a FIFO planted in its
+/// place cannot hang the reader), its type and size are checked on the open handle, and the
+/// read is capped (a file swapped or grown meanwhile cannot make it unbounded).
+///
+/// # Errors
+/// The open error (`NotFound` when there is none), or `InvalidData` for something that is not
+/// a regular file or is larger than `cap`.
+pub fn read_regular_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblock)
+        .open(path)?;
+    let meta = file.metadata()?;
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    if !meta.is_file() {
+        return Err(invalid("not a regular file".to_owned()));
+    }
+    if meta.len() > cap {
+        return Err(invalid(format!(
+            "{} bytes, more than the {cap} allowed",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(invalid(format!("grew past the {cap} bytes allowed while read")));
+    }
+    Ok(bytes)
+}

@@ -165,8 +165,7 @@ impl CacheLayout for HfCache {
             } else {
                 continue;
             };
-            let repo =
-                ModelRef::parse(&prefix.replacen("--", "/", 1), Some(kind)).map_err(|_| folder.clone());
+            let repo = ModelRef::from_cache_folder(kind, prefix).ok_or_else(|| folder.clone());
             let dir = e.path();
             let row = |commit: &str, path: PathBuf, refs, problem: Option<&str>| ListedSnapshot {
                 repo: repo.clone(),
@@ -187,7 +186,16 @@ impl CacheLayout for HfCache {
                 continue;
             }
             let refs = read_refs(&dir.join("refs"));
-            for s in std::fs::read_dir(&snapshots).into_iter().flatten().flatten() {
+            let entries = match std::fs::read_dir(&snapshots) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    let why = format!("the snapshots folder cannot be read: {e}");
+                    out.push(row("", snapshots, Vec::new(), Some(&why)));
+                    continue;
+                }
+            };
+            for s in entries.flatten() {
                 let commit = s.file_name().to_string_lossy().into_owned();
                 let names: Vec<String> = refs
                     .iter()
@@ -195,7 +203,11 @@ impl CacheLayout for HfCache {
                     .map(|(r, _)| r.clone())
                     .collect();
                 let problem = (!real_dir(&s.path())).then_some("the snapshot folder is not a real directory");
-                out.push(row(&commit, s.path(), names, problem));
+                let mut listed = row(&commit, s.path(), names, problem);
+                // huggingface_hub and hubsign write trees/<commit>.json for complete snapshots only.
+                listed.complete = std::fs::symlink_metadata(dir.join("trees").join(format!("{commit}.json")))
+                    .is_ok_and(|m| m.is_file());
+                out.push(listed);
             }
         }
         out.sort_by_cached_key(|s| (s.display_name(), s.commit.clone()));

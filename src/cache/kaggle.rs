@@ -229,6 +229,21 @@ impl CacheLayout for KaggleCache {
             let mut next = Vec::new();
             for (names, dir) in level {
                 if !real_dir(&dir) {
+                    // kagglehub would follow a symlinked folder on the way to the versions:
+                    // listed with the problem, not walked and not skipped silently.
+                    if std::fs::symlink_metadata(&dir).is_ok() {
+                        let name = format!("kaggle:{}", names.join("/"));
+                        out.push(ListedSnapshot {
+                            repo: Err(name),
+                            commit: String::new(),
+                            path: dir,
+                            refs: Vec::new(),
+                            problem: Some(
+                                "a folder on the way to the versions is not a real directory".to_owned(),
+                            ),
+                            complete: false,
+                        });
+                    }
                     continue;
                 }
                 for (name, path) in children(&dir) {

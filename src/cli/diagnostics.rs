@@ -25,6 +25,20 @@ fn hint(error: &Error) -> Option<&'static str> {
     }
 }
 
+/// Text from a hub, a cache or a bundle, made safe for a terminal: control characters
+/// (newlines, escape sequences) are shown escaped, so a planted name cannot forge or hide lines.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<char>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 /// The error's message and its cause chain.
 pub fn describe(error: &Error) -> (String, Vec<String>) {
     let mut causes = Vec::new();
@@ -48,9 +62,9 @@ pub fn report(error: &Error, json: bool) {
         println!("{out}");
         return;
     }
-    eprintln!("error: {error}");
+    eprintln!("error: {}", printable(&error.to_string()));
     for c in &causes {
-        eprintln!("  caused by: {c}");
+        eprintln!("  caused by: {}", printable(c));
     }
     if let Some(h) = hint(error) {
         eprintln!("hint: {h}");

@@ -290,6 +290,7 @@ fn verify_cached<C: hubsign::cache::CacheLayout>(
     target: &hubsign::pull::Target,
     out: Output,
     files: &[String],
+    lock: Option<&records::PullLock>,
 ) -> Result<ExitStatus> {
     let repo = &target.repo;
     // Files asked for by name (an offline partial pull): the snapshot may hold only some.
@@ -307,6 +308,10 @@ fn verify_cached<C: hubsign::cache::CacheLayout>(
         coverage,
         files,
     )?;
+    // A lock pins the signer offline too (checked only once the signature verified).
+    if let (Some(lock), true) = (lock, report.verified) {
+        lock.check_cached(repo, &commit, report.signer_id.as_ref())?;
+    }
     let shown = match files {
         [only] => snapshot.join(only),
         _ => snapshot.clone(),
@@ -359,7 +364,13 @@ fn hub_target(
 
 fn verify_cache_command(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
     let (remote, target) = hub_target(&args.model, &args.trust)?;
-    with_remote!(&remote, |_hub, cache| verify_cached(&cache, &target, out, &[]))
+    with_remote!(&remote, |_hub, cache| verify_cached(
+        &cache,
+        &target,
+        out,
+        &[],
+        None
+    ))
 }
 
 fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
@@ -417,7 +428,8 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
             &cache,
             &target,
             out,
-            &args.files
+            &args.files,
+            lock.as_ref()
         ));
     }
     let destination = match &args.local_dir {

@@ -5,7 +5,7 @@
 use super::{Output, args, diagnostics, http_client, reporter, runtime, settings};
 use hubsign::audit::{AuditRow, Trust, Verdict};
 use hubsign::cache::{CacheLayout, HfCache, KaggleCache};
-use hubsign::hub::{HubError, ModelRef};
+use hubsign::hub::{HubError, HubKind, ModelRef};
 use hubsign::lock::{DEFAULT_LOCK_FILE, LockError, LockedModel, Lockfile, NewSigner, Observed};
 use hubsign::pull::{Plan, Selection, Target};
 use hubsign::{Error, ExitStatus, Result};
@@ -57,6 +57,20 @@ impl PullLock {
         if let Some(locked) = self.lock.get(&entry.reference) {
             locked.check_signer(&entry.commit, &entry.signer, self.new_signer)?;
         }
+        Ok(())
+    }
+
+    /// Offline (`HF_HUB_OFFLINE`): the cached snapshot's verified signer must be the locked one.
+    pub fn check_cached(
+        &self,
+        repo: &ModelRef,
+        commit: &str,
+        signer: Option<&hubsign::verify::SignerId>,
+    ) -> Result<()> {
+        let (Some(locked), Some(found)) = (self.lock.get(&repo.canonical()), signer) else {
+            return Ok(());
+        };
+        locked.check_signer(commit, found, self.new_signer)?;
         Ok(())
     }
 
@@ -187,7 +201,7 @@ fn sync_offline<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedModel)
     } else {
         hubsign::verify::Coverage::Present
     };
-    let (commit, snapshot, report) = hubsign::pull::verify_cache(
+    let checked = hubsign::pull::verify_cache(
         cache,
         &target.repo,
         &entry.commit,
@@ -195,7 +209,24 @@ fn sync_offline<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedModel)
         &target.anchor,
         coverage,
         &entry.paths,
-    )?;
+    );
+    // What the cache lacks or holds broken is a difference from the lock, like a hub that no
+    // longer has the commit; an unreadable cache stays an error.
+    let (commit, snapshot, report) = match checked {
+        Err(Error::Cache(hubsign::cache::CacheError::NotCached { .. })) => {
+            return Err(differs(
+                entry,
+                vec![format!("commit {} is not in the cache", entry.commit)],
+            ));
+        }
+        Err(e @ (Error::MalformedSignature { .. } | Error::ReadSignature { .. })) => {
+            return Err(differs(
+                entry,
+                vec![format!("the cached signature is unusable: {e}")],
+            ));
+        }
+        other => other?,
+    };
     if !report.verified {
         let mut d = Vec::new();
         for (label, files) in [
@@ -209,18 +240,11 @@ fn sync_offline<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedModel)
         }
         return Err(differs(entry, d));
     }
-    let sig_path = snapshot.join(&target.signature_path);
-    let bytes = fs_err::read(&sig_path).map_err(|source| Error::ReadSignature {
-        path: sig_path.clone(),
-        source,
-    })?;
     let found = LockedModel {
         commit: commit.clone(),
         digest: format!("sha256:{}", report.subject_digest.clone().unwrap_or_default()),
-        signature: format!(
-            "sha256:{}",
-            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
-        ),
+        // The bytes that were verified (not read a second time).
+        signature: format!("sha256:{}", report.signature_digest.clone().unwrap_or_default()),
         signer: report
             .signer_id
             .clone()
@@ -328,6 +352,7 @@ fn audit_cache<C: CacheLayout>(
 }
 
 fn clip(s: &str, width: usize) -> String {
+    let s = &diagnostics::printable(s);
     if s.chars().count() <= width {
         return format!("{s:width$}");
     }
@@ -337,14 +362,36 @@ fn clip(s: &str, width: usize) -> String {
 }
 
 pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> {
+    // A cache named on the command line must be there: a typo must not pass as "nothing found".
+    for (flag, dir) in [
+        ("--cache-dir", &args.cache_dir),
+        ("--kagglehub-cache", &args.kagglehub_cache),
+    ] {
+        if let Some(d) = dir {
+            if !std::fs::metadata(d).is_ok_and(|m| m.is_dir()) {
+                return Err(Error::Usage(format!("{flag} {}: no such directory", d.display())));
+            }
+        }
+    }
     let hf = HfCache::new(settings::hub_settings(args.cache_dir.as_deref(), 60).cache);
     let kaggle = KaggleCache::new(settings::kagglehub_cache(args.kagglehub_cache.as_deref()));
     let policy = settings::find_policy(args.policy.as_deref())?;
     let mut rows = Vec::new();
-    audit_cache(&hf, "model.sig", policy.as_ref(), &mut rows)?;
-    audit_cache(&kaggle, ".kaggle/signing.json", policy.as_ref(), &mut rows)?;
+    let hub_signature = settings::hub_signature;
+    audit_cache(
+        &hf,
+        hub_signature(HubKind::HuggingFace),
+        policy.as_ref(),
+        &mut rows,
+    )?;
+    audit_cache(
+        &kaggle,
+        hub_signature(HubKind::Kaggle),
+        policy.as_ref(),
+        &mut rows,
+    )?;
     if let Some(spec) = &args.signer {
-        rows.retain(|r| r.signer.as_ref().is_some_and(|c| c.is_named_by(spec)));
+        rows.retain(|r| r.is_signed_by(spec));
     }
     let failed = rows.iter().filter(|r| r.verdict.fails()).count();
     if out.is_json() {
@@ -399,7 +446,7 @@ fn render_audit(rows: &[AuditRow]) {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        let commit: String = r.commit.chars().take(12).collect();
+        let commit: String = diagnostics::printable(&r.commit).chars().take(12).collect();
         println!(
             "{} {commit:12} {} {verdict}",
             clip(&r.reference, 44),

@@ -529,7 +529,12 @@ pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
 /// Where a hub keeps a model's signature: `model.sig` at the root on Hugging Face, and on Kaggle
 /// `.kaggle/signing.json`, where `kagglehub.model_upload(..., sigstore=True)` writes it.
 pub fn remote_signature(repo: &ModelRef) -> &'static str {
-    match repo.hub {
+    hub_signature(repo.hub)
+}
+
+/// [`remote_signature`] for every repository of `hub`.
+pub fn hub_signature(hub: HubKind) -> &'static str {
+    match hub {
         HubKind::HuggingFace => "model.sig",
         HubKind::Kaggle => ".kaggle/signing.json",
     }

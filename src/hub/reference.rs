@@ -205,6 +205,23 @@ impl ModelRef {
         })
     }
 
+    /// The repository a Hugging Face cache folder names (`models--org--name` → `org/name`),
+    /// including the organisation-less ids of the Hub's oldest repositories (`models--gpt2`),
+    /// which `huggingface_hub` still caches. `None` for anything else.
+    pub fn from_cache_folder(repo_type: RepoType, rest: &str) -> Option<Self> {
+        let id = rest.replacen("--", "/", 1);
+        let ok = match id.split_once('/') {
+            Some((org, name)) => valid_component(org) && valid_component(name),
+            None => valid_component(&id),
+        };
+        ok.then_some(Self {
+            hub: HubKind::HuggingFace,
+            repo_type,
+            id,
+            revision: None,
+        })
+    }
+
     /// `OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]`: the version must be a positive number.
     fn parse_kaggle(reference: &str, handle: &str) -> Result<Self, HubError> {
         let bad = |reason: &str| HubError::BadReference {

@@ -32,8 +32,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Signature files larger than this are refused (a real one is a few KiB to a few MiB).
-const MAX_SIGNATURE_BYTES: u64 = 64 << 20;
+use crate::fsutil::MAX_SIGNATURE_BYTES;
 
 /// Where a verified snapshot goes.
 #[derive(Debug, Clone)]
@@ -534,6 +533,23 @@ pub fn verify_cache<C: CacheLayout>(
         symlink_root: cache.symlink_root(repo),
         coverage,
     };
-    let report = verify::verify_model(&snapshot, &snapshot.join(signature_path), anchor, &check)?;
+    // The signature, like every file, must not lead out of the repository's folder.
+    let sig = snapshot.join(signature_path);
+    if let Some(root) = &check.symlink_root {
+        let inside = std::fs::canonicalize(&sig)
+            .ok()
+            .zip(std::fs::canonicalize(root).ok())
+            .is_some_and(|(p, r)| p.starts_with(r));
+        if !inside && std::fs::symlink_metadata(&sig).is_ok() {
+            return Err(Error::ReadSignature {
+                path: sig,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "it points outside the repository's cache folder",
+                ),
+            });
+        }
+    }
+    let report = verify::verify_model(&snapshot, &sig, anchor, &check)?;
     Ok((commit, snapshot, report))
 }

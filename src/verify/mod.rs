@@ -87,6 +87,20 @@ pub enum SignerId {
     Sigstore { identity: String, issuer: String },
 }
 
+impl SignerId {
+    /// Whether `spec` names this signer: its key or anchor fingerprint (hex, any case,
+    /// `sha256:` optional), its keyless identity, or its certificate subject.
+    #[must_use]
+    pub fn is_named_by(&self, spec: &str) -> bool {
+        let hex = spec.strip_prefix("sha256:").unwrap_or(spec).to_ascii_lowercase();
+        match self {
+            Self::Key { fingerprint } => *fingerprint == hex,
+            Self::Certificate { subject, anchor } => *anchor == hex || subject == spec,
+            Self::Sigstore { identity, .. } => identity == spec,
+        }
+    }
+}
+
 impl std::fmt::Display for SignerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -309,10 +323,16 @@ pub fn verify_model(
     anchor: &TrustAnchor,
     check: &ModelCheck,
 ) -> crate::Result<VerificationReport> {
-    let bytes = fs_err::read(signature).map_err(|source| crate::Error::ReadSignature {
-        path: signature.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::fsutil::read_regular_capped(signature, crate::fsutil::MAX_SIGNATURE_BYTES).map_err(
+        |source| crate::Error::ReadSignature {
+            path: signature.to_path_buf(),
+            source,
+        },
+    )?;
+    let signature_digest = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
     let bundle = Bundle::parse(&bytes).map_err(|source| crate::Error::MalformedSignature {
         path: signature.to_path_buf(),
         source,
@@ -328,5 +348,7 @@ pub fn verify_model(
     if let Some(rel) = crate::manifest::path_inside_model(model, signature) {
         check.ignore_paths.push(rel);
     }
-    Ok(check_model(model, &verified, &check)?)
+    let mut report = check_model(model, &verified, &check)?;
+    report.signature_digest = Some(signature_digest);
+    Ok(report)
 }

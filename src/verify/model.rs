@@ -50,6 +50,9 @@ pub struct VerificationReport {
     pub hash: String,
     pub subject_digest: Option<String>,
     pub files_checked: usize,
+    /// Hex SHA-256 of the signature file's bytes as verified (when read from a file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_digest: Option<String>,
     pub modified: Vec<String>,
     pub missing: Vec<String>,
     pub unexpected: Vec<String>,
@@ -159,26 +162,7 @@ pub fn check_model_hashed(
     //    number of shards the signature lists for them are hashed: a file of another size is
     //    modified (or unexpected) as it stands, so a statement with a tiny shard size cannot
     //    make the verifier create a task per byte of a large file it does not cover.
-    let mut wrong_size: Vec<&crate::manifest::ModelFile> = Vec::new();
-    let to_hash: Cow<'_, [crate::manifest::ModelFile]> = match ser.method {
-        Serialization::Files => Cow::Borrowed(listing.files.as_slice()),
-        Serialization::Shards { shard_size } => {
-            let shards = |len: u64| {
-                if len == 0 {
-                    0
-                } else {
-                    (len - 1) / shard_size.max(1) + 1
-                }
-            };
-            let (fits, other): (Vec<&crate::manifest::ModelFile>, Vec<&crate::manifest::ModelFile>) =
-                listing.files.iter().partition(|f| {
-                    let signed = expected.get(f.name.as_str()).map_or(0, Vec::len);
-                    shards(f.len) == signed as u64
-                });
-            wrong_size = other;
-            Cow::Owned(fits.into_iter().cloned().collect())
-        }
-    };
+    let (to_hash, wrong_size) = split_by_shard_count(&listing.files, &expected, ser.method);
     let actual_resources = hash_files(&to_hash, ser.method, ser.hash)?;
     let mut actual = by_file(
         actual_resources
@@ -220,12 +204,41 @@ pub fn check_model_hashed(
         // Legacy statements carry none: the digest a subject would carry, as `digest` prints.
         subject_digest: Some(hex::encode(verified.subject_digest())),
         files_checked: listing.files.len(),
+        signature_digest: None,
         modified,
         missing,
         unexpected,
         warnings: verified.warnings.clone(),
     };
     Ok((report, actual_resources, listing.files))
+}
+
+/// The files worth hashing, and (shard mode) those whose shard count differs from what the
+/// signature lists for them: modified or unexpected as they stand.
+fn split_by_shard_count<'f>(
+    files: &'f [crate::manifest::ModelFile],
+    expected: &BTreeMap<Cow<'_, str>, Digests<'_>>,
+    method: Serialization,
+) -> (
+    Cow<'f, [crate::manifest::ModelFile]>,
+    Vec<&'f crate::manifest::ModelFile>,
+) {
+    let Serialization::Shards { shard_size } = method else {
+        return (Cow::Borrowed(files), Vec::new());
+    };
+    let shards = |len: u64| {
+        if len == 0 {
+            0
+        } else {
+            (len - 1) / shard_size.max(1) + 1
+        }
+    };
+    let (fits, other): (Vec<&crate::manifest::ModelFile>, Vec<&crate::manifest::ModelFile>) =
+        files.iter().partition(|f| {
+            let signed = expected.get(f.name.as_str()).map_or(0, Vec::len);
+            shards(f.len) == signed as u64
+        });
+    (Cow::Owned(fits.into_iter().cloned().collect()), other)
 }
 
 /// Files that differ between a signed manifest and what was hashed.

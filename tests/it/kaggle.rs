@@ -869,7 +869,7 @@ fn kaggle_versions_are_locked_synced_and_audited() {
     let audit = |extra: &[&str]| {
         let mut c = hubsign();
         c.args(["audit", "--cache-dir"])
-            .arg(env.work.path().join("no-hf-cache"))
+            .arg(env.work.path())
             .arg("--kagglehub-cache")
             .arg(fresh.path())
             .args(extra);
@@ -913,4 +913,9 @@ fn kaggle_versions_are_locked_synced_and_audited() {
         .stdout_has("tampered")
         .stdout_has("modified: model.safetensors");
     assert_eq!(state(fresh.path()), before, "audit changed the kagglehub cache");
+    // A file deleted from a version kagglehub's marker calls complete is tampering too.
+    std::fs::remove_file(&weights).unwrap();
+    audit(&["--policy", policy])
+        .expect_code(1)
+        .stdout_has("missing: model.safetensors");
 }

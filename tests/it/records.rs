@@ -497,7 +497,7 @@ fn a_certificate_signer_is_locked_by_subject_and_anchor() {
         "--cache-dir",
         env.cache().to_str().unwrap(),
         "--kagglehub-cache",
-        env.work.path().join("none").to_str().unwrap(),
+        env.home.path().to_str().unwrap(),
         "--json",
         "--signer",
         &root_fp.to_ascii_uppercase(),
@@ -536,7 +536,7 @@ fn audit_reports_symlinked_snapshot_folders_without_following_them() {
         "--cache-dir",
         env.cache().to_str().unwrap(),
         "--kagglehub-cache",
-        env.work.path().join("none").to_str().unwrap(),
+        env.home.path().to_str().unwrap(),
         "--json",
     ]));
     r.expect_code(1);
@@ -557,4 +557,141 @@ fn audit_reports_symlinked_snapshot_folders_without_following_them() {
         );
         assert!(row.get("signer").is_none(), "the link was followed: {row}");
     }
+}
+
+/// What an attacker can plant in a cache, each reported (never followed, never hanging, never
+/// forging output): a FIFO as the signature, a file name with a newline and an escape sequence,
+/// a deleted file in a snapshot the cache marks complete, a symlinked owner folder in the
+/// kagglehub cache. Organisation-less repositories (`models--gpt2`) are listed by name, and a
+/// cache named on the command line that does not exist is an error (exit 2), not "all clear".
+#[test]
+fn audit_reports_planted_cache_contents_without_hanging_or_forging_rows() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    env.hub
+        .add_commit("hubsign/fifo", &signed_model(&env.work.path().join("f")));
+    env.hub
+        .add_commit("hubsign/named", &signed_model(&env.work.path().join("n")));
+    env.hub
+        .add_commit("hubsign/deleted", &signed_model(&env.work.path().join("d")));
+    let mut snaps = std::collections::BTreeMap::new();
+    for repo in ["hubsign/fifo", "hubsign/named", "hubsign/deleted"] {
+        let r = run(env.cmd(&["pull", repo, "--public-key", p256]));
+        r.ok();
+        snaps.insert(repo, PathBuf::from(r.stdout().trim()));
+    }
+    let fifo = snaps["hubsign/fifo"].join("model.sig");
+    std::fs::remove_file(&fifo).unwrap();
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    write(
+        &snaps["hubsign/named"].join("x\nhf:forged/row verified\u{1b}[8m"),
+        b"planted",
+    );
+    std::fs::remove_file(snaps["hubsign/deleted"].join("config.json")).unwrap();
+    let gpt2 = env
+        .cache()
+        .join(format!("models--gpt2/snapshots/{}", "b".repeat(40)));
+    write(&gpt2.join("config.json"), b"{}");
+    let kaggle = tempdir();
+    let elsewhere = tempdir();
+    write(
+        &elsewhere.path().join("m/pyTorch/base/1/weights.bin"),
+        b"unsigned",
+    );
+    write(&elsewhere.path().join("m/pyTorch/base/1.complete"), b"");
+    std::fs::create_dir_all(kaggle.path().join("models")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), kaggle.path().join("models/evil")).unwrap();
+
+    let cache = env.cache();
+    let audit = |extra: &[&str]| {
+        let mut args = vec![
+            "audit",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--kagglehub-cache",
+            kaggle.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        run(env.cmd(&args))
+    };
+    let r = audit(&[]);
+    r.expect_code(1);
+    let table = r.stdout();
+    assert!(
+        !table.lines().any(|l| l.starts_with("hf:forged")),
+        "a forged row:\n{table}"
+    );
+    assert!(
+        !table.contains('\u{1b}'),
+        "an escape sequence reached the terminal:\n{table}"
+    );
+    assert!(table.contains("x\\nhf:forged/row verified\\u{1b}[8m"), "{table}");
+    let r = audit(&["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    let row = |name: &str| {
+        v["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["reference"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {v}"))
+            .clone()
+    };
+    let fifo_row = row("hf:hubsign/fifo");
+    assert_eq!(fifo_row["verdict"], "tampered");
+    assert!(
+        fifo_row["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{fifo_row}"
+    );
+    assert_eq!(row("hf:hubsign/named")["verdict"], "tampered");
+    // Without trees/<commit>.json (the hub's .gitattributes was not downloaded) the HF cache
+    // cannot tell a partial pull from a deletion: the file is reported absent.
+    let deleted = row("hf:hubsign/deleted");
+    assert_eq!(deleted["absent"], serde_json::json!(["config.json"]), "{deleted}");
+    assert!(
+        deleted["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not in the snapshot"),
+        "{deleted}"
+    );
+    assert_eq!(row("hf:gpt2")["verdict"], "unsigned");
+    let evil = row("kaggle:evil");
+    assert_eq!(evil["verdict"], "tampered", "{evil}");
+    assert!(
+        evil["detail"].as_str().unwrap().contains("not a real directory"),
+        "{evil}"
+    );
+
+    run(env.cmd(&[
+        "audit",
+        "--cache-dir",
+        env.work.path().join("typo").to_str().unwrap(),
+    ]))
+    .expect_code(2)
+    .stderr_has("no such directory");
+}
+
+/// Offline, a pull still honours ./hubsign.lock: a cached commit by another signer (placed by a
+/// pull that accepted it without recording it) is refused under HF_HUB_OFFLINE.
+#[test]
+fn an_offline_pull_refuses_a_cached_commit_by_another_signer_than_the_lock_names() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    run(env.in_work(&["pull", REPO, "--public-key", p256.to_str().unwrap(), "--lock"])).ok();
+    let moved = model_signed_by(env.work.path(), "moved", "other-p256.pem", b"moved\n");
+    env.hub.add_commit(REPO, &moved);
+    let other = key("other-p256.pub.pem");
+    let other = other.to_str().unwrap();
+    run(env.in_work(&["pull", REPO, "--public-key", other, "--accept-new-signer"])).ok();
+    let mut c = env.in_work(&["pull", REPO, "--public-key", other]);
+    c.env("HF_HUB_OFFLINE", "1");
+    run(c).expect_code(1).stderr_has("is locked to signer key");
+    let mut c = env.in_work(&["pull", REPO, "--public-key", other, "--accept-new-signer"]);
+    c.env("HF_HUB_OFFLINE", "1");
+    run(c).ok();
 }

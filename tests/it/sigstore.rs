@@ -256,7 +256,7 @@ fn keyless_signed_models_pull_from_the_hub() {
         .arg("--cache-dir")
         .arg(home.path().join("hub"))
         .arg("--kagglehub-cache")
-        .arg(home.path().join("kagglehub"));
+        .arg(home.path());
     let r = run(c);
     r.ok();
     let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
