@@ -56,6 +56,7 @@ pub mod pull;
 pub mod push;
 pub mod sign;
 pub mod sigstore;
+pub mod sync;
 pub mod verify;
 
 pub use error::{Error, ExitStatus, Result};

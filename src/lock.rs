@@ -228,12 +228,12 @@ impl Lockfile {
             }
             let commit_ok = !m.commit.is_empty()
                 && m.commit.len() <= 64
-                && m.commit.bytes().all(|b| b.is_ascii_hexdigit());
+                && m.commit.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
             if !commit_ok {
                 return Err(field(
                     m,
                     "commit",
-                    "must be a commit id (or a Kaggle version number)",
+                    "must be a lowercase commit id (or a Kaggle version number)",
                 ));
             }
         }

@@ -460,7 +460,7 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
     let (outcome, entry) = with_remote!(&remote, |hub, cache| runtime()?.block_on(async {
         let plan = hubsign::pull::plan(&hub, &req.target).await?;
         // The lock's signer pin is checked before any weight is downloaded.
-        let entry = records::lock_entry(&req.target, &plan, &req.selection);
+        let entry = hubsign::sync::entry_for(&req.target, &plan, &req.selection);
         if let Some(lock) = &lock {
             lock.check(&entry)?;
         }

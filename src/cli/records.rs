@@ -1,13 +1,13 @@
 //! The tamper-proof records: `pull --lock` (TOFU signer pinning), `sync` (reproduce the lock)
 //! and `audit` (what the caches hold, who signed it). The rules live in the core
-//! (`hubsign::lock`, `hubsign::audit`); this layer resolves settings and renders.
+//! (`hubsign::lock`, `hubsign::sync`, `hubsign::audit`); this layer resolves settings and renders.
 
 use super::{Output, args, diagnostics, http_client, reporter, runtime, settings};
 use hubsign::audit::{AuditRow, Trust, Verdict};
 use hubsign::cache::{CacheLayout, HfCache, KaggleCache};
-use hubsign::hub::{HubError, HubKind, ModelRef};
-use hubsign::lock::{DEFAULT_LOCK_FILE, LockError, LockedModel, Lockfile, NewSigner, Observed};
-use hubsign::pull::{Plan, Selection, Target};
+use hubsign::hub::{HubKind, ModelRef};
+use hubsign::lock::{DEFAULT_LOCK_FILE, LockedModel, Lockfile, NewSigner};
+use hubsign::pull::Target;
 use hubsign::{Error, ExitStatus, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -86,30 +86,6 @@ impl PullLock {
     }
 }
 
-/// The entry a verified plan makes (`files` is set once the snapshot is committed).
-pub fn lock_entry(target: &Target, plan: &Plan, selection: &Selection) -> LockedModel {
-    let mut paths: Vec<String> = if selection.is_all() {
-        Vec::new()
-    } else {
-        plan.to_fetch
-            .iter()
-            .filter(|f| selection.selects(&f.path))
-            .map(|f| f.path.clone())
-            .collect()
-    };
-    paths.sort();
-    LockedModel {
-        reference: target.repo.canonical(),
-        revision: target.revision.clone(),
-        commit: plan.commit.clone(),
-        digest: format!("sha256:{}", hex::encode(plan.verified.subject_digest())),
-        signature: format!("sha256:{}", hex::encode(plan.signature_digest())),
-        files: plan.to_fetch.len() + 1,
-        paths,
-        signer: plan.verified.signer_id.clone(),
-    }
-}
-
 /// What one synced entry became.
 struct Synced {
     commit: String,
@@ -118,33 +94,12 @@ struct Synced {
     downloaded_bytes: u64,
 }
 
-fn differs(entry: &LockedModel, differences: Vec<String>) -> Error {
-    LockError::Differs {
-        reference: entry.reference.clone(),
-        differences,
-    }
-    .into()
-}
-
-fn observed_differences(entry: &LockedModel, observed: &LockedModel) -> Vec<String> {
-    entry.differences(&Observed {
-        commit: &observed.commit,
-        digest: &observed.digest,
-        signature: &observed.signature,
-        signer: &observed.signer,
-    })
-}
-
-/// Pulls one locked entry at its locked commit; any difference from the lock is refused before
-/// a weight is downloaded (the signature decides it), so nothing of that entry is cached.
+/// Resolves one entry's hub, cache and trust, then syncs it (or checks the cache offline).
 fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result<Synced> {
     let repo = ModelRef::parse(&entry.reference, None)?;
-    for p in &entry.paths {
-        hubsign::hub::check_remote_path(p)?;
-    }
     let cache_dir = match repo.hub {
-        hubsign::hub::HubKind::HuggingFace => args.cache_dir.as_deref(),
-        hubsign::hub::HubKind::Kaggle => args.kagglehub_cache.as_deref(),
+        HubKind::HuggingFace => args.cache_dir.as_deref(),
+        HubKind::Kaggle => args.kagglehub_cache.as_deref(),
     };
     let remote = settings::remote(&repo, cache_dir, &args.kaggle, args.timeout)?;
     let anchor = settings::hub_trust_anchor(&args.trust, &settings::policy_name(&repo))?;
@@ -156,110 +111,25 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
         unsigned: hubsign::verify::UnsignedFiles::Reject,
     };
     if remote.offline() {
-        return with_remote!(&remote, |_hub, cache| sync_offline(&cache, &target, entry));
+        let cached = with_remote!(&remote, |_hub, cache| hubsign::sync::check_cached(
+            &cache, &target, entry
+        ))?;
+        return Ok(Synced {
+            commit: cached.commit,
+            path: cached.snapshot,
+            files: cached.files,
+            downloaded_bytes: 0,
+        });
     }
-    let req = hubsign::pull::PullRequest {
-        target,
-        selection: Selection {
-            files: entry.paths.clone(),
-            include: Vec::new(),
-            exclude: Vec::new(),
-        },
-        concurrency: usize::from(args.concurrency),
-        destination: hubsign::pull::Destination::Cache,
-    };
+    let req = hubsign::sync::request(target, entry, usize::from(args.concurrency));
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
-    let outcome = with_remote!(&remote, |hub, cache| runtime()?.block_on(async {
-        let plan = match hubsign::pull::plan(&hub, &req.target).await {
-            Err(Error::Hub(HubError::RevisionNotFound { .. })) => {
-                return Err(differs(
-                    entry,
-                    vec![format!("commit {} is no longer on the hub", entry.commit)],
-                ));
-            }
-            other => other?,
-        };
-        let found = lock_entry(&req.target, &plan, &req.selection);
-        let differences = observed_differences(entry, &found);
-        if !differences.is_empty() {
-            return Err(differs(entry, differences));
-        }
-        hubsign::pull::pull(&hub, &cache, &req, plan, bars).await
-    })?);
+    let outcome = with_remote!(&remote, |hub, cache| runtime()?
+        .block_on(hubsign::sync::sync(&hub, &cache, entry, &req, bars))?);
     Ok(Synced {
         commit: outcome.commit,
         path: outcome.path,
         files: outcome.files,
         downloaded_bytes: outcome.downloaded_bytes,
-    })
-}
-
-/// `HF_HUB_OFFLINE`: the cached snapshot at the locked commit, re-verified, must be the locked one.
-fn sync_offline<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedModel) -> Result<Synced> {
-    let coverage = if entry.paths.is_empty() {
-        hubsign::verify::Coverage::Complete
-    } else {
-        hubsign::verify::Coverage::Present
-    };
-    let checked = hubsign::pull::verify_cache(
-        cache,
-        &target.repo,
-        &entry.commit,
-        &target.signature_path,
-        &target.anchor,
-        coverage,
-        &entry.paths,
-    );
-    // What the cache lacks or holds broken is a difference from the lock, like a hub that no
-    // longer has the commit; an unreadable cache stays an error.
-    let (commit, snapshot, report) = match checked {
-        Err(Error::Cache(hubsign::cache::CacheError::NotCached { .. })) => {
-            return Err(differs(
-                entry,
-                vec![format!("commit {} is not in the cache", entry.commit)],
-            ));
-        }
-        Err(e @ (Error::MalformedSignature { .. } | Error::ReadSignature { .. })) => {
-            return Err(differs(
-                entry,
-                vec![format!("the cached signature is unusable: {e}")],
-            ));
-        }
-        other => other?,
-    };
-    if !report.verified {
-        let mut d = Vec::new();
-        for (label, files) in [
-            ("modified", &report.modified),
-            ("missing", &report.missing),
-            ("unexpected", &report.unexpected),
-        ] {
-            if !files.is_empty() {
-                d.push(format!("cached files {label}: {}", files.join(", ")));
-            }
-        }
-        return Err(differs(entry, d));
-    }
-    let found = LockedModel {
-        commit: commit.clone(),
-        digest: format!("sha256:{}", report.subject_digest.clone().unwrap_or_default()),
-        // The bytes that were verified (not read a second time).
-        signature: format!("sha256:{}", report.signature_digest.clone().unwrap_or_default()),
-        signer: report
-            .signer_id
-            .clone()
-            .ok_or_else(|| differs(entry, vec!["the cached signature names no signer".to_owned()]))?,
-        ..entry.clone()
-    };
-    let differences = observed_differences(entry, &found);
-    if !differences.is_empty() {
-        return Err(differs(entry, differences));
-    }
-    Ok(Synced {
-        commit,
-        path: snapshot,
-        files: report.files_checked,
-        downloaded_bytes: 0,
     })
 }
 

@@ -1,0 +1,206 @@
+//! `hubsign sync` and the lock side of `pull --lock`, as straight-line steps over the same
+//! [`Hub`] and [`CacheLayout`] seams as [`crate::pull`]:
+//!
+//! 1. [`entry_for`]: what a verified plan would record in `hubsign.lock`.
+//! 2. [`sync`]: pin the *locked* commit, verify its signature, compare commit, digest, signature
+//!    hash and signer with the entry — before a weight is downloaded — then the verified pull.
+//! 3. [`check_cached`] (offline): re-verify the cached snapshot at the locked commit and compare
+//!    it with the entry the same way.
+//!
+//! Any difference is [`LockError::Differs`] (exit 1); nothing of that entry reaches the cache.
+
+use crate::cache::{CacheError, CacheLayout};
+use crate::hub::{Hub, HubError};
+use crate::lock::{LockError, LockedModel, Observed};
+use crate::progress::Progress;
+use crate::pull::{self, Plan, PullOutcome, PullRequest, Selection, Target};
+use crate::verify::Coverage;
+use crate::{Error, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The lock entry a verified plan makes (`files` counts the plan's signed files and the
+/// signature; a pull sets it to what it committed).
+#[must_use]
+pub fn entry_for(target: &Target, plan: &Plan, selection: &Selection) -> LockedModel {
+    let mut paths: Vec<String> = if selection.is_all() {
+        Vec::new()
+    } else {
+        plan.to_fetch
+            .iter()
+            .filter(|f| selection.selects(&f.path))
+            .map(|f| f.path.clone())
+            .collect()
+    };
+    paths.sort();
+    LockedModel {
+        reference: target.repo.canonical(),
+        revision: target.revision.clone(),
+        commit: plan.commit.clone(),
+        digest: format!("sha256:{}", hex::encode(plan.verified.subject_digest())),
+        signature: format!("sha256:{}", hex::encode(plan.signature_digest())),
+        files: plan.to_fetch.len() + 1,
+        paths,
+        signer: plan.verified.signer_id.clone(),
+    }
+}
+
+fn differs(entry: &LockedModel, differences: Vec<String>) -> Error {
+    LockError::Differs {
+        reference: entry.reference.clone(),
+        differences,
+    }
+    .into()
+}
+
+fn compare(entry: &LockedModel, found: &Observed<'_>) -> Result<()> {
+    let differences = entry.differences(found);
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(differs(entry, differences))
+    }
+}
+
+/// The pull request that reproduces `entry`: its locked commit, its files, into the cache.
+#[must_use]
+pub fn request(target: Target, entry: &LockedModel, concurrency: usize) -> PullRequest {
+    PullRequest {
+        target: Target {
+            revision: entry.commit.clone(),
+            ..target
+        },
+        selection: Selection {
+            files: entry.paths.clone(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+        },
+        concurrency,
+        destination: pull::Destination::Cache,
+    }
+}
+
+/// Pulls `entry` at its locked commit (`req` from [`request`]), refusing any difference from
+/// the lock before a weight is downloaded.
+///
+/// # Errors
+/// [`LockError::Differs`] for a commit gone from the hub or another digest, signature or
+/// signer; otherwise what [`pull::plan`] and [`pull::pull`] return.
+pub async fn sync<H: Hub, C: CacheLayout>(
+    hub: &H,
+    cache: &C,
+    entry: &LockedModel,
+    req: &PullRequest,
+    progress: Arc<dyn Progress>,
+) -> Result<PullOutcome> {
+    for p in &entry.paths {
+        crate::hub::check_remote_path(p)?;
+    }
+    // 1-3 of the pull: pin, list, verify the signature against the trust anchor.
+    let plan = match pull::plan(hub, &req.target).await {
+        Err(Error::Hub(HubError::RevisionNotFound { .. })) => {
+            return Err(differs(
+                entry,
+                vec![format!("commit {} is no longer on the hub", entry.commit)],
+            ));
+        }
+        other => other?,
+    };
+    // 4. The lock's facts, from the verified signature alone.
+    let found = entry_for(&req.target, &plan, &req.selection);
+    compare(
+        entry,
+        &Observed {
+            commit: &found.commit,
+            digest: &found.digest,
+            signature: &found.signature,
+            signer: &found.signer,
+        },
+    )?;
+    // 5. The verified pull.
+    pull::pull(hub, cache, req, plan, progress).await
+}
+
+/// What an offline check found: the commit, its snapshot, how many files were re-hashed.
+#[derive(Debug)]
+pub struct CachedEntry {
+    pub commit: String,
+    pub snapshot: PathBuf,
+    pub files: usize,
+}
+
+/// Offline: the cached snapshot of `entry`'s commit, re-verified against `target`'s anchor,
+/// must be the locked one. A snapshot that is missing, unusable or different is
+/// [`LockError::Differs`].
+///
+/// # Errors
+/// [`LockError::Differs`], or an error reading the cache.
+pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedModel) -> Result<CachedEntry> {
+    let coverage = if entry.paths.is_empty() {
+        Coverage::Complete
+    } else {
+        Coverage::Present
+    };
+    // 1. Re-verify the snapshot: the signature in it, then every file.
+    let checked = pull::verify_cache(
+        cache,
+        &target.repo,
+        &entry.commit,
+        &target.signature_path,
+        &target.anchor,
+        coverage,
+        &entry.paths,
+    );
+    let (commit, snapshot, report) = match checked {
+        Err(Error::Cache(CacheError::NotCached { .. })) => {
+            return Err(differs(
+                entry,
+                vec![format!("commit {} is not in the cache", entry.commit)],
+            ));
+        }
+        Err(e @ (Error::MalformedSignature { .. } | Error::ReadSignature { .. })) => {
+            return Err(differs(
+                entry,
+                vec![format!("the cached signature is unusable: {e}")],
+            ));
+        }
+        other => other?,
+    };
+    if !report.verified {
+        let mut d = Vec::new();
+        for (label, files) in [
+            ("modified", &report.modified),
+            ("missing", &report.missing),
+            ("unexpected", &report.unexpected),
+        ] {
+            if !files.is_empty() {
+                d.push(format!("cached files {label}: {}", files.join(", ")));
+            }
+        }
+        return Err(differs(entry, d));
+    }
+    // 2. The lock's facts, from the bytes that were verified (not read a second time).
+    let Some(signer) = &report.signer_id else {
+        return Err(differs(
+            entry,
+            vec!["the cached signature names no signer".to_owned()],
+        ));
+    };
+    compare(
+        entry,
+        &Observed {
+            commit: &commit,
+            digest: &format!("sha256:{}", report.subject_digest.as_deref().unwrap_or_default()),
+            signature: &format!(
+                "sha256:{}",
+                report.signature_digest.as_deref().unwrap_or_default()
+            ),
+            signer,
+        },
+    )?;
+    Ok(CachedEntry {
+        commit,
+        snapshot,
+        files: report.files_checked,
+    })
+}
