@@ -33,8 +33,8 @@ Exit codes:
   2  usage, network, I/O or other error";
 
 pub const AUDIT_HELP: &str = "\
-Verdicts: verified (trusted signer, files match), signed (files match; no policy rule was
-consulted), unsigned, untrusted (policy given: another signer, or no rule), tampered (files differ
+Verdicts: verified (trusted signer, files match), signed (files match the manifest the signature
+carries; without a policy the signature itself is not checked), unsigned, untrusted (policy given: another signer, or no rule), tampered (files differ
 from the signed manifest, malformed signature, or a cache folder that is a symlink).
 
 Exit codes:
