@@ -50,6 +50,7 @@ pub mod policy;
 pub mod progress;
 pub mod pull;
 pub mod push;
+pub mod serve;
 pub mod sign;
 pub mod sigstore;
 pub mod verify;

@@ -9,6 +9,7 @@
 pub mod args;
 mod diagnostics;
 mod reporter;
+mod serve;
 mod settings;
 
 use args::{Cli, Command};
@@ -181,6 +182,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Push(args) => hub_push(&args, out),
         Command::Check(args) => hub_check(&args, out),
         Command::VerifyCache(args) => verify_cache_command(&args, out),
+        Command::Serve(args) => serve::run(&args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
             Ok(ExitStatus::Success)

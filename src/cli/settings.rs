@@ -68,7 +68,7 @@ pub fn default_signature_path(model: &Path) -> PathBuf {
     }
 }
 
-fn read_text(path: &Path, what: &'static str) -> Result<String> {
+pub fn read_text(path: &Path, what: &'static str) -> Result<String> {
     fs_err::read_to_string(path).map_err(|source| Error::Io {
         action: what,
         path: path.to_path_buf(),
@@ -419,7 +419,12 @@ pub fn hub_trust_anchor(trust: &TrustArgs, repo_id: &str) -> Result<TrustAnchor>
             policy.path.display()
         )));
     };
-    match &rule.signer {
+    required_signer_anchor(&rule.signer)
+}
+
+/// The anchor a policy rule's signer names (its key files read now).
+pub fn required_signer_anchor(signer: &RequiredSigner) -> Result<TrustAnchor> {
+    match signer {
         RequiredSigner::PublicKey(k) => key_anchor(k),
         RequiredSigner::CertificateChain(c) => chain_anchor(c),
         RequiredSigner::Sigstore {
@@ -566,7 +571,7 @@ fn kaggle_environment(env: Option<&str>) -> Result<String> {
 }
 
 /// A token file's content, trimmed; none when the file is missing or empty.
-fn token_file(path: &Path) -> Option<String> {
+pub fn token_file(path: &Path) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()
         .map(|t| t.trim().to_owned())
