@@ -348,6 +348,9 @@ async fn answer(
     }
     let (repo, route) = route(&parts.method, parts.uri.path())?;
     seen.repo = Some(repo.clone());
+    if let Route::Resolve { path, .. } = &route {
+        check_remote_path(path).map_err(|e| Refusal::bad_request(&e.to_string()))?;
+    }
     // 2. A policy rule, before anything is asked upstream.
     if mirror.trust.anchor(&policy_name(&repo)).is_none() {
         return Err(Refusal::refused(&no_rule_message(&repo)));
@@ -384,7 +387,6 @@ async fn answer(
             answer::paths_info(&snapshot, &bytes, is_json)
         }
         Route::Resolve { path, .. } => {
-            check_remote_path(&path).map_err(|e| Refusal::bad_request(&e.to_string()))?;
             let range = parts.headers.get("range").and_then(|v| v.to_str().ok());
             let head = parts.method == Method::HEAD;
             let r = answer::resolve(&snapshot, &path, range, head).await;

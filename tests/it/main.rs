@@ -26,6 +26,7 @@ mod pkcs11;
 mod pull;
 mod push;
 mod roundtrip;
+mod serve;
 mod sigstore;
 mod sigstore_stack;
 mod vectors;
