@@ -62,7 +62,10 @@ impl Events for Log {
 
     fn verified(&self, repo: &ModelRef, o: &PullOutcome) {
         for w in &o.warnings {
-            self.event(&json!({ "event": "warning", "repo": repo.to_string(), "warning": w }), &format!("warning: {w}"));
+            self.event(
+                &json!({ "event": "warning", "repo": repo.to_string(), "warning": w }),
+                &format!("warning: {w}"),
+            );
         }
         self.event(
             &json!({
@@ -141,9 +144,14 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
     }
     hubsign::hub::check_remote_path(&args.signature_path)?;
     let token = match &args.token_file {
-        Some(p) => Some(hubsign::hub::http::Token::new(settings::token_file(p).ok_or_else(|| {
-            Error::Usage(format!("--token-file {}: cannot read a token from it", p.display()))
-        })?)),
+        Some(p) => Some(hubsign::hub::http::Token::new(
+            settings::token_file(p).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--token-file {}: cannot read a token from it",
+                    p.display()
+                ))
+            })?,
+        )),
         None => None,
     };
     let config = ServeConfig {

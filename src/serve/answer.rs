@@ -232,7 +232,11 @@ fn entries(s: &Snapshot) -> Vec<(String, Value)> {
             p = parent;
         }
     }
-    let mut out: Vec<(String, Value)> = s.files.values().map(|f| (f.path.clone(), file_entry(f))).collect();
+    let mut out: Vec<(String, Value)> = s
+        .files
+        .values()
+        .map(|f| (f.path.clone(), file_entry(f)))
+        .collect();
     for d in dirs {
         use sha1::Digest as _;
         let oid = hex::encode(sha1::Sha1::digest(format!("{}:{d}", s.commit)));
@@ -310,7 +314,12 @@ pub fn tree(
             })
             .collect();
         next.push(format!("cursor={end}"));
-        let api = format!("/api/{}/{}/tree/{}", s.repo.repo_type.plural(), s.repo.id, crate::hub::huggingface::quote(rev));
+        let api = format!(
+            "/api/{}/{}/tree/{}",
+            s.repo.repo_type.plural(),
+            s.repo.id,
+            crate::hub::huggingface::quote(rev)
+        );
         let api = if path.is_empty() {
             api
         } else {
@@ -329,7 +338,8 @@ pub fn tree(
 /// exist, each once.
 pub fn paths_info(s: &Snapshot, body: &[u8], is_json: bool) -> Result<Response<Body>, Refusal> {
     let paths: Vec<String> = if is_json {
-        let v: Value = serde_json::from_slice(body).map_err(|_| Refusal::bad_request("the body is not JSON"))?;
+        let v: Value =
+            serde_json::from_slice(body).map_err(|_| Refusal::bad_request("the body is not JSON"))?;
         match &v["paths"] {
             Value::Array(a) => a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect(),
             Value::String(p) => vec![p.clone()],
@@ -391,7 +401,12 @@ fn range(header: Option<&str>, size: u64) -> Option<Result<(u64, u64), ()>> {
 /// `GET`/`HEAD /{repo}/resolve/{rev}/{path}`, from the verified snapshot. The file is opened
 /// through the snapshot and its size checked against the verified listing before a byte goes
 /// out; a mismatch marks the snapshot stale.
-pub async fn resolve(s: &Snapshot, path: &str, range_header: Option<&str>, head: bool) -> Result<Response<Body>, Refusal> {
+pub async fn resolve(
+    s: &Snapshot,
+    path: &str,
+    range_header: Option<&str>,
+    head: bool,
+) -> Result<Response<Body>, Refusal> {
     use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
     let Some(f) = s.files.get(path) else {
         return Err(entry_not_found("Entry not found"));
@@ -403,7 +418,9 @@ pub async fn resolve(s: &Snapshot, path: &str, range_header: Option<&str>, head:
             "the mirror's verified copy of {path} {what}; the next request verifies the repository again"
         ))
     };
-    let mut file = tokio::fs::File::open(&disk).await.map_err(|_| stale("cannot be opened"))?;
+    let mut file = tokio::fs::File::open(&disk)
+        .await
+        .map_err(|_| stale("cannot be opened"))?;
     let meta = file.metadata().await.map_err(|_| stale("cannot be read"))?;
     if !meta.is_file() || meta.len() != f.size {
         return Err(stale("changed size since it was verified"));

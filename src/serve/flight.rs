@@ -148,7 +148,9 @@ pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Ou
         Ok(v) => v
             .clone()
             .unwrap_or_else(|| Err(Arc::new(Refusal::internal("the pull ended without an outcome")))),
-        Err(_) => Err(Arc::new(Refusal::internal("the pull task ended without an outcome"))),
+        Err(_) => Err(Arc::new(Refusal::internal(
+            "the pull task ended without an outcome",
+        ))),
     }
 }
 

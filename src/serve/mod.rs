@@ -5,7 +5,7 @@
 //!
 //! Per request: (1) the client's bearer token, when the mirror wants one; (2) the policy rule
 //! for the repository (none: refused); (3) the revision pinned upstream (a moved branch is seen
-//! at once); (4) the verified snapshot of that commit ([`flight`]: one `hubsign pull` per commit,
+//! at once); (4) the verified snapshot of that commit (`flight`: one `hubsign pull` per commit,
 //! shared by concurrent requests); (5) the answer, built only from that snapshot and the
 //! upstream listing of its signed files. A repository that is unsigned or does not verify is
 //! answered 403 with the reason in `X-Error-Message`; nothing of it is served or cached.
@@ -272,10 +272,9 @@ fn authorized(config: &ServeConfig, headers: &HeaderMap) -> bool {
         return false;
     };
     // Compared in constant time per token, every token checked.
-    config
-        .client_tokens
-        .iter()
-        .fold(false, |ok, t| ok | constant_time_eq(t.as_bytes(), given.as_bytes()))
+    config.client_tokens.iter().fold(false, |ok, t| {
+        ok | constant_time_eq(t.as_bytes(), given.as_bytes())
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -356,9 +355,10 @@ async fn answer(
         return Err(Refusal::refused(&no_rule_message(&repo)));
     }
     let rev = match &route {
-        Route::Info { rev } | Route::Tree { rev, .. } | Route::PathsInfo { rev } | Route::Resolve { rev, .. } => {
-            rev.clone()
-        }
+        Route::Info { rev }
+        | Route::Tree { rev, .. }
+        | Route::PathsInfo { rev }
+        | Route::Resolve { rev, .. } => rev.clone(),
     };
     check_revision(&rev).map_err(|e| Refusal::bad_request(&e.to_string()))?;
     // 3. Pin upstream; a commit this process verified needs no upstream round trip.
@@ -372,9 +372,14 @@ async fn answer(
     let query = parts.uri.query().unwrap_or("");
     match route {
         Route::Info { .. } => Ok(answer::info(&snapshot, query)),
-        Route::Tree { path, .. } => {
-            answer::tree(&snapshot, &rev, &path, query, &parts.headers, mirror.config.tree_page_size)
-        }
+        Route::Tree { path, .. } => answer::tree(
+            &snapshot,
+            &rev,
+            &path,
+            query,
+            &parts.headers,
+            mirror.config.tree_page_size,
+        ),
         Route::PathsInfo { .. } => {
             let is_json = parts
                 .headers

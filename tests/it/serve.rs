@@ -210,7 +210,11 @@ impl Env {
                 continue;
             }
             let path = match r.origin {
-                Origin::Hub => r.path.strip_prefix(&prefix).and_then(|p| p.split_once('/')).map(|(_, p)| p.to_owned()),
+                Origin::Hub => r
+                    .path
+                    .strip_prefix(&prefix)
+                    .and_then(|p| p.split_once('/'))
+                    .map(|(_, p)| p.to_owned()),
                 Origin::Cdn => r
                     .path
                     .split_once("&path=")
@@ -320,11 +324,16 @@ fn huggingface_hub_and_transformers_get_the_signed_model_through_the_mirror() {
     // The access log: one JSON line per request, with the commit and the verdict.
     let log = mirror.access_log();
     assert!(
-        log.iter().all(|r| r["verdict"] == "served" && r["repo"] == REPO && r["commit"] == env.sha.as_str()),
+        log.iter()
+            .all(|r| r["verdict"] == "served" && r["repo"] == REPO && r["commit"] == env.sha.as_str()),
         "{log:?}"
     );
     assert!(log.iter().any(|r| r["bytes"].as_u64() == Some(65553)), "{log:?}");
-    assert!(mirror.stderr().contains(&format!("Verified {REPO}@{}", env.sha)), "{}", mirror.stderr());
+    assert!(
+        mirror.stderr().contains(&format!("Verified {REPO}@{}", env.sha)),
+        "{}",
+        mirror.stderr()
+    );
 }
 
 #[test]
@@ -348,7 +357,10 @@ fn metadata_lists_only_signed_files_with_upstream_sizes_hashes_and_pages() {
     // Sizes and hashes are upstream's (compare with upstream's own answer).
     let up = http(
         "GET",
-        &format!("{}/api/models/{REPO}/revision/main?blobs=true", env.hub.endpoint()),
+        &format!(
+            "{}/api/models/{REPO}/revision/main?blobs=true",
+            env.hub.endpoint()
+        ),
         &[],
         b"",
     );
@@ -361,7 +373,11 @@ fn metadata_lists_only_signed_files_with_upstream_sizes_hashes_and_pages() {
         }
         assert_eq!(sib[name][0], s["size"], "{name}");
         assert_eq!(sib[name][1], s["blobId"], "{name}");
-        assert_eq!(sib[name][2], s["lfs"].get("sha256").cloned().unwrap_or(Value::Null), "{name}");
+        assert_eq!(
+            sib[name][2],
+            s["lfs"].get("sha256").cloned().unwrap_or(Value::Null),
+            "{name}"
+        );
     }
     // The recursive tree, read over several pages (2 entries each), holds the served view.
     let tree: Vec<String> = v["tree"]
@@ -376,13 +392,18 @@ fn metadata_lists_only_signed_files_with_upstream_sizes_hashes_and_pages() {
     let mut got = tree.clone();
     got.sort();
     assert_eq!(got, want, "{v}");
-    assert_eq!(v["top"], serde_json::json!(["README.md", "config.json", "model.safetensors", "model.sig", "tokenizer"]));
+    assert_eq!(
+        v["top"],
+        serde_json::json!([
+            "README.md",
+            "config.json",
+            "model.safetensors",
+            "model.sig",
+            "tokenizer"
+        ])
+    );
     assert_eq!(v["paths_info"], serde_json::json!(["config.json", "tokenizer"]));
-    let pages = mirror
-        .access_log()
-        .iter()
-        .filter(|r| r["status"] == 200)
-        .count();
+    let pages = mirror.access_log().iter().filter(|r| r["status"] == 200).count();
     assert!(pages >= 5, "the tree was read in pages: {pages}");
 
     // resolve: the Hub's headers, Range, HEAD without a body.
@@ -406,7 +427,12 @@ fn metadata_lists_only_signed_files_with_upstream_sizes_hashes_and_pages() {
     assert_eq!(part.header("Content-Range"), Some("bytes 100-199/65553"));
     let whole = std::fs::read(env.src.join("model.safetensors")).unwrap();
     assert_eq!(part.body, whole[100..200]);
-    let small = http("HEAD", &format!("{}/{REPO}/resolve/main/config.json", mirror.url), &[], b"");
+    let small = http(
+        "HEAD",
+        &format!("{}/{REPO}/resolve/main/config.json", mirror.url),
+        &[],
+        b"",
+    );
     let up_small = http(
         "HEAD",
         &format!("{}/{REPO}/resolve/main/config.json", env.hub.endpoint()),
@@ -416,18 +442,33 @@ fn metadata_lists_only_signed_files_with_upstream_sizes_hashes_and_pages() {
     assert_eq!(small.header("ETag"), up_small.header("ETag"));
     assert_eq!(small.header("X-Linked-Etag"), None);
     // A file upstream has but the signature does not cover is not served.
-    let unsigned = http("GET", &format!("{}/{REPO}/resolve/main/.gitattributes", mirror.url), &[], b"");
+    let unsigned = http(
+        "GET",
+        &format!("{}/{REPO}/resolve/main/.gitattributes", mirror.url),
+        &[],
+        b"",
+    );
     assert_eq!(unsigned.status, 404);
     assert_eq!(unsigned.header("X-Error-Code"), Some("EntryNotFound"));
 
     // A moved branch is seen at once: the new commit is verified and served.
     write(&env.src.join("README.md"), b"changed after signing\n");
     let moved = env.hub.add_commit(REPO, &env.src);
-    let r = http("GET", &format!("{}/api/models/{REPO}/revision/main", mirror.url), &[], b"");
+    let r = http(
+        "GET",
+        &format!("{}/api/models/{REPO}/revision/main", mirror.url),
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("X-Repo-Commit"), Some(moved.as_str()));
     // The verified commit is still served by its id.
-    let old = http("GET", &format!("{}/api/models/{REPO}/revision/{}", mirror.url, env.sha), &[], b"");
+    let old = http(
+        "GET",
+        &format!("{}/api/models/{REPO}/revision/{}", mirror.url, env.sha),
+        &[],
+        b"",
+    );
     assert_eq!(old.status, 200);
 }
 
@@ -440,7 +481,8 @@ fn tampered_unsigned_and_unruled_repos_are_refused_with_the_reason_and_nothing_i
     let unsigned = signed_model(&env.tmp.path().join("unsigned"));
     std::fs::remove_file(unsigned.join("model.sig")).unwrap();
     env.hub.add_commit("hubsign/unsigned", &unsigned);
-    env.hub.add_commit("other/model", &signed_model(&env.tmp.path().join("other")));
+    env.hub
+        .add_commit("other/model", &signed_model(&env.tmp.path().join("other")));
     let mirror = env.mirror(&[]);
     let home = env.client_home("refused");
     // A verified model first, so the mirror cache is not empty.
@@ -456,27 +498,53 @@ fn tampered_unsigned_and_unruled_repos_are_refused_with_the_reason_and_nothing_i
         ("hubsign/unsigned", "unsigned"),
         ("other/model", "no trust policy rule covers other/model"),
     ] {
-        let msg = v[repo]["msg"].as_str().unwrap_or_else(|| panic!("{repo} was served: {v}"));
+        let msg = v[repo]["msg"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{repo} was served: {v}"));
         assert!(msg.contains(reason), "{repo}: {msg}");
         assert!(msg.contains("403"), "{repo}: {msg}");
     }
-    for folder in ["models--hubsign--tampered", "models--hubsign--unsigned", "models--other--model"] {
+    for folder in [
+        "models--hubsign--tampered",
+        "models--hubsign--unsigned",
+        "models--other--model",
+    ] {
         assert_eq!(cached_entries(&home, folder), Vec::<String>::new(), "{folder}");
     }
     assert_eq!(tree_state(&env.cache()), before, "the mirror cache changed");
     // No weight of a refused repo was fetched; nothing of the unruled one was even asked.
-    assert_eq!(env.content_fetches("hubsign/tampered").get("model.safetensors"), None);
+    assert_eq!(
+        env.content_fetches("hubsign/tampered").get("model.safetensors"),
+        None
+    );
     assert!(env.hub.requests().iter().all(|r| !r.path.contains("other/model")));
     // The raw answer: 403, X-Error-Code, the reason in X-Error-Message.
-    let r = http("GET", &format!("{}/api/models/hubsign/unsigned/revision/main", mirror.url), &[], b"");
+    let r = http(
+        "GET",
+        &format!("{}/api/models/hubsign/unsigned/revision/main", mirror.url),
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 403);
     assert_eq!(r.header("X-Error-Code"), Some("HubsignRefused"));
     assert!(r.header("X-Error-Message").unwrap().contains("unsigned"));
-    let r = http("GET", &format!("{}/hubsign/tampered/resolve/main/config.json", mirror.url), &[], b"");
+    let r = http(
+        "GET",
+        &format!("{}/hubsign/tampered/resolve/main/config.json", mirror.url),
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 403);
     let log = mirror.access_log();
-    assert!(log.iter().any(|r| r["repo"] == "hubsign/tampered" && r["verdict"] == "refused" && r["status"] == 403));
-    assert!(mirror.stderr().contains("refused: hubsign/tampered@"), "{}", mirror.stderr());
+    assert!(
+        log.iter()
+            .any(|r| r["repo"] == "hubsign/tampered" && r["verdict"] == "refused" && r["status"] == 403)
+    );
+    assert!(
+        mirror.stderr().contains("refused: hubsign/tampered@"),
+        "{}",
+        mirror.stderr()
+    );
 }
 
 #[test]
@@ -509,9 +577,18 @@ fn eight_concurrent_snapshot_downloads_of_a_new_model_share_one_pull() {
     }
     let fetches = env.content_fetches(REPO);
     for f in signed_files() {
-        assert_eq!(fetches.get(&f), Some(&1), "{f} fetched more than once: {fetches:?}");
+        assert_eq!(
+            fetches.get(&f),
+            Some(&1),
+            "{f} fetched more than once: {fetches:?}"
+        );
     }
-    assert_eq!(mirror.stderr().matches("Verifying ").count(), 1, "{}", mirror.stderr());
+    assert_eq!(
+        mirror.stderr().matches("Verifying ").count(),
+        1,
+        "{}",
+        mirror.stderr()
+    );
 }
 
 #[test]
@@ -525,7 +602,11 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
     });
     let home = env.client_home("killed");
     let client = env
-        .python(&mirror, &home, &format!("out(attempt(lambda: snapshot_download({REPO:?})))"))
+        .python(
+            &mirror,
+            &home,
+            &format!("out(attempt(lambda: snapshot_download({REPO:?})))"),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -546,37 +627,69 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
     let out = client.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\"err\""), "the client got something: {text}");
-    assert_eq!(cached_entries(&home, "models--hubsign--tiny-bert"), Vec::<String>::new());
+    assert_eq!(
+        cached_entries(&home, "models--hubsign--tiny-bert"),
+        Vec::<String>::new()
+    );
     // Nothing of the interrupted pull is in the mirror's cache (only its staging beside it).
     let cached = tree_state(&env.cache());
-    assert!(cached.keys().all(|k| !k.contains("snapshots") && !k.contains("blobs/")), "{cached:?}");
+    assert!(
+        cached
+            .keys()
+            .all(|k| !k.contains("snapshots") && !k.contains("blobs/")),
+        "{cached:?}"
+    );
     let staging = env.tmp.path().join(".mirror-cache.hubsign-staging");
-    assert!(std::fs::read_dir(&staging).unwrap().count() > 0, "no staging left by the kill");
+    assert!(
+        std::fs::read_dir(&staging).unwrap().count() > 0,
+        "no staging left by the kill"
+    );
 
     // Restarted on the same cache: the next request is verified and served.
     env.hub.clear_faults();
     let mirror = env.mirror(&[]);
-    let v = env.json(&mirror, &home, &format!("p = snapshot_download({REPO:?})\nout([p, files(p)])"));
+    let v = env.json(
+        &mirror,
+        &home,
+        &format!("p = snapshot_download({REPO:?})\nout([p, files(p)])"),
+    );
     let files: Vec<String> = serde_json::from_value(v[1].clone()).unwrap();
     assert_eq!(files, signed_files());
     assert_same_bytes(&env.src, Path::new(v[0].as_str().unwrap()), &signed_files());
-    assert_eq!(std::fs::read_dir(&staging).unwrap().count(), 0, "stale staging not removed");
+    assert_eq!(
+        std::fs::read_dir(&staging).unwrap().count(),
+        0,
+        "stale staging not removed"
+    );
 }
 
 #[test]
 fn a_restarted_mirror_verifies_its_cache_again_before_serving_it() {
     let Some(env) = Env::new() else { return };
     let mut mirror = env.mirror(&[]);
-    let r = http("GET", &format!("{}/api/models/{REPO}/revision/main", mirror.url), &[], b"");
+    let r = http(
+        "GET",
+        &format!("{}/api/models/{REPO}/revision/main", mirror.url),
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 200);
     mirror.kill();
     // Someone with write access to the cache swaps a verified blob for other bytes.
-    let snapshot = env.cache().join("models--hubsign--tiny-bert/snapshots").join(&env.sha);
+    let snapshot = env
+        .cache()
+        .join("models--hubsign--tiny-bert/snapshots")
+        .join(&env.sha);
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     std::fs::write(&blob, b"{\"model_type\": \"planted\", \"hidden_size\": 1}\n").unwrap();
     env.hub.clear_requests();
     let mirror = env.mirror(&[]);
-    let r = http("GET", &format!("{}/{REPO}/resolve/main/config.json", mirror.url), &[], b"");
+    let r = http(
+        "GET",
+        &format!("{}/{REPO}/resolve/main/config.json", mirror.url),
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 200);
     assert_eq!(r.body, std::fs::read(env.src.join("config.json")).unwrap());
     // The planted blob failed its re-hash and was fetched again; the others were reused.
@@ -588,7 +701,9 @@ fn a_restarted_mirror_verifies_its_cache_again_before_serving_it() {
 #[test]
 fn a_signed_dataset_loads_with_datasets_through_the_mirror() {
     let Some(env) = Env::new() else { return };
-    let Some(ms) = support::model_signing() else { return };
+    let Some(ms) = support::model_signing() else {
+        return;
+    };
     let data = env.tmp.path().join("dataset");
     let script = format!(
         "import pyarrow as pa, pyarrow.parquet as pq, os\n\
@@ -651,12 +766,16 @@ fn hostile_requests_are_refused() {
     ]);
     let auth = format!("Bearer {CLIENT_TOKEN}");
     let ok = [("Authorization", auth.as_str())];
-    let get = |path: &str, headers: &[(&str, &str)]| http("GET", &format!("{}{path}", mirror.url), headers, b"");
+    let get =
+        |path: &str, headers: &[(&str, &str)]| http("GET", &format!("{}{path}", mirror.url), headers, b"");
     let info = format!("/api/models/{REPO}/revision/main");
     // Client auth: missing or wrong token → 401; the right one → served.
     assert_eq!(get(&info, &[]).status, 401);
     assert_eq!(get(&info, &[("Authorization", "Bearer wrong")]).status, 401);
-    assert_eq!(get(&info, &[("Authorization", "Bearer mirror-client-token-7f3")]).status, 401);
+    assert_eq!(
+        get(&info, &[("Authorization", "Bearer mirror-client-token-7f3")]).status,
+        401
+    );
     let r = get(&info, &ok);
     assert_eq!(r.status, 200, "{}", mirror.stderr());
     // Upstream saw only the mirror's own token, never the client's.
@@ -664,9 +783,18 @@ fn hostile_requests_are_refused() {
     assert!(!reqs.is_empty());
     for r in &reqs {
         if r.origin == Origin::Hub {
-            assert_eq!(r.authorization.as_deref(), Some(format!("Bearer {UPSTREAM_TOKEN}").as_str()), "{r:?}");
+            assert_eq!(
+                r.authorization.as_deref(),
+                Some(format!("Bearer {UPSTREAM_TOKEN}").as_str()),
+                "{r:?}"
+            );
         }
-        assert!(!r.authorization.as_deref().unwrap_or_default().contains(CLIENT_TOKEN));
+        assert!(
+            !r.authorization
+                .as_deref()
+                .unwrap_or_default()
+                .contains(CLIENT_TOKEN)
+        );
     }
     // Path traversal in the resolve path: refused before any file is opened.
     for path in [
@@ -679,7 +807,10 @@ fn hostile_requests_are_refused() {
     ] {
         let r = get(&format!("/{REPO}/resolve/main/{path}"), &ok);
         assert!(r.status == 400 || r.status == 404, "{path}: {}", r.status);
-        assert!(r.body.len() < 1000 && !String::from_utf8_lossy(&r.body).contains("root:"), "{path}");
+        assert!(
+            r.body.len() < 1000 && !String::from_utf8_lossy(&r.body).contains("root:"),
+            "{path}"
+        );
     }
     // Revisions that are no commit or branch, or no ref name at all.
     let r = get(&format!("/{REPO}/resolve/no-such-branch/config.json"), &ok);
@@ -694,11 +825,21 @@ fn hostile_requests_are_refused() {
     // Repositories without a rule, malformed ids, other endpoints.
     let r = get("/api/models/else/where/revision/main", &ok);
     assert_eq!(r.status, 403);
-    assert!(r.header("X-Error-Message").unwrap().contains("no trust policy rule"));
+    assert!(
+        r.header("X-Error-Message")
+            .unwrap()
+            .contains("no trust policy rule")
+    );
     assert_eq!(get("/api/models/a--b/c/revision/main", &ok).status, 400);
     assert_eq!(get("/api/whoami-v2", &ok).status, 404);
     assert_eq!(
-        http("POST", &format!("{}/api/models/{REPO}/commit/main", mirror.url), &ok, b"{}").status,
+        http(
+            "POST",
+            &format!("{}/api/models/{REPO}/commit/main", mirror.url),
+            &ok,
+            b"{}"
+        )
+        .status,
         404
     );
     // No token in the access log or the mirror's output.
