@@ -194,7 +194,7 @@ pub fn info(s: &Snapshot, q: &str) -> Response<Body> {
         .collect();
     let (author, _) = s.repo.id.split_once('/').unwrap_or((&s.repo.id, ""));
     let mut v = json!({
-        "_id": &s.commit[..24],
+        "_id": s.commit.get(..24).unwrap_or_default(),
         "id": s.repo.id,
         "author": author,
         "sha": s.commit,
