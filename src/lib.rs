@@ -28,7 +28,8 @@
 //!  ├─ verify ────────────┼─→ manifest (walk, hash) · oms (statement, DSSE, bundle) · crypto
 //!  ├─ pull  ─→ hub::Hub ─┤   (pull: planning in pull/, one file's transfer as layered readers in
 //!  │         cache::CacheLayout   pull/transfer: Resumable → Hashes → HashingWriter)
-//!  └─ push  ─→ hub::Publish
+//!  ├─ push  ─→ hub::Publish
+//!  └─ serve ─→ pull (one verified pull per commit, shared) · answers from the verified snapshot
 //! hub/        the Hub and Publish traits, ModelRef; huggingface/ (models and datasets) behind them;
 //!             http: the one client (retry policy, redirects without the token, redaction, caps)
 //! cache/      CacheLayout; hf (the HF cache); local_dir; Staging → VerifiedStaging → commit
