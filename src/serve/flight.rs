@@ -117,7 +117,8 @@ pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Ou
             None => {
                 let (tx, rx) = watch::channel(None);
                 slots.insert(key.clone(), Slot::Pending(rx.clone()));
-                let (m, repo, commit) = (Arc::clone(mirror), repo.clone(), commit.to_owned());
+                let (m, repo, commit, key) =
+                    (Arc::clone(mirror), repo.clone(), commit.to_owned(), key.clone());
                 tokio::spawn(async move {
                     let outcome = match pull_verified(&m, &repo, &commit).await {
                         Ok(s) => Ok(Arc::new(s)),
@@ -144,14 +145,19 @@ pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Ou
             }
         }
     };
-    match rx.wait_for(Option::is_some).await {
-        Ok(v) => v
-            .clone()
-            .unwrap_or_else(|| Err(Arc::new(Refusal::internal("the pull ended without an outcome")))),
-        Err(_) => Err(Arc::new(Refusal::internal(
-            "the pull task ended without an outcome",
-        ))),
+    let outcome = rx.wait_for(Option::is_some).await.map(|v| v.clone());
+    if let Ok(Some(outcome)) = outcome {
+        return outcome;
     }
+    // The pull task died without an outcome (a panic): forget it, so the next request pulls.
+    if let Ok(mut slots) = mirror.registry.slots.lock() {
+        if matches!(slots.get(&key), Some(Slot::Pending(_))) {
+            slots.remove(&key);
+        }
+    }
+    Err(Arc::new(Refusal::internal(
+        "the pull task ended without an outcome",
+    )))
 }
 
 /// Steps 1–7 of `hubsign pull` for one commit, into the mirror's cache.

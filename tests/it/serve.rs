@@ -842,6 +842,17 @@ fn hostile_requests_are_refused() {
         .status,
         404
     );
+    // huggingface_hub sends HF_TOKEN as the bearer token: with it the model downloads, without
+    // it the client gets the 401.
+    let home = env.client_home("token");
+    let code = format!(
+        "out([attempt(lambda t=t, i=i: files(snapshot_download({REPO:?}, token=t, cache_dir={home:?} + str(i))))\n\
+              for i, t in enumerate([{CLIENT_TOKEN:?}, False])])",
+        home = home.to_str().unwrap()
+    );
+    let v = env.json(&mirror, &home, &code);
+    assert_eq!(v[0]["ok"], serde_json::to_value(signed_files()).unwrap(), "{v}");
+    assert!(v[1]["msg"].as_str().unwrap().contains("401"), "{v}");
     // No token in the access log or the mirror's output.
     let log = std::fs::read_to_string(&mirror.access).unwrap();
     for secret in [CLIENT_TOKEN, UPSTREAM_TOKEN] {
