@@ -24,6 +24,10 @@ impl TrustPolicy for FilePolicy {
         let rule = self.0.rule_for(policy_name)?;
         Some(settings::required_signer_anchor(&rule.signer))
     }
+
+    fn covers(&self, policy_name: &str) -> bool {
+        self.0.rule_for(policy_name).is_some()
+    }
 }
 
 /// Access records to stderr or a file; pull events to stderr.

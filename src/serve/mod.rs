@@ -38,6 +38,12 @@ pub trait TrustPolicy: Send + Sync {
     /// The anchor for a repository named as policy rules match it (`org/name`,
     /// `datasets/org/name`); `None` when no rule covers it.
     fn anchor(&self, policy_name: &str) -> Option<Result<TrustAnchor>>;
+
+    /// Whether a rule covers the repository, without building its anchor (asked on every
+    /// request; the anchor is built once per pull).
+    fn covers(&self, policy_name: &str) -> bool {
+        self.anchor(policy_name).is_some()
+    }
 }
 
 /// What the mirror reports: one access record per request, and its pulls. Must not block.
@@ -351,7 +357,7 @@ async fn answer(
         check_remote_path(path).map_err(|e| Refusal::bad_request(&e.to_string()))?;
     }
     // 2. A policy rule, before anything is asked upstream.
-    if mirror.trust.anchor(&policy_name(&repo)).is_none() {
+    if !mirror.trust.covers(&policy_name(&repo)) {
         return Err(Refusal::refused(&no_rule_message(&repo)));
     }
     let rev = match &route {
