@@ -418,9 +418,17 @@ pub async fn resolve(
             "the mirror's verified copy of {path} {what}; the next request verifies the repository again"
         ))
     };
-    let mut file = tokio::fs::File::open(&disk)
-        .await
-        .map_err(|_| stale("cannot be opened"))?;
+    // Another replica committing the same commit swaps the snapshot folder in with one
+    // rename: an open in that instant misses, the next one finds the new folder.
+    let mut file = match tokio::fs::File::open(&disk).await {
+        Ok(f) => f,
+        Err(_) => {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::fs::File::open(&disk)
+                .await
+                .map_err(|_| stale("cannot be opened"))?
+        }
+    };
     let meta = file.metadata().await.map_err(|_| stale("cannot be read"))?;
     if !meta.is_file() || meta.len() != f.size {
         return Err(stale("changed size since it was verified"));
@@ -464,4 +472,26 @@ pub async fn resolve(
     }
     let stream = tokio_util::io::ReaderStream::with_capacity(file.take(end - start), 1 << 20);
     Ok(b.body(Body::from_stream(stream)).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(range(None, 100), None);
+        assert_eq!(range(Some("bytes=0-9"), 100), Some(Ok((0, 10))));
+        assert_eq!(range(Some("bytes=90-"), 100), Some(Ok((90, 100))));
+        assert_eq!(range(Some("bytes=-10"), 100), Some(Ok((90, 100))));
+        assert_eq!(range(Some("bytes=-1000"), 100), Some(Ok((0, 100))));
+        assert_eq!(range(Some("bytes=50-1000"), 100), Some(Ok((50, 100))));
+        assert_eq!(range(Some("bytes=100-"), 100), Some(Err(())));
+        assert_eq!(range(Some("bytes=-0"), 100), Some(Err(())));
+        // Unsupported or malformed: the whole file.
+        assert_eq!(range(Some("bytes=0-1,5-6"), 100), None);
+        assert_eq!(range(Some("bytes=9-2"), 100), None);
+        assert_eq!(range(Some("items=0-1"), 100), None);
+        assert_eq!(range(Some("bytes=x-1"), 100), None);
+    }
 }

@@ -430,3 +430,49 @@ async fn pin(mirror: &Mirror, repo: &ModelRef, rev: &str) -> Result<String, Refu
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Method, Route, constant_time_eq, pct_decode, route};
+
+    #[test]
+    fn paths_route_to_the_read_endpoints_only() {
+        let (r, route_) = route(&Method::GET, "/api/models/org/name/revision/refs%2Fpr%2F1").unwrap();
+        assert_eq!(r.id, "org/name");
+        assert!(matches!(route_, Route::Info { rev } if rev == "refs/pr/1"));
+        let (r, route_) = route(&Method::HEAD, "/datasets/org/data/resolve/main/a%20b/c.parquet").unwrap();
+        assert_eq!(r.repo_type, crate::hub::RepoType::Dataset);
+        assert!(matches!(route_, Route::Resolve { rev, path } if rev == "main" && path == "a b/c.parquet"));
+        assert!(matches!(
+            route(&Method::POST, "/api/datasets/org/data/paths-info/main")
+                .unwrap()
+                .1,
+            Route::PathsInfo { .. }
+        ));
+        assert!(matches!(
+            route(&Method::GET, "/api/models/org/name/tree/main/sub/dir/").unwrap().1,
+            Route::Tree { path, .. } if path == "sub/dir"
+        ));
+        for (m, p) in [
+            (Method::POST, "/api/models/org/name/commit/main"),
+            (Method::PUT, "/org/name/resolve/main/x"),
+            (Method::GET, "/api/whoami-v2"),
+            (Method::GET, "/api/models/org--x/name"),
+            (Method::GET, "/api/models/org/na%ZZme"),
+            (Method::GET, "/org/name/resolve/main"),
+        ] {
+            assert!(route(&m, p).is_err(), "{m} {p}");
+        }
+    }
+
+    #[test]
+    fn decoding_and_token_comparison() {
+        assert_eq!(pct_decode("a%2Fb%20c").as_deref(), Some("a/b c"));
+        assert_eq!(pct_decode("%E2%82%AC").as_deref(), Some("\u{20ac}"));
+        assert_eq!(pct_decode("%"), None);
+        assert_eq!(pct_decode("%FF"), None);
+        assert!(constant_time_eq(b"token", b"token"));
+        assert!(!constant_time_eq(b"token", b"tokem"));
+        assert!(!constant_time_eq(b"token", b"token2"));
+    }
+}

@@ -90,6 +90,26 @@ impl Mirror {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM, then the exit status (within 30 s).
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the mirror did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
@@ -859,4 +879,64 @@ fn hostile_requests_are_refused() {
         assert!(!log.contains(secret) && !mirror.stderr().contains(secret));
     }
     assert!(log.contains("\"verdict\":\"unauthorized\""));
+}
+
+#[test]
+fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
+    let Some(env) = Env::new() else { return };
+    let mut mirror = env.mirror(&[]);
+    assert_eq!(
+        http("GET", &format!("{}/healthz", mirror.url), &[], b"").status,
+        200
+    );
+    let r = http(
+        "GET",
+        &format!("{}/{REPO}/resolve/main/config.json", mirror.url),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    let status = mirror.terminate();
+    assert_eq!(status.code(), Some(0), "{}", mirror.stderr());
+    assert!(
+        mirror.stderr().contains("hubsign serve: shut down"),
+        "{}",
+        mirror.stderr()
+    );
+    // A policy without rules, or an unreadable key, is a usage error at start (exit 2).
+    let empty = env.tmp.path().join("empty.toml");
+    write(&empty, b"");
+    let r = run({
+        let mut c = support::hubsign();
+        c.args([
+            "serve",
+            "--upstream",
+            &env.hub.endpoint(),
+            "--listen",
+            "127.0.0.1:0",
+            "--policy",
+        ])
+        .arg(&empty);
+        c
+    });
+    r.expect_code(2).stderr_has("no [[trust]] rule");
+    let bad = env.tmp.path().join("bad.toml");
+    write(
+        &bad,
+        b"[[trust]]\nrepos = [\"a/*\"]\npublic-key = \"missing.pem\"\n",
+    );
+    let r = run({
+        let mut c = support::hubsign();
+        c.args([
+            "serve",
+            "--upstream",
+            &env.hub.endpoint(),
+            "--listen",
+            "127.0.0.1:0",
+            "--policy",
+        ])
+        .arg(&bad);
+        c
+    });
+    r.expect_code(2).stderr_has("missing.pem");
 }
