@@ -420,15 +420,15 @@ pub async fn resolve(
     };
     // Another replica committing the same commit swaps the snapshot folder in with one
     // rename: an open in that instant misses, the next one finds the new folder.
-    let mut file = match tokio::fs::File::open(&disk).await {
-        Ok(f) => f,
-        Err(_) => {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            tokio::fs::File::open(&disk)
-                .await
-                .map_err(|_| stale("cannot be opened"))?
-        }
+    let mut file = if let Ok(f) = tokio::fs::File::open(&disk).await {
+        f
+    } else {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::fs::File::open(&disk)
+            .await
+            .map_err(|_| stale("cannot be opened"))?
     };
+
     let meta = file.metadata().await.map_err(|_| stale("cannot be read"))?;
     if !meta.is_file() || meta.len() != f.size {
         return Err(stale("changed size since it was verified"));
