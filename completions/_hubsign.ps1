@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -248,6 +249,27 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hubsign;serve' {
+            [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'The upstream hub (e.g. https://huggingface.co)')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file: which signer each repository must be signed by. Repositories no rule covers are refused')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The mirror''s cache (a Hugging Face cache layout; may be shared by several replicas). Default: HF_HUB_CACHE, else $HF_HOME/hub')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0: any free port, see --port-file)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'The mirror''s own upstream token (one line). The clients'' tokens are never forwarded')
+            [CompletionResult]::new('--client-tokens', '--client-tokens', [CompletionResultType]::ParameterName, 'Bearer tokens clients must present, one per line; without it the mirror is open')
+            [CompletionResult]::new('--access-log', '--access-log', [CompletionResultType]::ParameterName, 'Append the access log (one JSON object per request) to FILE instead of stderr')
+            [CompletionResult]::new('--port-file', '--port-file', [CompletionResultType]::ParameterName, 'Write the port the mirror listens on to FILE once it accepts connections')
+            [CompletionResult]::new('--signature-path', '--signature-path', [CompletionResultType]::ParameterName, 'Path of the signature inside each repository')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel file transfers of one verified pull')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'An upstream connection that delivers no data for this many seconds is dropped and the transfer resumed')
+            [CompletionResult]::new('--tree-page-size', '--tree-page-size', [CompletionResultType]::ParameterName, 'Entries per page of tree listings')
+            [CompletionResult]::new('--ignore-unsigned-files', '--ignore-unsigned-files', [CompletionResultType]::ParameterName, 'Serve repositories holding files the signature does not cover (those files are not listed or served); by default such repositories are refused')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hubsign;completions' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
@@ -266,6 +288,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -295,6 +318,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;audit' {
+            break
+        }
+        'hubsign;help;serve' {
             break
         }
         'hubsign;help;completions' {

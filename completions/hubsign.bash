@@ -37,6 +37,9 @@ _hubsign() {
             hubsign,push)
                 cmd="hubsign__subcmd__push"
                 ;;
+            hubsign,serve)
+                cmd="hubsign__subcmd__serve"
+                ;;
             hubsign,sign)
                 cmd="hubsign__subcmd__sign"
                 ;;
@@ -70,6 +73,9 @@ _hubsign() {
             hubsign__subcmd__help,push)
                 cmd="hubsign__subcmd__help__subcmd__push"
                 ;;
+            hubsign__subcmd__help,serve)
+                cmd="hubsign__subcmd__help__subcmd__serve"
+                ;;
             hubsign__subcmd__help,sign)
                 cmd="hubsign__subcmd__help__subcmd__sign"
                 ;;
@@ -89,7 +95,7 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,7 +249,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest pull push check verify-cache sync audit completions help"
+            opts="sign verify digest pull push check verify-cache sync audit serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +347,20 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -580,6 +600,68 @@ _hubsign() {
                     return 0
                     ;;
                 --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__serve)
+            opts="-q -h --upstream --policy --cache-dir --listen --token-file --client-tokens --access-log --port-file --signature-path --ignore-unsigned-files --concurrency --timeout --tree-page-size --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tree-page-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
             cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
+            cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -235,6 +236,26 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hubsign;serve'= {
+            cand --upstream 'The upstream hub (e.g. https://huggingface.co)'
+            cand --policy 'Trust policy file: which signer each repository must be signed by. Repositories no rule covers are refused'
+            cand --cache-dir 'The mirror''s cache (a Hugging Face cache layout; may be shared by several replicas). Default: HF_HUB_CACHE, else $HF_HOME/hub'
+            cand --listen 'Address to listen on (port 0: any free port, see --port-file)'
+            cand --token-file 'The mirror''s own upstream token (one line). The clients'' tokens are never forwarded'
+            cand --client-tokens 'Bearer tokens clients must present, one per line; without it the mirror is open'
+            cand --access-log 'Append the access log (one JSON object per request) to FILE instead of stderr'
+            cand --port-file 'Write the port the mirror listens on to FILE once it accepts connections'
+            cand --signature-path 'Path of the signature inside each repository'
+            cand --concurrency 'Parallel file transfers of one verified pull'
+            cand --timeout 'An upstream connection that delivers no data for this many seconds is dropped and the transfer resumed'
+            cand --tree-page-size 'Entries per page of tree listings'
+            cand --ignore-unsigned-files 'Serve repositories holding files the signature does not cover (those files are not listed or served); by default such repositories are refused'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hubsign;completions'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -252,6 +273,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
             cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
+            cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -272,6 +294,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;sync'= {
         }
         &'hubsign;help;audit'= {
+        }
+        &'hubsign;help;serve'= {
         }
         &'hubsign;help;completions'= {
         }

@@ -29,8 +29,9 @@
 //!  ├─ pull  ─→ hub::Hub ─┤   (pull: planning in pull/, one file's transfer as layered readers in
 //!  │         cache::CacheLayout   pull/transfer: Resumable → Hashes → HashingWriter)
 //!  ├─ push  ─→ hub::Publish
-//!  └─ lock (hubsign.lock: signer pinning, sync's "same digest, signature, signer")
-//!     audit (one snapshot's verdict) ─→ cache::CacheLayout::snapshots · verify
+//!  ├─ lock (hubsign.lock: signer pinning, sync's "same digest, signature, signer")
+//!  │  audit (one snapshot's verdict) ─→ cache::CacheLayout::snapshots · verify
+//!  └─ serve ─→ pull (one verified pull per commit, shared) · answers from the verified snapshot
 //! hub/        the Hub and Publish traits, ModelRef; huggingface/ (models and datasets) behind them;
 //!             http: the one client (retry policy, redirects without the token, redaction, caps)
 //! cache/      CacheLayout; hf (the HF cache); local_dir; Staging → VerifiedStaging → commit
@@ -54,6 +55,7 @@ pub mod policy;
 pub mod progress;
 pub mod pull;
 pub mod push;
+pub mod serve;
 pub mod sign;
 pub mod sigstore;
 pub mod sync;

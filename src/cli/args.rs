@@ -99,6 +99,10 @@ pub enum Command {
     /// Never modifies a cache.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only
+    /// repositories that verify under the trust policy (others are answered 403 with the reason).
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -526,4 +530,65 @@ pub struct SigstoreInstanceArgs {
     /// Sigstore keyless: the public staging instance (embedded root and signing config).
     #[arg(long, alias = "use_staging")]
     pub staging: bool,
+}
+
+pub const SERVE_HELP: &str = "\
+Clients: HF_ENDPOINT=http://HOST:PORT for huggingface_hub, transformers, datasets, vLLM, TGI.
+Each repository at each commit is pulled and verified once (as `hubsign pull` does) into
+--cache-dir; only its signed files and the signature are listed and served.
+
+HTTP answers: 200/206 served from a verified snapshot; 401 missing or wrong client token;
+403 refused (unsigned, does not verify, or no policy rule; X-Error-Code: HubsignRefused and
+the reason in X-Error-Message); 404 no such repository, revision or file; 502 upstream error.
+
+Exit codes:
+  0  shut down on SIGTERM or SIGINT
+  2  usage, policy, key file, or listening socket error";
+
+/// `hubsign serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The upstream hub (e.g. https://huggingface.co).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Trust policy file: which signer each repository must be signed by. Repositories no
+    /// rule covers are refused.
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The mirror's cache (a Hugging Face cache layout; may be shared by several replicas).
+    /// Default: HF_HUB_CACHE, else $HF_HOME/hub.
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Address to listen on (port 0: any free port, see --port-file).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The mirror's own upstream token (one line). The clients' tokens are never forwarded.
+    #[arg(long = "token-file", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Bearer tokens clients must present, one per line; without it the mirror is open.
+    #[arg(long = "client-tokens", value_name = "FILE")]
+    pub client_tokens: Option<PathBuf>,
+    /// Append the access log (one JSON object per request) to FILE instead of stderr.
+    #[arg(long = "access-log", value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
+    /// Write the port the mirror listens on to FILE once it accepts connections.
+    #[arg(long = "port-file", value_name = "FILE")]
+    pub port_file: Option<PathBuf>,
+    /// Path of the signature inside each repository.
+    #[arg(long = "signature-path", value_name = "PATH", default_value = "model.sig")]
+    pub signature_path: String,
+    /// Serve repositories holding files the signature does not cover (those files are not
+    /// listed or served); by default such repositories are refused.
+    #[arg(long = "ignore-unsigned-files")]
+    pub ignore_unsigned_files: bool,
+    /// Parallel file transfers of one verified pull.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// An upstream connection that delivers no data for this many seconds is dropped and the
+    /// transfer resumed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Entries per page of tree listings.
+    #[arg(long = "tree-page-size", default_value_t = 1000, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub tree_page_size: u64,
 }

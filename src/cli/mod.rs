@@ -9,6 +9,7 @@
 pub mod args;
 mod diagnostics;
 mod reporter;
+mod serve;
 mod settings;
 
 use args::{Cli, Command};
@@ -183,6 +184,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::VerifyCache(args) => verify_cache_command(&args, out),
         Command::Sync(args) => records::sync_command(&args, out),
         Command::Audit(args) => records::audit_command(&args, out),
+        Command::Serve(args) => serve::run(&args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
             Ok(ExitStatus::Success)

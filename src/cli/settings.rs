@@ -68,7 +68,7 @@ pub fn default_signature_path(model: &Path) -> PathBuf {
     }
 }
 
-fn read_text(path: &Path, what: &'static str) -> Result<String> {
+pub fn read_text(path: &Path, what: &'static str) -> Result<String> {
     fs_err::read_to_string(path).map_err(|source| Error::Io {
         action: what,
         path: path.to_path_buf(),
@@ -426,15 +426,20 @@ pub fn policy_anchor(policy: &Policy, repo_id: &str) -> Result<Option<TrustAncho
     let Some(rule) = policy.rule_for(repo_id) else {
         return Ok(None);
     };
-    Ok(Some(match &rule.signer {
-        RequiredSigner::PublicKey(k) => key_anchor(k)?,
-        RequiredSigner::CertificateChain(c) => chain_anchor(c)?,
+    required_signer_anchor(&rule.signer).map(Some)
+}
+
+/// The anchor a policy rule's signer names (its key files read now).
+pub fn required_signer_anchor(signer: &RequiredSigner) -> Result<TrustAnchor> {
+    match signer {
+        RequiredSigner::PublicKey(k) => key_anchor(k),
+        RequiredSigner::CertificateChain(c) => chain_anchor(c),
         RequiredSigner::Sigstore {
             identity,
             issuer,
             trust_config,
-        } => sigstore_anchor(identity, issuer, trust_config.as_deref(), false)?,
-    }))
+        } => sigstore_anchor(identity, issuer, trust_config.as_deref(), false),
+    }
 }
 
 /// Hub connection settings, from the environment the way huggingface_hub reads it.
@@ -578,7 +583,7 @@ fn kaggle_environment(env: Option<&str>) -> Result<String> {
 }
 
 /// A token file's content, trimmed; none when the file is missing or empty.
-fn token_file(path: &Path) -> Option<String> {
+pub fn token_file(path: &Path) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()
         .map(|t| t.trim().to_owned())

@@ -27,6 +27,7 @@ mod pull;
 mod push;
 mod records;
 mod roundtrip;
+mod serve;
 mod sigstore;
 mod sigstore_stack;
 mod vectors;

@@ -1,0 +1,253 @@
+//! `hubsign serve`: arguments → the mirror's settings (policy with its key files, tokens, the
+//! cache), then the core's [`hubsign::serve::run`] until SIGTERM/SIGINT. Renders the access log
+//! (JSON lines) and pull events; tokens never appear in either.
+
+use super::Output;
+use super::args::ServeArgs;
+use super::settings;
+use hubsign::hub::ModelRef;
+use hubsign::policy::Policy;
+use hubsign::pull::PullOutcome;
+use hubsign::serve::{AccessRecord, Events, ServeConfig, TrustPolicy};
+use hubsign::verify::{TrustAnchor, UnsignedFiles};
+use hubsign::{Error, ExitStatus, Result};
+use serde_json::json;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+/// The policy file, parsed once; a rule's key files are read again for each pull (so a
+/// certificate chain is checked at the time of the pull).
+struct FilePolicy(Policy);
+
+impl TrustPolicy for FilePolicy {
+    fn anchor(&self, policy_name: &str) -> Option<Result<TrustAnchor>> {
+        let rule = self.0.rule_for(policy_name)?;
+        Some(settings::required_signer_anchor(&rule.signer))
+    }
+
+    fn covers(&self, policy_name: &str) -> bool {
+        self.0.rule_for(policy_name).is_some()
+    }
+}
+
+/// Access records to stderr or a file; pull events to stderr.
+struct Log {
+    access: Mutex<Box<dyn std::io::Write + Send>>,
+    out: Output,
+}
+
+impl Log {
+    fn event(&self, v: &serde_json::Value, text: &str) {
+        match self.out {
+            Output::Json => eprintln!("{v}"),
+            Output::Normal => eprintln!("{text}"),
+            Output::Quiet | Output::Silent => {}
+        }
+    }
+}
+
+impl Events for Log {
+    fn access(&self, record: &AccessRecord) {
+        let Ok(line) = serde_json::to_string(record) else {
+            return;
+        };
+        if let Ok(mut w) = self.access.lock() {
+            let _ = writeln!(w, "{line}");
+            let _ = w.flush();
+        }
+    }
+
+    fn pull_started(&self, repo: &ModelRef, commit: &str) {
+        self.event(
+            &json!({ "event": "pull", "repo": repo.to_string(), "commit": commit }),
+            &format!("Verifying {}", repo.pinned(commit)),
+        );
+    }
+
+    fn verified(&self, repo: &ModelRef, o: &PullOutcome) {
+        for w in &o.warnings {
+            self.event(
+                &json!({ "event": "warning", "repo": repo.to_string(), "warning": w }),
+                &format!("warning: {w}"),
+            );
+        }
+        self.event(
+            &json!({
+                "event": "verified", "repo": repo.to_string(), "commit": o.commit, "files": o.files,
+                "signer": o.signer, "downloaded_bytes": o.downloaded_bytes, "reused": o.reused,
+            }),
+            &format!(
+                "Verified {}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
+                repo.pinned(&o.commit),
+                o.files,
+                o.signer,
+                o.downloaded_bytes,
+                o.reused
+            ),
+        );
+    }
+
+    fn refused(&self, repo: &ModelRef, commit: Option<&str>, error: &Error) {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(error);
+        while let Some(s) = source {
+            causes.push(s.to_string());
+            source = s.source();
+        }
+        let what = commit.map_or_else(|| repo.to_string(), |c| repo.pinned(c));
+        let verdict = if error.exit_status() == ExitStatus::VerificationFailed {
+            "refused"
+        } else {
+            "error"
+        };
+        let mut text = format!("{verdict}: {what}: {error}");
+        for c in &causes {
+            text.push_str("\n  caused by: ");
+            text.push_str(c);
+        }
+        self.event(
+            &json!({ "event": verdict, "repo": repo.to_string(), "commit": commit, "error": error.to_string(), "causes": causes }),
+            &text,
+        );
+    }
+}
+
+fn client_tokens(args: &ServeArgs) -> Result<Vec<String>> {
+    let Some(path) = &args.client_tokens else {
+        return Ok(Vec::new());
+    };
+    let text = settings::read_text(path, "cannot read client tokens")?;
+    let tokens: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    if tokens.is_empty() {
+        return Err(Error::Usage(format!(
+            "--client-tokens {}: the file holds no token",
+            path.display()
+        )));
+    }
+    Ok(tokens)
+}
+
+pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
+    // Settings: the policy (every rule's signer loaded once now, so a bad key file is a usage
+    // error at start), the tokens, the cache.
+    let text = settings::read_text(&args.policy, "cannot read trust policy")?;
+    let policy = Policy::parse(&text, &args.policy)?;
+    if policy.rules.is_empty() {
+        return Err(Error::Usage(format!(
+            "the trust policy {} has no [[trust]] rule: the mirror would refuse everything",
+            args.policy.display()
+        )));
+    }
+    for rule in &policy.rules {
+        settings::required_signer_anchor(&rule.signer)?;
+    }
+    hubsign::hub::check_remote_path(&args.signature_path)?;
+    let token = match &args.token_file {
+        Some(p) => Some(hubsign::hub::http::Token::new(
+            settings::token_file(p).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--token-file {}: cannot read a token from it",
+                    p.display()
+                ))
+            })?,
+        )),
+        None => None,
+    };
+    let config = ServeConfig {
+        signature_path: args.signature_path.clone(),
+        unsigned: if args.ignore_unsigned_files {
+            UnsignedFiles::Ignore
+        } else {
+            UnsignedFiles::Reject
+        },
+        concurrency: usize::from(args.concurrency),
+        client_tokens: client_tokens(args)?,
+        tree_page_size: usize::try_from(args.tree_page_size).unwrap_or(1000),
+    };
+    let cache = settings::hub_settings(args.cache_dir.as_deref(), args.timeout).cache;
+    let access: Box<dyn std::io::Write + Send> = match &args.access_log {
+        Some(p) => Box::new(
+            fs_err::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|source| Error::Io {
+                    action: "cannot open the access log",
+                    path: p.clone(),
+                    source,
+                })?,
+        ),
+        None => Box::new(std::io::stderr()),
+    };
+    let events = Arc::new(Log {
+        access: Mutex::new(access),
+        out,
+    });
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let hub = hubsign::hub::huggingface::HuggingFaceHub::new(super::http_client(
+            &args.upstream,
+            token,
+            std::time::Duration::from_secs(args.timeout),
+        )?);
+        let mirror = hubsign::serve::Mirror::new(
+            hub,
+            hubsign::cache::HfCache::new(&cache),
+            Box::new(FilePolicy(policy)),
+            events,
+            config,
+        );
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|source| Error::Io {
+                action: "cannot listen on",
+                path: args.listen.clone().into(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Io {
+            action: "cannot read the address of",
+            path: args.listen.clone().into(),
+            source,
+        })?;
+        if let Some(p) = &args.port_file {
+            fs_err::write(p, addr.port().to_string()).map_err(|source| Error::Io {
+                action: "cannot write",
+                path: p.clone(),
+                source,
+            })?;
+        }
+        if out != Output::Silent {
+            eprintln!(
+                "hubsign serve: listening on http://{addr} (upstream {}, cache {})",
+                args.upstream,
+                cache.display()
+            );
+        }
+        hubsign::serve::run(mirror, listener, shutdown_signal()).await?;
+        if out != Output::Silent {
+            eprintln!("hubsign serve: shut down");
+        }
+        Ok(ExitStatus::Success)
+    })
+}
+
+/// SIGTERM (Kubernetes, docker stop) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,202 @@
+//! Verified snapshots the mirror may serve, and the single-flight that makes them: concurrent
+//! first requests for one (repo type, repo, commit) await one verified pull; replicas sharing
+//! a cache volume are serialised by the cache's own `.locks`.
+//!
+//! A snapshot enters the registry only after [`pull::pull`] committed it (steps 1–7, the same
+//! code as `hubsign pull`), with the file table of the signed files plus the signature taken
+//! from the upstream listing. A snapshot found in the cache after a restart is never trusted
+//! as such: the first request runs the pull again, which re-hashes the cached blobs (reusing
+//! them instead of downloading) and rebuilds the snapshot from what verifies.
+
+use super::{Mirror, Refusal};
+use crate::hub::{ContentId, ModelRef, RemoteFile, RepoType};
+use crate::pull::{self, Destination, PullRequest, Selection, Target};
+use crate::{Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// One file the mirror serves: what the upstream listing says of it.
+#[derive(Debug, Clone)]
+pub struct ServedFile {
+    pub path: String,
+    pub size: u64,
+    /// The git blob id (for an LFS file, its pointer's).
+    pub git_oid: String,
+    /// The LFS SHA-256, for an LFS file.
+    pub lfs_sha256: Option<String>,
+}
+
+impl ServedFile {
+    fn from_remote(f: &RemoteFile) -> Self {
+        Self {
+            path: f.path.clone(),
+            size: f.size,
+            git_oid: f.git_oid.clone().unwrap_or_default(),
+            lfs_sha256: match &f.content {
+                ContentId::Sha256(s) => Some(s.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// The size of the LFS pointer file git stores for an LFS file.
+    pub fn pointer_size(&self) -> Option<u64> {
+        self.lfs_sha256.as_ref().map(|sha| {
+            let text = format!(
+                "version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {}\n",
+                self.size
+            );
+            text.len() as u64
+        })
+    }
+}
+
+/// A verified, committed snapshot: where it is and which files it serves.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub repo: ModelRef,
+    pub commit: String,
+    pub dir: PathBuf,
+    /// Signed files plus the signature, by repository path.
+    pub files: BTreeMap<String, ServedFile>,
+}
+
+type Outcome = Result<Arc<Snapshot>, Arc<Refusal>>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key(RepoType, String, String);
+
+enum Slot {
+    Ready(Arc<Snapshot>),
+    Pending(watch::Receiver<Option<Outcome>>),
+}
+
+/// The registry of verified snapshots and of pulls in flight.
+#[derive(Default)]
+pub struct Registry {
+    slots: Mutex<HashMap<Key, Slot>>,
+}
+
+impl Registry {
+    fn key(repo: &ModelRef, commit: &str) -> Key {
+        Key(repo.repo_type, repo.id.clone(), commit.to_owned())
+    }
+
+    /// The snapshot of `commit` if this process already verified it.
+    pub fn ready(&self, repo: &ModelRef, commit: &str) -> Option<Arc<Snapshot>> {
+        let slots = self.slots.lock().ok()?;
+        match slots.get(&Self::key(repo, commit)) {
+            Some(Slot::Ready(s)) => Some(Arc::clone(s)),
+            _ => None,
+        }
+    }
+
+    /// Forgets a snapshot whose files no longer look as verified (the next request pulls again).
+    pub fn evict(&self, repo: &ModelRef, commit: &str) {
+        if let Ok(mut slots) = self.slots.lock() {
+            if matches!(slots.get(&Self::key(repo, commit)), Some(Slot::Ready(_))) {
+                slots.remove(&Self::key(repo, commit));
+            }
+        }
+    }
+}
+
+/// The verified snapshot of `repo` at `commit`: ready, awaited from a pull in flight, or pulled
+/// now (in a task of its own, so a client hanging up does not cancel it for the others).
+pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Outcome {
+    let key = Registry::key(repo, commit);
+    let mut rx = {
+        let Ok(mut slots) = mirror.registry.slots.lock() else {
+            return Err(Arc::new(Refusal::internal("the mirror's registry is poisoned")));
+        };
+        match slots.get(&key) {
+            Some(Slot::Ready(s)) => return Ok(Arc::clone(s)),
+            Some(Slot::Pending(rx)) => rx.clone(),
+            None => {
+                let (tx, rx) = watch::channel(None);
+                slots.insert(key.clone(), Slot::Pending(rx.clone()));
+                let (m, repo, commit, key) =
+                    (Arc::clone(mirror), repo.clone(), commit.to_owned(), key.clone());
+                tokio::spawn(async move {
+                    let outcome = match pull_verified(&m, &repo, &commit).await {
+                        Ok(s) => Ok(Arc::new(s)),
+                        Err(e) => {
+                            m.events.refused(&repo, Some(&commit), &e);
+                            Err(Arc::new(Refusal::from_error(&repo, &commit, &e)))
+                        }
+                    };
+                    if let Ok(mut slots) = m.registry.slots.lock() {
+                        match &outcome {
+                            Ok(s) => {
+                                slots.insert(key, Slot::Ready(Arc::clone(s)));
+                            }
+                            // Nothing of a refused repo is kept, not even the verdict: the
+                            // next request asks upstream again.
+                            Err(_) => {
+                                slots.remove(&key);
+                            }
+                        }
+                    }
+                    let _ = tx.send(Some(outcome));
+                });
+                rx
+            }
+        }
+    };
+    let outcome = rx.wait_for(Option::is_some).await.map(|v| v.clone());
+    if let Ok(Some(outcome)) = outcome {
+        return outcome;
+    }
+    // The pull task died without an outcome (a panic): forget it, so the next request pulls.
+    if let Ok(mut slots) = mirror.registry.slots.lock() {
+        if matches!(slots.get(&key), Some(Slot::Pending(_))) {
+            slots.remove(&key);
+        }
+    }
+    Err(Arc::new(Refusal::internal(
+        "the pull task ended without an outcome",
+    )))
+}
+
+/// Steps 1–7 of `hubsign pull` for one commit, into the mirror's cache.
+async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result<Snapshot> {
+    let anchor = mirror
+        .trust
+        .anchor(&super::policy_name(repo))
+        .ok_or_else(|| Error::Usage(super::no_rule_message(repo)))??;
+    mirror.events.pull_started(repo, commit);
+    let target = Target {
+        repo: repo.clone(),
+        // The commit itself: the mirror pins per request and writes no refs.
+        revision: commit.to_owned(),
+        signature_path: mirror.config.signature_path.clone(),
+        anchor,
+        unsigned: mirror.config.unsigned,
+    };
+    let plan = pull::plan(&mirror.hub, &target).await?;
+    let mut files: BTreeMap<String, ServedFile> = plan
+        .to_fetch
+        .iter()
+        .map(|f| (f.path.clone(), ServedFile::from_remote(f)))
+        .collect();
+    if let Some(sig) = plan.tree.iter().find(|f| f.path == target.signature_path) {
+        files.insert(sig.path.clone(), ServedFile::from_remote(sig));
+    }
+    let req = PullRequest {
+        target,
+        selection: Selection::default(),
+        concurrency: mirror.config.concurrency,
+        destination: Destination::Cache,
+    };
+    let progress = mirror.events.progress(repo, commit);
+    let outcome = pull::pull(&mirror.hub, &mirror.cache, &req, plan, progress).await?;
+    mirror.events.verified(repo, &outcome);
+    Ok(Snapshot {
+        repo: repo.clone(),
+        commit: outcome.commit,
+        dir: outcome.path,
+        files,
+    })
+}

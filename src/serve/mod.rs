@@ -1,0 +1,478 @@
+//! `hubsign serve`: a verifying Hugging Face mirror. It speaks the read side of the Hub API
+//! (`/api/{models,datasets}/{repo}[/revision/{rev}]`, `/tree`, `/paths-info`, `/resolve`) so
+//! that `huggingface_hub`, `transformers`, `datasets`, vLLM or TGI pointed at it with
+//! `HF_ENDPOINT` get only repositories that verify under the organisation's trust policy.
+//!
+//! Per request: (1) the client's bearer token, when the mirror wants one; (2) the policy rule
+//! for the repository (none: refused); (3) the revision pinned upstream (a moved branch is seen
+//! at once); (4) the verified snapshot of that commit (`flight`: one `hubsign pull` per commit,
+//! shared by concurrent requests); (5) the answer, built only from that snapshot and the
+//! upstream listing of its signed files. A repository that is unsigned or does not verify is
+//! answered 403 with the reason in `X-Error-Message`; nothing of it is served or cached.
+//!
+//! The mirror never forwards the client's `Authorization` upstream (its own token is in the
+//! [`HuggingFaceHub`] client), never prints (access records and pull events go to [`Events`]),
+//! and keeps no state but its cache directory and the in-memory list of commits it verified.
+
+mod answer;
+mod flight;
+
+pub use answer::Refusal;
+pub use flight::{ServedFile, Snapshot};
+
+use crate::cache::HfCache;
+use crate::hub::huggingface::HuggingFaceHub;
+use crate::hub::{Hub as _, HubError, ModelRef, RepoType, check_remote_path, check_revision};
+use crate::progress::Progress;
+use crate::pull::PullOutcome;
+use crate::verify::{TrustAnchor, UnsignedFiles};
+use crate::{Error, Result};
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Response};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Whom each repository must be signed by (the CLI implements it over the policy file).
+pub trait TrustPolicy: Send + Sync {
+    /// The anchor for a repository named as policy rules match it (`org/name`,
+    /// `datasets/org/name`); `None` when no rule covers it.
+    fn anchor(&self, policy_name: &str) -> Option<Result<TrustAnchor>>;
+
+    /// Whether a rule covers the repository, without building its anchor (asked on every
+    /// request; the anchor is built once per pull).
+    fn covers(&self, policy_name: &str) -> bool {
+        self.anchor(policy_name).is_some()
+    }
+}
+
+/// What the mirror reports: one access record per request, and its pulls. Must not block.
+pub trait Events: Send + Sync {
+    fn access(&self, record: &AccessRecord);
+    fn pull_started(&self, _repo: &ModelRef, _commit: &str) {}
+    fn verified(&self, _repo: &ModelRef, _outcome: &PullOutcome) {}
+    /// A pull that did not end in a verified snapshot (refused or failed).
+    fn refused(&self, _repo: &ModelRef, _commit: Option<&str>, _error: &Error) {}
+    /// Progress of one pull.
+    fn progress(&self, _repo: &ModelRef, _commit: &str) -> Arc<dyn Progress> {
+        Arc::new(crate::progress::NoProgress)
+    }
+}
+
+/// How a request ended, for the access log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Answered from a verified snapshot.
+    Served,
+    /// The repository is unsigned, does not verify, or has no policy rule (403).
+    Refused,
+    /// The client's token is missing or wrong (401).
+    Unauthorized,
+    /// No such repository, revision or file, or a malformed request.
+    NotFound,
+    /// The upstream or the mirror failed; no decision was reached.
+    Error,
+}
+
+/// One access-log line: no tokens, no query strings, no file paths.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccessRecord {
+    /// Seconds since the Unix epoch.
+    pub time: f64,
+    pub method: String,
+    /// `models`, `datasets`, or empty for requests outside a repository.
+    pub repo_type: String,
+    pub repo: Option<String>,
+    pub commit: Option<String>,
+    pub verdict: Verdict,
+    pub status: u16,
+    /// Body bytes of the answer (for a ranged answer, the range).
+    pub bytes: u64,
+    pub duration_ms: u64,
+}
+
+/// The mirror's settings, resolved by the caller.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Path of the signature inside each repository (`model.sig`).
+    pub signature_path: String,
+    /// What to do with repository files the signature does not cover.
+    pub unsigned: UnsignedFiles,
+    /// Parallel transfers of one pull.
+    pub concurrency: usize,
+    /// Bearer tokens clients must present; empty: no client authentication.
+    pub client_tokens: Vec<String>,
+    /// Entries per page of `/tree` answers (the Hub pages by 1,000).
+    pub tree_page_size: usize,
+}
+
+/// The mirror: its upstream (with the mirror's own token), its cache, its policy.
+pub struct Mirror {
+    hub: HuggingFaceHub,
+    cache: HfCache,
+    trust: Box<dyn TrustPolicy>,
+    events: Arc<dyn Events>,
+    config: ServeConfig,
+    registry: flight::Registry,
+}
+
+impl Mirror {
+    pub fn new(
+        hub: HuggingFaceHub,
+        cache: HfCache,
+        trust: Box<dyn TrustPolicy>,
+        events: Arc<dyn Events>,
+        config: ServeConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            hub,
+            cache,
+            trust,
+            events,
+            config,
+            registry: flight::Registry::default(),
+        })
+    }
+}
+
+/// Serves `mirror` on `listener` until `shutdown` completes, then finishes the requests in
+/// progress (graceful shutdown). Pulls still running are dropped, which removes their staging.
+pub async fn run(
+    mirror: Arc<Mirror>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    use axum::serve::ListenerExt as _;
+    let local = listener.local_addr().ok();
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let app = axum::Router::new()
+        .fallback(
+            |axum::extract::State(m): axum::extract::State<Arc<Mirror>>, req: axum::extract::Request| async move {
+                handle(m, req).await
+            },
+        )
+        .with_state(mirror);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| Error::Io {
+            action: "cannot serve on",
+            path: local.map_or_else(|| "the listening socket".into(), |a| a.to_string().into()),
+            source,
+        })
+}
+
+/// The name policy rules match: `org/name`, or `datasets/org/name` for a dataset.
+pub fn policy_name(repo: &ModelRef) -> String {
+    let mut r = repo.clone();
+    r.revision = None;
+    r.to_string()
+}
+
+fn no_rule_message(repo: &ModelRef) -> String {
+    format!("no trust policy rule covers {}", policy_name(repo))
+}
+
+/// What a request asks for, parsed from its path.
+#[derive(Debug)]
+enum Route {
+    Info { rev: String },
+    Tree { rev: String, path: String },
+    PathsInfo { rev: String },
+    Resolve { rev: String, path: String },
+}
+
+/// Percent-decodes one path segment; `None` for invalid escapes or non-UTF-8.
+fn pct_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `(repo, route)`, or an answer for a path that is no Hub read endpoint.
+fn route(method: &Method, path: &str) -> Result<(ModelRef, Route), Refusal> {
+    let segs: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .map(pct_decode)
+        .collect::<Option<_>>()
+        .ok_or_else(|| Refusal::bad_request("the path is not valid percent-encoded UTF-8"))?;
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let get = *method == Method::GET || *method == Method::HEAD;
+    let repo = |kind: RepoType, org: &str, name: &str| {
+        ModelRef::parse(&format!("{org}/{name}"), Some(kind))
+            .map_err(|e| Refusal::bad_request(&e.to_string()))
+            .and_then(|r| {
+                if r.hub == crate::hub::HubKind::HuggingFace && r.revision.is_none() {
+                    Ok(r)
+                } else {
+                    Err(Refusal::bad_request("not a Hugging Face repository id"))
+                }
+            })
+    };
+    let join = |parts: &[&str]| parts.join("/");
+    match segs.as_slice() {
+        ["api", kind @ ("models" | "datasets"), org, name, rest @ ..] => {
+            let kind = if *kind == "models" {
+                RepoType::Model
+            } else {
+                RepoType::Dataset
+            };
+            let r = repo(kind, org, name)?;
+            let route = match rest {
+                [] | [""] if get => Route::Info { rev: "main".into() },
+                ["revision", rev @ ..] if get && !rev.is_empty() => Route::Info { rev: join(rev) },
+                ["tree", rev, path @ ..] if get => Route::Tree {
+                    rev: (*rev).to_owned(),
+                    path: join(path).trim_end_matches('/').to_owned(),
+                },
+                ["paths-info", rev] if *method == Method::POST => Route::PathsInfo {
+                    rev: (*rev).to_owned(),
+                },
+                _ => return Err(Refusal::not_found("no such endpoint on this mirror")),
+            };
+            Ok((r, route))
+        }
+        ["datasets", org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => Ok((
+            repo(RepoType::Dataset, org, name)?,
+            Route::Resolve {
+                rev: (*rev).to_owned(),
+                path: join(path),
+            },
+        )),
+        [org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => Ok((
+            repo(RepoType::Model, org, name)?,
+            Route::Resolve {
+                rev: (*rev).to_owned(),
+                path: join(path),
+            },
+        )),
+        _ => Err(Refusal::not_found("no such endpoint on this mirror")),
+    }
+}
+
+fn authorized(config: &ServeConfig, headers: &HeaderMap) -> bool {
+    if config.client_tokens.is_empty() {
+        return true;
+    }
+    let Some(given) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+    else {
+        return false;
+    };
+    // Compared in constant time per token, every token checked.
+    config.client_tokens.iter().fold(false, |ok, t| {
+        ok | constant_time_eq(t.as_bytes(), given.as_bytes())
+    })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The access-log fields a handler learns.
+#[derive(Default)]
+struct Seen {
+    repo: Option<ModelRef>,
+    commit: Option<String>,
+}
+
+async fn handle(mirror: Arc<Mirror>, req: axum::extract::Request) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let mut seen = Seen::default();
+    let (resp, verdict) = match answer(&mirror, req, &mut seen).await {
+        Ok(r) => (r, Verdict::Served),
+        Err(refusal) => {
+            let v = refusal.verdict;
+            (refusal.response(seen.commit.as_deref()), v)
+        }
+    };
+    let bytes = if method == Method::HEAD {
+        0
+    } else {
+        resp.headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let time = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    mirror.events.access(&AccessRecord {
+        time,
+        method: method.to_string(),
+        repo_type: seen
+            .repo
+            .as_ref()
+            .map(|r| r.repo_type.plural().to_owned())
+            .unwrap_or_default(),
+        repo: seen.repo.as_ref().map(|r| r.id.clone()),
+        commit: seen.commit,
+        verdict,
+        status: resp.status().as_u16(),
+        bytes,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    });
+    resp
+}
+
+async fn answer(
+    mirror: &Arc<Mirror>,
+    req: axum::extract::Request,
+    seen: &mut Seen,
+) -> Result<Response<Body>, Refusal> {
+    let (parts, body) = req.into_parts();
+    if parts.uri.path() == "/healthz" {
+        return Ok(answer::text("ok\n"));
+    }
+    // 1. The client's token.
+    if !authorized(&mirror.config, &parts.headers) {
+        return Err(Refusal::unauthorized());
+    }
+    let (repo, route) = route(&parts.method, parts.uri.path())?;
+    seen.repo = Some(repo.clone());
+    if let Route::Resolve { path, .. } = &route {
+        check_remote_path(path).map_err(|e| Refusal::bad_request(&e.to_string()))?;
+    }
+    // 2. A policy rule, before anything is asked upstream.
+    if !mirror.trust.covers(&policy_name(&repo)) {
+        return Err(Refusal::refused(&no_rule_message(&repo)));
+    }
+    let rev = match &route {
+        Route::Info { rev }
+        | Route::Tree { rev, .. }
+        | Route::PathsInfo { rev }
+        | Route::Resolve { rev, .. } => rev.clone(),
+    };
+    check_revision(&rev).map_err(|e| Refusal::bad_request(&e.to_string()))?;
+    // 3. Pin upstream; a commit this process verified needs no upstream round trip.
+    let commit = pin(mirror, &repo, &rev).await?;
+    seen.commit = Some(commit.clone());
+    // 4. The verified snapshot (one pull per commit).
+    let snapshot = flight::verified(mirror, &repo, &commit)
+        .await
+        .map_err(|r| (*r).clone())?;
+    // 5. The answer, from the snapshot only.
+    let query = parts.uri.query().unwrap_or("");
+    match route {
+        Route::Info { .. } => Ok(answer::info(&snapshot, query)),
+        Route::Tree { path, .. } => answer::tree(
+            &snapshot,
+            &rev,
+            &path,
+            query,
+            &parts.headers,
+            mirror.config.tree_page_size,
+        ),
+        Route::PathsInfo { .. } => {
+            let is_json = parts
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            let bytes = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .map_err(|_| Refusal::bad_request("the paths-info body is larger than 1 MiB"))?;
+            answer::paths_info(&snapshot, &bytes, is_json)
+        }
+        Route::Resolve { path, .. } => {
+            let range = parts.headers.get("range").and_then(|v| v.to_str().ok());
+            let head = parts.method == Method::HEAD;
+            let r = answer::resolve(&snapshot, &path, range, head).await;
+            if let Err(e) = &r {
+                if e.stale {
+                    mirror.registry.evict(&repo, &commit);
+                }
+            }
+            r
+        }
+    }
+}
+
+async fn pin(mirror: &Mirror, repo: &ModelRef, rev: &str) -> Result<String, Refusal> {
+    let is_commit = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_commit {
+        let commit = rev.to_ascii_lowercase();
+        if mirror.registry.ready(repo, &commit).is_some() {
+            return Ok(commit);
+        }
+    }
+    mirror.hub.pin(repo, rev).await.map_err(|e| match &e {
+        HubError::RepoNotFound { .. } => Refusal::coded(404, "RepoNotFound", "Repository not found"),
+        HubError::RevisionNotFound { .. } => {
+            Refusal::coded(404, "RevisionNotFound", &format!("Invalid rev id: {rev}"))
+        }
+        _ => {
+            mirror.events.refused(repo, None, &Error::Hub(e));
+            Refusal::upstream("the upstream hub could not pin the revision")
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Method, Route, constant_time_eq, pct_decode, route};
+
+    #[test]
+    fn paths_route_to_the_read_endpoints_only() {
+        let (r, route_) = route(&Method::GET, "/api/models/org/name/revision/refs%2Fpr%2F1").unwrap();
+        assert_eq!(r.id, "org/name");
+        assert!(matches!(route_, Route::Info { rev } if rev == "refs/pr/1"));
+        let (r, route_) = route(&Method::HEAD, "/datasets/org/data/resolve/main/a%20b/c.parquet").unwrap();
+        assert_eq!(r.repo_type, crate::hub::RepoType::Dataset);
+        assert!(matches!(route_, Route::Resolve { rev, path } if rev == "main" && path == "a b/c.parquet"));
+        assert!(matches!(
+            route(&Method::POST, "/api/datasets/org/data/paths-info/main")
+                .unwrap()
+                .1,
+            Route::PathsInfo { .. }
+        ));
+        assert!(matches!(
+            route(&Method::GET, "/api/models/org/name/tree/main/sub/dir/").unwrap().1,
+            Route::Tree { path, .. } if path == "sub/dir"
+        ));
+        for (m, p) in [
+            (Method::POST, "/api/models/org/name/commit/main"),
+            (Method::PUT, "/org/name/resolve/main/x"),
+            (Method::GET, "/api/whoami-v2"),
+            (Method::GET, "/api/models/org--x/name"),
+            (Method::GET, "/api/models/org/na%ZZme"),
+            (Method::GET, "/org/name/resolve/main"),
+        ] {
+            assert!(route(&m, p).is_err(), "{m} {p}");
+        }
+    }
+
+    #[test]
+    fn decoding_and_token_comparison() {
+        assert_eq!(pct_decode("a%2Fb%20c").as_deref(), Some("a/b c"));
+        assert_eq!(pct_decode("%E2%82%AC").as_deref(), Some("\u{20ac}"));
+        assert_eq!(pct_decode("%"), None);
+        assert_eq!(pct_decode("%FF"), None);
+        assert!(constant_time_eq(b"token", b"token"));
+        assert!(!constant_time_eq(b"token", b"tokem"));
+        assert!(!constant_time_eq(b"token", b"token2"));
+    }
+}
