@@ -398,9 +398,9 @@ fn range(header: Option<&str>, size: u64) -> Option<Result<(u64, u64), ()>> {
     Some(if parsed.0 >= size { Err(()) } else { Ok(parsed) })
 }
 
-/// `GET`/`HEAD /{repo}/resolve/{rev}/{path}`, from the verified snapshot. The file is opened
-/// through the snapshot and its size checked against the verified listing before a byte goes
-/// out; a mismatch marks the snapshot stale.
+/// `GET`/`HEAD /{repo}/resolve/{rev}/{path}`, from the verified snapshot: the verified file
+/// is opened where it was verified and must still be that file before a byte goes out; a
+/// mismatch marks the snapshot stale.
 pub async fn resolve(
     s: &Snapshot,
     path: &str,
@@ -411,27 +411,27 @@ pub async fn resolve(
     let Some(f) = s.files.get(path) else {
         return Err(entry_not_found("Entry not found"));
     };
-    let disk = s.dir.join(path);
     let stale = |what: &str| Refusal {
         stale: true,
         ..Refusal::internal(&format!(
             "the mirror's verified copy of {path} {what}; the next request verifies the repository again"
         ))
     };
-    // Another replica committing the same commit swaps the snapshot folder in with one
-    // rename: an open in that instant misses, the next one finds the new folder.
-    let mut file = if let Ok(f) = tokio::fs::File::open(&disk).await {
-        f
-    } else {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        tokio::fs::File::open(&disk)
-            .await
-            .map_err(|_| stale("cannot be opened"))?
+    // The verified file itself, opened without following a link there, and it must still be
+    // the same file (device, inode, size, times) as when it was verified.
+    let Some(id) = &f.disk else {
+        return Err(stale("has no recorded location"));
     };
-
+    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+    let mut file = tokio::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblocking(nofollow))
+        .open(&id.path)
+        .await
+        .map_err(|_| stale("cannot be opened"))?;
     let meta = file.metadata().await.map_err(|_| stale("cannot be read"))?;
-    if !meta.is_file() || meta.len() != f.size {
-        return Err(stale("changed size since it was verified"));
+    if !id.matches(&meta) || meta.len() != f.size {
+        return Err(stale("changed since it was verified"));
     }
     let size = f.size;
     let (status, start, end) = match range(range_header, size) {
@@ -494,4 +494,9 @@ mod tests {
         assert_eq!(range(Some("items=0-1"), 100), None);
         assert_eq!(range(Some("bytes=x-1"), 100), None);
     }
+}
+
+/// `flags` plus `O_NONBLOCK` (a FIFO planted at the path cannot block the open).
+fn nonblocking(flags: i32) -> i32 {
+    flags | i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0)
 }

@@ -9,6 +9,7 @@
 //! them instead of downloading) and rebuilds the snapshot from what verifies.
 
 use super::{Mirror, Refusal};
+use crate::cache::CacheLayout as _;
 use crate::hub::{ContentId, ModelRef, RemoteFile, RepoType};
 use crate::pull::{self, Destination, PullRequest, Selection, Target};
 use crate::{Error, Result};
@@ -26,6 +27,43 @@ pub struct ServedFile {
     pub git_oid: String,
     /// The LFS SHA-256, for an LFS file.
     pub lfs_sha256: Option<String>,
+    /// The verified bytes on disk (set once the snapshot is committed).
+    pub disk: Option<DiskId>,
+}
+
+/// Where a verified file's bytes are and which file that is: answers open exactly this path
+/// (never through the snapshot's links) and must find the same inode, size and times, so
+/// bytes rewritten or swapped in the cache after verification are never served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskId {
+    pub path: PathBuf,
+    pub dev: u64,
+    pub ino: u64,
+    pub len: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl DiskId {
+    /// The identity of an open (or stat-ed) file.
+    #[must_use]
+    pub fn of(path: PathBuf, m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            path,
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+
+    /// Whether `m` (the metadata of the file now open at `self.path`) is still this file.
+    #[must_use]
+    pub fn matches(&self, m: &std::fs::Metadata) -> bool {
+        m.is_file() && *self == Self::of(self.path.clone(), m)
+    }
 }
 
 impl ServedFile {
@@ -38,6 +76,7 @@ impl ServedFile {
                 ContentId::Sha256(s) => Some(s.clone()),
                 _ => None,
             },
+            disk: None,
         }
     }
 
@@ -192,6 +231,24 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
     };
     let progress = mirror.events.progress(repo, commit);
     let outcome = pull::pull(&mirror.hub, &mirror.cache, &req, plan, progress).await?;
+    // Where each verified file's bytes are: through the snapshot's link once, now, and only
+    // inside the repository's folder; answers then open that file and nothing else.
+    let root = mirror
+        .cache
+        .symlink_root(repo)
+        .and_then(|r| std::fs::canonicalize(r).ok())
+        .unwrap_or_else(|| outcome.path.clone());
+    for f in files.values_mut() {
+        let link = outcome.path.join(&f.path);
+        let real = std::fs::canonicalize(&link).ok().filter(|p| p.starts_with(&root));
+        let meta = real.as_ref().and_then(|p| std::fs::symlink_metadata(p).ok());
+        match (real, meta) {
+            (Some(real), Some(m)) if m.is_file() && m.len() == f.size => f.disk = Some(DiskId::of(real, &m)),
+            _ => {
+                return Err(crate::cache::CacheError::NotARegularFile { path: link }.into());
+            }
+        }
+    }
     mirror.events.verified(repo, &outcome);
     Ok(Snapshot {
         repo: repo.clone(),

@@ -940,3 +940,55 @@ fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
     });
     r.expect_code(2).stderr_has("missing.pem");
 }
+
+/// While the mirror runs, someone with write access to the cache volume rewrites a verified
+/// blob with other bytes of the same size, and points a snapshot link at a same-size file
+/// outside the cache: neither is ever served; the rewritten blob is verified (and fetched)
+/// again, the link is not followed at all.
+#[test]
+fn bytes_changed_in_the_cache_after_verification_are_never_served() {
+    let Some(env) = Env::new() else { return };
+    let mirror = env.mirror(&[]);
+    let get = |path: &str| {
+        http(
+            "GET",
+            &format!("{}/{REPO}/resolve/main/{path}", mirror.url),
+            &[],
+            b"",
+        )
+    };
+    let original = std::fs::read(env.src.join("config.json")).unwrap();
+    assert_eq!(get("config.json").body, original);
+    let snapshot = env
+        .cache()
+        .join("models--hubsign--tiny-bert/snapshots")
+        .join(&env.sha);
+    // Same size, other bytes, same inode.
+    let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
+    let mut planted = original.clone();
+    planted[2] ^= 0x20;
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test tampers with the blob"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    std::fs::write(&blob, &planted).unwrap();
+    let r = get("config.json");
+    assert_ne!(r.body, planted, "rewritten bytes were served");
+    let r = get("config.json");
+    assert_eq!(
+        (r.status, &r.body),
+        (200, &original),
+        "verified again and fetched"
+    );
+    // A snapshot link swapped for a same-size file outside the cache is not followed.
+    let outside = env.tmp.path().join("outside.json");
+    std::fs::write(&outside, &planted).unwrap();
+    let link = snapshot.join("config.json");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let r = get("config.json");
+    assert_ne!(r.body, planted, "a file outside the cache was served");
+}
