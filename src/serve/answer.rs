@@ -474,6 +474,11 @@ pub async fn resolve(
     Ok(b.body(Body::from_stream(stream)).unwrap_or_default())
 }
 
+/// `flags` plus `O_NONBLOCK` (a FIFO planted at the path cannot block the open).
+fn nonblocking(flags: i32) -> i32 {
+    flags | i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::range;
@@ -494,9 +499,4 @@ mod tests {
         assert_eq!(range(Some("items=0-1"), 100), None);
         assert_eq!(range(Some("bytes=x-1"), 100), None);
     }
-}
-
-/// `flags` plus `O_NONBLOCK` (a FIFO planted at the path cannot block the open).
-fn nonblocking(flags: i32) -> i32 {
-    flags | i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0)
 }

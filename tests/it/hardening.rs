@@ -506,3 +506,36 @@ fn a_tiny_shard_size_cannot_make_verification_hash_unsigned_bytes_one_by_one() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
     assert_eq!(v["modified"], serde_json::json!(["a.txt"]), "{v}");
 }
+
+/// A hub that answers a pinned commit with another one (older or newer, also signed: a
+/// signature does not name its commit) is refused: `pull org/name@<commit>` gets that commit
+/// or nothing.
+#[test]
+fn a_hub_substituting_another_commit_for_a_pinned_one_is_refused() {
+    let env = Env::new();
+    let first = env
+        .hub
+        .add_commit(REPO, &signed_model(&env.work.path().join("again")));
+    let moved = signed_model(&env.work.path().join("moved"));
+    write(&moved.join("README.md"), b"moved on\n");
+    std::fs::remove_file(moved.join("model.sig")).unwrap();
+    crate::support::hs([
+        "sign",
+        moved.to_str().unwrap(),
+        "--private-key",
+        key("p256.pem").to_str().unwrap(),
+    ])
+    .ok();
+    let second = env.hub.add_commit(REPO, &moved);
+    env.hub.inject(Fault::ResolveRevisionTo {
+        from: first.clone(),
+        to: second.clone(),
+    });
+    let before = env.state();
+    env.pull(&["--revision", &first])
+        .expect_code(2)
+        .stderr_has(&format!(
+            "asked for commit {first}, the hub answered commit {second}"
+        ));
+    assert_eq!(env.state(), before);
+}

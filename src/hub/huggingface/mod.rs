@@ -107,7 +107,17 @@ impl HuggingFaceHub {
                 detail: format!("sha {sha:?} is not a 40-hex commit id"),
             });
         }
-        Ok(sha.to_ascii_lowercase())
+        let sha = sha.to_ascii_lowercase();
+        // A commit pins itself: a hub answering another one (perhaps older, also signed — a
+        // signature does not name its commit) is substituting it.
+        let asked_commit = revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit());
+        if asked_commit && !revision.eq_ignore_ascii_case(&sha) {
+            return Err(HubError::Malformed {
+                url: redact(&url),
+                detail: format!("asked for commit {revision}, the hub answered commit {sha}"),
+            });
+        }
+        Ok(sha)
     }
 
     /// Every file of the repository at `commit` (recursive, all pages). Unsafe paths are refused.

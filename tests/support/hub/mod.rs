@@ -62,6 +62,9 @@ pub enum Fault {
     },
     /// Tree, paths-info and revision listings omit this file; `resolve` still serves it.
     MissingFromListing { path: String },
+    /// A hostile hub: `/api/.../revision/{from}` answers with the info of revision `to` (another
+    /// commit), as if `from` resolved to it.
+    ResolveRevisionTo { from: String, to: String },
     /// Appended verbatim to tree listings (after the real entries, on the last page).
     RawTreeEntry(serde_json::Value),
     /// Once: when the next NDJSON commit for `repo` arrives, the hub first commits `concurrent-commit.txt`

@@ -467,6 +467,15 @@ fn entries(st: &State, commit: &Commit, expand: bool) -> Vec<(String, Value)> {
 
 fn info(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str) -> Response {
     let st = sh.state.lock().unwrap();
+    let rev = st
+        .faults
+        .iter()
+        .find_map(|f| match f {
+            Fault::ResolveRevisionTo { from, to } if from == rev => Some(to.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| rev.to_owned());
+    let rev = rev.as_str();
     let (repo, commit) = match revision(&st, parts, repo_id, rev) {
         Ok(x) => x,
         Err(r) => return r,
