@@ -262,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Parallel file transfers of one verified pull')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'An upstream connection that delivers no data for this many seconds is dropped and the transfer resumed')
             [CompletionResult]::new('--tree-page-size', '--tree-page-size', [CompletionResultType]::ParameterName, 'Entries per page of tree listings')
+            [CompletionResult]::new('--header-read-timeout', '--header-read-timeout', [CompletionResultType]::ParameterName, 'A client must send its request head within this many seconds, or is disconnected')
             [CompletionResult]::new('--ignore-unsigned-files', '--ignore-unsigned-files', [CompletionResultType]::ParameterName, 'Serve repositories holding files the signature does not cover (those files are not listed or served); by default such repositories are refused')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')

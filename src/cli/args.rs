@@ -591,4 +591,7 @@ pub struct ServeArgs {
     /// Entries per page of tree listings.
     #[arg(long = "tree-page-size", default_value_t = 1000, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub tree_page_size: u64,
+    /// A client must send its request head within this many seconds, or is disconnected.
+    #[arg(long = "header-read-timeout", value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_read_timeout: u64,
 }

@@ -168,6 +168,7 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
         concurrency: usize::from(args.concurrency),
         client_tokens: client_tokens(args)?,
         tree_page_size: usize::try_from(args.tree_page_size).unwrap_or(1000),
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
     };
     let cache = settings::hub_settings(args.cache_dir.as_deref(), args.timeout).cache;
     let access: Box<dyn std::io::Write + Send> = match &args.access_log {

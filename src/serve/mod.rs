@@ -105,6 +105,8 @@ pub struct ServeConfig {
     pub client_tokens: Vec<String>,
     /// Entries per page of `/tree` answers (the Hub pages by 1,000).
     pub tree_page_size: usize,
+    /// A client must send its request head within this time (slowloris), else it is dropped.
+    pub header_read_timeout: std::time::Duration,
 }
 
 /// The mirror: its upstream (with the mirror's own token), its cache, its policy.
@@ -136,18 +138,24 @@ impl Mirror {
     }
 }
 
+/// A request body (paths-info) must arrive within this time.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Connections served at once; more are closed at accept (a client retries), so a flood of
+/// idle connections cannot exhaust file descriptors.
+const MAX_CONNECTIONS: usize = 1024;
+/// After the shutdown signal, requests in progress get this long to finish; then the
+/// remaining connections are dropped (a pod's grace period is longer).
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+
 /// Serves `mirror` on `listener` until `shutdown` completes, then finishes the requests in
-/// progress (graceful shutdown). Pulls still running are dropped, which removes their staging.
+/// progress for at most [`DRAIN_TIMEOUT`] (graceful shutdown). Pulls still running are
+/// dropped, which removes their staging.
 pub async fn run(
     mirror: Arc<Mirror>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    use axum::serve::ListenerExt as _;
-    let local = listener.local_addr().ok();
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let header_read_timeout = mirror.config.header_read_timeout;
     let app = axum::Router::new()
         .fallback(
             |axum::extract::State(m): axum::extract::State<Arc<Mirror>>, req: axum::extract::Request| async move {
@@ -155,14 +163,39 @@ pub async fn run(
             },
         )
         .with_state(mirror);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| Error::Io {
-            action: "cannot serve on",
-            path: local.map_or_else(|| "the listening socket".into(), |a| a.to_string().into()),
-            source,
-        })
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let Ok((tcp, _)) = accepted else {
+            // Out of file descriptors or a reset during accept: back off briefly.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            drop(tcp);
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let conn = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), service.clone());
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    Ok(())
 }
 
 /// The name policy rules match: `org/name`, or `datasets/org/name` for a dataset.
@@ -392,8 +425,9 @@ async fn answer(
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/json"));
-            let bytes = axum::body::to_bytes(body, 1 << 20)
+            let bytes = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, 1 << 20))
                 .await
+                .map_err(|_| Refusal::bad_request("the paths-info body did not arrive in time"))?
                 .map_err(|_| Refusal::bad_request("the paths-info body is larger than 1 MiB"))?;
             answer::paths_info(&snapshot, &bytes, is_json)
         }

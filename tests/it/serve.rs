@@ -992,3 +992,37 @@ fn bytes_changed_in_the_cache_after_verification_are_never_served() {
     let r = get("config.json");
     assert_ne!(r.body, planted, "a file outside the cache was served");
 }
+
+/// Slowloris: a client that never finishes its request head is disconnected after the header
+/// timeout, and the mirror keeps answering others meanwhile; a client that holds a connection
+/// open during shutdown does not keep the mirror from exiting 0.
+#[test]
+fn a_client_that_never_finishes_its_request_is_disconnected() {
+    use std::io::{Read as _, Write as _};
+    let Some(env) = Env::new() else { return };
+    let mut mirror = env.mirror(&["--header-read-timeout", "2"]);
+    let addr = mirror.url.trim_start_matches("http://").to_owned();
+    let mut slow: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    assert_eq!(
+        http("GET", &format!("{}/healthz", mirror.url), &[], b"").status,
+        200,
+        "the mirror stopped answering"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    for s in &mut slow {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = Vec::new();
+        // Disconnected: EOF (possibly after a 408), never a timeout of our read.
+        let r = s.read_to_end(&mut buf);
+        assert!(r.is_ok(), "the connection is still open: {r:?}");
+    }
+    let _idle = std::net::TcpStream::connect(&addr).unwrap();
+    assert_eq!(mirror.terminate().code(), Some(0), "{}", mirror.stderr());
+}
