@@ -611,7 +611,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__serve)
-            opts="-q -h --upstream --policy --cache-dir --listen --token-file --client-tokens --access-log --port-file --signature-path --ignore-unsigned-files --concurrency --timeout --tree-page-size --header-read-timeout --json --quiet --help"
+            opts="-q -h --upstream --policy --cache-dir --listen --token-file --client-tokens --access-log --port-file --signature-path --ignore-unsigned-files --concurrency --timeout --tree-page-size --header-read-timeout --pull-timeout --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +666,10 @@ _hubsign() {
                     return 0
                     ;;
                 --header-read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pull-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

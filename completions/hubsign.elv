@@ -250,6 +250,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --timeout 'An upstream connection that delivers no data for this many seconds is dropped and the transfer resumed'
             cand --tree-page-size 'Entries per page of tree listings'
             cand --header-read-timeout 'A client must send its request head within this many seconds, or is disconnected'
+            cand --pull-timeout 'A verified pull not finished after this many seconds is abandoned (its clients get a 502; the next request starts again, reusing what verified)'
             cand --ignore-unsigned-files 'Serve repositories holding files the signature does not cover (those files are not listed or served); by default such repositories are refused'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'

@@ -224,6 +224,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -l concurrency -d
 complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -l timeout -d 'An upstream connection that delivers no data for this many seconds is dropped and the transfer resumed' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -l tree-page-size -d 'Entries per page of tree listings' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -l header-read-timeout -d 'A client must send its request head within this many seconds, or is disconnected' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -l pull-timeout -d 'A verified pull not finished after this many seconds is abandoned (its clients get a 502; the next request starts again, reusing what verified)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -l ignore-unsigned-files -d 'Serve repositories holding files the signature does not cover (those files are not listed or served); by default such repositories are refused'
 complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand serve" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'

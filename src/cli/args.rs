@@ -594,4 +594,8 @@ pub struct ServeArgs {
     /// A client must send its request head within this many seconds, or is disconnected.
     #[arg(long = "header-read-timeout", value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub header_read_timeout: u64,
+    /// A verified pull not finished after this many seconds is abandoned (its clients get a
+    /// 502; the next request starts again, reusing what verified).
+    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub pull_timeout: u64,
 }

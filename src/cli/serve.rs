@@ -132,6 +132,23 @@ fn client_tokens(args: &ServeArgs) -> Result<Vec<String>> {
     Ok(tokens)
 }
 
+/// The mirror's behaviour, from its arguments.
+fn serve_config(args: &ServeArgs) -> Result<ServeConfig> {
+    Ok(ServeConfig {
+        signature_path: args.signature_path.clone(),
+        unsigned: if args.ignore_unsigned_files {
+            UnsignedFiles::Ignore
+        } else {
+            UnsignedFiles::Reject
+        },
+        concurrency: usize::from(args.concurrency),
+        client_tokens: client_tokens(args)?,
+        tree_page_size: usize::try_from(args.tree_page_size).unwrap_or(1000),
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
+        pull_timeout: std::time::Duration::from_secs(args.pull_timeout),
+    })
+}
+
 pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
     // Settings: the policy (every rule's signer loaded once now, so a bad key file is a usage
     // error at start), the tokens, the cache.
@@ -158,18 +175,7 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
         )),
         None => None,
     };
-    let config = ServeConfig {
-        signature_path: args.signature_path.clone(),
-        unsigned: if args.ignore_unsigned_files {
-            UnsignedFiles::Ignore
-        } else {
-            UnsignedFiles::Reject
-        },
-        concurrency: usize::from(args.concurrency),
-        client_tokens: client_tokens(args)?,
-        tree_page_size: usize::try_from(args.tree_page_size).unwrap_or(1000),
-        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
-    };
+    let config = serve_config(args)?;
     let cache = settings::hub_settings(args.cache_dir.as_deref(), args.timeout).cache;
     let access: Box<dyn std::io::Write + Send> = match &args.access_log {
         Some(p) => Box::new(

@@ -26,6 +26,8 @@ pub struct Refusal {
     pub verdict: Verdict,
     /// The snapshot's files no longer look as verified (the registry forgets it).
     pub stale: bool,
+    /// Seconds after which the client may retry (503 answers).
+    pub retry_after: Option<u32>,
 }
 
 impl Refusal {
@@ -36,6 +38,7 @@ impl Refusal {
             message: message.to_owned(),
             verdict,
             stale: false,
+            retry_after: None,
         }
     }
 
@@ -72,6 +75,14 @@ impl Refusal {
         Self::new(500, None, message, Verdict::Error)
     }
 
+    /// 503: too many verified pulls in flight; `Retry-After` tells the client when to retry.
+    pub fn busy(message: &str, retry_after: u32) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(503, None, message, Verdict::Error)
+        }
+    }
+
     /// How a failed pull is answered: a definite "no" (unsigned, does not verify) is a 403 with
     /// the reason; anything else (upstream down, cache unwritable) a 5xx without a verdict.
     pub fn from_error(repo: &ModelRef, commit: &str, e: &Error) -> Self {
@@ -95,7 +106,10 @@ impl Refusal {
                 "hubsign mirror could not fetch {pinned} from upstream: {}",
                 chain(e)
             )),
-            _ => Self::internal(&format!("hubsign mirror could not cache {pinned}: {}", chain(e))),
+            // The cause (paths of the mirror's own filesystem) goes to the mirror's log only.
+            _ => Self::internal(&format!(
+                "hubsign mirror could not cache {pinned}; the mirror's log says why"
+            )),
         }
     }
 
@@ -109,6 +123,9 @@ impl Refusal {
         }
         if let Some(c) = commit {
             b = b.header("X-Repo-Commit", c);
+        }
+        if let Some(s) = self.retry_after {
+            b = b.header("Retry-After", s);
         }
         let body = json!({ "error": self.message }).to_string();
         b.header("Content-Length", body.len())

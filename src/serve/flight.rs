@@ -16,6 +16,7 @@ use crate::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// One file the mirror serves: what the upstream listing says of it.
@@ -108,14 +109,38 @@ type Outcome = Result<Arc<Snapshot>, Arc<Refusal>>;
 struct Key(RepoType, String, String);
 
 enum Slot {
-    Ready(Arc<Snapshot>),
+    /// Verified; the number orders entries by age (the oldest is forgotten first).
+    Ready(Arc<Snapshot>, u64),
     Pending(watch::Receiver<Option<Outcome>>),
+    /// A definite "no" (unsigned, does not verify, no rule), remembered for a while so every
+    /// request for a refused commit does not repeat the upstream work.
+    Refused(Arc<Refusal>, Instant),
 }
 
+/// Verified pulls running at once (across repositories); more wait for a 503 + Retry-After.
+pub const MAX_PULLS: usize = 4;
+/// Verified snapshots remembered; the oldest is forgotten first (it is verified again, from
+/// the cache, on its next request).
+const MAX_READY: usize = 256;
+/// How long a definite refusal of one commit is remembered (a commit never changes; a policy
+/// change takes effect after this).
+const REFUSAL_TTL: Duration = Duration::from_secs(60);
+
 /// The registry of verified snapshots and of pulls in flight.
-#[derive(Default)]
 pub struct Registry {
     slots: Mutex<HashMap<Key, Slot>>,
+    pulls: Arc<tokio::sync::Semaphore>,
+    age: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::new(HashMap::new()),
+            pulls: Arc::new(tokio::sync::Semaphore::new(MAX_PULLS)),
+            age: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
 }
 
 impl Registry {
@@ -127,15 +152,36 @@ impl Registry {
     pub fn ready(&self, repo: &ModelRef, commit: &str) -> Option<Arc<Snapshot>> {
         let slots = self.slots.lock().ok()?;
         match slots.get(&Self::key(repo, commit)) {
-            Some(Slot::Ready(s)) => Some(Arc::clone(s)),
+            Some(Slot::Ready(s, _)) => Some(Arc::clone(s)),
             _ => None,
+        }
+    }
+
+    /// Records a verified snapshot, forgetting the oldest beyond [`MAX_READY`] (and refusals
+    /// past their time).
+    fn insert_ready(&self, slots: &mut HashMap<Key, Slot>, key: Key, s: Arc<Snapshot>) {
+        let age = self.age.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        slots.insert(key, Slot::Ready(s, age));
+        slots.retain(|_, slot| !matches!(slot, Slot::Refused(_, at) if at.elapsed() > REFUSAL_TTL));
+        let ready = slots.values().filter(|s| matches!(s, Slot::Ready(..))).count();
+        if ready > MAX_READY {
+            let oldest = slots
+                .iter()
+                .filter_map(|(k, s)| match s {
+                    Slot::Ready(_, age) => Some((*age, k.clone())),
+                    _ => None,
+                })
+                .min_by_key(|(age, _)| *age);
+            if let Some((_, k)) = oldest {
+                slots.remove(&k);
+            }
         }
     }
 
     /// Forgets a snapshot whose files no longer look as verified (the next request pulls again).
     pub fn evict(&self, repo: &ModelRef, commit: &str) {
         if let Ok(mut slots) = self.slots.lock() {
-            if matches!(slots.get(&Self::key(repo, commit)), Some(Slot::Ready(_))) {
+            if matches!(slots.get(&Self::key(repo, commit)), Some(Slot::Ready(..))) {
                 slots.remove(&Self::key(repo, commit));
             }
         }
@@ -151,28 +197,51 @@ pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Ou
             return Err(Arc::new(Refusal::internal("the mirror's registry is poisoned")));
         };
         match slots.get(&key) {
-            Some(Slot::Ready(s)) => return Ok(Arc::clone(s)),
+            Some(Slot::Ready(s, _)) => return Ok(Arc::clone(s)),
+            Some(Slot::Refused(r, at)) if at.elapsed() <= REFUSAL_TTL => return Err(Arc::clone(r)),
             Some(Slot::Pending(rx)) => rx.clone(),
-            None => {
+            _ => {
+                // At most MAX_PULLS at once: many distinct repositories or commits cannot make
+                // the mirror download all of them together.
+                let Ok(permit) = Arc::clone(&mirror.registry.pulls).try_acquire_owned() else {
+                    return Err(Arc::new(Refusal::busy(
+                        "hubsign mirror is busy verifying other repositories; retry shortly",
+                        30,
+                    )));
+                };
                 let (tx, rx) = watch::channel(None);
                 slots.insert(key.clone(), Slot::Pending(rx.clone()));
                 let (m, repo, commit, key) =
                     (Arc::clone(mirror), repo.clone(), commit.to_owned(), key.clone());
-                tokio::spawn(async move {
-                    let outcome = match pull_verified(&m, &repo, &commit).await {
-                        Ok(s) => Ok(Arc::new(s)),
-                        Err(e) => {
+                let runtime = tokio::runtime::Handle::current();
+                // The pull's file-system work (staging, fsync, the commit lock) blocks: it runs
+                // on a blocking thread, never on the threads that answer requests.
+                tokio::task::spawn_blocking(move || {
+                    let deadline = m.config.pull_timeout;
+                    let result = runtime.block_on(async {
+                        tokio::time::timeout(deadline, pull_verified(&m, &repo, &commit)).await
+                    });
+                    drop(permit);
+                    let outcome = match result {
+                        Ok(Ok(s)) => Ok(Arc::new(s)),
+                        Ok(Err(e)) => {
                             m.events.refused(&repo, Some(&commit), &e);
                             Err(Arc::new(Refusal::from_error(&repo, &commit, &e)))
                         }
+                        Err(_) => Err(Arc::new(Refusal::upstream(&format!(
+                            "hubsign mirror gave up verifying {}@{commit} after {} s",
+                            super::policy_name(&repo),
+                            deadline.as_secs()
+                        )))),
                     };
                     if let Ok(mut slots) = m.registry.slots.lock() {
                         match &outcome {
-                            Ok(s) => {
-                                slots.insert(key, Slot::Ready(Arc::clone(s)));
+                            Ok(s) => m.registry.insert_ready(&mut slots, key, Arc::clone(s)),
+                            // A definite "no" is remembered for a while (never its bytes);
+                            // an upstream or cache error is not: the next request tries again.
+                            Err(r) if r.status == 403 => {
+                                slots.insert(key, Slot::Refused(Arc::clone(r), Instant::now()));
                             }
-                            // Nothing of a refused repo is kept, not even the verdict: the
-                            // next request asks upstream again.
                             Err(_) => {
                                 slots.remove(&key);
                             }

@@ -107,6 +107,9 @@ pub struct ServeConfig {
     pub tree_page_size: usize,
     /// A client must send its request head within this time (slowloris), else it is dropped.
     pub header_read_timeout: std::time::Duration,
+    /// A verified pull that has not finished in this time is abandoned (a trickling upstream
+    /// cannot hold a pull slot and its waiting clients forever).
+    pub pull_timeout: std::time::Duration,
 }
 
 /// The mirror: its upstream (with the mirror's own token), its cache, its policy.

@@ -1026,3 +1026,65 @@ fn a_client_that_never_finishes_its_request_is_disconnected() {
     let _idle = std::net::TcpStream::connect(&addr).unwrap();
     assert_eq!(mirror.terminate().code(), Some(0), "{}", mirror.stderr());
 }
+
+/// Bounds: five new repositories at once against a slow upstream — four verified pulls run,
+/// the fifth is told to come back (503 + Retry-After) and succeeds later; a refused commit's
+/// verdict is remembered, so asking again costs upstream nothing.
+#[test]
+fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
+    let Some(env) = Env::new() else { return };
+    let repos: Vec<String> = (0..5).map(|i| format!("hubsign/bounded-{i}")).collect();
+    for r in &repos {
+        env.hub
+            .add_commit(r, &signed_model(&env.tmp.path().join(r.replace('/', "-"))));
+    }
+    let unsigned = signed_model(&env.tmp.path().join("unsigned"));
+    std::fs::remove_file(unsigned.join("model.sig")).unwrap();
+    env.hub.add_commit("hubsign/unsigned-twice", &unsigned);
+    let mirror = env.mirror(&[]);
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: Duration::from_secs(3),
+    });
+    let url = mirror.url.clone();
+    let answers: Vec<(u16, Option<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = repos
+            .iter()
+            .map(|r| {
+                let url = format!("{url}/api/models/{r}/revision/main");
+                s.spawn(move || {
+                    let a = http("GET", &url, &[], b"");
+                    (a.status, a.header("Retry-After").map(str::to_owned))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    let busy: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
+    assert_eq!((ok, busy.len()), (4, 1), "{answers:?}");
+    assert_eq!(busy[0].1.as_deref(), Some("30"));
+    for r in &repos {
+        let a = http("GET", &format!("{url}/api/models/{r}/revision/main"), &[], b"");
+        assert_eq!(a.status, 200, "{r} after the others finished");
+    }
+    // Refused once: the second request is answered from the remembered verdict.
+    let refused = format!("{url}/api/models/hubsign/unsigned-twice/revision/main");
+    assert_eq!(http("GET", &refused, &[], b"").status, 403);
+    env.hub.clear_requests();
+    let again = http("GET", &refused, &[], b"");
+    assert_eq!(again.status, 403);
+    assert!(again.header("X-Error-Message").unwrap().contains("unsigned"));
+    let upstream: Vec<String> = env
+        .hub
+        .requests()
+        .iter()
+        .map(|r| r.path.clone())
+        .filter(|p| !p.contains("/revision/"))
+        .collect();
+    assert!(
+        upstream.is_empty(),
+        "the refused commit was pulled again: {upstream:?}"
+    );
+}
