@@ -238,9 +238,20 @@ fn file_entry(f: &ServedFile) -> Value {
     v
 }
 
-/// Files and folders of the served view, in git order (a folder sorts as `name/`). A folder's
-/// `oid` names the served view of it (it is not upstream's tree id: unsigned files are left out).
-fn entries(s: &Snapshot) -> Vec<(String, Value)> {
+/// Files and folders of the served view, in git order (a folder sorts as `name/`), with an
+/// index by path. A folder's `oid` names the served view of it (it is not upstream's tree id:
+/// unsigned files are left out).
+#[derive(Debug)]
+pub struct Entries {
+    pub list: Vec<(String, Value)>,
+    by_path: std::collections::HashMap<String, usize>,
+}
+
+fn entries(s: &Snapshot) -> &Entries {
+    s.entries.get_or_init(|| build_entries(s))
+}
+
+fn build_entries(s: &Snapshot) -> Entries {
     let mut dirs = BTreeSet::new();
     for p in s.files.keys() {
         let mut p = p.as_str();
@@ -263,8 +274,16 @@ fn entries(s: &Snapshot) -> Vec<(String, Value)> {
         ));
     }
     out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    out
+    let by_path = out
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| (v["path"].as_str().unwrap_or_default().to_owned(), i))
+        .collect();
+    Entries { list: out, by_path }
 }
+
+/// Paths one paths-info request may ask for.
+const MAX_PATHS_INFO: usize = 10_000;
 
 fn entry_not_found(message: &str) -> Refusal {
     Refusal::coded(404, "EntryNotFound", message)
@@ -282,7 +301,7 @@ pub fn tree(
 ) -> Result<Response<Body>, Refusal> {
     let q = query(q);
     let recursive = flag(&q, "recursive");
-    let all = entries(s);
+    let all = &entries(s).list;
     let prefix = if path.is_empty() {
         String::new()
     } else {
@@ -335,7 +354,8 @@ pub fn tree(
             "/api/{}/{}/tree/{}",
             s.repo.repo_type.plural(),
             s.repo.id,
-            crate::hub::huggingface::quote(rev)
+            // The pinned commit, not the branch: every page comes from the same commit.
+            crate::hub::huggingface::quote(&s.commit)
         );
         let api = if path.is_empty() {
             api
@@ -369,6 +389,11 @@ pub fn paths_info(s: &Snapshot, body: &[u8], is_json: bool) -> Result<Response<B
             .map(|(_, v)| v)
             .collect()
     };
+    if paths.len() > MAX_PATHS_INFO {
+        return Err(Refusal::bad_request(&format!(
+            "paths-info takes at most {MAX_PATHS_INFO} paths per request"
+        )));
+    }
     let all = entries(s);
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
@@ -377,8 +402,8 @@ pub fn paths_info(s: &Snapshot, body: &[u8], is_json: bool) -> Result<Response<B
         if !seen.insert(p.clone()) {
             continue;
         }
-        if let Some((_, v)) = all.iter().find(|(_, v)| v["path"] == p.as_str()) {
-            out.push(v.clone());
+        if let Some(&i) = all.by_path.get(&p) {
+            out.push(all.list[i].1.clone());
         }
     }
     Ok(json_response(&Value::Array(out)))

@@ -101,6 +101,9 @@ pub struct Snapshot {
     pub dir: PathBuf,
     /// Signed files plus the signature, by repository path.
     pub files: BTreeMap<String, ServedFile>,
+    /// The tree entries of the served view, built once on first use (tree pages and
+    /// paths-info read them; they are never rebuilt per request).
+    pub entries: std::sync::OnceLock<super::answer::Entries>,
 }
 
 type Outcome = Result<Arc<Snapshot>, Arc<Refusal>>;
@@ -144,8 +147,14 @@ impl Default for Registry {
 }
 
 impl Registry {
+    /// Repository ids match without regard to ASCII case, as on the Hub and in the policy: one
+    /// pull (and one cache folder) for `Org/Model` and `org/model` alike.
     fn key(repo: &ModelRef, commit: &str) -> Key {
-        Key(repo.repo_type, repo.id.clone(), commit.to_owned())
+        Key(
+            repo.repo_type,
+            repo.id.to_ascii_lowercase(),
+            commit.to_ascii_lowercase(),
+        )
     }
 
     /// The snapshot of `commit` if this process already verified it.
@@ -324,5 +333,6 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
         commit: outcome.commit,
         dir: outcome.path,
         files,
+        entries: std::sync::OnceLock::new(),
     })
 }

@@ -1088,3 +1088,36 @@ fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
         "the refused commit was pulled again: {upstream:?}"
     );
 }
+
+/// Tree pages link to the next page by the pinned commit (a branch moving between pages cannot
+/// mix two listings), and paths-info takes a bounded number of paths.
+#[test]
+fn tree_pages_follow_the_pinned_commit_and_paths_info_is_bounded() {
+    let Some(env) = Env::new() else { return };
+    let mirror = env.mirror(&["--tree-page-size", "2"]);
+    let r = http(
+        "GET",
+        &format!("{}/api/models/{REPO}/tree/main?recursive=true", mirror.url),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    let link = r.header("Link").expect("a next link").to_owned();
+    assert!(link.contains(&format!("/tree/{}?", env.sha)), "{link}");
+    let many: String = (0..10_001).map(|i| format!("paths=f{i}&")).collect();
+    let r = http(
+        "POST",
+        &format!("{}/api/models/{REPO}/paths-info/main", mirror.url),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        many.as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{:?}", String::from_utf8_lossy(&r.body));
+    let r = http(
+        "POST",
+        &format!("{}/api/models/{REPO}/paths-info/main", mirror.url),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"paths=config.json&paths=config.json&paths=nope",
+    );
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+}
