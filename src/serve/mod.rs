@@ -151,7 +151,7 @@ const MAX_CONNECTIONS: usize = 1024;
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
 
 /// Serves `mirror` on `listener` until `shutdown` completes, then finishes the requests in
-/// progress for at most [`DRAIN_TIMEOUT`] (graceful shutdown). Pulls still running are
+/// progress for at most 25 s (graceful shutdown). Pulls still running are
 /// dropped, which removes their staging.
 pub async fn run(
     mirror: Arc<Mirror>,

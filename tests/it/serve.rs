@@ -1104,7 +1104,10 @@ fn tree_pages_follow_the_pinned_commit_and_paths_info_is_bounded() {
     assert_eq!(r.status, 200);
     let link = r.header("Link").expect("a next link").to_owned();
     assert!(link.contains(&format!("/tree/{}?", env.sha)), "{link}");
-    let many: String = (0..10_001).map(|i| format!("paths=f{i}&")).collect();
+    let many: String = (0..10_001)
+        .map(|i| format!("paths=f{i}"))
+        .collect::<Vec<_>>()
+        .join("&");
     let r = http(
         "POST",
         &format!("{}/api/models/{REPO}/paths-info/main", mirror.url),
