@@ -438,12 +438,24 @@ async fn answer(
             let range = parts.headers.get("range").and_then(|v| v.to_str().ok());
             let head = parts.method == Method::HEAD;
             let r = answer::resolve(&snapshot, &path, range, head).await;
-            if let Err(e) = &r {
-                if e.stale {
+            match r {
+                // The verified file changed on disk (tampering, or another replica committing
+                // the same commit replaced the blob with its own verified copy): forget the
+                // snapshot, verify the commit again (cached blobs are re-hashed, not
+                // downloaded) and answer from that — once.
+                Err(e) if e.stale => {
                     mirror.registry.evict(&repo, &commit);
+                    let again = flight::verified(mirror, &repo, &commit)
+                        .await
+                        .map_err(|r| (*r).clone())?;
+                    let r = answer::resolve(&again, &path, range, head).await;
+                    if matches!(&r, Err(e) if e.stale) {
+                        mirror.registry.evict(&repo, &commit);
+                    }
+                    r
                 }
+                other => other,
             }
-            r
         }
     }
 }

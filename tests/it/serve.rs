@@ -1124,3 +1124,48 @@ fn tree_pages_follow_the_pinned_commit_and_paths_info_is_bounded() {
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
 }
+
+/// Two replicas on one cache volume: first requests for the same new commit at once on both
+/// succeed with upstream's bytes (the cache's `.locks` serialise their commits), and each
+/// replica then serves what it verified.
+#[test]
+fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
+    let Some(env) = Env::new() else { return };
+    let a = env.mirror(&[]);
+    let b = Mirror::start(
+        &env.hub.endpoint(),
+        &env.policy,
+        &env.cache(),
+        &env.tmp.path().join("mirror-b"),
+        &[],
+    );
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: Duration::from_secs(1),
+    });
+    let want = std::fs::read(env.src.join("model.safetensors")).unwrap();
+    let bodies: Vec<(u16, Vec<u8>)> = std::thread::scope(|s| {
+        let hs: Vec<_> = [&a.url, &b.url, &a.url, &b.url]
+            .into_iter()
+            .map(|u| {
+                let url = format!("{u}/{REPO}/resolve/main/model.safetensors");
+                s.spawn(move || {
+                    let r = http("GET", &url, &[], b"");
+                    (r.status, r.body)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, body) in &bodies {
+        assert_eq!(*status, 200, "{}", String::from_utf8_lossy(body));
+        assert!(*body == want, "a replica served other bytes");
+    }
+    let snapshots = env.cache().join("models--hubsign--tiny-bert/snapshots");
+    let present: Vec<String> = std::fs::read_dir(&snapshots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(present, vec![env.sha.clone()]);
+}
