@@ -271,6 +271,36 @@ impl Lockfile {
         Ok(format!("{HEADER}{}", toml::to_string(&raw)?))
     }
 
+    /// Read-modify-write of the lock file under an exclusive lock on its directory, so two
+    /// `pull --lock` runs at once cannot lose each other's entry (no extra file is created).
+    ///
+    /// # Errors
+    /// What [`Lockfile::read`], `change` and [`Lockfile::write`] return, or a failed lock.
+    pub fn update(
+        path: &Path,
+        normalise: impl Fn(&str) -> Result<String, String>,
+        change: impl FnOnce(&mut Self) -> Result<(), LockError>,
+    ) -> Result<(), LockError> {
+        use fs4::fs_std::FileExt as _;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let io = |action, source| LockError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        };
+        let guard = std::fs::File::open(dir).map_err(|e| io("cannot open the directory of", e))?;
+        guard
+            .lock_exclusive()
+            .map_err(|e| io("cannot lock the directory of", e))?;
+        let mut lock = Self::read(path, normalise)?;
+        change(&mut lock)?;
+        lock.write(path)
+        // `guard` is dropped here: the directory lock is released after the rename.
+    }
+
     /// Writes the lock through a temporary file in the same directory, fsynced, renamed over
     /// `path`; a symlink at `path` is refused, not followed.
     ///
@@ -382,6 +412,27 @@ mod tests {
             good,
             "the link's target is untouched"
         );
+    }
+
+    #[test]
+    fn concurrent_updates_keep_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hubsign.lock");
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let path = &path;
+                s.spawn(move || {
+                    for i in 0..15 {
+                        Lockfile::update(path, same, |lock| {
+                            lock.upsert(entry(&format!("hf:org/m{t}-{i}"), "f"));
+                            Ok(())
+                        })
+                        .unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(Lockfile::read(&path, same).unwrap().models.len(), 60);
     }
 
     #[test]

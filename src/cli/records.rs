@@ -75,13 +75,21 @@ impl PullLock {
     }
 
     /// After the verified commit: records `entry` (with --lock); returns the file written.
-    pub fn record(mut self, mut entry: LockedModel, files: usize) -> Result<Option<PathBuf>> {
+    /// The lock is read again under its directory's lock, so entries other pulls wrote
+    /// meanwhile are kept (and a signer they locked meanwhile is still checked).
+    pub fn record(self, mut entry: LockedModel, files: usize) -> Result<Option<PathBuf>> {
         if !self.write {
             return Ok(None);
         }
         entry.files = files;
-        self.lock.upsert(entry);
-        self.lock.write(&self.path)?;
+        let new_signer = self.new_signer;
+        Lockfile::update(&self.path, normalise_ref, |lock| {
+            if let Some(locked) = lock.get(&entry.reference) {
+                locked.check_signer(&entry.commit, &entry.signer, new_signer)?;
+            }
+            lock.upsert(entry);
+            Ok(())
+        })?;
         Ok(Some(self.path))
     }
 }
