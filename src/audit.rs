@@ -157,21 +157,16 @@ pub fn audit_snapshot<C: CacheLayout>(
         },
     };
     // 3. The files, re-hashed, against the signed manifest (following the snapshot's links
-    //    only inside the repository's folder). Signed files that are absent are reported, not
-    //    failed: a partial pull holds only some.
+    //    only inside the repository's folder). The report's missing files are the signed files
+    //    the snapshot lacks: tampering where the cache marks it complete, else a partial pull
+    //    (step 4 decides).
     let check = ModelCheck {
         ignore_paths: vec![signature_path.to_owned()],
         ignore_git_paths: true,
         unsigned: UnsignedFiles::Reject,
         allow_symlinks: cache.symlink_root(repo).is_some(),
         symlink_root: cache.symlink_root(repo),
-        // A snapshot its cache marks complete must hold every signed file; another may be a
-        // partial pull.
-        coverage: if snap.complete {
-            Coverage::Complete
-        } else {
-            Coverage::Present
-        },
+        coverage: Coverage::Complete,
     };
     let report = match &verified {
         Some(v) => verify::check_model(&snap.path, v, &check).map_err(crate::Error::from),
@@ -184,9 +179,9 @@ pub fn audit_snapshot<C: CacheLayout>(
             return row;
         }
     };
-    row.absent = absent_files(cache, repo, &snap.commit, &bundle);
+    row.absent = report.missing;
     row.files_checked = report.files_checked;
-    row.files_match = Some(report.verified);
+    row.files_match = Some(report.modified.is_empty() && report.unexpected.is_empty());
     row.modified = report.modified;
     row.unexpected = report.unexpected;
     // 4. The verdict, worst first.
@@ -235,22 +230,6 @@ fn decide(row: &mut AuditRow, trust: &Trust) {
     }
 }
 
-/// Signed files the snapshot does not hold.
-fn absent_files<C: CacheLayout>(cache: &C, repo: &ModelRef, commit: &str, bundle: &Bundle) -> Vec<String> {
-    let Ok(st) = crate::oms::statement::parse_payload(&bundle.envelope.payload) else {
-        return Vec::new();
-    };
-    let present = cache.snapshot_files(repo, commit);
-    let mut absent: Vec<String> = st
-        .resources
-        .iter()
-        .map(|r| crate::manifest::shard_file_name(&r.name).to_owned())
-        .filter(|f| !present.contains(f))
-        .collect();
-    absent.dedup();
-    absent
-}
-
 /// The snapshot's signature: `None` if there is none; `Err` if it leaves the repository folder
 /// (`within`), is not a regular file of a sane size, or is not a bundle.
 fn read_signature(
@@ -261,10 +240,7 @@ fn read_signature(
         return Ok(None);
     }
     if let Some(root) = within {
-        let inside = match (std::fs::canonicalize(path), std::fs::canonicalize(root)) {
-            (Ok(p), Ok(r)) => p.starts_with(r),
-            _ => false,
-        };
+        let inside = crate::fsutil::resolve_inside(path, root).is_some();
         if !inside {
             return Err("points outside the repository folder (or nowhere)".to_owned());
         }

@@ -102,7 +102,7 @@ pub enum Error {
     /// Exit 1. The hub's file listing contradicts the signed manifest; nothing was downloaded.
     #[error(
         "{repo} at {commit} does not match its signature (checked before downloading): {}",
-        describe(comparison)
+        comparison.summary()
     )]
     PreDownloadMismatch {
         repo: String,
@@ -112,7 +112,7 @@ pub enum Error {
     /// Exit 1. Downloaded bytes differ from what the signature or the hub's listing promise.
     #[error(
         "{repo}: downloaded files do not match the signature: {}",
-        describe(comparison)
+        comparison.summary()
     )]
     DownloadMismatch { repo: String, comparison: Comparison },
     /// Exit 1. A file's bytes do not match the hub's own listing (corrupted or substituted).
@@ -125,7 +125,7 @@ pub enum Error {
     },
     /// Exit 1. The local model does not match its signature (changed after signing); nothing
     /// was uploaded.
-    #[error("{} does not match its signature, so nothing was uploaded: {}", model.display(), describe(comparison))]
+    #[error("{} does not match its signature, so nothing was uploaded: {}", model.display(), comparison.summary())]
     LocalModelMismatch { model: PathBuf, comparison: Comparison },
     /// Exit 2. A hashing/writing worker thread died (a bug or an out-of-memory kill); the
     /// staged file is discarded.
@@ -187,18 +187,3 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// `modified: a, b; missing: c; unexpected: d` for messages.
-fn describe(c: &Comparison) -> String {
-    let mut parts = Vec::new();
-    for (label, files) in [
-        ("modified", &c.modified),
-        ("missing", &c.missing),
-        ("unexpected", &c.unexpected),
-    ] {
-        if !files.is_empty() {
-            parts.push(format!("{label}: {}", files.join(", ")));
-        }
-    }
-    parts.join("; ")
-}

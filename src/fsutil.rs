@@ -27,6 +27,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Where `path` leads once its links are followed, if that is inside `root` (itself resolved):
+/// a cache's snapshot links must never lead out of the repository's folder.
+pub fn resolve_inside(path: &Path, root: &Path) -> Option<std::path::PathBuf> {
+    let root = std::fs::canonicalize(root).ok()?;
+    std::fs::canonicalize(path).ok().filter(|p| p.starts_with(&root))
+}
+
 /// Signature files larger than this are refused (a real one is a few KiB to a few MiB).
 pub const MAX_SIGNATURE_BYTES: u64 = 64 << 20;
 

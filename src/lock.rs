@@ -395,6 +395,10 @@ mod tests {
             let err = Lockfile::read(&path, same).unwrap_err().to_string();
             assert!(err.contains(want), "{err}");
         }
+        let upper = good.replace(&"a".repeat(40), &"A".repeat(40));
+        std::fs::write(&path, upper).unwrap();
+        let err = Lockfile::read(&path, same).unwrap_err().to_string();
+        assert!(err.contains("lowercase commit"), "{err}");
         std::fs::write(&path, &good).unwrap();
         let err = Lockfile::read(&path, |_| Ok("hf:org/b".to_owned()))
             .unwrap_err()

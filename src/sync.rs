@@ -167,17 +167,12 @@ pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedMo
         other => other?,
     };
     if !report.verified {
-        let mut d = Vec::new();
-        for (label, files) in [
-            ("modified", &report.modified),
-            ("missing", &report.missing),
-            ("unexpected", &report.unexpected),
-        ] {
-            if !files.is_empty() {
-                d.push(format!("cached files {label}: {}", files.join(", ")));
-            }
-        }
-        return Err(differs(entry, d));
+        let c = crate::verify::Comparison {
+            modified: report.modified,
+            missing: report.missing,
+            unexpected: report.unexpected,
+        };
+        return Err(differs(entry, vec![format!("cached files {}", c.summary())]));
     }
     // 2. The lock's facts, from the bytes that were verified (not read a second time).
     let Some(signer) = &report.signer_id else {

@@ -506,11 +506,7 @@ fn render_pull(
             eprintln!("warning: {w}");
         }
         if let Some(path) = locked {
-            eprintln!(
-                "Locked {} in {}",
-                repo.pinned(&outcome.commit),
-                records::lock_display(path)
-            );
+            eprintln!("Locked {} in {}", repo.pinned(&outcome.commit), path.display());
         }
         eprintln!(
             "Verified {}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",

@@ -10,7 +10,7 @@ use hubsign::lock::{DEFAULT_LOCK_FILE, LockedModel, Lockfile, NewSigner};
 use hubsign::pull::Target;
 use hubsign::{Error, ExitStatus, Result};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A lock file entry's reference in its one spelling (`hf:org/name`, `hf:datasets/…`,
 /// `kaggle:…`), or why it is not one.
@@ -335,9 +335,4 @@ fn render_audit(rows: &[AuditRow]) {
             println!("    {}", clip(&r.detail, 96).trim_end());
         }
     }
-}
-
-/// Where a lock path is shown in messages.
-pub fn lock_display(path: &Path) -> String {
-    path.display().to_string()
 }

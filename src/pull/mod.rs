@@ -536,10 +536,7 @@ pub fn verify_cache<C: CacheLayout>(
     // The signature, like every file, must not lead out of the repository's folder.
     let sig = snapshot.join(signature_path);
     if let Some(root) = &check.symlink_root {
-        let inside = std::fs::canonicalize(&sig)
-            .ok()
-            .zip(std::fs::canonicalize(root).ok())
-            .is_some_and(|(p, r)| p.starts_with(r));
+        let inside = crate::fsutil::resolve_inside(&sig, root).is_some();
         if !inside && std::fs::symlink_metadata(&sig).is_ok() {
             return Err(Error::ReadSignature {
                 path: sig,

@@ -314,11 +314,10 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
     let root = mirror
         .cache
         .symlink_root(repo)
-        .and_then(|r| std::fs::canonicalize(r).ok())
         .unwrap_or_else(|| outcome.path.clone());
     for f in files.values_mut() {
         let link = outcome.path.join(&f.path);
-        let real = std::fs::canonicalize(&link).ok().filter(|p| p.starts_with(&root));
+        let real = crate::fsutil::resolve_inside(&link, &root);
         let meta = real.as_ref().and_then(|p| std::fs::symlink_metadata(p).ok());
         match (real, meta) {
             (Some(real), Some(m)) if m.is_file() && m.len() == f.size => f.disk = Some(DiskId::of(real, &m)),

@@ -253,6 +253,22 @@ impl Comparison {
     pub fn is_match(&self) -> bool {
         self.modified.is_empty() && self.missing.is_empty() && self.unexpected.is_empty()
     }
+
+    /// `modified: a, b; missing: c; unexpected: d`, for messages.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (label, files) in [
+            ("modified", &self.modified),
+            ("missing", &self.missing),
+            ("unexpected", &self.unexpected),
+        ] {
+            if !files.is_empty() {
+                parts.push(format!("{label}: {}", files.join(", ")));
+            }
+        }
+        parts.join("; ")
+    }
 }
 
 fn compare_grouped(

@@ -68,6 +68,24 @@ fn entry<'a>(lock: &'a toml::Value, reference: &str) -> &'a toml::Value {
 }
 
 impl Env {
+    /// `hubsign audit` over this test's HF cache and `kagglehub` with `extra` flags; no policy
+    /// from the environment or the user's config.
+    fn audit(&self, kagglehub: &Path, extra: &[&str]) -> crate::support::Run {
+        let cache = self.cache();
+        let mut args = vec![
+            "audit",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--kagglehub-cache",
+            kagglehub.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let mut c = self.cmd(&args);
+        c.env_remove("HUBSIGN_POLICY")
+            .env("XDG_CONFIG_HOME", self.work.path().join("no-config"));
+        run(c)
+    }
+
     fn in_work(&self, args: &[&str]) -> Command {
         let mut c = self.cmd(args);
         c.current_dir(self.work.path());
@@ -369,21 +387,7 @@ fn audit_names_verified_tampered_and_unsigned_snapshots_and_filters_by_signer() 
     )
     .unwrap();
     let kaggle = tempdir();
-    let cache = env.cache();
-    let audit = |extra: &[&str]| {
-        let mut args = vec![
-            "audit",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--kagglehub-cache",
-            kaggle.path().to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let mut c = env.cmd(&args);
-        c.env_remove("HUBSIGN_POLICY")
-            .env("XDG_CONFIG_HOME", env.work.path().join("no-config"));
-        run(c)
-    };
+    let audit = |extra: &[&str]| env.audit(kaggle.path(), extra);
     let before = tree_state(env.home.path());
     let r = audit(&["--policy", policy.to_str().unwrap()]);
     r.expect_code(1);
@@ -492,16 +496,10 @@ fn a_certificate_signer_is_locked_by_subject_and_anchor() {
     assert_eq!(signer["anchor"].as_str(), Some(root_fp.as_str()), "{signer}");
     assert!(signer["subject"].as_str().unwrap().contains("CN="), "{signer}");
 
-    let r = run(env.cmd(&[
-        "audit",
-        "--cache-dir",
-        env.cache().to_str().unwrap(),
-        "--kagglehub-cache",
-        env.home.path().to_str().unwrap(),
-        "--json",
-        "--signer",
-        &root_fp.to_ascii_uppercase(),
-    ]));
+    let r = env.audit(
+        env.home.path(),
+        &["--json", "--signer", &root_fp.to_ascii_uppercase()],
+    );
     r.ok();
     let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
     let rows = v["snapshots"].as_array().unwrap();
@@ -531,14 +529,7 @@ fn audit_reports_symlinked_snapshot_folders_without_following_them() {
     std::fs::create_dir_all(&planted).unwrap();
     std::os::unix::fs::symlink(&elsewhere, planted.join("a".repeat(40))).unwrap();
     std::os::unix::fs::symlink(&elsewhere, env.cache().join("models--evil--linked")).unwrap();
-    let r = run(env.cmd(&[
-        "audit",
-        "--cache-dir",
-        env.cache().to_str().unwrap(),
-        "--kagglehub-cache",
-        env.home.path().to_str().unwrap(),
-        "--json",
-    ]));
+    let r = env.audit(env.home.path(), &["--json"]);
     r.expect_code(1);
     let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
     let rows = v["snapshots"].as_array().unwrap();
@@ -603,18 +594,7 @@ fn audit_reports_planted_cache_contents_without_hanging_or_forging_rows() {
     std::fs::create_dir_all(kaggle.path().join("models")).unwrap();
     std::os::unix::fs::symlink(elsewhere.path(), kaggle.path().join("models/evil")).unwrap();
 
-    let cache = env.cache();
-    let audit = |extra: &[&str]| {
-        let mut args = vec![
-            "audit",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--kagglehub-cache",
-            kaggle.path().to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        run(env.cmd(&args))
-    };
+    let audit = |extra: &[&str]| env.audit(kaggle.path(), extra);
     let r = audit(&[]);
     r.expect_code(1);
     let table = r.stdout();
