@@ -904,9 +904,7 @@ fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
         mirror.stderr()
     );
     // A policy without rules, or an unreadable key, is a usage error at start (exit 2).
-    let empty = env.tmp.path().join("empty.toml");
-    write(&empty, b"");
-    let r = run({
+    let start_with = |policy: &Path| {
         let mut c = support::hubsign();
         c.args([
             "serve",
@@ -916,29 +914,18 @@ fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
             "127.0.0.1:0",
             "--policy",
         ])
-        .arg(&empty);
-        c
-    });
-    r.expect_code(2).stderr_has("no [[trust]] rule");
+        .arg(policy);
+        run(c)
+    };
+    let empty = env.tmp.path().join("empty.toml");
+    write(&empty, b"");
+    start_with(&empty).expect_code(2).stderr_has("no [[trust]] rule");
     let bad = env.tmp.path().join("bad.toml");
     write(
         &bad,
         b"[[trust]]\nrepos = [\"a/*\"]\npublic-key = \"missing.pem\"\n",
     );
-    let r = run({
-        let mut c = support::hubsign();
-        c.args([
-            "serve",
-            "--upstream",
-            &env.hub.endpoint(),
-            "--listen",
-            "127.0.0.1:0",
-            "--policy",
-        ])
-        .arg(&bad);
-        c
-    });
-    r.expect_code(2).stderr_has("missing.pem");
+    start_with(&bad).expect_code(2).stderr_has("missing.pem");
 }
 
 /// While the mirror runs, someone with write access to the cache volume rewrites a verified
