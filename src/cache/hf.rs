@@ -2,11 +2,11 @@
 //! `huggingface_hub` lays it out: `{models,datasets}--org--name/` with `blobs/<etag>`,
 //! `snapshots/<commit>/` of relative symlinks, `trees/<commit>.json` and `refs/<revision>`.
 
-use super::ListedSnapshot;
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
+use super::{ListedSnapshot, real_dir};
 use crate::hub::{ModelRef, RepoType};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -93,7 +93,6 @@ impl CacheLayout for HfCache {
     fn reusable(&self, repo: &ModelRef, _commit: &str, file: &CachedFile) -> Option<PathBuf> {
         let dir = self.repo_dir(repo);
         let blobs = dir.join("blobs");
-        let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
         if !real_dir(&dir) || !real_dir(&blobs) {
             return None;
         }
@@ -213,10 +212,6 @@ impl CacheLayout for HfCache {
         out.sort_by_cached_key(|s| (s.display_name(), s.commit.clone()));
         out
     }
-}
-
-fn real_dir(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
 }
 
 /// `(ref name, commit)` for every regular file under `refs/` (`main`, `pr/1`), read raw.

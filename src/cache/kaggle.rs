@@ -11,11 +11,11 @@
 //! the version marker only when every signed file is there. Reused files are copied while
 //! re-hashed ([`CacheLayout::copies_reused`]), never linked or copied later by path.
 
-use super::ListedSnapshot;
 use super::{
     CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
+use super::{ListedSnapshot, real_dir};
 use crate::hub::ModelRef;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -211,7 +211,6 @@ impl CacheLayout for KaggleCache {
 
     fn snapshots(&self) -> Vec<ListedSnapshot> {
         let mut out = Vec::new();
-        let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
         let children = |p: &Path| -> Vec<(String, PathBuf)> {
             let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(p)
                 .into_iter()

@@ -392,6 +392,11 @@ pub struct Committed {
     pub complete: bool,
 }
 
+/// A real directory: not a symlink to one, not a file.
+fn real_dir(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+}
+
 /// `base/rel` as a chain of real directories, creating the missing ones: every component below
 /// `base` is checked with `symlink_metadata`, so nothing is ever written through a symlink an
 /// attacker placed in the cache or the local directory. `base` itself is the user's choice.
