@@ -6,7 +6,7 @@
 use crate::cache::{CacheLayout, ListedSnapshot};
 use crate::hub::ModelRef;
 use crate::oms::bundle::Bundle;
-use crate::verify::{self, Coverage, ModelCheck, SignerClaim, TrustAnchor, UnsignedFiles};
+use crate::verify::{self, Coverage, ModelCheck, SignerClaim, TrustAnchor};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -76,8 +76,9 @@ pub struct AuditRow {
     pub unexpected: Vec<String>,
     /// Signed files the snapshot does not hold (a partial pull, or deleted since).
     pub absent: Vec<String>,
-    /// The cache marks the snapshot complete (HF `trees/<commit>.json`, the kagglehub version
-    /// marker): then an absent signed file is tampering, not a partial pull.
+    /// No partial pull is recorded for the snapshot (hubsign's record, kagglehub's per-file
+    /// markers), or the cache marks it complete: then every absent signed file is tampering.
+    /// With a record, an absent file the record says was placed is tampering too.
     pub complete: bool,
     /// `None` without a policy; else whether the signer is trusted for this repository.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,7 +108,7 @@ pub fn audit_snapshot<C: CacheLayout>(
         modified: Vec::new(),
         unexpected: Vec::new(),
         absent: Vec::new(),
-        complete: snap.complete,
+        complete: snap.partial.is_none(),
         trusted: None,
         detail: String::new(),
     };
@@ -160,14 +161,11 @@ pub fn audit_snapshot<C: CacheLayout>(
     //    only inside the repository's folder). The report's missing files are the signed files
     //    the snapshot lacks: tampering where the cache marks it complete, else a partial pull
     //    (step 4 decides).
-    let check = ModelCheck {
-        ignore_paths: vec![signature_path.to_owned()],
-        ignore_git_paths: true,
-        unsigned: UnsignedFiles::Reject,
-        allow_symlinks: cache.symlink_root(repo).is_some(),
-        symlink_root: cache.symlink_root(repo),
-        coverage: Coverage::Complete,
-    };
+    let check = ModelCheck::snapshot(
+        cache.symlink_root(repo),
+        Coverage::Complete,
+        vec![signature_path.to_owned()],
+    );
     let report = match &verified {
         Some(v) => verify::check_model(&snap.path, v, &check).map_err(crate::Error::from),
         None => verify::compare_unverified(&snap.path, &bundle, &check),
@@ -185,20 +183,32 @@ pub fn audit_snapshot<C: CacheLayout>(
     row.modified = report.modified;
     row.unexpected = report.unexpected;
     // 4. The verdict, worst first.
-    decide(&mut row, trust);
+    decide(&mut row, trust, snap.partial.as_ref());
     row
 }
 
 /// Step 4 of [`audit_snapshot`]: the verdict and its reason from what was found.
-fn decide(row: &mut AuditRow, trust: &Trust) {
-    let deleted = row.complete && !row.absent.is_empty();
+fn decide(row: &mut AuditRow, trust: &Trust, partial: Option<&std::collections::BTreeSet<String>>) {
+    // Absent files are a partial pull only when a recorded one left them out.
+    let missing: Vec<&str> = row
+        .absent
+        .iter()
+        .filter(|f| partial.is_none_or(|placed| placed.contains(f.as_str())))
+        .map(String::as_str)
+        .collect();
+    let deleted = !missing.is_empty();
     (row.verdict, row.detail) = if !row.modified.is_empty() || !row.unexpected.is_empty() || deleted {
         let mut parts = Vec::new();
         if !row.modified.is_empty() {
             parts.push(format!("modified: {}", row.modified.join(", ")));
         }
         if deleted {
-            parts.push(format!("missing: {}", row.absent.join(", ")));
+            let why = if partial.is_some() {
+                "placed by the recorded partial pull"
+            } else {
+                "no partial pull is recorded"
+            };
+            parts.push(format!("missing: {} ({why})", missing.join(", ")));
         }
         if !row.unexpected.is_empty() {
             parts.push(format!("not signed: {}", row.unexpected.join(", ")));
@@ -224,7 +234,7 @@ fn decide(row: &mut AuditRow, trust: &Trust) {
     };
     if !row.absent.is_empty() && row.verdict <= Verdict::Signed {
         row.detail = format!(
-            "{} signed files not in the snapshot (a partial pull)",
+            "{} signed files not in the snapshot (a recorded partial pull)",
             row.absent.len()
         );
     }

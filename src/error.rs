@@ -29,6 +29,14 @@ pub enum Error {
     /// Exit 2. Check the model path, permissions and ignore paths.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// Exit 1. A cached snapshot holds an entry no pull places there (a link to a directory, a
+    /// link out of the repository's folder, a FIFO): whatever is behind it is not vouched for.
+    #[error("the cached snapshot {snapshot} is tampered")]
+    SnapshotTampered {
+        snapshot: PathBuf,
+        #[source]
+        source: ManifestError,
+    },
     /// Exit 2. The signature file could not be read.
     #[error("cannot read signature file {path}")]
     ReadSignature {
@@ -177,6 +185,7 @@ impl Error {
             | Self::ContentMismatch { .. }
             | Self::LocalModelMismatch { .. }
             | Self::NotSigned { .. }
+            | Self::SnapshotTampered { .. }
             | Self::Hub(HubError::UnsafePath(_))
             | Self::Lock(
                 crate::lock::LockError::SignerChanged { .. } | crate::lock::LockError::Differs { .. },

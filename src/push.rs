@@ -105,7 +105,7 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
                 .collect(),
             ignore_git_paths: true,
             unsigned: UnsignedFiles::Reject,
-            allow_symlinks: false,
+            links: verify::Links::AsSigned,
             symlink_root: None,
             coverage: verify::Coverage::Complete,
         };

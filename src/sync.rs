@@ -158,6 +158,12 @@ pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedMo
                 vec![format!("commit {} is not in the cache", entry.commit)],
             ));
         }
+        Err(Error::SnapshotTampered { source, .. }) => {
+            return Err(differs(
+                entry,
+                vec![format!("the cached snapshot is tampered: {source}")],
+            ));
+        }
         Err(e @ (Error::MalformedSignature { .. } | Error::ReadSignature { .. })) => {
             return Err(differs(
                 entry,

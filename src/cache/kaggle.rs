@@ -240,7 +240,7 @@ impl CacheLayout for KaggleCache {
                             problem: Some(
                                 "a folder on the way to the versions is not a real directory".to_owned(),
                             ),
-                            complete: false,
+                            partial: None,
                         });
                     }
                     continue;
@@ -268,7 +268,7 @@ impl CacheLayout for KaggleCache {
                     path: dir,
                     refs: Vec::new(),
                     problem: Some("a folder on the way to the versions is not a real directory".to_owned()),
-                    complete: false,
+                    partial: None,
                 });
                 continue;
             }
@@ -280,20 +280,48 @@ impl CacheLayout for KaggleCache {
                     continue;
                 }
                 let marker = dir.join(format!("{version}.complete"));
+                let complete = std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file());
                 out.push(ListedSnapshot {
                     repo: repo.clone(),
                     problem: (!real_dir(&path))
                         .then(|| "the version folder is not a real directory".to_owned()),
+                    partial: (!complete)
+                        .then(|| per_file_markers(&dir.join(".complete").join(&version)))
+                        .flatten(),
                     commit: version,
                     path,
                     refs: Vec::new(),
-                    complete: std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file()),
                 });
             }
         }
         out.sort_by_cached_key(|s| (s.display_name(), s.commit.parse::<u64>().unwrap_or(0)));
         out
     }
+}
+
+/// The files kagglehub's per-file markers under `dir` (`.complete/<version>/`) name: the record
+/// of a partial pull. `None` without that folder (a real one): then no partial pull is recorded.
+fn per_file_markers(dir: &Path) -> Option<BTreeSet<String>> {
+    if !real_dir(dir) {
+        return None;
+    }
+    let mut out = BTreeSet::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, prefix)) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push((e.path(), format!("{prefix}{name}/"))),
+                Ok(t) if t.is_file() => {
+                    if let Some(file) = name.strip_suffix(".complete") {
+                        out.insert(format!("{prefix}{file}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Removes a file if it is there (a marker that must not outlive what it vouches for).

@@ -135,8 +135,11 @@ pub struct ListedSnapshot {
     pub refs: Vec<String>,
     /// Why the snapshot cannot be read safely (a symlinked folder), if it cannot.
     pub problem: Option<String>,
-    /// Kaggle: the version marker is absent (a partial pull); Hugging Face: always `true`.
-    pub complete: bool,
+    /// The files a recorded partial pull placed (Hugging Face: hubsign's record of its partial
+    /// pull; Kaggle: kagglehub's per-file markers). `None`: no partial pull is recorded, or the
+    /// cache marks the snapshot complete, so every signed file must be there. Deleting a
+    /// record therefore makes the check stricter, never laxer.
+    pub partial: Option<std::collections::BTreeSet<String>>,
 }
 
 impl ListedSnapshot {

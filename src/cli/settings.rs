@@ -343,7 +343,11 @@ pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
         } else {
             UnsignedFiles::Reject
         },
-        allow_symlinks: walk.symlinks == SymlinkPolicy::Follow,
+        links: if walk.symlinks == SymlinkPolicy::Follow {
+            hubsign::verify::Links::Follow
+        } else {
+            hubsign::verify::Links::AsSigned
+        },
         symlink_root: None,
         coverage: hubsign::verify::Coverage::Complete,
     })

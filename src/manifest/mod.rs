@@ -35,6 +35,12 @@ pub enum ManifestError {
     SymlinkRefused(PathBuf),
     #[error("symbolic link {link} points outside the model ({target})")]
     SymlinkEscapes { link: PathBuf, target: PathBuf },
+    /// A cache snapshot holds a link to a directory: no pull places one, so what is behind it
+    /// was put there by someone else and cannot be vouched for.
+    #[error(
+        "{0} is a symbolic link to a directory; a cache snapshot holds only files and file links, so the files behind it are not vouched for"
+    )]
+    DirectorySymlink(PathBuf),
     #[error("symbolic link {0} is dangling or part of a cycle")]
     SymlinkBroken(PathBuf),
     #[error("{0} is neither a regular file, a directory nor a symbolic link (socket, FIFO or device)")]
@@ -53,6 +59,22 @@ pub enum ManifestError {
     UnknownHash(String),
     #[error("shard size must be a positive integer, got {0}")]
     BadShardSize(String),
+}
+
+impl ManifestError {
+    /// Whether the error names an entry a pull never places in a cache snapshot: a link to a
+    /// directory, a link out of the allowed folder, dangling or refused, a FIFO or device.
+    #[must_use]
+    pub fn is_foreign_entry(&self) -> bool {
+        matches!(
+            self,
+            Self::DirectorySymlink(_)
+                | Self::SymlinkRefused(_)
+                | Self::SymlinkEscapes { .. }
+                | Self::SymlinkBroken(_)
+                | Self::SpecialFile(_)
+        )
+    }
 }
 
 /// The per-resource hash function (`hash_type` in the predicate).

@@ -2,7 +2,7 @@
 //! dotfiles and empty files included, whole-component ignore prefixes rooted at the model,
 //! symlinks refused unless allowed.
 //!
-//! It never hashes and never follows a directory symlink.
+//! It never hashes and never follows a directory symlink (a cache snapshot refuses one).
 
 use super::{GIT_PATHS, ManifestError, compare_paths};
 use std::collections::BTreeSet;
@@ -26,6 +26,10 @@ pub enum SymlinkPolicy {
     /// A file symlink is hashed as its target's content under the link's name; a directory
     /// symlink is skipped. A link leaving the model root, dangling or looping is still an error.
     Follow,
+    /// A cache snapshot, where a pull places only files and file links: a file symlink is
+    /// hashed as its target's content, and a directory symlink is an error, never skipped
+    /// (skipped, the files behind it would go unchecked while the loaders follow it).
+    FileLinksOnly,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -160,6 +164,8 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
                         len: target_meta.len(),
                         modified: target_meta.modified().ok(),
                     });
+                } else if options.symlinks == SymlinkPolicy::FileLinksOnly {
+                    return Err(ManifestError::DirectorySymlink(path));
                 }
             } else {
                 return Err(ManifestError::SpecialFile(path));

@@ -524,15 +524,9 @@ pub fn verify_cache<C: CacheLayout>(
         }
         .into());
     }
-    let check = verify::ModelCheck {
-        ignore_paths: Vec::new(),
-        ignore_git_paths: true,
-        unsigned: UnsignedFiles::Reject,
-        // Only a cache made of symlinks (the HF cache) lets them be followed, inside its root.
-        allow_symlinks: cache.symlink_root(repo).is_some(),
-        symlink_root: cache.symlink_root(repo),
-        coverage,
-    };
+    // Only a cache made of symlinks (the HF cache) lets them be followed, inside its root, and
+    // only to files.
+    let check = verify::ModelCheck::snapshot(cache.symlink_root(repo), coverage, Vec::new());
     // The signature, like every file, must not lead out of the repository's folder.
     let sig = snapshot.join(signature_path);
     if let Some(root) = &check.symlink_root {
@@ -547,6 +541,13 @@ pub fn verify_cache<C: CacheLayout>(
             });
         }
     }
-    let report = verify::verify_model(&snapshot, &sig, anchor, &check)?;
+    // What no pull places in a snapshot (a link to a directory, a link out of the repository's
+    // folder, a FIFO) is tampering, not an error reading the cache.
+    let report = match verify::verify_model(&snapshot, &sig, anchor, &check) {
+        Err(Error::Manifest(source)) if source.is_foreign_entry() => {
+            return Err(Error::SnapshotTampered { snapshot, source });
+        }
+        other => other?,
+    };
     Ok((commit, snapshot, report))
 }

@@ -11,7 +11,7 @@ pub mod sigstore;
 pub use claim::{CertificateSummary, SignerClaim};
 
 pub use model::{
-    Comparison, Coverage, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
+    Comparison, Coverage, Links, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
     check_model_hashed, prove,
 };
 

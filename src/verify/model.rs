@@ -28,13 +28,51 @@ pub struct ModelCheck {
     /// When false, the top-level git paths are compared like any other file.
     pub ignore_git_paths: bool,
     pub unsigned: UnsignedFiles,
-    /// Follow symlinks even if the bundle says the signer did not.
-    pub allow_symlinks: bool,
+    /// Which symbolic links are followed.
+    pub links: Links,
     /// Where followed symlinks may point (default: inside the model).
     pub symlink_root: Option<std::path::PathBuf>,
     /// Whether every signed file must be there ([`Coverage::Complete`]), or only the files that
     /// are there are checked (a snapshot a partial pull made).
     pub coverage: Coverage,
+}
+
+/// Which symbolic links a comparison follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Links {
+    /// As the signature's `allow_symlinks` says (model_signing's rule for a model directory).
+    #[default]
+    AsSigned,
+    /// File links are followed even if the signer did not (`--allow-symlinks`).
+    Follow,
+    /// A cache snapshot: the cache's own rule, whatever the signature says (hubsign decides
+    /// what a snapshot may hold, not whoever wrote the signature).
+    Snapshot(SymlinkPolicy),
+}
+
+impl ModelCheck {
+    /// The check of a cache snapshot: unsigned files fail; links are followed only where the
+    /// cache is made of them (`links_into`: the folder they may lead into, HF's repository
+    /// folder), and then only to files; `ignore_paths` are the snapshot's own (the signature).
+    #[must_use]
+    pub fn snapshot(
+        links_into: Option<std::path::PathBuf>,
+        coverage: Coverage,
+        ignore_paths: Vec<String>,
+    ) -> Self {
+        Self {
+            ignore_paths,
+            ignore_git_paths: true,
+            unsigned: UnsignedFiles::Reject,
+            links: Links::Snapshot(if links_into.is_some() {
+                SymlinkPolicy::FileLinksOnly
+            } else {
+                SymlinkPolicy::Refuse
+            }),
+            symlink_root: links_into,
+            coverage,
+        }
+    }
 }
 
 /// The outcome: data for the CLI to render as text or JSON.
@@ -131,10 +169,11 @@ pub fn check_model_hashed(
     let options = WalkOptions {
         git_paths: crate::manifest::GitPaths::Include,
         ignore_paths: ignore.into_iter().collect(),
-        symlinks: if ser.allow_symlinks || check.allow_symlinks {
-            SymlinkPolicy::Follow
-        } else {
-            SymlinkPolicy::Refuse
+        symlinks: match check.links {
+            Links::Snapshot(policy) => policy,
+            Links::Follow => SymlinkPolicy::Follow,
+            Links::AsSigned if ser.allow_symlinks => SymlinkPolicy::Follow,
+            Links::AsSigned => SymlinkPolicy::Refuse,
         },
         symlink_root: check.symlink_root.clone(),
     };

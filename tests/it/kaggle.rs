@@ -918,4 +918,15 @@ fn kaggle_versions_are_locked_synced_and_audited() {
     audit(&["--policy", policy])
         .expect_code(1)
         .stdout_has("missing: model.safetensors");
+    // And deleting the marker as well does not turn it into "a partial pull": no per-file
+    // markers record one.
+    std::fs::remove_file(
+        fresh
+            .path()
+            .join(format!("models/{}/locked/{FW}/base/1.complete", env.owner)),
+    )
+    .unwrap();
+    audit(&["--policy", policy])
+        .expect_code(1)
+        .stdout_has("missing: model.safetensors");
 }

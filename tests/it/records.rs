@@ -628,15 +628,16 @@ fn audit_reports_planted_cache_contents_without_hanging_or_forging_rows() {
         "{fifo_row}"
     );
     assert_eq!(row("hf:hubsign/named")["verdict"], "tampered");
-    // Without trees/<commit>.json (the hub's .gitattributes was not downloaded) the HF cache
-    // cannot tell a partial pull from a deletion: the file is reported absent.
+    // Without trees/<commit>.json (the hub's .gitattributes was not downloaded) and without a
+    // recorded partial pull, a signed file absent from the snapshot was deleted.
     let deleted = row("hf:hubsign/deleted");
     assert_eq!(deleted["absent"], serde_json::json!(["config.json"]), "{deleted}");
+    assert_eq!(deleted["verdict"], "tampered", "{deleted}");
     assert!(
         deleted["detail"]
             .as_str()
             .unwrap()
-            .contains("not in the snapshot"),
+            .contains("missing: config.json (no partial pull is recorded)"),
         "{deleted}"
     );
     assert_eq!(row("hf:gpt2")["verdict"], "unsigned");
@@ -674,4 +675,150 @@ fn an_offline_pull_refuses_a_cached_commit_by_another_signer_than_the_lock_names
     let mut c = env.in_work(&["pull", REPO, "--public-key", other, "--accept-new-signer"]);
     c.env("HF_HUB_OFFLINE", "1");
     run(c).ok();
+}
+
+/// Regression: a directory link planted in a cached snapshot
+/// (`additional_chat_templates -> ../../blobs/evil-dir`) hid the files behind it from `audit`,
+/// `verify-cache` and offline `sync` (all exit 0) while huggingface_hub and transformers load
+/// them; and a signed folder replaced by such a link, `trees/<commit>.json` deleted, passed
+/// `audit` as "a partial pull". Both are tampered (exit 1) for all three.
+#[test]
+fn a_directory_link_in_a_cached_snapshot_is_tampered_for_audit_verify_cache_and_offline_sync() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    let r = run(env.in_work(&["pull", REPO, "--public-key", p256, "--lock"]));
+    r.ok();
+    let snap = PathBuf::from(r.stdout().trim());
+    let commit = snap.file_name().unwrap().to_string_lossy().into_owned();
+    let repo_dir = snap.parent().unwrap().parent().unwrap().to_path_buf();
+    write(
+        &repo_dir.join("blobs/evil-dir/chat_template.jinja"),
+        b"{{ 'planted' }}",
+    );
+    let kaggle = tempdir();
+    let expect_tampered = |what: &str, link: &str| {
+        let r = env.audit(kaggle.path(), &["--json"]);
+        r.expect_code(1);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+        let row = &v["snapshots"][0];
+        assert_eq!(row["verdict"], "tampered", "{what}: {row}");
+        let detail = row["detail"].as_str().unwrap();
+        assert!(detail.contains(link), "{what}: {row}");
+        assert!(!detail.contains("partial"), "{what}: {row}");
+        run(env.cmd(&["verify-cache", REPO, "--public-key", p256]))
+            .expect_code(1)
+            .stderr_has("is tampered")
+            .stderr_has(link);
+        let mut c = env.in_work(&["sync", "--public-key", p256]);
+        c.env("HF_HUB_OFFLINE", "1");
+        run(c)
+            .expect_code(1)
+            .stderr_has("hf:hubsign/tiny-bert differs from the lock")
+            .stderr_has("tampered")
+            .stderr_has(link);
+    };
+    // The cache is verified as pulled.
+    run(env.cmd(&["verify-cache", REPO, "--public-key", p256])).ok();
+
+    // 1. A directory link added beside the signed files.
+    let added = snap.join("additional_chat_templates");
+    std::os::unix::fs::symlink("../../blobs/evil-dir", &added).unwrap();
+    expect_tampered("an added directory link", "additional_chat_templates");
+    std::fs::remove_file(&added).unwrap();
+    run(env.cmd(&["verify-cache", REPO, "--public-key", p256])).ok();
+
+    // 2. A signed folder replaced by one, and trees/<commit>.json deleted.
+    std::fs::remove_dir_all(snap.join("tokenizer")).unwrap();
+    std::os::unix::fs::symlink("../../blobs/evil-dir", snap.join("tokenizer")).unwrap();
+    let _ = std::fs::remove_file(repo_dir.join("trees").join(format!("{commit}.json")));
+    expect_tampered("a signed folder replaced by a link", "tokenizer");
+}
+
+/// A partial pull is recorded, so `audit` calls the files it left out absent (not tampered);
+/// deleting the record, or a file it says was placed, makes the snapshot tampered: a verdict
+/// never turns laxer because a file in the cache was deleted.
+#[test]
+fn audit_calls_a_snapshot_partial_only_as_far_as_a_recorded_partial_pull_explains_it() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    let r = run(env.cmd(&[
+        "pull",
+        REPO,
+        "config.json",
+        "tokenizer/vocab.txt",
+        "--public-key",
+        p256,
+    ]));
+    r.ok();
+    let snap = PathBuf::from(r.stdout().trim());
+    let commit = snap.file_name().unwrap().to_string_lossy().into_owned();
+    let record = snap
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(".hubsign-partial")
+        .join(format!("{commit}.json"));
+    assert!(
+        record.is_file(),
+        "no record of the partial pull at {}",
+        record.display()
+    );
+    let kaggle = tempdir();
+    let row = || {
+        let r = env.audit(kaggle.path(), &["--json"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+        (r.code(), v["snapshots"][0].clone())
+    };
+    let (code, partial) = row();
+    assert_eq!(code, 0, "{partial}");
+    assert_eq!(partial["verdict"], "signed", "{partial}");
+    assert!(
+        partial["detail"]
+            .as_str()
+            .unwrap()
+            .contains("recorded partial pull"),
+        "{partial}"
+    );
+    // A file the partial pull placed, deleted.
+    let vocab = snap.join("tokenizer/vocab.txt");
+    let link = std::fs::read_link(&vocab).unwrap();
+    std::fs::remove_file(&vocab).unwrap();
+    let (code, row_now) = row();
+    assert_eq!(
+        (code, &row_now["verdict"]),
+        (1, &serde_json::json!("tampered")),
+        "{row_now}"
+    );
+    assert!(
+        row_now["detail"]
+            .as_str()
+            .unwrap()
+            .contains("missing: tokenizer/vocab.txt (placed by the recorded partial pull)"),
+        "{row_now}"
+    );
+    std::os::unix::fs::symlink(link, &vocab).unwrap();
+    assert_eq!(row().0, 0);
+    // The record deleted: every signed file must be there.
+    std::fs::remove_file(&record).unwrap();
+    let (code, strict) = row();
+    assert_eq!(
+        (code, &strict["verdict"]),
+        (1, &serde_json::json!("tampered")),
+        "{strict}"
+    );
+    assert!(
+        strict["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no partial pull is recorded"),
+        "{strict}"
+    );
+    // A complete pull of the same commit removes a record (none is left behind to excuse a
+    // later deletion).
+    run(env.cmd(&["pull", REPO, "--public-key", p256])).ok();
+    assert!(!record.exists());
+    assert_eq!(row().1["verdict"], "signed");
 }
