@@ -221,6 +221,10 @@ impl Lockfile {
             if !seen.insert(m.reference.clone()) {
                 return Err(field(m, "ref", "appears twice"));
             }
+            // `sync` points `refs/<revision>` at the commit: a git ref name, nothing else.
+            if let Err(e) = crate::hub::check_revision(&m.revision) {
+                return Err(field(m, "revision", &e.to_string()));
+            }
             for (name, value) in [("digest", &m.digest), ("signature", &m.signature)] {
                 if !is_sha256(value) {
                     return Err(field(m, name, "must be sha256:<64 lowercase hex digits>"));

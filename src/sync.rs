@@ -3,9 +3,10 @@
 //!
 //! 1. [`entry_for`]: what a verified plan would record in `hubsign.lock`.
 //! 2. [`sync`]: pin the *locked* commit, verify its signature, compare commit, digest, signature
-//!    hash and signer with the entry — before a weight is downloaded — then the verified pull.
-//! 3. [`check_cached`] (offline): re-verify the cached snapshot at the locked commit and compare
-//!    it with the entry the same way.
+//!    hash and signer with the entry — before a weight is downloaded — then the verified pull,
+//!    which points the locked revision's ref at the locked commit.
+//! 3. [`check_cached`] (offline): re-verify the cached snapshot at the locked commit, check that
+//!    the locked revision resolves to it in the cache, and compare it with the entry the same way.
 //!
 //! Any difference is [`LockError::Differs`] (exit 1); nothing of that entry reaches the cache.
 
@@ -62,7 +63,8 @@ fn compare(entry: &LockedModel, found: &Observed<'_>) -> Result<()> {
     }
 }
 
-/// The pull request that reproduces `entry`: its locked commit, its files, into the cache.
+/// The pull request that reproduces `entry`: its locked commit, its files, into the cache, and
+/// the locked revision's ref pointed at that commit (what an application loads by that name).
 #[must_use]
 pub fn request(target: Target, entry: &LockedModel, concurrency: usize) -> PullRequest {
     PullRequest {
@@ -77,6 +79,7 @@ pub fn request(target: Target, entry: &LockedModel, concurrency: usize) -> PullR
         },
         concurrency,
         destination: pull::Destination::Cache,
+        ref_name: Some(entry.revision.clone()),
     }
 }
 
@@ -96,6 +99,8 @@ pub async fn sync<H: Hub, C: CacheLayout>(
     for p in &entry.paths {
         crate::hub::check_remote_path(p)?;
     }
+    // The revision names the ref the pull moves: a git ref name, nothing else.
+    crate::hub::check_revision(&entry.revision)?;
     // 1-3 of the pull: pin, list, verify the signature against the trust anchor.
     let plan = match pull::plan(hub, &req.target).await {
         Err(Error::Hub(HubError::RevisionNotFound { .. })) => {
@@ -130,7 +135,8 @@ pub struct CachedEntry {
 }
 
 /// Offline: the cached snapshot of `entry`'s commit, re-verified against `target`'s anchor,
-/// must be the locked one. A snapshot that is missing, unusable or different is
+/// must be the locked one, and the locked revision must resolve to it in the cache. A snapshot
+/// that is missing, unusable or different, or a revision resolving elsewhere, is
 /// [`LockError::Differs`].
 ///
 /// # Errors
@@ -199,6 +205,30 @@ pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedMo
             signer,
         },
     )?;
+    // 3. What an application loads by the locked revision (`refs/<revision>`; Kaggle's
+    //    `latest`) must be the locked commit: a ref moved to another commit, however validly
+    //    signed, is the substitution the lock exists to stop.
+    match cache.snapshot(&target.repo, &entry.revision) {
+        Ok((loaded, _)) if loaded == entry.commit => {}
+        Ok((loaded, _)) => {
+            return Err(differs(
+                entry,
+                vec![format!(
+                    "revision {} resolves to {loaded} in the cache, not the locked commit {}",
+                    entry.revision, entry.commit
+                )],
+            ));
+        }
+        Err(_) => {
+            return Err(differs(
+                entry,
+                vec![format!(
+                    "revision {} does not resolve to the locked commit {} in the cache",
+                    entry.revision, entry.commit
+                )],
+            ));
+        }
+    }
     Ok(CachedEntry {
         commit,
         snapshot,

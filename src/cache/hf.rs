@@ -44,7 +44,10 @@ impl HfCache {
         if revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Some(revision.to_ascii_lowercase());
         }
-        let raw = std::fs::read_to_string(self.repo_dir(repo).join("refs").join(revision)).ok()?;
+        // A ref is 40 characters; a FIFO or a huge file planted there is no ref.
+        let raw =
+            crate::fsutil::read_regular_capped(&self.repo_dir(repo).join("refs").join(revision), 128).ok()?;
+        let raw = String::from_utf8_lossy(&raw);
         let c = raw.trim();
         (c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit())).then(|| c.to_owned())
     }

@@ -449,6 +449,7 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
         hubsign::hub::check_remote_path(f)?;
     }
     let req = hubsign::pull::PullRequest {
+        ref_name: Some(target.revision.clone()),
         target,
         selection: hubsign::pull::Selection {
             files: args.files.clone(),

@@ -64,6 +64,10 @@ pub struct PullRequest {
     /// Parallel transfers.
     pub concurrency: usize,
     pub destination: Destination,
+    /// The ref (branch or tag) pointed at the verified commit in the cache, last: the revision
+    /// asked for (none when that is the commit itself); `sync`, which pulls by commit, names
+    /// the lock's revision, so what an application loads by that name is the locked commit.
+    pub ref_name: Option<String>,
 }
 
 /// What steps 1–3 established.
@@ -476,7 +480,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
     let mut path = match &req.destination {
-        Destination::Cache => cache.commit(verified_staging, Some(&target.revision))?.snapshot,
+        Destination::Cache => cache.commit(verified_staging, req.ref_name.as_deref())?.snapshot,
         Destination::LocalDir { dir, mode } => cache::commit_local_dir(verified_staging, dir, *mode)?,
     };
     // One file asked for by name: its path, as `hf download repo file` prints.

@@ -306,6 +306,7 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
         selection: Selection::default(),
         concurrency: mirror.config.concurrency,
         destination: Destination::Cache,
+        ref_name: None,
     };
     let progress = mirror.events.progress(repo, commit);
     let outcome = pull::pull(&mirror.hub, &mirror.cache, &req, plan, progress).await?;

@@ -822,3 +822,53 @@ fn audit_calls_a_snapshot_partial_only_as_far_as_a_recorded_partial_pull_explain
     assert!(!record.exists());
     assert_eq!(row().1["verdict"], "signed");
 }
+
+/// Regression: with `refs/main` moved to another, validly signed commit, offline `sync` passed
+/// while `from_pretrained("org/model")` loads that commit, and online `sync` pulled the locked
+/// commit by id without moving `refs/main` back. Offline it is now a difference (exit 1);
+/// online, sync points the locked revision's ref at the locked commit.
+#[test]
+fn sync_checks_and_restores_the_ref_the_application_loads() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    run(env.in_work(&["pull", REPO, "--public-key", p256, "--lock"])).ok();
+    let locked = entry(
+        &read_lock(&env.work.path().join("hubsign.lock")),
+        "hf:hubsign/tiny-bert",
+    )["commit"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refs_main = env.cache().join("models--hubsign--tiny-bert/refs/main");
+    assert_eq!(std::fs::read_to_string(&refs_main).unwrap(), locked);
+    // The branch moves to a commit by the same signer, and a plain pull follows it.
+    let moved = model_signed_by(env.work.path(), "moved", "p256.pem", b"moved\n");
+    let head = env.hub.add_commit(REPO, &moved);
+    run(env.cmd(&["pull", REPO, "--public-key", p256])).ok();
+    assert_eq!(std::fs::read_to_string(&refs_main).unwrap(), head);
+
+    let offline_sync = || {
+        let mut c = env.in_work(&["sync", "--public-key", p256]);
+        c.env("HF_HUB_OFFLINE", "1");
+        run(c)
+    };
+    offline_sync()
+        .expect_code(1)
+        .stderr_has("hf:hubsign/tiny-bert differs from the lock")
+        .stderr_has(&format!(
+            "revision main resolves to {head} in the cache, not the locked commit {locked}"
+        ));
+    // A ref that is gone is a difference too.
+    std::fs::remove_file(&refs_main).unwrap();
+    offline_sync()
+        .expect_code(1)
+        .stderr_has("revision main does not resolve to the locked commit");
+
+    // Online, sync points refs/main back at the locked commit; offline sync then passes.
+    run(env.in_work(&["sync", "--public-key", p256]))
+        .ok()
+        .stderr_has(&format!("Synced hf:hubsign/tiny-bert at {locked}"));
+    assert_eq!(std::fs::read_to_string(&refs_main).unwrap(), locked);
+    offline_sync().ok();
+}
