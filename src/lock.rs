@@ -162,6 +162,12 @@ pub struct Lockfile {
     pub models: Vec<LockedModel>,
 }
 
+/// What makes two references one entry: the reference with ASCII case folded, as the Hub (and
+/// the trust policy) compare repository ids.
+fn identity(reference: &str) -> String {
+    reference.to_ascii_lowercase()
+}
+
 fn is_sha256(s: &str) -> bool {
     s.strip_prefix("sha256:")
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
@@ -211,15 +217,22 @@ impl Lockfile {
             field,
             detail: detail.to_owned(),
         };
-        let mut seen = std::collections::BTreeSet::new();
+        // One entry per repository: two spellings of one (ids ignore ASCII case) are refused,
+        // naming both, rather than merged (which entry's signer would hold?).
+        let mut seen = std::collections::BTreeMap::new();
         for m in &raw.models {
             match normalise(&m.reference) {
                 Ok(n) if n == m.reference => {}
                 Ok(n) => return Err(field(m, "ref", &format!("must be written {n}"))),
                 Err(why) => return Err(field(m, "ref", &why)),
             }
-            if !seen.insert(m.reference.clone()) {
-                return Err(field(m, "ref", "appears twice"));
+            if let Some(other) = seen.insert(identity(&m.reference), m.reference.clone()) {
+                let why = if other == m.reference {
+                    "appears twice".to_owned()
+                } else {
+                    format!("and {other} name one repository (repository ids ignore case); keep one entry")
+                };
+                return Err(field(m, "ref", &why));
             }
             // `sync` points `refs/<revision>` at the commit: a git ref name, nothing else.
             if let Err(e) = crate::hub::check_revision(&m.revision) {
@@ -246,14 +259,23 @@ impl Lockfile {
         Ok(Self { models })
     }
 
-    /// The entry for `reference`.
+    /// The entry for `reference`, whatever its spelling: repository ids ignore ASCII case on the
+    /// Hub and in the trust policy, so `hf:Org/Model` is the entry of `hf:org/model`.
     #[must_use]
     pub fn get(&self, reference: &str) -> Option<&LockedModel> {
-        self.models.iter().find(|m| m.reference == reference)
+        let id = identity(reference);
+        self.models.iter().find(|m| identity(&m.reference) == id)
     }
 
-    /// Adds or replaces the entry for `entry.reference`, keeping the order.
-    pub fn upsert(&mut self, entry: LockedModel) {
+    /// Adds or replaces the entry for `entry.reference` (whatever its spelling: the entry keeps
+    /// the spelling it was first locked under), keeping the order.
+    pub fn upsert(&mut self, mut entry: LockedModel) {
+        let id = identity(&entry.reference);
+        if let Some(i) = self.models.iter().position(|m| identity(&m.reference) == id) {
+            entry.reference.clone_from(&self.models[i].reference);
+            self.models[i] = entry;
+            return;
+        }
         match self
             .models
             .binary_search_by(|m| m.reference.cmp(&entry.reference))
@@ -441,6 +463,33 @@ mod tests {
             }
         });
         assert_eq!(Lockfile::read(&path, same).unwrap().models.len(), 60);
+    }
+
+    #[test]
+    fn one_entry_per_repository_whatever_the_spelling() {
+        let mut lock = Lockfile::default();
+        lock.upsert(entry("hf:org/model", "f1"));
+        assert_eq!(
+            lock.get("hf:Org/Model").map(|m| m.reference.as_str()),
+            Some("hf:org/model")
+        );
+        lock.upsert(entry("hf:ORG/model", "f2"));
+        assert_eq!(lock.models.len(), 1);
+        assert_eq!(
+            lock.models[0].reference, "hf:org/model",
+            "the first spelling is kept"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hubsign.lock");
+        let two = Lockfile {
+            models: vec![entry("hf:Org/Model", "f1"), entry("hf:org/model", "f2")],
+        };
+        two.write(&path).unwrap();
+        let err = Lockfile::read(&path, same).unwrap_err().to_string();
+        assert!(
+            err.contains("hf:Org/Model") && err.contains("hf:org/model") && err.contains("one repository"),
+            "{err}"
+        );
     }
 
     #[test]

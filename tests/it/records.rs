@@ -872,3 +872,62 @@ fn sync_checks_and_restores_the_ref_the_application_loads() {
     assert_eq!(std::fs::read_to_string(&refs_main).unwrap(), locked);
     offline_sync().ok();
 }
+
+/// Regression: with the lock pinning `hf:hubsign/tiny-bert`, `pull hf:HubSign/Tiny-Bert` accepted
+/// a commit by another trusted signer (the Hub resolves repository ids whatever their case;
+/// here the test hub serves that spelling). The lock's entry is found, and kept single,
+/// whatever the spelling.
+#[test]
+fn signer_pinning_holds_for_every_spelling_of_the_repository() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    run(env.in_work(&["pull", REPO, "--public-key", p256.to_str().unwrap(), "--lock"])).ok();
+    let lock_path = env.work.path().join("hubsign.lock");
+    let text = std::fs::read_to_string(&lock_path).unwrap();
+    let spelled = "HubSign/Tiny-Bert";
+    let moved = model_signed_by(env.work.path(), "moved", "other-p256.pem", b"moved\n");
+    env.hub.add_commit(spelled, &moved);
+    let other = key("other-p256.pub.pem");
+    let other = other.to_str().unwrap();
+    for lock_arg in [Some("--lock"), None] {
+        let mut args = vec!["pull", spelled, "--public-key", other];
+        args.extend(lock_arg);
+        run(env.in_work(&args))
+            .expect_code(1)
+            .stderr_has("hf:hubsign/tiny-bert is locked to signer key ");
+    }
+    assert_eq!(std::fs::read_to_string(&lock_path).unwrap(), text);
+    // Accepted: still one entry, under the spelling it was locked with.
+    run(env.in_work(&[
+        "pull",
+        spelled,
+        "--public-key",
+        other,
+        "--lock",
+        "--accept-new-signer",
+    ]))
+    .ok();
+    let lock = read_lock(&lock_path);
+    let refs: Vec<&str> = lock["model"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, vec!["hf:hubsign/tiny-bert"]);
+    // A lock holding two spellings of one repository is refused, naming both.
+    let both = std::fs::read_to_string(&lock_path).unwrap();
+    let entry_text = &both[both.find("[[model]]").unwrap()..];
+    let doubled = format!(
+        "{both}\n{}",
+        entry_text.replace("hf:hubsign/tiny-bert", "hf:HubSign/Tiny-Bert")
+    );
+    std::fs::write(&lock_path, doubled).unwrap();
+    let mut c = env.in_work(&["sync", "--public-key", other]);
+    c.env("HF_HUB_OFFLINE", "1");
+    run(c)
+        .expect_code(2)
+        .stderr_has("hf:HubSign/Tiny-Bert")
+        .stderr_has("hf:hubsign/tiny-bert")
+        .stderr_has("one repository");
+}
