@@ -37,6 +37,10 @@ pub fn resolve_inside(path: &Path, root: &Path) -> Option<std::path::PathBuf> {
 /// Signature files larger than this are refused (a real one is a few KiB to a few MiB).
 pub const MAX_SIGNATURE_BYTES: u64 = 64 << 20;
 
+/// Small files the user names or plants beside a project (the lock file, keys, certificates,
+/// policies, tokens, passwords, PINs) larger than this are refused: a real one is a few KiB.
+pub const MAX_SMALL_FILE_BYTES: u64 = 16 << 20;
+
 /// Reads a regular file of at most `cap` bytes. It is opened non-blocking (a FIFO planted in its
 /// place cannot hang the reader), its type and size are checked on the open handle, and the
 /// read is capped (a file swapped or grown meanwhile cannot make it unbounded).

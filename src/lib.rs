@@ -46,7 +46,7 @@ pub mod audit;
 pub mod cache;
 pub mod crypto;
 mod error;
-pub(crate) mod fsutil;
+pub mod fsutil;
 pub mod hub;
 pub mod lock;
 pub mod manifest;

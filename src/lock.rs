@@ -196,11 +196,16 @@ impl Lockfile {
                 });
             }
         }
-        let text = std::fs::read_to_string(path).map_err(|source| LockError::Io {
+        // A FIFO planted as the lock must not hang the pull, nor a huge file fill the memory.
+        let io = |source| LockError::Io {
             action: "cannot read",
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let bytes =
+            crate::fsutil::read_regular_capped(path, crate::fsutil::MAX_SMALL_FILE_BYTES).map_err(io)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         let raw: RawLock = toml::from_str(&text).map_err(|source| LockError::Parse {
             path: path.to_path_buf(),
             source,

@@ -68,11 +68,26 @@ pub fn default_signature_path(model: &Path) -> PathBuf {
     }
 }
 
+/// A small text file (a key, certificate, policy, PIN, token list): a regular file of at most
+/// [`MAX_SMALL_FILE_BYTES`](hubsign::fsutil::MAX_SMALL_FILE_BYTES), opened so that a FIFO in
+/// its place cannot hang the command.
 pub fn read_text(path: &Path, what: &'static str) -> Result<String> {
-    fs_err::read_to_string(path).map_err(|source| Error::Io {
+    let bytes = read_small(path, what)?;
+    String::from_utf8(bytes).map_err(|e| Error::Io {
         action: what,
         path: path.to_path_buf(),
-        source,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })
+}
+
+/// The bytes of a small regular file (see [`read_text`]).
+fn read_small(path: &Path, what: &'static str) -> Result<Vec<u8>> {
+    hubsign::fsutil::read_regular_capped(path, hubsign::fsutil::MAX_SMALL_FILE_BYTES).map_err(|source| {
+        Error::Io {
+            action: what,
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
@@ -86,11 +101,7 @@ fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
 
 fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
     if let Some(file) = &args.password_file {
-        let mut bytes = fs_err::read(file).map_err(|source| Error::Io {
-            action: "cannot read password file",
-            path: file.clone(),
-            source,
-        })?;
+        let mut bytes = read_small(file, "cannot read password file")?;
         if bytes.ends_with(b"\n") {
             bytes.pop();
             if bytes.ends_with(b"\r") {
@@ -587,8 +598,9 @@ fn kaggle_environment(env: Option<&str>) -> Result<String> {
 }
 
 /// A token file's content, trimmed; none when the file is missing or empty.
+/// A FIFO, a folder or an oversized file there is no token either (and cannot hang the command).
 pub fn token_file(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path)
+    read_text(path, "cannot read token file")
         .ok()
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())

@@ -3,7 +3,7 @@
 
 use crate::pull::{Env, REPO, signed_model, tree_state};
 use crate::support::hub::python;
-use crate::support::{flip_byte, hs, key, model_signing, run, tempdir, write};
+use crate::support::{flip_byte, hs, key, model_signing, run, run_within, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -930,4 +930,66 @@ fn signer_pinning_holds_for_every_spelling_of_the_repository() {
         .stderr_has("hf:HubSign/Tiny-Bert")
         .stderr_has("hf:hubsign/tiny-bert")
         .stderr_has("one repository");
+}
+
+/// Regression: a FIFO planted as `hubsign.lock` hung `pull` forever (and a lock file was read
+/// whole, however large). The lock, and the password, token and policy files, are read as
+/// regular files of a bounded size, opened so that a FIFO cannot block: exit 2, naming the file.
+#[test]
+fn a_fifo_or_oversized_lock_password_or_token_file_is_refused_without_hanging() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    let p256 = p256.to_str().unwrap();
+    let mkfifo = |p: &Path| assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+    let lock = env.work.path().join("hubsign.lock");
+    mkfifo(&lock);
+    let within = |c: Command| run_within(c, 30);
+    // The default ./hubsign.lock, read by every pull; --lock; sync.
+    for args in [
+        vec!["pull", REPO, "--public-key", p256],
+        vec!["pull", REPO, "--public-key", p256, "--lock"],
+        vec!["sync", "--public-key", p256],
+    ] {
+        within(env.in_work(&args))
+            .expect_code(2)
+            .stderr_has("hubsign.lock")
+            .stderr_has("not a regular file");
+    }
+    // An oversized lock is refused before it is read whole.
+    std::fs::remove_file(&lock).unwrap();
+    let f = std::fs::File::create(&lock).unwrap();
+    f.set_len(200 << 20).unwrap();
+    within(env.in_work(&["pull", REPO, "--public-key", p256]))
+        .expect_code(2)
+        .stderr_has("hubsign.lock")
+        .stderr_has("more than the");
+    std::fs::remove_file(&lock).unwrap();
+
+    // A password file, a policy and a token file that are FIFOs.
+    let model = crate::pull::signed_model(&env.work.path().join("m"));
+    std::fs::remove_file(model.join("model.sig")).unwrap();
+    let password = env.work.path().join("password");
+    mkfifo(&password);
+    within(env.in_work(&[
+        "sign",
+        model.to_str().unwrap(),
+        "--private-key",
+        key("p256.encrypted.pem").to_str().unwrap(),
+        "--password-file",
+        password.to_str().unwrap(),
+    ]))
+    .expect_code(2)
+    .stderr_has("password")
+    .stderr_has("not a regular file");
+    let policy = env.work.path().join("policy.toml");
+    mkfifo(&policy);
+    within(env.in_work(&["pull", REPO, "--policy", policy.to_str().unwrap()]))
+        .expect_code(2)
+        .stderr_has("policy.toml")
+        .stderr_has("not a regular file");
+    let token = env.work.path().join("token");
+    mkfifo(&token);
+    let mut c = env.in_work(&["pull", REPO, "--public-key", p256]);
+    c.env("HF_TOKEN_PATH", &token);
+    within(c).ok();
 }

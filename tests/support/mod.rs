@@ -87,6 +87,36 @@ pub fn run(mut cmd: Command) -> Run {
     Run { out, what }
 }
 
+/// Like [`run`], but a command still running after `secs` seconds is killed and the test fails
+/// (a regression that hangs fails instead of hanging the suite).
+pub fn run_within(mut cmd: Command, secs: u64) -> Run {
+    let what = format!("{cmd:?}");
+    let dir = tempdir();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after {secs} s (killed)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    };
+    Run { out, what }
+}
+
 pub fn hs<I, S>(args: I) -> Run
 where
     I: IntoIterator<Item = S>,
