@@ -229,7 +229,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
             cand --policy 'Trust policy: report whether each snapshot''s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)'
-            cand --signer 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it), a keyless identity, or a certificate subject'
+            cand --signer 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or URI), or a certificate subject (CN=…)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'

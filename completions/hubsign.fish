@@ -207,7 +207,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -s h -l help -d 'P
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l policy -d 'Trust policy: report whether each snapshot\'s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)' -r -F
-complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l signer -d 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it), a keyless identity, or a certificate subject' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l signer -d 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or URI), or a certificate subject (CN=…)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s h -l help -d 'Print help'

@@ -262,11 +262,226 @@ fn read_signature(
         .map_err(|e| format!("is malformed: {e}"))
 }
 
+/// The fewest hex digits `--signer` takes as a fingerprint prefix: shorter ones match too
+/// much by chance, and a short spec that matched nothing would read as "this key signed
+/// nothing here" (8 digits: 32 bits, as short as a key is commonly written).
+pub const MIN_FINGERPRINT_PREFIX: usize = 8;
+
+/// Whom an audit is filtered on (`audit --signer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerSpec {
+    /// A key or certificate fingerprint: 64 hex digits (any case, `sha256:` optional), kept
+    /// lowercase.
+    Fingerprint(String),
+    /// The first [`MIN_FINGERPRINT_PREFIX`] to 63 hex digits of one, lowercase.
+    Prefix(String),
+    /// A keyless identity (an email or URI) or a certificate subject (`CN=…`), exact.
+    Name(String),
+}
+
+/// Why a `--signer` spec is refused (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignerSpecError {
+    /// Too few hex digits to be a fingerprint prefix.
+    #[error(
+        "signer {spec:?} is too short: a fingerprint prefix needs at least {MIN_FINGERPRINT_PREFIX} hex digits (a full fingerprint has 64)"
+    )]
+    TooShort { spec: String },
+    /// Not a fingerprint, a prefix, an identity or a subject.
+    #[error(
+        "signer {spec:?} is neither a fingerprint (64 hex digits, or a prefix of at least {MIN_FINGERPRINT_PREFIX}), a keyless identity (an email or URI) nor a certificate subject (CN=…)"
+    )]
+    Unrecognised { spec: String },
+    /// A prefix that stands for several signers' fingerprints.
+    #[error("signer prefix {spec} matches {} fingerprints ({}); give more digits", candidates.len(), candidates.join(", "))]
+    Ambiguous { spec: String, candidates: Vec<String> },
+}
+
+impl SignerSpec {
+    /// Reads a `--signer` value.
+    ///
+    /// # Errors
+    /// [`SignerSpecError::TooShort`] or [`SignerSpecError::Unrecognised`], naming it.
+    pub fn parse(spec: &str) -> Result<Self, SignerSpecError> {
+        let hex = spec.strip_prefix("sha256:").unwrap_or(spec);
+        if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return match hex.len() {
+                64 => Ok(Self::Fingerprint(hex.to_ascii_lowercase())),
+                n if (MIN_FINGERPRINT_PREFIX..64).contains(&n) => Ok(Self::Prefix(hex.to_ascii_lowercase())),
+                n if n < MIN_FINGERPRINT_PREFIX => Err(SignerSpecError::TooShort {
+                    spec: spec.to_owned(),
+                }),
+                _ => Err(SignerSpecError::Unrecognised {
+                    spec: spec.to_owned(),
+                }),
+            };
+        }
+        // An email or URI (a keyless identity), or a subject (`CN=…`).
+        let is_name = spec == hex && (spec.contains('@') || spec.contains("://") || spec.contains('='));
+        if is_name {
+            Ok(Self::Name(spec.to_owned()))
+        } else {
+            Err(SignerSpecError::Unrecognised {
+                spec: spec.to_owned(),
+            })
+        }
+    }
+
+    /// A prefix stands for the one fingerprint among `rows`' signers that starts with it; it
+    /// stays a prefix when none does (it matches nothing). Other specs are returned as they are.
+    ///
+    /// # Errors
+    /// [`SignerSpecError::Ambiguous`] when several fingerprints start with the prefix.
+    pub fn resolve(self, rows: &[AuditRow]) -> Result<Self, SignerSpecError> {
+        let Self::Prefix(prefix) = &self else {
+            return Ok(self);
+        };
+        let found: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .flat_map(AuditRow::fingerprints)
+            .filter(|f| f.starts_with(prefix.as_str()))
+            .collect();
+        match found.len() {
+            0 => Ok(self),
+            1 => Ok(Self::Fingerprint(found.into_iter().collect::<String>())),
+            _ => Err(SignerSpecError::Ambiguous {
+                spec: prefix.clone(),
+                candidates: found.into_iter().map(str::to_owned).collect(),
+            }),
+        }
+    }
+}
+
 impl AuditRow {
+    /// Every fingerprint the row's signer goes by (lowercase hex): the verified key or anchor,
+    /// the claimed key, the certificates the signature carries.
+    fn fingerprints(&self) -> impl Iterator<Item = &str> {
+        let verified = match &self.verified_signer {
+            Some(crate::verify::SignerId::Key { fingerprint }) => Some(fingerprint.as_str()),
+            Some(crate::verify::SignerId::Certificate { anchor, .. }) => Some(anchor.as_str()),
+            _ => None,
+        };
+        let claim = self.signer.as_ref();
+        verified
+            .into_iter()
+            .chain(claim.and_then(|c| c.key_fingerprint.as_deref()))
+            .chain(
+                claim
+                    .into_iter()
+                    .flat_map(|c| c.certificates.iter().map(|c| c.fingerprint.as_str())),
+            )
+    }
+
     /// Whether `spec` names this row's signer: the verified one, else what the signature claims.
     #[must_use]
-    pub fn is_signed_by(&self, spec: &str) -> bool {
-        self.verified_signer.as_ref().is_some_and(|s| s.is_named_by(spec))
-            || self.signer.as_ref().is_some_and(|c| c.is_named_by(spec))
+    pub fn is_signed_by(&self, spec: &SignerSpec) -> bool {
+        match spec {
+            SignerSpec::Fingerprint(f) => self.fingerprints().any(|g| g.eq_ignore_ascii_case(f)),
+            SignerSpec::Prefix(p) => self
+                .fingerprints()
+                .any(|g| g.to_ascii_lowercase().starts_with(p.as_str())),
+            SignerSpec::Name(name) => {
+                let verified = match &self.verified_signer {
+                    Some(crate::verify::SignerId::Certificate { subject, .. }) => subject == name,
+                    Some(crate::verify::SignerId::Sigstore { identity, .. }) => identity == name,
+                    _ => false,
+                };
+                verified
+                    || self.signer.as_ref().is_some_and(|c| {
+                        c.identity.as_deref() == Some(name.as_str())
+                            || c.certificates.first().is_some_and(|leaf| leaf.subject == *name)
+                    })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuditRow, SignerSpec, SignerSpecError, Verdict};
+
+    fn signed_by_key(fingerprint: &str) -> AuditRow {
+        AuditRow {
+            reference: "hf:org/m".to_owned(),
+            commit: "c".repeat(40),
+            path: std::path::PathBuf::new(),
+            refs: Vec::new(),
+            verdict: Verdict::Signed,
+            signed: true,
+            signer: Some(crate::verify::SignerClaim {
+                method: "key",
+                key_fingerprint: Some(fingerprint.to_owned()),
+                ..Default::default()
+            }),
+            verified_signer: None,
+            files_match: Some(true),
+            files_checked: 1,
+            modified: Vec::new(),
+            unexpected: Vec::new(),
+            absent: Vec::new(),
+            complete: true,
+            trusted: None,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_prefix_stands_for_one_fingerprint_or_is_ambiguous() {
+        let (a, b) = (
+            format!("a0134567{}", "0".repeat(56)),
+            format!("a0134567{}", "1".repeat(56)),
+        );
+        let rows = [signed_by_key(&a), signed_by_key(&b)];
+        let spec = SignerSpec::parse("a01345670").unwrap().resolve(&rows).unwrap();
+        assert_eq!(spec, SignerSpec::Fingerprint(a.clone()));
+        assert!(rows[0].is_signed_by(&spec) && !rows[1].is_signed_by(&spec));
+        let err = SignerSpec::parse("a0134567").unwrap().resolve(&rows).unwrap_err();
+        assert!(matches!(err, SignerSpecError::Ambiguous { .. }));
+        assert!(
+            err.to_string().contains(&a) && err.to_string().contains(&b),
+            "{err}"
+        );
+        let none = SignerSpec::parse("ffffffff").unwrap().resolve(&rows).unwrap();
+        assert!(rows.iter().all(|r| !r.is_signed_by(&none)));
+    }
+
+    #[test]
+    fn signer_specs_are_fingerprints_prefixes_or_names() {
+        let fp = "AB".repeat(32);
+        assert_eq!(
+            SignerSpec::parse(&format!("sha256:{fp}")).unwrap(),
+            SignerSpec::Fingerprint(fp.to_ascii_lowercase())
+        );
+        assert_eq!(
+            SignerSpec::parse("A0134567").unwrap(),
+            SignerSpec::Prefix("a0134567".to_owned())
+        );
+        for name in [
+            "me@example.com",
+            "https://github.com/o/r/.github/workflows/x.yml@main",
+            "CN=signer,O=org",
+        ] {
+            assert_eq!(
+                SignerSpec::parse(name).unwrap(),
+                SignerSpec::Name(name.to_owned())
+            );
+        }
+        assert!(matches!(
+            SignerSpec::parse("a0134"),
+            Err(SignerSpecError::TooShort { .. })
+        ));
+        for bad in [
+            "",
+            "sha256:",
+            "tiny-bert",
+            "sha256:me@example.com",
+            &"a".repeat(65),
+        ] {
+            assert!(
+                matches!(SignerSpec::parse(bad), Err(SignerSpecError::Unrecognised { .. })),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -169,6 +169,10 @@ pub enum Error {
     /// Exit 2. The request is valid but this build cannot carry it out.
     #[error("{0}")]
     Unsupported(String),
+    /// Exit 2. `audit --signer` names no signer this build can look for (too short, ambiguous,
+    /// or of no known form).
+    #[error(transparent)]
+    SignerSpec(#[from] crate::audit::SignerSpecError),
     /// Exit 2. Arguments that contradict each other or are missing.
     #[error("{0}")]
     Usage(String),

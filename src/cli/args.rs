@@ -435,7 +435,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE", env = "HUBSIGN_POLICY")]
     pub policy: Option<PathBuf>,
     /// List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as
-    /// `verify` prints it), a keyless identity, or a certificate subject.
+    /// `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or
+    /// URI), or a certificate subject (CN=…).
     #[arg(long, value_name = "FINGERPRINT|IDENTITY")]
     pub signer: Option<String>,
 }

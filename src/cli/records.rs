@@ -3,7 +3,7 @@
 //! (`hubsign::lock`, `hubsign::sync`, `hubsign::audit`); this layer resolves settings and renders.
 
 use super::{Output, args, diagnostics, http_client, reporter, runtime, settings};
-use hubsign::audit::{AuditRow, Trust, Verdict};
+use hubsign::audit::{AuditRow, SignerSpec, Trust, Verdict};
 use hubsign::cache::{CacheLayout, HfCache, KaggleCache};
 use hubsign::hub::{HubKind, ModelRef};
 use hubsign::lock::{DEFAULT_LOCK_FILE, LockedModel, Lockfile, NewSigner};
@@ -251,6 +251,11 @@ pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> 
             }
         }
     }
+    // A spec is read before the caches are: a typo is an error, not "nothing signed by it".
+    let spec = match &args.signer {
+        Some(text) => Some(SignerSpec::parse(text)?),
+        None => None,
+    };
     let hf = HfCache::new(settings::hub_settings(args.cache_dir.as_deref(), 60).cache);
     let kaggle = KaggleCache::new(settings::kagglehub_cache(args.kagglehub_cache.as_deref()));
     let policy = settings::find_policy(args.policy.as_deref())?;
@@ -268,8 +273,14 @@ pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> 
         policy.as_ref(),
         &mut rows,
     )?;
-    if let Some(spec) = &args.signer {
-        rows.retain(|r| r.is_signed_by(spec));
+    let mut matched = None;
+    if let Some(spec) = spec {
+        let was_prefix = matches!(spec, SignerSpec::Prefix(_));
+        let spec = spec.resolve(&rows)?;
+        if let (true, SignerSpec::Fingerprint(full)) = (was_prefix, &spec) {
+            matched = Some(full.clone());
+        }
+        rows.retain(|r| r.is_signed_by(&spec));
     }
     let failed = rows.iter().filter(|r| r.verdict.fails()).count();
     if out.is_json() {
@@ -277,6 +288,7 @@ pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> 
             "caches": { "huggingface": hf.root(), "kagglehub": kaggle.root() },
             "policy": policy.as_ref().map(|p| &p.path),
             "signer": args.signer,
+            "signer_fingerprint": matched,
             "passed": failed == 0,
             "snapshots": rows,
         });
@@ -285,6 +297,14 @@ pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> 
         render_audit(&rows);
     }
     if out.chatty() {
+        if let (Some(text), Some(full)) = (&args.signer, &matched) {
+            eprintln!("--signer {text} is the prefix of fingerprint {full}");
+        } else if let (Some(text), true) = (&args.signer, rows.is_empty()) {
+            eprintln!(
+                "no snapshot in the caches is signed by {}",
+                diagnostics::printable(text)
+            );
+        }
         let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
         eprintln!(
             "{} snapshots: {} verified, {} signed (trust not checked), {} unsigned, {} untrusted, {} tampered",

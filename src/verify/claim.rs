@@ -81,17 +81,6 @@ impl SignerClaim {
         }
     }
 
-    /// Whether `spec` names this signer: a key fingerprint or a certificate fingerprint
-    /// (hex, optionally `sha256:`-prefixed, any case), a keyless identity, or a leaf subject.
-    #[must_use]
-    pub fn is_named_by(&self, spec: &str) -> bool {
-        let hex = spec.strip_prefix("sha256:").unwrap_or(spec).to_ascii_lowercase();
-        self.key_fingerprint.as_deref() == Some(hex.as_str())
-            || self.certificates.iter().any(|c| c.fingerprint == hex)
-            || self.identity.as_deref() == Some(spec)
-            || self.certificates.first().is_some_and(|leaf| leaf.subject == spec)
-    }
-
     /// One line for a table: the fingerprint, leaf subject, or identity.
     #[must_use]
     pub fn short(&self) -> String {

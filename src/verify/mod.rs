@@ -87,20 +87,6 @@ pub enum SignerId {
     Sigstore { identity: String, issuer: String },
 }
 
-impl SignerId {
-    /// Whether `spec` names this signer: its key or anchor fingerprint (hex, any case,
-    /// `sha256:` optional), its keyless identity, or its certificate subject.
-    #[must_use]
-    pub fn is_named_by(&self, spec: &str) -> bool {
-        let hex = spec.strip_prefix("sha256:").unwrap_or(spec).to_ascii_lowercase();
-        match self {
-            Self::Key { fingerprint } => *fingerprint == hex,
-            Self::Certificate { subject, anchor } => *anchor == hex || subject == spec,
-            Self::Sigstore { identity, .. } => identity == spec,
-        }
-    }
-}
-
 impl std::fmt::Display for SignerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -993,3 +993,57 @@ fn a_fifo_or_oversized_lock_password_or_token_file_is_refused_without_hanging() 
     c.env("HF_TOKEN_PATH", &token);
     within(c).ok();
 }
+
+/// Regression: `audit --signer a0134` (a short prefix) said "0 snapshots", exit 0 — a false
+/// "nothing" while checking a compromised key. A prefix of at least 8 hex digits matches (and
+/// says which fingerprint it stands for); a shorter one, or a spec of no signer form, is a usage
+/// error naming it; a spec that matches nothing says so.
+#[test]
+fn audit_signer_takes_a_fingerprint_prefix_and_refuses_a_spec_of_no_form() {
+    let env = Env::new();
+    let p256 = key("p256.pub.pem");
+    run(env.cmd(&["pull", REPO, "--public-key", p256.to_str().unwrap()])).ok();
+    let second = model_signed_by(env.work.path(), "second", "other-p256.pem", b"v1\n");
+    env.hub.add_commit(SECOND, &second);
+    let other = key("other-p256.pub.pem");
+    run(env.cmd(&["pull", SECOND, "--public-key", other.to_str().unwrap()])).ok();
+    let fp = fingerprint(&signed_model(&env.work.path().join("f")), "p256.pub.pem");
+    let kaggle = tempdir();
+    let audit = |extra: &[&str]| env.audit(kaggle.path(), extra);
+
+    let short = &fp[..5];
+    audit(&["--signer", short])
+        .expect_code(2)
+        .stderr_has(&format!("signer \"{short}\" is too short"))
+        .stderr_has("at least 8 hex digits");
+    audit(&["--signer", "tiny-bert"])
+        .expect_code(2)
+        .stderr_has("signer \"tiny-bert\" is neither a fingerprint");
+
+    for prefix in [
+        fp[..8].to_owned(),
+        format!("sha256:{}", fp[..12].to_ascii_uppercase()),
+    ] {
+        let r = audit(&["--json", "--signer", &prefix]);
+        r.ok();
+        let v: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+        let rows = v["snapshots"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{prefix}: {v}");
+        assert_eq!(rows[0]["reference"], "hf:hubsign/tiny-bert");
+        assert_eq!(v["signer_fingerprint"], fp.as_str(), "{v}");
+        audit(&["--signer", &prefix])
+            .ok()
+            .stderr_has(&format!("is the prefix of fingerprint {fp}"))
+            .stdout_has("hf:hubsign/tiny-bert");
+    }
+    // A prefix no signer here has: nothing listed, and said so.
+    let none = if fp.starts_with("00000000") {
+        "ffffffff"
+    } else {
+        "00000000"
+    };
+    let r = audit(&["--signer", none]);
+    r.ok()
+        .stderr_has(&format!("no snapshot in the caches is signed by {none}"));
+    assert_eq!(r.stdout().lines().count(), 1, "only the header: {}", r.stdout());
+}
