@@ -41,6 +41,11 @@ pub enum ManifestError {
         "{0} is a symbolic link to a directory; a cache snapshot holds only files and file links, so the files behind it are not vouched for"
     )]
     DirectorySymlink(PathBuf),
+    /// A snapshot of a cache that holds regular files only (kagglehub's) holds a symlink.
+    #[error(
+        "{0} is a symbolic link; a snapshot of this cache holds only regular files, so what it points to is not vouched for"
+    )]
+    SnapshotSymlink(PathBuf),
     #[error("symbolic link {0} is dangling or part of a cycle")]
     SymlinkBroken(PathBuf),
     #[error("{0} is neither a regular file, a directory nor a symbolic link (socket, FIFO or device)")]
@@ -69,6 +74,7 @@ impl ManifestError {
         matches!(
             self,
             Self::DirectorySymlink(_)
+                | Self::SnapshotSymlink(_)
                 | Self::SymlinkRefused(_)
                 | Self::SymlinkEscapes { .. }
                 | Self::SymlinkBroken(_)

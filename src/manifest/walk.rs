@@ -30,6 +30,9 @@ pub enum SymlinkPolicy {
     /// hashed as its target's content, and a directory symlink is an error, never skipped
     /// (skipped, the files behind it would go unchecked while the loaders follow it).
     FileLinksOnly,
+    /// A cache snapshot of regular files only (kagglehub's): any symlink is an error that says
+    /// so (not a hint to allow symlinks).
+    NoLinks,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -154,8 +157,10 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
                     modified: meta.modified().ok(),
                 });
             } else if ft.is_symlink() {
-                if options.symlinks == SymlinkPolicy::Refuse {
-                    return Err(ManifestError::SymlinkRefused(path));
+                match options.symlinks {
+                    SymlinkPolicy::Refuse => return Err(ManifestError::SymlinkRefused(path)),
+                    SymlinkPolicy::NoLinks => return Err(ManifestError::SnapshotSymlink(path)),
+                    SymlinkPolicy::Follow | SymlinkPolicy::FileLinksOnly => {}
                 }
                 if let Some(target_meta) = follow_symlink(&root, &path)? {
                     files.push(ModelFile {

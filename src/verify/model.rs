@@ -67,7 +67,7 @@ impl ModelCheck {
             links: Links::Snapshot(if links_into.is_some() {
                 SymlinkPolicy::FileLinksOnly
             } else {
-                SymlinkPolicy::Refuse
+                SymlinkPolicy::NoLinks
             }),
             symlink_root: links_into,
             coverage,

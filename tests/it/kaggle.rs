@@ -734,9 +734,11 @@ fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
     std::fs::copy(instance.join("1/config.json"), &outside).unwrap();
     std::fs::remove_file(instance.join("1/config.json")).unwrap();
     std::os::unix::fs::symlink(&outside, instance.join("1/config.json")).unwrap();
+    // It is tampering (exit 1): kagglehub's cache holds regular files only.
     env.hs(&["verify-cache", &handle, "--public-key", &k])
-        .expect_code(2)
-        .stderr_has("config.json is a symbolic link");
+        .expect_code(1)
+        .stderr_has("is tampered")
+        .stderr_has("config.json is a symbolic link; a snapshot of this cache holds only regular files");
     let out = env.hs(&["pull", &handle, "--public-key", &k, "--json"]);
     out.ok();
     let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
