@@ -378,5 +378,6 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
     Ok(Committed {
         snapshot: version_dir,
         complete: all_signed,
+        disk: std::collections::BTreeMap::new(),
     })
 }

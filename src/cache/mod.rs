@@ -56,6 +56,12 @@ pub enum CacheError {
     /// Exit 2: a marker or file the layout names is a folder or a symlink.
     #[error("{path} is not a regular file; refusing to use it")]
     NotARegularFile { path: PathBuf },
+    /// Exit 2: a cached blob re-hashed and reused by this pull is no longer the file that was
+    /// hashed (rewritten or replaced while the pull ran); nothing of the pull was made visible.
+    #[error(
+        "{path} changed after this pull verified it (rewritten or replaced while the pull ran); nothing was committed: pull again"
+    )]
+    ChangedSinceVerified { path: PathBuf },
     /// Exit 2: a reference of another hub given to this cache (a caller's mistake).
     #[error("{repo} is not a reference the {cache} cache holds")]
     WrongHub { repo: String, cache: &'static str },
@@ -257,8 +263,63 @@ fn remove_stale_staging(root: &Path) {
 pub enum Source {
     /// Downloaded into staging, already flushed to disk (commit only renames).
     Staged(PathBuf),
-    /// Already in the cache as a regular file, re-hashed and verified in place.
-    Cached(PathBuf),
+    /// Already in the cache as a regular file, re-hashed and verified in place: the identity
+    /// is taken from the handle that hashed it, when it hashed it, and commit requires it.
+    Cached(DiskId),
+}
+
+/// Where a verified file's bytes are and which file that is (device, inode, size, times):
+/// a file rewritten in place gets a new modification and change time, a file swapped in
+/// another inode, so whoever holds a `DiskId` can tell the verified file from anything put
+/// there later. The mirror opens exactly this path and requires this identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskId {
+    pub path: PathBuf,
+    pub dev: u64,
+    pub ino: u64,
+    pub len: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl DiskId {
+    /// The identity of an open (or stat-ed) file.
+    #[must_use]
+    pub fn of(path: PathBuf, m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            path,
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+
+    /// Whether `m` (the metadata of the file now open at `self.path`) is still this file.
+    #[must_use]
+    pub fn matches(&self, m: &std::fs::Metadata) -> bool {
+        m.is_file() && *self == Self::of(self.path.clone(), m)
+    }
+
+    /// Whether `m` is this file with the same bytes, whatever its change time (a rename
+    /// changes it, a write changes the modification time too).
+    fn same_bytes(&self, m: &std::fs::Metadata) -> bool {
+        let now = Self::of(self.path.clone(), m);
+        m.is_file() && (now.dev, now.ino, now.len, now.mtime) == (self.dev, self.ino, self.len, self.mtime)
+    }
+}
+
+/// Opens a file for reading without following a symlink at its last component and without
+/// blocking on a FIFO planted there.
+pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
+        .open(path)
 }
 
 /// A downloaded (or reused) file and what was computed while streaming it.
@@ -390,6 +451,9 @@ pub struct VerifiedStaging {
 pub struct Committed {
     pub snapshot: PathBuf,
     pub complete: bool,
+    /// Each committed file's bytes by repository path, as verified (layouts of one file per
+    /// blob, the Hugging Face cache; empty for the others).
+    pub disk: std::collections::BTreeMap<String, DiskId>,
 }
 
 /// A real directory: not a symlink to one, not a file.

@@ -92,6 +92,9 @@ pub struct PullOutcome {
     pub skipped: Vec<String>,
     pub signer: String,
     pub warnings: Vec<String>,
+    /// Each committed file's bytes, as verified, by repository path (into the Hugging Face
+    /// cache; empty otherwise): the mirror serves exactly these files.
+    pub disk: BTreeMap<String, cache::DiskId>,
 }
 
 impl Plan {
@@ -401,7 +404,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         async move {
             if let Some(path) = reusable {
                 let copy_to = copy.then(|| out.clone());
-                if let Some(resources) = transfer::rehash(path.clone(), &f, ser, copy_to).await {
+                if let Some((resources, disk)) = transfer::rehash(path, &f, ser, copy_to).await {
                     if !carry {
                         progress.file_started(id, &f.path, f.size);
                         progress.bytes(id, f.size);
@@ -410,7 +413,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                     let source = if copy {
                         Source::Staged(out)
                     } else {
-                        Source::Cached(path)
+                        Source::Cached(disk)
                     };
                     return Ok::<_, Error>(Ok((f, source, resources, true)));
                 }
@@ -475,9 +478,15 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let files = staging.files().len();
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
-    let mut path = match &req.destination {
-        Destination::Cache => cache.commit(verified_staging, Some(&target.revision))?.snapshot,
-        Destination::LocalDir { dir, mode } => cache::commit_local_dir(verified_staging, dir, *mode)?,
+    let (mut path, disk) = match &req.destination {
+        Destination::Cache => {
+            let committed = cache.commit(verified_staging, Some(&target.revision))?;
+            (committed.snapshot, committed.disk)
+        }
+        Destination::LocalDir { dir, mode } => (
+            cache::commit_local_dir(verified_staging, dir, *mode)?,
+            BTreeMap::new(),
+        ),
     };
     // One file asked for by name: its path, as `hf download repo file` prints.
     if let [only] = req.selection.files.as_slice() {
@@ -492,6 +501,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         skipped,
         signer: verified.signer.clone(),
         warnings,
+        disk,
     })
 }
 

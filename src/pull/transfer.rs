@@ -11,6 +11,7 @@
 //!   flight while the next one arrives, and flushes the file once at the end (a full disk shows
 //!   up here, before anything is committed).
 
+use crate::cache::DiskId;
 use crate::hub::{ByteStream, ContentId, Hub, HubError, ModelRef, RemoteFile};
 use crate::manifest::{HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, StreamHasher};
 use crate::progress::Progress;
@@ -381,19 +382,22 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
     f.metadata().ok()?.file_type().is_file().then_some(f)
 }
 
-/// Re-hashes a cached copy; `Some(resources)` if it is exactly the listed file. With `copy_to`,
-/// the very bytes hashed are also written there (a `--local-dir` pull copies them into staging
-/// while hashing, so what is placed is what was verified, whatever happens to the cache later).
+/// Re-hashes a cached copy; `Some(resources, identity)` if it is exactly the listed file. The
+/// identity is the hashed handle's, taken when hashing ends and required to be the one it had
+/// when hashing began (a file written meanwhile is not reused). With `copy_to`, the very bytes
+/// hashed are also written there (a `--local-dir` pull copies them into staging while hashing,
+/// so what is placed is what was verified, whatever happens to the cache later).
 pub async fn rehash(
     path: PathBuf,
     file: &RemoteFile,
     ser: &SerializationConfig,
     copy_to: Option<PathBuf>,
-) -> Option<Vec<ResourceDigest>> {
+) -> Option<(Vec<ResourceDigest>, DiskId)> {
     let mut hashes = Hashes::new(file, ser);
     let flush = file.size >= SYNC_EACH_AT;
     tokio::task::spawn_blocking(move || {
         let mut f = open_regular(&path)?;
+        let before = DiskId::of(path.clone(), &f.metadata().ok()?);
         let mut out = match &copy_to {
             Some(p) => Some(std::fs::File::create(p).ok()?),
             None => None,
@@ -412,7 +416,8 @@ pub async fn rehash(
         if let (Some(o), true) = (&out, flush) {
             o.sync_data().ok()?;
         }
-        hashes.finish().ok()
+        let resources = hashes.finish().ok()?;
+        before.matches(&f.metadata().ok()?).then_some((resources, before))
     })
     .await
     .ok()

@@ -556,3 +556,59 @@ fn concurrent_pulls_of_the_same_model_end_with_one_correct_snapshot() {
     assert_eq!(snapshots, 1);
     run(env.cmd(&["verify-cache", REPO, "--public-key", pubkey.to_str().unwrap()])).ok();
 }
+
+/// A blob re-hashed and reused when a pull starts, then rewritten in place while another file
+/// of that pull still downloads: the commit finds it is no longer the file that was hashed
+/// and refuses (exit 2) instead of linking the new snapshot to it.
+#[test]
+fn a_reused_blob_rewritten_during_the_pull_is_not_committed() {
+    let env = Env::new();
+    env.pull(&[]).ok();
+    let snapshot = env
+        .cache()
+        .join("models--hubsign--tiny-bert/snapshots")
+        .join(env.hub.head(REPO, "main").unwrap());
+    std::fs::remove_file(std::fs::canonicalize(snapshot.join("model.safetensors")).unwrap()).unwrap();
+    let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
+    env.hub.clear_requests();
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: std::time::Duration::from_secs(2),
+    });
+    let pubkey = key("p256.pub.pem");
+    let child = env
+        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !env
+        .hub
+        .requests()
+        .iter()
+        .any(|r| r.origin == Origin::Cdn && r.path.contains("model.safetensors"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pull never fetched the weights"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut planted = std::fs::read(&blob).unwrap();
+    planted[2] ^= 0x20;
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test tampers with the blob"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    std::fs::write(&blob, &planted).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("changed after this pull verified it"), "{stderr}");
+}
