@@ -70,6 +70,14 @@ impl<'a, H: Hub> Resumable<'a, H> {
         }
     }
 
+    /// The same stream from byte `offset` on (the bytes before it are already kept).
+    #[must_use]
+    pub fn starting_at(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self.offset_at_failure = offset;
+        self
+    }
+
     /// The next chunk, or `None` once the listed size has arrived (and the body ended there).
     pub async fn next(&mut self) -> Result<Option<Bytes>> {
         let retry = self.hub.retry();
@@ -253,18 +261,64 @@ fn worker_failed(path: &Path, source: tokio::task::JoinError) -> Error {
 }
 
 impl HashingWriter {
-    pub fn create(hashes: Hashes, out_path: PathBuf) -> Result<Self> {
-        let out = std::fs::File::create(&out_path).map_err(|source| Error::Io {
-            action: "cannot create",
-            path: out_path.clone(),
-            source,
-        })?;
-        Ok(Self {
-            resting: Some((hashes, out)),
-            pending: None,
-            out_path,
-            spare: None,
+    /// Writes into `out_path`, keeping what a pull interrupted earlier wrote there: that prefix
+    /// is re-hashed from disk (streaming; hash state is never saved, so nothing but the bytes
+    /// is trusted) and writing continues after it. A file longer than `size` is not this
+    /// download's: it starts again from the first byte. Returns the writer and the bytes kept.
+    pub async fn open(mut hashes: Hashes, out_path: PathBuf, size: u64) -> Result<(Self, u64)> {
+        let path = out_path.clone();
+        let opened = tokio::task::spawn_blocking(move || {
+            use std::io::{Read as _, Seek as _};
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let io_error = |action: &'static str| {
+                let path = path.clone();
+                move |source| Error::Io { action, path, source }
+            };
+            let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+            let mut out = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .custom_flags(nofollow)
+                .open(&path)
+                .map_err(io_error("cannot create"))?;
+            let len = out.metadata().map_err(io_error("cannot stat"))?.len();
+            let mut kept = 0;
+            if len <= size {
+                let mut buf = vec![0u8; BLOCK];
+                loop {
+                    let n = out.read(&mut buf).map_err(io_error("cannot read"))?;
+                    if n == 0 {
+                        break;
+                    }
+                    let n = n.min(usize::try_from(len - kept).unwrap_or(usize::MAX));
+                    hashes.update(&buf[..n]);
+                    kept += n as u64;
+                    if kept >= len {
+                        break;
+                    }
+                }
+            }
+            if kept != len {
+                out.set_len(kept).map_err(io_error("cannot truncate"))?;
+            }
+            out.seek(std::io::SeekFrom::Start(kept))
+                .map_err(io_error("cannot seek"))?;
+            Ok::<_, Error>((hashes, out, kept))
         })
+        .await
+        .map_err(|e| worker_failed(&out_path, e))??;
+        let (hashes, out, kept) = opened;
+        Ok((
+            Self {
+                resting: Some((hashes, out)),
+                pending: None,
+                out_path,
+                spare: None,
+            },
+            kept,
+        ))
     }
 
     /// Waits for the block in flight; returns the state it hands back.
@@ -335,7 +389,19 @@ impl HashingWriter {
     }
 }
 
+/// What step 4 made of one file.
+pub struct Downloaded {
+    pub resources: Vec<ResourceDigest>,
+    /// Bytes requested from the hub (the rest was kept from an interrupted pull).
+    pub fetched: u64,
+}
+
 /// Step 4 for one file: [`Resumable`] → 1 MiB blocks → [`HashingWriter`] into `out_path`.
+///
+/// `out_path` may hold a prefix of this file that an interrupted pull wrote (a kept partial
+/// download): it is re-hashed and the transfer resumes after it. If the whole file then does
+/// not match the hub's listing, the kept prefix was not this file's: the file is fetched again
+/// from its first byte, once. A file whose bytes do not match is never left to be resumed.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
@@ -349,10 +415,45 @@ pub async fn download<H: Hub>(
     out_path: PathBuf,
     id: usize,
     progress: &dyn Progress,
-) -> Result<Vec<ResourceDigest>> {
-    let mut writer = HashingWriter::create(Hashes::new(file, ser), out_path)?;
-    let mut source = Resumable::new(hub, repo, commit, file, id, progress);
+) -> Result<Downloaded> {
     progress.file_started(id, &file.path, file.size);
+    let (writer, kept) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
+    progress.bytes(id, kept);
+    let source = Resumable::new(hub, repo, commit, file, id, progress).starting_at(kept);
+    let mut result = stream_into(source, writer, file, id, progress)
+        .await
+        .map(|resources| Downloaded {
+            resources,
+            fetched: file.size - kept,
+        });
+    if kept > 0 && matches!(result, Err(Error::ContentMismatch { .. })) {
+        let _ = std::fs::remove_file(&out_path);
+        let (writer, _) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
+        progress.resumed(id, 0);
+        let source = Resumable::new(hub, repo, commit, file, id, progress);
+        result = stream_into(source, writer, file, id, progress)
+            .await
+            .map(|resources| Downloaded {
+                resources,
+                fetched: file.size,
+            });
+    }
+    if matches!(result, Err(Error::ContentMismatch { .. })) {
+        let _ = std::fs::remove_file(&out_path);
+    }
+    let done = result?;
+    progress.file_finished(id);
+    Ok(done)
+}
+
+/// The bytes `source` still has to deliver, in 1 MiB blocks, into `writer`.
+async fn stream_into<H: Hub>(
+    mut source: Resumable<'_, H>,
+    mut writer: HashingWriter,
+    file: &RemoteFile,
+    id: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<ResourceDigest>> {
     let mut block = writer.buffer();
     while let Some(chunk) = source.next().await? {
         progress.bytes(id, chunk.len() as u64);
@@ -365,9 +466,7 @@ pub async fn download<H: Hub>(
     if !block.is_empty() {
         writer.write(block).await?;
     }
-    let resources = writer.finish(file.size >= SYNC_EACH_AT).await?;
-    progress.file_finished(id);
-    Ok(resources)
+    writer.finish(file.size >= SYNC_EACH_AT).await
 }
 
 /// Opens a file for reading without following a symlink at its last component, and only if
