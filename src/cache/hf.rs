@@ -26,6 +26,12 @@ impl HfCache {
         &self.root
     }
 
+    /// Where this cache's pulls stage their downloads (beside the cache, never inside it).
+    #[must_use]
+    pub fn staging_root(&self) -> PathBuf {
+        staging_root(&self.root, "hub")
+    }
+
     /// `models--org--name` or `datasets--org--name`.
     pub fn repo_folder(repo: &ModelRef) -> String {
         format!("{}--{}", repo.repo_type.plural(), repo.id.replace('/', "--"))
@@ -84,7 +90,7 @@ impl CacheLayout for HfCache {
     /// layout is checked first ([`HfCache::check_layout`]).
     fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError> {
         self.check_layout(repo)?;
-        let root = staging_root(&self.root, "hub");
+        let root = self.staging_root();
         prepare_staging_root(&self.root, &root)?;
         Staging::create(&root, &Self::repo_folder(repo), repo, commit)
     }

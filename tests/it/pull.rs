@@ -730,6 +730,20 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
     let _ = child.wait();
     let first = bytes_sent(&env.hub, "big.safetensors");
     eprintln!("kept after the kill: {:?}", kept_partials(&env, &commit));
+    // `hubsign staging` shows what the killed pull kept.
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(env.cmd(&["staging", "--json"])).ok().stdout()).unwrap();
+    let folder = &listed["staging"][0];
+    assert_eq!(
+        (
+            folder["repo"].as_str(),
+            folder["commit"].as_str(),
+            folder["in_use"].as_bool()
+        ),
+        (Some(REPO), Some(commit.as_str()), Some(false)),
+        "{listed}"
+    );
+    assert!(folder["bytes"].as_u64().unwrap() >= 8 << 20, "{listed}");
 
     env.hub.clear_faults();
     env.hub.clear_requests();
@@ -760,4 +774,50 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
     );
     assert!(env.staged().is_empty(), "staging left: {:?}", env.staged());
     run(env.cmd(&["verify-cache", REPO, "--public-key", pubkey.to_str().unwrap()])).ok();
+}
+
+/// `hubsign staging --clean` removes what a killed pull kept, never the folder of a pull still
+/// running.
+#[test]
+fn staging_clean_removes_kept_downloads_but_not_a_running_pulls() {
+    let env = Env::new();
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: std::time::Duration::from_secs(120),
+    });
+    let pubkey = key("p256.pub.pem");
+    let mut child = env
+        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while bytes_sent(&env.hub, "model.safetensors") < 1000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pull never started the weights"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let listed = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["staging", "--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&run(env.cmd(&a)).ok().stdout()).unwrap()
+    };
+    let running = listed(&[]);
+    assert_eq!(running["staging"][0]["in_use"], true, "{running}");
+    let cleaned = listed(&["--clean"]);
+    assert_eq!(cleaned["removed"], serde_json::json!([]), "{cleaned}");
+    assert_eq!(env.staged().len(), 1, "the running pull's folder was removed");
+    let _ = child.kill();
+    let _ = child.wait();
+    let cleaned = listed(&["--clean"]);
+    assert_eq!(cleaned["removed"][0]["repo"], REPO, "{cleaned}");
+    assert!(env.staged().is_empty(), "{:?}", env.staged());
+    let unknown = tempdir().path().join("nope");
+    run(env.cmd(&["staging", "--local-dir", unknown.to_str().unwrap()]))
+        .expect_code(2)
+        .stderr_has("no such directory");
 }
