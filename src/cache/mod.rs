@@ -906,3 +906,75 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_KEPT_STAGING, STAGING_KEPT_FOR, Staging, list_staging};
+    use crate::hub::ModelRef;
+    use std::time::{Duration, SystemTime};
+
+    fn repo() -> ModelRef {
+        ModelRef::parse("org/model", None).unwrap()
+    }
+
+    /// An interrupted pull's folder: a kept partial, its lock last used `ago`.
+    fn interrupted(root: &std::path::Path, commit: &str, ago: Duration) {
+        let staging = Staging::create(root, "models--org--model", &repo(), commit).unwrap();
+        let dir = root.join(format!("models--org--model@{commit}"));
+        std::fs::write(dir.join("files").join("ab-3.part"), b"abc").unwrap();
+        drop(staging);
+        let lock = std::fs::File::options()
+            .write(true)
+            .open(dir.join(".lock"))
+            .unwrap();
+        lock.set_modified(SystemTime::now() - ago).unwrap();
+    }
+
+    #[test]
+    fn kept_staging_is_bounded_in_number_and_age() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        // A pull that ends with nothing kept leaves no folder.
+        drop(Staging::create(root, "models--org--model", &repo(), "c0").unwrap());
+        assert!(list_staging(root).is_empty());
+        interrupted(root, "old", STAGING_KEPT_FOR + Duration::from_secs(60));
+        for (i, c) in ["c1", "c2", "c3", "c4", "c5"].iter().enumerate() {
+            interrupted(root, c, Duration::from_secs(600 - 60 * i as u64));
+        }
+        // A private folder of a pull killed long ago (its lock is free).
+        let private = root.join("models--org--model-x1y2");
+        std::fs::create_dir_all(&private).unwrap();
+        std::fs::write(private.join(".lock"), b"").unwrap();
+        // The next pull (of another commit) keeps the most recent ones only.
+        let staging = Staging::create(root, "models--org--model", &repo(), "c6").unwrap();
+        let mut kept: Vec<String> = list_staging(root)
+            .into_iter()
+            .filter(|k| !k.in_use)
+            .filter_map(|k| k.commit)
+            .collect();
+        kept.sort();
+        assert_eq!(kept.len(), MAX_KEPT_STAGING - 1, "{kept:?}");
+        assert_eq!(kept, ["c3", "c4", "c5"]);
+        let mine = list_staging(root).into_iter().find(|k| k.in_use).unwrap();
+        assert_eq!(mine.commit.as_deref(), Some("c6"));
+        assert!(!private.exists());
+        drop(staging);
+        assert!(!root.join("models--org--model@c6").exists());
+    }
+
+    #[test]
+    fn a_second_pull_of_the_same_commit_gets_a_private_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut first = Staging::create(tmp.path(), "models--org--model", &repo(), "c1").unwrap();
+        let mut second = Staging::create(tmp.path(), "models--org--model", &repo(), "c1").unwrap();
+        assert!(first.partial_path("ab", 3).is_some());
+        assert!(first.partial_path("ab", 3).is_none(), "one name per content");
+        assert!(
+            second.partial_path("ab", 3).is_none(),
+            "a private folder keeps nothing"
+        );
+        let private = second.dir.path().to_path_buf();
+        drop(second);
+        assert!(!private.exists());
+    }
+}

@@ -821,3 +821,54 @@ fn staging_clean_removes_kept_downloads_but_not_a_running_pulls() {
         .expect_code(2)
         .stderr_has("no such directory");
 }
+
+/// What a kept partial download holds is never trusted: a prefix that is not the file's bytes
+/// is re-hashed, fails the hub's digest at the end, and the file is fetched again from its
+/// first byte (once); a partial longer than the file is discarded before anything is resumed.
+#[test]
+fn kept_partial_downloads_that_are_not_the_files_bytes_are_fetched_again() {
+    use sha2::Digest as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let src = crate::support::fixtures().join("models/tiny-bert");
+    let weights = std::fs::read(src.join("model.safetensors")).unwrap();
+    let size = weights.len();
+    let sha = hex::encode(sha2::Sha256::digest(&weights));
+    let files = env
+        .home
+        .path()
+        .join(".hub.hubsign-staging")
+        .join(format!("models--hubsign--tiny-bert@{commit}"))
+        .join("files");
+    // Half the file, but other bytes; and a config longer than the listed file.
+    write(&files.join(format!("{sha}-{size}.part")), &vec![0x5a; size / 2]);
+    let config = std::fs::read(src.join("config.json")).unwrap();
+    let oid = crate::support::hub::git_object_sha1("blob", &config);
+    let mut longer = config.clone();
+    longer.extend_from_slice(b"trailing bytes");
+    write(&files.join(format!("{oid}-{}.part", config.len())), &longer);
+    env.pull(&[]).ok();
+    let ranged: Vec<_> = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("model.safetensors") && r.method == "GET" && r.status / 100 == 2)
+        .map(|r| (r.range, r.bytes))
+        .collect();
+    assert_eq!(
+        ranged,
+        vec![
+            (Some(format!("bytes={}-", size / 2)), (size - size / 2) as u64),
+            (None, size as u64)
+        ],
+        "resumed after the kept half, then fetched again whole"
+    );
+    run(env.cmd(&[
+        "verify-cache",
+        REPO,
+        "--public-key",
+        key("p256.pub.pem").to_str().unwrap(),
+    ]))
+    .ok();
+    assert!(env.staged().is_empty(), "{:?}", env.staged());
+}
