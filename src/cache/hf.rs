@@ -86,8 +86,8 @@ impl HfCache {
 }
 
 impl CacheLayout for HfCache {
-    /// Stale areas left by killed pulls (their lock is free) are removed first; the cache's
-    /// layout is checked first ([`HfCache::check_layout`]).
+    /// Stale areas left by killed pulls are removed ([`Staging::create`]); the cache's layout
+    /// is checked first ([`HfCache::check_layout`]).
     fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError> {
         self.check_layout(repo)?;
         let root = self.staging_root();

@@ -96,8 +96,9 @@ pub struct CachedFile {
 
 /// Where verified bytes land: one implementation per cache format.
 pub trait CacheLayout {
-    /// A fresh staging area for one pull of `repo` at `commit`: outside the cache, on the same
-    /// filesystem, its layout checked (nothing written through symlinks) before any download.
+    /// The staging area for one pull of `repo` at `commit` (with what an interrupted pull of
+    /// that commit kept, see [`Staging`]): outside the cache, on the same filesystem, its
+    /// layout checked (nothing written through symlinks) before any download.
     fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError>;
 
     /// A cached copy of `file` that may be re-hashed and reused instead of downloaded: a regular
@@ -359,8 +360,7 @@ impl Drop for Staging {
         let dir = self.dir.path();
         if self.dir.resumable {
             clean_resumable(dir);
-            let kept = std::fs::read_dir(dir.join("files")).is_ok_and(|mut d| d.next().is_some());
-            if kept {
+            if has_partials(dir) {
                 return;
             }
         }
@@ -388,6 +388,18 @@ fn clean_resumable(dir: &Path) {
         }
         let _ = remove_entry(&e.path());
     }
+}
+
+/// Whether a staging folder holds a partial download to resume (`files/*.part`).
+fn has_partials(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("files"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|f| {
+            f.file_type().is_ok_and(|t| t.is_file())
+                && Path::new(&f.file_name()).extension() == Some(std::ffi::OsStr::new(PARTIAL))
+        })
 }
 
 /// Removes a file, a symlink (never followed) or a directory tree.
@@ -554,8 +566,9 @@ fn tree_bytes(dir: &Path) -> u64 {
 }
 
 /// Removes what interrupted pulls left under `root` and no running pull holds, except `keep`:
-/// folders without a lock older than an hour, private folders, resumable folders unused for
-/// [`STAGING_KEPT_FOR`], and the least recently used beyond [`MAX_KEPT_STAGING`].
+/// folders without a lock older than an hour, private folders, folders with no partial
+/// download to resume, resumable folders unused for [`STAGING_KEPT_FOR`], and the least
+/// recently used beyond [`MAX_KEPT_STAGING`].
 fn remove_stale_staging(root: &Path, keep: &Path) {
     let mut kept = Vec::new();
     for dir in staging_dirs(root) {
@@ -578,7 +591,7 @@ fn remove_stale_staging(root: &Path, keep: &Path) {
         };
         let found = describe(dir, false);
         let fresh = found.age.is_some_and(|a| a < STAGING_KEPT_FOR);
-        if found.commit.is_some() && fresh {
+        if found.commit.is_some() && fresh && has_partials(&found.path) {
             kept.push(found);
         } else {
             remove_staging_dir(&found.path);
