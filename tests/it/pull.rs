@@ -872,3 +872,37 @@ fn kept_partial_downloads_that_are_not_the_files_bytes_are_fetched_again() {
     .ok();
     assert!(env.staged().is_empty(), "{:?}", env.staged());
 }
+
+/// `--local-dir` keeps and resumes partial downloads the same way, in `DIR/.cache/hubsign`.
+#[test]
+fn local_dir_pulls_resume_kept_partial_downloads() {
+    use sha2::Digest as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let weights =
+        std::fs::read(crate::support::fixtures().join("models/tiny-bert/model.safetensors")).unwrap();
+    let (size, half) = (weights.len(), weights.len() / 2);
+    let sha = hex::encode(sha2::Sha256::digest(&weights));
+    let dir = env.work.path().join("out");
+    let staging = dir.join(".cache/hubsign");
+    write(
+        &staging
+            .join(format!("hubsign--tiny-bert@{commit}/files"))
+            .join(format!("{sha}-{size}.part")),
+        &weights[..half],
+    );
+    env.pull(&["--local-dir", dir.to_str().unwrap()]).ok();
+    let fetched: Vec<_> = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("model.safetensors") && r.method == "GET" && r.status / 100 == 2)
+        .map(|r| (r.range, r.bytes))
+        .collect();
+    assert_eq!(
+        fetched,
+        vec![(Some(format!("bytes={half}-")), (size - half) as u64)]
+    );
+    assert_eq!(std::fs::read(dir.join("model.safetensors")).unwrap(), weights);
+    assert!(files_in(&staging).is_empty(), "{:?}", files_in(&staging));
+}
