@@ -591,7 +591,11 @@ fn remove_stale_staging(root: &Path, keep: &Path) {
         };
         let found = describe(dir, false);
         let fresh = found.age.is_some_and(|a| a < STAGING_KEPT_FOR);
-        if found.commit.is_some() && fresh && has_partials(&found.path) {
+        let removing = found
+            .path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".removing-"));
+        if found.commit.is_some() && fresh && !removing && has_partials(&found.path) {
             kept.push(found);
         } else {
             remove_staging_dir(&found.path);
@@ -663,11 +667,8 @@ impl Staging {
             )
         };
         remove_stale_staging(root, dir.path());
-        fs_err::create_dir_all(dir.path().join("files")).map_err(|e| CacheError::Io {
-            action: "cannot create",
-            path: dir.path().into(),
-            source: e,
-        })?;
+        // A real directory (a symlink left in its place was removed by the cleaning above).
+        real_dirs(dir.path(), Path::new("files"))?;
         Ok(Self {
             dir,
             _lock: lock,

@@ -1,15 +1,17 @@
 //! Step 4 of a pull for one file, as layered readers around one byte stream rather than a
 //! hand-scheduled pipeline:
 //!
-//! - [`Resumable`] yields the file's bytes; after a failed request (a dropped or stalled
+//! - [`Resumable`] yields the file's bytes from where the kept part ends (what an interrupted
+//!   pull left in staging, or nothing); after a failed request (a dropped or stalled
 //!   connection, a 429/5xx) it reopens at the offset reached (`Range`), never asks twice for a
 //!   byte, and refuses a body longer than the listing says. It is the file's one retry loop
 //!   (the hub's `open` makes one attempt), so a file costs at most `attempts` requests.
 //! - [`Hashes`] computes, from the same bytes, the manifest digest and the content identity the
 //!   hub listed ([`ContentId`]), and checks the latter at the end.
-//! - [`HashingWriter`] hashes and writes each 1 MiB block on a blocking thread, one block in
-//!   flight while the next one arrives, and flushes the file once at the end (a full disk shows
-//!   up here, before anything is committed).
+//! - [`HashingWriter`] first re-hashes the kept part from disk (the same bytes, so a resumed
+//!   file is hashed exactly as a fresh one), then hashes and writes each 1 MiB block on a
+//!   blocking thread, one block in flight while the next one arrives, and flushes the file once
+//!   at the end (a full disk shows up here, before anything is committed).
 
 use crate::cache::DiskId;
 use crate::hub::{ByteStream, ContentId, Hub, HubError, ModelRef, RemoteFile};
