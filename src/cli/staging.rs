@@ -51,13 +51,18 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
             .collect();
         let key = if args.clean { "removed" } else { "staging" };
         println!("{}", json!({ key: folders, "bytes": total }));
-    } else if out.results() {
+    } else if out.results() && !rows.is_empty() {
+        println!("{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH", "SIZE", "AGE", "STATE");
         for r in &rows {
             println!(
-                "{:>10}  {:>6}  {:6}  {} {}  {}",
+                "{:>10}  {:>6}  {:7}  {} {}  {}",
                 size(r.bytes),
                 r.age.map_or_else(|| "-".to_owned(), |a| age(a.as_secs())),
-                if r.in_use { "in use" } else { "kept" },
+                match (args.clean, r.in_use) {
+                    (true, _) => "removed",
+                    (false, true) => "in use",
+                    (false, false) => "kept",
+                },
                 diagnostics::printable(r.repo.as_deref().unwrap_or("-")),
                 diagnostics::printable(r.commit.as_deref().unwrap_or("-")),
                 r.path.display()
