@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache')
+            [CompletionResult]::new('staging', 'staging', [CompletionResultType]::ParameterValue, 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -249,6 +250,18 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hubsign;staging' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--local-dir', '--local-dir', [CompletionResultType]::ParameterName, 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable')
+            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Remove every staging folder no running pull holds (its downloads start over)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hubsign;serve' {
             [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'The upstream hub (e.g. https://huggingface.co)')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file: which signer each repository must be signed by. Repositories no rule covers are refused')
@@ -290,6 +303,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache')
+            [CompletionResult]::new('staging', 'staging', [CompletionResultType]::ParameterValue, 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -320,6 +334,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;audit' {
+            break
+        }
+        'hubsign;help;staging' {
             break
         }
         'hubsign;help;serve' {

@@ -43,6 +43,9 @@ _hubsign() {
             hubsign,sign)
                 cmd="hubsign__subcmd__sign"
                 ;;
+            hubsign,staging)
+                cmd="hubsign__subcmd__staging"
+                ;;
             hubsign,sync)
                 cmd="hubsign__subcmd__sync"
                 ;;
@@ -79,6 +82,9 @@ _hubsign() {
             hubsign__subcmd__help,sign)
                 cmd="hubsign__subcmd__help__subcmd__sign"
                 ;;
+            hubsign__subcmd__help,staging)
+                cmd="hubsign__subcmd__help__subcmd__staging"
+                ;;
             hubsign__subcmd__help,sync)
                 cmd="hubsign__subcmd__help__subcmd__sync"
                 ;;
@@ -95,7 +101,7 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit serve completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit staging serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,7 +255,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest pull push check verify-cache sync audit serve completions help"
+            opts="sign verify digest pull push check verify-cache sync audit staging serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +381,20 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help__subcmd__sign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__staging)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -752,6 +772,32 @@ _hubsign() {
                     return 0
                     ;;
                 --trust-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__staging)
+            opts="-q -h --cache-dir --kagglehub-cache --local-dir --clean --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kagglehub-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
             cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
+            cand staging 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds'
             cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -236,6 +237,17 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hubsign;staging'= {
+            cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --local-dir 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable'
+            cand --clean 'Remove every staging folder no running pull holds (its downloads start over)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hubsign;serve'= {
             cand --upstream 'The upstream hub (e.g. https://huggingface.co)'
             cand --policy 'Trust policy file: which signer each repository must be signed by. Repositories no rule covers are refused'
@@ -275,6 +287,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
             cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
+            cand staging 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds'
             cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -296,6 +309,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;sync'= {
         }
         &'hubsign;help;audit'= {
+        }
+        &'hubsign;help;staging'= {
         }
         &'hubsign;help;serve'= {
         }

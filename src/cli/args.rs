@@ -99,6 +99,9 @@ pub enum Command {
     /// Never modifies a cache.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// List the partial downloads interrupted pulls keep to resume (size, repository, commit,
+    /// age), and with --clean remove those no running pull holds.
+    Staging(StagingArgs),
     /// Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only
     /// repositories that verify under the trust policy (others are answered 403 with the reason).
     #[command(after_help = SERVE_HELP)]
@@ -439,6 +442,22 @@ pub struct AuditArgs {
     /// URI), or a certificate subject (CN=…).
     #[arg(long, value_name = "FINGERPRINT|IDENTITY")]
     pub signer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StagingArgs {
+    /// The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
+    #[arg(long = "kagglehub-cache", value_name = "DIR")]
+    pub kagglehub_cache: Option<PathBuf>,
+    /// Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable.
+    #[arg(long = "local-dir", value_name = "DIR")]
+    pub local_dir: Vec<PathBuf>,
+    /// Remove every staging folder no running pull holds (its downloads start over).
+    #[arg(long)]
+    pub clean: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod diagnostics;
 mod reporter;
 mod serve;
 mod settings;
+mod staging;
 
 use args::{Cli, Command};
 use clap::{CommandFactory as _, Parser as _};
@@ -184,6 +185,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::VerifyCache(args) => verify_cache_command(&args, out),
         Command::Sync(args) => records::sync_command(&args, out),
         Command::Audit(args) => records::audit_command(&args, out),
+        Command::Staging(args) => staging::command(&args, out),
         Command::Serve(args) => serve::run(&args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());

@@ -101,6 +101,8 @@ pub struct Request {
     pub range: Option<String>,
     pub content_type: Option<String>,
     pub status: u16,
+    /// Body bytes handed to the connection so far.
+    pub bytes: u64,
 }
 
 pub struct LocalHub {
@@ -322,11 +324,18 @@ impl LocalHub {
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.shared.state.lock().unwrap().requests.clone()
+        let st = self.shared.state.lock().unwrap();
+        let mut out = st.requests.clone();
+        for (r, sent) in out.iter_mut().zip(&st.sent) {
+            r.bytes = sent.load(std::sync::atomic::Ordering::SeqCst);
+        }
+        out
     }
 
     pub fn clear_requests(&self) {
-        self.shared.state.lock().unwrap().requests.clear();
+        let mut st = self.shared.state.lock().unwrap();
+        st.requests.clear();
+        st.sent.clear();
     }
 
     /// The head commit of a branch.

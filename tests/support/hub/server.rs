@@ -34,6 +34,8 @@ pub struct State {
     pub page_size: usize,
     pub faults: Vec<Fault>,
     pub requests: Vec<Request>,
+    /// Body bytes handed to the connection so far, per request (parallel to `requests`).
+    pub sent: Vec<Arc<std::sync::atomic::AtomicU64>>,
     pub clock: u64,
     /// When set, every write endpoint needs `Authorization: Bearer <it>`.
     pub write_token: Option<String>,
@@ -55,6 +57,7 @@ impl Default for State {
             page_size: 1000,
             faults: Vec::new(),
             requests: Vec::new(),
+            sent: Vec::new(),
             clock: 0,
             write_token: None,
             chunk_size: 8 * 1024 * 1024,
@@ -96,7 +99,32 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
     if parts.method == Method::HEAD {
         *resp.body_mut() = Body::empty();
     }
-    sh.state.lock().unwrap().requests.push(Request {
+    // Body bytes are counted as the connection takes them (a client killed mid-body is
+    // charged for what was handed over).
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let exact = axum::body::HttpBody::size_hint(resp.body()).exact();
+    if parts.method != Method::HEAD && exact != Some(0) {
+        if let Some(n) = exact {
+            // Counting makes it a stream: the length it had is kept as a header.
+            if !resp.headers().contains_key("content-length") {
+                resp.headers_mut().insert("content-length", n.into());
+            }
+        }
+        let counter = sent.clone();
+        let body = std::mem::take(resp.body_mut());
+        *resp.body_mut() = Body::from_stream(futures_util::StreamExt::map(
+            body.into_data_stream(),
+            move |chunk| {
+                if let Ok(c) = &chunk {
+                    counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::SeqCst);
+                }
+                chunk
+            },
+        ));
+    }
+    let mut st = sh.state.lock().unwrap();
+    st.sent.push(sent);
+    st.requests.push(Request {
         origin,
         method: parts.method.to_string(),
         path: path_q,
@@ -104,7 +132,9 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
         range: hdr("range"),
         content_type: hdr("content-type"),
         status: resp.status().as_u16(),
+        bytes: 0,
     });
+    drop(st);
     resp
 }
 
