@@ -1,5 +1,5 @@
 //! Error → message on stderr (or JSON on stdout): the error, its cause chain, and a hint.
-#![expect(clippy::print_stdout, clippy::print_stderr, reason = "diagnostics are output")]
+#![expect(clippy::print_stderr, reason = "diagnostics are output")]
 
 use hubsign::Error;
 use std::error::Error as _;
@@ -59,7 +59,7 @@ pub fn report(error: &Error, json: bool) {
             "causes": causes,
             "exit_code": error.exit_status() as i32,
         });
-        println!("{out}");
+        outln!("{out}");
         return;
     }
     eprintln!("error: {}", printable(&error.to_string()));

@@ -1,16 +1,21 @@
 //! The thin command-line layer: parse, resolve settings, call the core, render the result.
 //! The only module that prints.
-#![expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the CLI is where output happens"
-)]
+#![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
+
+/// `println!` for the CLI: through [`stdout::Stdout`], so a closed pipe never panics.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::stdout::line(format_args!($($arg)*))
+    };
+}
 
 pub mod args;
 mod diagnostics;
 mod reporter;
 mod serve;
 mod settings;
+mod stdout;
 
 use args::{Cli, Command};
 use clap::{CommandFactory as _, Parser as _};
@@ -95,12 +100,19 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
         }
     };
     let json = cli.json;
-    match run(cli) {
+    let status = match run(cli) {
         Ok(status) => status,
         Err(error) => {
             diagnostics::report(&error, json);
             error.exit_status()
         }
+    };
+    match stdout::take_error() {
+        Some(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitStatus::Error
+        }
+        None => status,
     }
 }
 
@@ -132,9 +144,9 @@ fn run(cli: Cli) -> Result<ExitStatus> {
                     "resources": outcome.manifest.resources.len(),
                     "subject_digest": format!("sha256:{root}"),
                 });
-                println!("{out}");
+                outln!("{out}");
             } else if out.chatty() {
-                println!(
+                outln!(
                     "Signing succeeded: {} ({} resources, sha256:{root})",
                     outcome.signature.display(),
                     outcome.manifest.resources.len()
@@ -169,12 +181,12 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             let manifest = hubsign::manifest::build_manifest(&args.walk.model, &walk, method, hash)?;
             let root = hex::encode(manifest.root_digest());
             if out.is_json() {
-                println!(
+                outln!(
                     "{}",
                     json!({ "digest": format!("sha256:{root}"), "resources": manifest.resources.len() })
                 );
             } else if out.results() {
-                println!("sha256:{root}");
+                outln!("sha256:{root}");
             }
             Ok(ExitStatus::Success)
         }
@@ -186,7 +198,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Audit(args) => records::audit_command(&args, out),
         Command::Serve(args) => serve::run(&args, out),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
+            clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut stdout::Stdout);
             Ok(ExitStatus::Success)
         }
     }
@@ -194,7 +206,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
 
 fn render_report(report: &VerificationReport, out: Output) {
     if out.is_json() {
-        println!("{}", serde_json::to_string(report).unwrap_or_default());
+        outln!("{}", serde_json::to_string(report).unwrap_or_default());
         return;
     }
     for w in &report.warnings {
@@ -202,9 +214,10 @@ fn render_report(report: &VerificationReport, out: Output) {
     }
     if report.verified {
         if out.chatty() {
-            println!(
+            outln!(
                 "Verification succeeded: {} files match, signed by {}",
-                report.files_checked, report.signer
+                report.files_checked,
+                report.signer
             );
         }
         return;
@@ -322,7 +335,7 @@ fn verify_cached<C: hubsign::cache::CacheLayout>(
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["commit"] = json!(commit);
         v["snapshot"] = json!(snapshot);
-        println!("{v}");
+        outln!("{v}");
     } else if report.verified {
         if out.chatty() {
             eprintln!(
@@ -333,7 +346,7 @@ fn verify_cached<C: hubsign::cache::CacheLayout>(
             );
         }
         if out.results() {
-            println!("{}", shown.display());
+            outln!("{}", shown.display());
         }
     } else {
         render_report(&report, out);
@@ -392,12 +405,12 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
             "skipped": plan.skipped,
             "warnings": plan.verified.warnings,
         });
-        println!("{doc}");
+        outln!("{doc}");
     } else if out.chatty() {
         for w in &plan.verified.warnings {
             eprintln!("warning: {w}");
         }
-        println!(
+        outln!(
             "Check passed: {} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
             target.repo.pinned(&plan.commit),
             plan.verified.signer,
@@ -498,7 +511,7 @@ fn render_pull(
             "warnings": outcome.warnings,
             "lock": locked,
         });
-        println!("{doc}");
+        outln!("{doc}");
         return;
     }
     if out.chatty() {
@@ -524,7 +537,7 @@ fn render_pull(
         }
     }
     if out.results() {
-        println!("{}", outcome.path.display());
+        outln!("{}", outcome.path.display());
     }
 }
 
@@ -548,7 +561,7 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
             "uploaded_bytes": outcome.uploaded_bytes,
             "deduplicated": outcome.deduplicated,
         });
-        println!("{doc}");
+        outln!("{doc}");
         return Ok(ExitStatus::Success);
     }
     let kaggle = req.repo.hub == hubsign::hub::HubKind::Kaggle;
@@ -573,9 +586,9 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
     if out.results() {
         // Kaggle: the new version's handle, as kagglehub takes it.
         if kaggle {
-            println!("{pinned}");
+            outln!("{pinned}");
         } else {
-            println!(
+            outln!(
                 "{}",
                 outcome.pull_request_url.as_deref().unwrap_or(&outcome.commit_url)
             );
