@@ -108,3 +108,107 @@ fn a_failed_write_to_stdout_is_an_error() {
     r.expect_code(2).stderr_has("cannot write to standard output");
     assert!(!r.stderr().contains("panicked"), "{}", r.stderr());
 }
+
+/// `hubsign ARGS…` under `umask MASK` (through sh: a test may not use `pre_exec`).
+fn under_umask<S: AsRef<OsStr>>(mask: &str, args: &[S]) -> std::process::Command {
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_hubsign"))
+        .args(args)
+        .env_remove("HUBSIGN_POLICY")
+        .env_remove("HUBSIGN_TEST_PASSWORD");
+    c
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Issue 18 item 9: `model.sig` was written 0600 whatever the umask; a signature is public, and
+/// model_signing writes it 0666 less the umask. Signing again (the rename over the old file)
+/// gives the same mode.
+#[test]
+fn signature_file_mode_follows_the_umask() {
+    let dir = tempdir();
+    let m = tiny_model(dir.path());
+    let private = key("p256.pem");
+    let sig = m.join("model.sig");
+    for (mask, expected) in [("022", 0o644), ("077", 0o600), ("002", 0o664), ("022", 0o644)] {
+        run(under_umask(
+            mask,
+            &[
+                OsStr::new("sign"),
+                m.as_os_str(),
+                OsStr::new("--private-key"),
+                private.as_os_str(),
+            ],
+        ))
+        .ok();
+        assert_eq!(
+            mode(&sig),
+            expected,
+            "model.sig signed under umask {mask} has mode {:o}",
+            mode(&sig)
+        );
+    }
+}
+
+/// The other files hubsign writes by temp + rename for others to read follow the umask too:
+/// the signature `push` writes beside the model, and the lock file `pull --lock` writes.
+#[test]
+fn pushed_signature_and_lock_file_modes_follow_the_umask() {
+    let hub = crate::support::hub::LocalHub::start();
+    hub.set_write_token("hf_write");
+    let dir = tempdir();
+    let m = dir.path().join("model");
+    crate::support::write(&m.join("config.json"), b"{}\n");
+    crate::support::write(&m.join("weights.bin"), &crate::support::det_bytes("w", 5000));
+    let private = key("p256.pem");
+    let public = key("p256.pub.pem");
+    let lock = dir.path().join("hubsign.lock");
+    let env = |mut c: std::process::Command| {
+        c.env("HF_ENDPOINT", hub.endpoint())
+            .env("HF_HOME", dir.path().join("hf"))
+            .env("HF_TOKEN", "hf_write")
+            .env_remove("HF_HUB_CACHE")
+            .env_remove("HF_HUB_OFFLINE");
+        run(c)
+    };
+    env(under_umask(
+        "027",
+        &[
+            OsStr::new("push"),
+            m.as_os_str(),
+            OsStr::new("org/modes"),
+            OsStr::new("--private-key"),
+            private.as_os_str(),
+        ],
+    ))
+    .ok();
+    assert_eq!(
+        mode(&m.join("model.sig")),
+        0o640,
+        "push wrote model.sig with mode {:o}",
+        mode(&m.join("model.sig"))
+    );
+    let lock_flag = format!("--lock={}", lock.display());
+    env(under_umask(
+        "027",
+        &[
+            OsStr::new("pull"),
+            OsStr::new("org/modes"),
+            OsStr::new(&lock_flag),
+            OsStr::new("--public-key"),
+            public.as_os_str(),
+        ],
+    ))
+    .ok();
+    assert_eq!(
+        mode(&lock),
+        0o640,
+        "pull --lock wrote the lock with mode {:o}",
+        mode(&lock)
+    );
+}
