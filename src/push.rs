@@ -65,6 +65,8 @@ pub struct PushOutcome {
     pub pull_request_url: Option<String>,
     /// Whether this push signed the model.
     pub signed: bool,
+    /// The files covered by the signature that were published (the signature file itself is
+    /// not counted, as in every command's count).
     pub files: usize,
     pub uploaded_bytes: u64,
     /// LFS objects the hub already had.
@@ -255,7 +257,7 @@ pub async fn push<H: Publish>(
         commit_url,
         pull_request_url: published.pull_request_url,
         signed,
-        files: commit_files.len(),
+        files: files.len(),
         uploaded_bytes: sent.bytes,
         deduplicated: sent.deduplicated,
     })

@@ -400,7 +400,7 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
             "commit": plan.commit,
             "pinned": target.repo.pinned(&plan.commit),
             "signer": plan.verified.signer,
-            "files": plan.to_fetch.len(),
+            "files": plan.signed_files(),
             "bytes": bytes,
             "skipped": plan.skipped,
             "warnings": plan.verified.warnings,
@@ -414,7 +414,7 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
             "Check passed: {} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
             target.repo.pinned(&plan.commit),
             plan.verified.signer,
-            plan.to_fetch.len()
+            plan.signed_files()
         );
     }
     Ok(ExitStatus::Success)

@@ -212,3 +212,95 @@ fn pushed_signature_and_lock_file_modes_follow_the_umask() {
         mode(&lock)
     );
 }
+
+/// Issue 18 item 10: the same 3-file model was "4 files" in `pull`, `push`, the lock and online
+/// `sync` (the signature counted) and "3 files" in `check`, `verify`, `verify-cache` and
+/// offline `sync`. Every count is the files the signature covers. A lock written with the old
+/// count (one more) still reads and syncs.
+#[test]
+fn every_command_counts_the_files_the_signature_covers() {
+    let hub = crate::support::hub::LocalHub::start();
+    hub.set_write_token("hf_write");
+    let dir = tempdir();
+    let m = dir.path().join("model");
+    crate::support::write(&m.join("config.json"), b"{}\n");
+    crate::support::write(&m.join("tokenizer.json"), b"{\"v\": 1}\n");
+    crate::support::write(&m.join("weights.bin"), &crate::support::det_bytes("w", 5000));
+    let private = key("p256.pem");
+    let public = key("p256.pub.pem");
+    let (private, public) = (private.to_str().unwrap(), public.to_str().unwrap());
+    let lock = dir.path().join("hubsign.lock");
+    let lock_flag = format!("--lock={}", lock.display());
+    let hf = |args: &[&str], offline: bool| {
+        let mut c = hubsign();
+        c.args(args)
+            .env("HF_ENDPOINT", hub.endpoint())
+            .env("HF_HOME", dir.path().join("hf"))
+            .env("HF_TOKEN", "hf_write")
+            .env_remove("HF_HUB_CACHE")
+            .env_remove("HF_HUB_OFFLINE");
+        if offline {
+            c.env("HF_HUB_OFFLINE", "1");
+        }
+        let r = run(c);
+        r.ok();
+        r
+    };
+    let json = |r: &crate::support::Run| -> serde_json::Value {
+        serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}: {}", r.stdout()))
+    };
+    let model = m.to_str().unwrap();
+
+    let pushed = hf(
+        &["push", model, "org/three", "--private-key", private, "--json"],
+        false,
+    );
+    assert_eq!(json(&pushed)["files"], 3, "push --json");
+    hf(&["verify", model, "--public-key", public], false).stdout_has("3 files match");
+    assert_eq!(
+        json(&hf(
+            &["check", "org/three", "--public-key", public, "--json"],
+            false
+        ))["files"],
+        3,
+        "check --json"
+    );
+    hf(&["check", "org/three", "--public-key", public], false).stdout_has("3 files (");
+    let pulled = hf(&["pull", "org/three", "--public-key", public, &lock_flag], false);
+    pulled.stderr_has(": 3 files signed by");
+    assert_eq!(
+        json(&hf(
+            &["pull", "org/three", "--public-key", public, "--json"],
+            false
+        ))["files"],
+        3,
+        "pull --json"
+    );
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        text.contains("\nfiles = 3\n"),
+        "the lock counts the signed files:\n{text}"
+    );
+    hf(&["verify-cache", "org/three", "--public-key", public], false).stderr_has(": 3 files, signed by");
+    let sync = [
+        "sync",
+        "--lock",
+        lock.to_str().unwrap(),
+        "--public-key",
+        public,
+        "--json",
+    ];
+    for offline in [false, true] {
+        let v = json(&hf(&sync, offline));
+        assert_eq!(v["entries"][0]["files"], 3, "sync (offline: {offline}): {v}");
+    }
+    // A lock an earlier hubsign wrote (the signature counted) reads and syncs unchanged.
+    std::fs::write(&lock, text.replace("\nfiles = 3\n", "\nfiles = 4\n")).unwrap();
+    for offline in [false, true] {
+        let v = json(&hf(&sync, offline));
+        assert_eq!(
+            v["entries"][0]["status"], "synced",
+            "old lock, offline: {offline}: {v}"
+        );
+    }
+}
