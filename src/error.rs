@@ -158,6 +158,10 @@ pub enum Error {
     /// unreadable lock file.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// Exit 2. A new file (a generated key) would replace what is at its path (a file, or a
+    /// symlink); nothing was written.
+    #[error("{} already exists; refusing to replace it (choose another name)", path.display())]
+    OutputExists { path: PathBuf },
     /// Exit 2. The request is valid but this build cannot carry it out.
     #[error("{0}")]
     Unsupported(String),

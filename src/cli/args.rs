@@ -103,6 +103,10 @@ pub enum Command {
     /// repositories that verify under the trust policy (others are answered 403 with the reason).
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
+    /// Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on
+    /// request) and its public key in OUT.pub. Never replaces an existing file.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Keygen(KeygenArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -186,8 +190,30 @@ pub struct SignArgs {
     pub instance: SigstoreInstanceArgs,
 }
 
-/// Signing material.
+/// `hubsign keygen`.
 #[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The private key file to create; the public key goes to OUT.pub. Neither may exist.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Encrypt the private key with a password asked on the terminal (twice).
+    #[arg(long, conflicts_with_all = ["password_file", "password_env"])]
+    pub encrypt: bool,
+    /// Encrypt the private key with the password in this file (one trailing newline is
+    /// removed, as `sign --password-file` reads it).
+    #[arg(long = "password-file", value_name = "FILE", conflicts_with = "password_env")]
+    pub password_file: Option<PathBuf>,
+    /// Encrypt the private key with the password in this environment variable.
+    #[arg(long = "password-env", value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// PBKDF2-HMAC-SHA256 rounds of the key encryption (lower only to make tests fast).
+    #[arg(long = "kdf-rounds", hide = true, default_value_t = hubsign::crypto::ec::KEY_ENCRYPTION_ROUNDS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub kdf_rounds: u32,
+}
+
+/// Signing material.
+#[derive(Debug, Args, Default)]
 pub struct KeyArgs {
     /// Signing method; inferred from the key material when omitted (certificate if
     /// --signing-certificate is given, key if --private-key is given, else sigstore).

@@ -12,6 +12,7 @@ macro_rules! outln {
 
 pub mod args;
 mod diagnostics;
+mod keygen;
 mod reporter;
 mod serve;
 mod settings;
@@ -197,6 +198,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Sync(args) => records::sync_command(&args, out),
         Command::Audit(args) => records::audit_command(&args, out),
         Command::Serve(args) => serve::run(&args, out),
+        Command::Keygen(args) => keygen::run(&args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut stdout::Stdout);
             Ok(ExitStatus::Success)

@@ -84,7 +84,7 @@ fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
     })
 }
 
-fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
+pub fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
     if let Some(file) = &args.password_file {
         let mut bytes = fs_err::read(file).map_err(|source| Error::Io {
             action: "cannot read password file",

@@ -304,3 +304,177 @@ fn every_command_counts_the_files_the_signature_covers() {
         );
     }
 }
+
+/// Issue 18 item 16: a way to make a signing key. `hubsign keygen OUT` writes a P-256 private
+/// key (PKCS#8, 0600) and `OUT.pub`; it signs with `hubsign sign` and verifies with `hubsign
+/// verify` and the real model_signing. Encrypted on request, readable as `sign` reads
+/// encrypted keys (and by Python's `cryptography`). Never overwrites, never writes through a
+/// symlink.
+#[test]
+fn keygen_makes_a_key_pair_that_signs_and_verifies_everywhere() {
+    let dir = tempdir();
+    let d = dir.path();
+    let m = d.join("model");
+    crate::support::write(&m.join("weights.bin"), &crate::support::det_bytes("w", 3000));
+    crate::support::write(&m.join("config.json"), b"{}\n");
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+
+    // Plain key, under umask 022: private 0600, public 0644; the public key's path on stdout.
+    let plain = d.join("plain.pem");
+    let r = run(under_umask("022", &["keygen", &s(&plain)]));
+    r.ok().stdout_has("plain.pem.pub");
+    assert_eq!(mode(&plain), 0o600, "private key mode {:o}", mode(&plain));
+    assert_eq!(mode(&d.join("plain.pem.pub")), 0o644);
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(text.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{text}");
+    let public = std::fs::read_to_string(d.join("plain.pem.pub")).unwrap();
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{public}");
+
+    // Never replaces a file: the key and its .pub stay as they were.
+    let r = crate::support::hs(["keygen", &s(&plain)]);
+    r.expect_code(2).stderr_has("already exists");
+    assert_eq!(std::fs::read_to_string(&plain).unwrap(), text);
+    std::fs::write(d.join("only-pub.pem.pub"), b"mine\n").unwrap();
+    crate::support::hs(["keygen", &s(&d.join("only-pub.pem"))])
+        .expect_code(2)
+        .stderr_has("already exists");
+    assert!(
+        !d.join("only-pub.pem").exists(),
+        "nothing written when OUT.pub exists"
+    );
+    assert_eq!(std::fs::read(d.join("only-pub.pem.pub")).unwrap(), b"mine\n");
+    // Never through a symlink (a dangling one included).
+    std::os::unix::fs::symlink(d.join("target.pem"), d.join("link.pem")).unwrap();
+    crate::support::hs(["keygen", &s(&d.join("link.pem"))]).expect_code(2);
+    assert!(!d.join("target.pem").exists(), "written through a symlink");
+
+    // The plain key signs; hubsign verifies.
+    crate::support::hs(["sign", &s(&m), "--private-key", &s(&plain)]).ok();
+    crate::support::hs(["verify", &s(&m), "--public-key", &s(&d.join("plain.pem.pub"))])
+        .ok()
+        .stdout_has("Verification succeeded");
+
+    // Encrypted from a file (a trailing newline is not part of the password) and from the
+    // environment; `sign` reads it back the same way, and refuses it without the password.
+    let pw = d.join("password");
+    std::fs::write(&pw, b"correct horse\n").unwrap();
+    let enc = d.join("enc.pem");
+    crate::support::hs([
+        "keygen",
+        &s(&enc),
+        "--password-file",
+        &s(&pw),
+        "--kdf-rounds",
+        "1000",
+    ])
+    .ok();
+    assert!(
+        std::fs::read_to_string(&enc)
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+    );
+    assert_eq!(mode(&enc), 0o600);
+    let mut c = hubsign();
+    c.args([
+        "keygen",
+        &s(&d.join("env.pem")),
+        "--password-env",
+        "KEYGEN_PW",
+        "--kdf-rounds",
+        "1000",
+    ])
+    .env("KEYGEN_PW", "from the environment");
+    run(c).ok();
+    crate::support::hs(["sign", &s(&m), "--private-key", &s(&enc)])
+        .expect_code(2)
+        .stderr_has("encrypted");
+    crate::support::hs([
+        "sign",
+        &s(&m),
+        "--private-key",
+        &s(&enc),
+        "--password-file",
+        &s(&pw),
+    ])
+    .ok();
+    crate::support::hs(["verify", &s(&m), "--public-key", &s(&d.join("enc.pem.pub"))]).ok();
+
+    // The real model_signing verifies what the generated key signed; Python's cryptography
+    // decrypts the encrypted key with the same password.
+    let Some(ms) = crate::support::model_signing() else {
+        return;
+    };
+    let mut v = crate::support::model_signing_cmd(&ms);
+    v.args([
+        "verify",
+        "key",
+        &s(&m),
+        "--signature",
+        &s(&m.join("model.sig")),
+        "--public_key",
+    ])
+    .arg(d.join("enc.pem.pub"));
+    run(v).ok();
+    let Some(py) = crate::support::hub::python() else {
+        return;
+    };
+    let mut c = std::process::Command::new(py);
+    c.arg("-c")
+        .arg(
+            "import sys\nfrom cryptography.hazmat.primitives.serialization import load_pem_private_key\n\
+             k = load_pem_private_key(open(sys.argv[1], 'rb').read(), b'correct horse')\nprint(k.curve.name)\n",
+        )
+        .arg(&enc);
+    run(c).ok().stdout_has("secp256r1");
+}
+
+/// Issue 18 item 16: the basics a new user looks for. The LICENSE Cargo.toml names is there
+/// (the standard Apache License 2.0 text); the demo's first minutes (a release build) are not
+/// silent; the README claims nothing stale.
+#[test]
+fn license_demo_progress_and_readme_are_current() {
+    let repo = Path::new(crate::support::REPO);
+    let cargo = std::fs::read_to_string(repo.join("Cargo.toml")).unwrap();
+    assert!(cargo.contains("license = \"Apache-2.0\""));
+    let license = std::fs::read_to_string(repo.join("LICENSE")).expect("LICENSE is missing");
+    for needle in [
+        "Apache License\n                           Version 2.0, January 2004",
+        "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION",
+        "9. Accepting Warranty or Additional Liability.",
+        "END OF TERMS AND CONDITIONS",
+    ] {
+        assert!(license.contains(needle), "LICENSE lacks {needle:?}");
+    }
+    use sha2::Digest as _;
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(license.as_bytes())),
+        "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30",
+        "LICENSE is not the standard Apache-2.0 text"
+    );
+
+    let demo = std::fs::read_to_string(repo.join("scripts/demo")).unwrap();
+    let build = demo
+        .lines()
+        .position(|l| l.starts_with("cargo build"))
+        .expect("the demo builds hubsign");
+    let line = demo.lines().nth(build).unwrap();
+    assert!(
+        !line.contains("--quiet") && !line.contains(" -q") && !line.contains(">/dev/null"),
+        "the demo's build hides cargo's progress: {line}"
+    );
+    assert!(
+        demo.lines()
+            .take(build)
+            .any(|l| l.starts_with("echo") && l.contains("first run takes a few minutes")),
+        "the demo does not say it is building before the build"
+    );
+
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    for stale in ["is planned", "like model_signing's digest"] {
+        assert!(!readme.contains(stale), "README still says {stale:?}");
+    }
+    assert!(
+        readme.contains("hubsign keygen"),
+        "README does not document keygen"
+    );
+}
