@@ -126,11 +126,10 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         return Ok((false, resources, files, bundle));
     }
     let Some(signer) = &req.signer else {
-        return Err(Error::Usage(format!(
-            "{} has no signature at {}; give signing material (--private-key …) to sign it",
-            req.model.display(),
-            req.signature.display()
-        )));
+        return Err(Error::NoSigningKey {
+            model: req.model.clone(),
+            signature: req.signature.clone(),
+        });
     };
     let mut walk_opts = req.walk.clone();
     walk_opts.ignore_paths.extend(sig_ignores);

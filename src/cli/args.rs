@@ -42,6 +42,16 @@ Exit codes:
   1  a listed snapshot is unsigned, tampered, or untrusted under the policy
   2  usage, I/O or other error";
 
+/// A count, size or number of seconds that must be at least 1. (clap's `range(1..)` would
+/// answer `0 is not in 1..18446744073709551615`.)
+fn at_least_one(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("expected a whole number of at least 1 ({e})")),
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hubsign",
@@ -145,7 +155,7 @@ pub struct HashArgs {
     #[arg(long, value_enum, default_value_t = HashChoice::Sha256)]
     pub hash: HashChoice,
     /// Hash files in shards of N bytes (serialization `shards`) instead of whole files.
-    #[arg(long = "shard-size", alias = "shard_size", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long = "shard-size", alias = "shard_size", value_name = "N", value_parser = at_least_one)]
     pub shard_size: Option<u64>,
 }
 
@@ -374,7 +384,7 @@ pub struct HubModelArgs {
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and the transfer
     /// resumed (with a Range request).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
     pub timeout: u64,
 }
 
@@ -441,7 +451,7 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
     pub timeout: u64,
     /// Parallel file transfers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -612,7 +622,7 @@ pub struct ServeArgs {
     pub concurrency: u16,
     /// An upstream connection that delivers no data for this many seconds is dropped and the
     /// transfer resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
     pub timeout: u64,
     /// Entries per page of tree listings.
     #[arg(long = "tree-page-size", default_value_t = 1000, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -622,6 +632,6 @@ pub struct ServeArgs {
     pub header_read_timeout: u64,
     /// A verified pull not finished after this many seconds is abandoned (its clients get a
     /// 502; the next request starts again, reusing what verified).
-    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = 3600, value_parser = at_least_one)]
     pub pull_timeout: u64,
 }

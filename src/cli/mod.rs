@@ -87,11 +87,83 @@ pub fn plugin_args(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
+/// model_signing's method words (`model_signing verify key DIR …`); hubsign infers the method
+/// from the key flags (`--method` makes it explicit).
+const METHOD_WORDS: [&str; 5] = [
+    "key",
+    "certificate",
+    "sigstore",
+    "pkcs11-key",
+    "pkcs11-certificate",
+];
+
+/// `hubsign sign|verify METHOD …` typed from model_signing's habit (and no model of that name
+/// here): the command line without the method word, to suggest.
+fn without_method_word(args: &[OsString]) -> Option<(String, String)> {
+    let cmd = args
+        .iter()
+        .skip(1)
+        .position(|a| !a.to_string_lossy().starts_with('-'))?
+        + 1;
+    if !matches!(args[cmd].to_str(), Some("sign" | "verify")) {
+        return None;
+    }
+    let word = args.get(cmd + 1)?.to_str()?;
+    if !METHOD_WORDS.contains(&word) || std::path::Path::new(word).exists() {
+        return None;
+    }
+    let rest: Vec<String> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, _)| *i != cmd + 1)
+        .map(|(_, a)| a.to_string_lossy().into_owned())
+        .collect();
+    Some((word.to_owned(), rest.join(" ")))
+}
+
+/// clap suggests the nearest spelling, hidden aliases included: `--private_kye` got
+/// `--private_key`. The suggestion is the flag's own (hyphenated) name instead.
+fn suggest_canonical_flag(e: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(suggested)) = e.get(ContextKind::SuggestedArg) else {
+        return;
+    };
+    let Some(alias) = suggested.strip_prefix("--") else {
+        return;
+    };
+    if let Some(long) = flag_with_alias(&Cli::command(), alias) {
+        e.insert(ContextKind::SuggestedArg, ContextValue::String(long));
+    }
+}
+
+/// `--long` of the flag that has `alias` among its aliases, in `cmd` or a subcommand.
+fn flag_with_alias(cmd: &clap::Command, alias: &str) -> Option<String> {
+    cmd.get_arguments()
+        .find(|a| a.get_all_aliases().is_some_and(|v| v.contains(&alias)))
+        .and_then(|a| a.get_long().map(|l| format!("--{l}")))
+        .or_else(|| cmd.get_subcommands().find_map(|c| flag_with_alias(c, alias)))
+}
+
 /// Runs the CLI and returns the process exit status.
 pub fn main(args: Vec<OsString>) -> ExitStatus {
-    let cli = match Cli::try_parse_from(plugin_args(args)) {
+    let args = plugin_args(args);
+    if let Some((word, rest)) = without_method_word(&args) {
+        eprintln!("error: `{word}` is model_signing's method word, not a model: hubsign infers the method");
+        let explicit = match word.as_str() {
+            "pkcs11-key" => "--pkcs11-uri URI signs with a token's key".to_owned(),
+            "pkcs11-certificate" => {
+                "--pkcs11-uri URI with --signing-certificate signs with a token's key".to_owned()
+            }
+            w => format!("--method {w} makes it explicit"),
+        };
+        eprintln!("hint: drop it: hubsign {rest} ({explicit})");
+        return ExitStatus::Error;
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(mut e) => {
+            suggest_canonical_flag(&mut e);
             let _ = e.print();
             return if e.use_stderr() {
                 ExitStatus::Error
@@ -148,9 +220,9 @@ fn run(cli: Cli) -> Result<ExitStatus> {
                 outln!("{out}");
             } else if out.chatty() {
                 outln!(
-                    "Signing succeeded: {} ({} resources, sha256:{root})",
+                    "Signing succeeded: {} ({}, sha256:{root})",
                     outcome.signature.display(),
-                    outcome.manifest.resources.len()
+                    diagnostics::count(outcome.manifest.resources.len(), "resource")
                 );
             }
             Ok(ExitStatus::Success)
@@ -217,8 +289,13 @@ fn render_report(report: &VerificationReport, out: Output) {
     if report.verified {
         if out.chatty() {
             outln!(
-                "Verification succeeded: {} files match, signed by {}",
-                report.files_checked,
+                "Verification succeeded: {} {}, signed by {}",
+                diagnostics::count(report.files_checked, "file"),
+                if report.files_checked == 1 {
+                    "matches"
+                } else {
+                    "match"
+                },
                 report.signer
             );
         }
@@ -341,9 +418,9 @@ fn verify_cached<C: hubsign::cache::CacheLayout>(
     } else if report.verified {
         if out.chatty() {
             eprintln!(
-                "Verified cached {}: {} files, signed by {}",
+                "Verified cached {}: {}, signed by {}",
                 repo.pinned(&commit),
-                report.files_checked,
+                diagnostics::count(report.files_checked, "file"),
                 report.signer
             );
         }
@@ -413,10 +490,15 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
             eprintln!("warning: {w}");
         }
         outln!(
-            "Check passed: {} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
+            "Check passed: {} is signed by {}; {} ({bytes} bytes) {} the signed manifest (nothing downloaded)",
             target.repo.pinned(&plan.commit),
             plan.verified.signer,
-            plan.signed_files()
+            diagnostics::count(plan.signed_files(), "file"),
+            if plan.signed_files() == 1 {
+                "matches"
+            } else {
+                "match"
+            }
         );
     }
     Ok(ExitStatus::Success)
@@ -524,9 +606,9 @@ fn render_pull(
             eprintln!("Locked {} in {}", repo.pinned(&outcome.commit), path.display());
         }
         eprintln!(
-            "Verified {}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
+            "Verified {}: {} signed by {} ({} bytes downloaded, {} reused from the cache)",
             repo.pinned(&outcome.commit),
-            outcome.files,
+            diagnostics::count(outcome.files, "file"),
             outcome.signer,
             outcome.downloaded_bytes,
             outcome.reused
@@ -575,13 +657,17 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
         };
         if kaggle {
             eprintln!(
-                "{verb} {} files as {pinned} ({} bytes uploaded); the new version passes the pre-download check",
-                outcome.files, outcome.uploaded_bytes
+                "{verb} {} as {pinned} ({} bytes uploaded); the new version passes the pre-download check",
+                diagnostics::count(outcome.files, "file"),
+                outcome.uploaded_bytes
             );
         } else {
             eprintln!(
-                "{verb} {} files to {} ({} LFS bytes uploaded, {} LFS objects already on the hub); the pushed commit passes the pre-download check",
-                outcome.files, req.repo, outcome.uploaded_bytes, outcome.deduplicated
+                "{verb} {} to {} ({} LFS bytes uploaded, {} already on the hub); the pushed commit passes the pre-download check",
+                diagnostics::count(outcome.files, "file"),
+                req.repo,
+                outcome.uploaded_bytes,
+                diagnostics::count(outcome.deduplicated, "LFS object")
             );
         }
     }

@@ -157,8 +157,11 @@ pub fn sync_command(args: &args::SyncArgs, out: Output) -> Result<ExitStatus> {
             Ok(s) => {
                 if out.chatty() {
                     eprintln!(
-                        "Synced {} at {}: {} files ({} bytes downloaded)",
-                        entry.reference, s.commit, s.files, s.downloaded_bytes
+                        "Synced {} at {}: {} ({} bytes downloaded)",
+                        entry.reference,
+                        s.commit,
+                        diagnostics::count(s.files, "file"),
+                        s.downloaded_bytes
                     );
                 }
                 if out.results() {

@@ -478,3 +478,212 @@ fn license_demo_progress_and_readme_are_current() {
         "README does not document keygen"
     );
 }
+
+/// Issue 18 item 12: error wording, one row per finding. Each row runs a command and names
+/// what its stderr must and must not say.
+#[test]
+fn error_wording_says_what_went_wrong_and_what_to_do() {
+    let dir = tempdir();
+    let d = dir.path();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let private = s(&key("p256.pem"));
+    let public = s(&key("p256.pub.pem"));
+    let encrypted = s(&key("p256.encrypted.pem"));
+    // A signed model, then edited; an unsigned one; a single-file model.
+    let edited = d.join("edited");
+    crate::support::write(&edited.join("weights.bin"), b"weights\n");
+    crate::support::hs(["sign", &s(&edited), "--private-key", &private]).ok();
+    crate::support::write(&edited.join("weights.bin"), b"edited\n");
+    let unsigned = d.join("unsigned");
+    crate::support::write(&unsigned.join("weights.bin"), b"weights\n");
+    let single = d.join("one");
+    crate::support::write(&single.join("only.bin"), b"one file\n");
+    let bad_toml = d.join("policy.toml");
+    std::fs::write(&bad_toml, "[[trust]]\nrepos = [\"a/*\"\npublic-key = \"x\"\n").unwrap();
+    let wrong_pw = d.join("wrong-password");
+    std::fs::write(&wrong_pw, "not it\n").unwrap();
+    let nowhere = "http://127.0.0.1:9";
+    let drop_it = format!("hint: drop it: hubsign verify {} --public_key", s(&edited));
+    let method_hint = ["method word", drop_it.as_str()];
+
+    struct Row<'a> {
+        what: &'a str,
+        args: Vec<String>,
+        code: i32,
+        has: &'a [&'a str],
+        lacks: &'a [&'a str],
+    }
+    let row = |what, args: &[&str], code, has, lacks| Row {
+        what,
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        code,
+        has,
+        lacks,
+    };
+    let rows = [
+        row(
+            "a TOML error shows its lines, not a literal \\n",
+            &["pull", "org/x", "--policy", &s(&bad_toml)],
+            2,
+            &["TOML parse error at line 3, column 1\n", "\n    3 | public-key"],
+            &["\\n"],
+        ),
+        row(
+            "push of an edited signed model points at --resign",
+            &["push", &s(&edited), "org/x", "--public-key", &public],
+            1,
+            &["does not match its signature", "--resign"],
+            &[],
+        ),
+        row(
+            "an unsigned model and no key: no signing key",
+            &["push", &s(&unsigned), "org/x"],
+            2,
+            &["no signing key", "--private-key", "hubsign keygen"],
+            &["say whom to trust"],
+        ),
+        row(
+            "verify of a model that is not there",
+            &["verify", &s(&d.join("nonexist")), "--public-key", &public],
+            2,
+            &["no such model"],
+            &["cannot read signature file"],
+        ),
+        row(
+            "model_signing's method word",
+            &["verify", "key", &s(&edited), "--public_key", &public],
+            2,
+            &method_hint,
+            &[],
+        ),
+        row(
+            "a typo gets the hyphenated flag",
+            &["sign", &s(&unsigned), "--private_kye", &private],
+            2,
+            &["'--private-key'"],
+            &["'--private_key'"],
+        ),
+        row(
+            "a wrong password is not a key-type problem",
+            &[
+                "sign",
+                &s(&unsigned),
+                "--private-key",
+                &encrypted,
+                "--password-file",
+                &s(&wrong_pw),
+            ],
+            2,
+            &["wrong password", "hint: check the password"],
+            &["keys must be EC"],
+        ),
+        row(
+            "--timeout 0",
+            &["pull", "org/x", "--public-key", &public, "--timeout", "0"],
+            2,
+            &["must be at least 1"],
+            &["18446744073709551615"],
+        ),
+    ];
+    // Every row is checked and every failure reported together.
+    let mut failures: Vec<String> = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            failures.push(what);
+        }
+    };
+    for r in &rows {
+        let mut c = hubsign();
+        c.args(&r.args)
+            .env("HF_ENDPOINT", nowhere)
+            .env("HF_HOME", d.join("hf"))
+            .env("XDG_CONFIG_HOME", d.join("no-config"))
+            .env_remove("HF_TOKEN");
+        let out = run(c);
+        let err = out.stderr();
+        check(
+            out.code() == r.code,
+            format!("{}: exit {} (expected {})\n{err}", r.what, out.code(), r.code),
+        );
+        for h in r.has {
+            check(err.contains(h), format!("{}: stderr lacks {h:?}:\n{err}", r.what));
+        }
+        for l in r.lacks {
+            check(!err.contains(l), format!("{}: stderr says {l:?}:\n{err}", r.what));
+        }
+        // Every error starts the same way (as clap's do).
+        check(
+            err.lines().any(|l| l.starts_with("error: ")) && !err.contains("Error:"),
+            format!("{}: error lines start with `error: `:\n{err}", r.what),
+        );
+    }
+
+    // "1 file", "1 resource": no "1 files".
+    let signed = crate::support::hs(["sign", &s(&single), "--private-key", &private]);
+    check(
+        signed.stdout().contains("(1 resource, sha256:"),
+        format!("sign of one file: {}", signed.stdout()),
+    );
+    let verified = crate::support::hs(["verify", &s(&single), "--public-key", &public]);
+    check(
+        verified
+            .stdout()
+            .contains("Verification succeeded: 1 file matches,"),
+        format!("verify of one file: {}", verified.stdout()),
+    );
+
+    // sign --json and verify --json write the subject digest the same way (and as digest does).
+    let json = |r: &crate::support::Run| -> serde_json::Value { serde_json::from_str(&r.stdout()).unwrap() };
+    let signed = json(crate::support::hs(["sign", "--json", &s(&unsigned), "--private-key", &private]).ok());
+    let verified =
+        json(crate::support::hs(["verify", "--json", &s(&unsigned), "--public-key", &public]).ok());
+    let digest = crate::support::hs(["digest", &s(&unsigned)])
+        .ok()
+        .stdout()
+        .trim()
+        .to_owned();
+    check(
+        signed["subject_digest"] == digest.as_str(),
+        format!("sign --json: {signed} (digest {digest})"),
+    );
+    check(
+        verified["subject_digest"] == digest.as_str(),
+        format!("verify --json: {verified} (digest {digest})"),
+    );
+    check(
+        verified["signature_digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")),
+        format!("verify --json signature_digest: {verified}"),
+    );
+
+    // A failed pull --json lists the files as a failed verify --json does.
+    let hub = crate::support::hub::LocalHub::start();
+    hub.add_commit("org/edited", &edited);
+    let mut c = hubsign();
+    c.args(["pull", "--json", "org/edited", "--public-key", &public])
+        .env("HF_ENDPOINT", hub.endpoint())
+        .env("HF_HOME", d.join("hf"))
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("HF_HUB_OFFLINE");
+    let r = run(c);
+    r.expect_code(1);
+    let failed = json(&r);
+    check(
+        failed["verified"] == false,
+        format!("failed pull --json: {failed}"),
+    );
+    check(
+        failed["modified"] == serde_json::json!(["weights.bin"])
+            && failed["missing"] == serde_json::json!([])
+            && failed["unexpected"] == serde_json::json!([]),
+        format!("failed pull --json lacks the lists: {failed}"),
+    );
+    assert!(
+        failures.is_empty(),
+        "{} wording failures:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
