@@ -31,6 +31,9 @@ _hubsign() {
             hubsign,help)
                 cmd="hubsign__subcmd__help"
                 ;;
+            hubsign,keygen)
+                cmd="hubsign__subcmd__keygen"
+                ;;
             hubsign,pull)
                 cmd="hubsign__subcmd__pull"
                 ;;
@@ -42,9 +45,6 @@ _hubsign() {
                 ;;
             hubsign,sign)
                 cmd="hubsign__subcmd__sign"
-                ;;
-            hubsign,staging)
-                cmd="hubsign__subcmd__staging"
                 ;;
             hubsign,sync)
                 cmd="hubsign__subcmd__sync"
@@ -70,6 +70,9 @@ _hubsign() {
             hubsign__subcmd__help,help)
                 cmd="hubsign__subcmd__help__subcmd__help"
                 ;;
+            hubsign__subcmd__help,keygen)
+                cmd="hubsign__subcmd__help__subcmd__keygen"
+                ;;
             hubsign__subcmd__help,pull)
                 cmd="hubsign__subcmd__help__subcmd__pull"
                 ;;
@@ -81,9 +84,6 @@ _hubsign() {
                 ;;
             hubsign__subcmd__help,sign)
                 cmd="hubsign__subcmd__help__subcmd__sign"
-                ;;
-            hubsign__subcmd__help,staging)
-                cmd="hubsign__subcmd__help__subcmd__staging"
                 ;;
             hubsign__subcmd__help,sync)
                 cmd="hubsign__subcmd__help__subcmd__sync"
@@ -101,7 +101,7 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit staging serve completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit serve keygen completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,7 +255,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest pull push check verify-cache sync audit staging serve completions help"
+            opts="sign verify digest pull push check verify-cache sync audit serve keygen completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +338,20 @@ _hubsign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hubsign__subcmd__help__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hubsign__subcmd__help__subcmd__pull)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -394,20 +408,6 @@ _hubsign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        hubsign__subcmd__help__subcmd__staging)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         hubsign__subcmd__help__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -443,6 +443,32 @@ _hubsign() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__keygen)
+            opts="-q -h --encrypt --password-file --password-env --kdf-rounds --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kdf-rounds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -772,32 +798,6 @@ _hubsign() {
                     return 0
                     ;;
                 --trust-config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        hubsign__subcmd__staging)
-            opts="-q -h --cache-dir --kagglehub-cache --local-dir --clean --json --quiet --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --cache-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --kagglehub-cache)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --local-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

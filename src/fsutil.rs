@@ -4,8 +4,21 @@ use crate::Error;
 use std::io::Write as _;
 use std::path::Path;
 
+/// A temporary file in `dir`, to be renamed over a file that is not secret (a signature, a lock
+/// file, a cache ref): created with mode 0666 less the umask, as `open(2)` creates any file and as
+/// model_signing and huggingface_hub write theirs. (tempfile's own default, 0600, would carry
+/// over through the rename and make a public signature unreadable to everyone else.)
+pub fn public_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt as _;
+    tempfile::Builder::new()
+        .prefix(".hubsign-")
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory, fsynced, then
-/// renamed over the destination.
+/// renamed over the destination (mode 0666 less the umask, see [`public_temp_file`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |source| Error::Io {
         action: "cannot write",
@@ -16,11 +29,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hubsign-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut tmp = public_temp_file(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;

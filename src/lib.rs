@@ -48,6 +48,7 @@ pub mod crypto;
 mod error;
 pub mod fsutil;
 pub mod hub;
+pub mod keygen;
 pub mod lock;
 pub mod manifest;
 pub mod oms;

@@ -65,6 +65,8 @@ pub struct PushOutcome {
     pub pull_request_url: Option<String>,
     /// Whether this push signed the model.
     pub signed: bool,
+    /// The files covered by the signature that were published (the signature file itself is
+    /// not counted, as in every command's count).
     pub files: usize,
     pub uploaded_bytes: u64,
     /// LFS objects the hub already had.
@@ -124,11 +126,10 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         return Ok((false, resources, files, bundle));
     }
     let Some(signer) = &req.signer else {
-        return Err(Error::Usage(format!(
-            "{} has no signature at {}; give signing material (--private-key …) to sign it",
-            req.model.display(),
-            req.signature.display()
-        )));
+        return Err(Error::NoSigningKey {
+            model: req.model.clone(),
+            signature: req.signature.clone(),
+        });
     };
     let mut walk_opts = req.walk.clone();
     walk_opts.ignore_paths.extend(sig_ignores);
@@ -255,7 +256,7 @@ pub async fn push<H: Publish>(
         commit_url,
         pull_request_url: published.pull_request_url,
         signed,
-        files: commit_files.len(),
+        files: files.len(),
         uploaded_bytes: sent.bytes,
         deduplicated: sent.deduplicated,
     })

@@ -872,10 +872,7 @@ impl FolderTree {
 /// there, it never follows it).
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
     let path = dir.join(name);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hubsign-")
-        .tempfile_in(dir)
-        .map_err(io("cannot write in", dir))?;
+    let mut tmp = crate::fsutil::public_temp_file(dir).map_err(io("cannot write in", dir))?;
     tmp.write_all(bytes).map_err(io("cannot write", &path))?;
     tmp.as_file().sync_all().map_err(io("cannot sync", &path))?;
     tmp.persist(&path).map_err(|e| CacheError::Io {

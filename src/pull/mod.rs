@@ -89,6 +89,9 @@ pub struct PullOutcome {
     pub commit: String,
     /// The snapshot directory (or the local directory).
     pub path: PathBuf,
+    /// The files covered by the signature that the result holds (the signature file itself
+    /// is not counted), as [`Plan::signed_files`] and a verification report's
+    /// `files_checked` count them.
     pub files: usize,
     pub downloaded_bytes: u64,
     /// Files whose blob was already in the cache and re-verified instead of downloaded.
@@ -102,6 +105,13 @@ pub struct PullOutcome {
 }
 
 impl Plan {
+    /// The files the signature covers, as every command counts them: the signed files in
+    /// the listing (the signature file itself is not one of them).
+    #[must_use]
+    pub fn signed_files(&self) -> usize {
+        self.to_fetch.len()
+    }
+
     /// SHA-256 of the signature file's bytes.
     #[must_use]
     pub fn signature_digest(&self) -> [u8; 32] {
@@ -508,7 +518,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             }
         };
     // 6. Only a proof turns staging into something committable.
-    let files = staging.files().len();
+    let files = present.len();
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
     let (mut path, disk) = match &req.destination {
