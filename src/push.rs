@@ -179,6 +179,15 @@ pub async fn push<H: Publish>(
     req: &PushRequest,
     progress: Arc<dyn Progress>,
 ) -> Result<PushOutcome> {
+    // 0. The Hub creates repositories only under a user or organisation: a bare legacy name
+    //    (`gpt2`) can be pulled, not pushed to (`hf upload` would quietly pick `<user>/gpt2`).
+    if req.repo.hub == crate::hub::HubKind::HuggingFace && !req.repo.id.contains('/') {
+        return Err(crate::hub::HubError::BadReference {
+            reference: req.repo.to_string(),
+            reason: "push needs ORG/NAME: the Hub creates repositories under a user or organisation".into(),
+        }
+        .into());
+    }
     // 1. Signed and verified locally, or refused before any upload.
     let (signed, resources, files, bundle) = {
         let req_ref = req;

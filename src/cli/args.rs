@@ -323,8 +323,8 @@ pub enum RepoTypeArg {
 /// Which hub model, and where the signature lives in it.
 #[derive(Debug, Args, Clone)]
 pub struct HubModelArgs {
-    /// ORG/NAME[@REVISION], also hf:ORG/NAME; datasets/ORG/NAME for a dataset;
-    /// kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
+    /// ORG/NAME[@REVISION], also hf:ORG/NAME or a legacy bare NAME (gpt2); datasets/ORG/NAME
+    /// for a dataset; kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
     pub model: String,
     /// The repository type (default: model, or dataset for datasets/ORG/NAME).
     #[arg(long = "repo-type", alias = "repo_type", value_enum)]

@@ -193,6 +193,11 @@ fn a_model_changed_after_signing_is_refused_before_any_upload() {
         "the hub was contacted: {:?}",
         env.hub.requests()
     );
+    // A bare legacy name (`gpt2`) can be pulled but not pushed to: refused before any request.
+    env.push(&m, "gpt2", &["--resign"])
+        .expect_code(2)
+        .stderr_has("push needs ORG/NAME");
+    assert!(env.hub.requests().is_empty(), "{:?}", env.hub.requests());
     // An unsigned model with no key to sign it is a usage error.
     std::fs::remove_file(m.join("model.sig")).unwrap();
     run(env.cmd(&[
