@@ -483,6 +483,19 @@ fn render_pull(
     outcome: &hubsign::pull::PullOutcome,
     locked: Option<&std::path::Path>,
 ) {
+    // Files of the user's moved aside are always listed, even with -q or --json (which
+    // lists them too): they left where the user had them.
+    if let Some(d) = outcome.displaced.as_ref().filter(|_| out != Output::Silent) {
+        eprintln!(
+            "Moved {} {} hubsign did not place into {} (nothing was deleted):",
+            d.files.len(),
+            if d.files.len() == 1 { "file" } else { "files" },
+            d.folder.display()
+        );
+        for f in &d.files {
+            eprintln!("  {f}");
+        }
+    }
     if out.is_json() {
         let doc = json!({
             "verified": true,
@@ -497,6 +510,10 @@ fn render_pull(
             "signer": outcome.signer,
             "warnings": outcome.warnings,
             "lock": locked,
+            "displaced": outcome.displaced.as_ref().map(|d| json!({
+                "folder": d.folder,
+                "files": d.files,
+            })),
         });
         println!("{doc}");
         return;

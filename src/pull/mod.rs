@@ -29,7 +29,7 @@ use crate::{Error, Result};
 use futures_util::StreamExt as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::fsutil::MAX_SIGNATURE_BYTES;
@@ -92,6 +92,8 @@ pub struct PullOutcome {
     pub skipped: Vec<String>,
     pub signer: String,
     pub warnings: Vec<String>,
+    /// `--local-dir --force`: the user's files moved aside (never deleted), and where to.
+    pub displaced: Option<cache::Displaced>,
 }
 
 impl Plan {
@@ -331,6 +333,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let repo = &target.repo;
     let ser = verified.statement.serialization.clone();
     let (to_fetch, carried) = select(cache, req, &commit, &tree, to_fetch, &signature.0.path)?;
+    // Declared before the staging it holds, so it is dropped after it: the folders made for a
+    // pull into a local directory go again once they are empty.
+    let mut local_dir_staging = None;
     let mut staging = match &req.destination {
         Destination::Cache => cache.staging(repo, &commit)?,
         Destination::LocalDir { dir, mode } => {
@@ -348,17 +353,8 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                     .into());
                 }
             }
-            fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
-                action: "cannot create",
-                path: dir.clone(),
-                source: e,
-            })?;
-            Staging::create(
-                &cache::real_dirs(dir, Path::new(cache::LOCAL_DIR_STAGING))?,
-                &repo.id.replace('/', "--"),
-                repo,
-                &commit,
-            )?
+            let root = local_dir_staging.insert(cache::LocalDirStaging::prepare(dir)?);
+            Staging::create(root.root(), &repo.id.replace('/', "--"), repo, &commit)?
         }
     };
     // The signature itself goes into the snapshot, so the cache can be re-verified offline.
@@ -475,9 +471,14 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let files = staging.files().len();
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
+    let mut displaced = None;
     let mut path = match &req.destination {
         Destination::Cache => cache.commit(verified_staging, Some(&target.revision))?.snapshot,
-        Destination::LocalDir { dir, mode } => cache::commit_local_dir(verified_staging, dir, *mode)?,
+        Destination::LocalDir { dir, mode } => {
+            let placed = cache::commit_local_dir(verified_staging, dir, *mode)?;
+            displaced = placed.displaced;
+            placed.dir
+        }
     };
     // One file asked for by name: its path, as `hf download repo file` prints.
     if let [only] = req.selection.files.as_slice() {
@@ -492,6 +493,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         skipped,
         signer: verified.signer.clone(),
         warnings,
+        displaced,
     })
 }
 
