@@ -552,9 +552,40 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
     let outcome = with_remote!(&remote, |hub, _cache| runtime()?
         .block_on(hubsign::push::push(&hub, &req, bars))?);
     let pinned = req.repo.pinned(&outcome.commit);
+    if outcome.unchanged {
+        let message = format!(
+            "nothing to push: {} of {} already holds this signed model (commit {})",
+            req.revision, req.repo, outcome.commit
+        );
+        if out.is_json() {
+            let doc = json!({
+                "pushed": false,
+                "unchanged": true,
+                "message": message,
+                "repo": req.repo.to_string(),
+                "revision": req.revision,
+                "commit": outcome.commit,
+                "pinned": pinned,
+                "commit_url": outcome.commit_url,
+                "signed": outcome.signed,
+                "files": outcome.files,
+                "uploaded_bytes": 0,
+            });
+            println!("{doc}");
+        } else {
+            if out.chatty() {
+                eprintln!("{message}");
+            }
+            if out.results() {
+                println!("{}", outcome.commit_url);
+            }
+        }
+        return Ok(ExitStatus::Success);
+    }
     if out.is_json() {
         let doc = json!({
             "pushed": true,
+            "unchanged": false,
             "repo": req.repo.to_string(),
             "commit": outcome.commit,
             "pinned": pinned,
