@@ -31,6 +31,9 @@ _hubsign() {
             hubsign,help)
                 cmd="hubsign__subcmd__help"
                 ;;
+            hubsign,install-hf-extension)
+                cmd="hubsign__subcmd__install__subcmd__hf__subcmd__extension"
+                ;;
             hubsign,pull)
                 cmd="hubsign__subcmd__pull"
                 ;;
@@ -67,6 +70,9 @@ _hubsign() {
             hubsign__subcmd__help,help)
                 cmd="hubsign__subcmd__help__subcmd__help"
                 ;;
+            hubsign__subcmd__help,install-hf-extension)
+                cmd="hubsign__subcmd__help__subcmd__install__subcmd__hf__subcmd__extension"
+                ;;
             hubsign__subcmd__help,pull)
                 cmd="hubsign__subcmd__help__subcmd__pull"
                 ;;
@@ -95,7 +101,7 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit serve completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit serve install-hf-extension completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,7 +255,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest pull push check verify-cache sync audit serve completions help"
+            opts="sign verify digest pull push check verify-cache sync audit serve install-hf-extension completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +325,20 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__install__subcmd__hf__subcmd__extension)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -419,6 +439,20 @@ _hubsign() {
         hubsign__subcmd__help__subcmd__verify__subcmd__cache)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__install__subcmd__hf__subcmd__extension)
+            opts="-q -h --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

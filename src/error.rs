@@ -158,6 +158,9 @@ pub enum Error {
     /// unreadable lock file.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// Exit 2. `hubsign install-hf-extension` could not register `hf hubsign`.
+    #[error(transparent)]
+    HfExtension(#[from] crate::hf_extension::ExtensionError),
     /// Exit 2. The request is valid but this build cannot carry it out.
     #[error("{0}")]
     Unsupported(String),

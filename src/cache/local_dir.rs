@@ -216,26 +216,8 @@ fn rename_no_replace(src: &Path, dst: &Path) -> std::io::Result<()> {
 
 /// `YYYY-MM-DDTHHMMSSZ` (UTC) for the displaced folder's name.
 fn utc_stamp(now: std::time::SystemTime) -> String {
-    let secs = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = i64::try_from(days).unwrap_or(0) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    let (y, m, d, hh, mm, ss) = crate::fsutil::utc_fields(now);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}{mm:02}{ss:02}Z")
 }
 
 /// Moves `files` (relative to `dir`) into a new `DIR/.cache/hubsign/displaced-<time>/`, each

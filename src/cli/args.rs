@@ -103,6 +103,11 @@ pub enum Command {
     /// repositories that verify under the trust policy (others are answered 403 with the reason).
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
+    /// Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …`
+    /// runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as
+    /// `hf extensions install` would (`hf extensions remove hubsign` undoes it).
+    #[command(name = "install-hf-extension")]
+    InstallHfExtension,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]

@@ -185,11 +185,60 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Sync(args) => records::sync_command(&args, out),
         Command::Audit(args) => records::audit_command(&args, out),
         Command::Serve(args) => serve::run(&args, out),
+        Command::InstallHfExtension => install_hf_extension(out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
             Ok(ExitStatus::Success)
         }
     }
+}
+
+/// `hf` 2.x looks for extensions under `~/.local/share/hf/extensions` (`Path.expanduser`: `HOME`).
+fn install_hf_extension(out: Output) -> Result<ExitStatus> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or(hubsign::hf_extension::ExtensionError::NoHome)?;
+    let root = std::path::Path::new(&home).join(".local/share/hf/extensions");
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|source| hubsign::Error::Io {
+            action: "cannot locate",
+            path: "the hubsign executable".into(),
+            source,
+        })?;
+    let description = format!(
+        "Sign and verify models (OpenSSF Model Signing); verified pulls and pushes (hubsign {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    let installed = hubsign::hf_extension::install(&root, &exe, &description, std::time::SystemTime::now())?;
+    if out.is_json() {
+        println!(
+            "{}",
+            json!({
+                "installed": true,
+                "command": "hf hubsign",
+                "manifest": installed.manifest,
+                "executable": exe,
+                "replaced": installed.replaced,
+            })
+        );
+    } else {
+        if out.chatty() {
+            eprintln!(
+                "Registered `hf hubsign` (runs {}){}",
+                exe.display(),
+                if installed.replaced {
+                    "; the previous registration was replaced"
+                } else {
+                    ""
+                }
+            );
+        }
+        if out.results() {
+            println!("{}", installed.manifest.display());
+        }
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn render_report(report: &VerificationReport, out: Output) {
