@@ -90,7 +90,7 @@ impl Placed {
 /// Entries under `dir` a pull placing `expected` (repository paths) must not touch: files,
 /// symlinks (a symlinked directory counts as one entry and is not entered) and other
 /// non-directories that are not among `expected`, and those among `expected` that hubsign did
-/// not place there (or that changed since). hubsign's own folder is left out. A missing
+/// not place there (or that changed since), a directory among them included. hubsign's own folder is left out. A missing
 /// directory has none.
 pub fn local_dir_foreign(dir: &Path, expected: &BTreeSet<String>) -> Result<Vec<String>, CacheError> {
     let placed = Placed::read(dir);
@@ -120,8 +120,11 @@ pub fn local_dir_foreign(dir: &Path, expected: &BTreeSet<String>) -> Result<Vec<
                 continue;
             }
             let t = e.file_type().map_err(io("cannot stat", &e.path()))?;
-            if t.is_dir() {
+            if t.is_dir() && !expected.contains(&r) {
                 stack.push((e.path(), r));
+            } else if t.is_dir() {
+                // A folder where a verified file goes: moved aside whole with --force.
+                out.push(r);
             } else if !expected.contains(&r) || t.is_symlink() || !placed.owns(dir, &r) {
                 out.push(r);
             }

@@ -136,6 +136,11 @@ fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
         write(&dir.join(rel), bytes);
     }
     std::os::unix::fs::symlink("train.py", dir.join("link.py")).unwrap();
+    // A folder where a signed file goes.
+    write(
+        &dir.join("README.md/draft.txt"),
+        b"a folder named like a signed file\n",
+    );
     // Refused: nothing moved, nothing made (not even an empty .cache/hubsign).
     let before = tree_state(&dir);
     env.pull(&["--local-dir", dir.to_str().unwrap()])
@@ -157,13 +162,20 @@ fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
     c.current_dir(&dir);
     let r = run(c);
     r.ok()
-        .stderr_has("Moved 5 files hubsign did not place into")
+        .stderr_has("Moved 6 files hubsign did not place into")
         .stderr_has("  data/a.csv")
         .stderr_has("  key.pem");
     let doc: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
     assert_eq!(
         doc["displaced"]["files"],
-        serde_json::json!(["config.json", "data/a.csv", "key.pem", "link.py", "train.py"])
+        serde_json::json!([
+            "README.md",
+            "config.json",
+            "data/a.csv",
+            "key.pem",
+            "link.py",
+            "train.py"
+        ])
     );
     let folder = dir.join(doc["displaced"]["folder"].as_str().unwrap());
     assert!(
@@ -177,6 +189,10 @@ fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
     assert_eq!(
         std::fs::read_link(folder.join("link.py")).unwrap(),
         PathBuf::from("train.py")
+    );
+    assert_eq!(
+        std::fs::read(folder.join("README.md/draft.txt")).unwrap(),
+        b"a folder named like a signed file\n"
     );
     assert_eq!(user_visible(&dir), signed_files(), "{:?}", tree_state(&dir));
     // hubsign's folder holds its record and what it moved aside, no staging.
