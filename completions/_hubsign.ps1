@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('staging', 'staging', [CompletionResultType]::ParameterValue, 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on request) and its public key in OUT.pub. Never replaces an existing file')
+            [CompletionResult]::new('install-hf-extension', 'install-hf-extension', [CompletionResultType]::ParameterValue, 'Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …` runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as `hf extensions install` would (`hf extensions remove hubsign` undoes it)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -298,6 +299,14 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hubsign;install-hf-extension' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hubsign;completions' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
@@ -319,6 +328,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('staging', 'staging', [CompletionResultType]::ParameterValue, 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on request) and its public key in OUT.pub. Never replaces an existing file')
+            [CompletionResult]::new('install-hf-extension', 'install-hf-extension', [CompletionResultType]::ParameterValue, 'Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …` runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as `hf extensions install` would (`hf extensions remove hubsign` undoes it)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -357,6 +367,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;keygen' {
+            break
+        }
+        'hubsign;help;install-hf-extension' {
             break
         }
         'hubsign;help;completions' {

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand staging 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds'
             cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
             cand keygen 'Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on request) and its public key in OUT.pub. Never replaces an existing file'
+            cand install-hf-extension 'Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …` runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as `hf extensions install` would (`hf extensions remove hubsign` undoes it)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -282,6 +283,13 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hubsign;install-hf-extension'= {
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hubsign;completions'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -302,6 +310,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand staging 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds'
             cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
             cand keygen 'Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on request) and its public key in OUT.pub. Never replaces an existing file'
+            cand install-hf-extension 'Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …` runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as `hf extensions install` would (`hf extensions remove hubsign` undoes it)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -328,6 +337,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;serve'= {
         }
         &'hubsign;help;keygen'= {
+        }
+        &'hubsign;help;install-hf-extension'= {
         }
         &'hubsign;help;completions'= {
         }

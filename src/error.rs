@@ -177,6 +177,9 @@ pub enum Error {
     /// symlink); nothing was written.
     #[error("{} already exists; refusing to replace it (choose another name)", path.display())]
     OutputExists { path: PathBuf },
+    /// Exit 2. `hubsign install-hf-extension` could not register `hf hubsign`.
+    #[error(transparent)]
+    HfExtension(#[from] crate::hf_extension::ExtensionError),
     /// Exit 2. The request is valid but this build cannot carry it out.
     #[error("{0}")]
     Unsupported(String),

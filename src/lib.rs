@@ -47,6 +47,7 @@ pub mod cache;
 pub mod crypto;
 mod error;
 pub mod fsutil;
+pub mod hf_extension;
 pub mod hub;
 pub mod keygen;
 pub mod lock;

@@ -15,7 +15,10 @@ mod local_dir;
 
 pub use hf::HfCache;
 pub use kaggle::KaggleCache;
-pub use local_dir::{LOCAL_DIR_STAGING, LocalDirMode, commit_local_dir, local_dir_foreign};
+pub use local_dir::{
+    Displaced, LOCAL_DIR_STAGING, LocalDirCommitted, LocalDirMode, LocalDirStaging, commit_local_dir,
+    local_dir_foreign,
+};
 
 use crate::hub::ModelRef;
 use crate::manifest::ResourceDigest;
@@ -45,14 +48,27 @@ pub enum CacheError {
     /// which could place verified bytes outside the cache or the local directory.
     #[error("{path} is a symlink or not a directory; refusing to write through it")]
     NotARealDirectory { path: PathBuf },
-    /// Exit 2: `--local-dir` must end up holding exactly the verified files.
+    /// Exit 2: `--local-dir` must end up holding exactly the verified files, and hubsign never
+    /// deletes or overwrites a file it did not place there.
     #[error(
-        "{dir} holds {} this pull does not verify (not covered by the signature, or not selected): {}{}; move them away, or pass --force to replace the directory's contents",
+        "{dir} holds {} hubsign did not place there (or this pull does not place: not covered by the signature, or not selected): {}{}; choose an empty directory, or pass --force to move them aside into {dir}/.cache/hubsign/displaced-<time>/ (nothing is deleted)",
         if files.len() == 1 { "a file" } else { "files" },
         files.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
         if files.len() > 10 { format!(" and {} more", files.len() - 10) } else { String::new() }
     )]
     LocalDirNotEmpty { dir: PathBuf, files: Vec<String> },
+    /// Exit 2: `--force` could not move a file of the user's aside; the ones before it are in
+    /// `folder`, nothing was deleted.
+    #[error(
+        "cannot move {path} aside into {folder} ({moved} files already moved there; nothing was deleted)"
+    )]
+    DisplaceFailed {
+        path: PathBuf,
+        folder: PathBuf,
+        moved: usize,
+        #[source]
+        source: std::io::Error,
+    },
     /// Exit 2: a marker or file the layout names is a folder or a symlink.
     #[error("{path} is not a regular file; refusing to use it")]
     NotARegularFile { path: PathBuf },

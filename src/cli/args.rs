@@ -120,6 +120,11 @@ pub enum Command {
     /// request) and its public key in OUT.pub. Never replaces an existing file.
     #[command(after_help = EXIT_CODES_HELP)]
     Keygen(KeygenArgs),
+    /// Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …`
+    /// runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as
+    /// `hf extensions install` would (`hf extensions remove hubsign` undoes it).
+    #[command(name = "install-hf-extension")]
+    InstallHfExtension,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -362,8 +367,8 @@ pub enum RepoTypeArg {
 /// Which hub model, and where the signature lives in it.
 #[derive(Debug, Args, Clone)]
 pub struct HubModelArgs {
-    /// ORG/NAME[@REVISION], also hf:ORG/NAME; datasets/ORG/NAME for a dataset;
-    /// kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
+    /// ORG/NAME[@REVISION], also hf:ORG/NAME or a legacy bare NAME (gpt2); datasets/ORG/NAME
+    /// for a dataset; kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
     pub model: String,
     /// The repository type (default: model, or dataset for datasets/ORG/NAME).
     #[arg(long = "repo-type", alias = "repo_type", value_enum)]

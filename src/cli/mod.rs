@@ -273,11 +273,60 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Staging(args) => staging::command(&args, out),
         Command::Serve(args) => serve::run(&args, out),
         Command::Keygen(args) => keygen::run(&args, out),
+        Command::InstallHfExtension => install_hf_extension(out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut stdout::Stdout);
             Ok(ExitStatus::Success)
         }
     }
+}
+
+/// `hf` 2.x looks for extensions under `~/.local/share/hf/extensions` (`Path.expanduser`: `HOME`).
+fn install_hf_extension(out: Output) -> Result<ExitStatus> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or(hubsign::hf_extension::ExtensionError::NoHome)?;
+    let root = std::path::Path::new(&home).join(".local/share/hf/extensions");
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|source| hubsign::Error::Io {
+            action: "cannot locate",
+            path: "the hubsign executable".into(),
+            source,
+        })?;
+    let description = format!(
+        "Sign and verify models (OpenSSF Model Signing); verified pulls and pushes (hubsign {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    let installed = hubsign::hf_extension::install(&root, &exe, &description, std::time::SystemTime::now())?;
+    if out.is_json() {
+        outln!(
+            "{}",
+            json!({
+                "installed": true,
+                "command": "hf hubsign",
+                "manifest": installed.manifest,
+                "executable": exe,
+                "replaced": installed.replaced,
+            })
+        );
+    } else {
+        if out.chatty() {
+            eprintln!(
+                "Registered `hf hubsign` (runs {}){}",
+                exe.display(),
+                if installed.replaced {
+                    "; the previous registration was replaced"
+                } else {
+                    ""
+                }
+            );
+        }
+        if out.results() {
+            outln!("{}", installed.manifest.display());
+        }
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn render_report(report: &VerificationReport, out: Output) {
@@ -583,6 +632,19 @@ fn render_pull(
     outcome: &hubsign::pull::PullOutcome,
     locked: Option<&std::path::Path>,
 ) {
+    // Files of the user's moved aside are always listed, even with -q or --json (which
+    // lists them too): they left where the user had them.
+    if let Some(d) = outcome.displaced.as_ref().filter(|_| out != Output::Silent) {
+        eprintln!(
+            "Moved {} {} hubsign did not place into {} (nothing was deleted):",
+            d.files.len(),
+            if d.files.len() == 1 { "file" } else { "files" },
+            d.folder.display()
+        );
+        for f in &d.files {
+            eprintln!("  {f}");
+        }
+    }
     if out.is_json() {
         let doc = json!({
             "verified": true,
@@ -597,6 +659,10 @@ fn render_pull(
             "signer": outcome.signer,
             "warnings": outcome.warnings,
             "lock": locked,
+            "displaced": outcome.displaced.as_ref().map(|d| json!({
+                "folder": d.folder,
+                "files": d.files,
+            })),
         });
         outln!("{doc}");
         return;
@@ -635,9 +701,40 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
     let outcome = with_remote!(&remote, |hub, _cache| runtime()?
         .block_on(hubsign::push::push(&hub, &req, bars))?);
     let pinned = req.repo.pinned(&outcome.commit);
+    if outcome.unchanged {
+        let message = format!(
+            "nothing to push: {} of {} already holds this signed model (commit {})",
+            req.revision, req.repo, outcome.commit
+        );
+        if out.is_json() {
+            let doc = json!({
+                "pushed": false,
+                "unchanged": true,
+                "message": message,
+                "repo": req.repo.to_string(),
+                "revision": req.revision,
+                "commit": outcome.commit,
+                "pinned": pinned,
+                "commit_url": outcome.commit_url,
+                "signed": outcome.signed,
+                "files": outcome.files,
+                "uploaded_bytes": 0,
+            });
+            println!("{doc}");
+        } else {
+            if out.chatty() {
+                eprintln!("{message}");
+            }
+            if out.results() {
+                println!("{}", outcome.commit_url);
+            }
+        }
+        return Ok(ExitStatus::Success);
+    }
     if out.is_json() {
         let doc = json!({
             "pushed": true,
+            "unchanged": false,
             "repo": req.repo.to_string(),
             "commit": outcome.commit,
             "pinned": pinned,

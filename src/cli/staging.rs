@@ -50,11 +50,11 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
             })
             .collect();
         let key = if args.clean { "removed" } else { "staging" };
-        println!("{}", json!({ key: folders, "bytes": total }));
+        outln!("{}", json!({ key: folders, "bytes": total }));
     } else if out.results() && !rows.is_empty() {
-        println!("{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH", "SIZE", "AGE", "STATE");
+        outln!("{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH", "SIZE", "AGE", "STATE");
         for r in &rows {
-            println!(
+            outln!(
                 "{:>10}  {:>6}  {:7}  {} {}  {}",
                 size(r.bytes),
                 r.age.map_or_else(|| "-".to_owned(), |a| age(a.as_secs())),

@@ -29,7 +29,7 @@ use crate::{Error, Result};
 use futures_util::StreamExt as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::fsutil::MAX_SIGNATURE_BYTES;
@@ -102,6 +102,8 @@ pub struct PullOutcome {
     /// Each committed file's bytes, as verified, by repository path (into the Hugging Face
     /// cache; empty otherwise): the mirror serves exactly these files.
     pub disk: BTreeMap<String, cache::DiskId>,
+    /// `--local-dir --force`: the user's files moved aside (never deleted), and where to.
+    pub displaced: Option<cache::Displaced>,
 }
 
 impl Plan {
@@ -348,6 +350,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let repo = &target.repo;
     let ser = verified.statement.serialization.clone();
     let (to_fetch, carried) = select(cache, req, &commit, &tree, to_fetch, &signature.0.path)?;
+    // Declared before the staging it holds, so it is dropped after it: the folders made for a
+    // pull into a local directory go again once they are empty.
+    let mut local_dir_staging = None;
     let mut staging = match &req.destination {
         Destination::Cache => cache.staging(repo, &commit)?,
         Destination::LocalDir { dir, mode } => {
@@ -365,17 +370,8 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                     .into());
                 }
             }
-            fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
-                action: "cannot create",
-                path: dir.clone(),
-                source: e,
-            })?;
-            Staging::create(
-                &cache::real_dirs(dir, Path::new(cache::LOCAL_DIR_STAGING))?,
-                &repo.id.replace('/', "--"),
-                repo,
-                &commit,
-            )?
+            let root = local_dir_staging.insert(cache::LocalDirStaging::prepare(dir)?);
+            Staging::create(root.root(), &repo.id.replace('/', "--"), repo, &commit)?
         }
     };
     // The signature itself goes into the snapshot, so the cache can be re-verified offline.
@@ -521,15 +517,17 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let files = present.len();
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
+    let mut displaced = None;
     let (mut path, disk) = match &req.destination {
         Destination::Cache => {
             let committed = cache.commit(verified_staging, req.ref_name.as_deref())?;
             (committed.snapshot, committed.disk)
         }
-        Destination::LocalDir { dir, mode } => (
-            cache::commit_local_dir(verified_staging, dir, *mode)?,
-            BTreeMap::new(),
-        ),
+        Destination::LocalDir { dir, mode } => {
+            let placed = cache::commit_local_dir(verified_staging, dir, *mode)?;
+            displaced = placed.displaced;
+            (placed.dir, BTreeMap::new())
+        }
     };
     // One file asked for by name: its path, as `hf download repo file` prints.
     if let [only] = req.selection.files.as_slice() {
@@ -545,6 +543,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         signer: verified.signer.clone(),
         warnings,
         disk,
+        displaced,
     })
 }
 

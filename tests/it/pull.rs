@@ -235,6 +235,70 @@ fn the_python_stack_loads_the_pulled_snapshot_offline() {
     );
 }
 
+/// The Hub's oldest repositories have no organisation (`gpt2`, `datasets/squad`) and are still
+/// served: `huggingface_hub` downloads them from the local hub into `models--gpt2`, and
+/// `hubsign pull gpt2` (once refused with "expected ORG/NAME") makes the same cache folder.
+#[test]
+fn bare_legacy_names_pull_into_the_folder_huggingface_hub_uses() {
+    let Some(py) = python() else { return };
+    let env = Env::new();
+    let sha = env
+        .hub
+        .add_commit("gpt2", &signed_model(&env.work.path().join("m")));
+    let data_sha = env
+        .hub
+        .add_commit("datasets/squad", &signed_model(&env.work.path().join("d")));
+    // The real client, against the local hub.
+    let py_home = tempdir();
+    let script = "from huggingface_hub import snapshot_download\n\
+                  print(snapshot_download('gpt2'))\n\
+                  print(snapshot_download('squad', repo_type='dataset'))\n";
+    let mut c = Command::new(&py);
+    c.arg("-c")
+        .arg(script)
+        .env("HF_HOME", py_home.path())
+        .env("HF_ENDPOINT", env.hub.endpoint())
+        .env("HF_HUB_DISABLE_XET", "1")
+        .env("HF_HUB_DISABLE_TELEMETRY", "1")
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("HF_HUB_OFFLINE");
+    let r = run(c);
+    let py_paths: Vec<PathBuf> = r.ok().stdout().lines().map(PathBuf::from).collect();
+    let py_hub = py_home.path().join("hub");
+    assert_eq!(
+        py_paths,
+        [
+            py_hub.join(format!("models--gpt2/snapshots/{sha}")),
+            py_hub.join(format!("datasets--squad/snapshots/{data_sha}")),
+        ]
+    );
+    // hubsign, the same names.
+    let k = key("p256.pub.pem");
+    for (reference, folder, commit, py_path) in [
+        ("gpt2", "models--gpt2", &sha, &py_paths[0]),
+        ("datasets/squad", "datasets--squad", &data_sha, &py_paths[1]),
+    ] {
+        let r = run(env.cmd(&["pull", reference, "--public-key", k.to_str().unwrap()]));
+        let snapshot = PathBuf::from(r.ok().stdout().trim());
+        assert_eq!(snapshot, env.cache().join(folder).join("snapshots").join(commit));
+        // Everything huggingface_hub fetched but `.gitattributes`, which the signer ignored.
+        let mut expected = files_in(py_path);
+        assert!(expected.remove(".gitattributes"));
+        assert_eq!(files_in(&snapshot), expected, "{reference}");
+    }
+    // Malformed names are still refused, saying why.
+    for (reference, why) in [
+        ("a/b/c", "too many '/'"),
+        ("..", "ORG and NAME may hold"),
+        ("hf:", "empty repository name"),
+    ] {
+        run(env.cmd(&["pull", reference, "--public-key", k.to_str().unwrap()]))
+            .expect_code(2)
+            .stderr_has(why);
+    }
+}
+
 /// Runs a pull that must fail with `code`, then checks the cache is byte-for-byte unchanged and
 /// nothing is left in staging but (after an error that is no definite "no", exit 2) the
 /// partial downloads the next pull resumes.
