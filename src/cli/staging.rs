@@ -52,7 +52,10 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
         let key = if args.clean { "removed" } else { "staging" };
         println!("{}", json!({ key: folders, "bytes": total }));
     } else if out.results() && !rows.is_empty() {
-        println!("{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH", "SIZE", "AGE", "STATE");
+        println!(
+            "{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH",
+            "SIZE", "AGE", "STATE"
+        );
         for r in &rows {
             println!(
                 "{:>10}  {:>6}  {:7}  {} {}  {}",
