@@ -52,7 +52,12 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
         let key = if args.clean { "removed" } else { "staging" };
         outln!("{}", json!({ key: folders, "bytes": total }));
     } else if out.results() && !rows.is_empty() {
-        outln!("{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH", "SIZE", "AGE", "STATE");
+        outln!(
+            "{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH",
+            "SIZE",
+            "AGE",
+            "STATE"
+        );
         for r in &rows {
             outln!(
                 "{:>10}  {:>6}  {:7}  {} {}  {}",
