@@ -720,13 +720,13 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
                 "files": outcome.files,
                 "uploaded_bytes": 0,
             });
-            println!("{doc}");
+            outln!("{doc}");
         } else {
             if out.chatty() {
                 eprintln!("{message}");
             }
             if out.results() {
-                println!("{}", outcome.commit_url);
+                outln!("{}", outcome.commit_url);
             }
         }
         return Ok(ExitStatus::Success);
