@@ -35,6 +35,7 @@
 //! hub/        the Hub and Publish traits, ModelRef; huggingface/ (models and datasets) behind them;
 //!             http: the one client (retry policy, redirects without the token, redaction, caps)
 //! cache/      CacheLayout; hf (the HF cache); local_dir; Staging → VerifiedStaging → commit
+//! hf_extension  the manifest that makes `hf hubsign …` run hubsign (hf 2.x extensions)
 //! ```
 //!
 //! `pull` and `push` are written once against the traits: a new hub implements [`hub::Hub`]

@@ -231,10 +231,11 @@ pub async fn push<H: Publish>(
 
     // 2b. A branch head that already holds every file with the same bytes (same git blob id,
     //     or LFS SHA-256) gets no empty commit: nothing is uploaded or committed.
-    //     (Kaggle lists no hashes, so every push there makes a new version.)
+    //     (Kaggle lists no hashes, so every push there makes a new version.) A listing that
+    //     cannot be had only means the push goes on: at worst, an empty commit.
     if !req.create_pr && req.repo.hub == crate::hub::HubKind::HuggingFace {
-        let listing = hub.list(&req.repo, &parent).await?;
-        if tokio::task::block_in_place(|| already_holds(&listing, &uploads))? {
+        let listing = hub.list(&req.repo, &parent).await.unwrap_or_default();
+        if !listing.is_empty() && tokio::task::block_in_place(|| already_holds(&listing, &uploads))? {
             return Ok(PushOutcome {
                 commit_url: format!("{repo_url}/commit/{parent}"),
                 commit: parent,

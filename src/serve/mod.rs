@@ -249,8 +249,8 @@ fn route(method: &Method, path: &str) -> Result<(ModelRef, Route), Refusal> {
         .ok_or_else(|| Refusal::bad_request("the path is not valid percent-encoded UTF-8"))?;
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let get = *method == Method::GET || *method == Method::HEAD;
-    let repo = |kind: RepoType, org: &str, name: &str| {
-        ModelRef::parse(&format!("{org}/{name}"), Some(kind))
+    let repo = |kind: RepoType, id: &str| {
+        ModelRef::parse(id, Some(kind))
             .map_err(|e| Refusal::bad_request(&e.to_string()))
             .and_then(|r| {
                 if r.hub == crate::hub::HubKind::HuggingFace && r.revision.is_none() {
@@ -261,44 +261,57 @@ fn route(method: &Method, path: &str) -> Result<(ModelRef, Route), Refusal> {
             })
     };
     let join = |parts: &[&str]| parts.join("/");
-    match segs.as_slice() {
-        ["api", kind @ ("models" | "datasets"), org, name, rest @ ..] => {
+    // What follows the repository in an API path, if it is a read endpoint.
+    let api = |rest: &[&str]| match rest {
+        [] | [""] if get => Some(Route::Info { rev: "main".into() }),
+        ["revision", rev @ ..] if get && !rev.is_empty() => Some(Route::Info { rev: join(rev) }),
+        ["tree", rev, path @ ..] if get => Some(Route::Tree {
+            rev: (*rev).to_owned(),
+            path: join(path).trim_end_matches('/').to_owned(),
+        }),
+        ["paths-info", rev] if *method == Method::POST => Some(Route::PathsInfo {
+            rev: (*rev).to_owned(),
+        }),
+        _ => None,
+    };
+    let resolve = |rest: &[&str]| match rest {
+        ["resolve", rev, path @ ..] if get && !path.is_empty() => Some(Route::Resolve {
+            rev: (*rev).to_owned(),
+            path: join(path),
+        }),
+        _ => None,
+    };
+    // The repository is `org/name` when what follows it is an endpoint, else a bare legacy
+    // name (`/api/models/gpt2/revision/main`, `/gpt2/resolve/main/config.json`), as the Hub
+    // still serves them.
+    let split = |kind: RepoType, tail: &[&str], endpoint: &dyn Fn(&[&str]) -> Option<Route>| {
+        if let [org, name, rest @ ..] = tail {
+            if !name.is_empty() {
+                if let Some(route) = endpoint(rest) {
+                    return Some(repo(kind, &format!("{org}/{name}")).map(|r| (r, route)));
+                }
+            }
+        }
+        if let [name, rest @ ..] = tail {
+            if let Some(route) = endpoint(rest) {
+                return Some(repo(kind, name).map(|r| (r, route)));
+            }
+        }
+        None
+    };
+    let found = match segs.as_slice() {
+        ["api", kind @ ("models" | "datasets"), tail @ ..] => {
             let kind = if *kind == "models" {
                 RepoType::Model
             } else {
                 RepoType::Dataset
             };
-            let r = repo(kind, org, name)?;
-            let route = match rest {
-                [] | [""] if get => Route::Info { rev: "main".into() },
-                ["revision", rev @ ..] if get && !rev.is_empty() => Route::Info { rev: join(rev) },
-                ["tree", rev, path @ ..] if get => Route::Tree {
-                    rev: (*rev).to_owned(),
-                    path: join(path).trim_end_matches('/').to_owned(),
-                },
-                ["paths-info", rev] if *method == Method::POST => Route::PathsInfo {
-                    rev: (*rev).to_owned(),
-                },
-                _ => return Err(Refusal::not_found("no such endpoint on this mirror")),
-            };
-            Ok((r, route))
+            split(kind, tail, &api)
         }
-        ["datasets", org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => Ok((
-            repo(RepoType::Dataset, org, name)?,
-            Route::Resolve {
-                rev: (*rev).to_owned(),
-                path: join(path),
-            },
-        )),
-        [org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => Ok((
-            repo(RepoType::Model, org, name)?,
-            Route::Resolve {
-                rev: (*rev).to_owned(),
-                path: join(path),
-            },
-        )),
-        _ => Err(Refusal::not_found("no such endpoint on this mirror")),
-    }
+        ["datasets", tail @ ..] => split(RepoType::Dataset, tail, &resolve),
+        tail => split(RepoType::Model, tail, &resolve),
+    };
+    found.unwrap_or_else(|| Err(Refusal::not_found("no such endpoint on this mirror")))
 }
 
 fn authorized(config: &ServeConfig, headers: &HeaderMap) -> bool {
@@ -502,8 +515,27 @@ mod tests {
             route(&Method::GET, "/api/models/org/name/tree/main/sub/dir/").unwrap().1,
             Route::Tree { path, .. } if path == "sub/dir"
         ));
+        // The Hub's legacy repositories without organisation.
+        for (p, id, dataset) in [
+            ("/api/models/gpt2", "gpt2", false),
+            ("/api/models/gpt2/revision/main", "gpt2", false),
+            ("/api/datasets/squad/tree/main/sub", "squad", true),
+            ("/gpt2/resolve/main/config.json", "gpt2", false),
+            ("/datasets/squad/resolve/v1/data/train.parquet", "squad", true),
+            ("/api/models/org/revision/revision/main", "org/revision", false),
+        ] {
+            let (r, _) = route(&Method::GET, p).unwrap();
+            assert_eq!(
+                (r.id.as_str(), r.repo_type == crate::hub::RepoType::Dataset),
+                (id, dataset),
+                "{p}"
+            );
+        }
         for (m, p) in [
             (Method::POST, "/api/models/org/name/commit/main"),
+            (Method::GET, "/api/models/gpt2/commit/main"),
+            (Method::GET, "/gpt2/resolve/main"),
+            (Method::GET, "/api/models/a..b/revision/main"),
             (Method::PUT, "/org/name/resolve/main/x"),
             (Method::GET, "/api/whoami-v2"),
             (Method::GET, "/api/models/org--x/name"),

@@ -1228,4 +1228,37 @@ fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
         String::from_utf8_lossy(&r.body),
         mirror.stderr()
     );
+/// The Hub's legacy repositories without organisation (`gpt2`) go through the mirror too:
+/// `snapshot_download('gpt2')` asks `/api/models/gpt2/revision/main` and `/gpt2/resolve/…`.
+#[test]
+fn a_bare_legacy_repository_name_is_served_through_the_mirror() {
+    let Some(env) = Env::new() else { return };
+    env.hub.add_commit("gpt2", &env.src);
+    let policy = env.tmp.path().join("legacy.toml");
+    write(
+        &policy,
+        format!(
+            "[[trust]]\nrepos = [\"gpt2\"]\npublic-key = {:?}\n",
+            key("p256.pub.pem").to_str().unwrap()
+        )
+        .as_bytes(),
+    );
+    let mirror = Mirror::start(
+        &env.hub.endpoint(),
+        &policy,
+        &env.cache(),
+        &env.tmp.path().join("mirror"),
+        &[],
+    );
+    let home = env.client_home("legacy");
+    let v = env.json(
+        &mirror,
+        &home,
+        "p = snapshot_download('gpt2')\n\
+         out({'path': p, 'files': files(p)})",
+    );
+    assert_eq!(v["files"], serde_json::json!(signed_files()), "{v}");
+    let snapshot = PathBuf::from(v["path"].as_str().unwrap());
+    assert!(snapshot.starts_with(home.join("hub/models--gpt2")), "{v}");
+    assert_same_bytes(&env.src, &snapshot, &signed_files());
 }
