@@ -31,6 +31,12 @@ _hubsign() {
             hubsign,help)
                 cmd="hubsign__subcmd__help"
                 ;;
+            hubsign,install-hf-extension)
+                cmd="hubsign__subcmd__install__subcmd__hf__subcmd__extension"
+                ;;
+            hubsign,keygen)
+                cmd="hubsign__subcmd__keygen"
+                ;;
             hubsign,pull)
                 cmd="hubsign__subcmd__pull"
                 ;;
@@ -42,6 +48,9 @@ _hubsign() {
                 ;;
             hubsign,sign)
                 cmd="hubsign__subcmd__sign"
+                ;;
+            hubsign,staging)
+                cmd="hubsign__subcmd__staging"
                 ;;
             hubsign,sync)
                 cmd="hubsign__subcmd__sync"
@@ -67,6 +76,12 @@ _hubsign() {
             hubsign__subcmd__help,help)
                 cmd="hubsign__subcmd__help__subcmd__help"
                 ;;
+            hubsign__subcmd__help,install-hf-extension)
+                cmd="hubsign__subcmd__help__subcmd__install__subcmd__hf__subcmd__extension"
+                ;;
+            hubsign__subcmd__help,keygen)
+                cmd="hubsign__subcmd__help__subcmd__keygen"
+                ;;
             hubsign__subcmd__help,pull)
                 cmd="hubsign__subcmd__help__subcmd__pull"
                 ;;
@@ -78,6 +93,9 @@ _hubsign() {
                 ;;
             hubsign__subcmd__help,sign)
                 cmd="hubsign__subcmd__help__subcmd__sign"
+                ;;
+            hubsign__subcmd__help,staging)
+                cmd="hubsign__subcmd__help__subcmd__staging"
                 ;;
             hubsign__subcmd__help,sync)
                 cmd="hubsign__subcmd__help__subcmd__sync"
@@ -95,7 +113,7 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit serve completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify digest pull push check verify-cache sync audit staging serve keygen install-hf-extension completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,7 +267,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify digest pull push check verify-cache sync audit serve completions help"
+            opts="sign verify digest pull push check verify-cache sync audit staging serve keygen install-hf-extension completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -332,6 +350,34 @@ _hubsign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hubsign__subcmd__help__subcmd__install__subcmd__hf__subcmd__extension)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hubsign__subcmd__help__subcmd__pull)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -388,6 +434,20 @@ _hubsign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hubsign__subcmd__help__subcmd__staging)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hubsign__subcmd__help__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -423,6 +483,46 @@ _hubsign() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__install__subcmd__hf__subcmd__extension)
+            opts="-q -h --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__keygen)
+            opts="-q -h --encrypt --password-file --password-env --kdf-rounds --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kdf-rounds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -752,6 +852,32 @@ _hubsign() {
                     return 0
                     ;;
                 --trust-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__staging)
+            opts="-q -h --cache-dir --kagglehub-cache --local-dir --clean --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kagglehub-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

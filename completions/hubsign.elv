@@ -34,7 +34,10 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
             cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
+            cand staging 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds'
             cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
+            cand keygen 'Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on request) and its public key in OUT.pub. Never replaces an existing file'
+            cand install-hf-extension 'Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …` runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as `hf extensions install` would (`hf extensions remove hubsign` undoes it)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -236,6 +239,17 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hubsign;staging'= {
+            cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --local-dir 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable'
+            cand --clean 'Remove every staging folder no running pull holds (its downloads start over)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hubsign;serve'= {
             cand --upstream 'The upstream hub (e.g. https://huggingface.co)'
             cand --policy 'Trust policy file: which signer each repository must be signed by. Repositories no rule covers are refused'
@@ -252,6 +266,24 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --header-read-timeout 'A client must send its request head within this many seconds, or is disconnected'
             cand --pull-timeout 'A verified pull not finished after this many seconds is abandoned (its clients get a 502; the next request starts again, reusing what verified)'
             cand --ignore-unsigned-files 'Serve repositories holding files the signature does not cover (those files are not listed or served); by default such repositories are refused'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;keygen'= {
+            cand --password-file 'Encrypt the private key with the password in this file (one trailing newline is removed, as `sign --password-file` reads it)'
+            cand --password-env 'Encrypt the private key with the password in this environment variable'
+            cand --kdf-rounds 'PBKDF2-HMAC-SHA256 rounds of the key encryption (lower only to make tests fast)'
+            cand --encrypt 'Encrypt the private key with a password asked on the terminal (twice)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hubsign;install-hf-extension'= {
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -275,7 +307,10 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
             cand audit 'List every snapshot in the Hugging Face and kagglehub caches: who signed it, whether its files still match the signature (re-hashed), and whether the policy trusts that signer. Never modifies a cache'
+            cand staging 'List the partial downloads interrupted pulls keep to resume (size, repository, commit, age), and with --clean remove those no running pull holds'
             cand serve 'Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only repositories that verify under the trust policy (others are answered 403 with the reason)'
+            cand keygen 'Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on request) and its public key in OUT.pub. Never replaces an existing file'
+            cand install-hf-extension 'Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …` runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as `hf extensions install` would (`hf extensions remove hubsign` undoes it)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -297,7 +332,13 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;help;audit'= {
         }
+        &'hubsign;help;staging'= {
+        }
         &'hubsign;help;serve'= {
+        }
+        &'hubsign;help;keygen'= {
+        }
+        &'hubsign;help;install-hf-extension'= {
         }
         &'hubsign;help;completions'= {
         }

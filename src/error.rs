@@ -37,6 +37,9 @@ pub enum Error {
         #[source]
         source: ManifestError,
     },
+    /// Exit 2. The model to verify is not there (checked before its signature is looked for).
+    #[error("no such model: {}", path.display())]
+    ModelNotFound { path: PathBuf },
     /// Exit 2. The signature file could not be read.
     #[error("cannot read signature file {path}")]
     ReadSignature {
@@ -166,6 +169,17 @@ pub enum Error {
     /// unreadable lock file.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// Exit 2. A model without a valid signature (or one to be signed again, `--resign`) and no
+    /// signing key to sign it with.
+    #[error("no signing key: {} has no signature at {} and nothing to sign it with", model.display(), signature.display())]
+    NoSigningKey { model: PathBuf, signature: PathBuf },
+    /// Exit 2. A new file (a generated key) would replace what is at its path (a file, or a
+    /// symlink); nothing was written.
+    #[error("{} already exists; refusing to replace it (choose another name)", path.display())]
+    OutputExists { path: PathBuf },
+    /// Exit 2. `hubsign install-hf-extension` could not register `hf hubsign`.
+    #[error(transparent)]
+    HfExtension(#[from] crate::hf_extension::ExtensionError),
     /// Exit 2. The request is valid but this build cannot carry it out.
     #[error("{0}")]
     Unsupported(String),
@@ -179,6 +193,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// The files that differ from the signature, for the errors that found some (a pull or a
+    /// push refused for it); rendered like a failed verification's report.
+    pub fn comparison(&self) -> Option<&Comparison> {
+        match self {
+            Self::PreDownloadMismatch { comparison, .. }
+            | Self::DownloadMismatch { comparison, .. }
+            | Self::LocalModelMismatch { comparison, .. } => Some(comparison),
+            _ => None,
+        }
+    }
+
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Verification { .. }

@@ -4,8 +4,21 @@ use crate::Error;
 use std::io::Write as _;
 use std::path::Path;
 
+/// A temporary file in `dir`, to be renamed over a file that is not secret (a signature, a lock
+/// file, a cache ref): created with mode 0666 less the umask, as `open(2)` creates any file and as
+/// model_signing and huggingface_hub write theirs. (tempfile's own default, 0600, would carry
+/// over through the rename and make a public signature unreadable to everyone else.)
+pub fn public_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt as _;
+    tempfile::Builder::new()
+        .prefix(".hubsign-")
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory, fsynced, then
-/// renamed over the destination.
+/// renamed over the destination (mode 0666 less the umask, see [`public_temp_file`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |source| Error::Io {
         action: "cannot write",
@@ -16,11 +29,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hubsign-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut tmp = public_temp_file(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -73,4 +82,31 @@ pub fn read_regular_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
         return Err(invalid(format!("grew past the {cap} bytes allowed while read")));
     }
     Ok(bytes)
+}
+
+/// `(year, month, day, hour, minute, second)` in UTC, for names and records of files (a time
+/// before 1970 counts as 1970-01-01).
+pub fn utc_fields(now: std::time::SystemTime) -> (i64, u32, u32, u64, u64, u64) {
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+    )
 }

@@ -84,7 +84,10 @@ pub struct LockedModel {
     pub digest: String,
     /// `sha256:<hex>` of the signature file's bytes.
     pub signature: String,
-    /// The number of files in the verified snapshot (signature included).
+    /// The number of files the signature covers in the verified snapshot (the signature file
+    /// itself not counted). Informational: `sync` never compares it (the digest covers the
+    /// files), so a lock written by an earlier hubsign, whose count included the signature
+    /// (one more), reads and syncs unchanged; the next `pull --lock` of the entry rewrites it.
     pub files: usize,
     /// For a partial pull: the files pulled (a sync pulls the same ones).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -3,7 +3,9 @@
 //!
 //! 1. Hash the model once; sign it if it has no signature (or `--resign`), and verify the local
 //!    signature against the model before anything is uploaded.
-//! 2. Create the repository if needed, pin the branch head (the commit's `parentCommit`).
+//! 2. Create the repository (and the branch) if needed, pin the branch head (the commit's
+//!    `parentCommit`). A head that already holds every file with the same bytes gets no
+//!    (empty) commit: the push ends there.
 //! 3. Upload the content the commit will reference ([`Publish::upload`]; on Hugging Face:
 //!    preupload, then LFS objects by batch API, basic or multipart, streamed from disk, objects
 //!    the hub already stores skipped, so an interrupted push re-run only sends what is missing).
@@ -14,7 +16,7 @@
 //!    `.kaggle/signing.json`.)
 //! 6. Re-read the pushed commit and run the pull's pre-download check against it.
 
-use crate::hub::{ModelRef, Publish, Upload};
+use crate::hub::{ContentId, ModelRef, Publish, RemoteFile, Upload};
 use crate::manifest::{
     HashAlgorithm, ModelFile, ResourceDigest, Serialization, WalkOptions, build_manifest, walk,
 };
@@ -65,10 +67,15 @@ pub struct PushOutcome {
     pub pull_request_url: Option<String>,
     /// Whether this push signed the model.
     pub signed: bool,
+    /// The files covered by the signature that were published (the signature file itself is
+    /// not counted, as in every command's count).
     pub files: usize,
     pub uploaded_bytes: u64,
     /// LFS objects the hub already had.
     pub deduplicated: usize,
+    /// The branch already held this signed model, file for file: no commit was made and
+    /// `commit` is its head.
+    pub unchanged: bool,
 }
 
 /// Step 1: the model's signature (made now or verified) and the digests of every file.
@@ -124,11 +131,10 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         return Ok((false, resources, files, bundle));
     }
     let Some(signer) = &req.signer else {
-        return Err(Error::Usage(format!(
-            "{} has no signature at {}; give signing material (--private-key …) to sign it",
-            req.model.display(),
-            req.signature.display()
-        )));
+        return Err(Error::NoSigningKey {
+            model: req.model.clone(),
+            signature: req.signature.clone(),
+        });
     };
     let mut walk_opts = req.walk.clone();
     walk_opts.ignore_paths.extend(sig_ignores);
@@ -179,6 +185,15 @@ pub async fn push<H: Publish>(
     req: &PushRequest,
     progress: Arc<dyn Progress>,
 ) -> Result<PushOutcome> {
+    // 0. The Hub creates repositories only under a user or organisation: a bare legacy name
+    //    (`gpt2`) can be pulled, not pushed to (`hf upload` would quietly pick `<user>/gpt2`).
+    if req.repo.hub == crate::hub::HubKind::HuggingFace && !req.repo.id.contains('/') {
+        return Err(crate::hub::HubError::BadReference {
+            reference: req.repo.to_string(),
+            reason: "push needs ORG/NAME: the Hub creates repositories under a user or organisation".into(),
+        }
+        .into());
+    }
     // 1. Signed and verified locally, or refused before any upload.
     let (signed, resources, files, bundle) = {
         let req_ref = req;
@@ -210,8 +225,28 @@ pub async fn push<H: Publish>(
         sha256: None,
     });
 
-    // 2. The repository, and the branch head this commit builds on.
+    // 2. The repository, and the branch head this commit builds on (a missing branch is
+    //    created from the default branch).
     let (repo_url, parent) = hub.prepare(&req.repo, &req.revision, req.private).await?;
+
+    // 2b. A branch head that already holds every file with the same bytes (same git blob id,
+    //     or LFS SHA-256) gets no empty commit: nothing is uploaded or committed.
+    //     (Kaggle lists no hashes, so every push there makes a new version.)
+    if !req.create_pr && req.repo.hub == crate::hub::HubKind::HuggingFace {
+        let listing = hub.list(&req.repo, &parent).await?;
+        if tokio::task::block_in_place(|| already_holds(&listing, &uploads))? {
+            return Ok(PushOutcome {
+                commit_url: format!("{repo_url}/commit/{parent}"),
+                commit: parent,
+                pull_request_url: None,
+                signed,
+                files: uploads.len(),
+                uploaded_bytes: 0,
+                deduplicated: 0,
+                unchanged: true,
+            });
+        }
+    }
 
     // 3–4. The content the commit references (large objects uploaded, deduplicated).
     let (sent, commit_files) = hub
@@ -255,10 +290,68 @@ pub async fn push<H: Publish>(
         commit_url,
         pull_request_url: published.pull_request_url,
         signed,
-        files: commit_files.len(),
+        files: files.len(),
         uploaded_bytes: sent.bytes,
         deduplicated: sent.deduplicated,
+        unchanged: false,
     })
+}
+
+/// Whether `listing` (a branch head) holds every upload at its path with the same bytes: the
+/// listed LFS SHA-256, or the git blob id of a regular file, against the local file's. A
+/// listing without hashes (Kaggle's) never does.
+fn already_holds(listing: &[RemoteFile], uploads: &[Upload]) -> Result<bool> {
+    use sha1::Digest as _;
+    use std::io::Read as _;
+    let by_path: BTreeMap<&str, &RemoteFile> = listing.iter().map(|f| (f.path.as_str(), f)).collect();
+    for u in uploads {
+        let Some(remote) = by_path.get(u.path.as_str()) else {
+            return Ok(false);
+        };
+        if remote.size != u.size {
+            return Ok(false);
+        }
+        let read = |source| Error::Io {
+            action: "cannot read",
+            path: u.local.clone(),
+            source,
+        };
+        let same = match &remote.content {
+            ContentId::SizeOnly => false,
+            ContentId::Sha256(listed) if u.sha256.is_some() => u
+                .sha256
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(listed)),
+            ContentId::Sha256(listed) | ContentId::GitBlobSha1(listed) => {
+                // One pass over the file: its SHA-256 and its git blob id.
+                let mut sha256 = sha2::Sha256::new();
+                let mut blob = sha1::Sha1::new();
+                blob.update(format!("blob {}\0", u.size).as_bytes());
+                let mut f = fs_err::File::open(&u.local).map_err(read)?;
+                let mut buf = vec![0u8; 256 << 10];
+                let mut total = 0u64;
+                loop {
+                    let n = f.read(&mut buf).map_err(read)?;
+                    if n == 0 {
+                        break;
+                    }
+                    total += n as u64;
+                    sha256.update(&buf[..n]);
+                    blob.update(&buf[..n]);
+                }
+                let local = if matches!(remote.content, ContentId::Sha256(_)) {
+                    hex::encode(sha256.finalize())
+                } else {
+                    hex::encode(blob.finalize())
+                };
+                total == u.size && local.eq_ignore_ascii_case(listed)
+            }
+        };
+        if !same {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn bundle_serialization(bundle: &Bundle) -> Option<(Serialization, HashAlgorithm)> {

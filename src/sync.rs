@@ -20,8 +20,8 @@ use crate::{Error, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The lock entry a verified plan makes (`files` counts the plan's signed files and the
-/// signature; a pull sets it to what it committed).
+/// The lock entry a verified plan makes (`files` counts the files the signature covers, as
+/// [`Plan::signed_files`]; a pull sets it to what it committed, [`PullOutcome::files`]).
 #[must_use]
 pub fn entry_for(target: &Target, plan: &Plan, selection: &Selection) -> LockedModel {
     let mut paths: Vec<String> = if selection.is_all() {
@@ -40,7 +40,7 @@ pub fn entry_for(target: &Target, plan: &Plan, selection: &Selection) -> LockedM
         commit: plan.commit.clone(),
         digest: format!("sha256:{}", hex::encode(plan.verified.subject_digest())),
         signature: format!("sha256:{}", hex::encode(plan.signature_digest())),
-        files: plan.to_fetch.len() + 1,
+        files: plan.signed_files(),
         paths,
         signer: plan.verified.signer_id.clone(),
     }

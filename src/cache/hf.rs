@@ -3,7 +3,7 @@
 //! `snapshots/<commit>/` of relative symlinks, `trees/<commit>.json` and `refs/<revision>`.
 
 use super::{
-    CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
+    CacheError, CacheLayout, CachedFile, Committed, DiskId, FolderTree, Source, Staging, VerifiedStaging, io,
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use super::{ListedSnapshot, real_dir};
@@ -24,6 +24,12 @@ impl HfCache {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Where this cache's pulls stage their downloads (beside the cache, never inside it).
+    #[must_use]
+    pub fn staging_root(&self) -> PathBuf {
+        staging_root(&self.root, "hub")
     }
 
     /// `models--org--name` or `datasets--org--name`.
@@ -84,11 +90,11 @@ impl HfCache {
 }
 
 impl CacheLayout for HfCache {
-    /// Stale areas left by killed pulls (their lock is free) are removed first; the cache's
-    /// layout is checked first ([`HfCache::check_layout`]).
+    /// Stale areas left by killed pulls are removed ([`Staging::create`]); the cache's layout
+    /// is checked first ([`HfCache::check_layout`]).
     fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError> {
         self.check_layout(repo)?;
-        let root = staging_root(&self.root, "hub");
+        let root = self.staging_root();
         prepare_staging_root(&self.root, &root)?;
         Staging::create(&root, &Self::repo_folder(repo), repo, commit)
     }
@@ -335,19 +341,27 @@ fn commit(
     let _repo_lock = lock_file(cache, &repo, "hubsign-commit")?;
     let repo_dir = real_dirs(&cache.root, &folder)?;
     let blobs = real_dirs(&repo_dir, Path::new("blobs"))?;
-    // 1. Blobs: rename each staged file to blobs/<etag>, under the blob's lock (a rename
-    //    replaces a symlink or a corrupt file there without following it).
+    // 1. Blobs, each under its lock: a staged file is renamed to blobs/<etag> (a rename
+    //    replaces a symlink or a corrupt file there without following it); a reused blob must
+    //    still be the very file that was hashed. Each blob's identity is recorded as it is
+    //    placed (from the open handle), for whoever serves it later.
+    let mut disk = std::collections::BTreeMap::new();
     for f in &staging.files {
-        if let Source::Staged(src) = &f.source {
-            let etag = HfCache::blob_name(&f.file)?;
-            let _lock = lock_file(cache, &repo, etag)?;
-            let dst = blobs.join(etag);
-            fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
-                action: "cannot move blob into",
-                path: dst.clone(),
-                source: e,
-            })?;
-        }
+        let etag = HfCache::blob_name(&f.file)?;
+        let _lock = lock_file(cache, &repo, etag)?;
+        let id = match &f.source {
+            Source::Staged(src) => place_blob(src, &blobs.join(etag))?,
+            Source::Cached(id) => {
+                let now = super::open_nofollow(&id.path).and_then(|h| h.metadata());
+                if !now.is_ok_and(|m| id.matches(&m)) {
+                    return Err(CacheError::ChangedSinceVerified {
+                        path: id.path.clone(),
+                    });
+                }
+                id.clone()
+            }
+        };
+        disk.insert(f.file.path.clone(), id);
     }
     // 2. The snapshot: built in staging, swapped into place.
     let snapshots = real_dirs(&repo_dir, Path::new("snapshots"))?;
@@ -410,7 +424,32 @@ fn commit(
         let dir = real_dirs(&repo_dir, dir)?;
         write_atomic(&dir, &name, commit_id.as_bytes())?;
     }
-    Ok(Committed { snapshot, complete })
+    Ok(Committed {
+        snapshot,
+        complete,
+        disk,
+    })
+}
+
+/// Renames a staged file to `dst` and returns the placed file's identity, read from a handle
+/// opened before the rename (the rename changes only its change time): a file rewritten in
+/// the instant between is refused, not recorded.
+fn place_blob(src: &Path, dst: &Path) -> Result<DiskId, CacheError> {
+    let handle = super::open_nofollow(src).map_err(io("cannot open", src))?;
+    let before = handle.metadata().map_err(io("cannot stat", src))?;
+    fs_err::rename(src, dst).map_err(|e| CacheError::Io {
+        action: "cannot move blob into",
+        path: dst.to_path_buf(),
+        source: e,
+    })?;
+    let after = handle.metadata().map_err(io("cannot stat", dst))?;
+    let placed = DiskId::of(dst.to_path_buf(), &after);
+    if !placed.same_bytes(&before) {
+        return Err(CacheError::ChangedSinceVerified {
+            path: dst.to_path_buf(),
+        });
+    }
+    Ok(placed)
 }
 
 #[cfg(test)]

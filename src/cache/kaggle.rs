@@ -35,6 +35,12 @@ impl KaggleCache {
         &self.root
     }
 
+    /// Where this cache's pulls stage their downloads (beside the cache, never inside it).
+    #[must_use]
+    pub fn staging_root(&self) -> PathBuf {
+        staging_root(&self.root, "kagglehub")
+    }
+
     /// `models/<owner>/<model>/<framework>/<variation>`, relative to the root.
     fn instance_rel(repo: &ModelRef) -> Result<PathBuf, CacheError> {
         let (o, m, f, v) = repo.kaggle_slugs().ok_or_else(|| CacheError::WrongHub {
@@ -406,6 +412,7 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
     Ok(Committed {
         snapshot: version_dir,
         complete: all_signed,
+        disk: std::collections::BTreeMap::new(),
     })
 }
 

@@ -1,27 +1,99 @@
 //! `--local-dir`: a verified snapshot placed as plain files in a directory the user names.
+//!
+//! The directory is the user's: hubsign never deletes or overwrites a file it did not write
+//! there. It remembers what it placed (`.cache/hubsign/placed.json`: each file's device, inode,
+//! size and modification time, as they were right after the rename), so a later pull replaces
+//! exactly those files, still unchanged, and treats everything else as the user's. With
+//! `--force` the user's files are moved aside into `.cache/hubsign/displaced-<time>/` inside the
+//! directory (same filesystem: a rename, no byte copied or lost) and listed; without it the
+//! pull is refused. Nothing is written through a symlink.
 
-use super::{CacheError, FolderTree, Source, VerifiedStaging, io};
+use super::{CacheError, FolderTree, Source, VerifiedStaging, io, real_dirs};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// What `--local-dir` may already hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LocalDirMode {
-    /// Refuse a directory holding files outside the signed set (never delete a user's files).
+    /// Refuse a directory holding files hubsign did not place there (or that this pull would
+    /// not place).
     RefuseForeign,
-    /// `--force`: remove files outside the signed set.
+    /// `--force`: move those files aside into a dated folder inside the directory (never delete).
     ReplaceForeign,
 }
 
-/// hubsign's own staging area inside a local directory.
+/// hubsign's own folder inside a local directory: pulls' staging areas, the record of the
+/// files it placed, and the files `--force` moved aside. Never scanned as the user's files.
 pub const LOCAL_DIR_STAGING: &str = ".cache/hubsign";
 
-/// Entries under `dir` that are not among `expected` (repository paths): files, symlinks
-/// (a symlinked directory counts as one entry and is not entered) and other non-directories.
-/// hubsign's own staging area is left out. A missing directory has none.
-pub fn local_dir_foreign(
-    dir: &Path,
-    expected: &std::collections::BTreeSet<String>,
-) -> Result<Vec<String>, CacheError> {
+/// The record of what hubsign placed, in [`LOCAL_DIR_STAGING`].
+const PLACED: &str = "placed.json";
+/// A record larger than this is not read (everything is then treated as the user's).
+const MAX_PLACED_BYTES: u64 = 64 << 20;
+
+/// A file as hubsign left it: any change (rewritten, replaced, edited in place) makes it the
+/// user's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        let m = std::fs::symlink_metadata(path).ok()?;
+        m.file_type().is_file().then(|| Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: m.mtime(),
+            mtime_nsec: m.mtime_nsec(),
+        })
+    }
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Placed {
+    files: BTreeMap<String, FileId>,
+}
+
+impl Placed {
+    /// The record in `dir`, read only through real directories; none (everything is the
+    /// user's) when it is absent, unreadable or malformed.
+    fn read(dir: &Path) -> Self {
+        let own = dir.join(LOCAL_DIR_STAGING);
+        let real = Path::new(LOCAL_DIR_STAGING)
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .all(|a| super::real_dir(&dir.join(a)));
+        if !real {
+            return Self::default();
+        }
+        crate::fsutil::read_regular_capped(&own.join(PLACED), MAX_PLACED_BYTES)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Whether the file at `rel` is one hubsign placed and nobody changed since.
+    fn owns(&self, dir: &Path, rel: &str) -> bool {
+        self.files
+            .get(rel)
+            .is_some_and(|id| FileId::of(&dir.join(rel)).as_ref() == Some(id))
+    }
+}
+
+/// Entries under `dir` a pull placing `expected` (repository paths) must not touch: files,
+/// symlinks (a symlinked directory counts as one entry and is not entered) and other
+/// non-directories that are not among `expected`, and those among `expected` that hubsign did
+/// not place there (or that changed since), a directory among them included. hubsign's own folder is left out. A missing
+/// directory has none.
+pub fn local_dir_foreign(dir: &Path, expected: &BTreeSet<String>) -> Result<Vec<String>, CacheError> {
+    let placed = Placed::read(dir);
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((abs, rel)) = stack.pop() {
@@ -48,9 +120,12 @@ pub fn local_dir_foreign(
                 continue;
             }
             let t = e.file_type().map_err(io("cannot stat", &e.path()))?;
-            if t.is_dir() {
+            if t.is_dir() && !expected.contains(&r) {
                 stack.push((e.path(), r));
-            } else if !expected.contains(&r) || t.is_symlink() {
+            } else if t.is_dir() {
+                // A folder where a verified file goes: moved aside whole with --force.
+                out.push(r);
+            } else if !expected.contains(&r) || t.is_symlink() || !placed.owns(dir, &r) {
                 out.push(r);
             }
         }
@@ -59,42 +134,182 @@ pub fn local_dir_foreign(
     Ok(out)
 }
 
+/// Files `--force` moved out of the way, and where they are now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Displaced {
+    /// `DIR/.cache/hubsign/displaced-<time>`: each file under its old relative path.
+    pub folder: PathBuf,
+    pub files: Vec<String>,
+}
+
+/// What [`commit_local_dir`] produced.
+#[derive(Debug, Clone)]
+pub struct LocalDirCommitted {
+    pub dir: PathBuf,
+    /// `None` when nothing had to be moved aside.
+    pub displaced: Option<Displaced>,
+}
+
+/// The staging root of one pull into a local directory (`DIR/.cache/hubsign/staging`). The
+/// folders this pull created for it are removed again when it is dropped, if empty: a pull
+/// leaves no empty folder behind, only hubsign's record of the files it placed.
+#[derive(Debug)]
+pub struct LocalDirStaging {
+    root: PathBuf,
+    created: Vec<PathBuf>,
+}
+
+impl LocalDirStaging {
+    pub fn prepare(dir: &Path) -> Result<Self, CacheError> {
+        let mut created = Vec::new();
+        if std::fs::symlink_metadata(dir).is_err() {
+            created.push(dir.to_path_buf());
+        }
+        fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
+            action: "cannot create",
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let rel = Path::new(LOCAL_DIR_STAGING).join("staging");
+        let mut p = dir.to_path_buf();
+        for c in rel.components() {
+            p.push(c);
+            if std::fs::symlink_metadata(&p).is_err() {
+                created.push(p.clone());
+            }
+        }
+        let guard = Self { root: p, created };
+        real_dirs(dir, &rel)?;
+        Ok(guard)
+    }
+
+    /// Where the staging areas go.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+impl Drop for LocalDirStaging {
+    fn drop(&mut self) {
+        // Deepest first; `remove_dir` only ever removes an empty directory.
+        for p in self.created.iter().rev() {
+            let _ = std::fs::remove_dir(p);
+        }
+    }
+}
+
+/// Renames `src` to `dst` only if nothing is at `dst`: a file that appeared there after the
+/// directory was checked is never replaced.
+fn rename_no_replace(src: &Path, dst: &Path) -> std::io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, src, CWD, dst, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            // A filesystem without RENAME_NOREPLACE: check, then rename.
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if std::fs::symlink_metadata(dst).is_ok() {
+        return Err(std::io::ErrorKind::AlreadyExists.into());
+    }
+    std::fs::rename(src, dst)
+}
+
+/// `YYYY-MM-DDTHHMMSSZ` (UTC) for the displaced folder's name.
+fn utc_stamp(now: std::time::SystemTime) -> String {
+    let (y, m, d, hh, mm, ss) = crate::fsutil::utc_fields(now);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}{mm:02}{ss:02}Z")
+}
+
+/// Moves `files` (relative to `dir`) into a new `DIR/.cache/hubsign/displaced-<time>/`, each
+/// under its relative path: a rename on the same filesystem, never a copy or a delete.
+fn displace(dir: &Path, files: &[String]) -> Result<Displaced, CacheError> {
+    let own = real_dirs(dir, Path::new(LOCAL_DIR_STAGING))?;
+    let stamp = utc_stamp(std::time::SystemTime::now());
+    let mut n = 0u32;
+    let folder = loop {
+        let name = if n == 0 {
+            format!("displaced-{stamp}")
+        } else {
+            format!("displaced-{stamp}-{n}")
+        };
+        let p = own.join(name);
+        match std::fs::create_dir(&p) {
+            Ok(()) => break p,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(source) => {
+                return Err(CacheError::Io {
+                    action: "cannot create",
+                    path: p,
+                    source,
+                });
+            }
+        }
+    };
+    let mut aside = FolderTree::new(&folder);
+    for (moved, rel) in files.iter().enumerate() {
+        let src = dir.join(rel);
+        let result = aside
+            .parent_of(rel)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|(parent, name)| rename_no_replace(&src, &parent.join(name)));
+        if let Err(source) = result {
+            return Err(CacheError::DisplaceFailed {
+                path: src,
+                folder,
+                moved,
+                source,
+            });
+        }
+    }
+    Ok(Displaced {
+        folder,
+        files: files.to_vec(),
+    })
+}
+
 /// Places a verified snapshot into a plain directory (`--local-dir`). Afterwards the directory
-/// holds exactly the verified files (and hubsign's empty staging folder): files outside the
-/// signed set are refused (or removed with [`LocalDirMode::ReplaceForeign`]); parents are real
-/// directories, never followed symlinks; each file is renamed into place.
+/// holds exactly the verified files (and hubsign's own folder): files hubsign did not place
+/// there are refused, or moved aside with [`LocalDirMode::ReplaceForeign`] (never deleted);
+/// files it placed in an earlier pull, unchanged since, are replaced; parents are real
+/// directories, never followed symlinks; each file is renamed into place, never over a file
+/// that appeared meanwhile. Then the record of what was placed is rewritten.
 pub fn commit_local_dir(
     verified: VerifiedStaging,
     dir: &Path,
     mode: LocalDirMode,
-) -> Result<PathBuf, CacheError> {
+) -> Result<LocalDirCommitted, CacheError> {
     let VerifiedStaging { staging, .. } = verified;
-    let expected: std::collections::BTreeSet<String> =
-        staging.files.iter().map(|f| f.file.path.clone()).collect();
+    let expected: BTreeSet<String> = staging.files.iter().map(|f| f.file.path.clone()).collect();
     let foreign = local_dir_foreign(dir, &expected)?;
-    if !foreign.is_empty() {
-        if mode == LocalDirMode::RefuseForeign {
-            return Err(CacheError::LocalDirNotEmpty {
-                dir: dir.to_path_buf(),
-                files: foreign,
-            });
-        }
-        for rel in &foreign {
-            let p = dir.join(rel);
-            fs_err::remove_file(&p).map_err(|e| CacheError::Io {
-                action: "cannot remove",
-                path: p.clone(),
-                source: e,
-            })?;
-        }
-    }
+    let displaced = if foreign.is_empty() {
+        None
+    } else if mode == LocalDirMode::RefuseForeign {
+        return Err(CacheError::LocalDirNotEmpty {
+            dir: dir.to_path_buf(),
+            files: foreign,
+        });
+    } else {
+        Some(displace(dir, &foreign)?)
+    };
     let mut folders = FolderTree::new(dir);
+    let mut placed = Placed::default();
     for f in &staging.files {
         let (parent, name) = folders.parent_of(&f.file.path)?;
         let dst = parent.join(name);
         match &f.source {
             Source::Staged(src) => {
-                fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
+                // What is at `dst` now is a file hubsign placed and nobody changed (anything
+                // else was refused or moved aside above): only that may be replaced.
+                let ours = std::fs::symlink_metadata(&dst).is_ok();
+                let result = if ours {
+                    std::fs::rename(src, &dst)
+                } else {
+                    rename_no_replace(src, &dst)
+                };
+                result.map_err(|e| CacheError::Io {
                     action: "cannot move into",
                     path: dst.clone(),
                     source: e,
@@ -108,6 +323,34 @@ pub fn commit_local_dir(
                 });
             }
         }
+        if let Some(id) = FileId::of(&dst) {
+            placed.files.insert(f.file.path.clone(), id);
+        }
     }
-    Ok(dir.to_path_buf())
+    let own = real_dirs(dir, Path::new(LOCAL_DIR_STAGING))?;
+    let record = serde_json::to_vec_pretty(&placed).map_err(|e| CacheError::Io {
+        action: "cannot write",
+        path: own.join(PLACED),
+        source: e.into(),
+    })?;
+    super::write_atomic(&own, PLACED, &record)?;
+    Ok(LocalDirCommitted {
+        dir: dir.to_path_buf(),
+        displaced,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_stamp;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn stamps_are_utc_dates() {
+        assert_eq!(utc_stamp(UNIX_EPOCH), "1970-01-01T000000Z");
+        assert_eq!(
+            utc_stamp(UNIX_EPOCH + Duration::from_secs(1_709_210_096)),
+            "2024-02-29T123456Z"
+        );
+    }
 }

@@ -15,7 +15,10 @@ mod local_dir;
 
 pub use hf::HfCache;
 pub use kaggle::KaggleCache;
-pub use local_dir::{LOCAL_DIR_STAGING, LocalDirMode, commit_local_dir, local_dir_foreign};
+pub use local_dir::{
+    Displaced, LOCAL_DIR_STAGING, LocalDirCommitted, LocalDirMode, LocalDirStaging, commit_local_dir,
+    local_dir_foreign,
+};
 
 use crate::hub::ModelRef;
 use crate::manifest::ResourceDigest;
@@ -45,17 +48,36 @@ pub enum CacheError {
     /// which could place verified bytes outside the cache or the local directory.
     #[error("{path} is a symlink or not a directory; refusing to write through it")]
     NotARealDirectory { path: PathBuf },
-    /// Exit 2: `--local-dir` must end up holding exactly the verified files.
+    /// Exit 2: `--local-dir` must end up holding exactly the verified files, and hubsign never
+    /// deletes or overwrites a file it did not place there.
     #[error(
-        "{dir} holds {} this pull does not verify (not covered by the signature, or not selected): {}{}; move them away, or pass --force to replace the directory's contents",
+        "{dir} holds {} hubsign did not place there (or this pull does not place: not covered by the signature, or not selected): {}{}; choose an empty directory, or pass --force to move them aside into {dir}/.cache/hubsign/displaced-<time>/ (nothing is deleted)",
         if files.len() == 1 { "a file" } else { "files" },
         files.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
         if files.len() > 10 { format!(" and {} more", files.len() - 10) } else { String::new() }
     )]
     LocalDirNotEmpty { dir: PathBuf, files: Vec<String> },
+    /// Exit 2: `--force` could not move a file of the user's aside; the ones before it are in
+    /// `folder`, nothing was deleted.
+    #[error(
+        "cannot move {path} aside into {folder} ({moved} files already moved there; nothing was deleted)"
+    )]
+    DisplaceFailed {
+        path: PathBuf,
+        folder: PathBuf,
+        moved: usize,
+        #[source]
+        source: std::io::Error,
+    },
     /// Exit 2: a marker or file the layout names is a folder or a symlink.
     #[error("{path} is not a regular file; refusing to use it")]
     NotARegularFile { path: PathBuf },
+    /// Exit 2: a cached blob re-hashed and reused by this pull is no longer the file that was
+    /// hashed (rewritten or replaced while the pull ran); nothing of the pull was made visible.
+    #[error(
+        "{path} changed after this pull verified it (rewritten or replaced while the pull ran); nothing was committed: pull again"
+    )]
+    ChangedSinceVerified { path: PathBuf },
     /// Exit 2: a reference of another hub given to this cache (a caller's mistake).
     #[error("{repo} is not a reference the {cache} cache holds")]
     WrongHub { repo: String, cache: &'static str },
@@ -90,8 +112,9 @@ pub struct CachedFile {
 
 /// Where verified bytes land: one implementation per cache format.
 pub trait CacheLayout {
-    /// A fresh staging area for one pull of `repo` at `commit`: outside the cache, on the same
-    /// filesystem, its layout checked (nothing written through symlinks) before any download.
+    /// The staging area for one pull of `repo` at `commit` (with what an interrupted pull of
+    /// that commit kept, see [`Staging`]): outside the cache, on the same filesystem, its
+    /// layout checked (nothing written through symlinks) before any download.
     fn staging(&self, repo: &ModelRef, commit: &str) -> Result<Staging, CacheError>;
 
     /// A cached copy of `file` that may be re-hashed and reused instead of downloaded: a regular
@@ -230,38 +253,68 @@ fn same_device(a: &Path, b: &Path) -> Result<(), CacheError> {
     }
 }
 
-fn remove_stale_staging(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let lock_path = e.path().join(".lock");
-        let Ok(lock) = File::open(&lock_path) else {
-            // No lock file: a staging dir killed before it locked; only remove old ones.
-            let old = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|d| d.as_secs() > 3600);
-            if old {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-            continue;
-        };
-        if lock.try_lock_exclusive().is_ok_and(|locked| locked) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
-
 /// Where a staged file's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// Downloaded into staging, already flushed to disk (commit only renames).
     Staged(PathBuf),
-    /// Already in the cache as a regular file, re-hashed and verified in place.
-    Cached(PathBuf),
+    /// Already in the cache as a regular file, re-hashed and verified in place: the identity
+    /// is taken from the handle that hashed it, when it hashed it, and commit requires it.
+    Cached(DiskId),
+}
+
+/// Where a verified file's bytes are and which file that is (device, inode, size, times):
+/// a file rewritten in place gets a new modification and change time, a file swapped in
+/// another inode, so whoever holds a `DiskId` can tell the verified file from anything put
+/// there later. The mirror opens exactly this path and requires this identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskId {
+    pub path: PathBuf,
+    pub dev: u64,
+    pub ino: u64,
+    pub len: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl DiskId {
+    /// The identity of an open (or stat-ed) file.
+    #[must_use]
+    pub fn of(path: PathBuf, m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            path,
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+
+    /// Whether `m` (the metadata of the file now open at `self.path`) is still this file.
+    #[must_use]
+    pub fn matches(&self, m: &std::fs::Metadata) -> bool {
+        m.is_file() && *self == Self::of(self.path.clone(), m)
+    }
+
+    /// Whether `m` is this file with the same bytes, whatever its change time (a rename
+    /// changes it, a write changes the modification time too).
+    fn same_bytes(&self, m: &std::fs::Metadata) -> bool {
+        let now = Self::of(self.path.clone(), m);
+        m.is_file() && (now.dev, now.ino, now.len, now.mtime) == (self.dev, self.ino, self.len, self.mtime)
+    }
+}
+
+/// Opens a file for reading without following a symlink at its last component and without
+/// blocking on a FIFO planted there.
+pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
+        .open(path)
 }
 
 /// A downloaded (or reused) file and what was computed while streaming it.
@@ -273,38 +326,368 @@ pub struct StagedFile {
     pub resources: Vec<ResourceDigest>,
 }
 
+/// How long an interrupted pull's partial downloads are kept for it to resume; a later pull
+/// (of anything) removes older ones.
+pub const STAGING_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+/// Interrupted pulls whose partial downloads are kept per staging root; beyond this, the
+/// least recently used are removed (each holds at most one commit's files).
+pub const MAX_KEPT_STAGING: usize = 4;
+/// A folder without a lock file (killed before it locked) is removed after this.
+const UNLOCKED_STAGING_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+/// What a resumable staging folder is for (`{"repo": …, "commit": …}`).
+const STAGING_RECORD: &str = "pull.json";
+/// The extension of a kept partial download (named by its content identity and size).
+const PARTIAL: &str = "part";
+
 /// Downloads in progress for one commit of one repo: outside the cache, invisible to it.
+///
+/// The folder is per (repository, commit) and held by an exclusive lock for as long as the pull
+/// runs: a pull that is interrupted (killed, a dropped network, a failure) leaves its partial
+/// downloads there, named by what they will be ([`Staging::partial_path`]), and the next pull of
+/// that commit resumes them (re-hashing what is kept). Everything else in it is removed when the
+/// pull ends; after a commit nothing is left. A second pull of the same commit while the first
+/// runs gets a private folder of its own, removed when it ends.
 #[derive(Debug)]
 pub struct Staging {
-    dir: tempfile::TempDir,
+    dir: StagingDir,
     _lock: File,
     repo: ModelRef,
     commit: String,
     files: Vec<StagedFile>,
     next: usize,
+    /// Partial names handed out (two paths with the same content get one kept partial).
+    partials: std::collections::HashSet<String>,
+}
+
+/// A staging folder and whether it outlives its pull.
+#[derive(Debug)]
+struct StagingDir {
+    path: PathBuf,
+    /// Holds resumable partial downloads (kept when the pull ends without a commit).
+    resumable: bool,
+}
+
+impl StagingDir {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Staging {
+    /// Runs while the folder's lock is still held (fields drop after this).
+    fn drop(&mut self) {
+        let dir = self.dir.path();
+        if self.dir.resumable {
+            clean_resumable(dir);
+            if has_partials(dir) {
+                return;
+            }
+        }
+        remove_staging_dir(dir);
+    }
+}
+
+/// Removes from a resumable staging folder everything but its lock, its record and the kept
+/// partial downloads (`files/*.part`): what a killed pull built besides them is not reused.
+fn clean_resumable(dir: &Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        if name == ".lock" || name == STAGING_RECORD {
+            continue;
+        }
+        if name == "files" && e.file_type().is_ok_and(|t| t.is_dir()) {
+            for f in std::fs::read_dir(e.path()).into_iter().flatten().flatten() {
+                let partial = f.file_type().is_ok_and(|t| t.is_file())
+                    && Path::new(&f.file_name()).extension() == Some(std::ffi::OsStr::new(PARTIAL));
+                if !partial {
+                    let _ = remove_entry(&f.path());
+                }
+            }
+            continue;
+        }
+        let _ = remove_entry(&e.path());
+    }
+}
+
+/// Whether a staging folder holds a partial download to resume (`files/*.part`).
+fn has_partials(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("files"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|f| {
+            f.file_type().is_ok_and(|t| t.is_file())
+                && Path::new(&f.file_name()).extension() == Some(std::ffi::OsStr::new(PARTIAL))
+        })
+}
+
+/// Removes a file, a symlink (never followed) or a directory tree.
+fn remove_entry(p: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(p),
+        Ok(_) => std::fs::remove_file(p),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a staging folder whose lock the caller holds: first renamed aside (so a pull that
+/// starts meanwhile makes a fresh folder under the name, never one half removed), then removed.
+fn remove_staging_dir(dir: &Path) {
+    let aside = dir.with_file_name(format!(
+        ".removing-{}-{}",
+        std::process::id(),
+        dir.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    ));
+    let target = if std::fs::rename(dir, &aside).is_ok() {
+        aside
+    } else {
+        dir.to_path_buf()
+    };
+    let _ = std::fs::remove_dir_all(target);
+}
+
+/// Opens (creating) and tries to lock `dir/.lock` without waiting: `None` if another process
+/// holds it, or if the file locked is no longer the one at that path (its folder was being
+/// removed or renamed aside when it was opened).
+fn try_lock_staging(dir: &Path) -> Result<Option<File>, CacheError> {
+    use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+    let path = dir.join(".lock");
+    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .custom_flags(nofollow)
+        .open(&path)
+        .map_err(io("cannot create lock", &path))?;
+    let m = f.metadata().map_err(io("cannot stat", &path))?;
+    if !m.file_type().is_file() {
+        return Err(CacheError::NotARegularFile { path });
+    }
+    if !f.try_lock_exclusive().is_ok_and(|locked| locked) {
+        return Ok(None);
+    }
+    let still_there =
+        std::fs::symlink_metadata(&path).is_ok_and(|now| now.ino() == m.ino() && now.dev() == m.dev());
+    Ok(still_there.then_some(f))
+}
+
+/// One staging folder found under a staging root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptStaging {
+    pub path: PathBuf,
+    /// The repository and commit it holds partial downloads of (from its record; none for a
+    /// private folder of a pull running alongside another one).
+    pub repo: Option<String>,
+    pub commit: Option<String>,
+    /// Bytes of the files in it.
+    pub bytes: u64,
+    /// Since it was last used by a pull.
+    pub age: Option<std::time::Duration>,
+    /// A running pull holds it (it is never removed then).
+    pub in_use: bool,
+}
+
+/// The staging folders under `root` (a cache's staging root or a local directory's), newest
+/// first. Read only: a folder's lock is tried and released at once.
+#[must_use]
+pub fn list_staging(root: &Path) -> Vec<KeptStaging> {
+    let mut out: Vec<KeptStaging> = staging_dirs(root)
+        .into_iter()
+        .map(|dir| {
+            let in_use = match std::fs::symlink_metadata(dir.join(".lock")) {
+                Ok(_) => !matches!(try_lock_staging(&dir), Ok(Some(_))),
+                Err(_) => false,
+            };
+            describe(dir, in_use)
+        })
+        .collect();
+    out.sort_by_key(|k| k.age);
+    out
+}
+
+/// Removes every staging folder under `root` that no running pull holds; returns what it
+/// removed. Only hubsign's own folders are there (the root is hubsign's).
+#[must_use]
+pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
+    let mut removed = Vec::new();
+    for dir in staging_dirs(root) {
+        let lock = if std::fs::symlink_metadata(dir.join(".lock")).is_ok() {
+            match try_lock_staging(&dir) {
+                Ok(Some(lock)) => Some(lock),
+                _ => continue,
+            }
+        } else {
+            None
+        };
+        let found = describe(dir, false);
+        remove_staging_dir(&found.path);
+        drop(lock);
+        removed.push(found);
+    }
+    removed
+}
+
+/// The folders directly under a staging root (symlinks and files, such as commit locks, are
+/// not staging folders).
+fn staging_dirs(root: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect()
+}
+
+fn describe(path: PathBuf, in_use: bool) -> KeptStaging {
+    let record: Option<serde_json::Value> =
+        crate::fsutil::read_regular_capped(&path.join(STAGING_RECORD), 64 << 10)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+    let field = |k: &str| {
+        record
+            .as_ref()
+            .and_then(|r| r.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let age = std::fs::symlink_metadata(path.join(".lock"))
+        .or_else(|_| std::fs::symlink_metadata(&path))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok());
+    KeptStaging {
+        repo: field("repo"),
+        commit: field("commit"),
+        bytes: tree_bytes(&path),
+        age,
+        in_use,
+        path,
+    }
+}
+
+/// Bytes of the regular files under `dir` (symlinks not followed).
+fn tree_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(e.path()),
+                Ok(m) if m.is_file() => total += m.len(),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
+/// Removes what interrupted pulls left under `root` and no running pull holds, except `keep`:
+/// folders without a lock older than an hour, private folders, folders with no partial
+/// download to resume, resumable folders unused for [`STAGING_KEPT_FOR`], and the least
+/// recently used beyond [`MAX_KEPT_STAGING`].
+fn remove_stale_staging(root: &Path, keep: &Path) {
+    let mut kept = Vec::new();
+    for dir in staging_dirs(root) {
+        if dir == keep {
+            continue;
+        }
+        if std::fs::symlink_metadata(dir.join(".lock")).is_err() {
+            let old = std::fs::symlink_metadata(&dir)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|d| d > UNLOCKED_STAGING_AGE);
+            if old {
+                remove_staging_dir(&dir);
+            }
+            continue;
+        }
+        let Ok(Some(lock)) = try_lock_staging(&dir) else {
+            continue;
+        };
+        let found = describe(dir, false);
+        let fresh = found.age.is_some_and(|a| a < STAGING_KEPT_FOR);
+        let removing = found
+            .path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".removing-"));
+        if found.commit.is_some() && fresh && !removing && has_partials(&found.path) {
+            kept.push(found);
+        } else {
+            remove_staging_dir(&found.path);
+        }
+        drop(lock);
+    }
+    // The folder of this pull counts as one.
+    kept.sort_by_key(|k| k.age);
+    for old in kept.iter().skip(MAX_KEPT_STAGING.saturating_sub(1)) {
+        if let Ok(Some(lock)) = try_lock_staging(&old.path) {
+            remove_staging_dir(&old.path);
+            drop(lock);
+        }
+    }
 }
 
 impl Staging {
-    /// A staging area under `root` (removing stale ones a killed pull left there), its name
-    /// starting with `prefix`.
+    /// The staging area of `repo` at `commit` under `root`, named `<prefix>@<commit>`: the one an
+    /// interrupted pull of that commit left (its partial downloads are resumed), or a new one.
+    /// If another pull of the same commit holds it, a private folder is made instead. Stale
+    /// areas other pulls left are removed.
     pub fn create(root: &Path, prefix: &str, repo: &ModelRef, commit: &str) -> Result<Self, CacheError> {
         fs_err::create_dir_all(root).map_err(|e| CacheError::Io {
             action: "cannot create staging",
             path: root.into(),
             source: e,
         })?;
-        remove_stale_staging(root);
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{prefix}-"))
-            .tempdir_in(root)
-            .map_err(io("cannot create staging in", root))?;
-        let lock = File::create(dir.path().join(".lock")).map_err(io("cannot create", dir.path()))?;
-        lock.lock_exclusive().map_err(io("cannot lock", dir.path()))?;
-        fs_err::create_dir_all(dir.path().join("files")).map_err(|e| CacheError::Io {
-            action: "cannot create",
-            path: dir.path().into(),
-            source: e,
-        })?;
+        let safe = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                && !s.starts_with('.')
+        };
+        let shared = if safe(prefix) && safe(commit) {
+            let dir = real_dirs(root, Path::new(&format!("{prefix}@{commit}")))?;
+            try_lock_staging(&dir)?.map(|lock| (dir, lock))
+        } else {
+            None
+        };
+        let (dir, lock) = if let Some((dir, lock)) = shared {
+            // What a killed pull built besides its partial downloads is not reused.
+            clean_resumable(&dir);
+            let record = serde_json::json!({ "repo": repo.to_string(), "commit": commit });
+            write_atomic(&dir, STAGING_RECORD, record.to_string().as_bytes())?;
+            // The lock file's time is the folder's "last used".
+            lock.set_modified(std::time::SystemTime::now())
+                .map_err(io("cannot touch", &dir))?;
+            (
+                StagingDir {
+                    path: dir,
+                    resumable: true,
+                },
+                lock,
+            )
+        } else {
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("{prefix}-"))
+                .tempdir_in(root)
+                .map_err(io("cannot create staging in", root))?
+                .keep();
+            let lock = File::create(dir.join(".lock")).map_err(io("cannot create", &dir))?;
+            lock.lock_exclusive().map_err(io("cannot lock", &dir))?;
+            (
+                StagingDir {
+                    path: dir,
+                    resumable: false,
+                },
+                lock,
+            )
+        };
+        remove_stale_staging(root, dir.path());
+        // A real directory (a symlink left in its place was removed by the cleaning above).
+        real_dirs(dir.path(), Path::new("files"))?;
         Ok(Self {
             dir,
             _lock: lock,
@@ -312,13 +695,36 @@ impl Staging {
             commit: commit.to_owned(),
             files: Vec::new(),
             next: 0,
+            partials: std::collections::HashSet::new(),
         })
     }
 
-    /// A new file path inside the staging area.
+    /// Keeps nothing of this pull once it ends (a definite "no": its partial downloads are of
+    /// a commit that does not verify, or of bytes that do not match).
+    pub fn discard(&mut self) {
+        self.dir.resumable = false;
+    }
+
+    /// A new file path inside the staging area (removed when the pull ends, never resumed).
     pub fn new_file_path(&mut self) -> PathBuf {
         self.next += 1;
-        self.dir.path().join("files").join(format!("{}.part", self.next))
+        self.dir.path().join("files").join(format!("{}.tmp", self.next))
+    }
+
+    /// Where the download of a file with this content identity (the listed SHA-256 or git
+    /// blob id, hex) and size is kept across runs: it may already hold a prefix an interrupted
+    /// pull wrote, to be re-hashed and resumed. `None` in a private folder, for a name that is
+    /// not plain hex, or when another file of this pull already has that name.
+    pub fn partial_path(&mut self, content: &str, size: u64) -> Option<PathBuf> {
+        let hex =
+            !content.is_empty() && content.len() <= 128 && content.bytes().all(|b| b.is_ascii_hexdigit());
+        if !self.dir.resumable || !hex {
+            return None;
+        }
+        let name = format!("{}-{size}.{PARTIAL}", content.to_ascii_lowercase());
+        self.partials
+            .insert(name.clone())
+            .then(|| self.dir.path().join("files").join(name))
     }
 
     pub fn add(&mut self, file: StagedFile) {
@@ -393,6 +799,9 @@ pub struct VerifiedStaging {
 pub struct Committed {
     pub snapshot: PathBuf,
     pub complete: bool,
+    /// Each committed file's bytes by repository path, as verified (layouts of one file per
+    /// blob, the Hugging Face cache; empty for the others).
+    pub disk: std::collections::BTreeMap<String, DiskId>,
 }
 
 /// A real directory: not a symlink to one, not a file.
@@ -479,10 +888,7 @@ impl FolderTree {
 /// there, it never follows it).
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
     let path = dir.join(name);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hubsign-")
-        .tempfile_in(dir)
-        .map_err(io("cannot write in", dir))?;
+    let mut tmp = crate::fsutil::public_temp_file(dir).map_err(io("cannot write in", dir))?;
     tmp.write_all(bytes).map_err(io("cannot write", &path))?;
     tmp.as_file().sync_all().map_err(io("cannot sync", &path))?;
     tmp.persist(&path).map_err(|e| CacheError::Io {
@@ -529,4 +935,76 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
         };
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_KEPT_STAGING, STAGING_KEPT_FOR, Staging, list_staging};
+    use crate::hub::ModelRef;
+    use std::time::{Duration, SystemTime};
+
+    fn repo() -> ModelRef {
+        ModelRef::parse("org/model", None).unwrap()
+    }
+
+    /// An interrupted pull's folder: a kept partial, its lock last used `ago`.
+    fn interrupted(root: &std::path::Path, commit: &str, ago: Duration) {
+        let staging = Staging::create(root, "models--org--model", &repo(), commit).unwrap();
+        let dir = root.join(format!("models--org--model@{commit}"));
+        std::fs::write(dir.join("files").join("ab-3.part"), b"abc").unwrap();
+        drop(staging);
+        let lock = std::fs::File::options()
+            .write(true)
+            .open(dir.join(".lock"))
+            .unwrap();
+        lock.set_modified(SystemTime::now() - ago).unwrap();
+    }
+
+    #[test]
+    fn kept_staging_is_bounded_in_number_and_age() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        // A pull that ends with nothing kept leaves no folder.
+        drop(Staging::create(root, "models--org--model", &repo(), "c0").unwrap());
+        assert!(list_staging(root).is_empty());
+        interrupted(root, "old", STAGING_KEPT_FOR + Duration::from_secs(60));
+        for (i, c) in ["c1", "c2", "c3", "c4", "c5"].iter().enumerate() {
+            interrupted(root, c, Duration::from_secs(600 - 60 * i as u64));
+        }
+        // A private folder of a pull killed long ago (its lock is free).
+        let private = root.join("models--org--model-x1y2");
+        std::fs::create_dir_all(&private).unwrap();
+        std::fs::write(private.join(".lock"), b"").unwrap();
+        // The next pull (of another commit) keeps the most recent ones only.
+        let staging = Staging::create(root, "models--org--model", &repo(), "c6").unwrap();
+        let mut kept: Vec<String> = list_staging(root)
+            .into_iter()
+            .filter(|k| !k.in_use)
+            .filter_map(|k| k.commit)
+            .collect();
+        kept.sort();
+        assert_eq!(kept.len(), MAX_KEPT_STAGING - 1, "{kept:?}");
+        assert_eq!(kept, ["c3", "c4", "c5"]);
+        let mine = list_staging(root).into_iter().find(|k| k.in_use).unwrap();
+        assert_eq!(mine.commit.as_deref(), Some("c6"));
+        assert!(!private.exists());
+        drop(staging);
+        assert!(!root.join("models--org--model@c6").exists());
+    }
+
+    #[test]
+    fn a_second_pull_of_the_same_commit_gets_a_private_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut first = Staging::create(tmp.path(), "models--org--model", &repo(), "c1").unwrap();
+        let mut second = Staging::create(tmp.path(), "models--org--model", &repo(), "c1").unwrap();
+        assert!(first.partial_path("ab", 3).is_some());
+        assert!(first.partial_path("ab", 3).is_none(), "one name per content");
+        assert!(
+            second.partial_path("ab", 3).is_none(),
+            "a private folder keeps nothing"
+        );
+        let private = second.dir.path().to_path_buf();
+        drop(second);
+        assert!(!private.exists());
+    }
 }

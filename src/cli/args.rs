@@ -44,6 +44,16 @@ Exit codes:
   1  a listed snapshot is unsigned, tampered, or untrusted under the policy
   2  usage, I/O or other error";
 
+/// A count, size or number of seconds that must be at least 1. (clap's `range(1..)` would
+/// answer `0 is not in 1..18446744073709551615`.)
+fn at_least_one(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("expected a whole number of at least 1 ({e})")),
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hubsign",
@@ -101,10 +111,22 @@ pub enum Command {
     /// Never modifies a cache.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// List the partial downloads interrupted pulls keep to resume (size, repository, commit,
+    /// age), and with --clean remove those no running pull holds.
+    Staging(StagingArgs),
     /// Run a verifying Hugging Face mirror: point HF_ENDPOINT at it and clients get only
     /// repositories that verify under the trust policy (others are answered 403 with the reason).
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
+    /// Make a signing key: a new P-256 private key in OUT (PKCS#8 PEM, mode 0600, encrypted on
+    /// request) and its public key in OUT.pub. Never replaces an existing file.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Keygen(KeygenArgs),
+    /// Register hubsign as an extension of the `hf` CLI (huggingface_hub 2.x), so `hf hubsign …`
+    /// runs this executable: writes ~/.local/share/hf/extensions/hf-hubsign/manifest.json as
+    /// `hf extensions install` would (`hf extensions remove hubsign` undoes it).
+    #[command(name = "install-hf-extension")]
+    InstallHfExtension,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -143,7 +165,7 @@ pub struct HashArgs {
     #[arg(long, value_enum, default_value_t = HashChoice::Sha256)]
     pub hash: HashChoice,
     /// Hash files in shards of N bytes (serialization `shards`) instead of whole files.
-    #[arg(long = "shard-size", alias = "shard_size", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long = "shard-size", alias = "shard_size", value_name = "N", value_parser = at_least_one)]
     pub shard_size: Option<u64>,
 }
 
@@ -188,8 +210,30 @@ pub struct SignArgs {
     pub instance: SigstoreInstanceArgs,
 }
 
-/// Signing material.
+/// `hubsign keygen`.
 #[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The private key file to create; the public key goes to OUT.pub. Neither may exist.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Encrypt the private key with a password asked on the terminal (twice).
+    #[arg(long, conflicts_with_all = ["password_file", "password_env"])]
+    pub encrypt: bool,
+    /// Encrypt the private key with the password in this file (one trailing newline is
+    /// removed, as `sign --password-file` reads it).
+    #[arg(long = "password-file", value_name = "FILE", conflicts_with = "password_env")]
+    pub password_file: Option<PathBuf>,
+    /// Encrypt the private key with the password in this environment variable.
+    #[arg(long = "password-env", value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// PBKDF2-HMAC-SHA256 rounds of the key encryption (lower only to make tests fast).
+    #[arg(long = "kdf-rounds", hide = true, default_value_t = hubsign::crypto::ec::KEY_ENCRYPTION_ROUNDS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub kdf_rounds: u32,
+}
+
+/// Signing material.
+#[derive(Debug, Args, Default)]
 pub struct KeyArgs {
     /// Signing method; inferred from the key material when omitted (certificate if
     /// --signing-certificate is given, key if --private-key is given, else sigstore).
@@ -325,8 +369,8 @@ pub enum RepoTypeArg {
 /// Which hub model, and where the signature lives in it.
 #[derive(Debug, Args, Clone)]
 pub struct HubModelArgs {
-    /// ORG/NAME[@REVISION], also hf:ORG/NAME; datasets/ORG/NAME for a dataset;
-    /// kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
+    /// ORG/NAME[@REVISION], also hf:ORG/NAME or a legacy bare NAME (gpt2); datasets/ORG/NAME
+    /// for a dataset; kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
     pub model: String,
     /// The repository type (default: model, or dataset for datasets/ORG/NAME).
     #[arg(long = "repo-type", alias = "repo_type", value_enum)]
@@ -350,7 +394,7 @@ pub struct HubModelArgs {
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and the transfer
     /// resumed (with a Range request).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
     pub timeout: u64,
 }
 
@@ -417,7 +461,7 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
     pub timeout: u64,
     /// Parallel file transfers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -441,6 +485,22 @@ pub struct AuditArgs {
     /// URI), or a certificate subject (CN=…).
     #[arg(long, value_name = "FINGERPRINT|IDENTITY")]
     pub signer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StagingArgs {
+    /// The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
+    #[arg(long = "kagglehub-cache", value_name = "DIR")]
+    pub kagglehub_cache: Option<PathBuf>,
+    /// Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable.
+    #[arg(long = "local-dir", value_name = "DIR")]
+    pub local_dir: Vec<PathBuf>,
+    /// Remove every staging folder no running pull holds (its downloads start over).
+    #[arg(long)]
+    pub clean: bool,
 }
 
 #[derive(Debug, Args)]
@@ -589,7 +649,7 @@ pub struct ServeArgs {
     pub concurrency: u16,
     /// An upstream connection that delivers no data for this many seconds is dropped and the
     /// transfer resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
     pub timeout: u64,
     /// Entries per page of tree listings.
     #[arg(long = "tree-page-size", default_value_t = 1000, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -599,6 +659,6 @@ pub struct ServeArgs {
     pub header_read_timeout: u64,
     /// A verified pull not finished after this many seconds is abandoned (its clients get a
     /// 502; the next request starts again, reusing what verified).
-    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = 3600, value_parser = at_least_one)]
     pub pull_timeout: u64,
 }

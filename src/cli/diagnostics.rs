@@ -1,5 +1,5 @@
 //! Error → message on stderr (or JSON on stdout): the error, its cause chain, and a hint.
-#![expect(clippy::print_stdout, clippy::print_stderr, reason = "diagnostics are output")]
+#![expect(clippy::print_stderr, reason = "diagnostics are output")]
 
 use hubsign::Error;
 use std::error::Error as _;
@@ -15,13 +15,47 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::ReadSignature { .. } => {
             Some("pass --signature PATH if the signature is not model.sig inside the model")
         }
-        Error::Key { .. } => {
-            Some("keys must be EC P-256, P-384 or P-521 in PEM (PKCS#8, SEC1 or encrypted PKCS#8)")
+        Error::Key { source, .. } => {
+            use hubsign::crypto::ec::KeyError;
+            match source {
+                KeyError::WrongPassword => Some(
+                    "check the password (--password-file drops one trailing newline; --password-env takes the variable's value as it is)",
+                ),
+                KeyError::PasswordRequired | KeyError::LegacyEncryptedPem => None,
+                _ => Some("keys must be EC P-256, P-384 or P-521 in PEM (PKCS#8, SEC1 or encrypted PKCS#8)"),
+            }
         }
+        Error::ModelNotFound { .. } => Some("MODEL is the model directory (or single-file model) to verify"),
+        Error::LocalModelMismatch { .. } => Some(
+            "if the model changed on purpose, sign it again: push --resign with --private-key (or --pkcs11-uri), or `hubsign sign` first",
+        ),
+        Error::NoSigningKey { .. } => Some(
+            "give --private-key KEY.pem or --pkcs11-uri URI to sign it (`hubsign keygen KEY.pem` makes a key)",
+        ),
         Error::Lock(hubsign::lock::LockError::SignerChanged { .. }) => Some(
             "a different signer is how a substituted model looks; confirm the change with the publisher before --accept-new-signer",
         ),
         _ => None,
+    }
+}
+
+/// A cause that may span lines (a TOML parse error shows the line and a caret under the
+/// column), each line made [`printable`]; lines after the first are indented by `indent`, so
+/// no text from a file can start a line of its own (a forged `hint:` or `error:`).
+fn lines(s: &str, indent: &str) -> String {
+    s.trim_end_matches('\n')
+        .split('\n')
+        .map(|l| printable(l.strip_suffix('\r').unwrap_or(l)))
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
+}
+
+/// `1 file`, `2 files`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -53,18 +87,24 @@ pub fn describe(error: &Error) -> (String, Vec<String>) {
 pub fn report(error: &Error, json: bool) {
     let (_, causes) = describe(error);
     if json {
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "verified": false,
             "error": error.to_string(),
             "causes": causes,
             "exit_code": error.exit_status() as i32,
         });
-        println!("{out}");
+        // The files that differ, as a failed `verify --json` lists them.
+        if let Some(c) = error.comparison() {
+            out["modified"] = serde_json::json!(c.modified);
+            out["missing"] = serde_json::json!(c.missing);
+            out["unexpected"] = serde_json::json!(c.unexpected);
+        }
+        outln!("{out}");
         return;
     }
     eprintln!("error: {}", printable(&error.to_string()));
     for c in &causes {
-        eprintln!("  caused by: {}", printable(c));
+        eprintln!("  caused by: {}", lines(c, "    "));
     }
     if let Some(h) = hint(error) {
         eprintln!("hint: {h}");

@@ -1,16 +1,23 @@
 //! The thin command-line layer: parse, resolve settings, call the core, render the result.
 //! The only module that prints.
-#![expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the CLI is where output happens"
-)]
+#![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
+
+/// `println!` for the CLI: through [`stdout::Stdout`], so a closed pipe never panics.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::stdout::line(format_args!($($arg)*))
+    };
+}
 
 pub mod args;
 mod diagnostics;
+mod keygen;
 mod reporter;
 mod serve;
 mod settings;
+mod staging;
+mod stdout;
 
 use args::{Cli, Command};
 use clap::{CommandFactory as _, Parser as _};
@@ -81,11 +88,83 @@ pub fn plugin_args(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
+/// model_signing's method words (`model_signing verify key DIR …`); hubsign infers the method
+/// from the key flags (`--method` makes it explicit).
+const METHOD_WORDS: [&str; 5] = [
+    "key",
+    "certificate",
+    "sigstore",
+    "pkcs11-key",
+    "pkcs11-certificate",
+];
+
+/// `hubsign sign|verify METHOD …` typed from model_signing's habit (and no model of that name
+/// here): the command line without the method word, to suggest.
+fn without_method_word(args: &[OsString]) -> Option<(String, String)> {
+    let cmd = args
+        .iter()
+        .skip(1)
+        .position(|a| !a.to_string_lossy().starts_with('-'))?
+        + 1;
+    if !matches!(args[cmd].to_str(), Some("sign" | "verify")) {
+        return None;
+    }
+    let word = args.get(cmd + 1)?.to_str()?;
+    if !METHOD_WORDS.contains(&word) || std::path::Path::new(word).exists() {
+        return None;
+    }
+    let rest: Vec<String> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, _)| *i != cmd + 1)
+        .map(|(_, a)| a.to_string_lossy().into_owned())
+        .collect();
+    Some((word.to_owned(), rest.join(" ")))
+}
+
+/// clap suggests the nearest spelling, hidden aliases included: `--private_kye` got
+/// `--private_key`. The suggestion is the flag's own (hyphenated) name instead.
+fn suggest_canonical_flag(e: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(suggested)) = e.get(ContextKind::SuggestedArg) else {
+        return;
+    };
+    let Some(alias) = suggested.strip_prefix("--") else {
+        return;
+    };
+    if let Some(long) = flag_with_alias(&Cli::command(), alias) {
+        e.insert(ContextKind::SuggestedArg, ContextValue::String(long));
+    }
+}
+
+/// `--long` of the flag that has `alias` among its aliases, in `cmd` or a subcommand.
+fn flag_with_alias(cmd: &clap::Command, alias: &str) -> Option<String> {
+    cmd.get_arguments()
+        .find(|a| a.get_all_aliases().is_some_and(|v| v.contains(&alias)))
+        .and_then(|a| a.get_long().map(|l| format!("--{l}")))
+        .or_else(|| cmd.get_subcommands().find_map(|c| flag_with_alias(c, alias)))
+}
+
 /// Runs the CLI and returns the process exit status.
 pub fn main(args: Vec<OsString>) -> ExitStatus {
-    let cli = match Cli::try_parse_from(plugin_args(args)) {
+    let args = plugin_args(args);
+    if let Some((word, rest)) = without_method_word(&args) {
+        eprintln!("error: `{word}` is model_signing's method word, not a model: hubsign infers the method");
+        let explicit = match word.as_str() {
+            "pkcs11-key" => "--pkcs11-uri URI signs with a token's key".to_owned(),
+            "pkcs11-certificate" => {
+                "--pkcs11-uri URI with --signing-certificate signs with a token's key".to_owned()
+            }
+            w => format!("--method {w} makes it explicit"),
+        };
+        eprintln!("hint: drop it: hubsign {rest} ({explicit})");
+        return ExitStatus::Error;
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(mut e) => {
+            suggest_canonical_flag(&mut e);
             let _ = e.print();
             return if e.use_stderr() {
                 ExitStatus::Error
@@ -95,12 +174,19 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
         }
     };
     let json = cli.json;
-    match run(cli) {
+    let status = match run(cli) {
         Ok(status) => status,
         Err(error) => {
             diagnostics::report(&error, json);
             error.exit_status()
         }
+    };
+    match stdout::take_error() {
+        Some(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitStatus::Error
+        }
+        None => status,
     }
 }
 
@@ -132,12 +218,12 @@ fn run(cli: Cli) -> Result<ExitStatus> {
                     "resources": outcome.manifest.resources.len(),
                     "subject_digest": format!("sha256:{root}"),
                 });
-                println!("{out}");
+                outln!("{out}");
             } else if out.chatty() {
-                println!(
-                    "Signing succeeded: {} ({} resources, sha256:{root})",
+                outln!(
+                    "Signing succeeded: {} ({}, sha256:{root})",
                     outcome.signature.display(),
-                    outcome.manifest.resources.len()
+                    diagnostics::count(outcome.manifest.resources.len(), "resource")
                 );
             }
             Ok(ExitStatus::Success)
@@ -169,12 +255,12 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             let manifest = hubsign::manifest::build_manifest(&args.walk.model, &walk, method, hash)?;
             let root = hex::encode(manifest.root_digest());
             if out.is_json() {
-                println!(
+                outln!(
                     "{}",
                     json!({ "digest": format!("sha256:{root}"), "resources": manifest.resources.len() })
                 );
             } else if out.results() {
-                println!("sha256:{root}");
+                outln!("sha256:{root}");
             }
             Ok(ExitStatus::Success)
         }
@@ -184,17 +270,68 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::VerifyCache(args) => verify_cache_command(&args, out),
         Command::Sync(args) => records::sync_command(&args, out),
         Command::Audit(args) => records::audit_command(&args, out),
+        Command::Staging(args) => staging::command(&args, out),
         Command::Serve(args) => serve::run(&args, out),
+        Command::Keygen(args) => keygen::run(&args, out),
+        Command::InstallHfExtension => install_hf_extension(out),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut std::io::stdout());
+            clap_complete::generate(shell, &mut Cli::command(), "hubsign", &mut stdout::Stdout);
             Ok(ExitStatus::Success)
         }
     }
 }
 
+/// `hf` 2.x looks for extensions under `~/.local/share/hf/extensions` (`Path.expanduser`: `HOME`).
+fn install_hf_extension(out: Output) -> Result<ExitStatus> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or(hubsign::hf_extension::ExtensionError::NoHome)?;
+    let root = std::path::Path::new(&home).join(".local/share/hf/extensions");
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|source| hubsign::Error::Io {
+            action: "cannot locate",
+            path: "the hubsign executable".into(),
+            source,
+        })?;
+    let description = format!(
+        "Sign and verify models (OpenSSF Model Signing); verified pulls and pushes (hubsign {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    let installed = hubsign::hf_extension::install(&root, &exe, &description, std::time::SystemTime::now())?;
+    if out.is_json() {
+        outln!(
+            "{}",
+            json!({
+                "installed": true,
+                "command": "hf hubsign",
+                "manifest": installed.manifest,
+                "executable": exe,
+                "replaced": installed.replaced,
+            })
+        );
+    } else {
+        if out.chatty() {
+            eprintln!(
+                "Registered `hf hubsign` (runs {}){}",
+                exe.display(),
+                if installed.replaced {
+                    "; the previous registration was replaced"
+                } else {
+                    ""
+                }
+            );
+        }
+        if out.results() {
+            outln!("{}", installed.manifest.display());
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
 fn render_report(report: &VerificationReport, out: Output) {
     if out.is_json() {
-        println!("{}", serde_json::to_string(report).unwrap_or_default());
+        outln!("{}", serde_json::to_string(report).unwrap_or_default());
         return;
     }
     for w in &report.warnings {
@@ -202,9 +339,15 @@ fn render_report(report: &VerificationReport, out: Output) {
     }
     if report.verified {
         if out.chatty() {
-            println!(
-                "Verification succeeded: {} files match, signed by {}",
-                report.files_checked, report.signer
+            outln!(
+                "Verification succeeded: {} {}, signed by {}",
+                diagnostics::count(report.files_checked, "file"),
+                if report.files_checked == 1 {
+                    "matches"
+                } else {
+                    "match"
+                },
+                report.signer
             );
         }
         return;
@@ -322,18 +465,18 @@ fn verify_cached<C: hubsign::cache::CacheLayout>(
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["commit"] = json!(commit);
         v["snapshot"] = json!(snapshot);
-        println!("{v}");
+        outln!("{v}");
     } else if report.verified {
         if out.chatty() {
             eprintln!(
-                "Verified cached {}: {} files, signed by {}",
+                "Verified cached {}: {}, signed by {}",
                 repo.pinned(&commit),
-                report.files_checked,
+                diagnostics::count(report.files_checked, "file"),
                 report.signer
             );
         }
         if out.results() {
-            println!("{}", shown.display());
+            outln!("{}", shown.display());
         }
     } else {
         render_report(&report, out);
@@ -387,21 +530,26 @@ fn hub_check(args: &args::CheckArgs, out: Output) -> Result<ExitStatus> {
             "commit": plan.commit,
             "pinned": target.repo.pinned(&plan.commit),
             "signer": plan.verified.signer,
-            "files": plan.to_fetch.len(),
+            "files": plan.signed_files(),
             "bytes": bytes,
             "skipped": plan.skipped,
             "warnings": plan.verified.warnings,
         });
-        println!("{doc}");
+        outln!("{doc}");
     } else if out.chatty() {
         for w in &plan.verified.warnings {
             eprintln!("warning: {w}");
         }
-        println!(
-            "Check passed: {} is signed by {}; {} files ({bytes} bytes) match the signed manifest (nothing downloaded)",
+        outln!(
+            "Check passed: {} is signed by {}; {} ({bytes} bytes) {} the signed manifest (nothing downloaded)",
             target.repo.pinned(&plan.commit),
             plan.verified.signer,
-            plan.to_fetch.len()
+            diagnostics::count(plan.signed_files(), "file"),
+            if plan.signed_files() == 1 {
+                "matches"
+            } else {
+                "match"
+            }
         );
     }
     Ok(ExitStatus::Success)
@@ -484,6 +632,19 @@ fn render_pull(
     outcome: &hubsign::pull::PullOutcome,
     locked: Option<&std::path::Path>,
 ) {
+    // Files of the user's moved aside are always listed, even with -q or --json (which
+    // lists them too): they left where the user had them.
+    if let Some(d) = outcome.displaced.as_ref().filter(|_| out != Output::Silent) {
+        eprintln!(
+            "Moved {} {} hubsign did not place into {} (nothing was deleted):",
+            d.files.len(),
+            if d.files.len() == 1 { "file" } else { "files" },
+            d.folder.display()
+        );
+        for f in &d.files {
+            eprintln!("  {f}");
+        }
+    }
     if out.is_json() {
         let doc = json!({
             "verified": true,
@@ -498,8 +659,12 @@ fn render_pull(
             "signer": outcome.signer,
             "warnings": outcome.warnings,
             "lock": locked,
+            "displaced": outcome.displaced.as_ref().map(|d| json!({
+                "folder": d.folder,
+                "files": d.files,
+            })),
         });
-        println!("{doc}");
+        outln!("{doc}");
         return;
     }
     if out.chatty() {
@@ -510,9 +675,9 @@ fn render_pull(
             eprintln!("Locked {} in {}", repo.pinned(&outcome.commit), path.display());
         }
         eprintln!(
-            "Verified {}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
+            "Verified {}: {} signed by {} ({} bytes downloaded, {} reused from the cache)",
             repo.pinned(&outcome.commit),
-            outcome.files,
+            diagnostics::count(outcome.files, "file"),
             outcome.signer,
             outcome.downloaded_bytes,
             outcome.reused
@@ -525,7 +690,7 @@ fn render_pull(
         }
     }
     if out.results() {
-        println!("{}", outcome.path.display());
+        outln!("{}", outcome.path.display());
     }
 }
 
@@ -536,9 +701,40 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
     let outcome = with_remote!(&remote, |hub, _cache| runtime()?
         .block_on(hubsign::push::push(&hub, &req, bars))?);
     let pinned = req.repo.pinned(&outcome.commit);
+    if outcome.unchanged {
+        let message = format!(
+            "nothing to push: {} of {} already holds this signed model (commit {})",
+            req.revision, req.repo, outcome.commit
+        );
+        if out.is_json() {
+            let doc = json!({
+                "pushed": false,
+                "unchanged": true,
+                "message": message,
+                "repo": req.repo.to_string(),
+                "revision": req.revision,
+                "commit": outcome.commit,
+                "pinned": pinned,
+                "commit_url": outcome.commit_url,
+                "signed": outcome.signed,
+                "files": outcome.files,
+                "uploaded_bytes": 0,
+            });
+            outln!("{doc}");
+        } else {
+            if out.chatty() {
+                eprintln!("{message}");
+            }
+            if out.results() {
+                outln!("{}", outcome.commit_url);
+            }
+        }
+        return Ok(ExitStatus::Success);
+    }
     if out.is_json() {
         let doc = json!({
             "pushed": true,
+            "unchanged": false,
             "repo": req.repo.to_string(),
             "commit": outcome.commit,
             "pinned": pinned,
@@ -549,7 +745,7 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
             "uploaded_bytes": outcome.uploaded_bytes,
             "deduplicated": outcome.deduplicated,
         });
-        println!("{doc}");
+        outln!("{doc}");
         return Ok(ExitStatus::Success);
     }
     let kaggle = req.repo.hub == hubsign::hub::HubKind::Kaggle;
@@ -561,22 +757,26 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
         };
         if kaggle {
             eprintln!(
-                "{verb} {} files as {pinned} ({} bytes uploaded); the new version passes the pre-download check",
-                outcome.files, outcome.uploaded_bytes
+                "{verb} {} as {pinned} ({} bytes uploaded); the new version passes the pre-download check",
+                diagnostics::count(outcome.files, "file"),
+                outcome.uploaded_bytes
             );
         } else {
             eprintln!(
-                "{verb} {} files to {} ({} LFS bytes uploaded, {} LFS objects already on the hub); the pushed commit passes the pre-download check",
-                outcome.files, req.repo, outcome.uploaded_bytes, outcome.deduplicated
+                "{verb} {} to {} ({} LFS bytes uploaded, {} already on the hub); the pushed commit passes the pre-download check",
+                diagnostics::count(outcome.files, "file"),
+                req.repo,
+                outcome.uploaded_bytes,
+                diagnostics::count(outcome.deduplicated, "LFS object")
             );
         }
     }
     if out.results() {
         // Kaggle: the new version's handle, as kagglehub takes it.
         if kaggle {
-            println!("{pinned}");
+            outln!("{pinned}");
         } else {
-            println!(
+            outln!(
                 "{}",
                 outcome.pull_request_url.as_deref().unwrap_or(&outcome.commit_url)
             );

@@ -157,12 +157,15 @@ pub fn sync_command(args: &args::SyncArgs, out: Output) -> Result<ExitStatus> {
             Ok(s) => {
                 if out.chatty() {
                     eprintln!(
-                        "Synced {} at {}: {} files ({} bytes downloaded)",
-                        entry.reference, s.commit, s.files, s.downloaded_bytes
+                        "Synced {} at {}: {} ({} bytes downloaded)",
+                        entry.reference,
+                        s.commit,
+                        diagnostics::count(s.files, "file"),
+                        s.downloaded_bytes
                     );
                 }
                 if out.results() {
-                    println!("{}", s.path.display());
+                    outln!("{}", s.path.display());
                 }
                 entries.push(json!({
                     "ref": entry.reference, "commit": s.commit, "status": "synced",
@@ -188,7 +191,7 @@ pub fn sync_command(args: &args::SyncArgs, out: Output) -> Result<ExitStatus> {
         }
     }
     if out.is_json() {
-        println!(
+        outln!(
             "{}",
             json!({ "lock": args.lock, "ok": status == ExitStatus::Success, "entries": entries })
         );
@@ -292,7 +295,7 @@ pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> 
             "passed": failed == 0,
             "snapshots": rows,
         });
-        println!("{doc}");
+        outln!("{doc}");
     } else if out.results() {
         render_audit(&rows);
     }
@@ -332,7 +335,7 @@ pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> 
 /// A table that fits 100 columns (references 44, commits as 12-character prefixes, signers
 /// 30); a row that does not pass gets its reason on the line below.
 fn render_audit(rows: &[AuditRow]) {
-    println!(
+    outln!(
         "{} {} {} VERDICT",
         clip("REFERENCE", 44),
         clip("COMMIT", 12),
@@ -348,14 +351,14 @@ fn render_audit(rows: &[AuditRow]) {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         let commit: String = diagnostics::printable(&r.commit).chars().take(12).collect();
-        println!(
+        outln!(
             "{} {commit:12} {} {verdict}",
             clip(&r.reference, 44),
             clip(&signer, 30)
         );
         if r.verdict != Verdict::Verified && !r.detail.is_empty() {
             // The whole list is in --json; the table stays readable at 100 columns.
-            println!("    {}", clip(&r.detail, 96).trim_end());
+            outln!("    {}", clip(&r.detail, 96).trim_end());
         }
     }
 }

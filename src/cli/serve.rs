@@ -77,9 +77,9 @@ impl Events for Log {
                 "signer": o.signer, "downloaded_bytes": o.downloaded_bytes, "reused": o.reused,
             }),
             &format!(
-                "Verified {}: {} files signed by {} ({} bytes downloaded, {} reused from the cache)",
+                "Verified {}: {} signed by {} ({} bytes downloaded, {} reused from the cache)",
                 repo.pinned(&o.commit),
-                o.files,
+                super::diagnostics::count(o.files, "file"),
                 o.signer,
                 o.downloaded_bytes,
                 o.reused

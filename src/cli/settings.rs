@@ -99,7 +99,7 @@ fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
     })
 }
 
-fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
+pub fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
     if let Some(file) = &args.password_file {
         let mut bytes = read_small(file, "cannot read password file")?;
         if bytes.ends_with(b"\n") {
@@ -744,6 +744,13 @@ pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
         HubKind::Kaggle => args.model.join(remote_signature),
     });
     let has_key = args.key.private_key.is_some() || args.key.pkcs11_uri.is_some();
+    // Nothing to sign with, and something to sign: say that, before asking whom to trust.
+    if !has_key && (args.resign || !signature.is_file()) {
+        return Err(Error::NoSigningKey {
+            model: args.model.clone(),
+            signature,
+        });
+    }
     let signer = if has_key { Some(signer(&args.key)?) } else { None };
     let anchor = match (&signer, &args.public_key) {
         (Some(s), _) => signer_anchor(s),

@@ -1,5 +1,6 @@
 //! Model references as users type them: `org/name`, `hf:org/name`, `datasets/org/name` (the
-//! Hub's URL form), `hf:datasets/org/name`, each with an optional `@revision`; the repository
+//! Hub's URL form), `hf:datasets/org/name`, the organisation-less names of the Hub's oldest
+//! repositories (`gpt2`, `datasets/squad`), each with an optional `@revision`; the repository
 //! type can also come from `--repo-type`; and Kaggle Models as
 //! `kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]` (the framework matched case-insensitively
 //! and kept in kagglehub's camelCase spelling, which names its cache folder).
@@ -111,7 +112,7 @@ impl RepoType {
 pub struct ModelRef {
     pub hub: HubKind,
     pub repo_type: RepoType,
-    /// `org/name`.
+    /// `org/name`, or a bare `name` for the Hub's legacy repositories (`gpt2`).
     pub id: String,
     pub revision: Option<String>,
 }
@@ -189,10 +190,20 @@ impl ModelRef {
             Some(_) => return Err(bad("empty revision after @")),
             None => (rest, None),
         };
-        let Some((org, name)) = repo.split_once('/') else {
-            return Err(bad("expected ORG/NAME (or datasets/ORG/NAME)"));
-        };
-        if !valid_component(org) || !valid_component(name) {
+        // ORG/NAME, or a bare NAME: the Hub's oldest repositories (`gpt2`, `datasets/squad`) have
+        // no organisation and are still served under it.
+        let components: Vec<&str> = repo.split('/').collect();
+        if repo.is_empty() {
+            return Err(bad(
+                "empty repository name: expected ORG/NAME (or datasets/ORG/NAME)",
+            ));
+        }
+        if components.len() > 2 {
+            return Err(bad(
+                "too many '/': expected ORG/NAME or a bare legacy NAME (datasets/ORG/NAME for a dataset)",
+            ));
+        }
+        if !components.iter().all(|c| valid_component(c)) {
             return Err(bad(
                 "ORG and NAME may hold letters, digits, '-', '_' and '.', not '..', '--' or a leading/trailing '.'",
             ));
@@ -339,20 +350,77 @@ mod tests {
         );
         assert_eq!(ModelRef::parse("org/model", None).unwrap().repo_id(), "org/model");
         for bad in [
-            "model",
+            "",
+            "hf:",
+            "@main",
+            "..",
+            "bad name",
+            "gpt2/",
+            "gpt2@",
             "org/../x",
             "org/model@",
             "/model",
             "org/mo del",
             "a/b/c",
             "org/.hidden",
-            "datasets/x",
+            "datasets/",
+            "datasets/a/b/c",
             "org/model@../../x",
             "a--b/c",
             "a/b--c",
         ] {
             assert!(ModelRef::parse(bad, None).is_err(), "{bad}");
         }
+    }
+
+    /// The Hub's oldest repositories have no organisation (`gpt2`, `datasets/squad`); the Hub
+    /// still serves them and `huggingface_hub` caches them as `models--gpt2`.
+    #[test]
+    fn bare_legacy_names() {
+        for (text, flag, repo_type, id, shown) in [
+            ("gpt2", None, RepoType::Model, "gpt2", "gpt2"),
+            (
+                "hf:bert-base-uncased@main",
+                None,
+                RepoType::Model,
+                "bert-base-uncased",
+                "bert-base-uncased@main",
+            ),
+            ("models/gpt2", None, RepoType::Model, "gpt2", "gpt2"),
+            (
+                "datasets/squad",
+                None,
+                RepoType::Dataset,
+                "squad",
+                "datasets/squad",
+            ),
+            (
+                "hf:datasets/squad@v1",
+                None,
+                RepoType::Dataset,
+                "squad",
+                "datasets/squad@v1",
+            ),
+            (
+                "squad",
+                Some(RepoType::Dataset),
+                RepoType::Dataset,
+                "squad",
+                "datasets/squad",
+            ),
+        ] {
+            let r = ModelRef::parse(text, flag).unwrap();
+            assert_eq!(
+                (r.repo_type, r.id.as_str(), r.to_string().as_str()),
+                (repo_type, id, shown),
+                "{text}"
+            );
+        }
+        assert_eq!(ModelRef::parse("gpt2", None).unwrap().canonical(), "hf:gpt2");
+        let e = ModelRef::parse("a/b/c", None).unwrap_err().to_string();
+        assert!(e.contains("too many '/'"), "{e}");
+        let e = ModelRef::parse("hf:", None).unwrap_err().to_string();
+        assert!(e.contains("empty repository name"), "{e}");
     }
 
     #[test]

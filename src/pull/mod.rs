@@ -29,7 +29,7 @@ use crate::{Error, Result};
 use futures_util::StreamExt as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::fsutil::MAX_SIGNATURE_BYTES;
@@ -89,6 +89,9 @@ pub struct PullOutcome {
     pub commit: String,
     /// The snapshot directory (or the local directory).
     pub path: PathBuf,
+    /// The files covered by the signature that the result holds (the signature file itself
+    /// is not counted), as [`Plan::signed_files`] and a verification report's
+    /// `files_checked` count them.
     pub files: usize,
     pub downloaded_bytes: u64,
     /// Files whose blob was already in the cache and re-verified instead of downloaded.
@@ -96,9 +99,21 @@ pub struct PullOutcome {
     pub skipped: Vec<String>,
     pub signer: String,
     pub warnings: Vec<String>,
+    /// Each committed file's bytes, as verified, by repository path (into the Hugging Face
+    /// cache; empty otherwise): the mirror serves exactly these files.
+    pub disk: BTreeMap<String, cache::DiskId>,
+    /// `--local-dir --force`: the user's files moved aside (never deleted), and where to.
+    pub displaced: Option<cache::Displaced>,
 }
 
 impl Plan {
+    /// The files the signature covers, as every command counts them: the signed files in
+    /// the listing (the signature file itself is not one of them).
+    #[must_use]
+    pub fn signed_files(&self) -> usize {
+        self.to_fetch.len()
+    }
+
     /// SHA-256 of the signature file's bytes.
     #[must_use]
     pub fn signature_digest(&self) -> [u8; 32] {
@@ -335,6 +350,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let repo = &target.repo;
     let ser = verified.statement.serialization.clone();
     let (to_fetch, carried) = select(cache, req, &commit, &tree, to_fetch, &signature.0.path)?;
+    // Declared before the staging it holds, so it is dropped after it: the folders made for a
+    // pull into a local directory go again once they are empty.
+    let mut local_dir_staging = None;
     let mut staging = match &req.destination {
         Destination::Cache => cache.staging(repo, &commit)?,
         Destination::LocalDir { dir, mode } => {
@@ -352,17 +370,8 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                     .into());
                 }
             }
-            fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
-                action: "cannot create",
-                path: dir.clone(),
-                source: e,
-            })?;
-            Staging::create(
-                &cache::real_dirs(dir, Path::new(cache::LOCAL_DIR_STAGING))?,
-                &repo.id.replace('/', "--"),
-                repo,
-                &commit,
-            )?
+            let root = local_dir_staging.insert(cache::LocalDirStaging::prepare(dir)?);
+            Staging::create(root.root(), &repo.id.replace('/', "--"), repo, &commit)?
         }
     };
     // The signature itself goes into the snapshot, so the cache can be re-verified offline.
@@ -387,12 +396,21 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     // 4. Stream every signed file (or re-verify its copy in the cache), bounded concurrency.
     let total: u64 = to_fetch.iter().map(|f| f.size).sum();
     progress.start(to_fetch.len(), total);
+    // A file with a content identity is downloaded to a path named by it, kept across runs:
+    // an interrupted pull's partial download there is re-hashed and resumed.
     let jobs: Vec<(usize, RemoteFile, PathBuf, bool)> = to_fetch
         .iter()
         .map(|f| (f, false))
         .chain(carried.iter().map(|f| (f, true)))
         .enumerate()
-        .map(|(id, (f, carry))| (id, f.clone(), staging.new_file_path(), carry))
+        .map(|(id, (f, carry))| {
+            let kept = match (&f.content, carry) {
+                (ContentId::Sha256(c) | ContentId::GitBlobSha1(c), false) => staging.partial_path(c, f.size),
+                _ => None,
+            };
+            let out = kept.unwrap_or_else(|| staging.new_file_path());
+            (id, f.clone(), out, carry)
+        })
         .collect();
     let mut results = futures_util::stream::iter(jobs.into_iter().map(|(id, f, out, carry)| {
         let (ser, progress, commit) = (&ser, Arc::clone(&progress), commit.as_str());
@@ -405,7 +423,12 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         async move {
             if let Some(path) = reusable {
                 let copy_to = copy.then(|| out.clone());
-                if let Some(resources) = transfer::rehash(path.clone(), &f, ser, copy_to).await {
+                let rehashed = transfer::rehash(path, &f, ser, copy_to).await;
+                if rehashed.is_none() && copy {
+                    // Not a kept partial download: what was copied must not be resumed.
+                    let _ = std::fs::remove_file(&out);
+                }
+                if let Some((resources, disk)) = rehashed {
                     if !carry {
                         progress.file_started(id, &f.path, f.size);
                         progress.bytes(id, f.size);
@@ -414,9 +437,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                     let source = if copy {
                         Source::Staged(out)
                     } else {
-                        Source::Cached(path)
+                        Source::Cached(disk)
                     };
-                    return Ok::<_, Error>(Ok((f, source, resources, true)));
+                    return Ok::<_, Error>(Ok((f, source, resources, None)));
                 }
             }
             if carry {
@@ -424,9 +447,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                 // leaves the snapshot (it was not asked for, so it is not downloaded).
                 return Ok(Err(f.path));
             }
-            let resources =
+            let got =
                 transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
-            Ok(Ok((f, Source::Staged(out), resources, false)))
+            Ok(Ok((f, Source::Staged(out), got.resources, Some(got.fetched))))
         }
     }))
     .buffer_unordered(req.concurrency.max(1));
@@ -436,8 +459,18 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let mut all = Vec::new();
     let mut present = Vec::new();
     while let Some(r) = results.next().await {
-        // The first failure ends the pull; dropping `staging` removes everything staged.
-        let (remote, source, resources, was_reused) = match r? {
+        // The first failure ends the pull. Dropping `staging` removes everything staged but
+        // the partial downloads an interrupted pull resumes; a definite "no" keeps nothing.
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                if e.exit_status() == crate::ExitStatus::VerificationFailed {
+                    staging.discard();
+                }
+                return Err(e);
+            }
+        };
+        let (remote, source, resources, fetched) = match r {
             Ok(placed) => placed,
             Err(dropped) => {
                 warnings.push(format!(
@@ -446,10 +479,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                 continue;
             }
         };
-        if was_reused {
-            reused += 1;
-        } else {
-            downloaded_bytes += remote.size;
+        match fetched {
+            None => reused += 1,
+            Some(n) => downloaded_bytes += n,
         }
         all.extend(resources.iter().cloned());
         present.push(remote.path.clone());
@@ -470,18 +502,32 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         verify::Coverage::Present
     };
     let present_refs: Vec<&str> = present.iter().map(String::as_str).collect();
-    let proof: ManifestProof = verify::prove(&verified, &all, &present_refs, Some(&sig_entry.path), coverage)
-        .map_err(|comparison| Error::DownloadMismatch {
-            repo: repo.to_string(),
-            comparison,
-        })?;
+    let proof: ManifestProof =
+        match verify::prove(&verified, &all, &present_refs, Some(&sig_entry.path), coverage) {
+            Ok(proof) => proof,
+            Err(comparison) => {
+                staging.discard();
+                return Err(Error::DownloadMismatch {
+                    repo: repo.to_string(),
+                    comparison,
+                });
+            }
+        };
     // 6. Only a proof turns staging into something committable.
-    let files = staging.files().len();
+    let files = present.len();
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
-    let mut path = match &req.destination {
-        Destination::Cache => cache.commit(verified_staging, req.ref_name.as_deref())?.snapshot,
-        Destination::LocalDir { dir, mode } => cache::commit_local_dir(verified_staging, dir, *mode)?,
+    let mut displaced = None;
+    let (mut path, disk) = match &req.destination {
+        Destination::Cache => {
+            let committed = cache.commit(verified_staging, req.ref_name.as_deref())?;
+            (committed.snapshot, committed.disk)
+        }
+        Destination::LocalDir { dir, mode } => {
+            let placed = cache::commit_local_dir(verified_staging, dir, *mode)?;
+            displaced = placed.displaced;
+            (placed.dir, BTreeMap::new())
+        }
     };
     // One file asked for by name: its path, as `hf download repo file` prints.
     if let [only] = req.selection.files.as_slice() {
@@ -496,6 +542,8 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         skipped,
         signer: verified.signer.clone(),
         warnings,
+        disk,
+        displaced,
     })
 }
 

@@ -1,16 +1,19 @@
 //! Step 4 of a pull for one file, as layered readers around one byte stream rather than a
 //! hand-scheduled pipeline:
 //!
-//! - [`Resumable`] yields the file's bytes; after a failed request (a dropped or stalled
+//! - [`Resumable`] yields the file's bytes from where the kept part ends (what an interrupted
+//!   pull left in staging, or nothing); after a failed request (a dropped or stalled
 //!   connection, a 429/5xx) it reopens at the offset reached (`Range`), never asks twice for a
 //!   byte, and refuses a body longer than the listing says. It is the file's one retry loop
 //!   (the hub's `open` makes one attempt), so a file costs at most `attempts` requests.
 //! - [`Hashes`] computes, from the same bytes, the manifest digest and the content identity the
 //!   hub listed ([`ContentId`]), and checks the latter at the end.
-//! - [`HashingWriter`] hashes and writes each 1 MiB block on a blocking thread, one block in
-//!   flight while the next one arrives, and flushes the file once at the end (a full disk shows
-//!   up here, before anything is committed).
+//! - [`HashingWriter`] first re-hashes the kept part from disk (the same bytes, so a resumed
+//!   file is hashed exactly as a fresh one), then hashes and writes each 1 MiB block on a
+//!   blocking thread, one block in flight while the next one arrives, and flushes the file once
+//!   at the end (a full disk shows up here, before anything is committed).
 
+use crate::cache::DiskId;
 use crate::hub::{ByteStream, ContentId, Hub, HubError, ModelRef, RemoteFile};
 use crate::manifest::{HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, StreamHasher};
 use crate::progress::Progress;
@@ -67,6 +70,14 @@ impl<'a, H: Hub> Resumable<'a, H> {
             failures: 0,
             offset_at_failure: 0,
         }
+    }
+
+    /// The same stream from byte `offset` on (the bytes before it are already kept).
+    #[must_use]
+    pub fn starting_at(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self.offset_at_failure = offset;
+        self
     }
 
     /// The next chunk, or `None` once the listed size has arrived (and the body ended there).
@@ -252,18 +263,64 @@ fn worker_failed(path: &Path, source: tokio::task::JoinError) -> Error {
 }
 
 impl HashingWriter {
-    pub fn create(hashes: Hashes, out_path: PathBuf) -> Result<Self> {
-        let out = std::fs::File::create(&out_path).map_err(|source| Error::Io {
-            action: "cannot create",
-            path: out_path.clone(),
-            source,
-        })?;
-        Ok(Self {
-            resting: Some((hashes, out)),
-            pending: None,
-            out_path,
-            spare: None,
+    /// Writes into `out_path`, keeping what a pull interrupted earlier wrote there: that prefix
+    /// is re-hashed from disk (streaming; hash state is never saved, so nothing but the bytes
+    /// is trusted) and writing continues after it. A file longer than `size` is not this
+    /// download's: it starts again from the first byte. Returns the writer and the bytes kept.
+    pub async fn open(mut hashes: Hashes, out_path: PathBuf, size: u64) -> Result<(Self, u64)> {
+        let path = out_path.clone();
+        let opened = tokio::task::spawn_blocking(move || {
+            use std::io::{Read as _, Seek as _};
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let io_error = |action: &'static str| {
+                let path = path.clone();
+                move |source| Error::Io { action, path, source }
+            };
+            let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+            let mut out = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .custom_flags(nofollow)
+                .open(&path)
+                .map_err(io_error("cannot create"))?;
+            let len = out.metadata().map_err(io_error("cannot stat"))?.len();
+            let mut kept = 0;
+            if len <= size {
+                let mut buf = vec![0u8; BLOCK];
+                loop {
+                    let n = out.read(&mut buf).map_err(io_error("cannot read"))?;
+                    if n == 0 {
+                        break;
+                    }
+                    let n = n.min(usize::try_from(len - kept).unwrap_or(usize::MAX));
+                    hashes.update(&buf[..n]);
+                    kept += n as u64;
+                    if kept >= len {
+                        break;
+                    }
+                }
+            }
+            if kept != len {
+                out.set_len(kept).map_err(io_error("cannot truncate"))?;
+            }
+            out.seek(std::io::SeekFrom::Start(kept))
+                .map_err(io_error("cannot seek"))?;
+            Ok::<_, Error>((hashes, out, kept))
         })
+        .await
+        .map_err(|e| worker_failed(&out_path, e))??;
+        let (hashes, out, kept) = opened;
+        Ok((
+            Self {
+                resting: Some((hashes, out)),
+                pending: None,
+                out_path,
+                spare: None,
+            },
+            kept,
+        ))
     }
 
     /// Waits for the block in flight; returns the state it hands back.
@@ -334,7 +391,19 @@ impl HashingWriter {
     }
 }
 
+/// What step 4 made of one file.
+pub struct Downloaded {
+    pub resources: Vec<ResourceDigest>,
+    /// Bytes requested from the hub (the rest was kept from an interrupted pull).
+    pub fetched: u64,
+}
+
 /// Step 4 for one file: [`Resumable`] → 1 MiB blocks → [`HashingWriter`] into `out_path`.
+///
+/// `out_path` may hold a prefix of this file that an interrupted pull wrote (a kept partial
+/// download): it is re-hashed and the transfer resumes after it. If the whole file then does
+/// not match the hub's listing, the kept prefix was not this file's: the file is fetched again
+/// from its first byte, once. A file whose bytes do not match is never left to be resumed.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
@@ -348,10 +417,45 @@ pub async fn download<H: Hub>(
     out_path: PathBuf,
     id: usize,
     progress: &dyn Progress,
-) -> Result<Vec<ResourceDigest>> {
-    let mut writer = HashingWriter::create(Hashes::new(file, ser), out_path)?;
-    let mut source = Resumable::new(hub, repo, commit, file, id, progress);
+) -> Result<Downloaded> {
     progress.file_started(id, &file.path, file.size);
+    let (writer, kept) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
+    progress.bytes(id, kept);
+    let source = Resumable::new(hub, repo, commit, file, id, progress).starting_at(kept);
+    let mut result = stream_into(source, writer, file, id, progress)
+        .await
+        .map(|resources| Downloaded {
+            resources,
+            fetched: file.size - kept,
+        });
+    if kept > 0 && matches!(result, Err(Error::ContentMismatch { .. })) {
+        let _ = std::fs::remove_file(&out_path);
+        let (writer, _) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
+        progress.resumed(id, 0);
+        let source = Resumable::new(hub, repo, commit, file, id, progress);
+        result = stream_into(source, writer, file, id, progress)
+            .await
+            .map(|resources| Downloaded {
+                resources,
+                fetched: file.size,
+            });
+    }
+    if matches!(result, Err(Error::ContentMismatch { .. })) {
+        let _ = std::fs::remove_file(&out_path);
+    }
+    let done = result?;
+    progress.file_finished(id);
+    Ok(done)
+}
+
+/// The bytes `source` still has to deliver, in 1 MiB blocks, into `writer`.
+async fn stream_into<H: Hub>(
+    mut source: Resumable<'_, H>,
+    mut writer: HashingWriter,
+    file: &RemoteFile,
+    id: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<ResourceDigest>> {
     let mut block = writer.buffer();
     while let Some(chunk) = source.next().await? {
         progress.bytes(id, chunk.len() as u64);
@@ -364,9 +468,7 @@ pub async fn download<H: Hub>(
     if !block.is_empty() {
         writer.write(block).await?;
     }
-    let resources = writer.finish(file.size >= SYNC_EACH_AT).await?;
-    progress.file_finished(id);
-    Ok(resources)
+    writer.finish(file.size >= SYNC_EACH_AT).await
 }
 
 /// Opens a file for reading without following a symlink at its last component, and only if
@@ -381,19 +483,22 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
     f.metadata().ok()?.file_type().is_file().then_some(f)
 }
 
-/// Re-hashes a cached copy; `Some(resources)` if it is exactly the listed file. With `copy_to`,
-/// the very bytes hashed are also written there (a `--local-dir` pull copies them into staging
-/// while hashing, so what is placed is what was verified, whatever happens to the cache later).
+/// Re-hashes a cached copy; `Some(resources, identity)` if it is exactly the listed file. The
+/// identity is the hashed handle's, taken when hashing ends and required to be the one it had
+/// when hashing began (a file written meanwhile is not reused). With `copy_to`, the very bytes
+/// hashed are also written there (a `--local-dir` pull copies them into staging while hashing,
+/// so what is placed is what was verified, whatever happens to the cache later).
 pub async fn rehash(
     path: PathBuf,
     file: &RemoteFile,
     ser: &SerializationConfig,
     copy_to: Option<PathBuf>,
-) -> Option<Vec<ResourceDigest>> {
+) -> Option<(Vec<ResourceDigest>, DiskId)> {
     let mut hashes = Hashes::new(file, ser);
     let flush = file.size >= SYNC_EACH_AT;
     tokio::task::spawn_blocking(move || {
         let mut f = open_regular(&path)?;
+        let before = DiskId::of(path.clone(), &f.metadata().ok()?);
         let mut out = match &copy_to {
             Some(p) => Some(std::fs::File::create(p).ok()?),
             None => None,
@@ -412,7 +517,8 @@ pub async fn rehash(
         if let (Some(o), true) = (&out, flush) {
             o.sync_data().ok()?;
         }
-        hashes.finish().ok()
+        let resources = hashes.finish().ok()?;
+        before.matches(&f.metadata().ok()?).then_some((resources, before))
     })
     .await
     .ok()

@@ -9,7 +9,7 @@
 //! them instead of downloading) and rebuilds the snapshot from what verifies.
 
 use super::{Mirror, Refusal};
-use crate::cache::CacheLayout as _;
+use crate::cache::DiskId;
 use crate::hub::{ContentId, ModelRef, RemoteFile, RepoType};
 use crate::pull::{self, Destination, PullRequest, Selection, Target};
 use crate::{Error, Result};
@@ -30,41 +30,6 @@ pub struct ServedFile {
     pub lfs_sha256: Option<String>,
     /// The verified bytes on disk (set once the snapshot is committed).
     pub disk: Option<DiskId>,
-}
-
-/// Where a verified file's bytes are and which file that is: answers open exactly this path
-/// (never through the snapshot's links) and must find the same inode, size and times, so
-/// bytes rewritten or swapped in the cache after verification are never served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiskId {
-    pub path: PathBuf,
-    pub dev: u64,
-    pub ino: u64,
-    pub len: u64,
-    pub mtime: (i64, i64),
-    pub ctime: (i64, i64),
-}
-
-impl DiskId {
-    /// The identity of an open (or stat-ed) file.
-    #[must_use]
-    pub fn of(path: PathBuf, m: &std::fs::Metadata) -> Self {
-        use std::os::unix::fs::MetadataExt as _;
-        Self {
-            path,
-            dev: m.dev(),
-            ino: m.ino(),
-            len: m.len(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-        }
-    }
-
-    /// Whether `m` (the metadata of the file now open at `self.path`) is still this file.
-    #[must_use]
-    pub fn matches(&self, m: &std::fs::Metadata) -> bool {
-        m.is_file() && *self == Self::of(self.path.clone(), m)
-    }
 }
 
 impl ServedFile {
@@ -310,20 +275,17 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
     };
     let progress = mirror.events.progress(repo, commit);
     let outcome = pull::pull(&mirror.hub, &mirror.cache, &req, plan, progress).await?;
-    // Where each verified file's bytes are: through the snapshot's link once, now, and only
-    // inside the repository's folder; answers then open that file and nothing else.
-    let root = mirror
-        .cache
-        .symlink_root(repo)
-        .unwrap_or_else(|| outcome.path.clone());
+    // Where each verified file's bytes are, and which file that is, as the pull verified and
+    // committed it (a reused blob: as it was when it was hashed); answers open that file and
+    // require that identity.
     for f in files.values_mut() {
-        let link = outcome.path.join(&f.path);
-        let real = crate::fsutil::resolve_inside(&link, &root);
-        let meta = real.as_ref().and_then(|p| std::fs::symlink_metadata(p).ok());
-        match (real, meta) {
-            (Some(real), Some(m)) if m.is_file() && m.len() == f.size => f.disk = Some(DiskId::of(real, &m)),
+        match outcome.disk.get(&f.path) {
+            Some(id) if id.len == f.size => f.disk = Some(id.clone()),
             _ => {
-                return Err(crate::cache::CacheError::NotARegularFile { path: link }.into());
+                return Err(crate::cache::CacheError::NotARegularFile {
+                    path: outcome.path.join(&f.path),
+                }
+                .into());
             }
         }
     }

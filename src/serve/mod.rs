@@ -152,7 +152,7 @@ const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
 
 /// Serves `mirror` on `listener` until `shutdown` completes, then finishes the requests in
 /// progress for at most 25 s (graceful shutdown). Pulls still running are
-/// dropped, which removes their staging.
+/// dropped; their partial downloads stay in staging for the next start to resume.
 pub async fn run(
     mirror: Arc<Mirror>,
     listener: tokio::net::TcpListener,

@@ -309,6 +309,12 @@ pub fn verify_model(
     anchor: &TrustAnchor,
     check: &ModelCheck,
 ) -> crate::Result<VerificationReport> {
+    // A model that is not there is said so, not reported as its signature missing.
+    if std::fs::symlink_metadata(model).is_err() {
+        return Err(crate::Error::ModelNotFound {
+            path: model.to_path_buf(),
+        });
+    }
     let bytes = crate::fsutil::read_regular_capped(signature, crate::fsutil::MAX_SIGNATURE_BYTES).map_err(
         |source| crate::Error::ReadSignature {
             path: signature.to_path_buf(),

@@ -86,15 +86,31 @@ pub struct VerificationReport {
     pub signer_id: Option<super::SignerId>,
     pub serialization: String,
     pub hash: String,
+    /// Hex SHA-256 subject digest (JSON: `sha256:<hex>`, as `sign --json`, `digest` and the
+    /// lock write it).
+    #[serde(serialize_with = "sha256_prefixed")]
     pub subject_digest: Option<String>,
     pub files_checked: usize,
-    /// Hex SHA-256 of the signature file's bytes as verified (when read from a file).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Hex SHA-256 of the signature file's bytes as verified (when read from a file; JSON:
+    /// `sha256:<hex>`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "sha256_prefixed")]
     pub signature_digest: Option<String>,
     pub modified: Vec<String>,
     pub missing: Vec<String>,
     pub unexpected: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// A hex SHA-256 as every JSON document hubsign writes spells it: `sha256:<hex>`.
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes the field by reference"
+)]
+fn sha256_prefixed<S: serde::Serializer>(hex: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match hex {
+        Some(h) => s.serialize_str(&format!("sha256:{h}")),
+        None => s.serialize_none(),
+    }
 }
 
 /// One file's resources, sorted by resource name: `(name, algorithm, digest)`, borrowed from

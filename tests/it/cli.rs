@@ -111,3 +111,58 @@ fn runs_as_cargo_git_and_hf_plugin() {
         run(c).ok().stdout_has("hubsign");
     }
 }
+
+/// Regression: `hf hubsign` did not work with hf 2.x, which finds extensions only through a
+/// manifest under `~/.local/share/hf/extensions`. `hubsign install-hf-extension` writes it; the
+/// real `hf` CLI then lists hubsign and runs it.
+#[test]
+fn the_real_hf_cli_runs_hubsign_after_install_hf_extension() {
+    if crate::support::model_signing().is_none() {
+        return;
+    }
+    let py = crate::support::hub::python()
+        .expect("HUBSIGN_MODEL_SIGNING is set but no python next to it (run scripts/python-env)");
+    let hf = py.parent().unwrap().join("hf");
+    let home = tempdir();
+    let hf_cmd = |args: &[&str]| {
+        let mut c = Command::new(&hf);
+        c.args(args)
+            .env("HOME", home.path())
+            .env("HF_HOME", home.path().join("hf-home"))
+            .env("HF_HUB_DISABLE_TELEMETRY", "1")
+            .env("NO_COLOR", "1")
+            .env("PYTHONWARNINGS", "ignore");
+        c
+    };
+    let mut c = crate::support::hubsign();
+    c.arg("install-hf-extension").env("HOME", home.path());
+    let r = run(c);
+    let manifest = home
+        .path()
+        .join(".local/share/hf/extensions/hf-hubsign/manifest.json");
+    r.ok()
+        .stderr_has("Registered `hf hubsign`")
+        .stdout_has(manifest.to_str().unwrap());
+    let r = run(hf_cmd(&["hubsign", "--version"]));
+    r.ok();
+    assert_eq!(
+        r.stdout().trim(),
+        format!("hubsign {}", env!("CARGO_PKG_VERSION"))
+    );
+    // Arguments reach hubsign as given.
+    let dir = tempdir();
+    let m = tiny_model(dir.path());
+    run(hf_cmd(&["hubsign", "digest", m.to_str().unwrap()]))
+        .ok()
+        .stdout_has("sha256:9aca0c511c5401a2bbbd1ea1fab1122007b38431a4002e20d89812564da95387");
+    run(hf_cmd(&["--help"])).ok().stdout_has("hubsign");
+    // Installing again replaces hubsign's own registration; `hf extensions remove` undoes it.
+    let mut c = crate::support::hubsign();
+    c.args(["install-hf-extension", "--json"])
+        .env("HOME", home.path());
+    let r = run(c);
+    let doc: serde_json::Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    assert_eq!(doc["replaced"], true);
+    run(hf_cmd(&["extensions", "remove", "hubsign"])).ok();
+    assert!(!manifest.exists());
+}

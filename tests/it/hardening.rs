@@ -70,17 +70,31 @@ fn planted_files_in_an_existing_snapshot_do_not_survive_a_verified_pull() {
     }
 }
 
+/// The files of a local directory outside hubsign's own `.cache/hubsign/` folder.
+fn user_visible(dir: &std::path::Path) -> BTreeSet<String> {
+    files_in(dir)
+        .into_iter()
+        .filter(|f| !f.starts_with(".cache/hubsign/"))
+        .collect()
+}
+
 #[test]
 fn a_local_dir_holding_files_outside_the_signature_is_refused_or_replaced_with_force() {
     let env = Env::new();
     let dir = env.work.path().join("out");
     write(&dir.join("notes.txt"), b"the user's own notes");
-    write(&dir.join("config.json"), b"stale, will be replaced");
+    write(
+        &dir.join("config.json"),
+        b"the user's, not hubsign's: never overwritten",
+    );
     let before = tree_state(&dir);
     let d = dir.to_str().unwrap();
     env.hub.clear_requests();
     let r = env.pull(&["--local-dir", d]);
-    r.expect_code(2).stderr_has("notes.txt").stderr_has("--force");
+    r.expect_code(2)
+        .stderr_has("notes.txt")
+        .stderr_has("config.json")
+        .stderr_has("--force");
     assert!(r.stdout().is_empty());
     assert_eq!(
         tree_state(&dir),
@@ -96,10 +110,128 @@ fn a_local_dir_holding_files_outside_the_signature_is_refused_or_replaced_with_f
     );
     let out = PathBuf::from(env.pull(&["--local-dir", d, "--force"]).ok().stdout().trim());
     assert_eq!(out, dir);
-    // hubsign's own (empty) staging folder is the only other entry.
-    assert_eq!(files_in(&dir), signed_files(), "{:?}", tree_state(&dir));
+    assert_eq!(user_visible(&dir), signed_files(), "{:?}", tree_state(&dir));
     // A re-pull into the directory it made is fine without --force.
     env.pull(&["--local-dir", d]).ok();
+}
+
+/// Regression: `pull --local-dir . --force` deleted the user's `train.py`, `key.pem` and
+/// `data/a.csv`. Now every byte of them is kept (moved aside inside the directory, listed on
+/// stderr and in --json), hubsign replaces only files it placed itself and nobody changed
+/// since, and no pull leaves an empty `.cache/hubsign/` behind.
+#[test]
+fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
+    let env = Env::new();
+    let dir = env.work.path().join("project");
+    let theirs: &[(&str, &[u8])] = &[
+        ("train.py", b"import torch  # the user's training script\n"),
+        ("key.pem", b"-----BEGIN PRIVATE KEY-----\nnot hubsign's\n"),
+        ("data/a.csv", b"x,y\n1,2\n"),
+        (
+            "config.json",
+            b"{\"the user's\": \"config, same name as a signed file\"}",
+        ),
+    ];
+    for (rel, bytes) in theirs {
+        write(&dir.join(rel), bytes);
+    }
+    std::os::unix::fs::symlink("train.py", dir.join("link.py")).unwrap();
+    // A folder where a signed file goes.
+    write(
+        &dir.join("README.md/draft.txt"),
+        b"a folder named like a signed file\n",
+    );
+    // Refused: nothing moved, nothing made (not even an empty .cache/hubsign).
+    let before = tree_state(&dir);
+    env.pull(&["--local-dir", dir.to_str().unwrap()])
+        .expect_code(2)
+        .stderr_has("train.py")
+        .stderr_has("data/a.csv");
+    assert_eq!(tree_state(&dir), before);
+    // `--local-dir . --force`, run inside the directory as the user did.
+    let mut c = env.cmd(&[
+        "pull",
+        REPO,
+        "--public-key",
+        &pubkey(),
+        "--local-dir",
+        ".",
+        "--force",
+        "--json",
+    ]);
+    c.current_dir(&dir);
+    let r = run(c);
+    r.ok()
+        .stderr_has("Moved 6 files hubsign did not place into")
+        .stderr_has("  data/a.csv")
+        .stderr_has("  key.pem");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(
+        doc["displaced"]["files"],
+        serde_json::json!([
+            "README.md",
+            "config.json",
+            "data/a.csv",
+            "key.pem",
+            "link.py",
+            "train.py"
+        ])
+    );
+    let folder = dir.join(doc["displaced"]["folder"].as_str().unwrap());
+    assert!(
+        folder.to_str().unwrap().contains("/.cache/hubsign/displaced-"),
+        "{folder:?}"
+    );
+    // Every byte of theirs is there.
+    for (rel, bytes) in theirs {
+        assert_eq!(std::fs::read(folder.join(rel)).unwrap(), *bytes, "{rel}");
+    }
+    assert_eq!(
+        std::fs::read_link(folder.join("link.py")).unwrap(),
+        PathBuf::from("train.py")
+    );
+    assert_eq!(
+        std::fs::read(folder.join("README.md/draft.txt")).unwrap(),
+        b"a folder named like a signed file\n"
+    );
+    assert_eq!(user_visible(&dir), signed_files(), "{:?}", tree_state(&dir));
+    // hubsign's folder holds its record and what it moved aside, no staging.
+    let own: BTreeSet<String> = std::fs::read_dir(dir.join(".cache/hubsign"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("displaced-"))
+        .collect();
+    assert_eq!(own, BTreeSet::from(["placed.json".to_owned()]));
+    // A re-pull replaces hubsign's own files without --force; a file the user changed since is
+    // theirs again: refused, then moved aside with --force.
+    env.pull(&["--local-dir", dir.to_str().unwrap()]).ok();
+    write(&dir.join("README.md"), b"my notes on this model\n");
+    env.pull(&["--local-dir", dir.to_str().unwrap()])
+        .expect_code(2)
+        .stderr_has("README.md");
+    assert_eq!(
+        std::fs::read(dir.join("README.md")).unwrap(),
+        b"my notes on this model\n"
+    );
+    env.pull(&["--local-dir", dir.to_str().unwrap(), "--force"])
+        .ok()
+        .stderr_has("Moved 1 file hubsign did not place into")
+        .stderr_has("  README.md");
+    let kept = files_in(&dir.join(".cache/hubsign"))
+        .into_iter()
+        .filter(|f| f.ends_with("/README.md"))
+        .map(|f| std::fs::read(dir.join(".cache/hubsign").join(f)).unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(kept, vec![b"my notes on this model\n".to_vec()]);
+    // A pull into a fresh directory that fails leaves no empty folders behind.
+    let fresh = env.work.path().join("fresh");
+    env.hub.inject(Fault::CorruptBody {
+        path: "model.safetensors".into(),
+    });
+    env.pull(&["--local-dir", fresh.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("model.safetensors");
+    assert!(!fresh.exists(), "{:?}", tree_state(&fresh));
 }
 
 #[test]
@@ -125,7 +257,7 @@ fn symlinked_parents_are_never_written_through() {
             .unwrap()
             .is_symlink()
     );
-    assert_eq!(files_in(&dir), signed_files());
+    assert_eq!(user_visible(&dir), signed_files());
 
     // 2. The cache: a symlinked blobs/ directory is refused, nothing lands outside.
     let env = Env::new();

@@ -956,3 +956,72 @@ fn raw_http_commits_refusals_prs_and_branches() {
     );
     assert_eq!(hub.commits("org/raw", "dev").len(), 3);
 }
+
+/// `create_branch` as `huggingface_hub` calls it (`POST /api/models/{repo}/branch/{branch}`, the
+/// branch quoted with `safe=""`): from the default branch's head or a given revision; an existing
+/// branch is 409 (`exist_ok=True` accepts it); a `refs/…` name is a `BadRequestError`. And
+/// `hf upload --revision NEW` creates the branch it pushes to, leaving `main` alone.
+#[test]
+fn create_branch_and_hf_upload_to_a_new_branch() {
+    let Some(fx) = fixture() else { return };
+    let v = fx.py(
+        Some(TOKEN),
+        "api = HfApi()\n\
+         api.create_repo('org/branchy')\n\
+         c1 = api.upload_file(path_or_fileobj=b'one\\n', path_in_repo='a.txt', repo_id='org/branchy').oid\n\
+         c2 = api.upload_file(path_or_fileobj=b'two\\n', path_in_repo='a.txt', repo_id='org/branchy').oid\n\
+         made = attempt(lambda: api.create_branch('org/branchy', branch='dev'))\n\
+         again = attempt(lambda: api.create_branch('org/branchy', branch='dev'))\n\
+         exist_ok = attempt(lambda: api.create_branch('org/branchy', branch='dev', exist_ok=True))\n\
+         old = attempt(lambda: api.create_branch('org/branchy', branch='feature/old', revision=c1))\n\
+         bad = attempt(lambda: api.create_branch('org/branchy', branch='refs/pr/5'))\n\
+         refs = sorted([b.name, b.target_commit] for b in api.list_repo_refs('org/branchy').branches)\n\
+         old_file = read(hf_hub_download('org/branchy', 'a.txt', revision='feature/old')).decode()\n\
+         out(dict(c1=c1, c2=c2, made=made, again=again, exist_ok=exist_ok, old=old, bad=bad, refs=refs, \
+                  old_file=old_file))",
+    );
+    let (c1, c2) = (v["c1"].as_str().unwrap(), v["c2"].as_str().unwrap());
+    assert_eq!(v["made"], json!({ "ok": null }), "{v}");
+    assert_eq!(v["again"]["status"], 409, "{v}");
+    assert!(is_err(&v["again"], "HfHubHTTPError"), "{v}");
+    assert_eq!(v["exist_ok"], json!({ "ok": null }), "{v}");
+    assert_eq!(v["old"], json!({ "ok": null }), "{v}");
+    assert!(is_err(&v["bad"], "BadRequestError"), "{v}");
+    assert_eq!(v["refs"], json!([["dev", c2], ["feature/old", c1], ["main", c2]]));
+    assert_eq!(v["old_file"], "one\n");
+    let reqs = fx.hub.requests();
+    assert!(
+        reqs.iter()
+            .any(|r| r.method == "POST" && r.path == "/api/models/org/branchy/branch/feature%2Fold"),
+        "{reqs:?}"
+    );
+
+    // The `hf` CLI: `hf upload --revision` to a branch that does not exist creates it.
+    let dir = fx.tmp.path().join("up");
+    write(&dir.join("b.txt"), b"on the new branch\n");
+    let mut c = Command::new(fx.py.parent().unwrap().join("hf"));
+    c.args(["upload", "org/branchy"])
+        .arg(&dir)
+        .args(["--revision", "fresh"])
+        .env("HF_ENDPOINT", fx.hub.endpoint())
+        .env("HF_HOME", fx.tmp.path().join("hf-home"))
+        .env("HF_TOKEN", TOKEN)
+        .env("HF_HUB_DISABLE_TELEMETRY", "1")
+        .env("HF_HUB_DISABLE_UPDATE_CHECK", "1")
+        .env("HF_HUB_DISABLE_XET", "1")
+        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        .env("PYTHONWARNINGS", "ignore")
+        .env_remove("HF_HUB_OFFLINE");
+    run(c).ok();
+    let fresh = fx.hub.head("org/branchy", "fresh").unwrap();
+    let mut files = fx.hub.files("org/branchy", &fresh).unwrap();
+    files.sort();
+    assert_eq!(files, [".gitattributes", "a.txt", "b.txt"]);
+    assert_eq!(fx.hub.head("org/branchy", "main").unwrap(), c2);
+    let reqs = fx.hub.requests();
+    assert!(
+        reqs.iter()
+            .any(|r| r.method == "POST" && r.path == "/api/models/org/branchy/branch/fresh"),
+        "hf upload did not create the branch: {reqs:?}"
+    );
+}

@@ -30,4 +30,5 @@ mod roundtrip;
 mod serve;
 mod sigstore;
 mod sigstore_stack;
+mod usability;
 mod vectors;

@@ -77,7 +77,7 @@ impl Env {
     /// The staging root beside the cache is left out (checked empty by `staged`).
     pub(crate) fn state(&self) -> BTreeMap<String, String> {
         let mut s = tree_state(self.home.path());
-        s.remove(".hub.hubsign-staging");
+        s.retain(|k, _| !k.starts_with(".hub.hubsign-staging"));
         s
     }
 
@@ -235,8 +235,73 @@ fn the_python_stack_loads_the_pulled_snapshot_offline() {
     );
 }
 
+/// The Hub's oldest repositories have no organisation (`gpt2`, `datasets/squad`) and are still
+/// served: `huggingface_hub` downloads them from the local hub into `models--gpt2`, and
+/// `hubsign pull gpt2` (once refused with "expected ORG/NAME") makes the same cache folder.
+#[test]
+fn bare_legacy_names_pull_into_the_folder_huggingface_hub_uses() {
+    let Some(py) = python() else { return };
+    let env = Env::new();
+    let sha = env
+        .hub
+        .add_commit("gpt2", &signed_model(&env.work.path().join("m")));
+    let data_sha = env
+        .hub
+        .add_commit("datasets/squad", &signed_model(&env.work.path().join("d")));
+    // The real client, against the local hub.
+    let py_home = tempdir();
+    let script = "from huggingface_hub import snapshot_download\n\
+                  print(snapshot_download('gpt2'))\n\
+                  print(snapshot_download('squad', repo_type='dataset'))\n";
+    let mut c = Command::new(&py);
+    c.arg("-c")
+        .arg(script)
+        .env("HF_HOME", py_home.path())
+        .env("HF_ENDPOINT", env.hub.endpoint())
+        .env("HF_HUB_DISABLE_XET", "1")
+        .env("HF_HUB_DISABLE_TELEMETRY", "1")
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("HF_HUB_OFFLINE");
+    let r = run(c);
+    let py_paths: Vec<PathBuf> = r.ok().stdout().lines().map(PathBuf::from).collect();
+    let py_hub = py_home.path().join("hub");
+    assert_eq!(
+        py_paths,
+        [
+            py_hub.join(format!("models--gpt2/snapshots/{sha}")),
+            py_hub.join(format!("datasets--squad/snapshots/{data_sha}")),
+        ]
+    );
+    // hubsign, the same names.
+    let k = key("p256.pub.pem");
+    for (reference, folder, commit, py_path) in [
+        ("gpt2", "models--gpt2", &sha, &py_paths[0]),
+        ("datasets/squad", "datasets--squad", &data_sha, &py_paths[1]),
+    ] {
+        let r = run(env.cmd(&["pull", reference, "--public-key", k.to_str().unwrap()]));
+        let snapshot = PathBuf::from(r.ok().stdout().trim());
+        assert_eq!(snapshot, env.cache().join(folder).join("snapshots").join(commit));
+        // Everything huggingface_hub fetched but `.gitattributes`, which the signer ignored.
+        let mut expected = files_in(py_path);
+        assert!(expected.remove(".gitattributes"));
+        assert_eq!(files_in(&snapshot), expected, "{reference}");
+    }
+    // Malformed names are still refused, saying why.
+    for (reference, why) in [
+        ("a/b/c", "too many '/'"),
+        ("..", "ORG and NAME may hold"),
+        ("hf:", "empty repository name"),
+    ] {
+        run(env.cmd(&["pull", reference, "--public-key", k.to_str().unwrap()]))
+            .expect_code(2)
+            .stderr_has(why);
+    }
+}
+
 /// Runs a pull that must fail with `code`, then checks the cache is byte-for-byte unchanged and
-/// nothing is left in staging.
+/// nothing is left in staging but (after an error that is no definite "no", exit 2) the
+/// partial downloads the next pull resumes.
 pub(crate) fn refused(env: &Env, extra: &[&str], code: i32, needle: &str) {
     refused_trusting(env, "p256.pub.pem", extra, code, needle);
 }
@@ -252,7 +317,21 @@ fn refused_trusting(env: &Env, public_key: &str, extra: &[&str], code: i32, need
     );
     let after = env.state();
     assert_eq!(before, after, "cache changed by a refused pull ({needle})");
-    assert!(env.staged().is_empty(), "staging left behind: {:?}", env.staged());
+    if code == 1 {
+        assert!(env.staged().is_empty(), "staging left behind: {:?}", env.staged());
+    } else {
+        let staging = env.home.path().join(".hub.hubsign-staging");
+        for (k, v) in tree_state(&staging) {
+            let kept = v == "dir"
+                || k.ends_with("/.lock")
+                || k.ends_with("/pull.json")
+                || (k.contains("/files/") && Path::new(&k).extension().is_some_and(|e| e == "part"));
+            assert!(
+                k.starts_with("models--hubsign--tiny-bert@") && kept,
+                "staging left behind: {k}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -555,4 +634,339 @@ fn concurrent_pulls_of_the_same_model_end_with_one_correct_snapshot() {
         .count();
     assert_eq!(snapshots, 1);
     run(env.cmd(&["verify-cache", REPO, "--public-key", pubkey.to_str().unwrap()])).ok();
+}
+
+/// A blob re-hashed and reused when a pull starts, then rewritten in place while another file
+/// of that pull still downloads: the commit finds it is no longer the file that was hashed
+/// and refuses (exit 2) instead of linking the new snapshot to it.
+#[test]
+fn a_reused_blob_rewritten_during_the_pull_is_not_committed() {
+    let env = Env::new();
+    env.pull(&[]).ok();
+    let snapshot = env
+        .cache()
+        .join("models--hubsign--tiny-bert/snapshots")
+        .join(env.hub.head(REPO, "main").unwrap());
+    std::fs::remove_file(std::fs::canonicalize(snapshot.join("model.safetensors")).unwrap()).unwrap();
+    let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
+    env.hub.clear_requests();
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: std::time::Duration::from_secs(2),
+    });
+    let pubkey = key("p256.pub.pem");
+    let child = env
+        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !env
+        .hub
+        .requests()
+        .iter()
+        .any(|r| r.origin == Origin::Cdn && r.path.contains("model.safetensors"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pull never fetched the weights"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut planted = std::fs::read(&blob).unwrap();
+    planted[2] ^= 0x20;
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test tampers with the blob"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    std::fs::write(&blob, &planted).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("changed after this pull verified it"), "{stderr}");
+}
+
+/// The staging folder a pull of `REPO` at `commit` keeps its partial downloads in.
+fn kept_partials(env: &Env, commit: &str) -> BTreeMap<String, u64> {
+    let files = env
+        .home
+        .path()
+        .join(".hub.hubsign-staging")
+        .join(format!("models--hubsign--tiny-bert@{commit}"))
+        .join("files");
+    std::fs::read_dir(files)
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    (n, e.metadata().unwrap().len())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Body bytes the hub sent for `path` (the CDN serves LFS files).
+fn bytes_sent(hub: &LocalHub, path: &str) -> u64 {
+    hub.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains(path) && r.status / 100 == 2)
+        .map(|r| r.bytes)
+        .sum()
+}
+
+/// A model with a 24 MiB weights file, signed, on the hub.
+fn big_model(env: &Env) -> (String, u64) {
+    let m = signed_model(&env.work.path().join("big"));
+    let size = 24u64 << 20;
+    write(
+        &m.join("big.safetensors"),
+        &crate::support::det_bytes("big.safetensors", usize::try_from(size).unwrap()),
+    );
+    std::fs::remove_file(m.join("model.sig")).unwrap();
+    run({
+        let mut c = hubsign();
+        c.arg("sign").arg(&m).arg("--private-key").arg(key("p256.pem"));
+        c
+    })
+    .ok();
+    (env.hub.add_commit(REPO, &m), size)
+}
+
+/// A pull killed (SIGTERM) while it downloads a large file keeps what it wrote; the next pull
+/// re-hashes that and resumes with `Range`, so the hub sends the file's bytes once plus at
+/// most one chunk (the 1 MiB block the killed pull had not yet written), the files the killed
+/// pull had finished are not fetched again, and nothing is left in staging afterwards.
+#[test]
+fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
+    let env = Env::new();
+    let (commit, size) = big_model(&env);
+    env.hub.clear_requests();
+    env.hub.inject(Fault::Stall {
+        path: "big.safetensors".into(),
+        after: 10 << 20,
+        duration: std::time::Duration::from_secs(120),
+    });
+    let pubkey = key("p256.pub.pem");
+    let mut child = env
+        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the hub stalls (10 MiB of the weights sent) and the pull has written what it
+    // received (the largest file in staging stops growing), then SIGTERM.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let staging = env.home.path().join(".hub.hubsign-staging");
+    let mut last = (0, std::time::Instant::now());
+    loop {
+        let now = tree_state(&staging)
+            .keys()
+            .filter_map(|k| std::fs::symlink_metadata(staging.join(k)).ok())
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len())
+            .max()
+            .unwrap_or(0);
+        if now != last.0 {
+            last = (now, std::time::Instant::now());
+        } else if bytes_sent(&env.hub, "big.safetensors") >= 10 << 20
+            && last.1.elapsed() > std::time::Duration::from_secs(1)
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the pull never stalled");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = child.wait();
+    let first = bytes_sent(&env.hub, "big.safetensors");
+    eprintln!("kept after the kill: {:?}", kept_partials(&env, &commit));
+    // `hubsign staging` shows what the killed pull kept.
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(env.cmd(&["staging", "--json"])).ok().stdout()).unwrap();
+    let folder = &listed["staging"][0];
+    assert_eq!(
+        (
+            folder["repo"].as_str(),
+            folder["commit"].as_str(),
+            folder["in_use"].as_bool()
+        ),
+        (Some(REPO), Some(commit.as_str()), Some(false)),
+        "{listed}"
+    );
+    assert!(folder["bytes"].as_u64().unwrap() >= 8 << 20, "{listed}");
+
+    env.hub.clear_faults();
+    env.hub.clear_requests();
+    env.pull(&[]).ok();
+    let second = bytes_sent(&env.hub, "big.safetensors");
+    eprintln!("{first} bytes before the kill, {second} after");
+    let chunk = (1 << 20) + (128 << 10);
+    assert!(
+        first + second <= size + chunk,
+        "{first} + {second} bytes sent for a {size}-byte file (at most one chunk more was expected)"
+    );
+    let resumed: Vec<_> = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.contains("big.safetensors") && r.origin == Origin::Cdn)
+        .collect();
+    assert!(
+        resumed
+            .iter()
+            .all(|r| r.range.as_deref().is_some_and(|x| x != "bytes=0-")),
+        "not resumed with Range: {resumed:?}"
+    );
+    assert_eq!(
+        bytes_sent(&env.hub, "config.json"),
+        0,
+        "a finished file was fetched again"
+    );
+    assert!(env.staged().is_empty(), "staging left: {:?}", env.staged());
+    run(env.cmd(&["verify-cache", REPO, "--public-key", pubkey.to_str().unwrap()])).ok();
+}
+
+/// `hubsign staging --clean` removes what a killed pull kept, never the folder of a pull still
+/// running.
+#[test]
+fn staging_clean_removes_kept_downloads_but_not_a_running_pulls() {
+    let env = Env::new();
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: std::time::Duration::from_secs(120),
+    });
+    let pubkey = key("p256.pub.pem");
+    let mut child = env
+        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while bytes_sent(&env.hub, "model.safetensors") < 1000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pull never started the weights"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let listed = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["staging", "--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&run(env.cmd(&a)).ok().stdout()).unwrap()
+    };
+    let running = listed(&[]);
+    assert_eq!(running["staging"][0]["in_use"], true, "{running}");
+    let cleaned = listed(&["--clean"]);
+    assert_eq!(cleaned["removed"], serde_json::json!([]), "{cleaned}");
+    assert_eq!(env.staged().len(), 1, "the running pull's folder was removed");
+    let _ = child.kill();
+    let _ = child.wait();
+    let cleaned = listed(&["--clean"]);
+    assert_eq!(cleaned["removed"][0]["repo"], REPO, "{cleaned}");
+    assert!(env.staged().is_empty(), "{:?}", env.staged());
+    let unknown = tempdir().path().join("nope");
+    run(env.cmd(&["staging", "--local-dir", unknown.to_str().unwrap()]))
+        .expect_code(2)
+        .stderr_has("no such directory");
+}
+
+/// What a kept partial download holds is never trusted: a prefix that is not the file's bytes
+/// is re-hashed, fails the hub's digest at the end, and the file is fetched again from its
+/// first byte (once); a partial longer than the file is discarded before anything is resumed.
+#[test]
+fn kept_partial_downloads_that_are_not_the_files_bytes_are_fetched_again() {
+    use sha2::Digest as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let src = crate::support::fixtures().join("models/tiny-bert");
+    let weights = std::fs::read(src.join("model.safetensors")).unwrap();
+    let size = weights.len();
+    let sha = hex::encode(sha2::Sha256::digest(&weights));
+    let files = env
+        .home
+        .path()
+        .join(".hub.hubsign-staging")
+        .join(format!("models--hubsign--tiny-bert@{commit}"))
+        .join("files");
+    // Half the file, but other bytes; and a config longer than the listed file.
+    write(&files.join(format!("{sha}-{size}.part")), &vec![0x5a; size / 2]);
+    let config = std::fs::read(src.join("config.json")).unwrap();
+    let oid = crate::support::hub::git_object_sha1("blob", &config);
+    let mut longer = config.clone();
+    longer.extend_from_slice(b"trailing bytes");
+    write(&files.join(format!("{oid}-{}.part", config.len())), &longer);
+    env.pull(&[]).ok();
+    let ranged: Vec<_> = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("model.safetensors") && r.method == "GET" && r.status / 100 == 2)
+        .map(|r| (r.range, r.bytes))
+        .collect();
+    assert_eq!(
+        ranged,
+        vec![
+            (Some(format!("bytes={}-", size / 2)), (size - size / 2) as u64),
+            (None, size as u64)
+        ],
+        "resumed after the kept half, then fetched again whole"
+    );
+    run(env.cmd(&[
+        "verify-cache",
+        REPO,
+        "--public-key",
+        key("p256.pub.pem").to_str().unwrap(),
+    ]))
+    .ok();
+    assert!(env.staged().is_empty(), "{:?}", env.staged());
+}
+
+/// `--local-dir` keeps and resumes partial downloads the same way, in `DIR/.cache/hubsign`.
+#[test]
+fn local_dir_pulls_resume_kept_partial_downloads() {
+    use sha2::Digest as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let weights =
+        std::fs::read(crate::support::fixtures().join("models/tiny-bert/model.safetensors")).unwrap();
+    let (size, half) = (weights.len(), weights.len() / 2);
+    let sha = hex::encode(sha2::Sha256::digest(&weights));
+    let dir = env.work.path().join("out");
+    let staging = dir.join(".cache/hubsign");
+    write(
+        &staging
+            .join(format!("hubsign--tiny-bert@{commit}/files"))
+            .join(format!("{sha}-{size}.part")),
+        &weights[..half],
+    );
+    env.pull(&["--local-dir", dir.to_str().unwrap()]).ok();
+    let fetched: Vec<_> = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("model.safetensors") && r.method == "GET" && r.status / 100 == 2)
+        .map(|r| (r.range, r.bytes))
+        .collect();
+    assert_eq!(
+        fetched,
+        vec![(Some(format!("bytes={half}-")), (size - half) as u64)]
+    );
+    assert_eq!(std::fs::read(dir.join("model.safetensors")).unwrap(), weights);
+    assert!(files_in(&staging).is_empty(), "{:?}", files_in(&staging));
 }

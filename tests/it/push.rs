@@ -193,6 +193,11 @@ fn a_model_changed_after_signing_is_refused_before_any_upload() {
         "the hub was contacted: {:?}",
         env.hub.requests()
     );
+    // A bare legacy name (`gpt2`) can be pulled but not pushed to: refused before any request.
+    env.push(&m, "gpt2", &["--resign"])
+        .expect_code(2)
+        .stderr_has("push needs ORG/NAME");
+    assert!(env.hub.requests().is_empty(), "{:?}", env.hub.requests());
     // An unsigned model with no key to sign it is a usage error.
     std::fs::remove_file(m.join("model.sig")).unwrap();
     run(env.cmd(&[
@@ -308,4 +313,61 @@ fn a_stale_model_sig_in_the_model_does_not_collide_with_the_signature() {
         "the published model.sig is not the new signature"
     );
     env.pull("hubsign/stale").ok();
+}
+
+/// `push --revision dev` to a branch that does not exist creates it from `main`'s head (as
+/// `hf upload --revision` does) and commits there; pushing the same signed model again makes no
+/// empty commit and says so; a changed model is committed again.
+#[test]
+fn push_creates_a_missing_branch_and_skips_an_identical_push() {
+    let env = Env::new();
+    let m = unsigned_model(env.work.path());
+    env.hub.create_repo("hubsign/branches");
+    let main = env.hub.head("hubsign/branches", "main").unwrap();
+    env.push(&m, "hubsign/branches", &["--revision", "dev"])
+        .ok()
+        .stderr_has("Signed and pushed");
+    assert_eq!(env.hub.head("hubsign/branches", "main").unwrap(), main);
+    let dev = env.hub.head("hubsign/branches", "dev").unwrap();
+    assert_eq!(env.hub.commits("hubsign/branches", "dev").len(), 2);
+    let files = env.hub.files("hubsign/branches", &dev).unwrap();
+    assert!(
+        files.iter().any(|f| f == "weights/extra.safetensors"),
+        "{files:?}"
+    );
+    let k = key("p256.pub.pem");
+    run(env.cmd(&[
+        "pull",
+        "hubsign/branches@dev",
+        "--public-key",
+        k.to_str().unwrap(),
+    ]))
+    .ok();
+
+    // The same model again: no request that writes, no commit.
+    env.hub.clear_requests();
+    let r = env.push(&m, "hubsign/branches", &["--revision", "dev"]);
+    r.ok()
+        .stderr_has("nothing to push: dev of hubsign/branches already holds this signed model");
+    assert_eq!(env.hub.head("hubsign/branches", "dev").unwrap(), dev);
+    assert_eq!(env.hub.commits("hubsign/branches", "dev").len(), 2);
+    let writes: Vec<_> = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "PUT" || q.path.contains("/commit/") || q.path.contains("/preupload/"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    let r = env.push(&m, "hubsign/branches", &["--revision", "dev", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    assert_eq!(doc["pushed"], false, "{doc}");
+    assert_eq!(doc["unchanged"], true, "{doc}");
+    assert_eq!(doc["commit"], dev.as_str(), "{doc}");
+
+    // A changed file is a new commit on the branch.
+    write(&m.join("README.md"), b"# changed\n");
+    env.push(&m, "hubsign/branches", &["--revision", "dev", "--resign"])
+        .ok()
+        .stderr_has("Signed and pushed");
+    assert_eq!(env.hub.commits("hubsign/branches", "dev").len(), 3);
 }

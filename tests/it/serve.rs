@@ -1156,3 +1156,76 @@ fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
         .collect();
     assert_eq!(present, vec![env.sha.clone()]);
 }
+
+/// A blob re-hashed and reused at the start of a pull, then rewritten in place (same size,
+/// same inode, other bytes) while another file of that pull is still downloading, is never
+/// recorded or served: its identity is taken from the handle that hashed it, when it hashed
+/// it, and the commit and every answer require that identity. The next request verifies the
+/// commit again and serves upstream's bytes.
+#[test]
+fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
+    let Some(env) = Env::new() else { return };
+    let mut mirror = env.mirror(&[]);
+    let get = |mirror: &Mirror, path: &str| {
+        http(
+            "GET",
+            &format!("{}/{REPO}/resolve/main/{path}", mirror.url),
+            &[],
+            b"",
+        )
+    };
+    let original = std::fs::read(env.src.join("config.json")).unwrap();
+    assert_eq!(get(&mirror, "config.json").body, original);
+    mirror.kill();
+    // The next pull reuses config.json's blob and downloads the weights again, slowly.
+    let snapshot = env
+        .cache()
+        .join("models--hubsign--tiny-bert/snapshots")
+        .join(&env.sha);
+    std::fs::remove_file(std::fs::canonicalize(snapshot.join("model.safetensors")).unwrap()).unwrap();
+    let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
+    env.hub.clear_requests();
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: Duration::from_secs(3),
+    });
+    let mirror = env.mirror(&[]);
+    let planted = std::thread::scope(|s| {
+        let first = s.spawn(|| get(&mirror, "config.json"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !env
+            .hub
+            .requests()
+            .iter()
+            .any(|r| r.origin == Origin::Cdn && r.path.contains("model.safetensors"))
+        {
+            assert!(Instant::now() < deadline, "the mirror never fetched the weights");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // config.json was re-hashed when the pull started; now rewrite it in place.
+        std::thread::sleep(Duration::from_millis(300));
+        let mut planted = original.clone();
+        planted[2] ^= 0x20;
+        let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+        #[expect(
+            clippy::permissions_set_readonly_false,
+            reason = "the test tampers with the blob"
+        )]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&blob, perms).unwrap();
+        std::fs::write(&blob, &planted).unwrap();
+        let r = first.join().unwrap();
+        assert!(r.body != planted, "a blob rewritten during its pull was served");
+        planted
+    });
+    let r = get(&mirror, "config.json");
+    assert!(r.body != planted, "a blob rewritten during its pull was served");
+    assert!(
+        r.status == 200 && r.body == original,
+        "not verified again and fetched: {} {}\n{}",
+        r.status,
+        String::from_utf8_lossy(&r.body),
+        mirror.stderr()
+    );
+}

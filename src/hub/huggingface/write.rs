@@ -118,6 +118,23 @@ impl HuggingFaceHub {
         }
     }
 
+    /// Creates `branch` at the default branch's head (`huggingface_hub`'s `create_branch`
+    /// without a starting point); one that exists already (409, a concurrent push) is fine.
+    pub async fn create_branch(&self, repo: &ModelRef, branch: &str) -> Result<(), HubError> {
+        let url = self
+            .http
+            .url(&format!("{}/branch/{}", Self::api(repo), quote(branch)))?;
+        let (code, headers, v) = self
+            .http
+            .post_json(&url, "application/json", b"{}".to_vec())
+            .await?;
+        if code.is_success() || code == StatusCode::CONFLICT {
+            Ok(())
+        } else {
+            Err(status(&url, code, &headers, &v))
+        }
+    }
+
     /// Asks which files go through LFS. `files` are `(path, first ≤512 bytes, size)`.
     pub async fn preupload(
         &self,
@@ -422,6 +439,12 @@ fn sha256_of(path: &Path) -> Result<String, HubError> {
     }
 }
 
+/// A name a new branch may take: not a commit id, not under `refs/` (`refs/pr/N`, tags).
+fn is_branch_name(revision: &str) -> bool {
+    let commit_like = revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit());
+    !commit_like && !revision.starts_with("refs/")
+}
+
 impl Publish for HuggingFaceHub {
     async fn prepare(
         &self,
@@ -430,7 +453,15 @@ impl Publish for HuggingFaceHub {
         private: bool,
     ) -> Result<(String, String), HubError> {
         let url = self.create_repo(repo, private).await?;
-        let head = self.resolve_commit(repo, branch).await?;
+        let head = match self.resolve_commit(repo, branch).await {
+            // A branch that does not exist yet is made from the default branch's head, as
+            // `hf upload --revision` does (not a commit id or another kind of ref).
+            Err(HubError::RevisionNotFound { .. }) if is_branch_name(branch) => {
+                self.create_branch(repo, branch).await?;
+                self.resolve_commit(repo, branch).await?
+            }
+            other => other?,
+        };
         Ok((url, head))
     }
 

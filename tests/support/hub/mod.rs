@@ -101,6 +101,8 @@ pub struct Request {
     pub range: Option<String>,
     pub content_type: Option<String>,
     pub status: u16,
+    /// Body bytes handed to the connection so far.
+    pub bytes: u64,
 }
 
 pub struct LocalHub {
@@ -169,7 +171,8 @@ impl LocalHub {
     }
 
     /// A new commit on `main` with exactly the regular files under `dir`; returns its sha. A
-    /// dataset repository is named by its URL form, `datasets/ORG/NAME`.
+    /// dataset repository is named by its URL form, `datasets/ORG/NAME`; a bare `NAME` (or
+    /// `datasets/NAME`) is a legacy repository without organisation, served as the Hub serves `gpt2`.
     pub fn add_commit(&self, repo_id: &str, dir: &Path) -> String {
         self.add_commit_on(repo_id, "main", dir)
     }
@@ -181,9 +184,10 @@ impl LocalHub {
     /// a real git commit object (git tree of the files, parent, a fixed author, a per-hub clock).
     pub fn add_commit_on(&self, repo_id: &str, branch: &str, dir: &Path) -> String {
         let id = repo_id.strip_prefix("datasets/").unwrap_or(repo_id);
+        // A bare NAME is one of the Hub's legacy repositories without organisation (`gpt2`).
         assert!(
-            id.split('/').count() == 2 && !id.starts_with('/') && !id.ends_with('/'),
-            "repo id must be ORG/NAME or datasets/ORG/NAME: {repo_id}"
+            (1..=2).contains(&id.split('/').count()) && !id.starts_with('/') && !id.ends_with('/'),
+            "repo id must be [ORG/]NAME or datasets/[ORG/]NAME: {repo_id}"
         );
         let scanned = files::scan(dir);
         let hashed: Vec<(String, store::Blob)> = scanned
@@ -322,11 +326,18 @@ impl LocalHub {
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.shared.state.lock().unwrap().requests.clone()
+        let st = self.shared.state.lock().unwrap();
+        let mut out = st.requests.clone();
+        for (r, sent) in out.iter_mut().zip(&st.sent) {
+            r.bytes = sent.load(std::sync::atomic::Ordering::SeqCst);
+        }
+        out
     }
 
     pub fn clear_requests(&self) {
-        self.shared.state.lock().unwrap().requests.clear();
+        let mut st = self.shared.state.lock().unwrap();
+        st.requests.clear();
+        st.sent.clear();
     }
 
     /// The head commit of a branch.

@@ -34,6 +34,8 @@ pub struct State {
     pub page_size: usize,
     pub faults: Vec<Fault>,
     pub requests: Vec<Request>,
+    /// Body bytes handed to the connection so far, per request (parallel to `requests`).
+    pub sent: Vec<Arc<std::sync::atomic::AtomicU64>>,
     pub clock: u64,
     /// When set, every write endpoint needs `Authorization: Bearer <it>`.
     pub write_token: Option<String>,
@@ -55,6 +57,7 @@ impl Default for State {
             page_size: 1000,
             faults: Vec::new(),
             requests: Vec::new(),
+            sent: Vec::new(),
             clock: 0,
             write_token: None,
             chunk_size: 8 * 1024 * 1024,
@@ -96,7 +99,32 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
     if parts.method == Method::HEAD {
         *resp.body_mut() = Body::empty();
     }
-    sh.state.lock().unwrap().requests.push(Request {
+    // Body bytes are counted as the connection takes them (a client killed mid-body is
+    // charged for what was handed over).
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let exact = axum::body::HttpBody::size_hint(resp.body()).exact();
+    if parts.method != Method::HEAD && exact != Some(0) {
+        if let Some(n) = exact {
+            // Counting makes it a stream: the length it had is kept as a header.
+            if !resp.headers().contains_key("content-length") {
+                resp.headers_mut().insert("content-length", n.into());
+            }
+        }
+        let counter = sent.clone();
+        let body = std::mem::take(resp.body_mut());
+        *resp.body_mut() = Body::from_stream(futures_util::StreamExt::map(
+            body.into_data_stream(),
+            move |chunk| {
+                if let Ok(c) = &chunk {
+                    counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::SeqCst);
+                }
+                chunk
+            },
+        ));
+    }
+    let mut st = sh.state.lock().unwrap();
+    st.sent.push(sent);
+    st.requests.push(Request {
         origin,
         method: parts.method.to_string(),
         path: path_q,
@@ -104,7 +132,9 @@ async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) ->
         range: hdr("range"),
         content_type: hdr("content-type"),
         status: resp.status().as_u16(),
+        bytes: 0,
     });
+    drop(st);
     resp
 }
 
@@ -239,6 +269,13 @@ async fn hub(sh: &Shared, parts: &Parts, body: Body) -> Response {
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let get = parts.method == Method::GET || parts.method == Method::HEAD;
     let post = parts.method == Method::POST;
+    // The Hub's oldest repositories have no organisation (`gpt2`, `datasets/squad`) and are
+    // served under their bare name: `/api/models/gpt2/revision/main`, `/gpt2/resolve/main/f`.
+    // Like the Hub, a path is read as `org/name` unless only the bare repository exists.
+    let bare = |one: String, two: String| {
+        let st = sh.state.lock().unwrap();
+        !st.repos.contains_key(&two) && st.repos.contains_key(&one)
+    };
     match segs.as_slice() {
         ["api", "whoami-v2"] if get => whoami(sh, &parts.headers),
         ["api", "repos", "create"] if post => write::create_repo(sh, parts, body).await,
@@ -250,40 +287,78 @@ async fn hub(sh: &Shared, parts: &Parts, body: Body) -> Response {
         {
             let prefix = if segs[0] == "datasets" { "datasets/" } else { "" };
             let repo_id = format!("{prefix}{org}/{}", name_git.trim_end_matches(".git"));
-            match *op {
-                "batch" => write::lfs_batch(sh, parts, &repo_id, body).await,
-                "verify" => write::lfs_verify(sh, parts, &repo_id, body).await,
-                _ => not_found(),
-            }
+            lfs(sh, parts, &repo_id, op, body).await
         }
-        ["api", kind @ ("models" | "datasets"), org, name, rest @ ..] => {
+        [name_git, "info", "lfs", "objects", op]
+            if post && name_git.rsplit_once('.').is_some_and(|(_, ext)| ext == "git") =>
+        {
+            lfs(sh, parts, name_git.trim_end_matches(".git"), op, body).await
+        }
+        ["api", kind @ ("models" | "datasets"), org, name, rest @ ..]
+            if !bare(
+                format!("{}{org}", prefix(kind)),
+                format!("{}{org}/{name}", prefix(kind)),
+            ) =>
+        {
             // Datasets live under their URL form `datasets/org/name`, models under `org/name`.
-            let repo_id = if *kind == "datasets" {
-                format!("datasets/{org}/{name}")
-            } else {
-                format!("{org}/{name}")
-            };
-            match rest {
-                [] | [""] if get => info(sh, parts, &repo_id, "main"),
-                ["revision", rev @ ..] if get && !rev.is_empty() => info(sh, parts, &repo_id, &rev.join("/")),
-                ["tree", rev, path @ ..] if get => tree(sh, parts, &repo_id, rev, &path.join("/")),
-                ["paths-info", rev] if parts.method == Method::POST => {
-                    let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
-                    paths_info(sh, parts, &repo_id, rev, &bytes)
-                }
-                ["refs"] if get => refs(sh, parts, &repo_id),
-                ["preupload", rev] if post => write::preupload(sh, parts, &repo_id, rev, body).await,
-                ["commit", rev] if post => write::commit(sh, parts, &repo_id, rev, body).await,
-                ["branch", branch] if post => write::create_branch(sh, parts, &repo_id, branch, body).await,
-                _ => not_found(),
-            }
+            let repo_id = format!("{}{org}/{name}", prefix(kind));
+            api(sh, parts, &repo_id, rest, body).await
         }
-        ["datasets", org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => {
+        ["api", kind @ ("models" | "datasets"), name, rest @ ..] => {
+            let repo_id = format!("{}{name}", prefix(kind));
+            api(sh, parts, &repo_id, rest, body).await
+        }
+        ["datasets", org, name, "resolve", rev, path @ ..]
+            if get
+                && !path.is_empty()
+                && !bare(format!("datasets/{org}"), format!("datasets/{org}/{name}")) =>
+        {
             resolve(sh, parts, &format!("datasets/{org}/{name}"), rev, &path.join("/"))
         }
-        [org, name, "resolve", rev, path @ ..] if get && !path.is_empty() => {
+        ["datasets", name, "resolve", rev, path @ ..] if get && !path.is_empty() => {
+            resolve(sh, parts, &format!("datasets/{name}"), rev, &path.join("/"))
+        }
+        [org, name, "resolve", rev, path @ ..]
+            if get && !path.is_empty() && !bare((*org).to_owned(), format!("{org}/{name}")) =>
+        {
             resolve(sh, parts, &format!("{org}/{name}"), rev, &path.join("/"))
         }
+        [name, "resolve", rev, path @ ..] if get && !path.is_empty() => {
+            resolve(sh, parts, name, rev, &path.join("/"))
+        }
+        _ => not_found(),
+    }
+}
+
+/// `datasets/` for the API's `datasets` segment: how the store names a dataset.
+fn prefix(kind: &str) -> &'static str {
+    if kind == "datasets" { "datasets/" } else { "" }
+}
+
+async fn lfs(sh: &Shared, parts: &Parts, repo_id: &str, op: &str, body: Body) -> Response {
+    match op {
+        "batch" => write::lfs_batch(sh, parts, repo_id, body).await,
+        "verify" => write::lfs_verify(sh, parts, repo_id, body).await,
+        _ => not_found(),
+    }
+}
+
+/// `/api/{models,datasets}/<repo>/…`.
+async fn api(sh: &Shared, parts: &Parts, repo_id: &str, rest: &[&str], body: Body) -> Response {
+    let get = parts.method == Method::GET || parts.method == Method::HEAD;
+    let post = parts.method == Method::POST;
+    match rest {
+        [] | [""] if get => info(sh, parts, repo_id, "main"),
+        ["revision", rev @ ..] if get && !rev.is_empty() => info(sh, parts, repo_id, &rev.join("/")),
+        ["tree", rev, path @ ..] if get => tree(sh, parts, repo_id, rev, &path.join("/")),
+        ["paths-info", rev] if post => {
+            let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+            paths_info(sh, parts, repo_id, rev, &bytes)
+        }
+        ["refs"] if get => refs(sh, parts, repo_id),
+        ["preupload", rev] if post => write::preupload(sh, parts, repo_id, rev, body).await,
+        ["commit", rev] if post => write::commit(sh, parts, repo_id, rev, body).await,
+        ["branch", branch] if post => write::create_branch(sh, parts, repo_id, branch, body).await,
         _ => not_found(),
     }
 }
@@ -503,7 +578,8 @@ fn info(sh: &Shared, parts: &Parts, repo_id: &str, rev: &str) -> Response {
     // model-only fields.
     let dataset_id = repo_id.strip_prefix("datasets/");
     let id = dataset_id.unwrap_or(repo_id);
-    let (author, _) = id.split_once('/').unwrap();
+    // A legacy repository without organisation (`gpt2`) is its own author on the Hub.
+    let (author, _) = id.split_once('/').unwrap_or((id, ""));
     let mut v = json!({
         "_id": id_hex,
         "id": id,

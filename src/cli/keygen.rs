@@ -1,0 +1,93 @@
+//! `hubsign keygen OUT`: the password (file, environment or terminal), then the core writes the
+//! key pair ([`hubsign::keygen`]); this layer only reads the password and reports.
+#![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
+
+use super::{Output, args, settings};
+use hubsign::crypto::ec::KeyEncryption;
+use hubsign::{Error, ExitStatus, Result};
+use std::io::IsTerminal as _;
+
+/// The password to encrypt with, if any: `--password-file`/`--password-env` read as `sign`
+/// reads them, `--encrypt` asks on the terminal twice.
+fn password(args: &args::KeygenArgs) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+    let password = if args.password_file.is_some() || args.password_env.is_some() {
+        let from = args::KeyArgs {
+            password_file: args.password_file.clone(),
+            password_env: args.password_env.clone(),
+            ..args::KeyArgs::default()
+        };
+        zeroize::Zeroizing::new(settings::password(&from, &args.out)?)
+    } else if args.encrypt {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::Usage(
+                "--encrypt asks for the password on the terminal; without one, use --password-file or --password-env"
+                    .into(),
+            ));
+        }
+        let ask = |prompt: String| {
+            rpassword::prompt_password(prompt)
+                .map(|p| zeroize::Zeroizing::new(p.into_bytes()))
+                .map_err(|source| Error::Io {
+                    action: "cannot read the password from",
+                    path: "the terminal".into(),
+                    source,
+                })
+        };
+        let first = ask(format!("Password for the new key {}: ", args.out.display()))?;
+        let again = ask("The same password again: ".to_owned())?;
+        if first != again {
+            return Err(Error::Usage(
+                "the two passwords differ; nothing was written".into(),
+            ));
+        }
+        first
+    } else {
+        return Ok(None);
+    };
+    if password.is_empty() {
+        return Err(Error::Usage(
+            "the password is empty; give one, or leave out --encrypt/--password-file/--password-env for an unencrypted key"
+                .into(),
+        ));
+    }
+    Ok(Some(password))
+}
+
+pub fn run(args: &args::KeygenArgs, out: Output) -> Result<ExitStatus> {
+    let password = password(args)?;
+    let encryption = password.as_ref().map(|p| KeyEncryption {
+        password: p.as_slice(),
+        rounds: args.kdf_rounds,
+    });
+    let files = hubsign::keygen::write_key_pair(&args.out, encryption)?;
+    if out.is_json() {
+        let doc = serde_json::json!({
+            "private_key": files.private,
+            "public_key": files.public,
+            "encrypted": files.encrypted,
+            "fingerprint": files.fingerprint,
+        });
+        crate::outln!("{doc}");
+    } else if out.chatty() {
+        eprintln!(
+            "Wrote the private key {} ({}, mode 0600; keep it secret) and the public key {} (fingerprint {})",
+            files.private.display(),
+            if files.encrypted {
+                "encrypted"
+            } else {
+                "not encrypted"
+            },
+            files.public.display(),
+            files.fingerprint
+        );
+        eprintln!(
+            "Sign with `hubsign sign MODEL --private-key {}`; verifiers need only {}",
+            files.private.display(),
+            files.public.display()
+        );
+    }
+    if out.results() {
+        crate::outln!("{}", files.public.display());
+    }
+    Ok(ExitStatus::Success)
+}

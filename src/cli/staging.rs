@@ -1,0 +1,116 @@
+//! `hubsign staging`: what interrupted pulls keep beside each cache (and in local directories)
+//! to resume, and `--clean` to remove what no running pull holds.
+
+use super::{Output, args, diagnostics, settings};
+use hubsign::cache::{HfCache, KaggleCache, KeptStaging, LOCAL_DIR_STAGING, clean_staging, list_staging};
+use hubsign::{Error, ExitStatus, Result};
+use serde_json::json;
+use std::path::PathBuf;
+
+pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
+    // A directory named on the command line must be there: a typo must not pass as "nothing".
+    let named = [
+        ("--cache-dir", args.cache_dir.as_ref()),
+        ("--kagglehub-cache", args.kagglehub_cache.as_ref()),
+    ]
+    .into_iter()
+    .chain(args.local_dir.iter().map(|d| ("--local-dir", Some(d))));
+    for (flag, dir) in named {
+        if let Some(d) = dir {
+            if !std::fs::metadata(d).is_ok_and(|m| m.is_dir()) {
+                return Err(Error::Usage(format!("{flag} {}: no such directory", d.display())));
+            }
+        }
+    }
+    let hf = HfCache::new(settings::hub_settings(args.cache_dir.as_deref(), 60).cache);
+    let kaggle = KaggleCache::new(settings::kagglehub_cache(args.kagglehub_cache.as_deref()));
+    let mut roots: Vec<PathBuf> = vec![hf.staging_root(), kaggle.staging_root()];
+    roots.extend(args.local_dir.iter().map(|d| d.join(LOCAL_DIR_STAGING)));
+    let mut rows: Vec<KeptStaging> = Vec::new();
+    for root in &roots {
+        if args.clean {
+            rows.extend(clean_staging(root));
+        } else {
+            rows.extend(list_staging(root));
+        }
+    }
+    let total: u64 = rows.iter().map(|r| r.bytes).sum();
+    if out.is_json() {
+        let folders: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "path": r.path,
+                    "repo": r.repo,
+                    "commit": r.commit,
+                    "bytes": r.bytes,
+                    "age_seconds": r.age.map(|a| a.as_secs()),
+                    "in_use": r.in_use,
+                })
+            })
+            .collect();
+        let key = if args.clean { "removed" } else { "staging" };
+        outln!("{}", json!({ key: folders, "bytes": total }));
+    } else if out.results() && !rows.is_empty() {
+        outln!(
+            "{:>10}  {:>6}  {:7}  REPOSITORY COMMIT  PATH",
+            "SIZE",
+            "AGE",
+            "STATE"
+        );
+        for r in &rows {
+            outln!(
+                "{:>10}  {:>6}  {:7}  {} {}  {}",
+                size(r.bytes),
+                r.age.map_or_else(|| "-".to_owned(), |a| age(a.as_secs())),
+                match (args.clean, r.in_use) {
+                    (true, _) => "removed",
+                    (false, true) => "in use",
+                    (false, false) => "kept",
+                },
+                diagnostics::printable(r.repo.as_deref().unwrap_or("-")),
+                diagnostics::printable(r.commit.as_deref().unwrap_or("-")),
+                r.path.display()
+            );
+        }
+    }
+    if out.chatty() {
+        let n = rows.len();
+        let folders = if n == 1 { "folder" } else { "folders" };
+        if args.clean {
+            eprintln!("removed {n} staging {folders} ({})", size(total));
+        } else {
+            eprintln!(
+                "{n} staging {folders} ({}) kept by interrupted or running pulls; the next pull of the same commit resumes from them",
+                size(total)
+            );
+            if rows.iter().any(|r| !r.in_use) {
+                eprintln!("hint: hubsign staging --clean removes those no running pull holds");
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn size(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a human-readable size")]
+    let b = bytes as f64;
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", b / f64::from(1u32 << 30))
+    } else if bytes >= 1 << 20 {
+        format!("{:.1} MiB", b / f64::from(1u32 << 20))
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+fn age(secs: u64) -> String {
+    match secs {
+        s if s >= 86400 => format!("{}d", s / 86400),
+        s if s >= 3600 => format!("{}h", s / 3600),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
