@@ -159,8 +159,9 @@ pub fn audit_snapshot<C: CacheLayout>(
     };
     // 3. The files, re-hashed, against the signed manifest (following the snapshot's links
     //    only inside the repository's folder). The report's missing files are the signed files
-    //    the snapshot lacks: tampering where the cache marks it complete, else a partial pull
-    //    (step 4 decides).
+    //    the snapshot lacks: a partial pull only as far as a recorded one explains them, else
+    //    tampering (step 4 decides). A link to a directory, or anything but a file or a file
+    //    link, fails the walk: tampering too.
     let check = ModelCheck::snapshot(
         cache.symlink_root(repo),
         Coverage::Complete,

@@ -69,6 +69,7 @@ impl HfCache {
             format!("{folder}/snapshots"),
             format!("{folder}/refs"),
             format!("{folder}/trees"),
+            format!("{folder}/{PARTIAL_RECORDS}"),
             ".locks".to_owned(),
             format!(".locks/{folder}"),
         ] {

@@ -415,3 +415,31 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
         disk: std::collections::BTreeMap::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{CacheLayout as _, KaggleCache};
+
+    fn touch(p: &std::path::Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"").unwrap();
+    }
+
+    /// A version is partial only as far as kagglehub's per-file markers record it: without the
+    /// version marker and without them, every signed file must be there.
+    #[test]
+    fn a_partial_version_is_what_its_per_file_markers_record() {
+        let root = tempfile::tempdir().unwrap();
+        let instance = root.path().join("models/o/m/pyTorch/v");
+        touch(&instance.join("1/config.json"));
+        let cache = KaggleCache::new(root.path());
+        let partial = || cache.snapshots()[0].partial.clone();
+        assert_eq!(partial(), None, "no marker of any kind: strict");
+        touch(&instance.join(".complete/1/config.json.complete"));
+        touch(&instance.join(".complete/1/sub/w.bin.complete"));
+        let files: Vec<String> = partial().unwrap().into_iter().collect();
+        assert_eq!(files, ["config.json", "sub/w.bin"]);
+        touch(&instance.join("1.complete"));
+        assert_eq!(partial(), None, "the version marker says complete");
+    }
+}

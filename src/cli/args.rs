@@ -28,14 +28,16 @@ Trust: as for pull (signer flags or a trust policy); the lock narrows it, never 
 
 Exit codes:
   0  every entry verified and matches the lock
-  1  an entry differs from the lock (commit gone, digest, signature or signer changed) or does
-     not verify; nothing of that entry is cached
+  1  an entry differs from the lock (commit gone, digest, signature or signer changed; offline,
+     the locked revision's ref points elsewhere) or does not verify; nothing of that entry is
+     cached
   2  usage, network, I/O or other error";
 
 pub const AUDIT_HELP: &str = "\
 Verdicts: verified (trusted signer, files match), signed (files match the manifest the signature
 carries; without a policy the signature itself is not checked), unsigned, untrusted (policy given: another signer, or no rule), tampered (files differ
-from the signed manifest, malformed signature, or a cache folder that is a symlink).
+from the signed manifest, signed files missing that no recorded partial pull explains, a link to a
+directory in a snapshot, malformed signature, or a cache folder that is a symlink).
 
 Exit codes:
   0  every listed snapshot passes

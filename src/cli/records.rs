@@ -301,7 +301,10 @@ pub fn audit_command(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> 
     }
     if out.chatty() {
         if let (Some(text), Some(full)) = (&args.signer, &matched) {
-            eprintln!("--signer {text} is the prefix of fingerprint {full}");
+            eprintln!(
+                "--signer {} is the prefix of fingerprint {full}",
+                diagnostics::printable(text)
+            );
         } else if let (Some(text), true) = (&args.signer, rows.is_empty()) {
             eprintln!(
                 "no snapshot in the caches is signed by {}",
