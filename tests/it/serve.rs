@@ -1228,6 +1228,8 @@ fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
         String::from_utf8_lossy(&r.body),
         mirror.stderr()
     );
+}
+
 /// The Hub's legacy repositories without organisation (`gpt2`) go through the mirror too:
 /// `snapshot_download('gpt2')` asks `/api/models/gpt2/revision/main` and `/gpt2/resolve/…`.
 #[test]
