@@ -3,7 +3,7 @@
 //! `snapshots/<commit>/` of relative symlinks, `trees/<commit>.json` and `refs/<revision>`.
 
 use super::{
-    CacheError, CacheLayout, CachedFile, Committed, DiskId, FolderTree, Source, Staging, VerifiedStaging, io,
+    CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use super::{ListedSnapshot, real_dir};
@@ -350,7 +350,9 @@ fn commit(
         let etag = HfCache::blob_name(&f.file)?;
         let _lock = lock_file(cache, &repo, etag)?;
         let id = match &f.source {
-            Source::Staged(src) => place_blob(src, &blobs.join(etag))?,
+            Source::Staged(staged) => {
+                super::place_staged(staged, &blobs.join(etag), |a, b| std::fs::rename(a, b))?
+            }
             Source::Cached(id) => {
                 let now = super::open_nofollow(&id.path).and_then(|h| h.metadata());
                 if !now.is_ok_and(|m| id.matches(&m)) {
@@ -429,27 +431,6 @@ fn commit(
         complete,
         disk,
     })
-}
-
-/// Renames a staged file to `dst` and returns the placed file's identity, read from a handle
-/// opened before the rename (the rename changes only its change time): a file rewritten in
-/// the instant between is refused, not recorded.
-fn place_blob(src: &Path, dst: &Path) -> Result<DiskId, CacheError> {
-    let handle = super::open_nofollow(src).map_err(io("cannot open", src))?;
-    let before = handle.metadata().map_err(io("cannot stat", src))?;
-    fs_err::rename(src, dst).map_err(|e| CacheError::Io {
-        action: "cannot move blob into",
-        path: dst.to_path_buf(),
-        source: e,
-    })?;
-    let after = handle.metadata().map_err(io("cannot stat", dst))?;
-    let placed = DiskId::of(dst.to_path_buf(), &after);
-    if !placed.same_bytes(&before) {
-        return Err(CacheError::ChangedSinceVerified {
-            path: dst.to_path_buf(),
-        });
-    }
-    Ok(placed)
 }
 
 #[cfg(test)]

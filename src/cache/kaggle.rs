@@ -357,16 +357,12 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
     for f in &staging.files {
         let (dir, name) = folders.parent_of(&f.file.path)?;
         let dst = dir.join(name);
-        let Source::Staged(src) = &f.source else {
+        let Source::Staged(staged) = &f.source else {
             return Err(CacheError::NotProven {
                 path: f.file.path.clone(),
             });
         };
-        fs_err::rename(src, &dst).map_err(|e| CacheError::Io {
-            action: "cannot move into",
-            path: dst.clone(),
-            source: e,
-        })?;
+        super::place_staged(staged, &dst, |src, dst| std::fs::rename(src, dst))?;
     }
     let placed: BTreeSet<&str> = staging.files.iter().map(|f| f.file.path.as_str()).collect();
     let markers = if all_signed {

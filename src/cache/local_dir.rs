@@ -300,19 +300,16 @@ pub fn commit_local_dir(
         let (parent, name) = folders.parent_of(&f.file.path)?;
         let dst = parent.join(name);
         match &f.source {
-            Source::Staged(src) => {
+            Source::Staged(staged) => {
                 // What is at `dst` now is a file hubsign placed and nobody changed (anything
                 // else was refused or moved aside above): only that may be replaced.
                 let ours = std::fs::symlink_metadata(&dst).is_ok();
-                let result = if ours {
-                    std::fs::rename(src, &dst)
-                } else {
-                    rename_no_replace(src, &dst)
-                };
-                result.map_err(|e| CacheError::Io {
-                    action: "cannot move into",
-                    path: dst.clone(),
-                    source: e,
+                super::place_staged(staged, &dst, |src, dst| {
+                    if ours {
+                        std::fs::rename(src, dst)
+                    } else {
+                        rename_no_replace(src, dst)
+                    }
                 })?;
             }
             // A pull into a directory copies reused bytes into staging while re-hashing them,

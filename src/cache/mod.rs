@@ -256,8 +256,10 @@ fn same_device(a: &Path, b: &Path) -> Result<(), CacheError> {
 /// Where a staged file's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// Downloaded into staging, already flushed to disk (commit only renames).
-    Staged(PathBuf),
+    /// Downloaded into staging, already flushed to disk (commit only renames): the identity
+    /// is taken from the handle that wrote and hashed it, when hashing ended, and commit
+    /// requires it in full of the file it renames (bytes swapped in staging are refused).
+    Staged(DiskId),
     /// Already in the cache as a regular file, re-hashed and verified in place: the identity
     /// is taken from the handle that hashed it, when it hashed it, and commit requires it.
     Cached(DiskId),
@@ -314,6 +316,72 @@ pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
     std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
+        .open(path)
+}
+
+/// Renames the staged file `id` names to `dst` (with `rename`) and returns the placed file's
+/// identity. The file is opened before the rename and must be exactly the one hashed (same
+/// inode, size, modification and change time: a rewrite, a swap or a new hard link since
+/// hashing is refused, not committed); the identity after the rename is read from that handle.
+pub(crate) fn place_staged(
+    id: &DiskId,
+    dst: &Path,
+    rename: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
+) -> Result<DiskId, CacheError> {
+    let changed = || CacheError::ChangedSinceVerified {
+        path: id.path.clone(),
+    };
+    let handle = open_nofollow(&id.path).map_err(|_| changed())?;
+    let before = handle.metadata().map_err(io("cannot stat", &id.path))?;
+    if !id.matches(&before) {
+        return Err(changed());
+    }
+    rename(&id.path, dst).map_err(io("cannot move into", dst))?;
+    let after = handle.metadata().map_err(io("cannot stat", dst))?;
+    let placed = DiskId::of(dst.to_path_buf(), &after);
+    if !placed.same_bytes(&before) {
+        return Err(CacheError::ChangedSinceVerified {
+            path: dst.to_path_buf(),
+        });
+    }
+    Ok(placed)
+}
+
+/// Opens a file of a staging folder for reading and writing, never through a symlink and
+/// never blocking on a FIFO: what is there is kept (an interrupted pull's partial download)
+/// only if it is a regular file owned by this user with no other link; anything else is
+/// removed and the file created afresh (`O_EXCL`, so nothing planted meanwhile is used).
+pub fn open_staging_file(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+    let nofollow = rustix::fs::OFlags::NOFOLLOW;
+    let flags = |f: rustix::fs::OFlags| i32::try_from(f.bits()).unwrap_or(0);
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(flags(nofollow | rustix::fs::OFlags::NONBLOCK))
+        .open(path);
+    match opened {
+        Ok(f) => {
+            let m = f.metadata()?;
+            let euid = rustix::process::geteuid().as_raw();
+            if m.is_file() && m.uid() == euid && m.nlink() == 1 {
+                // Writes to a regular file never block; clear the flag all the same.
+                rustix::fs::fcntl_setfl(&f, rustix::fs::OFlags::empty())?;
+                return Ok(f);
+            }
+        }
+        // A symlink there (ELOOP): removed below, never followed.
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::remove_file(path)?;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .custom_flags(flags(nofollow))
         .open(path)
 }
 
@@ -445,6 +513,21 @@ fn remove_staging_dir(dir: &Path) {
         dir.to_path_buf()
     };
     let _ = std::fs::remove_dir_all(target);
+}
+
+/// `path` as a directory only this user can write, created with mode 0700 if missing: `None`
+/// if what is there is not a real directory, is another user's, or is writable by group or
+/// others (someone else could replace the files staged in it after they were hashed).
+fn private_dir(path: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
+    match std::fs::DirBuilder::new().mode(0o700).create(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(_) => return None,
+    }
+    let m = std::fs::symlink_metadata(path).ok()?;
+    let euid = rustix::process::geteuid().as_raw();
+    (m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0).then(|| path.to_path_buf())
 }
 
 /// Opens (creating) and tries to lock `dir/.lock` without waiting: `None` if another process
@@ -649,14 +732,20 @@ impl Staging {
                 && !s.starts_with('.')
         };
         let shared = if safe(prefix) && safe(commit) {
-            let dir = real_dirs(root, Path::new(&format!("{prefix}@{commit}")))?;
-            try_lock_staging(&dir)?.map(|lock| (dir, lock))
+            // Only a folder (and files/ in it) of this user's that nobody else can write is
+            // resumed from; else a private folder is made instead.
+            match private_dir(&root.join(format!("{prefix}@{commit}"))) {
+                Some(dir) => try_lock_staging(&dir)?.and_then(|lock| {
+                    // What a killed pull built besides its partial downloads is not reused.
+                    clean_resumable(&dir);
+                    private_dir(&dir.join("files")).map(|_| (dir, lock))
+                }),
+                None => None,
+            }
         } else {
             None
         };
         let (dir, lock) = if let Some((dir, lock)) = shared {
-            // What a killed pull built besides its partial downloads is not reused.
-            clean_resumable(&dir);
             let record = serde_json::json!({ "repo": repo.to_string(), "commit": commit });
             write_atomic(&dir, STAGING_RECORD, record.to_string().as_bytes())?;
             // The lock file's time is the folder's "last used".
@@ -686,8 +775,12 @@ impl Staging {
             )
         };
         remove_stale_staging(root, dir.path());
-        // A real directory (a symlink left in its place was removed by the cleaning above).
-        real_dirs(dir.path(), Path::new("files"))?;
+        // A real directory of this user's that nobody else may write (a symlink left in its
+        // place was removed by the cleaning above).
+        let files = dir.path().join("files");
+        if private_dir(&files).is_none() {
+            return Err(CacheError::NotARealDirectory { path: files });
+        }
         Ok(Self {
             dir,
             _lock: lock,
@@ -752,7 +845,7 @@ impl Staging {
         #[cfg(not(target_os = "linux"))]
         {
             for f in &self.files {
-                if let Source::Staged(p) = &f.source {
+                if let Source::Staged(DiskId { path: p, .. }) = &f.source {
                     File::open(p)
                         .and_then(|f| f.sync_data())
                         .map_err(io("cannot flush to disk", p))?;

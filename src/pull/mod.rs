@@ -377,10 +377,13 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     // The signature itself goes into the snapshot, so the cache can be re-verified offline.
     let (sig_entry, sig_bytes) = signature;
     let sig_out = staging.new_file_path();
-    std::fs::File::create(&sig_out)
+    // Created afresh, never through a symlink (nor into a FIFO) planted at its name.
+    let sig_disk = cache::open_staging_file(&sig_out)
         .and_then(|mut f| {
+            f.set_len(0)?;
             f.write_all(&sig_bytes)?;
-            f.sync_data()
+            f.sync_data()?;
+            f.metadata()
         })
         .map_err(|e| CacheError::Io {
             action: "cannot write",
@@ -389,7 +392,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         })?;
     staging.add(StagedFile {
         file: cached(&sig_entry),
-        source: Source::Staged(sig_out),
+        source: Source::Staged(cache::DiskId::of(sig_out, &sig_disk)),
         resources: Vec::new(),
     });
 
@@ -428,16 +431,15 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                     // Not a kept partial download: what was copied must not be resumed.
                     let _ = std::fs::remove_file(&out);
                 }
-                if let Some((resources, disk)) = rehashed {
+                if let Some((resources, disk, copied)) = rehashed {
                     if !carry {
                         progress.file_started(id, &f.path, f.size);
                         progress.bytes(id, f.size);
                         progress.file_finished(id);
                     }
-                    let source = if copy {
-                        Source::Staged(out)
-                    } else {
-                        Source::Cached(disk)
+                    let source = match copied {
+                        Some(copied) => Source::Staged(copied),
+                        None => Source::Cached(disk),
                     };
                     return Ok::<_, Error>(Ok((f, source, resources, None)));
                 }
@@ -449,7 +451,12 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             }
             let got =
                 transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
-            Ok(Ok((f, Source::Staged(out), got.resources, Some(got.fetched))))
+            Ok(Ok((
+                f,
+                Source::Staged(got.disk),
+                got.resources,
+                Some(got.fetched),
+            )))
         }
     }))
     .buffer_unordered(req.concurrency.max(1));

@@ -271,20 +271,13 @@ impl HashingWriter {
         let path = out_path.clone();
         let opened = tokio::task::spawn_blocking(move || {
             use std::io::{Read as _, Seek as _};
-            use std::os::unix::fs::OpenOptionsExt as _;
             let io_error = |action: &'static str| {
                 let path = path.clone();
                 move |source| Error::Io { action, path, source }
             };
-            let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
-            let mut out = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .custom_flags(nofollow)
-                .open(&path)
-                .map_err(io_error("cannot create"))?;
+            // Never through a symlink, never blocking on a FIFO, and only a kept file of this
+            // user's with no other link (anything else is removed and the file made afresh).
+            let mut out = crate::cache::open_staging_file(&path).map_err(io_error("cannot create"))?;
             let len = out.metadata().map_err(io_error("cannot stat"))?.len();
             let mut kept = 0;
             if len <= size {
@@ -364,8 +357,9 @@ impl HashingWriter {
     }
 
     /// Flushes the file to disk (when `flush`; else the staging's flush does it) and returns the
-    /// manifest resources (content identity checked).
-    pub async fn finish(mut self, flush: bool) -> Result<Vec<ResourceDigest>> {
+    /// manifest resources (content identity checked) and the identity of the file written,
+    /// from its handle once the last byte is written (commit requires that very file).
+    pub async fn finish(mut self, flush: bool) -> Result<(Vec<ResourceDigest>, DiskId)> {
         self.settle().await?;
         let Some((hashes, out)) = self.resting.take() else {
             return Err(HubError::Truncated {
@@ -384,7 +378,12 @@ impl HashingWriter {
                     source,
                 })?;
             }
-            hashes.finish()
+            let m = out.metadata().map_err(|source| Error::Io {
+                action: "cannot stat",
+                path: path.clone(),
+                source,
+            })?;
+            Ok((hashes.finish()?, DiskId::of(path, &m)))
         })
         .await
         .map_err(|e| worker_failed(&self.out_path, e))?
@@ -394,6 +393,8 @@ impl HashingWriter {
 /// What step 4 made of one file.
 pub struct Downloaded {
     pub resources: Vec<ResourceDigest>,
+    /// The staged file written, as hashed.
+    pub disk: DiskId,
     /// Bytes requested from the hub (the rest was kept from an interrupted pull).
     pub fetched: u64,
 }
@@ -424,8 +425,9 @@ pub async fn download<H: Hub>(
     let source = Resumable::new(hub, repo, commit, file, id, progress).starting_at(kept);
     let mut result = stream_into(source, writer, file, id, progress)
         .await
-        .map(|resources| Downloaded {
+        .map(|(resources, disk)| Downloaded {
             resources,
+            disk,
             fetched: file.size - kept,
         });
     if kept > 0 && matches!(result, Err(Error::ContentMismatch { .. })) {
@@ -435,8 +437,9 @@ pub async fn download<H: Hub>(
         let source = Resumable::new(hub, repo, commit, file, id, progress);
         result = stream_into(source, writer, file, id, progress)
             .await
-            .map(|resources| Downloaded {
+            .map(|(resources, disk)| Downloaded {
                 resources,
+                disk,
                 fetched: file.size,
             });
     }
@@ -455,7 +458,7 @@ async fn stream_into<H: Hub>(
     file: &RemoteFile,
     id: usize,
     progress: &dyn Progress,
-) -> Result<Vec<ResourceDigest>> {
+) -> Result<(Vec<ResourceDigest>, DiskId)> {
     let mut block = writer.buffer();
     while let Some(chunk) = source.next().await? {
         progress.bytes(id, chunk.len() as u64);
@@ -487,20 +490,26 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
 /// identity is the hashed handle's, taken when hashing ends and required to be the one it had
 /// when hashing began (a file written meanwhile is not reused). With `copy_to`, the very bytes
 /// hashed are also written there (a `--local-dir` pull copies them into staging while hashing,
-/// so what is placed is what was verified, whatever happens to the cache later).
+/// so what is placed is what was verified, whatever happens to the cache later); the copy's
+/// identity is returned too.
 pub async fn rehash(
     path: PathBuf,
     file: &RemoteFile,
     ser: &SerializationConfig,
     copy_to: Option<PathBuf>,
-) -> Option<(Vec<ResourceDigest>, DiskId)> {
+) -> Option<(Vec<ResourceDigest>, DiskId, Option<DiskId>)> {
     let mut hashes = Hashes::new(file, ser);
     let flush = file.size >= SYNC_EACH_AT;
     tokio::task::spawn_blocking(move || {
         let mut f = open_regular(&path)?;
         let before = DiskId::of(path.clone(), &f.metadata().ok()?);
+        // Never through a symlink or into a FIFO planted at the copy's name.
         let mut out = match &copy_to {
-            Some(p) => Some(std::fs::File::create(p).ok()?),
+            Some(p) => {
+                let o = crate::cache::open_staging_file(p).ok()?;
+                o.set_len(0).ok()?;
+                Some(o)
+            }
             None => None,
         };
         let mut buf = vec![0u8; 128 << 10];
@@ -518,7 +527,13 @@ pub async fn rehash(
             o.sync_data().ok()?;
         }
         let resources = hashes.finish().ok()?;
-        before.matches(&f.metadata().ok()?).then_some((resources, before))
+        let copied = match (&out, copy_to) {
+            (Some(o), Some(p)) => Some(DiskId::of(p, &o.metadata().ok()?)),
+            _ => None,
+        };
+        before
+            .matches(&f.metadata().ok()?)
+            .then_some((resources, before, copied))
     })
     .await
     .ok()

@@ -30,5 +30,6 @@ mod roundtrip;
 mod serve;
 mod sigstore;
 mod sigstore_stack;
+mod staging_integrity;
 mod usability;
 mod vectors;

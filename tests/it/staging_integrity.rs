@@ -1,0 +1,265 @@
+//! What lies in a staging folder is never trusted beyond what this pull wrote and hashed: a
+//! file swapped after hashing is not committed, a kept partial download another user could
+//! write (or that is linked elsewhere) is not resumed into, and a symlink planted at a staging
+//! name is never written through.
+
+use crate::pull::{Env, REPO};
+use crate::support::hub::{Fault, LocalHub};
+use crate::support::{key, write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn bytes_sent(hub: &LocalHub, path: &str) -> u64 {
+    hub.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains(path) && r.status / 100 == 2)
+        .map(|r| r.bytes)
+        .sum()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(crate::support::fixtures().join("models/tiny-bert").join(name)).unwrap()
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// The staging folder a pull of `REPO` at `commit` into the HF cache resumes from.
+fn cache_staging(env: &Env, commit: &str) -> PathBuf {
+    env.home
+        .path()
+        .join(".hub.hubsign-staging")
+        .join(format!("models--hubsign--tiny-bert@{commit}"))
+}
+
+/// The name a kept partial download of the weights has.
+fn weights_part() -> String {
+    let w = fixture("model.safetensors");
+    format!("{}-{}.part", sha256_hex(&w), w.len())
+}
+
+/// The (range, status) of each GET of the weights that the hub answered with bytes.
+fn weight_gets(env: &Env) -> Vec<(Option<String>, u16)> {
+    env.hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("model.safetensors") && r.method == "GET" && r.status / 100 == 2)
+        .map(|r| (r.range, r.status))
+        .collect()
+}
+
+fn verify_cache(env: &Env) {
+    crate::support::run(env.cmd(&[
+        "verify-cache",
+        REPO,
+        "--public-key",
+        key("p256.pub.pem").to_str().unwrap(),
+    ]))
+    .ok();
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Someone who can write the staging root pre-creates the predictable folder (writable by
+/// others) with a prefix of the weights: it is not resumed from, the weights come whole.
+#[test]
+fn a_staging_folder_others_can_write_is_not_resumed_from() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let dir = cache_staging(&env, &commit);
+    let weights = fixture("model.safetensors");
+    let planted = dir.join("files").join(weights_part());
+    write(&planted, &weights[..weights.len() / 2]);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    env.pull(&[]).ok();
+    assert_eq!(
+        weight_gets(&env),
+        vec![(None, 200)],
+        "resumed from a folder others can write"
+    );
+    assert_eq!(
+        sha256_hex(&std::fs::read(&planted).unwrap()),
+        sha256_hex(&weights[..weights.len() / 2]),
+        "the planted file was used"
+    );
+    verify_cache(&env);
+}
+
+/// A kept partial that is a hard link to a file elsewhere is not written into (the committed
+/// blob would stay an inode its other name can rewrite): it is replaced by a fresh file.
+#[test]
+fn a_hard_linked_kept_partial_is_not_written_through() {
+    use std::os::unix::fs::MetadataExt as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let weights = fixture("model.safetensors");
+    let outside = env.work.path().join("outside");
+    write(&outside, &weights[..weights.len() / 2]);
+    let files = cache_staging(&env, &commit).join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::hard_link(&outside, files.join(weights_part())).unwrap();
+    let r = env.pull(&[]);
+    r.ok();
+    assert_eq!(
+        std::fs::metadata(&outside).unwrap().len(),
+        (weights.len() / 2) as u64,
+        "the pull wrote into a file linked elsewhere"
+    );
+    let blob = env
+        .cache()
+        .join("models--hubsign--tiny-bert/blobs")
+        .join(sha256_hex(&weights));
+    assert_eq!(std::fs::metadata(&blob).unwrap().nlink(), 1);
+    assert!(std::fs::read(&blob).unwrap() == weights);
+    verify_cache(&env);
+}
+
+/// A staged file replaced after it was hashed (while another file is still downloading) is
+/// not committed as verified: the pull refuses (exit 2) or places the verified bytes.
+#[test]
+fn a_staged_file_swapped_after_hashing_is_not_committed() {
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let config = fixture("config.json");
+    let oid = crate::support::hub::git_object_sha1("blob", &config);
+    let part = cache_staging(&env, &commit)
+        .join("files")
+        .join(format!("{oid}-{}.part", config.len()));
+    env.hub.inject(Fault::Stall {
+        path: "model.safetensors".into(),
+        after: 1000,
+        duration: Duration::from_secs(4),
+    });
+    let pubkey = key("p256.pub.pem");
+    let child = env
+        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the config to be staged and the weights to stall", || {
+        bytes_sent(&env.hub, "model.safetensors") >= 1000
+            && std::fs::metadata(&part).is_ok_and(|m| m.len() == config.len() as u64)
+    });
+    // Same length, other bytes, another inode.
+    let mut other = config.clone();
+    other[0] ^= 0x20;
+    let tmp = part.with_file_name("swap.tmp");
+    std::fs::write(&tmp, &other).unwrap();
+    std::fs::rename(&tmp, &part).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let placed = std::fs::read(
+        env.cache()
+            .join("models--hubsign--tiny-bert/snapshots")
+            .join(&commit)
+            .join("config.json"),
+    );
+    match out.status.code() {
+        Some(2) => assert!(stderr.contains("changed after this pull verified it"), "{stderr}"),
+        code => {
+            assert_eq!(code, Some(0), "{stderr}");
+            assert!(placed.is_ok(), "{stderr}");
+        }
+    }
+    if let Ok(bytes) = placed {
+        assert!(bytes == config, "swapped bytes committed: {stderr}");
+    }
+}
+
+/// A symlink planted at a predictable staging name while the pull runs (here the names the
+/// reused files of a `--local-dir` pull are copied to) is never written through.
+#[test]
+fn a_symlink_planted_at_a_staging_name_is_not_written_through() {
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    env.pull(&[]).ok();
+    // The README's blob goes, so the next pull downloads it (stalled) and reuses the others.
+    let readme = env
+        .cache()
+        .join("models--hubsign--tiny-bert/snapshots")
+        .join(&commit)
+        .join("README.md");
+    std::fs::remove_file(std::fs::canonicalize(&readme).unwrap()).unwrap();
+    env.hub.clear_requests();
+    env.hub.inject(Fault::Stall {
+        path: "README.md".into(),
+        after: 10,
+        duration: Duration::from_secs(3),
+    });
+    let victim = env.work.path().join("victim");
+    write(&victim, b"do not touch");
+    let dir = env.work.path().join("out");
+    let pubkey = key("p256.pub.pem");
+    let child = env
+        .cmd(&[
+            "pull",
+            REPO,
+            "--public-key",
+            pubkey.to_str().unwrap(),
+            "--local-dir",
+            dir.to_str().unwrap(),
+            "--concurrency",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the README to stall", || bytes_sent(&env.hub, "README.md") >= 10);
+    let folder = find_dir(&dir.join(".cache"), &format!("hubsign--tiny-bert@{commit}"))
+        .expect("the pull's staging folder");
+    let config = fixture("config.json");
+    let names = [
+        format!(
+            "{}-{}.part",
+            crate::support::hub::git_object_sha1("blob", &config),
+            config.len()
+        ),
+        weights_part(),
+    ];
+    for n in &names {
+        let link = folder.join("files").join(n);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(&victim).unwrap()).len(),
+        "do not touch".len(),
+        "written through a planted symlink: {stderr}"
+    );
+    assert!(std::fs::read(&victim).unwrap() == b"do not touch");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(std::fs::read(dir.join("config.json")).unwrap() == config);
+    assert!(
+        !std::fs::symlink_metadata(dir.join("config.json"))
+            .unwrap()
+            .is_symlink()
+    );
+}
+
+fn find_dir(root: &Path, name: &str) -> Option<PathBuf> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                if e.file_name() == name {
+                    return Some(e.path());
+                }
+                stack.push(e.path());
+            }
+        }
+    }
+    None
+}
