@@ -55,6 +55,11 @@ pub enum HubError {
     },
     #[error("the hub's answer from {url} is malformed: {detail}")]
     Malformed { url: String, detail: String },
+    /// Exit 2: asked for the bytes from an offset on (to resume a kept partial download), the
+    /// server answered something else (the whole file, or another range). A pull then drops
+    /// what it kept and fetches the file from its first byte, once.
+    #[error("the hub's answer from {url} is not the range asked for: {detail}")]
+    RangeIgnored { url: String, detail: String },
     /// Exit 2: a hostile or broken hub; nothing is buffered beyond the limit.
     #[error("the hub's answer from {url} is larger than {limit} bytes; refusing to read more")]
     TooLarge { url: String, limit: u64 },
@@ -208,6 +213,8 @@ impl RemoteFile {
 /// in redacted form (no query: signed CDN URLs carry credentials there).
 pub struct ByteStream {
     url: String,
+    /// The answer's `Content-Range` (`bytes <start>-<end>/<total>`): start and total.
+    range: Option<(u64, Option<u64>)>,
     inner: Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, HubError>> + Send>>,
 }
 
@@ -224,8 +231,14 @@ impl ByteStream {
     pub fn from_response(resp: reqwest::Response) -> Self {
         let url = resp.url().clone();
         let redacted = http::redact(&url);
+        let range = resp
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_content_range);
         Self {
             url: redacted,
+            range,
             inner: Box::pin(
                 resp.bytes_stream()
                     .map(move |r| r.map_err(|source| HubError::network(&url, source))),
@@ -238,10 +251,42 @@ impl ByteStream {
         &self.url
     }
 
+    /// Whether this answer is the range from `from` on of a file of `size` bytes (its
+    /// `Content-Range` says so); else the error to resume from the first byte.
+    pub fn check_range(&self, from: u64, size: u64) -> Result<(), HubError> {
+        match self.range {
+            Some((start, total)) if start == from && total.is_none_or(|t| t == size) => Ok(()),
+            got => Err(HubError::RangeIgnored {
+                url: self.url.clone(),
+                detail: format!(
+                    "asked for bytes {from}- of {size}, got {}",
+                    got.map_or_else(
+                        || "no Content-Range".to_owned(),
+                        |(start, total)| format!(
+                            "bytes {start}- of {}",
+                            total.map_or_else(|| "*".to_owned(), |t| t.to_string())
+                        )
+                    )
+                ),
+            }),
+        }
+    }
+
     /// The next chunk; `None` at the end of the body.
     pub async fn next_chunk(&mut self) -> Option<Result<Bytes, HubError>> {
         self.inner.next().await
     }
+}
+
+/// `bytes <start>-<end>/<total or *>` as (start, total).
+fn parse_content_range(v: &str) -> Option<(u64, Option<u64>)> {
+    let (span, total) = v.trim().strip_prefix("bytes ")?.split_once('/')?;
+    let (start, _end) = span.split_once('-')?;
+    let total = match total {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    Some((start.parse().ok()?, total))
 }
 
 /// What the pull workflows need from a hub: pin a revision, list the files at the pinned

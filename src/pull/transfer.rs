@@ -129,6 +129,8 @@ impl<'a, H: Hub> Resumable<'a, H> {
                 {
                     Ok(stream) => {
                         if self.offset > 0 {
+                            // Only the bytes asked for, of the file listed, are appended.
+                            stream.check_range(self.offset, self.file.size)?;
                             self.progress.resumed(self.id, self.offset);
                         }
                         self.stream = Some(stream);
@@ -403,8 +405,9 @@ pub struct Downloaded {
 ///
 /// `out_path` may hold a prefix of this file that an interrupted pull wrote (a kept partial
 /// download): it is re-hashed and the transfer resumes after it. If the whole file then does
-/// not match the hub's listing, the kept prefix was not this file's: the file is fetched again
-/// from its first byte, once. A file whose bytes do not match is never left to be resumed.
+/// not match the hub's listing, the kept prefix was not this file's (or if the server does not
+/// answer the range asked for, it cannot be resumed): the file is fetched again from its first
+/// byte, once. A file whose bytes do not match is never left to be resumed.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
@@ -430,7 +433,12 @@ pub async fn download<H: Hub>(
             disk,
             fetched: file.size - kept,
         });
-    if kept > 0 && matches!(result, Err(Error::ContentMismatch { .. })) {
+    // What was kept is not this file's bytes, or the server does not resume from it.
+    let restart = matches!(
+        result,
+        Err(Error::ContentMismatch { .. } | Error::Hub(HubError::RangeIgnored { .. }))
+    );
+    if kept > 0 && restart {
         let _ = std::fs::remove_file(&out_path);
         let (writer, _) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
         progress.resumed(id, 0);

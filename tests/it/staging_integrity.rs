@@ -1,7 +1,7 @@
 //! What lies in a staging folder is never trusted beyond what this pull wrote and hashed: a
 //! file swapped after hashing is not committed, a kept partial download another user could
-//! write (or that is linked elsewhere) is not resumed into, and a symlink planted at a staging
-//! name is never written through.
+//! write (or that is linked elsewhere) is not resumed into, a symlink planted at a staging name
+//! is never written through, and a server that does not honour `Range` costs one full fetch.
 
 use crate::pull::{Env, REPO};
 use crate::support::hub::{Fault, LocalHub};
@@ -262,4 +262,33 @@ fn find_dir(root: &Path, name: &str) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// A kept partial download and a server that answers `Range` with the whole file (200): the
+/// partial is dropped and the file fetched from its first byte, once; the pull succeeds.
+#[test]
+fn a_server_ignoring_range_costs_one_full_fetch_not_every_later_pull() {
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let weights = fixture("model.safetensors");
+    let half = weights.len() / 2;
+    write(
+        &cache_staging(&env, &commit).join("files").join(weights_part()),
+        &weights[..half],
+    );
+    env.hub.inject(Fault::IgnoreRange {
+        path: "model.safetensors".into(),
+    });
+    env.pull(&[]).ok();
+    assert_eq!(
+        weight_gets(&env),
+        vec![(Some(format!("bytes={half}-")), 200), (None, 200)]
+    );
+    let blob = env
+        .cache()
+        .join("models--hubsign--tiny-bert/blobs")
+        .join(sha256_hex(&weights));
+    assert!(std::fs::read(blob).unwrap() == weights);
+    verify_cache(&env);
+    assert!(env.staged().is_empty(), "{:?}", env.staged());
 }

@@ -208,7 +208,7 @@ impl HuggingFaceHub {
             return Err(Self::classify(&resp, &repo.id, commit, Some(path)));
         }
         if from > 0 && status != StatusCode::PARTIAL_CONTENT {
-            return Err(HubError::Malformed {
+            return Err(HubError::RangeIgnored {
                 url: redact(resp.url()),
                 detail: format!("asked for bytes {from}- and got status {status}"),
             });

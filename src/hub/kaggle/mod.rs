@@ -324,7 +324,7 @@ impl KaggleHub {
             });
         }
         if from > 0 && status != StatusCode::PARTIAL_CONTENT {
-            return Err(HubError::Malformed {
+            return Err(HubError::RangeIgnored {
                 url: redact(resp.url()),
                 detail: format!("asked for bytes {from}- and got status {status}"),
             });

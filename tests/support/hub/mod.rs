@@ -54,6 +54,9 @@ pub enum Fault {
         after: u64,
         duration: Duration,
     },
+    /// Answer a `Range` request for the file (on `resolve` and on the CDN) with 200 and the
+    /// whole file, as a server without range support does.
+    IgnoreRange { path: String },
     /// Tree, paths-info and revision listings claim this file; `resolve` answers 404 EntryNotFound.
     ExtraInListing {
         path: String,

@@ -882,7 +882,18 @@ fn body_faults(sh: &Shared, path: &str) -> BodyFaults {
 /// Streams `blob` (or a Range of it) from disk with `Accept-Ranges`, applying the body faults for `path`.
 fn serve(sh: &Shared, parts: &Parts, blob: &Arc<Blob>, path: &str) -> Response {
     let size = blob.size;
-    let range = parts.headers.get("range").and_then(|v| v.to_str().ok());
+    let ignore_range = sh
+        .state
+        .lock()
+        .unwrap()
+        .faults
+        .iter()
+        .any(|f| matches!(f, Fault::IgnoreRange { path: p } if p == path));
+    let range = parts
+        .headers
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| !ignore_range);
     let (status, start, end) = match files::span(range, size) {
         Ok(span) => span,
         Err(unsatisfiable) => return unsatisfiable,
