@@ -3,7 +3,7 @@
 //! `snapshots/<commit>/` of relative symlinks, `trees/<commit>.json` and `refs/<revision>`.
 
 use super::{
-    CacheError, CacheLayout, CachedFile, Committed, FolderTree, Source, Staging, VerifiedStaging, io,
+    CacheError, CacheLayout, CachedFile, Committed, DiskId, FolderTree, Source, Staging, VerifiedStaging, io,
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use super::{ListedSnapshot, real_dir};
@@ -346,12 +346,21 @@ fn commit(
     //    still be the very file that was hashed. Each blob's identity is recorded as it is
     //    placed (from the open handle), for whoever serves it later.
     let mut disk = std::collections::BTreeMap::new();
+    // Blobs placed by this commit: a second staged file with the same content is not renamed
+    // over the first (that would replace the inode the first path's identity names).
+    let mut placed_blobs: std::collections::HashMap<&str, DiskId> = std::collections::HashMap::new();
     for f in &staging.files {
         let etag = HfCache::blob_name(&f.file)?;
+        if let Some(id) = placed_blobs.get(etag) {
+            disk.insert(f.file.path.clone(), id.clone());
+            continue;
+        }
         let _lock = lock_file(cache, &repo, etag)?;
         let id = match &f.source {
             Source::Staged(staged) => {
-                super::place_staged(staged, &blobs.join(etag), |a, b| std::fs::rename(a, b))?
+                let id = super::place_staged(staged, &blobs.join(etag), |a, b| std::fs::rename(a, b))?;
+                placed_blobs.insert(etag, id.clone());
+                id
             }
             Source::Cached(id) => {
                 let now = super::open_nofollow(&id.path).and_then(|h| h.metadata());
@@ -360,6 +369,7 @@ fn commit(
                         path: id.path.clone(),
                     });
                 }
+                placed_blobs.insert(etag, id.clone());
                 id.clone()
             }
         };

@@ -228,7 +228,7 @@ pub struct KeygenArgs {
     pub password_env: Option<String>,
     /// PBKDF2-HMAC-SHA256 rounds of the key encryption (lower only to make tests fast).
     #[arg(long = "kdf-rounds", hide = true, default_value_t = hubsign::crypto::ec::KEY_ENCRYPTION_ROUNDS,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1000..))]
     pub kdf_rounds: u32,
 }
 

@@ -1264,3 +1264,51 @@ fn a_bare_legacy_repository_name_is_served_through_the_mirror() {
     assert!(snapshot.starts_with(home.join("hub/models--gpt2")), "{v}");
     assert_same_bytes(&env.src, &snapshot, &signed_files());
 }
+
+/// Two paths with the same bytes (one blob) in one pull: both are served, neither is taken for
+/// a file changed since it was verified (the second is not renamed over the first's blob).
+#[test]
+fn two_paths_with_the_same_content_are_both_served() {
+    let Some(env) = Env::new() else { return };
+    let src = signed_model(&env.tmp.path().join("dup"));
+    std::fs::copy(src.join("config.json"), src.join("config-copy.json")).unwrap();
+    std::fs::remove_file(src.join("model.sig")).unwrap();
+    let mut sign = support::hubsign();
+    sign.arg("sign")
+        .arg(&src)
+        .arg("--private-key")
+        .arg(key("p256.pem"));
+    run(sign).ok();
+    env.hub.add_commit("hubsign/dup", &src);
+    let mirror = env.mirror(&[]);
+    let config = std::fs::read(src.join("config.json")).unwrap();
+    for path in [
+        "config-copy.json",
+        "config.json",
+        "config-copy.json",
+        "config.json",
+    ] {
+        let r = http(
+            "GET",
+            &format!("{}/hubsign/dup/resolve/main/{path}", mirror.url),
+            &[],
+            b"",
+        );
+        assert_eq!(r.status, 200, "{path}: {}", String::from_utf8_lossy(&r.body));
+        assert!(r.body == config, "{path}");
+    }
+    let pulls = env
+        .hub
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "GET" && r.path.contains("/hubsign/dup/resolve/") && r.path.ends_with("/model.sig")
+        })
+        .count();
+    assert_eq!(
+        pulls,
+        1,
+        "verified again: {}",
+        std::fs::read_to_string(&mirror.stderr).unwrap_or_default()
+    );
+}

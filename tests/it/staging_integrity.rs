@@ -5,7 +5,7 @@
 
 use crate::pull::{Env, REPO};
 use crate::support::hub::{Fault, LocalHub};
-use crate::support::{key, write};
+use crate::support::{hs, key, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -291,4 +291,16 @@ fn a_server_ignoring_range_costs_one_full_fetch_not_every_later_pull() {
     assert!(std::fs::read(blob).unwrap() == weights);
     verify_cache(&env);
     assert!(env.staged().is_empty(), "{:?}", env.staged());
+}
+
+/// The hidden `--kdf-rounds` (for fast tests) has a floor.
+#[test]
+fn keygen_refuses_too_few_kdf_rounds() {
+    let d = tempdir();
+    let pw = d.path().join("password");
+    write(&pw, b"pw\n");
+    let out = d.path().join("k.pem");
+    let (out, pw) = (out.to_str().unwrap(), pw.to_str().unwrap());
+    hs(["keygen", out, "--password-file", pw, "--kdf-rounds", "999"]).expect_code(2);
+    hs(["keygen", out, "--password-file", pw, "--kdf-rounds", "1000"]).ok();
 }
