@@ -249,6 +249,67 @@ fn a_symlink_planted_at_a_staging_name_is_not_written_through() {
     );
 }
 
+/// A FIFO planted at a partial download's name while the pull runs neither hangs the pull nor
+/// is read from: it is replaced by a fresh file and the download completes.
+#[test]
+fn a_fifo_planted_at_a_partial_name_does_not_hang_the_pull() {
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    env.pull(&[]).ok();
+    // The README and the weights are downloaded again, the README first (and stalled).
+    let snapshot = env
+        .cache()
+        .join("models--hubsign--tiny-bert/snapshots")
+        .join(&commit);
+    for f in ["README.md", "model.safetensors"] {
+        std::fs::remove_file(std::fs::canonicalize(snapshot.join(f)).unwrap()).unwrap();
+    }
+    env.hub.clear_requests();
+    env.hub.inject(Fault::Stall {
+        path: "README.md".into(),
+        after: 10,
+        duration: Duration::from_secs(3),
+    });
+    let pubkey = key("p256.pub.pem");
+    let mut child = env
+        .cmd(&[
+            "pull",
+            REPO,
+            "--public-key",
+            pubkey.to_str().unwrap(),
+            "--concurrency",
+            "1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the README to stall", || bytes_sent(&env.hub, "README.md") >= 10);
+    let fifo = cache_staging(&env, &commit).join("files").join(weights_part());
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the pull hung on a FIFO at a partial download's name");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    verify_cache(&env);
+}
+
 fn find_dir(root: &Path, name: &str) -> Option<PathBuf> {
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
