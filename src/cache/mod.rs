@@ -17,7 +17,7 @@ pub use hf::HfCache;
 pub use kaggle::KaggleCache;
 pub use local_dir::{
     Displaced, LOCAL_DIR_STAGING, LocalDirCommitted, LocalDirMode, LocalDirStaging, commit_local_dir,
-    local_dir_foreign,
+    displace_parent, local_dir_foreign,
 };
 
 use crate::hub::ModelRef;
@@ -51,12 +51,22 @@ pub enum CacheError {
     /// Exit 2: `--local-dir` must end up holding exactly the verified files, and hubsign never
     /// deletes or overwrites a file it did not place there.
     #[error(
-        "{dir} holds {} hubsign did not place there (or this pull does not place: not covered by the signature, or not selected): {}{}; choose an empty directory, or pass --force to move them aside into {dir}/.cache/hubsign/displaced-<time>/ (nothing is deleted)",
+        "{dir} holds {} hubsign did not place there (or this pull does not place: not covered by the signature, or not selected): {}{}; choose an empty directory, or pass --force to move them aside into a dated folder beside it (nothing is deleted)",
         if files.len() == 1 { "a file" } else { "files" },
         files.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
         if files.len() > 10 { format!(" and {} more", files.len() - 10) } else { String::new() }
     )]
     LocalDirNotEmpty { dir: PathBuf, files: Vec<String> },
+    /// Exit 2: `--force` moves the user's files beside the directory, and cannot there (no
+    /// writable parent); nothing was moved or deleted.
+    #[error(
+        "--force cannot move the files hubsign did not place in {dir} aside: it moves them into a dated folder beside {dir}, in its parent directory, and cannot create it there; nothing was moved or deleted: make the parent writable, or move the files yourself"
+    )]
+    CannotDisplace {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Exit 2: `--force` could not move a file of the user's aside; the ones before it are in
     /// `folder`, nothing was deleted.
     #[error(
