@@ -427,6 +427,17 @@ mod tests {
         assert!(!staged.exists());
     }
 
+    /// `--force` moves files beside the directory, never into it: with no parent to hold them,
+    /// it is refused.
+    #[test]
+    fn force_is_refused_where_nothing_can_go_beside_the_directory() {
+        let err = super::displace_parent(std::path::Path::new("/")).unwrap_err();
+        assert!(matches!(err, CacheError::CannotDisplace { .. }), "{err:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let (parent, name) = super::displace_parent(dir.path()).unwrap();
+        assert_eq!(parent.join(name), dir.path().canonicalize().unwrap());
+    }
+
     #[test]
     fn stamps_are_utc_dates() {
         assert_eq!(utc_stamp(UNIX_EPOCH), "1970-01-01T000000Z");
