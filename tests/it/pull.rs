@@ -937,24 +937,41 @@ fn kept_partial_downloads_that_are_not_the_files_bytes_are_fetched_again() {
     assert!(env.staged().is_empty(), "{:?}", env.staged());
 }
 
-/// `--local-dir` keeps and resumes partial downloads the same way, in `DIR/.cache/hubsign`.
+/// `--local-dir` keeps and resumes partial downloads the same way, in
+/// `DIR/.cache/hubsign/staging`: a pull that fails mid-file (exit 2) keeps its folder and what
+/// it wrote, the next pull re-hashes that and asks only for the rest with `Range`, and
+/// afterwards only hubsign's record of the placed files is left in its folder.
 #[test]
 fn local_dir_pulls_resume_kept_partial_downloads() {
-    use sha2::Digest as _;
     let env = Env::new();
-    let commit = env.hub.head(REPO, "main").unwrap();
     let weights =
         std::fs::read(crate::support::fixtures().join("models/tiny-bert/model.safetensors")).unwrap();
-    let (size, half) = (weights.len(), weights.len() / 2);
-    let sha = hex::encode(sha2::Sha256::digest(&weights));
+    let size = weights.len();
     let dir = env.work.path().join("out");
-    let staging = dir.join(".cache/hubsign");
-    write(
-        &staging
-            .join(format!("hubsign--tiny-bert@{commit}/files"))
-            .join(format!("{sha}-{size}.part")),
-        &weights[..half],
-    );
+    let own = dir.join(".cache/hubsign");
+    env.hub.inject(Fault::TruncateBody {
+        path: "model.safetensors".into(),
+        after: 1000,
+        times: 1000,
+    });
+    env.pull(&["--local-dir", dir.to_str().unwrap()])
+        .expect_code(2)
+        .stderr_has("model.safetensors");
+    let parts: Vec<_> = files_in(&own)
+        .into_iter()
+        .filter(|k| k.ends_with(".part"))
+        .collect();
+    let part = parts
+        .iter()
+        .find(|p| p.ends_with(&format!("-{size}.part")))
+        .unwrap_or_else(|| panic!("the weights' download was not kept: {:?}", tree_state(&dir)));
+    assert!(part.starts_with("staging/hubsign--tiny-bert@"), "{part}");
+    // The weights are less than one written block, so the failed pull kept none of their
+    // bytes: put half of them there, as a pull killed halfway through a larger file leaves.
+    let kept = size / 2;
+    write(&own.join(part), &weights[..kept]);
+    env.hub.clear_faults();
+    env.hub.clear_requests();
     env.pull(&["--local-dir", dir.to_str().unwrap()]).ok();
     let fetched: Vec<_> = env
         .hub
@@ -965,8 +982,13 @@ fn local_dir_pulls_resume_kept_partial_downloads() {
         .collect();
     assert_eq!(
         fetched,
-        vec![(Some(format!("bytes={half}-")), (size - half) as u64)]
+        vec![(Some(format!("bytes={kept}-")), (size - kept) as u64)]
     );
     assert_eq!(std::fs::read(dir.join("model.safetensors")).unwrap(), weights);
-    assert!(files_in(&staging).is_empty(), "{:?}", files_in(&staging));
+    assert_eq!(
+        files_in(&own),
+        ["placed.json".to_owned()].into_iter().collect(),
+        "{:?}",
+        tree_state(&own)
+    );
 }
