@@ -886,6 +886,71 @@ fn staging_clean_removes_kept_downloads_but_not_a_running_pulls() {
         .stderr_has("no such directory");
 }
 
+/// `hubsign staging --clean --local-dir DIR` removes what interrupted pulls into DIR kept
+/// (in `DIR/.cache/hubsign/staging`) and nothing else: the files `--force` moved aside, and any
+/// folder not named as a staging folder, survive it.
+#[test]
+fn staging_clean_in_a_local_dir_keeps_displaced_and_other_files() {
+    let env = Env::new();
+    let dir = env.work.path().join("project");
+    write(&dir.join("key.pem"), b"the user's key\n");
+    let r = env.pull(&["--local-dir", dir.to_str().unwrap(), "--force", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    let displaced = dir
+        .join(doc["displaced"]["folder"].as_str().unwrap())
+        .join("key.pem");
+    assert_eq!(std::fs::read(&displaced).unwrap(), b"the user's key\n");
+    let own = dir.join(".cache/hubsign");
+    let theirs = [own.join("notes/todo.txt"), own.join("staging/notes/todo.txt")];
+    for p in &theirs {
+        write(p, b"not hubsign's\n");
+    }
+    // An interrupted pull keeps its staging folder.
+    env.hub.inject(Fault::TruncateBody {
+        path: "model.safetensors".into(),
+        after: 1000,
+        times: 1000,
+    });
+    env.pull(&["--local-dir", dir.to_str().unwrap()]).expect_code(2);
+    env.hub.clear_faults();
+    let staging = |extra: &[&str]| -> serde_json::Value {
+        let mut a = vec!["staging", "--json", "--local-dir", dir.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        serde_json::from_str(&run(env.cmd(&a)).ok().stdout()).unwrap()
+    };
+    let listed = staging(&[]);
+    let [kept] = listed["staging"].as_array().unwrap().as_slice() else {
+        panic!("{listed}");
+    };
+    assert_eq!(kept["repo"], REPO, "{listed}");
+    let cleaned = staging(&["--clean"]);
+    let [removed] = cleaned["removed"].as_array().unwrap().as_slice() else {
+        panic!("{cleaned}");
+    };
+    assert_eq!(removed["path"], kept["path"], "{cleaned}");
+    assert!(!Path::new(kept["path"].as_str().unwrap()).exists());
+    assert_eq!(std::fs::read(&displaced).unwrap(), b"the user's key\n");
+    for p in &theirs {
+        assert_eq!(std::fs::read(p).unwrap(), b"not hubsign's\n", "{p:?}");
+    }
+}
+
+/// `hubsign staging` prints the paths it lists with control characters escaped: a directory
+/// name cannot drive the terminal.
+#[test]
+fn staging_output_escapes_control_characters_in_paths() {
+    let env = Env::new();
+    let dir = env.work.path().join("a\u{1b}]0;owned\u{7}b");
+    let kept = dir.join(".cache/hubsign/staging/hubsign--tiny-bert@c1");
+    write(&kept.join("files/ab-3.part"), b"abc");
+    write(&kept.join(".lock"), b"");
+    let out = run(env.cmd(&["staging", "--local-dir", dir.to_str().unwrap()]))
+        .ok()
+        .stdout();
+    assert!(out.contains("hubsign--tiny-bert@c1"), "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+}
+
 /// What a kept partial download holds is never trusted: a prefix that is not the file's bytes
 /// is re-hashed, fails the hub's digest at the end, and the file is fetched again from its
 /// first byte (once); a partial longer than the file is discarded before anything is resumed.
@@ -957,19 +1022,16 @@ fn local_dir_pulls_resume_kept_partial_downloads() {
     env.pull(&["--local-dir", dir.to_str().unwrap()])
         .expect_code(2)
         .stderr_has("model.safetensors");
-    let parts: Vec<_> = files_in(&own)
+    let part = files_in(&own)
         .into_iter()
-        .filter(|k| k.ends_with(".part"))
-        .collect();
-    let part = parts
-        .iter()
         .find(|p| p.ends_with(&format!("-{size}.part")))
         .unwrap_or_else(|| panic!("the weights' download was not kept: {:?}", tree_state(&dir)));
     assert!(part.starts_with("staging/hubsign--tiny-bert@"), "{part}");
+    let part = own.join(part);
     // The weights are less than one written block, so the failed pull kept none of their
     // bytes: put half of them there, as a pull killed halfway through a larger file leaves.
     let kept = size / 2;
-    write(&own.join(part), &weights[..kept]);
+    write(&part, &weights[..kept]);
     env.hub.clear_faults();
     env.hub.clear_requests();
     env.pull(&["--local-dir", dir.to_str().unwrap()]).ok();
