@@ -178,21 +178,36 @@ impl ListedSnapshot {
 /// through a symlink there (an attacker's link must not create or clobber its target), and
 /// only ever a regular file.
 fn open_lock(path: &Path) -> Result<File, CacheError> {
+    let f = open_lock_file(path)?;
+    f.lock_exclusive().map_err(io("cannot lock", path))?;
+    Ok(f)
+}
+
+/// Opens (creating, never truncating) the lock file at `path`, unlocked: not through a symlink
+/// there, and without blocking on a FIFO planted there (a write-only open of a FIFO nobody
+/// reads fails at once with `O_NONBLOCK`); whatever was opened must be a regular file.
+fn open_lock_file(path: &Path) -> Result<File, CacheError> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let not_regular = || CacheError::NotARegularFile {
+        path: path.to_path_buf(),
+    };
     let f = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(false)
-        .custom_flags(nofollow)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
         .open(path)
-        .map_err(io("cannot create lock", path))?;
+        .map_err(|e| {
+            if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+                not_regular()
+            } else {
+                io("cannot create lock", path)(e)
+            }
+        })?;
     if !f.metadata().is_ok_and(|m| m.file_type().is_file()) {
-        return Err(CacheError::NotARealDirectory {
-            path: path.to_path_buf(),
-        });
+        return Err(not_regular());
     }
-    f.lock_exclusive().map_err(io("cannot lock", path))?;
     Ok(f)
 }
 
@@ -453,20 +468,10 @@ fn remove_staging_dir(dir: &Path) {
 /// holds it, or if the file locked is no longer the one at that path (its folder was being
 /// removed or renamed aside when it was opened).
 fn try_lock_staging(dir: &Path) -> Result<Option<File>, CacheError> {
-    use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+    use std::os::unix::fs::MetadataExt as _;
     let path = dir.join(".lock");
-    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .custom_flags(nofollow)
-        .open(&path)
-        .map_err(io("cannot create lock", &path))?;
+    let f = open_lock_file(&path)?;
     let m = f.metadata().map_err(io("cannot stat", &path))?;
-    if !m.file_type().is_file() {
-        return Err(CacheError::NotARegularFile { path });
-    }
     if !f.try_lock_exclusive().is_ok_and(|locked| locked) {
         return Ok(None);
     }
@@ -675,17 +680,22 @@ fn remove_stale_staging(root: &Path, keep: &Path) {
 impl Staging {
     /// The staging area of `repo` at `commit` under `root`, named `<prefix>@<commit>`: the one an
     /// interrupted pull of that commit left (its partial downloads are resumed), or a new one.
-    /// If another pull of the same commit holds it, a private folder is made instead. Stale
-    /// areas other pulls left are removed.
+    /// If another pull of the same commit holds it, or something not a staging folder is in its
+    /// place (or its lock's), a private folder is made instead. Stale areas other pulls left
+    /// are removed.
     pub fn create(root: &Path, prefix: &str, repo: &ModelRef, commit: &str) -> Result<Self, CacheError> {
         fs_err::create_dir_all(root).map_err(|e| CacheError::Io {
             action: "cannot create staging",
             path: root.into(),
             source: e,
         })?;
+        // Whatever is in the way of the shared folder (a symlink or a file in its place, a
+        // folder, symlink or FIFO in place of its lock) is left alone, and this pull stages in a
+        // private folder: it must not stop pulls of the commit until someone removes it.
         let shared = if safe_staging_part(prefix) && safe_staging_part(commit) {
-            let dir = real_dirs(root, Path::new(&format!("{prefix}@{commit}")))?;
-            try_lock_staging(&dir)?.map(|lock| (dir, lock))
+            real_dirs(root, Path::new(&format!("{prefix}@{commit}")))
+                .ok()
+                .and_then(|dir| try_lock_staging(&dir).ok().flatten().map(|lock| (dir, lock)))
         } else {
             None
         };

@@ -951,6 +951,91 @@ fn staging_output_escapes_control_characters_in_paths() {
     assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
 }
 
+/// Regression: a FIFO planted as a staging folder's `.lock` hung every pull of that commit and
+/// `hubsign staging`, and one planted as the cache's commit or blob lock hung every commit into
+/// it. Lock files are opened without blocking: a pull stages privately instead, and a lock in
+/// the cache that is not a regular file is an error naming it (exit 2).
+#[test]
+fn a_fifo_at_a_staging_or_cache_lock_does_not_hang() {
+    use sha2::Digest as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let pubkey = key("p256.pub.pem");
+    let pull = || {
+        crate::support::run_within(
+            env.cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()]),
+            60,
+        )
+    };
+    let mkfifo = |p: &Path| {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+    };
+    let lock = env
+        .home
+        .path()
+        .join(".hub.hubsign-staging")
+        .join(format!("models--hubsign--tiny-bert@{commit}/.lock"));
+    mkfifo(&lock);
+    crate::support::run_within(env.cmd(&["staging", "--clean"]), 60).ok();
+    pull().ok();
+    use std::os::unix::fs::FileTypeExt as _;
+    assert!(lock.symlink_metadata().unwrap().file_type().is_fifo());
+    let locks = env.cache().join(".locks/models--hubsign--tiny-bert");
+    std::fs::remove_dir_all(env.cache()).unwrap();
+    mkfifo(&locks.join("hubsign-commit.lock"));
+    pull()
+        .expect_code(2)
+        .stderr_has("hubsign-commit.lock")
+        .stderr_has("not a regular file");
+    std::fs::remove_dir_all(env.cache()).unwrap();
+    let weights =
+        std::fs::read(crate::support::fixtures().join("models/tiny-bert/model.safetensors")).unwrap();
+    let etag = hex::encode(sha2::Sha256::digest(&weights));
+    mkfifo(&locks.join(format!("{etag}.lock")));
+    pull()
+        .expect_code(2)
+        .stderr_has(&format!("{etag}.lock"))
+        .stderr_has("not a regular file");
+}
+
+/// Something planted where a commit's shared staging folder goes (a symlink or a file), or
+/// where its lock goes (a folder or a symlink), does not stop pulls of that commit: they stage
+/// in a private folder, and leave the planted entries (and what a symlink points at) alone.
+#[test]
+fn a_planted_staging_folder_or_lock_does_not_block_pulls() {
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let root = env.home.path().join(".hub.hubsign-staging");
+    let shared = root.join(format!("models--hubsign--tiny-bert@{commit}"));
+    let elsewhere = env.work.path().join("elsewhere");
+    write(&elsewhere.join("victim.txt"), b"not hubsign's\n");
+    let plants: [(&str, &dyn Fn()); 4] = [
+        ("a symlink as the folder", &|| {
+            std::os::unix::fs::symlink(&elsewhere, &shared).unwrap();
+        }),
+        ("a file as the folder", &|| write(&shared, b"planted\n")),
+        ("a folder as the lock", &|| {
+            std::fs::create_dir_all(shared.join(".lock")).unwrap();
+        }),
+        ("a symlink as the lock", &|| {
+            std::fs::create_dir_all(&shared).unwrap();
+            std::os::unix::fs::symlink(elsewhere.join("victim.txt"), shared.join(".lock")).unwrap();
+        }),
+    ];
+    for (what, plant) in plants {
+        let _ = std::fs::remove_dir_all(env.cache());
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        plant();
+        let (planted, target) = (tree_state(&root), tree_state(&elsewhere));
+        eprintln!("{what}");
+        env.pull(&[]).ok();
+        assert_eq!(tree_state(&root), planted, "{what}");
+        assert_eq!(tree_state(&elsewhere), target, "{what}");
+    }
+}
+
 /// What a kept partial download holds is never trusted: a prefix that is not the file's bytes
 /// is re-hashed, fails the hub's digest at the end, and the file is fetched again from its
 /// first byte (once); a partial longer than the file is discarded before anything is resumed.
