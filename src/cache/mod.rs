@@ -438,6 +438,18 @@ fn has_partials(dir: &Path) -> bool {
         })
 }
 
+/// Whether `error` or one of its causes is a full disk or an exhausted disk quota.
+fn disk_full(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        })
+    })
+}
+
 /// Removes a file, a symlink (never followed) or a directory tree.
 fn remove_entry(p: &Path) -> std::io::Result<()> {
     match std::fs::symlink_metadata(p) {
@@ -749,6 +761,15 @@ impl Staging {
     /// a commit that does not verify, or of bytes that do not match).
     pub fn discard(&mut self) {
         self.dir.resumable = false;
+    }
+
+    /// Records why this pull failed: after a full disk (or an exhausted quota) anywhere in
+    /// `error`'s causes, nothing is kept either: partial downloads kept for days would hold
+    /// the very space the next pull needs.
+    pub fn failed_with(&mut self, error: &(dyn std::error::Error + 'static)) {
+        if disk_full(error) {
+            self.discard();
+        }
     }
 
     /// A new file path inside the staging area (removed when the pull ends, never resumed).
@@ -1076,6 +1097,30 @@ mod tests {
             .unwrap();
         let removed: Vec<_> = clean_staging(root).into_iter().map(|k| k.path).collect();
         assert_eq!(removed, [starting]);
+    }
+
+    /// A pull that fails on a full disk keeps no partial download (they would hold the space
+    /// the next pull needs); one that fails otherwise (a dropped connection) keeps them.
+    #[test]
+    fn a_pull_that_fails_on_a_full_disk_keeps_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let fail = |commit: &str, kind: std::io::ErrorKind| {
+            let mut staging = Staging::create(root, "models--org--model", &repo(), commit).unwrap();
+            let part = staging.partial_path("ab", 3).unwrap();
+            std::fs::write(&part, b"ab").unwrap();
+            let error = super::CacheError::Io {
+                action: "cannot write",
+                path: part,
+                source: kind.into(),
+            };
+            staging.failed_with(&error);
+        };
+        fail("c1", std::io::ErrorKind::StorageFull);
+        fail("c2", std::io::ErrorKind::QuotaExceeded);
+        fail("c3", std::io::ErrorKind::ConnectionReset);
+        let kept: Vec<_> = list_staging(root).into_iter().filter_map(|k| k.commit).collect();
+        assert_eq!(kept, ["c3"]);
     }
 
     #[test]
