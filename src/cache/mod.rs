@@ -527,8 +527,9 @@ pub fn list_staging(root: &Path) -> Vec<KeptStaging> {
 }
 
 /// Removes every staging folder under `root` that no running pull holds; returns what it
-/// removed. Only folders named as staging folders are considered (see [`staging_dirs`]); one
-/// without a lock file is removed only once it is older than a pull takes to create its lock.
+/// removed. Only folders named as [`Staging::create`] names them are considered (nothing else
+/// in the root, such as what `--force` moved aside, is touched); one without a lock file is
+/// removed only once it is older than a pull takes to create its lock.
 #[must_use]
 pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
     let mut removed = Vec::new();
