@@ -255,7 +255,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         'hubsign;staging' {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
             [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
-            [CompletionResult]::new('--local-dir', '--local-dir', [CompletionResultType]::ParameterName, 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable')
+            [CompletionResult]::new('--local-dir', '--local-dir', [CompletionResultType]::ParameterName, 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable')
             [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Remove every staging folder no running pull holds (its downloads start over)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')

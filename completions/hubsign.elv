@@ -242,7 +242,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;staging'= {
             cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
-            cand --local-dir 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable'
+            cand --local-dir 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable'
             cand --clean 'Remove every staging folder no running pull holds (its downloads start over)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'

@@ -216,7 +216,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s q -l quiet -d 
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
-complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l local-dir -d 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l local-dir -d 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l clean -d 'Remove every staging folder no running pull holds (its downloads start over)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'

@@ -28,6 +28,17 @@ pub enum LocalDirMode {
 /// files it placed. Never scanned as the user's files.
 pub const LOCAL_DIR_STAGING: &str = crate::manifest::HUBSIGN_FOLDER;
 
+/// The staging root of pulls into a local directory, inside [`LOCAL_DIR_STAGING`].
+const STAGING_ROOT: &str = "staging";
+
+/// Where pulls into `dir` keep their staging areas (`DIR/.cache/hubsign/staging`): what
+/// `hubsign staging --local-dir DIR` lists and cleans. Nothing else of hubsign's folder (its
+/// record, the files `--force` moved aside) is a staging area.
+#[must_use]
+pub fn local_dir_staging_root(dir: &Path) -> PathBuf {
+    dir.join(LOCAL_DIR_STAGING).join(STAGING_ROOT)
+}
+
 /// The record of what hubsign placed, in [`LOCAL_DIR_STAGING`].
 const PLACED: &str = "placed.json";
 /// A record larger than this is not read (everything is then treated as the user's).
@@ -173,7 +184,7 @@ impl LocalDirStaging {
             path: dir.to_path_buf(),
             source: e,
         })?;
-        let rel = Path::new(LOCAL_DIR_STAGING).join("staging");
+        let rel = Path::new(LOCAL_DIR_STAGING).join(STAGING_ROOT);
         let mut p = dir.to_path_buf();
         for c in rel.components() {
             p.push(c);

@@ -496,7 +496,7 @@ pub struct StagingArgs {
     /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
     #[arg(long = "kagglehub-cache", value_name = "DIR")]
     pub kagglehub_cache: Option<PathBuf>,
-    /// Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable.
+    /// Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable.
     #[arg(long = "local-dir", value_name = "DIR")]
     pub local_dir: Vec<PathBuf>,
     /// Remove every staging folder no running pull holds (its downloads start over).

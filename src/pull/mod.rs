@@ -469,6 +469,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                 if e.exit_status() == crate::ExitStatus::VerificationFailed {
                     staging.discard();
                 }
+                staging.failed_with(&e);
                 return Err(e);
             }
         };
@@ -495,7 +496,10 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     }
     drop(results);
     progress.finish();
-    staging.flush()?;
+    if let Err(e) = staging.flush() {
+        staging.failed_with(&e);
+        return Err(e.into());
+    }
     // 5. The complete manifest (or, for a partial pull, every file present) against the
     //    verified statement.
     let coverage = if req.selection.is_all() {
