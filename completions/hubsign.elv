@@ -125,7 +125,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --lock 'Record the verified pull in a lock file (--lock=FILE; default ./hubsign.lock): ref, commit, digest, signer, signature hash. A reference already locked moves on only when the same signer signed the new commit. Without --lock an existing ./hubsign.lock is still read, never written: it can refuse a changed signer, never trust more'
             cand --ignore-unsigned-files 'Do not fail on repository files the signature does not cover; they are not downloaded'
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
-            cand --force 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)'
+            cand --force 'With --local-dir: move the files in DIR hubsign did not place there (or this pull does not place) aside, into a dated folder beside DIR, never deleting one (by default such a directory is refused, naming them)'
             cand --accept-new-signer 'Accept a signer other than the one the lock names (with --lock, the lock then names the new signer)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -242,7 +242,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;staging'= {
             cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
-            cand --local-dir 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable'
+            cand --local-dir 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable'
             cand --clean 'Remove every staging folder no running pull holds (its downloads start over)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'

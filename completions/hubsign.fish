@@ -121,7 +121,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l concurrency -d 
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l lock -d 'Record the verified pull in a lock file (--lock=FILE; default ./hubsign.lock): ref, commit, digest, signer, signature hash. A reference already locked moves on only when the same signer signed the new commit. Without --lock an existing ./hubsign.lock is still read, never written: it can refuse a changed signer, never trust more' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l ignore-unsigned-files -d 'Do not fail on repository files the signature does not cover; they are not downloaded'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
-complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l force -d 'With --local-dir: remove files already in DIR that the signature does not cover (by default such a directory is refused, naming them)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l force -d 'With --local-dir: move the files in DIR hubsign did not place there (or this pull does not place) aside, into a dated folder beside DIR, never deleting one (by default such a directory is refused, naming them)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l accept-new-signer -d 'Accept a signer other than the one the lock names (with --lock, the lock then names the new signer)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -216,7 +216,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s q -l quiet -d 
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
-complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l local-dir -d 'Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l local-dir -d 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l clean -d 'Remove every staging folder no running pull holds (its downloads start over)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'

@@ -241,20 +241,22 @@ fn read_refs(refs: &Path) -> Vec<(String, String)> {
             let name = format!("{prefix}{}", e.file_name().to_string_lossy());
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push((e.path(), format!("{name}/"))),
-                Ok(t) if t.is_file() => {
-                    // A ref is a 40-character commit id; read no more than a few bytes of it.
-                    let mut raw = Vec::new();
-                    if let Ok(f) = File::open(e.path()) {
-                        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 128), &mut raw);
-                    }
-                    out.push((name, String::from_utf8_lossy(&raw).trim().to_owned()));
-                }
+                Ok(t) if t.is_file() => out.push((name, read_ref(&e.path()))),
                 _ => {}
             }
         }
     }
     out.sort();
     out
+}
+
+/// A ref's commit, read raw: a 40-character commit id, so no more than a few bytes are read;
+/// empty unless it is a regular file (checked on the handle: a FIFO or anything else swapped in
+/// after the folder was listed is not read, and cannot block).
+fn read_ref(path: &Path) -> String {
+    crate::fsutil::read_regular_capped(path, 128)
+        .map(|raw| String::from_utf8_lossy(&raw).trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// The folder, in a repository's folder, of hubsign's records of partial pulls: one
@@ -358,7 +360,7 @@ fn commit(
         let _lock = lock_file(cache, &repo, etag)?;
         let id = match &f.source {
             Source::Staged(staged) => {
-                let id = super::place_staged(staged, &blobs.join(etag), |a, b| std::fs::rename(a, b))?;
+                let id = super::place_staged(staged, &blobs.join(etag), super::rename_into)?;
                 placed_blobs.insert(etag, id.clone());
                 id
             }
@@ -445,6 +447,23 @@ fn commit(
 
 #[cfg(test)]
 mod tests {
+    /// Regression: a ref was opened following links and blocking, so a FIFO swapped in after
+    /// the folder was listed hung `hubsign audit`. Read as a regular file or not at all.
+    #[test]
+    fn a_ref_that_is_a_fifo_reads_as_empty_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (ok, fifo) = (tmp.path().join("main"), tmp.path().join("pr"));
+        std::fs::write(&ok, format!("{}\n", "a".repeat(40))).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send((super::read_ref(&ok), super::read_ref(&fifo))));
+        let read = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a FIFO ref blocked");
+        assert_eq!(read, ("a".repeat(40), String::new()));
+    }
+
     #[test]
     fn link_targets_are_relative_to_the_snapshot_depth() {
         assert_eq!(

@@ -362,7 +362,7 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
                 path: f.file.path.clone(),
             });
         };
-        super::place_staged(staged, &dst, |src, dst| std::fs::rename(src, dst))?;
+        super::place_staged(staged, &dst, super::rename_into)?;
     }
     let placed: BTreeSet<&str> = staging.files.iter().map(|f| f.file.path.as_str()).collect();
     let markers = if all_signed {

@@ -4,9 +4,11 @@
 //! there. It remembers what it placed (`.cache/hubsign/placed.json`: each file's device, inode,
 //! size and modification time, as they were right after the rename), so a later pull replaces
 //! exactly those files, still unchanged, and treats everything else as the user's. With
-//! `--force` the user's files are moved aside into `.cache/hubsign/displaced-<time>/` inside the
-//! directory (same filesystem: a rename, no byte copied or lost) and listed; without it the
-//! pull is refused. Nothing is written through a symlink.
+//! `--force` the user's files are moved aside into `.<name>.hubsign-displaced-<time>/` beside
+//! the directory (same filesystem: a rename, no byte copied or lost; outside the directory, so
+//! they are never signed, pushed or uploaded with it) and listed; without it the pull is
+//! refused. Nothing is written through a symlink. hubsign's own folder is not part of the
+//! model: signing and verifying the directory leave it out ([`crate::manifest::HUBSIGN_FOLDER`]).
 
 use super::{CacheError, FolderTree, Source, VerifiedStaging, io, real_dirs};
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,13 +20,24 @@ pub enum LocalDirMode {
     /// Refuse a directory holding files hubsign did not place there (or that this pull would
     /// not place).
     RefuseForeign,
-    /// `--force`: move those files aside into a dated folder inside the directory (never delete).
+    /// `--force`: move those files aside into a dated folder beside the directory (never delete).
     ReplaceForeign,
 }
 
 /// hubsign's own folder inside a local directory: pulls' staging areas, the record of the
-/// files it placed, and the files `--force` moved aside. Never scanned as the user's files.
-pub const LOCAL_DIR_STAGING: &str = ".cache/hubsign";
+/// files it placed. Never scanned as the user's files.
+pub const LOCAL_DIR_STAGING: &str = crate::manifest::HUBSIGN_FOLDER;
+
+/// The staging root of pulls into a local directory, inside [`LOCAL_DIR_STAGING`].
+const STAGING_ROOT: &str = "staging";
+
+/// Where pulls into `dir` keep their staging areas (`DIR/.cache/hubsign/staging`): what
+/// `hubsign staging --local-dir DIR` lists and cleans. Nothing else of hubsign's folder (its
+/// record, the files `--force` moved aside) is a staging area.
+#[must_use]
+pub fn local_dir_staging_root(dir: &Path) -> PathBuf {
+    dir.join(LOCAL_DIR_STAGING).join(STAGING_ROOT)
+}
 
 /// The record of what hubsign placed, in [`LOCAL_DIR_STAGING`].
 const PLACED: &str = "placed.json";
@@ -137,7 +150,8 @@ pub fn local_dir_foreign(dir: &Path, expected: &BTreeSet<String>) -> Result<Vec<
 /// Files `--force` moved out of the way, and where they are now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Displaced {
-    /// `DIR/.cache/hubsign/displaced-<time>`: each file under its old relative path.
+    /// `<parent>/.<name>.hubsign-displaced-<time>` beside `DIR`: each file under its old
+    /// relative path.
     pub folder: PathBuf,
     pub files: Vec<String>,
 }
@@ -170,7 +184,7 @@ impl LocalDirStaging {
             path: dir.to_path_buf(),
             source: e,
         })?;
-        let rel = Path::new(LOCAL_DIR_STAGING).join("staging");
+        let rel = Path::new(LOCAL_DIR_STAGING).join(STAGING_ROOT);
         let mut p = dir.to_path_buf();
         for c in rel.components() {
             p.push(c);
@@ -223,26 +237,47 @@ fn utc_stamp(now: std::time::SystemTime) -> String {
     format!("{y:04}-{m:02}-{d:02}T{hh:02}{mm:02}{ss:02}Z")
 }
 
-/// Moves `files` (relative to `dir`) into a new `DIR/.cache/hubsign/displaced-<time>/`, each
-/// under its relative path: a rename on the same filesystem, never a copy or a delete.
+/// The directory `--force` moves the user's files into sits beside `dir` (resolved), in its
+/// parent: same filesystem, outside anything signed or uploaded from `dir`. Errors when there is
+/// no such parent or it is not writable, so `--force` is refused before anything is downloaded
+/// or moved.
+pub fn displace_parent(dir: &Path) -> Result<(PathBuf, std::ffi::OsString), CacheError> {
+    let real = fs_err::canonicalize(dir).map_err(io("cannot resolve", dir))?;
+    let refuse = |source: std::io::Error| CacheError::CannotDisplace {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
+        return Err(refuse(std::io::Error::other("it has no parent directory")));
+    };
+    rustix::fs::access(parent, rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK)
+        .map_err(|e| refuse(e.into()))?;
+    Ok((parent.to_path_buf(), name.to_os_string()))
+}
+
+/// Moves `files` (relative to `dir`) into a new `<parent>/.<name>.hubsign-displaced-<time>/`
+/// beside `dir` (created 0700), each under its relative path: a rename on the same filesystem,
+/// never a copy, a replace or a delete.
 fn displace(dir: &Path, files: &[String]) -> Result<Displaced, CacheError> {
-    let own = real_dirs(dir, Path::new(LOCAL_DIR_STAGING))?;
+    use std::os::unix::fs::DirBuilderExt as _;
+    let (parent, base) = displace_parent(dir)?;
     let stamp = utc_stamp(std::time::SystemTime::now());
     let mut n = 0u32;
     let folder = loop {
-        let name = if n == 0 {
-            format!("displaced-{stamp}")
+        let mut name = std::ffi::OsString::from(".");
+        name.push(&base);
+        name.push(if n == 0 {
+            format!(".hubsign-displaced-{stamp}")
         } else {
-            format!("displaced-{stamp}-{n}")
-        };
-        let p = own.join(name);
-        match std::fs::create_dir(&p) {
+            format!(".hubsign-displaced-{stamp}-{n}")
+        });
+        let p = parent.join(name);
+        match std::fs::DirBuilder::new().mode(0o700).create(&p) {
             Ok(()) => break p,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
             Err(source) => {
-                return Err(CacheError::Io {
-                    action: "cannot create",
-                    path: p,
+                return Err(CacheError::CannotDisplace {
+                    dir: dir.to_path_buf(),
                     source,
                 });
             }
@@ -256,6 +291,10 @@ fn displace(dir: &Path, files: &[String]) -> Result<Displaced, CacheError> {
             .map_err(|e| std::io::Error::other(e.to_string()))
             .and_then(|(parent, name)| rename_no_replace(&src, &parent.join(name)));
         if let Err(source) = result {
+            if moved == 0 {
+                // Only ever removes the empty folder just made (another filesystem, say).
+                let _ = std::fs::remove_dir(&folder);
+            }
             return Err(CacheError::DisplaceFailed {
                 path: src,
                 folder,
@@ -267,6 +306,31 @@ fn displace(dir: &Path, files: &[String]) -> Result<Displaced, CacheError> {
     Ok(Displaced {
         folder,
         files: files.to_vec(),
+    })
+}
+
+/// Renames the staged `src` to `dst` (`rel` in `dir`). Only a file hubsign placed there and
+/// nobody changed since is replaced, checked again now: a file the user created or changed
+/// after the directory was checked is never overwritten, and the pull is refused naming it.
+fn place_file(previous: &Placed, dir: &Path, rel: &str, src: &Path, dst: &Path) -> Result<(), CacheError> {
+    let result = if previous.owns(dir, rel) {
+        std::fs::rename(src, dst)
+    } else {
+        rename_no_replace(src, dst)
+    };
+    result.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            CacheError::LocalDirNotEmpty {
+                dir: dir.to_path_buf(),
+                files: vec![rel.to_owned()],
+            }
+        } else {
+            CacheError::Io {
+                action: "cannot move into",
+                path: dst.to_path_buf(),
+                source: e,
+            }
+        }
     })
 }
 
@@ -283,6 +347,7 @@ pub fn commit_local_dir(
 ) -> Result<LocalDirCommitted, CacheError> {
     let VerifiedStaging { staging, .. } = verified;
     let expected: BTreeSet<String> = staging.files.iter().map(|f| f.file.path.clone()).collect();
+    let previous = Placed::read(dir);
     let foreign = local_dir_foreign(dir, &expected)?;
     let displaced = if foreign.is_empty() {
         None
@@ -301,15 +366,8 @@ pub fn commit_local_dir(
         let dst = parent.join(name);
         match &f.source {
             Source::Staged(staged) => {
-                // What is at `dst` now is a file hubsign placed and nobody changed (anything
-                // else was refused or moved aside above): only that may be replaced.
-                let ours = std::fs::symlink_metadata(&dst).is_ok();
                 super::place_staged(staged, &dst, |src, dst| {
-                    if ours {
-                        std::fs::rename(src, dst)
-                    } else {
-                        rename_no_replace(src, dst)
-                    }
+                    place_file(&previous, dir, &f.file.path, src, dst)
                 })?;
             }
             // A pull into a directory copies reused bytes into staging while re-hashing them,
@@ -339,8 +397,61 @@ pub fn commit_local_dir(
 
 #[cfg(test)]
 mod tests {
-    use super::utc_stamp;
+    use super::{CacheError, FileId, Placed, place_file, utc_stamp};
     use std::time::{Duration, UNIX_EPOCH};
+
+    /// A file the user creates, or rewrites, at a destination after the directory was checked
+    /// is never overwritten by the commit's rename: the pull is refused naming it. Only a file
+    /// hubsign placed and nobody changed is replaced.
+    #[test]
+    fn the_commit_never_renames_over_a_file_that_appeared_or_changed_since_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let staged = d.join("staged.part");
+        let dst = d.join("config.json");
+        std::fs::write(&staged, b"verified").unwrap();
+        // Nothing of hubsign's there when checked; the user's file appears just before the rename.
+        std::fs::write(&dst, b"the user's, created after the check").unwrap();
+        let err = place_file(&Placed::default(), d, "config.json", &staged, &dst).unwrap_err();
+        assert!(
+            matches!(&err, CacheError::LocalDirNotEmpty { files, .. } if files == &["config.json"]),
+            "{err:?}"
+        );
+        assert_eq!(
+            std::fs::read(&dst).unwrap(),
+            b"the user's, created after the check"
+        );
+        assert_eq!(std::fs::read(&staged).unwrap(), b"verified");
+        // A file hubsign placed, replaced by the user's since: theirs, kept.
+        let mut placed = Placed::default();
+        std::fs::write(d.join("mine"), b"placed by hubsign").unwrap();
+        std::fs::rename(d.join("mine"), &dst).unwrap();
+        placed
+            .files
+            .insert("config.json".into(), FileId::of(&dst).unwrap());
+        std::fs::write(d.join("theirs"), b"the user's").unwrap();
+        std::fs::rename(d.join("theirs"), &dst).unwrap();
+        assert!(place_file(&placed, d, "config.json", &staged, &dst).is_err());
+        assert_eq!(std::fs::read(&dst).unwrap(), b"the user's");
+        // Unchanged since hubsign placed it: replaced.
+        placed
+            .files
+            .insert("config.json".into(), FileId::of(&dst).unwrap());
+        place_file(&placed, d, "config.json", &staged, &dst).unwrap();
+        assert_eq!(std::fs::read(&dst).unwrap(), b"verified");
+        assert!(!staged.exists());
+    }
+
+    /// `--force` moves files beside the directory, never into it: with no parent to hold them,
+    /// it is refused.
+    #[test]
+    fn force_is_refused_where_nothing_can_go_beside_the_directory() {
+        let err = super::displace_parent(std::path::Path::new("/")).unwrap_err();
+        assert!(matches!(err, CacheError::CannotDisplace { .. }), "{err:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let (parent, name) = super::displace_parent(dir.path()).unwrap();
+        assert_eq!(parent.join(name), dir.path().canonicalize().unwrap());
+    }
 
     #[test]
     fn stamps_are_utc_dates() {

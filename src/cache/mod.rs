@@ -17,7 +17,7 @@ pub use hf::HfCache;
 pub use kaggle::KaggleCache;
 pub use local_dir::{
     Displaced, LOCAL_DIR_STAGING, LocalDirCommitted, LocalDirMode, LocalDirStaging, commit_local_dir,
-    local_dir_foreign,
+    displace_parent, local_dir_foreign, local_dir_staging_root,
 };
 
 use crate::hub::ModelRef;
@@ -51,12 +51,22 @@ pub enum CacheError {
     /// Exit 2: `--local-dir` must end up holding exactly the verified files, and hubsign never
     /// deletes or overwrites a file it did not place there.
     #[error(
-        "{dir} holds {} hubsign did not place there (or this pull does not place: not covered by the signature, or not selected): {}{}; choose an empty directory, or pass --force to move them aside into {dir}/.cache/hubsign/displaced-<time>/ (nothing is deleted)",
+        "{dir} holds {} hubsign did not place there (or this pull does not place: not covered by the signature, or not selected): {}{}; choose an empty directory, or pass --force to move them aside into a dated folder beside it (nothing is deleted)",
         if files.len() == 1 { "a file" } else { "files" },
         files.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
         if files.len() > 10 { format!(" and {} more", files.len() - 10) } else { String::new() }
     )]
     LocalDirNotEmpty { dir: PathBuf, files: Vec<String> },
+    /// Exit 2: `--force` moves the user's files beside the directory, and cannot there (no
+    /// writable parent); nothing was moved or deleted.
+    #[error(
+        "--force cannot move the files hubsign did not place in {dir} aside: it moves them into a dated folder beside {dir}, in its parent directory, and cannot create it there; nothing was moved or deleted: make the parent writable, or move the files yourself"
+    )]
+    CannotDisplace {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Exit 2: `--force` could not move a file of the user's aside; the ones before it are in
     /// `folder`, nothing was deleted.
     #[error(
@@ -178,21 +188,36 @@ impl ListedSnapshot {
 /// through a symlink there (an attacker's link must not create or clobber its target), and
 /// only ever a regular file.
 fn open_lock(path: &Path) -> Result<File, CacheError> {
+    let f = open_lock_file(path)?;
+    f.lock_exclusive().map_err(io("cannot lock", path))?;
+    Ok(f)
+}
+
+/// Opens (creating, never truncating) the lock file at `path`, unlocked: not through a symlink
+/// there, and without blocking on a FIFO planted there (a write-only open of a FIFO nobody
+/// reads fails at once with `O_NONBLOCK`); whatever was opened must be a regular file.
+fn open_lock_file(path: &Path) -> Result<File, CacheError> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let not_regular = || CacheError::NotARegularFile {
+        path: path.to_path_buf(),
+    };
     let f = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(false)
-        .custom_flags(nofollow)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
         .open(path)
-        .map_err(io("cannot create lock", path))?;
+        .map_err(|e| {
+            if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+                not_regular()
+            } else {
+                io("cannot create lock", path)(e)
+            }
+        })?;
     if !f.metadata().is_ok_and(|m| m.file_type().is_file()) {
-        return Err(CacheError::NotARealDirectory {
-            path: path.to_path_buf(),
-        });
+        return Err(not_regular());
     }
-    f.lock_exclusive().map_err(io("cannot lock", path))?;
     Ok(f)
 }
 
@@ -319,14 +344,15 @@ pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
-/// Renames the staged file `id` names to `dst` (with `rename`) and returns the placed file's
-/// identity. The file is opened before the rename and must be exactly the one hashed (same
-/// inode, size, modification and change time: a rewrite, a swap or a new hard link since
-/// hashing is refused, not committed); the identity after the rename is read from that handle.
+/// Renames the staged file `id` names to `dst` (with `rename`, such as [`rename_into`]) and
+/// returns the placed file's identity. The file is opened before the rename and must be
+/// exactly the one hashed (same inode, size, modification and change time: a rewrite, a swap
+/// or a new hard link since hashing is refused, not committed); the identity after the rename
+/// is read from that handle.
 pub(crate) fn place_staged(
     id: &DiskId,
     dst: &Path,
-    rename: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
+    rename: impl FnOnce(&Path, &Path) -> Result<(), CacheError>,
 ) -> Result<DiskId, CacheError> {
     let changed = || CacheError::ChangedSinceVerified {
         path: id.path.clone(),
@@ -336,7 +362,7 @@ pub(crate) fn place_staged(
     if !id.matches(&before) {
         return Err(changed());
     }
-    rename(&id.path, dst).map_err(io("cannot move into", dst))?;
+    rename(&id.path, dst)?;
     let after = handle.metadata().map_err(io("cannot stat", dst))?;
     let placed = DiskId::of(dst.to_path_buf(), &after);
     if !placed.same_bytes(&before) {
@@ -345,6 +371,11 @@ pub(crate) fn place_staged(
         });
     }
     Ok(placed)
+}
+
+/// A plain rename for [`place_staged`] (one that replaces what is at `dst`).
+pub(crate) fn rename_into(src: &Path, dst: &Path) -> Result<(), CacheError> {
+    std::fs::rename(src, dst).map_err(io("cannot move into", dst))
 }
 
 /// Opens a file of a staging folder for reading and writing, never through a symlink and
@@ -402,6 +433,8 @@ pub const STAGING_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs
 pub const MAX_KEPT_STAGING: usize = 4;
 /// A folder without a lock file (killed before it locked) is removed after this.
 const UNLOCKED_STAGING_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Random letters and digits ending a private staging folder's name (`<prefix>-XXXXXX`).
+const PRIVATE_RANDOM_LEN: usize = 6;
 /// What a resumable staging folder is for (`{"repo": …, "commit": …}`).
 const STAGING_RECORD: &str = "pull.json";
 /// The extension of a kept partial download (named by its content identity and size).
@@ -489,6 +522,18 @@ fn has_partials(dir: &Path) -> bool {
         })
 }
 
+/// Whether `error` or one of its causes is a full disk or an exhausted disk quota.
+fn disk_full(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        })
+    })
+}
+
 /// Removes a file, a symlink (never followed) or a directory tree.
 fn remove_entry(p: &Path) -> std::io::Result<()> {
     match std::fs::symlink_metadata(p) {
@@ -534,20 +579,10 @@ fn private_dir(path: &Path) -> Option<PathBuf> {
 /// holds it, or if the file locked is no longer the one at that path (its folder was being
 /// removed or renamed aside when it was opened).
 fn try_lock_staging(dir: &Path) -> Result<Option<File>, CacheError> {
-    use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+    use std::os::unix::fs::MetadataExt as _;
     let path = dir.join(".lock");
-    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .custom_flags(nofollow)
-        .open(&path)
-        .map_err(io("cannot create lock", &path))?;
+    let f = open_lock_file(&path)?;
     let m = f.metadata().map_err(io("cannot stat", &path))?;
-    if !m.file_type().is_file() {
-        return Err(CacheError::NotARegularFile { path });
-    }
     if !f.try_lock_exclusive().is_ok_and(|locked| locked) {
         return Ok(None);
     }
@@ -591,7 +626,9 @@ pub fn list_staging(root: &Path) -> Vec<KeptStaging> {
 }
 
 /// Removes every staging folder under `root` that no running pull holds; returns what it
-/// removed. Only hubsign's own folders are there (the root is hubsign's).
+/// removed. Only folders named as [`Staging::create`] names them are considered (nothing else
+/// in the root, such as what `--force` moved aside, is touched); one without a lock file is
+/// removed only once it is older than a pull takes to create its lock.
 #[must_use]
 pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
     let mut removed = Vec::new();
@@ -601,8 +638,11 @@ pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
                 Ok(Some(lock)) => Some(lock),
                 _ => continue,
             }
-        } else {
+        } else if unlocked_for_long(&dir) {
             None
+        } else {
+            // A pull between creating its folder and its lock.
+            continue;
         };
         let found = describe(dir, false);
         remove_staging_dir(&found.path);
@@ -612,16 +652,46 @@ pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
     removed
 }
 
-/// The folders directly under a staging root (symlinks and files, such as commit locks, are
-/// not staging folders).
+/// The staging folders directly under a staging root: real directories (symlinks and files,
+/// such as commit locks, are not) named as [`Staging::create`] names them. Anything else there
+/// was not made by a pull and is never listed, locked or removed.
 fn staging_dirs(root: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(root)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| e.file_name().to_str().is_some_and(is_staging_name))
         .map(|e| e.path())
         .collect()
+}
+
+/// A name a staging folder can have: `<prefix>@<commit>` (resumable), `<prefix>-XXXXXX` (a
+/// private folder: six random letters and digits), or one of these renamed aside for removal
+/// (`.removing-<pid>-<name>`).
+fn is_staging_name(name: &str) -> bool {
+    if let Some(rest) = name.strip_prefix(".removing-") {
+        return rest.split_once('-').is_some_and(|(pid, inner)| {
+            !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && is_staging_name(inner)
+        });
+    }
+    if let Some((prefix, commit)) = name.split_once('@') {
+        return safe_staging_part(prefix) && safe_staging_part(commit);
+    }
+    name.rsplit_once('-').is_some_and(|(prefix, random)| {
+        safe_staging_part(prefix)
+            && random.len() == PRIVATE_RANDOM_LEN
+            && random.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// Whether a prefix or commit may name a resumable staging folder (`<prefix>@<commit>`): plain
+/// letters, digits, `-`, `_`, `.`, not starting with a dot.
+fn safe_staging_part(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !s.starts_with('.')
 }
 
 fn describe(path: PathBuf, in_use: bool) -> KeptStaging {
@@ -667,6 +737,16 @@ fn tree_bytes(dir: &Path) -> u64 {
     total
 }
 
+/// Whether a staging folder without a lock file was last modified longer ago than a pull
+/// takes between creating it and its lock (a killed pull's, not a starting one's).
+fn unlocked_for_long(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|d| d > UNLOCKED_STAGING_AGE)
+}
+
 /// Removes what interrupted pulls left under `root` and no running pull holds, except `keep`:
 /// folders without a lock older than an hour, private folders, folders with no partial
 /// download to resume, resumable folders unused for [`STAGING_KEPT_FOR`], and the least
@@ -678,12 +758,7 @@ fn remove_stale_staging(root: &Path, keep: &Path) {
             continue;
         }
         if std::fs::symlink_metadata(dir.join(".lock")).is_err() {
-            let old = std::fs::symlink_metadata(&dir)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|d| d > UNLOCKED_STAGING_AGE);
-            if old {
+            if unlocked_for_long(&dir) {
                 remove_staging_dir(&dir);
             }
             continue;
@@ -717,31 +792,28 @@ fn remove_stale_staging(root: &Path, keep: &Path) {
 impl Staging {
     /// The staging area of `repo` at `commit` under `root`, named `<prefix>@<commit>`: the one an
     /// interrupted pull of that commit left (its partial downloads are resumed), or a new one.
-    /// If another pull of the same commit holds it, a private folder is made instead. Stale
-    /// areas other pulls left are removed.
+    /// If another pull of the same commit holds it, or something not a staging folder is in its
+    /// place (or its lock's), a private folder is made instead. Stale areas other pulls left
+    /// are removed.
     pub fn create(root: &Path, prefix: &str, repo: &ModelRef, commit: &str) -> Result<Self, CacheError> {
         fs_err::create_dir_all(root).map_err(|e| CacheError::Io {
             action: "cannot create staging",
             path: root.into(),
             source: e,
         })?;
-        let safe = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-                && !s.starts_with('.')
-        };
-        let shared = if safe(prefix) && safe(commit) {
-            // Only a folder (and files/ in it) of this user's that nobody else can write is
-            // resumed from; else a private folder is made instead.
-            match private_dir(&root.join(format!("{prefix}@{commit}"))) {
-                Some(dir) => try_lock_staging(&dir)?.and_then(|lock| {
+        // Whatever is in the way of the shared folder (a symlink or a file in its place, a
+        // folder, symlink or FIFO in place of its lock) is left alone, and this pull stages in a
+        // private folder: it must not stop pulls of the commit until someone removes it. So is a
+        // folder (or files/ in it) another user owns or that group or others can write: the
+        // files staged in it could be replaced after they are hashed.
+        let shared = if safe_staging_part(prefix) && safe_staging_part(commit) {
+            private_dir(&root.join(format!("{prefix}@{commit}")))
+                .and_then(|dir| try_lock_staging(&dir).ok().flatten().map(|lock| (dir, lock)))
+                .and_then(|(dir, lock)| {
                     // What a killed pull built besides its partial downloads is not reused.
                     clean_resumable(&dir);
                     private_dir(&dir.join("files")).map(|_| (dir, lock))
-                }),
-                None => None,
-            }
+                })
         } else {
             None
         };
@@ -761,6 +833,7 @@ impl Staging {
         } else {
             let dir = tempfile::Builder::new()
                 .prefix(&format!("{prefix}-"))
+                .rand_bytes(PRIVATE_RANDOM_LEN)
                 .tempdir_in(root)
                 .map_err(io("cannot create staging in", root))?
                 .keep();
@@ -796,6 +869,15 @@ impl Staging {
     /// a commit that does not verify, or of bytes that do not match).
     pub fn discard(&mut self) {
         self.dir.resumable = false;
+    }
+
+    /// Records why this pull failed: after a full disk (or an exhausted quota) anywhere in
+    /// `error`'s causes, nothing is kept either: partial downloads kept for days would hold
+    /// the very space the next pull needs.
+    pub fn failed_with(&mut self, error: &(dyn std::error::Error + 'static)) {
+        if disk_full(error) {
+            self.discard();
+        }
     }
 
     /// A new file path inside the staging area (removed when the pull ends, never resumed).
@@ -1032,7 +1114,9 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_KEPT_STAGING, STAGING_KEPT_FOR, Staging, list_staging};
+    use super::{
+        MAX_KEPT_STAGING, STAGING_KEPT_FOR, Staging, UNLOCKED_STAGING_AGE, clean_staging, list_staging,
+    };
     use crate::hub::ModelRef;
     use std::time::{Duration, SystemTime};
 
@@ -1065,7 +1149,7 @@ mod tests {
             interrupted(root, c, Duration::from_secs(600 - 60 * i as u64));
         }
         // A private folder of a pull killed long ago (its lock is free).
-        let private = root.join("models--org--model-x1y2");
+        let private = root.join("models--org--model-x1y2z3");
         std::fs::create_dir_all(&private).unwrap();
         std::fs::write(private.join(".lock"), b"").unwrap();
         // The next pull (of another commit) keeps the most recent ones only.
@@ -1083,6 +1167,68 @@ mod tests {
         assert!(!private.exists());
         drop(staging);
         assert!(!root.join("models--org--model@c6").exists());
+    }
+
+    /// `--clean` removes staging folders only: nothing else in the root (what `--force` moved
+    /// aside, a user's folder), and not a folder a pull has created but not locked yet.
+    #[test]
+    fn clean_removes_only_staging_folders_no_pull_is_creating() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        interrupted(root, "c1", Duration::from_secs(60));
+        let theirs = [
+            "displaced-2024-02-29T123456Z/key.pem",
+            "displaced-2024-02-29T123456Z-1/train.py",
+            "notes/a.txt",
+            "staging/models--org--model@c9/files/x.part",
+        ];
+        for rel in theirs {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, b"not hubsign's").unwrap();
+        }
+        // Created by a pull that has not made its lock yet.
+        let starting = root.join("models--org--model@c2");
+        std::fs::create_dir(&starting).unwrap();
+        let listed: Vec<_> = list_staging(root).into_iter().map(|k| k.path).collect();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        let removed: Vec<_> = clean_staging(root).into_iter().map(|k| k.path).collect();
+        assert_eq!(removed, [root.join("models--org--model@c1")]);
+        assert!(starting.is_dir(), "a starting pull's folder was removed");
+        for rel in theirs {
+            assert_eq!(std::fs::read(root.join(rel)).unwrap(), b"not hubsign's", "{rel}");
+        }
+        // Left without a lock for longer than a pull takes to make one: a killed pull's.
+        std::fs::File::open(&starting)
+            .unwrap()
+            .set_modified(SystemTime::now() - UNLOCKED_STAGING_AGE - Duration::from_secs(60))
+            .unwrap();
+        let removed: Vec<_> = clean_staging(root).into_iter().map(|k| k.path).collect();
+        assert_eq!(removed, [starting]);
+    }
+
+    /// A pull that fails on a full disk keeps no partial download (they would hold the space
+    /// the next pull needs); one that fails otherwise (a dropped connection) keeps them.
+    #[test]
+    fn a_pull_that_fails_on_a_full_disk_keeps_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let fail = |commit: &str, kind: std::io::ErrorKind| {
+            let mut staging = Staging::create(root, "models--org--model", &repo(), commit).unwrap();
+            let part = staging.partial_path("ab", 3).unwrap();
+            std::fs::write(&part, b"ab").unwrap();
+            let error = super::CacheError::Io {
+                action: "cannot write",
+                path: part,
+                source: kind.into(),
+            };
+            staging.failed_with(&error);
+        };
+        fail("c1", std::io::ErrorKind::StorageFull);
+        fail("c2", std::io::ErrorKind::QuotaExceeded);
+        fail("c3", std::io::ErrorKind::ConnectionReset);
+        let kept: Vec<_> = list_staging(root).into_iter().filter_map(|k| k.commit).collect();
+        assert_eq!(kept, ["c3"]);
     }
 
     #[test]

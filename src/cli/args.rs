@@ -426,8 +426,9 @@ pub struct PullArgs {
     /// Place a verified copy in DIR instead of the HF cache.
     #[arg(long = "local-dir", value_name = "DIR")]
     pub local_dir: Option<PathBuf>,
-    /// With --local-dir: remove files already in DIR that the signature does not cover (by
-    /// default such a directory is refused, naming them).
+    /// With --local-dir: move the files in DIR hubsign did not place there (or this pull does
+    /// not place) aside, into a dated folder beside DIR, never deleting one (by default such a
+    /// directory is refused, naming them).
     #[arg(long, requires = "local_dir")]
     pub force: bool,
     /// Parallel file transfers.
@@ -495,7 +496,7 @@ pub struct StagingArgs {
     /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
     #[arg(long = "kagglehub-cache", value_name = "DIR")]
     pub kagglehub_cache: Option<PathBuf>,
-    /// Also a directory pulled into with --local-dir (its .cache/hubsign). Repeatable.
+    /// Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable.
     #[arg(long = "local-dir", value_name = "DIR")]
     pub local_dir: Vec<PathBuf>,
     /// Remove every staging folder no running pull holds (its downloads start over).

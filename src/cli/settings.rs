@@ -10,7 +10,7 @@ use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
 use hubsign::hub::http::Token;
 use hubsign::hub::{HubKind, ModelRef, RepoType};
 use hubsign::manifest::{
-    GitPaths, HashAlgorithm, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
+    GitPaths, HashAlgorithm, OwnFolder, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
 };
 use hubsign::policy::{Policy, RequiredSigner};
 use hubsign::sign::{SignRequest, Signer, certificate_signer};
@@ -32,6 +32,7 @@ pub fn walk_options(args: &WalkArgs) -> Result<WalkOptions> {
         } else {
             GitPaths::Ignore
         },
+        own_folder: OwnFolder::Ignore,
         ignore_paths,
         symlinks: if args.allow_symlinks {
             SymlinkPolicy::Follow

@@ -2,7 +2,9 @@
 //! to resume, and `--clean` to remove what no running pull holds.
 
 use super::{Output, args, diagnostics, settings};
-use hubsign::cache::{HfCache, KaggleCache, KeptStaging, LOCAL_DIR_STAGING, clean_staging, list_staging};
+use hubsign::cache::{
+    HfCache, KaggleCache, KeptStaging, clean_staging, list_staging, local_dir_staging_root,
+};
 use hubsign::{Error, ExitStatus, Result};
 use serde_json::json;
 use std::path::PathBuf;
@@ -25,7 +27,7 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
     let hf = HfCache::new(settings::hub_settings(args.cache_dir.as_deref(), 60).cache);
     let kaggle = KaggleCache::new(settings::kagglehub_cache(args.kagglehub_cache.as_deref()));
     let mut roots: Vec<PathBuf> = vec![hf.staging_root(), kaggle.staging_root()];
-    roots.extend(args.local_dir.iter().map(|d| d.join(LOCAL_DIR_STAGING)));
+    roots.extend(args.local_dir.iter().map(|d| local_dir_staging_root(d)));
     let mut rows: Vec<KeptStaging> = Vec::new();
     for root in &roots {
         if args.clean {
@@ -70,7 +72,7 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
                 },
                 diagnostics::printable(r.repo.as_deref().unwrap_or("-")),
                 diagnostics::printable(r.commit.as_deref().unwrap_or("-")),
-                r.path.display()
+                diagnostics::printable(&r.path.display().to_string())
             );
         }
     }

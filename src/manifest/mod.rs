@@ -10,7 +10,9 @@ mod walk;
 
 pub use hash::{StreamHasher, hash_files};
 pub use order::compare_paths;
-pub use walk::{GitPaths, ModelFile, ModelKind, SymlinkPolicy, Walk, WalkOptions, resolve_ignore_path, walk};
+pub use walk::{
+    GitPaths, ModelFile, ModelKind, OwnFolder, SymlinkPolicy, Walk, WalkOptions, resolve_ignore_path, walk,
+};
 
 use sha2::{Digest as _, Sha256};
 use std::fmt;
@@ -18,6 +20,12 @@ use std::path::{Path, PathBuf};
 
 /// Top-level paths that model_signing ignores by default (`ignore_git_paths=True`).
 pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+
+/// hubsign's own folder inside a model directory (a `--local-dir` pull's record of the files it
+/// placed, its staging areas). Not part of the model: signing, digests and pushes leave it out
+/// (recording it in `ignore_paths` when it is there, so model_signing's verify skips it too), and
+/// verification skips it unless the signature covers a file in it.
+pub const HUBSIGN_FOLDER: &str = ".cache/hubsign";
 
 /// Errors of the walk and the hashing.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 //!
 //! It never hashes and never follows a directory symlink (a cache snapshot refuses one).
 
-use super::{GIT_PATHS, ManifestError, compare_paths};
+use super::{GIT_PATHS, HUBSIGN_FOLDER, ManifestError, compare_paths};
 use std::collections::BTreeSet;
 use std::fs::Metadata;
 use std::path::{Component, Path, PathBuf};
@@ -14,6 +14,16 @@ use std::path::{Component, Path, PathBuf};
 pub enum GitPaths {
     #[default]
     Ignore,
+    Include,
+}
+
+/// Whether hubsign's own folder ([`HUBSIGN_FOLDER`]) is left out of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OwnFolder {
+    /// Left out, and recorded as ignored when the model holds it.
+    #[default]
+    Ignore,
+    /// Walked like any other folder (the caller decides, as verification does).
     Include,
 }
 
@@ -38,6 +48,8 @@ pub enum SymlinkPolicy {
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
     pub git_paths: GitPaths,
+    /// hubsign's own `.cache/hubsign` folder.
+    pub own_folder: OwnFolder,
     /// Paths relative to the model root (already resolved by the caller).
     pub ignore_paths: Vec<String>,
     pub symlinks: SymlinkPolicy,
@@ -122,6 +134,12 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
     }
     if !meta.is_dir() {
         return Err(ManifestError::SpecialFile(model.to_path_buf()));
+    }
+    // Recorded only when present, so a model without it signs exactly as model_signing signs it.
+    if options.own_folder == OwnFolder::Ignore
+        && std::fs::symlink_metadata(model.join(HUBSIGN_FOLDER)).is_ok()
+    {
+        ignored.insert(HUBSIGN_FOLDER.to_owned());
     }
     let root = match &options.symlink_root {
         Some(r) => fs_err::canonicalize(r).map_err(io_err(r))?,

@@ -357,18 +357,20 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         Destination::Cache => cache.staging(repo, &commit)?,
         Destination::LocalDir { dir, mode } => {
             // Refused before anything is downloaded: a directory holding files the signature
-            // does not cover (commit checks again).
-            if *mode == cache::LocalDirMode::RefuseForeign {
-                let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
-                expected.insert(signature.0.path.clone());
-                let foreign = cache::local_dir_foreign(dir, &expected)?;
-                if !foreign.is_empty() {
+            // does not cover (commit checks again), or, with --force, with nowhere beside it to
+            // move them.
+            let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
+            expected.insert(signature.0.path.clone());
+            let foreign = cache::local_dir_foreign(dir, &expected)?;
+            if !foreign.is_empty() {
+                if *mode == cache::LocalDirMode::RefuseForeign {
                     return Err(CacheError::LocalDirNotEmpty {
                         dir: dir.clone(),
                         files: foreign,
                     }
                     .into());
                 }
+                cache::displace_parent(dir)?;
             }
             let root = local_dir_staging.insert(cache::LocalDirStaging::prepare(dir)?);
             Staging::create(root.root(), &repo.id.replace('/', "--"), repo, &commit)?
@@ -474,6 +476,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                 if e.exit_status() == crate::ExitStatus::VerificationFailed {
                     staging.discard();
                 }
+                staging.failed_with(&e);
                 return Err(e);
             }
         };
@@ -500,7 +503,10 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     }
     drop(results);
     progress.finish();
-    staging.flush()?;
+    if let Err(e) = staging.flush() {
+        staging.failed_with(&e);
+        return Err(e.into());
+    }
     // 5. The complete manifest (or, for a partial pull, every file present) against the
     //    verified statement.
     let coverage = if req.selection.is_all() {

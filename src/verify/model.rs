@@ -137,6 +137,20 @@ fn by_file<'a>(
     out
 }
 
+/// hubsign's own folder (a `--local-dir` pull's record) is skipped like the git paths, unless
+/// the signer signed it; never in a cache snapshot, which holds only what a pull placed there.
+fn own_folder<'a, K: AsRef<str> + 'a>(
+    check: &ModelCheck,
+    mut signed: impl Iterator<Item = &'a K>,
+) -> Option<String> {
+    let own = crate::manifest::HUBSIGN_FOLDER;
+    let covered = signed.any(|f| {
+        let f = f.as_ref();
+        f == own || f.strip_prefix(own).is_some_and(|r| r.starts_with('/'))
+    });
+    (!covered && !matches!(check.links, Links::Snapshot(_))).then(|| own.to_owned())
+}
+
 /// Hashes `model` as the statement says and compares.
 pub fn check_model(
     model: &Path,
@@ -182,8 +196,10 @@ pub fn check_model_hashed(
             }
         }
     }
+    ignore.extend(own_folder(check, expected.keys()));
     let options = WalkOptions {
         git_paths: crate::manifest::GitPaths::Include,
+        own_folder: crate::manifest::OwnFolder::Include,
         ignore_paths: ignore.into_iter().collect(),
         symlinks: match check.links {
             Links::Snapshot(policy) => policy,

@@ -116,9 +116,11 @@ fn a_local_dir_holding_files_outside_the_signature_is_refused_or_replaced_with_f
 }
 
 /// Regression: `pull --local-dir . --force` deleted the user's `train.py`, `key.pem` and
-/// `data/a.csv`. Now every byte of them is kept (moved aside inside the directory, listed on
+/// `data/a.csv`. Now every byte of them is kept (moved aside beside the directory, listed on
 /// stderr and in --json), hubsign replaces only files it placed itself and nobody changed
-/// since, and no pull leaves an empty `.cache/hubsign/` behind.
+/// since, and no pull leaves an empty `.cache/hubsign/` behind. Regression: they were moved into
+/// `DIR/.cache/hubsign/displaced-*/`, so `hubsign sign DIR` signed the user's `key.pem` (and a
+/// push would upload it), and `hubsign verify DIR` failed on hubsign's own `placed.json`.
 #[test]
 fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
     let env = Env::new();
@@ -177,11 +179,16 @@ fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
             "train.py"
         ])
     );
-    let folder = dir.join(doc["displaced"]["folder"].as_str().unwrap());
-    assert!(
-        folder.to_str().unwrap().contains("/.cache/hubsign/displaced-"),
-        "{folder:?}"
-    );
+    let folder = PathBuf::from(doc["displaced"]["folder"].as_str().unwrap());
+    let beside = |f: &std::path::Path| {
+        f.parent().map(|p| p.canonicalize().unwrap()).as_deref() == dir.canonicalize().unwrap().parent()
+            && f.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(".project.hubsign-displaced-")
+    };
+    assert!(beside(&folder), "{folder:?}");
     // Every byte of theirs is there.
     for (rel, bytes) in theirs {
         assert_eq!(std::fs::read(folder.join(rel)).unwrap(), *bytes, "{rel}");
@@ -195,13 +202,22 @@ fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
         b"a folder named like a signed file\n"
     );
     assert_eq!(user_visible(&dir), signed_files(), "{:?}", tree_state(&dir));
-    // hubsign's folder holds its record and what it moved aside, no staging.
-    let own: BTreeSet<String> = std::fs::read_dir(dir.join(".cache/hubsign"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("displaced-"))
-        .collect();
-    assert_eq!(own, BTreeSet::from(["placed.json".to_owned()]));
+    // hubsign's folder holds only its record: no staging, nothing of the user's.
+    assert_eq!(
+        files_in(&dir.join(".cache")),
+        BTreeSet::from(["hubsign/placed.json".to_owned()])
+    );
+    // The directory verifies as pulled, and signs (and would push) exactly the verified files.
+    let mut c = env.cmd(&["verify", ".", "--public-key", &pubkey()]);
+    c.current_dir(&dir);
+    run(c).ok().stdout_has("Verification succeeded");
+    let digest = |m: &std::path::Path| env.cmd(&["digest", m.to_str().unwrap()]);
+    assert_eq!(
+        run(digest(&dir)).ok().stdout(),
+        run(digest(&crate::support::fixtures().join("models/tiny-bert")))
+            .ok()
+            .stdout()
+    );
     // A re-pull replaces hubsign's own files without --force; a file the user changed since is
     // theirs again: refused, then moved aside with --force.
     env.pull(&["--local-dir", dir.to_str().unwrap()]).ok();
@@ -217,12 +233,16 @@ fn force_moves_the_users_files_aside_and_never_deletes_a_byte() {
         .ok()
         .stderr_has("Moved 1 file hubsign did not place into")
         .stderr_has("  README.md");
-    let kept = files_in(&dir.join(".cache/hubsign"))
-        .into_iter()
-        .filter(|f| f.ends_with("/README.md"))
-        .map(|f| std::fs::read(dir.join(".cache/hubsign").join(f)).unwrap())
+    let kept = std::fs::read_dir(env.work.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| beside(f) && f != &folder)
+        .map(|f| std::fs::read(f.join("README.md")).unwrap())
         .collect::<Vec<_>>();
     assert_eq!(kept, vec![b"my notes on this model\n".to_vec()]);
+    let mut c = env.cmd(&["verify", dir.to_str().unwrap(), "--public-key", &pubkey()]);
+    c.current_dir(env.work.path());
+    run(c).ok();
     // A pull into a fresh directory that fails leaves no empty folders behind.
     let fresh = env.work.path().join("fresh");
     env.hub.inject(Fault::CorruptBody {

@@ -293,3 +293,64 @@ fn interop_thousand_files_in_nested_folders() {
         )
     );
 }
+
+/// hubsign's own `.cache/hubsign/` folder (what a `--local-dir` pull leaves: `placed.json`) is
+/// not part of the model: hubsign signs without it and records it in `ignore_paths`, so
+/// model_signing verifies that signature with the folder there; a model_signing signature that
+/// covers the folder is still checked file by file by hubsign, and one that does not is verified
+/// by hubsign without it.
+#[test]
+fn interop_hubsign_folder_in_the_model() {
+    let Some(exe) = crate::support::model_signing() else {
+        return;
+    };
+    let dir = tempdir();
+    let model = tiny_model(dir.path());
+    let case = Case {
+        symlinks: false,
+        inside: false,
+        victim: "config.json",
+    };
+    // A signature made before the pull left its record: hubsign verifies it afterwards.
+    let before = dir.path().join("before.sig");
+    hs_sign(&model, &before, "key", case);
+    write(&model.join(".cache/hubsign/placed.json"), b"{\"files\":{}}");
+    hs_verify(&model, &before, "key")
+        .ok()
+        .stdout_has("Verification succeeded");
+    // hubsign signs → model_signing verifies, the folder in place.
+    let ours = dir.path().join("hubsign.sig");
+    hs_sign(&model, &ours, "key", case);
+    ms_verify(&exe, &model, &ours, "key", case)
+        .ok()
+        .stdout_has("Verification succeeded");
+    hs_verify(&model, &ours, "key")
+        .ok()
+        .stdout_has("Verification succeeded");
+    // model_signing signs it (its files included) → hubsign checks them too.
+    let theirs = dir.path().join("ms.sig");
+    ms_sign(&exe, &model, &theirs, "key", case);
+    hs_verify(&model, &theirs, "key")
+        .ok()
+        .stdout_has("Verification succeeded");
+    write(
+        &model.join(".cache/hubsign/placed.json"),
+        b"{\"files\":{\"x\":1}}",
+    );
+    hs_verify(&model, &theirs, "key")
+        .expect_code(1)
+        .stderr_has("modified: .cache/hubsign/placed.json");
+    // Still not part of hubsign's model, for either tool.
+    hs_verify(&model, &ours, "key")
+        .ok()
+        .stdout_has("Verification succeeded");
+    ms_verify(&exe, &model, &ours, "key", case)
+        .ok()
+        .stdout_has("Verification succeeded");
+    // A file beside it is a file of the model as ever.
+    write(&model.join(".cache/other.txt"), b"planted");
+    hs_verify(&model, &ours, "key")
+        .expect_code(1)
+        .stderr_has("unexpected: .cache/other.txt");
+    ms_verify(&exe, &model, &ours, "key", case).expect_code(1);
+}

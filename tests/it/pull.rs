@@ -886,6 +886,156 @@ fn staging_clean_removes_kept_downloads_but_not_a_running_pulls() {
         .stderr_has("no such directory");
 }
 
+/// `hubsign staging --clean --local-dir DIR` removes what interrupted pulls into DIR kept
+/// (in `DIR/.cache/hubsign/staging`) and nothing else: the files `--force` moved aside, and any
+/// folder not named as a staging folder, survive it.
+#[test]
+fn staging_clean_in_a_local_dir_keeps_displaced_and_other_files() {
+    let env = Env::new();
+    let dir = env.work.path().join("project");
+    write(&dir.join("key.pem"), b"the user's key\n");
+    let r = env.pull(&["--local-dir", dir.to_str().unwrap(), "--force", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    let displaced = dir
+        .join(doc["displaced"]["folder"].as_str().unwrap())
+        .join("key.pem");
+    assert_eq!(std::fs::read(&displaced).unwrap(), b"the user's key\n");
+    let own = dir.join(".cache/hubsign");
+    let theirs = [own.join("notes/todo.txt"), own.join("staging/notes/todo.txt")];
+    for p in &theirs {
+        write(p, b"not hubsign's\n");
+    }
+    // An interrupted pull keeps its staging folder.
+    env.hub.inject(Fault::TruncateBody {
+        path: "model.safetensors".into(),
+        after: 1000,
+        times: 1000,
+    });
+    env.pull(&["--local-dir", dir.to_str().unwrap()]).expect_code(2);
+    env.hub.clear_faults();
+    let staging = |extra: &[&str]| -> serde_json::Value {
+        let mut a = vec!["staging", "--json", "--local-dir", dir.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        serde_json::from_str(&run(env.cmd(&a)).ok().stdout()).unwrap()
+    };
+    let listed = staging(&[]);
+    let [kept] = listed["staging"].as_array().unwrap().as_slice() else {
+        panic!("{listed}");
+    };
+    assert_eq!(kept["repo"], REPO, "{listed}");
+    let cleaned = staging(&["--clean"]);
+    let [removed] = cleaned["removed"].as_array().unwrap().as_slice() else {
+        panic!("{cleaned}");
+    };
+    assert_eq!(removed["path"], kept["path"], "{cleaned}");
+    assert!(!Path::new(kept["path"].as_str().unwrap()).exists());
+    assert_eq!(std::fs::read(&displaced).unwrap(), b"the user's key\n");
+    for p in &theirs {
+        assert_eq!(std::fs::read(p).unwrap(), b"not hubsign's\n", "{p:?}");
+    }
+}
+
+/// `hubsign staging` prints the paths it lists with control characters escaped: a directory
+/// name cannot drive the terminal.
+#[test]
+fn staging_output_escapes_control_characters_in_paths() {
+    let env = Env::new();
+    let dir = env.work.path().join("a\u{1b}]0;owned\u{7}b");
+    let kept = dir.join(".cache/hubsign/staging/hubsign--tiny-bert@c1");
+    write(&kept.join("files/ab-3.part"), b"abc");
+    write(&kept.join(".lock"), b"");
+    let out = run(env.cmd(&["staging", "--local-dir", dir.to_str().unwrap()]))
+        .ok()
+        .stdout();
+    assert!(out.contains("hubsign--tiny-bert@c1"), "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+}
+
+/// Regression: a FIFO planted as a staging folder's `.lock` hung every pull of that commit and
+/// `hubsign staging`, and one planted as the cache's commit or blob lock hung every commit into
+/// it. Lock files are opened without blocking: a pull stages privately instead, and a lock in
+/// the cache that is not a regular file is an error naming it (exit 2).
+#[test]
+fn a_fifo_at_a_staging_or_cache_lock_does_not_hang() {
+    use sha2::Digest as _;
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let pubkey = key("p256.pub.pem");
+    let pull = || {
+        crate::support::run_within(
+            env.cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()]),
+            60,
+        )
+    };
+    let mkfifo = |p: &Path| {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+    };
+    let lock = env
+        .home
+        .path()
+        .join(".hub.hubsign-staging")
+        .join(format!("models--hubsign--tiny-bert@{commit}/.lock"));
+    mkfifo(&lock);
+    crate::support::run_within(env.cmd(&["staging", "--clean"]), 60).ok();
+    pull().ok();
+    use std::os::unix::fs::FileTypeExt as _;
+    assert!(lock.symlink_metadata().unwrap().file_type().is_fifo());
+    let locks = env.cache().join(".locks/models--hubsign--tiny-bert");
+    std::fs::remove_dir_all(env.cache()).unwrap();
+    mkfifo(&locks.join("hubsign-commit.lock"));
+    pull()
+        .expect_code(2)
+        .stderr_has("hubsign-commit.lock")
+        .stderr_has("not a regular file");
+    std::fs::remove_dir_all(env.cache()).unwrap();
+    let weights =
+        std::fs::read(crate::support::fixtures().join("models/tiny-bert/model.safetensors")).unwrap();
+    let etag = hex::encode(sha2::Sha256::digest(&weights));
+    mkfifo(&locks.join(format!("{etag}.lock")));
+    pull()
+        .expect_code(2)
+        .stderr_has(&format!("{etag}.lock"))
+        .stderr_has("not a regular file");
+}
+
+/// Something planted where a commit's shared staging folder goes (a symlink or a file), or
+/// where its lock goes (a folder or a symlink), does not stop pulls of that commit: they stage
+/// in a private folder, and leave the planted entries (and what a symlink points at) alone.
+#[test]
+fn a_planted_staging_folder_or_lock_does_not_block_pulls() {
+    let env = Env::new();
+    let commit = env.hub.head(REPO, "main").unwrap();
+    let root = env.home.path().join(".hub.hubsign-staging");
+    let shared = root.join(format!("models--hubsign--tiny-bert@{commit}"));
+    let elsewhere = env.work.path().join("elsewhere");
+    write(&elsewhere.join("victim.txt"), b"not hubsign's\n");
+    let plants: [(&str, &dyn Fn()); 4] = [
+        ("a symlink as the folder", &|| {
+            std::os::unix::fs::symlink(&elsewhere, &shared).unwrap();
+        }),
+        ("a file as the folder", &|| write(&shared, b"planted\n")),
+        ("a folder as the lock", &|| {
+            std::fs::create_dir_all(shared.join(".lock")).unwrap();
+        }),
+        ("a symlink as the lock", &|| {
+            std::fs::create_dir_all(&shared).unwrap();
+            std::os::unix::fs::symlink(elsewhere.join("victim.txt"), shared.join(".lock")).unwrap();
+        }),
+    ];
+    for (what, plant) in plants {
+        let _ = std::fs::remove_dir_all(env.cache());
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        plant();
+        let (planted, target) = (tree_state(&root), tree_state(&elsewhere));
+        eprintln!("{what}");
+        env.pull(&[]).ok();
+        assert_eq!(tree_state(&root), planted, "{what}");
+        assert_eq!(tree_state(&elsewhere), target, "{what}");
+    }
+}
+
 /// What a kept partial download holds is never trusted: a prefix that is not the file's bytes
 /// is re-hashed, fails the hub's digest at the end, and the file is fetched again from its
 /// first byte (once); a partial longer than the file is discarded before anything is resumed.
@@ -937,24 +1087,38 @@ fn kept_partial_downloads_that_are_not_the_files_bytes_are_fetched_again() {
     assert!(env.staged().is_empty(), "{:?}", env.staged());
 }
 
-/// `--local-dir` keeps and resumes partial downloads the same way, in `DIR/.cache/hubsign`.
+/// `--local-dir` keeps and resumes partial downloads the same way, in
+/// `DIR/.cache/hubsign/staging`: a pull that fails mid-file (exit 2) keeps its folder and what
+/// it wrote, the next pull re-hashes that and asks only for the rest with `Range`, and
+/// afterwards only hubsign's record of the placed files is left in its folder.
 #[test]
 fn local_dir_pulls_resume_kept_partial_downloads() {
-    use sha2::Digest as _;
     let env = Env::new();
-    let commit = env.hub.head(REPO, "main").unwrap();
     let weights =
         std::fs::read(crate::support::fixtures().join("models/tiny-bert/model.safetensors")).unwrap();
-    let (size, half) = (weights.len(), weights.len() / 2);
-    let sha = hex::encode(sha2::Sha256::digest(&weights));
+    let size = weights.len();
     let dir = env.work.path().join("out");
-    let staging = dir.join(".cache/hubsign");
-    write(
-        &staging
-            .join(format!("hubsign--tiny-bert@{commit}/files"))
-            .join(format!("{sha}-{size}.part")),
-        &weights[..half],
-    );
+    let own = dir.join(".cache/hubsign");
+    env.hub.inject(Fault::TruncateBody {
+        path: "model.safetensors".into(),
+        after: 1000,
+        times: 1000,
+    });
+    env.pull(&["--local-dir", dir.to_str().unwrap()])
+        .expect_code(2)
+        .stderr_has("model.safetensors");
+    let part = files_in(&own)
+        .into_iter()
+        .find(|p| p.ends_with(&format!("-{size}.part")))
+        .unwrap_or_else(|| panic!("the weights' download was not kept: {:?}", tree_state(&dir)));
+    assert!(part.starts_with("staging/hubsign--tiny-bert@"), "{part}");
+    let part = own.join(part);
+    // The weights are less than one written block, so the failed pull kept none of their
+    // bytes: put half of them there, as a pull killed halfway through a larger file leaves.
+    let kept = size / 2;
+    write(&part, &weights[..kept]);
+    env.hub.clear_faults();
+    env.hub.clear_requests();
     env.pull(&["--local-dir", dir.to_str().unwrap()]).ok();
     let fetched: Vec<_> = env
         .hub
@@ -965,8 +1129,13 @@ fn local_dir_pulls_resume_kept_partial_downloads() {
         .collect();
     assert_eq!(
         fetched,
-        vec![(Some(format!("bytes={half}-")), (size - half) as u64)]
+        vec![(Some(format!("bytes={kept}-")), (size - kept) as u64)]
     );
     assert_eq!(std::fs::read(dir.join("model.safetensors")).unwrap(), weights);
-    assert!(files_in(&staging).is_empty(), "{:?}", files_in(&staging));
+    assert_eq!(
+        files_in(&own),
+        ["placed.json".to_owned()].into_iter().collect(),
+        "{:?}",
+        tree_state(&own)
+    );
 }

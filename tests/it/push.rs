@@ -371,3 +371,18 @@ fn push_creates_a_missing_branch_and_skips_an_identical_push() {
         .stderr_has("Signed and pushed");
     assert_eq!(env.hub.commits("hubsign/branches", "dev").len(), 3);
 }
+
+/// A directory pulled with `--local-dir` holds hubsign's own `.cache/hubsign/placed.json`: it is
+/// not part of the model, so it is neither signed nor published.
+#[test]
+fn hubsigns_own_folder_is_neither_signed_nor_pushed() {
+    let env = Env::new();
+    let m = unsigned_model(env.work.path());
+    write(&m.join(".cache/hubsign/placed.json"), b"{\"files\":{}}");
+    env.push(&m, "hubsign/own-folder", &[]).ok();
+    let head = env.hub.head("hubsign/own-folder", "main").unwrap();
+    let files = env.hub.files("hubsign/own-folder", &head).unwrap();
+    assert!(files.contains(&"model.safetensors".to_owned()), "{files:?}");
+    assert!(files.iter().all(|f| !f.starts_with(".cache")), "{files:?}");
+    env.pull("hubsign/own-folder").ok();
+}

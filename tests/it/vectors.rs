@@ -163,6 +163,7 @@ fn expected_digests_match_resource_by_resource() {
         git_paths: GitPaths::Ignore,
         ignore_paths: vec![],
         symlink_root: None,
+        ..Default::default()
     };
     let sym = build_manifest(
         &models.path().join("symlink-model"),
