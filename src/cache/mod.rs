@@ -653,9 +653,16 @@ pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
 }
 
 /// The staging folders directly under a staging root: real directories (symlinks and files,
-/// such as commit locks, are not) named as [`Staging::create`] names them. Anything else there
-/// was not made by a pull and is never listed, locked or removed.
+/// such as commit locks, are not) named as [`Staging::create`] names them and holding what a
+/// pull puts in one (its `.lock` or `pull.json`), or nothing at all. Anything else there was
+/// not made by a pull and is never listed, locked or removed; so is everything under a root
+/// that is not a real directory of this user's (a symlink there could point at any folder).
 fn staging_dirs(root: &Path) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+    let euid = rustix::process::geteuid().as_raw();
+    if !std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir() && m.uid() == euid) {
+        return Vec::new();
+    }
     std::fs::read_dir(root)
         .into_iter()
         .flatten()
@@ -663,7 +670,34 @@ fn staging_dirs(root: &Path) -> Vec<PathBuf> {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter(|e| e.file_name().to_str().is_some_and(is_staging_name))
         .map(|e| e.path())
+        .filter(|dir| holds_staging_marker(dir))
         .collect()
+}
+
+/// Whether `dir` holds a staging folder's lock or record as a regular file, or is empty (a
+/// pull killed between creating its folder and its lock).
+fn holds_staging_marker(dir: &Path) -> bool {
+    let regular = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.is_file());
+    regular(".lock")
+        || regular(STAGING_RECORD)
+        || std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// `base/rel` if every component below `base` is a real directory (no symlink, nothing
+/// created): where a staging root under a directory the user named may be read.
+#[must_use]
+pub fn real_dir_below(base: &Path, rel: &Path) -> Option<PathBuf> {
+    let mut p = base.to_path_buf();
+    for c in rel.components() {
+        let std::path::Component::Normal(c) = c else {
+            return None;
+        };
+        p.push(c);
+        if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            return None;
+        }
+    }
+    Some(p)
 }
 
 /// A name a staging folder can have: `<prefix>@<commit>` (resumable), `<prefix>-XXXXXX` (a
@@ -1205,6 +1239,33 @@ mod tests {
             .unwrap();
         let removed: Vec<_> = clean_staging(root).into_iter().map(|k| k.path).collect();
         assert_eq!(removed, [starting]);
+    }
+
+    /// A folder named like a staging folder but holding neither a lock nor a record (a user's
+    /// `user@host` or `foo-bar123` folder with files in it) is never listed or removed, however old.
+    #[test]
+    fn a_folder_without_a_staging_marker_is_not_cleaned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for name in ["user@host", "foo-bar123"] {
+            let d = root.join(name);
+            std::fs::create_dir(&d).unwrap();
+            std::fs::write(d.join("notes.txt"), b"the user's").unwrap();
+            std::fs::File::open(&d)
+                .unwrap()
+                .set_modified(SystemTime::now() - UNLOCKED_STAGING_AGE - Duration::from_secs(60))
+                .unwrap();
+        }
+        assert_eq!(list_staging(root), []);
+        assert_eq!(clean_staging(root), []);
+        assert_eq!(
+            std::fs::read(root.join("user@host/notes.txt")).unwrap(),
+            b"the user's"
+        );
+        assert_eq!(
+            std::fs::read(root.join("foo-bar123/notes.txt")).unwrap(),
+            b"the user's"
+        );
     }
 
     /// A pull that fails on a full disk keeps no partial download (they would hold the space

@@ -3,7 +3,7 @@
 
 use super::{Output, args, diagnostics, settings};
 use hubsign::cache::{
-    HfCache, KaggleCache, KeptStaging, clean_staging, list_staging, local_dir_staging_root,
+    HfCache, KaggleCache, KeptStaging, clean_staging, list_staging, local_dir_staging_root, real_dir_below,
 };
 use hubsign::{Error, ExitStatus, Result};
 use serde_json::json;
@@ -27,7 +27,12 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
     let hf = HfCache::new(settings::hub_settings(args.cache_dir.as_deref(), 60).cache);
     let kaggle = KaggleCache::new(settings::kagglehub_cache(args.kagglehub_cache.as_deref()));
     let mut roots: Vec<PathBuf> = vec![hf.staging_root(), kaggle.staging_root()];
-    roots.extend(args.local_dir.iter().map(|d| local_dir_staging_root(d)));
+    // Each folder from DIR down to its staging root must be a real directory: a symlink there
+    // (in a cloned repository, say) could point at the user's own folders.
+    roots.extend(args.local_dir.iter().filter_map(|d| {
+        let root = local_dir_staging_root(d);
+        root.strip_prefix(d).ok().and_then(|rel| real_dir_below(d, rel))
+    }));
     let mut rows: Vec<KeptStaging> = Vec::new();
     for root in &roots {
         if args.clean {

@@ -935,6 +935,42 @@ fn staging_clean_in_a_local_dir_keeps_displaced_and_other_files() {
     }
 }
 
+/// A `--local-dir` DIR whose `.cache/hubsign/staging` is a symlink (`-> ../..`, as a cloned
+/// repository could hold) is not cleaned through: the user's old folders named like staging
+/// folders beside it (no lock, no record) survive `hubsign staging --clean`.
+#[test]
+fn staging_clean_does_not_follow_a_symlinked_local_dir_staging_root() {
+    let env = Env::new();
+    let dir = env.work.path().join("clone");
+    let own = dir.join(".cache/hubsign");
+    std::fs::create_dir_all(&own).unwrap();
+    std::os::unix::fs::symlink("../..", own.join("staging")).unwrap();
+    let theirs = ["foo-bar123", "user@host", "backup@2024-01-01"];
+    for name in theirs {
+        write(&dir.join(name).join("notes.txt"), b"the user's\n");
+        let old = std::process::Command::new("touch")
+            .args(["-d", "3 hours ago"])
+            .arg(dir.join(name))
+            .status()
+            .unwrap();
+        assert!(old.success());
+    }
+    for extra in [&[][..], &["--clean"][..]] {
+        let mut a = vec!["staging", "--json", "--local-dir", dir.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        let doc: serde_json::Value = serde_json::from_str(&run(env.cmd(&a)).ok().stdout()).unwrap();
+        let key = if extra.is_empty() { "staging" } else { "removed" };
+        assert_eq!(doc[key], serde_json::json!([]), "{doc}");
+    }
+    for name in theirs {
+        assert_eq!(
+            std::fs::read(dir.join(name).join("notes.txt")).unwrap(),
+            b"the user's\n",
+            "{name}"
+        );
+    }
+}
+
 /// `hubsign staging` prints the paths it lists with control characters escaped: a directory
 /// name cannot drive the terminal.
 #[test]
