@@ -561,9 +561,16 @@ fn remove_staging_dir(dir: &Path) {
 }
 
 /// `path` as a directory only this user can write, created with mode 0700 if missing: `None`
-/// if what is there is not a real directory, is another user's, or is writable by group or
-/// others (someone else could replace the files staged in it after they were hashed).
+/// if what is there is not a real directory or is another user's (someone else could replace
+/// the files staged in it after they were hashed).
 fn private_dir(path: &Path) -> Option<PathBuf> {
+    made_private(path).map(|_| path.to_path_buf())
+}
+
+/// [`private_dir`], telling whether the directory was writable by group or others (one an
+/// earlier version made under a umask such as 002) and has just been made 0700: `Some(true)`.
+fn made_private(path: &Path) -> Option<bool> {
+    use rustix::fs::{Mode, OFlags};
     use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
     match std::fs::DirBuilder::new().mode(0o700).create(path) {
         Ok(()) => {}
@@ -572,7 +579,31 @@ fn private_dir(path: &Path) -> Option<PathBuf> {
     }
     let m = std::fs::symlink_metadata(path).ok()?;
     let euid = rustix::process::geteuid().as_raw();
-    (m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0).then(|| path.to_path_buf())
+    if !(m.is_dir() && m.uid() == euid) {
+        return None;
+    }
+    if m.mode() & 0o022 == 0 {
+        return Some(false);
+    }
+    // Changed through a handle on the very directory checked, never through a symlink.
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    if st.st_uid != euid || st.st_ino != m.ino() || st.st_dev != m.dev() {
+        return None;
+    }
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o700)).ok()?;
+    Some(true)
+}
+
+/// Whether what is at `path` (not followed) is writable by group or others.
+fn shared_mode(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.mode() & 0o022 != 0)
 }
 
 /// Opens (creating) and tries to lock `dir/.lock` without waiting: `None` if another process
@@ -841,12 +872,24 @@ impl Staging {
         // folder (or files/ in it) another user owns or that group or others can write: the
         // files staged in it could be replaced after they are hashed.
         let shared = if safe_staging_part(prefix) && safe_staging_part(commit) {
-            private_dir(&root.join(format!("{prefix}@{commit}")))
-                .and_then(|dir| try_lock_staging(&dir).ok().flatten().map(|lock| (dir, lock)))
-                .and_then(|(dir, lock)| {
+            let dir = root.join(format!("{prefix}@{commit}"));
+            made_private(&dir)
+                .and_then(|was_shared| {
+                    try_lock_staging(&dir)
+                        .ok()
+                        .flatten()
+                        .map(|lock| (dir, lock, was_shared))
+                })
+                .and_then(|(dir, lock, was_shared)| {
                     // What a killed pull built besides its partial downloads is not reused.
                     clean_resumable(&dir);
-                    private_dir(&dir.join("files")).map(|_| (dir, lock))
+                    // Nor is what a folder others could write held: it is made private (an
+                    // earlier version made it under a umask such as 002) and starts empty.
+                    let files = dir.join("files");
+                    if was_shared || shared_mode(&files) {
+                        let _ = remove_entry(&files);
+                    }
+                    private_dir(&files).map(|_| (dir, lock))
                 })
         } else {
             None
@@ -1290,6 +1333,33 @@ mod tests {
         fail("c3", std::io::ErrorKind::ConnectionReset);
         let kept: Vec<_> = list_staging(root).into_iter().filter_map(|k| k.commit).collect();
         assert_eq!(kept, ["c3"]);
+    }
+
+    /// A shared staging folder of this user's that group or others can write (made by an
+    /// earlier version under umask 002) is made private and used, not passed over for a private
+    /// folder on every pull; the partial downloads it held are not resumed from.
+    #[test]
+    fn a_group_writable_staging_folder_of_ours_is_made_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let dir = root.join("models--org--model@c1");
+        std::fs::create_dir_all(dir.join("files")).unwrap();
+        std::fs::write(dir.join("files").join("ab-3.part"), b"abc").unwrap();
+        for d in [&dir, &dir.join("files")] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o775)).unwrap();
+        }
+        let mut staging = Staging::create(root, "models--org--model", &repo(), "c1").unwrap();
+        assert_eq!(staging.dir.path(), dir, "staged in a private folder instead");
+        for d in [&dir, &dir.join("files")] {
+            let mode = std::fs::metadata(d).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{d:?}");
+        }
+        assert!(
+            !dir.join("files").join("ab-3.part").exists(),
+            "resumed from a shared folder"
+        );
+        assert!(staging.partial_path("ab", 3).is_some());
     }
 
     #[test]

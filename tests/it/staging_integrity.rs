@@ -69,7 +69,8 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// Someone who can write the staging root pre-creates the predictable folder (writable by
-/// others) with a prefix of the weights: it is not resumed from, the weights come whole.
+/// others) with a prefix of the weights: it is not resumed from, the weights come whole. (A
+/// folder of this user's, as here, is made private and what it held is dropped, not used.)
 #[test]
 fn a_staging_folder_others_can_write_is_not_resumed_from() {
     use std::os::unix::fs::PermissionsExt as _;
@@ -86,9 +87,9 @@ fn a_staging_folder_others_can_write_is_not_resumed_from() {
         vec![(None, 200)],
         "resumed from a folder others can write"
     );
-    assert_eq!(
-        sha256_hex(&std::fs::read(&planted).unwrap()),
-        sha256_hex(&weights[..weights.len() / 2]),
+    assert!(
+        std::fs::read(&planted).map_or(true, |b| sha256_hex(&b)
+            == sha256_hex(&weights[..weights.len() / 2])),
         "the planted file was used"
     );
     verify_cache(&env);
