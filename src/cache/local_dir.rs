@@ -252,7 +252,24 @@ pub fn displace_parent(dir: &Path) -> Result<(PathBuf, std::ffi::OsString), Cach
     };
     rustix::fs::access(parent, rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK)
         .map_err(|e| refuse(e.into()))?;
+    // Files are moved aside with rename: were `dir` a mount point, the commit would fail
+    // (EXDEV) after the whole download.
+    same_filesystem(parent, &real).map_err(refuse)?;
     Ok((parent.to_path_buf(), name.to_os_string()))
+}
+
+/// Errors unless `parent` and `dir` are on the same filesystem (same device).
+fn same_filesystem(parent: &Path, dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    if fs_err::metadata(parent)?.dev() == fs_err::metadata(dir)?.dev() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "{} is a mount point: its parent {} is another filesystem, and files are moved aside by renaming them",
+            dir.display(),
+            parent.display()
+        )))
+    }
 }
 
 /// Moves `files` (relative to `dir`) into a new `<parent>/.<name>.hubsign-displaced-<time>/`
@@ -451,6 +468,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (parent, name) = super::displace_parent(dir.path()).unwrap();
         assert_eq!(parent.join(name), dir.path().canonicalize().unwrap());
+    }
+
+    /// `--force` into a mount point (its parent another filesystem) is refused before anything
+    /// is downloaded: the rename aside would fail at commit.
+    #[test]
+    fn force_is_refused_into_a_mount_point() {
+        let proc_fs = std::path::Path::new("/proc");
+        let err = super::same_filesystem(std::path::Path::new("/"), proc_fs).unwrap_err();
+        assert!(err.to_string().contains("mount point"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        super::same_filesystem(dir.path().parent().unwrap(), dir.path()).unwrap();
     }
 
     #[test]

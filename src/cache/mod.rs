@@ -58,9 +58,9 @@ pub enum CacheError {
     )]
     LocalDirNotEmpty { dir: PathBuf, files: Vec<String> },
     /// Exit 2: `--force` moves the user's files beside the directory, and cannot there (no
-    /// writable parent); nothing was moved or deleted.
+    /// writable parent, or a parent on another filesystem); nothing was moved or deleted.
     #[error(
-        "--force cannot move the files hubsign did not place in {dir} aside: it moves them into a dated folder beside {dir}, in its parent directory, and cannot create it there; nothing was moved or deleted: make the parent writable, or move the files yourself"
+        "--force cannot move the files hubsign did not place in {dir} aside: it moves them into a dated folder beside {dir}, in its parent directory, and cannot create it there or rename them into it; nothing was moved or deleted: make the parent writable, or move the files yourself"
     )]
     CannotDisplace {
         dir: PathBuf,

@@ -971,6 +971,45 @@ fn staging_clean_does_not_follow_a_symlinked_local_dir_staging_root() {
     }
 }
 
+/// `--force` into a mount point is refused before anything is downloaded (the files would be
+/// moved aside into its parent, another filesystem: the rename fails). Needs to mount a tmpfs
+/// (root); skipped where that is not permitted.
+#[test]
+fn force_into_a_mount_point_is_refused_before_downloading() {
+    struct Mounted(PathBuf);
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let env = Env::new();
+    let dir = env.work.path().join("mnt");
+    std::fs::create_dir(&dir).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+        .arg(&dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    let _guard = Mounted(dir.clone());
+    write(&dir.join("key.pem"), b"the user's key\n");
+    env.pull(&["--local-dir", dir.to_str().unwrap(), "--force"])
+        .expect_code(2)
+        .stderr_has("mount point");
+    let weights = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("model.safetensors") && r.method == "GET")
+        .count();
+    assert_eq!(weights, 0, "downloaded before refusing");
+    assert_eq!(std::fs::read(dir.join("key.pem")).unwrap(), b"the user's key\n");
+}
+
 /// `hubsign staging` prints the paths it lists with control characters escaped: a directory
 /// name cannot drive the terminal.
 #[test]
