@@ -348,7 +348,7 @@ pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
 /// returns the placed file's identity. The file is opened before the rename and must be
 /// exactly the one hashed (same inode, size, modification and change time: a rewrite, a swap
 /// or a new hard link since hashing is refused, not committed); the identity after the rename
-/// is read from that handle.
+/// is read from that handle, and what is at `dst` after the rename must be that file.
 pub(crate) fn place_staged(
     id: &DiskId,
     dst: &Path,
@@ -364,8 +364,10 @@ pub(crate) fn place_staged(
     }
     rename(&id.path, dst)?;
     let after = handle.metadata().map_err(io("cannot stat", dst))?;
+    let at_dst = std::fs::symlink_metadata(dst).map_err(io("cannot stat", dst))?;
     let placed = DiskId::of(dst.to_path_buf(), &after);
-    if !placed.same_bytes(&before) {
+    let there = DiskId::of(dst.to_path_buf(), &at_dst);
+    if !placed.same_bytes(&before) || (there.dev, there.ino) != (placed.dev, placed.ino) {
         return Err(CacheError::ChangedSinceVerified {
             path: dst.to_path_buf(),
         });
@@ -1360,6 +1362,37 @@ mod tests {
             "resumed from a shared folder"
         );
         assert!(staging.partial_path("ab", 3).is_some());
+    }
+
+    /// What is at the destination after the rename must be the file hashed: another file put
+    /// there meanwhile (the staged one renamed elsewhere) is refused, not recorded as placed.
+    #[test]
+    fn place_staged_checks_what_is_at_the_destination() {
+        let tmp = tempfile::tempdir().unwrap();
+        let staged = tmp.path().join("staged");
+        std::fs::write(&staged, b"verified").unwrap();
+        let id = super::DiskId::of(staged.clone(), &std::fs::symlink_metadata(&staged).unwrap());
+        let dst = tmp.path().join("dst");
+        let err = super::place_staged(&id, &dst, |src, dst| {
+            std::fs::rename(src, dst.with_extension("elsewhere")).unwrap();
+            std::fs::write(dst, b"something else").unwrap();
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, super::CacheError::ChangedSinceVerified { .. }),
+            "{err:?}"
+        );
+        let placed = super::place_staged(
+            &super::DiskId::of(
+                dst.with_extension("elsewhere"),
+                &std::fs::symlink_metadata(dst.with_extension("elsewhere")).unwrap(),
+            ),
+            &tmp.path().join("final"),
+            super::rename_into,
+        )
+        .unwrap();
+        assert_eq!(placed.path, tmp.path().join("final"));
     }
 
     #[test]
