@@ -39,6 +39,17 @@ pub fn local_dir_staging_root(dir: &Path) -> PathBuf {
     dir.join(LOCAL_DIR_STAGING).join(STAGING_ROOT)
 }
 
+/// Whether the repository path `rel` is hubsign's own folder in a local directory or under
+/// it (ASCII case ignored, for case-insensitive filesystems): a pull never places a file there.
+#[must_use]
+pub fn in_local_dir_own_folder(rel: &str) -> bool {
+    let n = LOCAL_DIR_STAGING.len();
+    rel.len() >= n
+        && rel.is_char_boundary(n)
+        && rel[..n].eq_ignore_ascii_case(LOCAL_DIR_STAGING)
+        && (rel.len() == n || rel.as_bytes()[n] == b'/')
+}
+
 /// The record of what hubsign placed, in [`LOCAL_DIR_STAGING`].
 const PLACED: &str = "placed.json";
 /// A record larger than this is not read (everything is then treated as the user's).
