@@ -4,7 +4,7 @@
 //!
 //! It never hashes and never follows a directory symlink (a cache snapshot refuses one).
 
-use super::{GIT_PATHS, HUBSIGN_FOLDER, ManifestError, compare_paths};
+use super::{GIT_PATHS, ManifestError, compare_paths};
 use std::collections::BTreeSet;
 use std::fs::Metadata;
 use std::path::{Component, Path, PathBuf};
@@ -136,10 +136,8 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
         return Err(ManifestError::SpecialFile(model.to_path_buf()));
     }
     // Recorded only when present, so a model without it signs exactly as model_signing signs it.
-    if options.own_folder == OwnFolder::Ignore
-        && std::fs::symlink_metadata(model.join(HUBSIGN_FOLDER)).is_ok()
-    {
-        ignored.insert(HUBSIGN_FOLDER.to_owned());
+    if options.own_folder == OwnFolder::Ignore {
+        ignored.extend(super::hubsign_own_paths(model));
     }
     let root = match &options.symlink_root {
         Some(r) => fs_err::canonicalize(r).map_err(io_err(r))?,
