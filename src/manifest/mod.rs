@@ -22,9 +22,10 @@ use std::path::{Path, PathBuf};
 pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
 
 /// hubsign's own folder inside a model directory (a `--local-dir` pull's record of the files it
-/// placed, its staging areas). Not part of the model: signing, digests and pushes leave it out
-/// (recording it in `ignore_paths` when it is there, so model_signing's verify skips it too), and
-/// verification skips it unless the signature covers a file in it.
+/// placed, its staging areas). What hubsign writes there ([`hubsign_own_paths`]) is not part of
+/// the model: signing, digests and pushes leave it out (recording it in `ignore_paths` when it
+/// is there, so model_signing's verify skips it too), and verification skips it unless the
+/// signature covers a file in it. Anything else in the folder is the model's.
 pub const HUBSIGN_FOLDER: &str = ".cache/hubsign";
 
 /// What hubsign writes in [`HUBSIGN_FOLDER`] and nothing else: its record of the placed files

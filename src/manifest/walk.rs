@@ -17,7 +17,7 @@ pub enum GitPaths {
     Include,
 }
 
-/// Whether hubsign's own folder ([`HUBSIGN_FOLDER`]) is left out of the model.
+/// Whether hubsign's own files in its folder ([`super::hubsign_own_paths`]) are left out of the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OwnFolder {
     /// Left out, and recorded as ignored when the model holds it.
@@ -48,7 +48,7 @@ pub enum SymlinkPolicy {
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
     pub git_paths: GitPaths,
-    /// hubsign's own `.cache/hubsign` folder.
+    /// hubsign's own files in its `.cache/hubsign` folder.
     pub own_folder: OwnFolder,
     /// Paths relative to the model root (already resolved by the caller).
     pub ignore_paths: Vec<String>,
