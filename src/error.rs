@@ -149,6 +149,12 @@ pub enum Error {
     /// Exit 1. A file asked for by name exists but the signature does not cover it.
     #[error("{path} is in {repo} but not covered by its signature; refusing to download it")]
     NotSigned { repo: String, path: String },
+    /// Exit 1. A repository file for a `--local-dir` pull would go into hubsign's own folder
+    /// there (`.cache/hubsign`), over its record or a pull's staging: refused before download.
+    #[error(
+        "{repo} has a file {path:?} inside hubsign's own folder (.cache/hubsign); refusing to place it with --local-dir"
+    )]
+    ReservedLocalPath { repo: String, path: String },
     /// Exit 2. A file asked for by name is not in the repository at the pinned commit.
     #[error("{path} is not in {repo} at {commit}")]
     NotInRepository {
@@ -214,6 +220,7 @@ impl Error {
             | Self::ContentMismatch { .. }
             | Self::LocalModelMismatch { .. }
             | Self::NotSigned { .. }
+            | Self::ReservedLocalPath { .. }
             | Self::SnapshotTampered { .. }
             | Self::Hub(HubError::UnsafePath(_))
             | Self::Lock(

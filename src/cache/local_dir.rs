@@ -39,6 +39,17 @@ pub fn local_dir_staging_root(dir: &Path) -> PathBuf {
     dir.join(LOCAL_DIR_STAGING).join(STAGING_ROOT)
 }
 
+/// Whether the repository path `rel` is hubsign's own folder in a local directory or under
+/// it (ASCII case ignored, for case-insensitive filesystems): a pull never places a file there.
+#[must_use]
+pub fn in_local_dir_own_folder(rel: &str) -> bool {
+    let n = LOCAL_DIR_STAGING.len();
+    rel.len() >= n
+        && rel.is_char_boundary(n)
+        && rel[..n].eq_ignore_ascii_case(LOCAL_DIR_STAGING)
+        && (rel.len() == n || rel.as_bytes()[n] == b'/')
+}
+
 /// The record of what hubsign placed, in [`LOCAL_DIR_STAGING`].
 const PLACED: &str = "placed.json";
 /// A record larger than this is not read (everything is then treated as the user's).
@@ -351,6 +362,68 @@ fn place_file(previous: &Placed, dir: &Path, rel: &str, src: &Path, dst: &Path) 
     })
 }
 
+/// Renames each staged file into `dir`, recording each one placed in `placed` as it goes.
+fn place_files(
+    files: &[super::StagedFile],
+    previous: &Placed,
+    dir: &Path,
+    placed: &mut Placed,
+) -> Result<(), CacheError> {
+    let mut folders = FolderTree::new(dir);
+    for f in files {
+        let (parent, name) = folders.parent_of(&f.file.path)?;
+        let dst = parent.join(name);
+        match &f.source {
+            Source::Staged(staged) => {
+                super::place_staged(staged, &dst, |src, dst| {
+                    place_file(previous, dir, &f.file.path, src, dst)
+                })?;
+            }
+            // A pull into a directory copies reused bytes into staging while re-hashing them,
+            // so nothing is ever copied from the cache here (its file could have changed since).
+            Source::Cached(_) => {
+                return Err(CacheError::NotProven {
+                    path: f.file.path.clone(),
+                });
+            }
+        }
+        if let Some(id) = FileId::of(&dst) {
+            placed.files.insert(f.file.path.clone(), id);
+        }
+    }
+    Ok(())
+}
+
+/// Places `files` into `dir`, then rewrites the record of what hubsign placed there.
+fn place_and_record(files: &[super::StagedFile], previous: &Placed, dir: &Path) -> Result<(), CacheError> {
+    let mut placed = Placed::default();
+    let result = place_files(files, previous, dir, &mut placed);
+    if result.is_err() {
+        // A commit that stops partway still records what hubsign's files are now: those an
+        // earlier pull placed that are still there unchanged, and those placed so far. The
+        // next pull then replaces them without `--force` (which would move them aside).
+        for (rel, id) in &previous.files {
+            if !placed.files.contains_key(rel) && previous.owns(dir, rel) {
+                placed.files.insert(rel.clone(), *id);
+            }
+        }
+    }
+    let recorded = write_placed(dir, &placed);
+    result?;
+    recorded
+}
+
+/// Rewrites hubsign's record of the files it placed in `dir`.
+fn write_placed(dir: &Path, placed: &Placed) -> Result<(), CacheError> {
+    let own = real_dirs(dir, Path::new(LOCAL_DIR_STAGING))?;
+    let record = serde_json::to_vec_pretty(placed).map_err(|e| CacheError::Io {
+        action: "cannot write",
+        path: own.join(PLACED),
+        source: e.into(),
+    })?;
+    super::write_atomic(&own, PLACED, &record)
+}
+
 /// Places a verified snapshot into a plain directory (`--local-dir`). Afterwards the directory
 /// holds exactly the verified files (and hubsign's own folder): files hubsign did not place
 /// there are refused, or moved aside with [`LocalDirMode::ReplaceForeign`] (never deleted);
@@ -376,36 +449,7 @@ pub fn commit_local_dir(
     } else {
         Some(displace(dir, &foreign)?)
     };
-    let mut folders = FolderTree::new(dir);
-    let mut placed = Placed::default();
-    for f in &staging.files {
-        let (parent, name) = folders.parent_of(&f.file.path)?;
-        let dst = parent.join(name);
-        match &f.source {
-            Source::Staged(staged) => {
-                super::place_staged(staged, &dst, |src, dst| {
-                    place_file(&previous, dir, &f.file.path, src, dst)
-                })?;
-            }
-            // A pull into a directory copies reused bytes into staging while re-hashing them,
-            // so nothing is ever copied from the cache here (its file could have changed since).
-            Source::Cached(_) => {
-                return Err(CacheError::NotProven {
-                    path: f.file.path.clone(),
-                });
-            }
-        }
-        if let Some(id) = FileId::of(&dst) {
-            placed.files.insert(f.file.path.clone(), id);
-        }
-    }
-    let own = real_dirs(dir, Path::new(LOCAL_DIR_STAGING))?;
-    let record = serde_json::to_vec_pretty(&placed).map_err(|e| CacheError::Io {
-        action: "cannot write",
-        path: own.join(PLACED),
-        source: e.into(),
-    })?;
-    super::write_atomic(&own, PLACED, &record)?;
+    place_and_record(&staging.files, &previous, dir)?;
     Ok(LocalDirCommitted {
         dir: dir.to_path_buf(),
         displaced,
@@ -457,6 +501,46 @@ mod tests {
         place_file(&placed, d, "config.json", &staged, &dst).unwrap();
         assert_eq!(std::fs::read(&dst).unwrap(), b"verified");
         assert!(!staged.exists());
+    }
+
+    /// A commit that stops partway (a file of the user's appeared at a destination) records
+    /// the files hubsign placed so far and those of an earlier pull still unchanged: the next
+    /// pull, without `--force`, replaces them and finds only the user's file in its way.
+    #[test]
+    fn a_commit_that_fails_partway_still_records_hubsigns_files() {
+        use crate::cache::{CachedFile, DiskId, Source, StagedFile};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("model");
+        let staging = tmp.path().join("staging");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&staging).unwrap();
+        let stage = |name: &str| {
+            let p = staging.join(name);
+            std::fs::write(&p, format!("verified {name}")).unwrap();
+            StagedFile {
+                file: CachedFile {
+                    path: name.to_owned(),
+                    size: 0,
+                    content: None,
+                    git_oid: None,
+                    lfs: false,
+                },
+                source: Source::Staged(DiskId::of(p.clone(), &std::fs::metadata(&p).unwrap())),
+                resources: Vec::new(),
+            }
+        };
+        // An earlier pull placed a.txt and b.txt.
+        let first = [stage("a.txt"), stage("b.txt")];
+        super::place_and_record(&first, &Placed::default(), &dir).unwrap();
+        // This pull replaces a.txt, then stops at c.txt: the user's file appeared there.
+        let previous = Placed::read(&dir);
+        let second = [stage("a.txt"), stage("c.txt"), stage("b.txt")];
+        std::fs::write(dir.join("c.txt"), b"the user's").unwrap();
+        let err = super::place_and_record(&second, &previous, &dir).unwrap_err();
+        assert!(matches!(err, CacheError::LocalDirNotEmpty { .. }), "{err:?}");
+        assert_eq!(std::fs::read(dir.join("a.txt")).unwrap(), b"verified a.txt");
+        let expected = ["a.txt", "b.txt", "c.txt"].map(String::from).into();
+        assert_eq!(super::local_dir_foreign(&dir, &expected).unwrap(), ["c.txt"]);
     }
 
     /// `--force` moves files beside the directory, never into it: with no parent to hold them,

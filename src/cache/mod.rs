@@ -17,7 +17,7 @@ pub use hf::HfCache;
 pub use kaggle::KaggleCache;
 pub use local_dir::{
     Displaced, LOCAL_DIR_STAGING, LocalDirCommitted, LocalDirMode, LocalDirStaging, commit_local_dir,
-    displace_parent, local_dir_foreign, local_dir_staging_root,
+    displace_parent, in_local_dir_own_folder, local_dir_foreign, local_dir_staging_root,
 };
 
 use crate::hub::ModelRef;

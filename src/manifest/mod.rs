@@ -22,10 +22,36 @@ use std::path::{Path, PathBuf};
 pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
 
 /// hubsign's own folder inside a model directory (a `--local-dir` pull's record of the files it
-/// placed, its staging areas). Not part of the model: signing, digests and pushes leave it out
-/// (recording it in `ignore_paths` when it is there, so model_signing's verify skips it too), and
-/// verification skips it unless the signature covers a file in it.
+/// placed, its staging areas). What hubsign writes there ([`hubsign_own_paths`]) is not part of
+/// the model: signing, digests and pushes leave it out (recording it in `ignore_paths` when it
+/// is there, so model_signing's verify skips it too), and verification skips it unless the
+/// signature covers a file in it. Anything else in the folder is the model's.
 pub const HUBSIGN_FOLDER: &str = ".cache/hubsign";
+
+/// What hubsign writes in [`HUBSIGN_FOLDER`] and nothing else: its record of the placed files
+/// (a regular file) and the pulls' staging root (a real directory). Only these are left out of
+/// a model; anything else under the folder (a file a repository carries there) is the model's.
+const HUBSIGN_OWN_PATHS: [(&str, bool); 2] = [("placed.json", false), ("staging", true)];
+
+/// hubsign's own paths present in the directory `model` (model-relative, `/`-separated): the
+/// record only as a regular file, the staging root only as a real directory, each reached
+/// through real directories (nothing behind a symlink is left out).
+#[must_use]
+pub fn hubsign_own_paths(model: &Path) -> Vec<String> {
+    let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    let folder = model.join(HUBSIGN_FOLDER);
+    if !real_dir(&folder) || !folder.parent().is_some_and(real_dir) {
+        return Vec::new();
+    }
+    HUBSIGN_OWN_PATHS
+        .iter()
+        .filter(|(name, dir)| {
+            std::fs::symlink_metadata(folder.join(name))
+                .is_ok_and(|m| if *dir { m.is_dir() } else { m.is_file() })
+        })
+        .map(|(name, _)| format!("{HUBSIGN_FOLDER}/{name}"))
+        .collect()
+}
 
 /// Errors of the walk and the hashing.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 //!
 //! It never hashes and never follows a directory symlink (a cache snapshot refuses one).
 
-use super::{GIT_PATHS, HUBSIGN_FOLDER, ManifestError, compare_paths};
+use super::{GIT_PATHS, ManifestError, compare_paths};
 use std::collections::BTreeSet;
 use std::fs::Metadata;
 use std::path::{Component, Path, PathBuf};
@@ -17,7 +17,7 @@ pub enum GitPaths {
     Include,
 }
 
-/// Whether hubsign's own folder ([`HUBSIGN_FOLDER`]) is left out of the model.
+/// Whether hubsign's own files in its folder ([`super::hubsign_own_paths`]) are left out of the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OwnFolder {
     /// Left out, and recorded as ignored when the model holds it.
@@ -48,7 +48,7 @@ pub enum SymlinkPolicy {
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
     pub git_paths: GitPaths,
-    /// hubsign's own `.cache/hubsign` folder.
+    /// hubsign's own files in its `.cache/hubsign` folder.
     pub own_folder: OwnFolder,
     /// Paths relative to the model root (already resolved by the caller).
     pub ignore_paths: Vec<String>,
@@ -136,10 +136,8 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
         return Err(ManifestError::SpecialFile(model.to_path_buf()));
     }
     // Recorded only when present, so a model without it signs exactly as model_signing signs it.
-    if options.own_folder == OwnFolder::Ignore
-        && std::fs::symlink_metadata(model.join(HUBSIGN_FOLDER)).is_ok()
-    {
-        ignored.insert(HUBSIGN_FOLDER.to_owned());
+    if options.own_folder == OwnFolder::Ignore {
+        ignored.extend(super::hubsign_own_paths(model));
     }
     let root = match &options.symlink_root {
         Some(r) => fs_err::canonicalize(r).map_err(io_err(r))?,

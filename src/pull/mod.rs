@@ -361,6 +361,12 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             // move them.
             let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
             expected.insert(signature.0.path.clone());
+            if let Some(path) = expected.iter().find(|p| cache::in_local_dir_own_folder(p)) {
+                return Err(Error::ReservedLocalPath {
+                    repo: repo.to_string(),
+                    path: path.clone(),
+                });
+            }
             let foreign = cache::local_dir_foreign(dir, &expected)?;
             if !foreign.is_empty() {
                 if *mode == cache::LocalDirMode::RefuseForeign {

@@ -137,18 +137,21 @@ fn by_file<'a>(
     out
 }
 
-/// hubsign's own folder (a `--local-dir` pull's record) is skipped like the git paths, unless
-/// the signer signed it; never in a cache snapshot, which holds only what a pull placed there.
-fn own_folder<'a, K: AsRef<str> + 'a>(
-    check: &ModelCheck,
-    mut signed: impl Iterator<Item = &'a K>,
-) -> Option<String> {
-    let own = crate::manifest::HUBSIGN_FOLDER;
-    let covered = signed.any(|f| {
-        let f = f.as_ref();
-        f == own || f.strip_prefix(own).is_some_and(|r| r.starts_with('/'))
+/// hubsign's own files (a `--local-dir` pull's record, its staging root) are skipped like the
+/// git paths, each unless the signer signed something there; never in a cache snapshot, which
+/// holds only what a pull placed there. Anything else under its folder is part of the model.
+fn own_paths<K: AsRef<str>>(model: &Path, check: &ModelCheck, signed: &[K]) -> Vec<String> {
+    if matches!(check.links, Links::Snapshot(_)) {
+        return Vec::new();
+    }
+    let mut own = crate::manifest::hubsign_own_paths(model);
+    own.retain(|own| {
+        !signed.iter().any(|f| {
+            let f = f.as_ref();
+            f == own || f.strip_prefix(own.as_str()).is_some_and(|r| r.starts_with('/'))
+        })
     });
-    (!covered && !matches!(check.links, Links::Snapshot(_))).then(|| own.to_owned())
+    own
 }
 
 /// Hashes `model` as the statement says and compares.
@@ -196,7 +199,8 @@ pub fn check_model_hashed(
             }
         }
     }
-    ignore.extend(own_folder(check, expected.keys()));
+    let signed: Vec<&str> = expected.keys().map(AsRef::as_ref).collect();
+    ignore.extend(own_paths(model, check, &signed));
     let options = WalkOptions {
         git_paths: crate::manifest::GitPaths::Include,
         own_folder: crate::manifest::OwnFolder::Include,

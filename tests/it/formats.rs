@@ -38,7 +38,7 @@ fn fix_subject(st: &mut Value) {
 }
 
 /// Signs raw payload bytes into a bundle; `edit` may change the bundle afterwards.
-fn bundle(payload: &[u8], edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+pub(crate) fn bundle(payload: &[u8], edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     let k = signing_key();
     let sig = k.sign_der(&pae(IN_TOTO_PAYLOAD_TYPE, payload));
     let mut b = json!({

@@ -691,3 +691,36 @@ fn a_hub_substituting_another_commit_for_a_pinned_one_is_refused() {
         ));
     assert_eq!(env.state(), before);
 }
+
+/// Only what hubsign writes in its folder (`.cache/hubsign/placed.json`, a regular file, and
+/// the staging root, a real directory) is left out of a model directory. Regression: everything
+/// under `.cache/hubsign/` was skipped, so a file a repository carries there (fetched with
+/// `hf download --local-dir`) passed `hubsign verify` unsigned.
+#[test]
+fn verify_skips_only_hubsigns_own_files_in_its_folder() {
+    let dir = crate::support::tempdir();
+    let m = signed_model(dir.path());
+    let verify = || {
+        let mut c = crate::support::hubsign();
+        c.arg("verify")
+            .arg(&m)
+            .arg("--public-key")
+            .arg(key("p256.pub.pem"));
+        run(c)
+    };
+    verify().ok();
+    write(&m.join(".cache/hubsign/placed.json"), b"{\"files\":{}}");
+    write(&m.join(".cache/hubsign/staging/x--y@0/files/a.part"), b"partial");
+    verify().ok().stdout_has("Verification succeeded");
+    write(&m.join(".cache/hubsign/payload.py"), b"import os\n");
+    verify()
+        .expect_code(1)
+        .stderr_has("unexpected: .cache/hubsign/payload.py");
+    std::fs::remove_file(m.join(".cache/hubsign/payload.py")).unwrap();
+    // The record's name as a folder is not hubsign's record.
+    std::fs::remove_file(m.join(".cache/hubsign/placed.json")).unwrap();
+    write(&m.join(".cache/hubsign/placed.json/payload.py"), b"import os\n");
+    verify()
+        .expect_code(1)
+        .stderr_has("unexpected: .cache/hubsign/placed.json/payload.py");
+}

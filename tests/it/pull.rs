@@ -1214,3 +1214,36 @@ fn local_dir_pulls_resume_kept_partial_downloads() {
         tree_state(&own)
     );
 }
+
+/// A signed repository file inside hubsign's own folder (`.cache/hubsign/placed.json`) would
+/// be renamed over its record in a `--local-dir` pull: the pull is refused before any of the
+/// repository's files is downloaded, like an unsafe file name.
+#[test]
+fn a_signed_file_in_hubsigns_own_folder_is_refused_for_local_dir_before_download() {
+    use hubsign::manifest::{HashAlgorithm, OwnFolder, Serialization, WalkOptions, build_manifest};
+    let env = Env::new();
+    let m = signed_model(&env.work.path().join("own"));
+    write(&m.join(".cache/hubsign/placed.json"), b"{\"files\":{}}");
+    let opts = WalkOptions {
+        own_folder: OwnFolder::Include,
+        ignore_paths: vec!["model.sig".into()],
+        ..WalkOptions::default()
+    };
+    let man = build_manifest(&m, &opts, Serialization::Files, HashAlgorithm::Sha256).unwrap();
+    let payload = hubsign::oms::statement::write_payload(&man);
+    write(&m.join("model.sig"), &crate::formats::bundle(&payload, |_| {}));
+    env.hub.add_commit(REPO, &m);
+    env.hub.clear_requests();
+    let dir = env.work.path().join("local");
+    env.pull(&["--local-dir", dir.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("inside hubsign's own folder");
+    assert!(
+        env.hub.requests().iter().all(|r| !r.path.contains("placed.json")
+            && !r.path.contains("model.safetensors")
+            && !r.path.contains("config.json")),
+        "a file was downloaded: {:?}",
+        env.hub.requests()
+    );
+    assert!(!dir.join(".cache/hubsign/placed.json").exists());
+}
