@@ -33,6 +33,10 @@ pub const HUBSIGN_FOLDER: &str = ".cache/hubsign";
 /// a model; anything else under the folder (a file a repository carries there) is the model's.
 const HUBSIGN_OWN_PATHS: [(&str, bool); 2] = [("placed.json", false), ("staging", true)];
 
+/// The record of what a `--local-dir` pull placed (model-relative): the one path of hubsign's
+/// folder `verify` passes over.
+pub const HUBSIGN_RECORD: &str = ".cache/hubsign/placed.json";
+
 /// hubsign's own paths present in the directory `model` (model-relative, `/`-separated): the
 /// record only as a regular file, the staging root only as a real directory, each reached
 /// through real directories (nothing behind a symlink is left out).

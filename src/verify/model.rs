@@ -137,14 +137,17 @@ fn by_file<'a>(
     out
 }
 
-/// hubsign's own files (a `--local-dir` pull's record, its staging root) are skipped like the
-/// git paths, each unless the signer signed something there; never in a cache snapshot, which
-/// holds only what a pull placed there. Anything else under its folder is part of the model.
+/// hubsign's own record of a `--local-dir` pull is skipped like the git paths, unless the signer
+/// signed something there; never in a cache snapshot, which holds only what a pull placed there.
+/// Anything else under its folder is part of the model — partial downloads an interrupted pull
+/// keeps in its staging root too: `verify` never passes over bytes nobody signed (`sign` leaves
+/// them out and records that it did).
 fn own_paths<K: AsRef<str>>(model: &Path, check: &ModelCheck, signed: &[K]) -> Vec<String> {
     if matches!(check.links, Links::Snapshot(_)) {
         return Vec::new();
     }
     let mut own = crate::manifest::hubsign_own_paths(model);
+    own.retain(|own| own.as_str() == crate::manifest::HUBSIGN_RECORD);
     own.retain(|own| {
         !signed.iter().any(|f| {
             let f = f.as_ref();

@@ -710,8 +710,14 @@ fn verify_skips_only_hubsigns_own_files_in_its_folder() {
     };
     verify().ok();
     write(&m.join(".cache/hubsign/placed.json"), b"{\"files\":{}}");
-    write(&m.join(".cache/hubsign/staging/x--y@0/files/a.part"), b"partial");
     verify().ok().stdout_has("Verification succeeded");
+    // Partial downloads an interrupted pull kept are bytes nobody signed: named, not passed over.
+    write(&m.join(".cache/hubsign/staging/x--y@0/files/a.part"), b"partial");
+    verify()
+        .expect_code(1)
+        .stderr_has("unexpected: .cache/hubsign/staging/x--y@0/files/a.part");
+    std::fs::remove_dir_all(m.join(".cache/hubsign/staging")).unwrap();
+    verify().ok();
     write(&m.join(".cache/hubsign/payload.py"), b"import os\n");
     verify()
         .expect_code(1)
