@@ -282,8 +282,9 @@ impl HashingWriter {
             let mut out = crate::cache::open_staging_file(&path).map_err(io_error("cannot create"))?;
             let len = out.metadata().map_err(io_error("cannot stat"))?.len();
             let mut kept = 0;
-            if len <= size {
-                let mut buf = vec![0u8; BLOCK];
+            // A fresh file (the common case) has nothing to re-hash: no buffer for it.
+            if len > 0 && len <= size {
+                let mut buf = vec![0u8; usize::try_from(len).map_or(BLOCK, |l| l.min(BLOCK))];
                 loop {
                     let n = out.read(&mut buf).map_err(io_error("cannot read"))?;
                     if n == 0 {
