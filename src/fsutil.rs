@@ -85,28 +85,10 @@ pub fn read_regular_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
 }
 
 /// `(year, month, day, hour, minute, second)` in UTC, for names and records of files (a time
-/// before 1970 counts as 1970-01-01).
-pub fn utc_fields(now: std::time::SystemTime) -> (i64, u32, u32, u64, u64, u64) {
-    let secs = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = i64::try_from(days).unwrap_or(0) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-    )
+/// before 1970 or after 9999 counts as 1970-01-01), through the calendar the certificate
+/// checks already use (`der::DateTime`).
+pub fn utc_fields(now: std::time::SystemTime) -> (u16, u8, u8, u8, u8, u8) {
+    der::DateTime::from_system_time(now).map_or((1970, 1, 1, 0, 0, 0), |t| {
+        (t.year(), t.month(), t.day(), t.hour(), t.minutes(), t.seconds())
+    })
 }
