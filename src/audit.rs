@@ -4,8 +4,8 @@
 //! the CLI renders them.
 
 use crate::cache::{CacheLayout, ListedSnapshot};
-use crate::hub::ModelRef;
 use crate::oms::bundle::Bundle;
+use crate::reference::ModelRef;
 use crate::verify::{self, Coverage, ModelCheck, SignerClaim, TrustAnchor};
 use serde::Serialize;
 use std::path::PathBuf;

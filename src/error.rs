@@ -90,6 +90,9 @@ pub enum Error {
     /// answered something unusable.
     #[error(transparent)]
     Hub(#[from] HubError),
+    /// Exit 2. A model reference or revision names nothing a hub can be asked for.
+    #[error(transparent)]
+    Reference(#[from] crate::reference::ReferenceError),
     /// Exit 2. The cache could not be written.
     #[error(transparent)]
     Cache(#[from] CacheError),

@@ -32,9 +32,11 @@
 //!  ├─ lock (hubsign.lock: signer pinning, sync's "same digest, signature, signer")
 //!  │  audit (one snapshot's verdict) ─→ cache::CacheLayout::snapshots · verify
 //!  └─ serve ─→ pull (one verified pull per commit, shared) · answers from the verified snapshot
-//! hub/        the Hub and Publish traits, ModelRef; huggingface/ (models and datasets) behind them;
+//! reference   ModelRef: what a user names (a domain type below both the hubs and the caches)
+//! hub/        the Hub and Publish traits; huggingface/ (models and datasets) and kaggle/ behind them;
 //!             http: the one client (retry policy, redirects without the token, redaction, caps)
-//! cache/      CacheLayout; hf (the HF cache); local_dir; Staging → VerifiedStaging → commit
+//! cache/      CacheLayout; hf (the HF cache); kaggle; local_dir; Staging → VerifiedStaging → commit;
+//!             never imports the hub (the cache does not fetch)
 //! hf_extension  the manifest that makes `hf hubsign …` run hubsign (hf 2.x extensions)
 //! ```
 //!
@@ -58,6 +60,7 @@ pub mod policy;
 pub mod progress;
 pub mod pull;
 pub mod push;
+pub mod reference;
 pub mod serve;
 pub mod sign;
 pub mod sigstore;

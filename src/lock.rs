@@ -243,7 +243,7 @@ impl Lockfile {
                 return Err(field(m, "ref", &why));
             }
             // `sync` points `refs/<revision>` at the commit: a git ref name, nothing else.
-            if let Err(e) = crate::hub::check_revision(&m.revision) {
+            if let Err(e) = crate::reference::check_revision(&m.revision) {
                 return Err(field(m, "revision", &e.to_string()));
             }
             for (name, value) in [("digest", &m.digest), ("signature", &m.signature)] {

@@ -16,12 +16,13 @@
 //!    `.kaggle/signing.json`.)
 //! 6. Re-read the pushed commit and run the pull's pre-download check against it.
 
-use crate::hub::{ContentId, ModelRef, Publish, RemoteFile, Upload};
+use crate::hub::{ContentId, Publish, RemoteFile, Upload};
 use crate::manifest::{
     HashAlgorithm, ModelFile, ResourceDigest, Serialization, WalkOptions, build_manifest, walk,
 };
 use crate::oms::bundle::Bundle;
 use crate::progress::Progress;
+use crate::reference::ModelRef;
 use crate::sign::Signer;
 use crate::verify::{self, ModelCheck, TrustAnchor, UnsignedFiles};
 use crate::{Error, Result};
@@ -187,8 +188,8 @@ pub async fn push<H: Publish>(
 ) -> Result<PushOutcome> {
     // 0. The Hub creates repositories only under a user or organisation: a bare legacy name
     //    (`gpt2`) can be pulled, not pushed to (`hf upload` would quietly pick `<user>/gpt2`).
-    if req.repo.hub == crate::hub::HubKind::HuggingFace && !req.repo.id.contains('/') {
-        return Err(crate::hub::HubError::BadReference {
+    if req.repo.hub == crate::reference::HubKind::HuggingFace && !req.repo.id.contains('/') {
+        return Err(crate::reference::ReferenceError::BadReference {
             reference: req.repo.to_string(),
             reason: "push needs ORG/NAME: the Hub creates repositories under a user or organisation".into(),
         }
@@ -233,7 +234,7 @@ pub async fn push<H: Publish>(
     //     or LFS SHA-256) gets no empty commit: nothing is uploaded or committed.
     //     (Kaggle lists no hashes, so every push there makes a new version.) A listing that
     //     cannot be had only means the push goes on: at worst, an empty commit.
-    if !req.create_pr && req.repo.hub == crate::hub::HubKind::HuggingFace {
+    if !req.create_pr && req.repo.hub == crate::reference::HubKind::HuggingFace {
         let listing = hub.list(&req.repo, &parent).await.unwrap_or_default();
         if !listing.is_empty() && tokio::task::block_in_place(|| already_holds(&listing, &uploads))? {
             return Ok(PushOutcome {

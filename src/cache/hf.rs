@@ -7,7 +7,7 @@ use super::{
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use super::{ListedSnapshot, real_dir};
-use crate::hub::{ModelRef, RepoType};
+use crate::reference::{ModelRef, RepoType};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

@@ -16,7 +16,7 @@ use super::{
     open_lock, prepare_staging_root, real_dirs, staging_root, swap_in, write_atomic,
 };
 use super::{ListedSnapshot, real_dir};
-use crate::hub::ModelRef;
+use crate::reference::ModelRef;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +62,7 @@ impl KaggleCache {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                crate::hub::is_version_number(&name)
+                crate::reference::is_version_number(&name)
                     .then(|| name.parse().ok())
                     .flatten()
             })
@@ -159,7 +159,7 @@ impl CacheLayout for KaggleCache {
             revision: revision.to_owned(),
             cache: self.root.clone(),
         };
-        let version = if revision == crate::hub::LATEST {
+        let version = if revision == crate::reference::LATEST {
             let instance = self.root.join(Self::instance_rel(repo)?);
             self.versions(repo)
                 .into_iter()
@@ -279,7 +279,7 @@ impl CacheLayout for KaggleCache {
                 continue;
             }
             for (version, path) in children(&dir) {
-                if !crate::hub::is_version_number(&version)
+                if !crate::reference::is_version_number(&version)
                     || !std::fs::symlink_metadata(&path)
                         .is_ok_and(|m| m.is_dir() || m.file_type().is_symlink())
                 {

@@ -20,8 +20,8 @@ pub use local_dir::{
     displace_parent, in_local_dir_own_folder, local_dir_foreign, local_dir_staging_root,
 };
 
-use crate::hub::ModelRef;
 use crate::manifest::ResourceDigest;
+use crate::reference::ModelRef;
 use crate::verify::ManifestProof;
 use fs4::fs_std::FileExt as _;
 use std::fs::File;
@@ -1196,7 +1196,7 @@ mod tests {
     use super::{
         MAX_KEPT_STAGING, STAGING_KEPT_FOR, Staging, UNLOCKED_STAGING_AGE, clean_staging, list_staging,
     };
-    use crate::hub::ModelRef;
+    use crate::reference::ModelRef;
     use std::time::{Duration, SystemTime};
 
     fn repo() -> ModelRef {

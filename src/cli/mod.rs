@@ -628,7 +628,7 @@ fn hub_pull(args: &args::PullArgs, out: Output) -> Result<ExitStatus> {
 
 fn render_pull(
     out: Output,
-    repo: &hubsign::hub::ModelRef,
+    repo: &hubsign::reference::ModelRef,
     outcome: &hubsign::pull::PullOutcome,
     locked: Option<&std::path::Path>,
 ) {
@@ -748,7 +748,7 @@ fn hub_push(args: &args::PushArgs, out: Output) -> Result<ExitStatus> {
         outln!("{doc}");
         return Ok(ExitStatus::Success);
     }
-    let kaggle = req.repo.hub == hubsign::hub::HubKind::Kaggle;
+    let kaggle = req.repo.hub == hubsign::reference::HubKind::Kaggle;
     if out.chatty() {
         let verb = if outcome.signed {
             "Signed and pushed"

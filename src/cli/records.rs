@@ -5,9 +5,9 @@
 use super::{Output, args, diagnostics, http_client, reporter, runtime, settings};
 use hubsign::audit::{AuditRow, SignerSpec, Trust, Verdict};
 use hubsign::cache::{CacheLayout, HfCache, KaggleCache};
-use hubsign::hub::{HubKind, ModelRef};
 use hubsign::lock::{DEFAULT_LOCK_FILE, LockedModel, Lockfile, NewSigner};
 use hubsign::pull::Target;
+use hubsign::reference::{HubKind, ModelRef};
 use hubsign::{Error, ExitStatus, Result};
 use serde_json::json;
 use std::path::PathBuf;

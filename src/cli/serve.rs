@@ -5,9 +5,9 @@
 use super::Output;
 use super::args::ServeArgs;
 use super::settings;
-use hubsign::hub::ModelRef;
 use hubsign::policy::Policy;
 use hubsign::pull::PullOutcome;
+use hubsign::reference::ModelRef;
 use hubsign::serve::{AccessRecord, Events, ServeConfig, TrustPolicy};
 use hubsign::verify::{TrustAnchor, UnsignedFiles};
 use hubsign::{Error, ExitStatus, Result};

@@ -8,11 +8,11 @@ use super::args::{
 use hubsign::crypto::ec::{PrivateKeyPem, SigningKey, VerifyingKey};
 use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
 use hubsign::hub::http::Token;
-use hubsign::hub::{HubKind, ModelRef, RepoType};
 use hubsign::manifest::{
     GitPaths, HashAlgorithm, OwnFolder, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
 };
 use hubsign::policy::{Policy, RequiredSigner};
+use hubsign::reference::{HubKind, ModelRef, RepoType};
 use hubsign::sign::{SignRequest, Signer, certificate_signer};
 use hubsign::sigstore::SigstoreInstance;
 use hubsign::verify::{ModelCheck, TrustAnchor, UnsignedFiles};
@@ -535,10 +535,10 @@ pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
         .clone()
         .or_else(|| r.revision.clone())
         .unwrap_or_else(|| r.default_revision().to_owned());
-    hubsign::hub::check_revision(&revision)?;
+    hubsign::reference::check_revision(&revision)?;
     if r.hub == HubKind::Kaggle
-        && revision != hubsign::hub::LATEST
-        && !hubsign::hub::is_version_number(&revision)
+        && revision != hubsign::reference::LATEST
+        && !hubsign::reference::is_version_number(&revision)
     {
         return Err(Error::Usage(format!(
             "--revision {revision}: a Kaggle version is a positive number (or latest)"
@@ -724,7 +724,7 @@ pub fn signer_anchor(signer: &Signer) -> TrustAnchor {
 /// the anchor the signature must verify against.
 pub fn push_request(args: &PushArgs) -> Result<hubsign::push::PushRequest> {
     let repo = ModelRef::parse(&args.repo, repo_type(args.repo_type))?;
-    hubsign::hub::check_revision(&args.revision)?;
+    hubsign::reference::check_revision(&args.revision)?;
     let remote_signature = remote_signature(&repo);
     if repo.hub == HubKind::Kaggle {
         if repo.revision.is_some() {

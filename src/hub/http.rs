@@ -125,9 +125,11 @@ pub fn is_transient(status: u16) -> bool {
 
 impl HttpClient {
     pub fn new(endpoint: &str, token: Option<Token>, retry: RetryPolicy) -> Result<Self, HubError> {
-        let endpoint = Url::parse(endpoint.trim_end_matches('/')).map_err(|e| HubError::BadReference {
-            reference: endpoint.to_owned(),
-            reason: format!("not a URL: {e}"),
+        let endpoint = Url::parse(endpoint.trim_end_matches('/')).map_err(|e| {
+            HubError::from(crate::reference::ReferenceError::BadReference {
+                reference: endpoint.to_owned(),
+                reason: format!("not a URL: {e}"),
+            })
         })?;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

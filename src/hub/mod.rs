@@ -1,4 +1,4 @@
-//! Model hubs: the [`Hub`] seam the workflows are written against, model references, and each
+//! Model hubs: the [`Hub`] seam the workflows are written against, and each
 //! hub's HTTP API behind it (`huggingface/`, `kaggle/`; one shared client in `http`).
 //!
 //! Everything here is transport: pinning, listing, fetching and publishing bytes. It never
@@ -7,11 +7,8 @@
 pub mod http;
 pub mod huggingface;
 pub mod kaggle;
-mod reference;
 
-pub use reference::{
-    HubKind, LATEST, ModelRef, RepoType, is_version_number, kaggle_framework, kaggle_framework_enum,
-};
+use crate::reference::{ModelRef, ReferenceError};
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
@@ -21,13 +18,9 @@ use std::pin::Pin;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HubError {
-    #[error("invalid model reference {reference:?}: {reason}")]
-    BadReference { reference: String, reason: String },
-    /// Exit 2: a revision must be a branch, tag or commit name as git allows them.
-    #[error(
-        "invalid revision {0:?}: a branch, tag or commit may not contain '..', control characters, spaces or any of ~^:?*[\\, start or end with '/', have an empty or dot-leading component, or end with '.' or '.lock'"
-    )]
-    BadRevision(String),
+    /// Exit 2: a model reference, endpoint or revision the hub cannot be asked for.
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
     /// Exit 2. `credentials` names where the hub's token comes from.
     #[error("{repo} not found, or it is private and no valid token was given ({credentials})")]
     RepoNotFound { repo: String, credentials: &'static str },
@@ -128,30 +121,6 @@ impl HubError {
             url: http::redact(url),
             source: source.into(),
         }
-    }
-}
-
-/// Checks a revision as git checks ref names (`git check-ref-format`), so a revision can name a
-/// file under `refs/` in a cache and never a path outside it: no `..`, no leading or trailing
-/// `/`, no empty component, no component starting with `.` or ending with `.lock`, no control
-/// characters, spaces or `~^:?*[\`, no `@{`, not `@`.
-pub fn check_revision(rev: &str) -> Result<(), HubError> {
-    let ok = !rev.is_empty()
-        && rev.len() <= 255
-        && rev != "@"
-        && !rev.contains("..")
-        && !rev.contains("@{")
-        && !rev.ends_with('.')
-        && rev
-            .bytes()
-            .all(|b| b > 0x20 && b != 0x7f && !b"~^:?*[\\".contains(&b))
-        && rev
-            .split('/')
-            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.to_ascii_lowercase().ends_with(".lock"));
-    if ok {
-        Ok(())
-    } else {
-        Err(HubError::BadRevision(rev.to_owned()))
     }
 }
 
@@ -399,7 +368,8 @@ pub enum CommitFile {
 
 #[cfg(test)]
 mod tests {
-    use super::{ModelRef, check_remote_path, check_revision};
+    use super::check_remote_path;
+    use crate::reference::{ModelRef, check_revision};
 
     #[test]
     fn revisions_are_git_ref_names() {

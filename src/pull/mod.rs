@@ -18,12 +18,13 @@ mod transfer;
 pub use select::{Selection, fnmatch};
 
 use crate::cache::{self, CacheError, CacheLayout, CachedFile, Source, StagedFile, Staging};
-use crate::hub::{ContentId, Hub, ModelRef, RemoteFile};
+use crate::hub::{ContentId, Hub, RemoteFile};
 use crate::manifest::{
     GIT_PATHS, HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, shard_file_name,
 };
 use crate::oms::bundle::Bundle;
 use crate::progress::Progress;
+use crate::reference::ModelRef;
 use crate::verify::{self, Comparison, ManifestProof, TrustAnchor, UnsignedFiles, VerifiedStatement};
 use crate::{Error, Result};
 use futures_util::StreamExt as _;

@@ -14,9 +14,10 @@
 //!   at the end (a full disk shows up here, before anything is committed).
 
 use crate::cache::DiskId;
-use crate::hub::{ByteStream, ContentId, Hub, HubError, ModelRef, RemoteFile};
+use crate::hub::{ByteStream, ContentId, Hub, HubError, RemoteFile};
 use crate::manifest::{HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, StreamHasher};
 use crate::progress::Progress;
+use crate::reference::ModelRef;
 use crate::{Error, Result};
 use bytes::Bytes;
 use sha1::Digest as _;

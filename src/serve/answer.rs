@@ -5,7 +5,7 @@
 
 use super::Verdict;
 use super::flight::{ServedFile, Snapshot};
-use crate::hub::ModelRef;
+use crate::reference::ModelRef;
 use crate::{Error, ExitStatus};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
@@ -224,7 +224,7 @@ pub fn info(s: &Snapshot, q: &str) -> Response<Body> {
         "siblings": siblings,
         "usedStorage": s.files.values().map(|f| f.size).sum::<u64>(),
     });
-    if s.repo.repo_type == crate::hub::RepoType::Model {
+    if s.repo.repo_type == crate::reference::RepoType::Model {
         v["modelId"] = json!(s.repo.id);
     }
     json_response(&v)

@@ -10,8 +10,9 @@
 
 use super::{Mirror, Refusal};
 use crate::cache::DiskId;
-use crate::hub::{ContentId, ModelRef, RemoteFile, RepoType};
+use crate::hub::{ContentId, RemoteFile};
 use crate::pull::{self, Destination, PullRequest, Selection, Target};
+use crate::reference::{ModelRef, RepoType};
 use crate::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -22,9 +22,10 @@ pub use flight::{ServedFile, Snapshot};
 
 use crate::cache::HfCache;
 use crate::hub::huggingface::HuggingFaceHub;
-use crate::hub::{Hub as _, HubError, ModelRef, RepoType, check_remote_path, check_revision};
+use crate::hub::{Hub as _, HubError, check_remote_path};
 use crate::progress::Progress;
 use crate::pull::PullOutcome;
+use crate::reference::{ModelRef, RepoType, check_revision};
 use crate::verify::{TrustAnchor, UnsignedFiles};
 use crate::{Error, Result};
 use axum::body::Body;
@@ -253,7 +254,7 @@ fn route(method: &Method, path: &str) -> Result<(ModelRef, Route), Refusal> {
         ModelRef::parse(id, Some(kind))
             .map_err(|e| Refusal::bad_request(&e.to_string()))
             .and_then(|r| {
-                if r.hub == crate::hub::HubKind::HuggingFace && r.revision.is_none() {
+                if r.hub == crate::reference::HubKind::HuggingFace && r.revision.is_none() {
                     Ok(r)
                 } else {
                     Err(Refusal::bad_request("not a Hugging Face repository id"))
@@ -503,7 +504,7 @@ mod tests {
         assert_eq!(r.id, "org/name");
         assert!(matches!(route_, Route::Info { rev } if rev == "refs/pr/1"));
         let (r, route_) = route(&Method::HEAD, "/datasets/org/data/resolve/main/a%20b/c.parquet").unwrap();
-        assert_eq!(r.repo_type, crate::hub::RepoType::Dataset);
+        assert_eq!(r.repo_type, crate::reference::RepoType::Dataset);
         assert!(matches!(route_, Route::Resolve { rev, path } if rev == "main" && path == "a b/c.parquet"));
         assert!(matches!(
             route(&Method::POST, "/api/datasets/org/data/paths-info/main")
@@ -526,7 +527,7 @@ mod tests {
         ] {
             let (r, _) = route(&Method::GET, p).unwrap();
             assert_eq!(
-                (r.id.as_str(), r.repo_type == crate::hub::RepoType::Dataset),
+                (r.id.as_str(), r.repo_type == crate::reference::RepoType::Dataset),
                 (id, dataset),
                 "{p}"
             );

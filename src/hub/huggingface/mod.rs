@@ -7,7 +7,8 @@ mod write;
 pub use write::{CommitAnswer, CommitOp, LfsAction, LfsBatch, LfsObject, UploadMode};
 
 use super::http::{HttpClient, MAX_JSON_BYTES, RetryPolicy, header, read_body, redact, status_error};
-use super::{ByteStream, ContentId, Hub, HubError, ModelRef, RemoteFile, check_remote_path};
+use super::{ByteStream, ContentId, Hub, HubError, RemoteFile, check_remote_path};
+use crate::reference::ModelRef;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use std::fmt::Write as _;

@@ -5,8 +5,9 @@
 
 use super::{HuggingFaceHub, quote};
 use crate::hub::http::{header, redact};
-use crate::hub::{CommitFile, HubError, ModelRef, Publish, Published, Upload, Uploaded};
+use crate::hub::{CommitFile, HubError, Publish, Published, Upload, Uploaded};
 use crate::progress::Progress;
+use crate::reference::ModelRef;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::StreamExt as _;

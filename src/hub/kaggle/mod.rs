@@ -13,7 +13,8 @@
 mod write;
 
 use super::http::{HttpClient, MAX_JSON_BYTES, RetryPolicy, read_body, redact};
-use super::{ByteStream, ContentId, Hub, HubError, LATEST, ModelRef, RemoteFile, check_remote_path};
+use super::{ByteStream, ContentId, Hub, HubError, RemoteFile, check_remote_path};
+use crate::reference::{LATEST, ModelRef};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -63,15 +64,17 @@ impl Instance<'_> {
 }
 
 fn instance(repo: &ModelRef) -> Result<Instance<'_>, HubError> {
-    let bad = || HubError::BadReference {
-        reference: repo.to_string(),
-        reason: "not a Kaggle model reference".into(),
+    let bad = || {
+        HubError::from(crate::reference::ReferenceError::BadReference {
+            reference: repo.to_string(),
+            reason: "not a Kaggle model reference".into(),
+        })
     };
     let (owner, model, framework, variation) = repo.kaggle_slugs().ok_or_else(bad)?;
     Ok(Instance {
         owner,
         model,
-        framework: super::kaggle_framework_enum(framework).ok_or_else(bad)?,
+        framework: crate::reference::kaggle_framework_enum(framework).ok_or_else(bad)?,
         variation,
     })
 }
@@ -91,10 +94,12 @@ fn version_number(repo: &ModelRef, version: &str) -> Result<u64, HubError> {
     version
         .parse()
         .ok()
-        .filter(|_| super::is_version_number(version))
-        .ok_or_else(|| HubError::BadReference {
-            reference: format!("{repo}/{version}"),
-            reason: "a Kaggle version is a positive number".into(),
+        .filter(|_| crate::reference::is_version_number(version))
+        .ok_or_else(|| {
+            HubError::from(crate::reference::ReferenceError::BadReference {
+                reference: format!("{repo}/{version}"),
+                reason: "a Kaggle version is a positive number".into(),
+            })
         })
 }
 
@@ -363,14 +368,14 @@ impl Hub for KaggleHub {
     /// A version number is already pinned (the listing then proves it exists); `latest` asks
     /// for the instance's current version.
     async fn pin(&self, repo: &ModelRef, revision: &str) -> Result<String, HubError> {
-        if super::is_version_number(revision) {
+        if crate::reference::is_version_number(revision) {
             return Ok(revision.to_owned());
         }
         if revision != LATEST {
-            return Err(HubError::BadReference {
+            return Err(HubError::from(crate::reference::ReferenceError::BadReference {
                 reference: format!("{repo} --revision {revision}"),
                 reason: "a Kaggle revision is a version number (or latest)".into(),
-            });
+            }));
         }
         Ok(self.latest_version(repo).await?.to_string())
     }

@@ -6,8 +6,9 @@
 //! with HTTP 200 and an `errorCode`; each becomes a [`HubError::Rejected`].
 
 use super::{Instance, KaggleHub, instance, model_body, rejection, version_of};
-use crate::hub::{CommitFile, HubError, ModelRef, Publish, Published, Upload, Uploaded};
+use crate::hub::{CommitFile, HubError, Publish, Published, Upload, Uploaded};
 use crate::progress::Progress;
+use crate::reference::ModelRef;
 use futures_util::StreamExt as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

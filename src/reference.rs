@@ -1,12 +1,25 @@
-//! Model references as users type them: `org/name`, `hf:org/name`, `datasets/org/name` (the
+//! Model references as users type them — a domain type below both the hubs (which fetch what a
+//! reference names) and the caches (which file it): `org/name`, `hf:org/name`, `datasets/org/name` (the
 //! Hub's URL form), `hf:datasets/org/name`, the organisation-less names of the Hub's oldest
 //! repositories (`gpt2`, `datasets/squad`), each with an optional `@revision`; the repository
 //! type can also come from `--repo-type`; and Kaggle Models as
 //! `kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]` (the framework matched case-insensitively
 //! and kept in kagglehub's camelCase spelling, which names its cache folder).
 
-use super::{HubError, check_revision};
 use std::fmt;
+
+/// A reference, endpoint or revision that names nothing a hub can be asked for. Exit 2.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReferenceError {
+    #[error("invalid model reference {reference:?}: {reason}")]
+    BadReference { reference: String, reason: String },
+    /// A revision must be a branch, tag or commit name as git allows them.
+    #[error(
+        "invalid revision {0:?}: a branch, tag or commit may not contain '..', control characters, spaces or any of ~^:?*[\\, start or end with '/', have an empty or dot-leading component, or end with '.' or '.lock'"
+    )]
+    BadRevision(String),
+}
 
 /// Which hub a reference names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,8 +166,8 @@ fn valid_component(s: &str) -> bool {
 impl ModelRef {
     /// Parses a reference; `repo_type` (from `--repo-type`) must agree with a `datasets/`
     /// prefix when both are given. The revision is checked as a git ref name.
-    pub fn parse(reference: &str, repo_type: Option<RepoType>) -> Result<Self, HubError> {
-        let bad = |reason: &str| HubError::BadReference {
+    pub fn parse(reference: &str, repo_type: Option<RepoType>) -> Result<Self, ReferenceError> {
+        let bad = |reason: &str| ReferenceError::BadReference {
             reference: reference.to_owned(),
             reason: reason.to_owned(),
         };
@@ -234,8 +247,8 @@ impl ModelRef {
     }
 
     /// `OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]`: the version must be a positive number.
-    fn parse_kaggle(reference: &str, handle: &str) -> Result<Self, HubError> {
-        let bad = |reason: &str| HubError::BadReference {
+    fn parse_kaggle(reference: &str, handle: &str) -> Result<Self, ReferenceError> {
+        let bad = |reason: &str| ReferenceError::BadReference {
             reference: reference.to_owned(),
             reason: reason.to_owned(),
         };
@@ -312,6 +325,30 @@ impl ModelRef {
         }
         let mut it = self.id.splitn(4, '/');
         Some((it.next()?, it.next()?, it.next()?, it.next()?))
+    }
+}
+
+/// Checks a revision as git checks ref names (`git check-ref-format`), so a revision can name a
+/// file under `refs/` in a cache and never a path outside it: no `..`, no leading or trailing
+/// `/`, no empty component, no component starting with `.` or ending with `.lock`, no control
+/// characters, spaces or `~^:?*[\`, no `@{`, not `@`.
+pub fn check_revision(rev: &str) -> Result<(), ReferenceError> {
+    let ok = !rev.is_empty()
+        && rev.len() <= 255
+        && rev != "@"
+        && !rev.contains("..")
+        && !rev.contains("@{")
+        && !rev.ends_with('.')
+        && rev
+            .bytes()
+            .all(|b| b > 0x20 && b != 0x7f && !b"~^:?*[\\".contains(&b))
+        && rev
+            .split('/')
+            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.to_ascii_lowercase().ends_with(".lock"));
+    if ok {
+        Ok(())
+    } else {
+        Err(ReferenceError::BadRevision(rev.to_owned()))
     }
 }
 
