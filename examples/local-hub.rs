@@ -10,15 +10,13 @@
 //! the hub's faults match file paths, so PATH is corrupted in every repo that has it.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
 
-#[path = "../tests/support/files.rs"]
-mod files;
-#[path = "../tests/support/hub/mod.rs"]
-mod hub;
 #[path = "common/serve.rs"]
 mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use testhub::hub;
 
 const USAGE: &str = "usage: local-hub --repo ORG/NAME=DIR [--repo ...] [--branch ORG/NAME@BRANCH=DIR] \
 [--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--port PORT] [--port-file FILE]";

@@ -14,15 +14,13 @@
 //! USERNAME. With `--port 80` kagglehub and the kaggle CLI reach it with `KAGGLE_API_ENVIRONMENT=LOCALHOST`.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
 
-#[path = "../tests/support/files.rs"]
-mod files;
-#[path = "../tests/support/kaggle/mod.rs"]
-mod kaggle;
 #[path = "common/serve.rs"]
 mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use testhub::kaggle;
 
 const USAGE: &str = "usage: local-kaggle --model OWNER/MODEL/FRAMEWORK/VARIATION=DIR [--model ...] \
 [--corrupt OWNER/MODEL/FRAMEWORK/VARIATION:PATH] [--user USERNAME:KEY:TOKEN] [--private OWNER/MODEL=USERNAME] \

@@ -6,9 +6,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub mod files;
-pub mod hub;
-pub mod kaggle;
+pub use testhub::{hub, kaggle};
 
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
