@@ -10,13 +10,10 @@
 //! the hub's faults match file paths, so PATH is corrupted in every repo that has it.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
 
-#[path = "common/serve.rs"]
-mod serve;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use testhub::hub;
+use testhub::{announce, hub};
 
 const USAGE: &str = "usage: local-hub --repo ORG/NAME=DIR [--repo ...] [--branch ORG/NAME@BRANCH=DIR] \
 [--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--port PORT] [--port-file FILE]";
@@ -132,7 +129,7 @@ fn main() -> ExitCode {
         }
     }
     let endpoint = hub.endpoint();
-    let status = serve::announce_and_wait(
+    let status = announce::announce_and_wait(
         "local-hub",
         "HF_ENDPOINT",
         &endpoint,

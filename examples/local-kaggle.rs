@@ -14,13 +14,10 @@
 //! USERNAME. With `--port 80` kagglehub and the kaggle CLI reach it with `KAGGLE_API_ENVIRONMENT=LOCALHOST`.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
 
-#[path = "common/serve.rs"]
-mod serve;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use testhub::kaggle;
+use testhub::{announce, kaggle};
 
 const USAGE: &str = "usage: local-kaggle --model OWNER/MODEL/FRAMEWORK/VARIATION=DIR [--model ...] \
 [--corrupt OWNER/MODEL/FRAMEWORK/VARIATION:PATH] [--user USERNAME:KEY:TOKEN] [--private OWNER/MODEL=USERNAME] \
@@ -184,7 +181,7 @@ fn main() -> ExitCode {
         }
     }
     let endpoint = kg.endpoint();
-    let status = serve::announce_and_wait(
+    let status = announce::announce_and_wait(
         "local-kaggle",
         "KAGGLE_ENDPOINT",
         &endpoint,

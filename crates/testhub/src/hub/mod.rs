@@ -25,12 +25,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[allow(unused_imports, reason = "the example uses only some")]
 pub use store::{git_object_sha1, is_lfs, lfs_pointer};
+
+pub use crate::python::python;
 
 /// A fault the hub injects into its answers until cleared (or its `times` run out).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -356,14 +358,6 @@ impl Drop for LocalHub {
             rt.shutdown_background();
         }
     }
-}
-
-/// The Python next to `HUBSIGN_MODEL_SIGNING` (the venv made by `scripts/python-env`), if that is set.
-/// Silent: tests should call `crate::support::model_signing()` first for the loud skip.
-pub fn python() -> Option<PathBuf> {
-    let ms = PathBuf::from(std::env::var_os("HUBSIGN_MODEL_SIGNING")?);
-    let py = ms.parent()?.join("python");
-    py.exists().then_some(py)
 }
 
 /// A raw HTTP/1.1 exchange (no redirects followed, `Connection: close`).

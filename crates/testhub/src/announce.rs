@@ -1,5 +1,5 @@
-//! What the local server examples share once their server is running: announce the endpoint
-//! (stdout and `--port-file`), then serve until SIGTERM or SIGINT.
+//! What the local server examples (`local-hub`, `local-kaggle`) share once their server is running:
+//! announce the endpoint (stdout and `--port-file`), then serve until SIGTERM or SIGINT.
 
 use std::io::Write as _;
 use std::path::Path;
