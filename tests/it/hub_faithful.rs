@@ -12,6 +12,7 @@ use sha2::Digest as _;
 
 use crate::support::hub::{self, Fault, LocalHub, Origin, Request};
 use crate::support::{self, Run, det_bytes, run, write};
+use testhub::python;
 
 const REPO: &str = "org/tiny";
 /// LFS by name and by size.
@@ -24,33 +25,6 @@ const LARGE_DAT_SIZE: usize = 10 * 1024 * 1024 + 1;
 const SMALL_LFS: &str = "nested/deeper/weights.bin";
 const TOKEN: &str = "hf_localhubTestToken";
 
-/// The venv's Python, or a loud skip (a failure under HUBSIGN_REQUIRE_ALL=1).
-fn venv_python() -> Option<PathBuf> {
-    support::model_signing()?;
-    Some(
-        hub::python()
-            .expect("HUBSIGN_MODEL_SIGNING is set but no python next to it (run scripts/python-env)"),
-    )
-}
-
-const PRELUDE: &str = r#"
-import json, os, sys, time
-from huggingface_hub import HfApi, snapshot_download, hf_hub_download
-from huggingface_hub import errors
-def attempt(f):
-    try:
-        return {"ok": f()}
-    except Exception as e:
-        resp = getattr(e, "response", None)
-        return {"err": type(e).__name__, "mro": [c.__name__ for c in type(e).__mro__],
-                "status": getattr(resp, "status_code", None), "msg": str(e)[:2000]}
-def out(v):
-    print("RESULT:" + json.dumps(v))
-def read(p):
-    with open(p, "rb") as f:
-        return f.read()
-"#;
-
 struct Fixture {
     tmp: tempfile::TempDir,
     src: PathBuf,
@@ -62,7 +36,7 @@ struct Fixture {
 /// A hub with `org/tiny`: the tiny model (without its `.git/`), a 12 MiB LFS file, a 10 MiB+1 file that is
 /// LFS by size only, and a regular `model.sig`.
 fn fixture() -> Option<Fixture> {
-    let py = venv_python()?;
+    let py = python::venv_python()?;
     let tmp = support::tempdir();
     let src = support::tiny_model(tmp.path());
     std::fs::remove_dir_all(src.join(".git")).unwrap();
@@ -117,7 +91,7 @@ impl Fixture {
     }
     fn py_in(&self, home: &Path, code: &str, env: &[(&str, &str)]) -> Run {
         let mut c = Command::new(&self.py);
-        c.arg("-c").arg(format!("{PRELUDE}\n{code}"));
+        c.arg("-c").arg(python::script(python::HF_IMPORTS, code));
         self.env(&mut c, home);
         for (k, v) in env {
             c.env(k, v);
@@ -128,13 +102,7 @@ impl Fixture {
     fn json_in(&self, home: &Path, code: &str, env: &[(&str, &str)]) -> Value {
         let r = self.py_in(home, code, env);
         r.ok();
-        let line = r
-            .stdout()
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("RESULT:").map(str::to_string));
-        let line = line.unwrap_or_else(|| panic!("no RESULT line:\n{}\n{}", r.stdout(), r.stderr()));
-        serde_json::from_str(&line).unwrap()
+        python::result(&r.stdout(), &r.stderr())
     }
     fn json(&self, code: &str) -> Value {
         self.json_in(&self.home(), code, &[])

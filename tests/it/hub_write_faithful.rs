@@ -13,6 +13,7 @@ use sha2::Digest as _;
 
 use crate::support::hub::{self, Fault, LocalHub, Origin, Request};
 use crate::support::{self, det_bytes, run, write};
+use testhub::python;
 
 const TOKEN: &str = "hf_localhubWriteToken";
 const BIG: &str = "weights/big.safetensors";
@@ -22,23 +23,6 @@ const BIN_SIZE: usize = 12 * 1024 * 1024;
 const README: &[u8] = b"---\nlicense: apache-2.0\ntags:\n- hubsign\n---\n# pushed\n\nA pushed model.\n";
 const STALE_PARENT: &str = "A commit has happened since. Please refresh and try again.";
 
-const PRELUDE: &str = r#"
-import json, os, sys
-from huggingface_hub import HfApi, CommitOperationAdd, snapshot_download, hf_hub_download
-def attempt(f):
-    try:
-        return {"ok": f()}
-    except Exception as e:
-        resp = getattr(e, "response", None)
-        return {"err": type(e).__name__, "mro": [c.__name__ for c in type(e).__mro__],
-                "status": getattr(resp, "status_code", None), "msg": str(e)[:2000]}
-def out(v):
-    print("RESULT:" + json.dumps(v))
-def read(p):
-    with open(p, "rb") as f:
-        return f.read()
-"#;
-
 struct Fx {
     tmp: tempfile::TempDir,
     hub: LocalHub,
@@ -46,9 +30,7 @@ struct Fx {
 }
 
 fn fixture() -> Option<Fx> {
-    support::model_signing()?;
-    let py = hub::python()
-        .expect("HUBSIGN_MODEL_SIGNING is set but no python next to it (run scripts/python-env)");
+    let py = python::venv_python()?;
     let hub = LocalHub::start();
     hub.set_write_token(TOKEN);
     Some(Fx {
@@ -62,7 +44,7 @@ impl Fx {
     /// Runs `code` (which calls `out(...)` once) with `HF_TOKEN` = `token` and returns what it printed.
     fn py(&self, token: Option<&str>, code: &str) -> Value {
         let mut c = Command::new(&self.py);
-        c.arg("-c").arg(format!("{PRELUDE}\n{code}"));
+        c.arg("-c").arg(python::script(python::HF_IMPORTS, code));
         for var in [
             "HF_TOKEN",
             "HUGGING_FACE_HUB_TOKEN",
@@ -87,13 +69,7 @@ impl Fx {
         }
         let r = run(c);
         r.ok();
-        let line = r
-            .stdout()
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("RESULT:").map(str::to_string));
-        let line = line.unwrap_or_else(|| panic!("no RESULT line:\n{}\n{}", r.stdout(), r.stderr()));
-        serde_json::from_str(&line).unwrap()
+        python::result(&r.stdout(), &r.stderr())
     }
 }
 

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::support::hub::{self, http};
 use crate::support::kaggle::{Fault, LocalKaggle, Origin, Request};
 use crate::support::{self, Run, det_bytes, run, write};
+use testhub::python;
 
 use crate::support::kaggle::SHARED_PORT_80_SETTINGS as SERVER_WIDE;
 
@@ -23,26 +24,6 @@ enum Guard {
     Read(#[allow(dead_code, reason = "held for its drop")] RwLockReadGuard<'static, ()>),
     Write(#[allow(dead_code, reason = "held for its drop")] RwLockWriteGuard<'static, ()>),
 }
-
-/// The venv's Python, or a loud skip (a failure under HUBSIGN_REQUIRE_ALL=1).
-fn venv_python() -> Option<PathBuf> {
-    support::model_signing()?;
-    Some(
-        hub::python()
-            .expect("HUBSIGN_MODEL_SIGNING is set but no python next to it (run scripts/python-env)"),
-    )
-}
-
-const PRELUDE: &str = r#"
-import json, os, sys
-def attempt(f):
-    try:
-        return {"ok": f()}
-    except BaseException as e:
-        return {"err": type(e).__name__, "mro": [c.__name__ for c in type(e).__mro__], "msg": str(e)[:2000]}
-def out(v):
-    print("RESULT:" + json.dumps(v))
-"#;
 
 #[derive(Clone, Copy)]
 enum Creds<'a> {
@@ -69,7 +50,7 @@ fn fixture(owner: &str) -> Option<Fixture> {
 }
 
 fn fixture_with(owner: &str, server_wide: bool) -> Option<Fixture> {
-    let py = venv_python()?;
+    let py = python::venv_python()?;
     let guard = if server_wide {
         Guard::Write(
             SERVER_WIDE
@@ -149,7 +130,7 @@ impl Fixture {
     }
     fn py(&self, code: &str, creds: Creds<'_>) -> Run {
         let mut c = Command::new(&self.py);
-        c.arg("-c").arg(format!("{PRELUDE}\n{code}"));
+        c.arg("-c").arg(python::script("", code));
         self.env(&mut c, creds);
         run(c)
     }
@@ -157,13 +138,7 @@ impl Fixture {
     fn json(&self, code: &str, creds: Creds<'_>) -> Value {
         let r = self.py(code, creds);
         r.ok();
-        let line = r
-            .stdout()
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("RESULT:").map(str::to_string));
-        let line = line.unwrap_or_else(|| panic!("no RESULT line:\n{}\n{}", r.stdout(), r.stderr()));
-        serde_json::from_str(&line).unwrap()
+        python::result(&r.stdout(), &r.stderr())
     }
     fn model_download(&self, handle: &str, creds: Creds<'_>) -> Value {
         self.json(
@@ -508,20 +483,14 @@ impl Fixture {
     fn upload(&self, handle: &str, dir: &Path, notes: &str) -> Value {
         let mut c = Command::new(&self.py);
         c.arg("-c")
-            .arg(format!("{PRELUDE}\n{UPLOAD}"))
+            .arg(python::script("", UPLOAD))
             .arg(handle)
             .arg(dir)
             .arg(notes);
         self.env(&mut c, self.bearer());
         let r = run(c);
         r.ok();
-        let line = r
-            .stdout()
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("RESULT:").map(str::to_string))
-            .unwrap_or_else(|| panic!("no RESULT line:\n{}\n{}", r.stdout(), r.stderr()));
-        serde_json::from_str(&line).unwrap()
+        python::result(&r.stdout(), &r.stderr())
     }
 }
 

@@ -5,7 +5,7 @@
 //! is cached; concurrent first requests share one pull; a mirror killed mid-pull recovers.
 
 use crate::pull::{REPO, signed_model, tree_state};
-use crate::support::hub::{Fault, LocalHub, Origin, http, python};
+use crate::support::hub::{Fault, LocalHub, Origin, http};
 use crate::support::{self, Run, flip_byte, key, model_signing_cmd, run, tempdir, write};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -15,20 +15,6 @@ use std::time::{Duration, Instant};
 
 const CLIENT_TOKEN: &str = "mirror-client-token-7f3a";
 const UPSTREAM_TOKEN: &str = "hf_upstreamMirrorToken";
-
-const PRELUDE: &str = r#"
-import json, os, sys
-from huggingface_hub import HfApi, snapshot_download, hf_hub_download
-def attempt(f):
-    try:
-        return {"ok": f()}
-    except Exception as e:
-        return {"err": type(e).__name__, "msg": str(e)}
-def out(v):
-    print("RESULT:" + json.dumps(v))
-def files(p):
-    return sorted(os.path.relpath(os.path.join(d, f), p) for d, _, fs in os.walk(p) for f in fs)
-"#;
 
 /// The mirror process: `hubsign serve --listen 127.0.0.1:0 --port-file …`, killed on drop.
 struct Mirror {
@@ -143,8 +129,7 @@ impl Env {
     /// Upstream holds the signed `hubsign/tiny-bert`; the policy trusts fixtures/keys/p256 for
     /// `hubsign/*` and `datasets/hubsign/*`. `None` after a loud skip without the venv.
     fn new() -> Option<Self> {
-        support::model_signing()?;
-        let py = python().expect("HUBSIGN_MODEL_SIGNING is set but no python next to it");
+        let py = testhub::python::venv_python()?;
         let tmp = tempdir();
         let hub = LocalHub::start();
         let src = signed_model(&tmp.path().join("src"));
@@ -188,7 +173,8 @@ impl Env {
 
     fn python(&self, mirror: &Mirror, home: &Path, code: &str) -> Command {
         let mut c = Command::new(&self.py);
-        c.arg("-c").arg(format!("{PRELUDE}\n{code}"));
+        c.arg("-c")
+            .arg(testhub::python::script(testhub::python::HF_IMPORTS, code));
         for var in [
             "HF_TOKEN",
             "HUGGING_FACE_HUB_TOKEN",
@@ -253,20 +239,8 @@ impl Env {
 }
 
 fn result(r: &Run, mirror: &Mirror) -> Value {
-    let line = r
-        .stdout()
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("RESULT:").map(str::to_string))
-        .unwrap_or_else(|| {
-            panic!(
-                "no RESULT line:\n{}\n{}\nmirror:\n{}",
-                r.stdout(),
-                r.stderr(),
-                mirror.stderr()
-            )
-        });
-    serde_json::from_str(&line).unwrap()
+    let context = format!("{}\nmirror:\n{}", r.stderr(), mirror.stderr());
+    testhub::python::result(&r.stdout(), &context)
 }
 
 /// What the signature covers in the fixture, plus the signature (not `.gitattributes`).

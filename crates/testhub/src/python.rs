@@ -35,13 +35,14 @@ pub fn script(imports: &str, code: &str) -> String {
     format!("{PRELUDE}\n{imports}\n{code}")
 }
 
-/// The JSON value of the last `RESULT:` line of `stdout` (what the script's `out(...)` printed).
-pub fn result(stdout: &str, stderr: &str) -> serde_json::Value {
+/// The JSON value of the last `RESULT:` line of `stdout` (what the script's `out(...)` printed); without
+/// one the test fails showing `stdout` and `context` (the script's stderr, and whatever else helps).
+pub fn result(stdout: &str, context: &str) -> serde_json::Value {
     let line = stdout
         .lines()
         .rev()
         .find_map(|l| l.strip_prefix("RESULT:"))
-        .unwrap_or_else(|| panic!("no RESULT line:\n{stdout}\n{stderr}"));
+        .unwrap_or_else(|| panic!("no RESULT line:\n{stdout}\n{context}"));
     serde_json::from_str(line).unwrap()
 }
 
