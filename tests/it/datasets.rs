@@ -4,8 +4,8 @@
 //! loads it offline; a tampered shard is refused with the cache unchanged; `hubsign push` of a
 //! dataset verifies with model_signing after `snapshot_download(repo_type="dataset")`.
 
-use crate::pull::tree_state;
 use crate::support::hub::{LocalHub, Origin, python};
+use crate::support::tree_state;
 use crate::support::{Run, hubsign, key, model_signing, model_signing_cmd, run, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;

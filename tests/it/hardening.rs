@@ -3,8 +3,9 @@
 //! fix is reverted. "Exactly the verified files" means: the printed directory lists precisely the
 //! signed files plus the signature, and nothing outside the cache or the local directory changed.
 
-use crate::pull::{Env, REPO, files_in, refused, signed_model, tree_state};
 use crate::support::hub::Fault;
+use crate::support::hub_env::{Env, REPO, refused};
+use crate::support::{files_in, signed_model, tree_state};
 use crate::support::{key, run, write};
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -11,9 +11,9 @@
 //!   uploads resume, a failed version creation re-run completes, a model changed after signing
 //!   is refused before any upload.
 
-use crate::pull::tree_state;
 use crate::support::hub::python;
 use crate::support::kaggle::{Fault, LocalKaggle, Origin};
+use crate::support::tree_state;
 use crate::support::{Run, det_bytes, hubsign, key, model_signing, model_signing_cmd, run, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,8 +2,9 @@
 //! still cover the whole listing; only the selected files are downloaded (request log) and
 //! placed; a later pull adds to the snapshot; files asked for by name must exist and be signed.
 
-use crate::pull::{Env, REPO, files_in, refused, signed_model};
 use crate::support::hub::Origin;
+use crate::support::hub_env::{Env, REPO, refused};
+use crate::support::{files_in, signed_model};
 use crate::support::{key, run, write};
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -2,135 +2,12 @@
 //! Python stack loads offline, and every way a pull must be refused with the cache unchanged.
 
 use crate::support::hub::{Fault, LocalHub, Origin, python};
-use crate::support::{Run, hubsign, key, run, tempdir, write};
+use crate::support::hub_env::{Env, REPO, refused, refused_trusting};
+use crate::support::{files_in, signed_model, tree_state};
+use crate::support::{hubsign, key, run, tempdir, write};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-pub(crate) const REPO: &str = "hubsign/tiny-bert";
-
-/// The bundled fixture model (signed by model_signing 1.1.1 with fixtures/keys/p256.pem),
-/// plus the unsigned `.gitattributes` every Hub repository has.
-pub(crate) fn signed_model(dir: &Path) -> PathBuf {
-    let m = dir.join("tiny-bert");
-    std::fs::create_dir_all(dir).unwrap();
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(crate::support::fixtures().join("models/tiny-bert"))
-        .arg(&m)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    write(
-        &m.join(".gitattributes"),
-        b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n",
-    );
-    m
-}
-
-pub(crate) struct Env {
-    pub hub: LocalHub,
-    pub home: tempfile::TempDir,
-    pub work: tempfile::TempDir,
-}
-
-impl Env {
-    pub(crate) fn new() -> Self {
-        let work = tempdir();
-        let hub = LocalHub::start();
-        hub.add_commit(REPO, &signed_model(work.path()));
-        Self {
-            hub,
-            home: tempdir(),
-            work,
-        }
-    }
-
-    pub(crate) fn cache(&self) -> PathBuf {
-        self.home.path().join("hub")
-    }
-
-    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = hubsign();
-        c.args(args)
-            .env("HF_ENDPOINT", self.hub.endpoint())
-            .env("HF_HOME", self.home.path())
-            .env_remove("HF_TOKEN")
-            .env_remove("HF_HUB_CACHE")
-            .env_remove("HF_HUB_OFFLINE")
-            .env_remove("HUGGINGFACE_HUB_CACHE");
-        c
-    }
-
-    pub(crate) fn pull(&self, extra: &[&str]) -> Run {
-        self.pull_trusting("p256.pub.pem", extra)
-    }
-
-    pub(crate) fn pull_trusting(&self, public_key: &str, extra: &[&str]) -> Run {
-        let pubkey = key(public_key);
-        let mut args = vec!["pull", REPO, "--public-key", pubkey.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        run(self.cmd(&args))
-    }
-
-    /// Every path under HF_HOME with its type and content hash: "unchanged" means equal maps.
-    /// The staging root beside the cache is left out (checked empty by `staged`).
-    pub(crate) fn state(&self) -> BTreeMap<String, String> {
-        let mut s = tree_state(self.home.path());
-        s.retain(|k, _| !k.starts_with(".hub.hubsign-staging"));
-        s
-    }
-
-    /// Staging leftovers (must be none after a pull ends, successfully or not).
-    pub(crate) fn staged(&self) -> Vec<String> {
-        let root = self.home.path().join(".hub.hubsign-staging");
-        std::fs::read_dir(root)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// Every non-directory entry under `dir`, relative, symlinks not followed.
-pub(crate) fn files_in(dir: &Path) -> std::collections::BTreeSet<String> {
-    tree_state(dir)
-        .into_iter()
-        .filter(|(_, v)| v != "dir")
-        .map(|(k, _)| k)
-        .collect()
-}
-
-pub(crate) fn tree_state(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            let v = if meta.is_symlink() {
-                format!("link:{}", std::fs::read_link(&p).unwrap().display())
-            } else if meta.is_dir() {
-                stack.push(p);
-                "dir".to_owned()
-            } else {
-                use sha2::Digest as _;
-                format!(
-                    "file:{}",
-                    hex::encode(sha2::Sha256::digest(std::fs::read(&p).unwrap()))
-                )
-            };
-            out.insert(rel, v);
-        }
-    }
-    out
-}
 
 #[test]
 fn signed_pull_lays_out_the_cache_like_huggingface_hub() {
@@ -296,41 +173,6 @@ fn bare_legacy_names_pull_into_the_folder_huggingface_hub_uses() {
         run(env.cmd(&["pull", reference, "--public-key", k.to_str().unwrap()]))
             .expect_code(2)
             .stderr_has(why);
-    }
-}
-
-/// Runs a pull that must fail with `code`, then checks the cache is byte-for-byte unchanged and
-/// nothing is left in staging but (after an error that is no definite "no", exit 2) the
-/// partial downloads the next pull resumes.
-pub(crate) fn refused(env: &Env, extra: &[&str], code: i32, needle: &str) {
-    refused_trusting(env, "p256.pub.pem", extra, code, needle);
-}
-
-fn refused_trusting(env: &Env, public_key: &str, extra: &[&str], code: i32, needle: &str) {
-    let before = env.state();
-    let r = env.pull_trusting(public_key, extra);
-    r.expect_code(code).stderr_has(needle);
-    assert!(
-        r.stdout().is_empty(),
-        "no snapshot path may be printed: {}",
-        r.stdout()
-    );
-    let after = env.state();
-    assert_eq!(before, after, "cache changed by a refused pull ({needle})");
-    if code == 1 {
-        assert!(env.staged().is_empty(), "staging left behind: {:?}", env.staged());
-    } else {
-        let staging = env.home.path().join(".hub.hubsign-staging");
-        for (k, v) in tree_state(&staging) {
-            let kept = v == "dir"
-                || k.ends_with("/.lock")
-                || k.ends_with("/pull.json")
-                || (k.contains("/files/") && Path::new(&k).extension().is_some_and(|e| e == "part"));
-            assert!(
-                k.starts_with("models--hubsign--tiny-bert@") && kept,
-                "staging left behind: {k}"
-            );
-        }
     }
 }
 

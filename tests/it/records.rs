@@ -1,9 +1,10 @@
 //! `hubsign.lock`, `hubsign sync` and `hubsign audit` against the local hub, with the real
 //! `huggingface_hub` writing part of the cache and loading what sync placed.
 
-use crate::pull::{Env, REPO, signed_model, tree_state};
 use crate::support::hub::python;
+use crate::support::hub_env::{Env, REPO};
 use crate::support::{flip_byte, hs, key, model_signing, run, run_within, tempdir, write};
+use crate::support::{signed_model, tree_state};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -968,7 +969,7 @@ fn a_fifo_or_oversized_lock_password_or_token_file_is_refused_without_hanging() 
     std::fs::remove_file(&lock).unwrap();
 
     // A password file, a policy and a token file that are FIFOs.
-    let model = crate::pull::signed_model(&env.work.path().join("m"));
+    let model = signed_model(&env.work.path().join("m"));
     std::fs::remove_file(model.join("model.sig")).unwrap();
     let password = env.work.path().join("password");
     mkfifo(&password);

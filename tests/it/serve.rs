@@ -4,9 +4,10 @@
 //! hashes; tampered, unsigned and unruled ones are refused with the reason and nothing of them
 //! is cached; concurrent first requests share one pull; a mirror killed mid-pull recovers.
 
-use crate::pull::{REPO, signed_model, tree_state};
 use crate::support::hub::{Fault, LocalHub, Origin, http};
+use crate::support::hub_env::REPO;
 use crate::support::{self, Run, flip_byte, key, model_signing_cmd, run, tempdir, write};
+use crate::support::{signed_model, tree_state};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 //! write (or that is linked elsewhere) is not resumed into, a symlink planted at a staging name
 //! is never written through, and a server that does not honour `Range` costs one full fetch.
 
-use crate::pull::{Env, REPO};
 use crate::support::hub::{Fault, LocalHub};
+use crate::support::hub_env::{Env, REPO};
 use crate::support::{hs, key, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -19,6 +19,7 @@
 use super::files;
 mod server;
 mod store;
+mod watch;
 mod write;
 
 use std::collections::BTreeMap;
