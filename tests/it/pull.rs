@@ -1,7 +1,7 @@
 //! `hubsign pull`, `check` and `verify-cache` against the local hub: the cache layout the real
 //! Python stack loads offline, and every way a pull must be refused with the cache unchanged.
 
-use crate::support::hub::{Fault, LocalHub, Origin, python};
+use crate::support::hub::{Fault, Origin, python};
 use crate::support::hub_env::{Env, REPO, refused, refused_trusting};
 use crate::support::{files_in, signed_model, tree_state};
 use crate::support::{hubsign, key, run, tempdir, write};
@@ -300,11 +300,8 @@ fn transient_faults_are_retried_and_resumed_persistent_ones_fail_cleanly() {
     );
     // A stalled connection is dropped after --timeout and the transfer resumed.
     let env = Env::new();
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 30_000,
-        duration: std::time::Duration::from_secs(4),
-    });
+    env.hub
+        .stall("model.safetensors", 30_000, std::time::Duration::from_secs(4));
     env.pull(&["--timeout", "1"]).ok();
     assert!(
         env.hub.requests().iter().any(|r| r.range.is_some()),
@@ -405,11 +402,8 @@ fn killed_pulls_never_leave_a_visible_snapshot_and_the_next_pull_succeeds() {
     let env = Env::new();
     let pubkey = key("p256.pub.pem");
     // Slow the weights down so kills land mid-transfer, at different points each round.
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 30_000,
-        duration: std::time::Duration::from_millis(600),
-    });
+    env.hub
+        .stall("model.safetensors", 30_000, std::time::Duration::from_millis(600));
     let repo = env.cache().join("models--hubsign--tiny-bert");
     for (round, delay_ms) in [40u64, 150, 300, 450, 700, 900].into_iter().enumerate() {
         let mut child = env
@@ -492,31 +486,7 @@ fn a_reused_blob_rewritten_during_the_pull_is_not_committed() {
     std::fs::remove_file(std::fs::canonicalize(snapshot.join("model.safetensors")).unwrap()).unwrap();
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     env.hub.clear_requests();
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: std::time::Duration::from_secs(2),
-    });
-    let pubkey = key("p256.pub.pem");
-    let child = env
-        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !env
-        .hub
-        .requests()
-        .iter()
-        .any(|r| r.origin == Origin::Cdn && r.path.contains("model.safetensors"))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the pull never fetched the weights"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let child = env.pull_stalled_at("model.safetensors", 1000, std::time::Duration::from_secs(2), &[]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     let mut planted = std::fs::read(&blob).unwrap();
     planted[2] ^= 0x20;
@@ -555,14 +525,6 @@ fn kept_partials(env: &Env, commit: &str) -> BTreeMap<String, u64> {
 }
 
 /// Body bytes the hub sent for `path` (the CDN serves LFS files).
-fn bytes_sent(hub: &LocalHub, path: &str) -> u64 {
-    hub.requests()
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.contains(path) && r.status / 100 == 2)
-        .map(|r| r.bytes)
-        .sum()
-}
-
 /// A model with a 24 MiB weights file, signed, on the hub.
 fn big_model(env: &Env) -> (String, u64) {
     let m = signed_model(&env.work.path().join("big"));
@@ -590,20 +552,14 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
     let env = Env::new();
     let (commit, size) = big_model(&env);
     env.hub.clear_requests();
-    env.hub.inject(Fault::Stall {
-        path: "big.safetensors".into(),
-        after: 10 << 20,
-        duration: std::time::Duration::from_secs(120),
-    });
-    let pubkey = key("p256.pub.pem");
-    let mut child = env
-        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // Wait until the hub stalls (10 MiB of the weights sent) and the pull has written what it
     // received (the largest file in staging stops growing), then SIGTERM.
+    let mut child = env.pull_stalled_at(
+        "big.safetensors",
+        10 << 20,
+        std::time::Duration::from_secs(120),
+        &[],
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let staging = env.home.path().join(".hub.hubsign-staging");
     let mut last = (0, std::time::Instant::now());
@@ -617,9 +573,7 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
             .unwrap_or(0);
         if now != last.0 {
             last = (now, std::time::Instant::now());
-        } else if bytes_sent(&env.hub, "big.safetensors") >= 10 << 20
-            && last.1.elapsed() > std::time::Duration::from_secs(1)
-        {
+        } else if last.1.elapsed() > std::time::Duration::from_secs(1) {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the pull never stalled");
@@ -634,7 +588,7 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
             .success()
     );
     let _ = child.wait();
-    let first = bytes_sent(&env.hub, "big.safetensors");
+    let first = env.hub.bytes_sent("big.safetensors");
     eprintln!("kept after the kill: {:?}", kept_partials(&env, &commit));
     // `hubsign staging` shows what the killed pull kept.
     let listed: serde_json::Value =
@@ -654,7 +608,7 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
     env.hub.clear_faults();
     env.hub.clear_requests();
     env.pull(&[]).ok();
-    let second = bytes_sent(&env.hub, "big.safetensors");
+    let second = env.hub.bytes_sent("big.safetensors");
     eprintln!("{first} bytes before the kill, {second} after");
     let chunk = (1 << 20) + (128 << 10);
     assert!(
@@ -674,11 +628,12 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
         "not resumed with Range: {resumed:?}"
     );
     assert_eq!(
-        bytes_sent(&env.hub, "config.json"),
+        env.hub.bytes_sent("config.json"),
         0,
         "a finished file was fetched again"
     );
     assert!(env.staged().is_empty(), "staging left: {:?}", env.staged());
+    let pubkey = key("p256.pub.pem");
     run(env.cmd(&["verify-cache", REPO, "--public-key", pubkey.to_str().unwrap()])).ok();
 }
 
@@ -687,26 +642,12 @@ fn a_killed_pull_resumes_and_downloads_only_what_was_missing() {
 #[test]
 fn staging_clean_removes_kept_downloads_but_not_a_running_pulls() {
     let env = Env::new();
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: std::time::Duration::from_secs(120),
-    });
-    let pubkey = key("p256.pub.pem");
-    let mut child = env
-        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while bytes_sent(&env.hub, "model.safetensors") < 1000 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the pull never started the weights"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut child = env.pull_stalled_at(
+        "model.safetensors",
+        1000,
+        std::time::Duration::from_secs(120),
+        &[],
+    );
     let listed = |args: &[&str]| -> serde_json::Value {
         let mut a = vec!["staging", "--json"];
         a.extend_from_slice(args);

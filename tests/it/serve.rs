@@ -4,7 +4,7 @@
 //! hashes; tampered, unsigned and unruled ones are refused with the reason and nothing of them
 //! is cached; concurrent first requests share one pull; a mirror killed mid-pull recovers.
 
-use crate::support::hub::{Fault, LocalHub, Origin, http};
+use crate::support::hub::{LocalHub, Origin, http};
 use crate::support::hub_env::REPO;
 use crate::support::{self, Run, flip_byte, key, model_signing_cmd, run, tempdir, write};
 use crate::support::{signed_model, tree_state};
@@ -547,11 +547,7 @@ fn eight_concurrent_snapshot_downloads_of_a_new_model_share_one_pull() {
     let Some(env) = Env::new() else { return };
     let mirror = env.mirror(&[]);
     // A slow upstream, so that all eight first requests arrive while the pull runs.
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: Duration::from_secs(2),
-    });
+    env.hub.stall("model.safetensors", 1000, Duration::from_secs(2));
     env.hub.clear_requests();
     let home = env.client_home("eight");
     let code = format!(
@@ -590,11 +586,7 @@ fn eight_concurrent_snapshot_downloads_of_a_new_model_share_one_pull() {
 fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() {
     let Some(env) = Env::new() else { return };
     let mut mirror = env.mirror(&[]);
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: Duration::from_secs(120),
-    });
+    env.hub.stall("model.safetensors", 1000, Duration::from_secs(120));
     let home = env.client_home("killed");
     let client = env
         .python(
@@ -607,16 +599,8 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
         .spawn()
         .unwrap();
     // Wait until the mirror is streaming the weights from upstream, then kill -9 it.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !env
-        .hub
-        .requests()
-        .iter()
-        .any(|r| r.origin == Origin::Cdn && r.path.contains("model.safetensors"))
-    {
-        assert!(Instant::now() < deadline, "the mirror never fetched the weights");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    env.hub
+        .wait_until_sent("model.safetensors", 1000, "the mirror to fetch the weights");
     std::thread::sleep(Duration::from_millis(300));
     mirror.kill();
     let out = client.wait_with_output().unwrap();
@@ -1004,11 +988,7 @@ fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
     std::fs::remove_file(unsigned.join("model.sig")).unwrap();
     env.hub.add_commit("hubsign/unsigned-twice", &unsigned);
     let mirror = env.mirror(&[]);
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: Duration::from_secs(3),
-    });
+    env.hub.stall("model.safetensors", 1000, Duration::from_secs(3));
     let url = mirror.url.clone();
     let answers: Vec<(u16, Option<String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = repos
@@ -1101,11 +1081,7 @@ fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
         &env.tmp.path().join("mirror-b"),
         &[],
     );
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: Duration::from_secs(1),
-    });
+    env.hub.stall("model.safetensors", 1000, Duration::from_secs(1));
     let want = std::fs::read(env.src.join("model.safetensors")).unwrap();
     let bodies: Vec<(u16, Vec<u8>)> = std::thread::scope(|s| {
         let hs: Vec<_> = [&a.url, &b.url, &a.url, &b.url]
@@ -1160,24 +1136,12 @@ fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
     std::fs::remove_file(std::fs::canonicalize(snapshot.join("model.safetensors")).unwrap()).unwrap();
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     env.hub.clear_requests();
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: Duration::from_secs(3),
-    });
+    env.hub.stall("model.safetensors", 1000, Duration::from_secs(3));
     let mirror = env.mirror(&[]);
     let planted = std::thread::scope(|s| {
         let first = s.spawn(|| get(&mirror, "config.json"));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !env
-            .hub
-            .requests()
-            .iter()
-            .any(|r| r.origin == Origin::Cdn && r.path.contains("model.safetensors"))
-        {
-            assert!(Instant::now() < deadline, "the mirror never fetched the weights");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        env.hub
+            .wait_until_sent("model.safetensors", 1000, "the mirror to fetch the weights");
         // config.json was re-hashed when the pull started; now rewrite it in place.
         std::thread::sleep(Duration::from_millis(300));
         let mut planted = original.clone();

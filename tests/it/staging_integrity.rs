@@ -3,19 +3,12 @@
 //! write (or that is linked elsewhere) is not resumed into, a symlink planted at a staging name
 //! is never written through, and a server that does not honour `Range` costs one full fetch.
 
-use crate::support::hub::{Fault, LocalHub};
+use crate::support::hub::Fault;
 use crate::support::hub_env::{Env, REPO};
 use crate::support::{hs, key, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn bytes_sent(hub: &LocalHub, path: &str) -> u64 {
-    hub.requests()
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.contains(path) && r.status / 100 == 2)
-        .map(|r| r.bytes)
-        .sum()
-}
+use testhub::wait_for;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(crate::support::fixtures().join("models/tiny-bert").join(name)).unwrap()
@@ -58,14 +51,6 @@ fn verify_cache(env: &Env) {
         key("p256.pub.pem").to_str().unwrap(),
     ]))
     .ok();
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Someone who can write the staging root pre-creates the predictable folder (writable by
@@ -135,21 +120,9 @@ fn a_staged_file_swapped_after_hashing_is_not_committed() {
     let part = cache_staging(&env, &commit)
         .join("files")
         .join(format!("{oid}-{}.part", config.len()));
-    env.hub.inject(Fault::Stall {
-        path: "model.safetensors".into(),
-        after: 1000,
-        duration: Duration::from_secs(4),
-    });
-    let pubkey = key("p256.pub.pem");
-    let child = env
-        .cmd(&["pull", REPO, "--public-key", pubkey.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for("the config to be staged and the weights to stall", || {
-        bytes_sent(&env.hub, "model.safetensors") >= 1000
-            && std::fs::metadata(&part).is_ok_and(|m| m.len() == config.len() as u64)
+    let child = env.pull_stalled_at("model.safetensors", 1000, Duration::from_secs(4), &[]);
+    wait_for("the config to be staged", || {
+        std::fs::metadata(&part).is_ok_and(|m| m.len() == config.len() as u64)
     });
     // Same length, other bytes, another inode.
     let mut other = config.clone();
@@ -192,31 +165,15 @@ fn a_symlink_planted_at_a_staging_name_is_not_written_through() {
         .join("README.md");
     std::fs::remove_file(std::fs::canonicalize(&readme).unwrap()).unwrap();
     env.hub.clear_requests();
-    env.hub.inject(Fault::Stall {
-        path: "README.md".into(),
-        after: 10,
-        duration: Duration::from_secs(3),
-    });
     let victim = env.work.path().join("victim");
     write(&victim, b"do not touch");
     let dir = env.work.path().join("out");
-    let pubkey = key("p256.pub.pem");
-    let child = env
-        .cmd(&[
-            "pull",
-            REPO,
-            "--public-key",
-            pubkey.to_str().unwrap(),
-            "--local-dir",
-            dir.to_str().unwrap(),
-            "--concurrency",
-            "1",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for("the README to stall", || bytes_sent(&env.hub, "README.md") >= 10);
+    let child = env.pull_stalled_at(
+        "README.md",
+        10,
+        Duration::from_secs(3),
+        &["--local-dir", dir.to_str().unwrap(), "--concurrency", "1"],
+    );
     let folder = find_dir(&dir.join(".cache"), &format!("hubsign--tiny-bert@{commit}"))
         .expect("the pull's staging folder");
     let config = fixture("config.json");
@@ -266,26 +223,7 @@ fn a_fifo_planted_at_a_partial_name_does_not_hang_the_pull() {
         std::fs::remove_file(std::fs::canonicalize(snapshot.join(f)).unwrap()).unwrap();
     }
     env.hub.clear_requests();
-    env.hub.inject(Fault::Stall {
-        path: "README.md".into(),
-        after: 10,
-        duration: Duration::from_secs(3),
-    });
-    let pubkey = key("p256.pub.pem");
-    let mut child = env
-        .cmd(&[
-            "pull",
-            REPO,
-            "--public-key",
-            pubkey.to_str().unwrap(),
-            "--concurrency",
-            "1",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the README to stall", || bytes_sent(&env.hub, "README.md") >= 10);
+    let mut child = env.pull_stalled_at("README.md", 10, Duration::from_secs(3), &["--concurrency", "1"]);
     let fifo = cache_staging(&env, &commit).join("files").join(weights_part());
     let _ = std::fs::remove_file(&fifo);
     assert!(
