@@ -6,7 +6,7 @@
 
 use crate::support::hub::{LocalHub, Origin, python};
 use crate::support::tree_state;
-use crate::support::{Run, hubsign, key, model_signing, model_signing_cmd, run, tempdir, write};
+use crate::support::{Run, copy_tree, hubsign, key, model_signing, model_signing_cmd, run, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -164,12 +164,7 @@ fn a_signed_parquet_dataset_pulls_verified_and_loads_offline_with_datasets() {
 
     // A tampered shard on the hub (new commit, same signature): refused, cache unchanged.
     let evil = env.work.path().join("evil");
-    Command::new("cp")
-        .arg("-a")
-        .arg(&data)
-        .arg(&evil)
-        .status()
-        .unwrap();
+    copy_tree(&data, &evil);
     let script = format!(
         "import pyarrow as pa, pyarrow.parquet as pq\n\
          t = pa.table({{'id': list(range({ROWS})), 'text': ['evil %d' % i for i in range({ROWS})]}})\n\

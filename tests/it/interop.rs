@@ -3,11 +3,10 @@
 //! tampering is rejected by both.
 
 use crate::support::{
-    Run, flip_byte, hs, key, many_files_model, model_signing_cmd, run, single_file_model, symlink_model,
-    tempdir, tiny_model, write,
+    Run, copy_tree, flip_byte, hs, key, many_files_model, model_signing_cmd, run, single_file_model,
+    symlink_model, tempdir, tiny_model, write,
 };
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// How a model is signed and verified, for both tools.
 #[derive(Clone, Copy)]
@@ -111,11 +110,6 @@ fn ms_verify(exe: &Path, model: &Path, sig: &Path, method: &str, case: Case) -> 
         c.arg("--public_key").arg(key("p256.pub.pem"));
     }
     run(c)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    let status = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
-    assert!(status.success());
 }
 
 /// The full two-way exchange on one model, then the three tamperings.

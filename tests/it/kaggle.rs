@@ -14,7 +14,9 @@
 use crate::support::hub::python;
 use crate::support::kaggle::{Fault, LocalKaggle, Origin};
 use crate::support::tree_state;
-use crate::support::{Run, det_bytes, hubsign, key, model_signing, model_signing_cmd, run, tempdir, write};
+use crate::support::{
+    Run, copy_tree, det_bytes, hubsign, key, model_signing, model_signing_cmd, run, tempdir, write,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -297,7 +299,7 @@ fn refused_kaggle_versions_leave_the_kagglehub_cache_unchanged() {
 
     // Version 2: changed weights under the old signature.
     let changed = env.work.path().join("changed");
-    copy_dir(&good, &changed);
+    copy_tree(&good, &changed);
     std::fs::write(
         changed.join("model.safetensors"),
         det_bytes("other/weights", 2 << 20),
@@ -311,7 +313,7 @@ fn refused_kaggle_versions_leave_the_kagglehub_cache_unchanged() {
 
     // Version 3: a file the signature does not cover — refused before any weight is fetched.
     let extra = env.work.path().join("extra");
-    copy_dir(&good, &extra);
+    copy_tree(&good, &extra);
     write(&extra.join("run_me.py"), b"import os\n");
     assert_eq!(kaggle.add_version(&env.owner, "m", FW, "base", &extra), 3);
     kaggle.clear_requests();
@@ -358,15 +360,6 @@ fn refused_kaggle_versions_leave_the_kagglehub_cache_unchanged() {
         .stderr_has("model.safetensors");
     assert!(!env.cache().join("models").exists(), "{:?}", state(&env.cache()));
     kaggle.clear_faults();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for (rel, _) in tree_state(from) {
-        let src = from.join(&rel);
-        if src.is_file() {
-            write(&to.join(&rel), &std::fs::read(&src).unwrap());
-        }
-    }
 }
 
 #[test]
@@ -751,7 +744,7 @@ fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
 
     // Offline "latest" is the highest version kagglehub would take as complete: a planted
     // higher folder without its marker is not it.
-    copy_dir(&instance.join("1"), &instance.join("999"));
+    copy_tree(&instance.join("1"), &instance.join("999"));
     env.hs(&["verify-cache", &env.handle("c", "base"), "--public-key", &k])
         .ok()
         .stdout_has(instance.join("1").to_str().unwrap());

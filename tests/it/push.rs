@@ -3,7 +3,7 @@
 //! nothing is published when the model does not match its signature or the branch moved.
 
 use crate::support::hub::{Fault, LocalHub, Origin, python};
-use crate::support::{Run, hubsign, key, run, tempdir, write};
+use crate::support::{Run, copy_tree, hubsign, key, run, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,14 +12,7 @@ const TOKEN: &str = "hf_write_token_for_tests";
 /// The fixture model without its signature, plus a weight file big enough for multipart.
 fn unsigned_model(dir: &Path) -> PathBuf {
     let m = dir.join("model");
-    std::fs::create_dir_all(dir).unwrap();
-    let ok = Command::new("cp")
-        .arg("-a")
-        .arg(crate::support::fixtures().join("models/tiny-bert"))
-        .arg(&m)
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    copy_tree(&crate::support::fixtures().join("models/tiny-bert"), &m);
     std::fs::remove_file(m.join("model.sig")).unwrap();
     write(
         &m.join("weights/extra.safetensors"),

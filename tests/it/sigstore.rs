@@ -1,7 +1,7 @@
 //! Sigstore keyless verification: bundles made by every released model_signing, and the
 //! sigstore-conformance bundle-verification corpus (70 cases, `_fail` = must be rejected).
 
-use crate::support::{hs, run, tempdir};
+use crate::support::{copy_tree, hs, run, tempdir};
 use hubsign::verify::sigstore::{SignedArtifact, SigstoreInstance, SigstorePolicy, verify_sigstore_bundle};
 use std::path::Path;
 
@@ -80,12 +80,7 @@ fn keyless_bundles_of_every_model_signing_release_verify_offline() {
         // A tampered model fails after the signature verified.
         let dir = tempdir();
         let copy = dir.path().join("m");
-        run({
-            let mut c = std::process::Command::new("cp");
-            c.arg("-a").arg(&model).arg(&copy);
-            c
-        })
-        .ok();
+        copy_tree(&model, &copy);
         let f = copy.join("signme-1");
         let mut perms = std::fs::metadata(&f).unwrap().permissions();
         #[expect(

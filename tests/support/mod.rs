@@ -10,8 +10,8 @@ pub mod hub_env;
 
 pub use testhub::inputs::{conformance, model_signing, model_signing_cmd, skip, softhsm, vectors};
 pub use testhub::models::{
-    det_bytes, files_in, fixtures, flip_byte, key, many_files_model, signed_model, single_file_model,
-    symlink_model, tempdir, tiny_model, tree_state, write,
+    copy_tree, det_bytes, files_in, fixtures, flip_byte, key, many_files_model, signed_model,
+    single_file_model, symlink_model, tempdir, tiny_model, tree_state, write,
 };
 pub use testhub::{hub, kaggle};
 

@@ -37,10 +37,10 @@ pub fn flip_byte(path: &Path, offset: usize) {
     std::fs::write(path, b).unwrap();
 }
 
-/// Copies the tree at `from` to `to` (which must not exist yet) as `cp -a` does: symlinks stay
-/// symlinks, modes and times are kept.
-pub fn copy_dir(from: &Path, to: &Path) {
-    assert!(!to.exists(), "copy_dir: {} exists", to.display());
+/// Copies the file or tree at `from` to `to` (which must not exist yet) as `cp -a` does: symlinks
+/// stay symlinks, modes and times are kept.
+pub fn copy_tree(from: &Path, to: &Path) {
+    assert!(!to.exists(), "copy_tree: {} exists", to.display());
     if let Some(p) = to.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
@@ -51,7 +51,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// A copy of the bundled fixture model `name` (under `fixtures/models`) at `dir/name`.
 pub fn fixture_model(dir: &Path, name: &str) -> PathBuf {
     let m = dir.join(name);
-    copy_dir(&fixtures().join("models").join(name), &m);
+    copy_tree(&fixtures().join("models").join(name), &m);
     m
 }
 
