@@ -1,4 +1,4 @@
-//! The local Hub (`tests/support/hub`) is faithful: the real Python `huggingface_hub` (from the venv made by
+//! The local Hub (`crates/testhub/src/hub`) is faithful: the real Python `huggingface_hub` (from the venv made by
 //! `scripts/python-env`) downloads from it, lists it and caches it exactly as it does from the real Hub, and
 //! every injected fault changes what that client (or a raw HTTP request) sees.
 

@@ -1,4 +1,4 @@
-//! The local Hub's write side (`tests/support/hub/write.rs`) is faithful: the real Python `huggingface_hub`
+//! The local Hub's write side (`crates/testhub/src/hub/write.rs`) is faithful: the real Python `huggingface_hub`
 //! (from the venv made by `scripts/python-env`, Xet disabled) creates repos on it, pushes folders through
 //! preupload → git-LFS batch (basic and multipart) → NDJSON commit, opens PRs, and gets the Hub's errors
 //! for stale parents and missing tokens; what it pushed downloads back byte for byte. Raw-HTTP tests pin

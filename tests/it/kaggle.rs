@@ -1,4 +1,4 @@
-//! Kaggle Models end to end, against the local Kaggle server (`tests/support/kaggle`, itself
+//! Kaggle Models end to end, against the local Kaggle server (`crates/testhub/src/kaggle`, itself
 //! proven faithful by kagglehub and the kaggle CLI in `kaggle_faithful`):
 //!
 //! - a model signed by model_signing into `.kaggle/signing.json` and uploaded by

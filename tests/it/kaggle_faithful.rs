@@ -1,4 +1,4 @@
-//! The local Kaggle server (`tests/support/kaggle`) is faithful: the real `kagglehub` and `kaggle` CLI (from
+//! The local Kaggle server (`crates/testhub/src/kaggle`) is faithful: the real `kagglehub` and `kaggle` CLI (from
 //! the venv made by `scripts/python-env`) download from it, cache, resume and upload exactly as they do
 //! against Kaggle, reaching it with `KAGGLE_API_ENVIRONMENT=LOCALHOST` (the one process-wide server on
 //! port 80; tests keep apart by owner slug). Server behaviours no client shows (Range, signatures, error

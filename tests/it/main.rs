@@ -1,4 +1,5 @@
-//! The one integration-test binary. Modules by theme; shared helpers in `tests/support`.
+//! The one integration-test binary. Modules by theme; the harness that runs hubsign in `tests/support`,
+//! the local hubs and the other shared helpers in the `testhub` crate (`crates/testhub`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

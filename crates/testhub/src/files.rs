@@ -1,12 +1,6 @@
 //! What both local test servers (the Hugging Face hub and the Kaggle server) do alike with files:
 //! scan a directory into repository paths, parse `Range`, and stream a file from disk with the
-//! body faults tests inject (corrupt bytes, a truncated body, a stall). The examples that run the
-//! servers include this file beside them, as `files`.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    reason = "test support shared by the tests and the local-server examples: a panic is the failure report"
-)]
+//! body faults tests inject (corrupt bytes, a truncated body, a stall).
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};

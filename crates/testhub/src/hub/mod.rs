@@ -9,12 +9,6 @@
 //! them). Pushed content (LFS objects, regular files of API commits) is streamed to a temporary directory
 //! owned by the hub. Faults can be injected to test clients. Blocking API: the server runs on its own tokio
 //! runtime.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support shared by the tests and the local-hub example: a panic is the failure report"
-)]
 
 use super::files;
 mod server;
@@ -30,7 +24,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[allow(unused_imports, reason = "the example uses only some")]
 pub use store::{git_object_sha1, is_lfs, lfs_pointer};
 
 pub use crate::python::python;

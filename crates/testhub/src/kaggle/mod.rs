@@ -20,12 +20,6 @@
 //! Faults ([`Fault`]) change what clients see until cleared or their `times` run out: truncated, corrupted
 //! or endless bodies, HTTP errors, listings that claim, omit or mis-size files, a page token that loops, and
 //! uploads whose connection drops mid-chunk. Blocking API: the server runs on its own tokio runtime.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support shared by the tests and the local-kaggle example: a panic is the failure report"
-)]
 
 use super::files;
 mod server;

@@ -118,7 +118,6 @@ pub struct Model {
 
 /// A resumable upload session.
 pub struct Upload {
-    pub token: String,
     pub name: String,
     pub disk: PathBuf,
     pub committed: u64,
@@ -1136,7 +1135,6 @@ fn start_blob_upload(sh: &Shared, user: Option<&str>, body: &Value) -> Response 
     st.uploads.insert(
         id.clone(),
         Upload {
-            token: token.clone(),
             name: name.to_string(),
             disk,
             committed: 0,
