@@ -194,3 +194,25 @@ pub fn files_in(dir: &Path) -> BTreeSet<String> {
         .map(|(k, _)| k)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{copy_tree, files_in, symlink_model, tempdir, tree_state};
+
+    #[test]
+    fn copy_tree_keeps_links_as_links_and_never_copies_into_an_existing_target() {
+        let tmp = tempdir();
+        let m = symlink_model(tmp.path());
+        let copy = tmp.path().join("copy");
+        copy_tree(&m, &copy);
+        assert_eq!(tree_state(&m), tree_state(&copy));
+        assert_eq!(
+            tree_state(&copy)["link.bin"],
+            "link:real.bin",
+            "a link was copied as a file"
+        );
+        assert!(files_in(&copy).contains("dirlink"));
+        let again = std::panic::catch_unwind(|| copy_tree(&m, &copy));
+        assert!(again.is_err(), "copied into an existing directory");
+    }
+}

@@ -59,3 +59,15 @@ pub fn venv_python() -> Option<PathBuf> {
     crate::inputs::model_signing()?;
     Some(python().expect("HUBSIGN_MODEL_SIGNING is set but no python next to it (run scripts/python-env)"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::result;
+
+    #[test]
+    fn the_last_result_line_is_the_answer() {
+        let out = "noise\nRESULT:{\"a\": 1}\nmore noise\nRESULT:[1, 2]\ntrailing\n";
+        assert_eq!(result(out, ""), serde_json::json!([1, 2]));
+        assert!(std::panic::catch_unwind(|| result("no answer\n", "stderr")).is_err());
+    }
+}

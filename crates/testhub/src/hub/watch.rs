@@ -33,3 +33,37 @@ impl LocalHub {
         crate::wait_for(what, || self.bytes_sent(path) >= bytes);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use crate::hub::{LocalHub, http};
+    use crate::models::{det_bytes, tempdir, write};
+
+    /// `wait_until_sent` returns while the stalled body is still paused, and `bytes_sent` counts
+    /// the whole body once it is through.
+    #[test]
+    fn a_stalled_file_is_waited_for_mid_body_then_counted_whole() {
+        let tmp = tempdir();
+        let src = tmp.path().join("m");
+        write(&src.join("notes.txt"), &det_bytes("notes.txt", 100_000));
+        let hub = LocalHub::start();
+        hub.add_commit("org/m", &src);
+        hub.stall("notes.txt", 1000, Duration::from_secs(2));
+        let url = format!("{}/org/m/resolve/main/notes.txt", hub.endpoint());
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            let get = s.spawn(|| http("GET", &url, &[], b""));
+            hub.wait_until_sent("notes.txt", 1000, "the first 1000 bytes");
+            assert!(
+                start.elapsed() < Duration::from_secs(2) && !get.is_finished(),
+                "returned only after the stall"
+            );
+            let r = get.join().unwrap();
+            assert_eq!((r.status, r.body.len()), (200, 100_000));
+        });
+        assert_eq!(hub.bytes_sent("notes.txt"), 100_000);
+        assert_eq!(hub.bytes_sent("other.txt"), 0);
+    }
+}
