@@ -1,5 +1,5 @@
 //! The one integration-test binary. Modules by theme; the harness that runs hubsign in `tests/support`,
-//! the local hubs and the other shared helpers in the `testhub` crate (`crates/testhub`).
+//! the local hubs and the rest of the shared test support in the `testhub` crate (`crates/testhub`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-/// Helpers every test script may use: `attempt(f)` returns `{"ok": f()}` or what went wrong
+/// Functions every test script may use: `attempt(f)` returns `{"ok": f()}` or what went wrong
 /// (`err`: the exception's class, `mro`: its classes, `status`: the HTTP status of its response if
 /// any, `msg`: its text, cut at 4,000 characters); `out(v)` prints the one `RESULT:` line
 /// [`result`] reads; `read(p)` is a file's bytes; `files(p)` the sorted relative paths of the files
