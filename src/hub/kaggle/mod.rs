@@ -185,8 +185,8 @@ impl KaggleHub {
             .await?;
         v.get("versionNumber")
             .and_then(version_of)
-            .ok_or_else(|| HubError::Malformed {
-                url: "GetModelInstance".into(),
+            .ok_or_else(|| HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("GetModelInstance"),
                 detail: format!("{what} has no versionNumber"),
             })
     }
@@ -220,15 +220,15 @@ impl KaggleHub {
                 None | Some(Value::Null) => &[][..],
                 Some(Value::Array(a)) => a.as_slice(),
                 Some(_) => {
-                    return Err(HubError::Malformed {
-                        url: "ListModelInstanceVersionFiles".into(),
+                    return Err(HubError::MalformedAnswer {
+                        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                         detail: "files is not an array".into(),
                     });
                 }
             };
             if files.len() + entries.len() > MAX_LISTED_FILES {
-                return Err(HubError::Malformed {
-                    url: "ListModelInstanceVersionFiles".into(),
+                return Err(HubError::MalformedAnswer {
+                    call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                     detail: format!("the listing holds more than {MAX_LISTED_FILES} files"),
                 });
             }
@@ -236,8 +236,8 @@ impl KaggleHub {
                 let f = parse_file(e)?;
                 name_bytes += f.path.len();
                 if name_bytes > MAX_LISTED_NAME_BYTES {
-                    return Err(HubError::Malformed {
-                        url: "ListModelInstanceVersionFiles".into(),
+                    return Err(HubError::MalformedAnswer {
+                        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                         detail: format!("the listing's names exceed {MAX_LISTED_NAME_BYTES} bytes"),
                     });
                 }
@@ -249,8 +249,8 @@ impl KaggleHub {
                 .filter(|t| !t.is_empty())
             {
                 Some(t) if t.len() > MAX_TOKEN_BYTES => {
-                    return Err(HubError::Malformed {
-                        url: "ListModelInstanceVersionFiles".into(),
+                    return Err(HubError::MalformedAnswer {
+                        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                         detail: format!("a page token of {} bytes", t.len()),
                     });
                 }
@@ -270,15 +270,15 @@ impl KaggleHub {
             }
         }
         if !complete {
-            return Err(HubError::Malformed {
-                url: "ListModelInstanceVersionFiles".into(),
+            return Err(HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                 detail: format!("the listing goes on for more than {MAX_LIST_PAGES} pages"),
             });
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
-            return Err(HubError::Malformed {
-                url: "ListModelInstanceVersionFiles".into(),
+            return Err(HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                 detail: format!("{} is listed twice", w[0].path),
             });
         }
@@ -339,8 +339,8 @@ impl KaggleHub {
 }
 
 fn parse_file(e: &Value) -> Result<RemoteFile, HubError> {
-    let malformed = |detail: String| HubError::Malformed {
-        url: "ListModelInstanceVersionFiles".into(),
+    let malformed = |detail: String| HubError::MalformedAnswer {
+        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
         detail,
     };
     let path = e
