@@ -15,6 +15,18 @@ use futures_util::StreamExt as _;
 use std::future::Future;
 use std::pin::Pin;
 
+/// A connection that delivers no data for this long is dropped (and a transfer resumed).
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Where a repository of `hub` keeps its signature ([`huggingface::SIGNATURE_PATH`],
+/// [`kaggle::SIGNATURE_PATH`]).
+pub fn signature_path(hub: crate::reference::HubKind) -> &'static str {
+    match hub {
+        crate::reference::HubKind::HuggingFace => huggingface::SIGNATURE_PATH,
+        crate::reference::HubKind::Kaggle => kaggle::SIGNATURE_PATH,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HubError {

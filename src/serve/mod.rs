@@ -145,6 +145,13 @@ impl Mirror {
     }
 }
 
+/// A client must send its request head within this time by default (`--header-read-timeout`).
+pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// A verified pull is abandoned after this time by default (`--pull-timeout`).
+pub const DEFAULT_PULL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Entries per page of `/tree` answers by default: the Hub's page size.
+pub const DEFAULT_TREE_PAGE_SIZE: u64 = 1000;
+
 /// A request body (paths-info) must arrive within this time.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Connections served at once; more are closed at accept (a client retries), so a flood of
@@ -360,7 +367,12 @@ async fn handle(mirror: Arc<Mirror>, req: axum::extract::Request) -> Response<Bo
     let mut seen = Seen::default();
     let (resp, verdict) = match answer(&mirror, req, &mut seen).await {
         Ok(r) => (r, Verdict::Served),
-        Err(refusal) => respond(mirror.events.as_ref(), seen.repo.as_ref(), seen.commit.as_deref(), &refusal),
+        Err(refusal) => respond(
+            mirror.events.as_ref(),
+            seen.repo.as_ref(),
+            seen.commit.as_deref(),
+            &refusal,
+        ),
     };
     let bytes = if method == Method::HEAD {
         0

@@ -253,9 +253,7 @@ fn tree(files: &[CommitFile]) -> Result<Folder, HubError> {
         match f {
             CommitFile::Uploaded { path, reference, .. } => root.insert(path, reference.clone()),
             CommitFile::Inline { path, .. } => {
-                return Err(HubError::NotUploaded {
-                    path: path.clone(),
-                });
+                return Err(HubError::NotUploaded { path: path.clone() });
             }
         }
     }
