@@ -21,8 +21,9 @@ pub enum Signing {
         token: TokenSource,
         instance: SigstoreInstance,
     },
-    /// A key (or a key and its certificate) the user holds.
-    Signer(Signer),
+    /// A key (or a key and its certificate) the user holds (boxed: a certificate chain is
+    /// large beside the keyless settings).
+    Signer(Box<Signer>),
 }
 
 /// `sign`'s settings: what to sign, and with what.
@@ -51,7 +52,7 @@ impl SignSettings {
                 instance: sigstore_instance(&args.instance)?,
             }
         } else {
-            Signing::Signer(signer(&args.key)?)
+            Signing::Signer(Box::new(signer(&args.key)?))
         };
         Ok(Self { request, signing })
     }
