@@ -127,7 +127,7 @@ impl Refusal {
     }
 
     /// The answer to send; the builder's error when a header cannot be carried (the caller
-    /// logs it and sends [`internal_error`] instead).
+    /// logs it and sends a bare 500 instead).
     pub fn response(&self, commit: Option<&str>) -> Result<Response<Body>, axum::http::Error> {
         let mut b = Response::builder()
             .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))

@@ -92,6 +92,14 @@ impl Events for Log {
         );
     }
 
+    fn answer_failed(&self, repo: Option<&ModelRef>, cause: &str) {
+        let repo = repo.map(ToString::to_string);
+        self.event(
+            &json!({ "event": "error", "repo": repo, "error": cause }),
+            &format!("error: {}: {cause}", repo.as_deref().unwrap_or("-")),
+        );
+    }
+
     fn refused(&self, repo: &ModelRef, commit: Option<&str>, error: &Error) {
         let mut causes = Vec::new();
         let mut source = std::error::Error::source(error);
