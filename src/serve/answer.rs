@@ -552,7 +552,28 @@ fn nonblocking(flags: i32) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::range;
+    use super::{REFUSED_CODE, Refusal, range};
+    use crate::Error;
+    use crate::reference::ModelRef;
+
+    /// "No rule covers it" is a refusal because of its variant, whatever it prints.
+    #[test]
+    fn a_repository_no_rule_covers_is_refused_by_its_variant() {
+        let repo = ModelRef::parse("org/name", None).unwrap();
+        let e = Error::NoTrustRule {
+            repo: "org/name".into(),
+            policy: None,
+        };
+        let r = Refusal::from_error(&repo, "0123", &e);
+        assert_eq!(r.status, 403);
+        assert_eq!(r.code, Some(REFUSED_CODE));
+        assert_eq!(r.verdict, super::Verdict::Refused);
+        assert!(
+            r.message.contains("no trust policy rule covers org/name"),
+            "{}",
+            r.message
+        );
+    }
 
     #[test]
     fn ranges() {
