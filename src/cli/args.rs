@@ -439,7 +439,7 @@ pub struct PullArgs {
     /// commit, digest, signer, signature hash. A reference already locked moves on only when
     /// the same signer signed the new commit. Without --lock an existing ./hubsign.lock is
     /// still read, never written: it can refuse a changed signer, never trust more.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "hubsign.lock")]
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = hubsign::lock::DEFAULT_LOCK_FILE)]
     pub lock: Option<PathBuf>,
     /// Accept a signer other than the one the lock names (with --lock, the lock then names the
     /// new signer).
@@ -450,7 +450,7 @@ pub struct PullArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// The lock file.
-    #[arg(long, value_name = "FILE", default_value = "hubsign.lock")]
+    #[arg(long, value_name = "FILE", default_value = hubsign::lock::DEFAULT_LOCK_FILE)]
     pub lock: PathBuf,
     #[command(flatten)]
     pub trust: TrustArgs,

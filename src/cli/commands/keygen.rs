@@ -13,12 +13,12 @@ use std::io::IsTerminal as _;
 /// reads them, `--encrypt` asks on the terminal twice.
 fn password(args: &args::KeygenArgs) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
     let password = if args.password_file.is_some() || args.password_env.is_some() {
-        let from = args::KeyArgs {
-            password_file: args.password_file.clone(),
-            password_env: args.password_env.clone(),
-            ..args::KeyArgs::default()
+        let from = keys::PasswordFlags {
+            file: args.password_file.as_deref(),
+            env: args.password_env.as_deref(),
+            given: None,
         };
-        zeroize::Zeroizing::new(keys::password(&from, &args.out)?)
+        zeroize::Zeroizing::new(keys::password(from, &args.out)?)
     } else if args.encrypt {
         if !std::io::stdin().is_terminal() {
             return Err(CliError::NoTerminal);

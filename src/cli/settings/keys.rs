@@ -67,10 +67,30 @@ pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>, Error> {
     })
 }
 
+/// Where a key's password comes from, as the flags name it (`sign`, `push` and `keygen` share
+/// `--password-file` and `--password-env`).
+#[derive(Clone, Copy)]
+pub struct PasswordFlags<'a> {
+    pub file: Option<&'a Path>,
+    pub env: Option<&'a str>,
+    /// `--password` itself (`sign` and `push` only).
+    pub given: Option<&'a str>,
+}
+
+impl<'a> From<&'a KeyArgs> for PasswordFlags<'a> {
+    fn from(args: &'a KeyArgs) -> Self {
+        Self {
+            file: args.password_file.as_deref(),
+            env: args.password_env.as_deref(),
+            given: args.password.as_deref(),
+        }
+    }
+}
+
 /// The password of a key: `--password-file`, `--password-env`, `--password`, else the
 /// terminal; `key_path` names the key in the prompt and the error.
-pub fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
-    if let Some(file) = &args.password_file {
+pub fn password(flags: PasswordFlags<'_>, key_path: &Path) -> Result<Vec<u8>> {
+    if let Some(file) = flags.file {
         let mut bytes = super::read_small(file, "cannot read password file")?;
         if bytes.ends_with(b"\n") {
             bytes.pop();
@@ -80,16 +100,16 @@ pub fn password(args: &KeyArgs, key_path: &Path) -> Result<Vec<u8>> {
         }
         return Ok(bytes);
     }
-    if let Some(var) = &args.password_env {
+    if let Some(var) = flags.env {
         return std::env::var_os(var)
             .map(std::ffi::OsString::into_encoded_bytes)
             .ok_or_else(|| CliError::EnvNotSet {
                 option: "--password-env",
-                var: var.clone(),
+                var: var.to_owned(),
             });
     }
-    if let Some(p) = &args.password {
-        return Ok(p.clone().into_bytes());
+    if let Some(p) = flags.given {
+        return Ok(p.as_bytes().to_vec());
     }
     if std::io::stdin().is_terminal() {
         let prompt = format!("Password for {}: ", key_path.display());
@@ -119,7 +139,7 @@ fn load_signing_key(args: &KeyArgs, path: &Path) -> Result<SigningKey> {
     };
     let pem = PrivateKeyPem::parse(&text).map_err(key_err)?;
     let pw = if pem.is_encrypted() {
-        Some(password(args, path)?)
+        Some(password(args.into(), path)?)
     } else {
         None
     };
