@@ -88,13 +88,16 @@ impl<'a> TrustFlags<'a> {
                 i.staging,
             )?);
         }
-        let method = self.method.or(if self.public_key.is_some() {
+        let inferred = if self.public_key.is_some() {
             Some(MethodChoice::Key)
         } else if !self.certificate_chain.is_empty() {
             Some(MethodChoice::Certificate)
         } else {
             None
-        });
+        };
+        // No key and no anchors: say whom to trust (or ask the policy), even with `--method`;
+        // `--method` then only picks between the flags given.
+        let method = inferred.and(self.method).or(inferred);
         match method {
             Some(MethodChoice::Key) => {
                 let path = self.public_key.ok_or(CliError::MissingOption {
