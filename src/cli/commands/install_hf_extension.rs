@@ -7,14 +7,8 @@ use crate::cli::error::Result;
 use hubsign::ExitStatus;
 use serde_json::json;
 
-/// `hf` 2.x looks for extensions under `~/.local/share/hf/extensions` (`Path.expanduser`: `HOME`).
 pub fn run(out: Output) -> Result<ExitStatus> {
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .ok_or(hubsign::Error::HfExtension(
-            hubsign::hf_extension::ExtensionError::NoHome,
-        ))?;
-    let root = std::path::Path::new(&home).join(".local/share/hf/extensions");
+    let root = crate::cli::settings::hf_extensions_dir()?;
     let exe = std::env::current_exe()
         .and_then(fs_err::canonicalize)
         .map_err(|source| hubsign::Error::Io {

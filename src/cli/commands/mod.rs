@@ -1,5 +1,6 @@
-//! One file per command (uv's `commands/`): each resolves its settings once, calls the core
-//! and renders what came back. What several commands render alike lives here.
+//! One file per command (uv's `commands/`): each resolves its settings once (through
+//! [`settings`](super::settings), never reading environment variables itself), calls
+//! the core and renders what came back. What several commands render alike lives here.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
 pub mod audit;

@@ -212,11 +212,11 @@ fn signing_key(args: &KeyArgs) -> Result<hubsign::sign::SigningKeyRef> {
 
 /// The Sigstore instance the flags name (embedded production root by default).
 pub fn sigstore_instance(args: &SigstoreInstanceArgs) -> Result<SigstoreInstance, Error> {
-    instance(args.trust_config.as_deref(), args.staging)
+    instance_of(args.trust_config.as_deref(), args.staging)
 }
 
 /// The instance of a `--trust-config` file, `--staging`, or production.
-pub fn instance(trust_config: Option<&Path>, staging: bool) -> Result<SigstoreInstance, Error> {
+pub fn instance_of(trust_config: Option<&Path>, staging: bool) -> Result<SigstoreInstance, Error> {
     Ok(match (trust_config, staging) {
         (Some(path), _) => SigstoreInstance::Custom(read_text(path, "cannot read trust config")?),
         (None, true) => SigstoreInstance::Staging,

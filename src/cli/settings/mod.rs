@@ -113,6 +113,15 @@ pub fn read_small(path: &Path, what: &'static str) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// Where `hf` 2.x looks for extensions: `~/.local/share/hf/extensions` (`Path.expanduser`:
+/// `HOME`).
+pub fn hf_extensions_dir() -> Result<PathBuf, Error> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or(Error::HfExtension(hubsign::hf_extension::ExtensionError::NoHome))?;
+    Ok(Path::new(&home).join(".local/share/hf/extensions"))
+}
+
 /// Which files `verify` checks, and how.
 pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
     let walk = walk(&args.walk)?;

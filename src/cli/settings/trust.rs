@@ -3,7 +3,7 @@
 //! `--method` or inferred from the flags), then — for a hub repository — the trust policy's
 //! first rule for it. Never the working directory's policy file.
 
-use super::keys::{instance, load_certificates};
+use super::keys::{instance_of, load_certificates};
 use super::read_text;
 use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, TrustArgs, VerifyArgs};
 use crate::cli::error::{CliError, Result};
@@ -149,7 +149,7 @@ fn sigstore_anchor(
     trust_config: Option<&Path>,
     staging: bool,
 ) -> Result<TrustAnchor, Error> {
-    let instance = instance(trust_config, staging)?;
+    let instance = instance_of(trust_config, staging)?;
     // Check the trust material now, so a bad file is a usage error, not a verification failure.
     instance.trusted_root().map_err(|reason| Error::TrustedRoot {
         config: trust_config.map(Path::to_path_buf),
