@@ -189,16 +189,23 @@ pub enum Error {
     /// Exit 2. `hubsign install-hf-extension` could not register `hf hubsign`.
     #[error(transparent)]
     HfExtension(#[from] crate::hf_extension::ExtensionError),
-    /// Exit 2. The request is valid but this build cannot carry it out.
-    #[error("{0}")]
-    Unsupported(String),
     /// Exit 2. `audit --signer` names no signer this build can look for (too short, ambiguous,
     /// or of no known form).
     #[error(transparent)]
     SignerSpec(#[from] crate::audit::SignerSpecError),
-    /// Exit 2. Arguments that contradict each other or are missing.
-    #[error("{0}")]
-    Usage(String),
+    /// Exit 2 (the mirror answers 403). No rule of the trust policy covers the repository
+    /// (`repo` as rules match it: `org/name`, `datasets/org/name`, `kaggle:…`), so nobody is
+    /// trusted to sign it. `policy` is the file, when the policy is one.
+    #[error("{}", match policy {
+        Some(p) => format!("the trust policy {} has no rule for {repo}", p.display()),
+        None => format!("no trust policy rule covers {repo}"),
+    })]
+    NoTrustRule { repo: String, policy: Option<PathBuf> },
+    /// Exit 2. The Sigstore trusted root (the `--trust-config` file, or the embedded one when
+    /// `config` is none) is unusable; checked before any signature is, so a bad file is not
+    /// reported as a failed verification.
+    #[error("{}: {reason}", config.as_ref().map_or_else(|| "embedded root".to_owned(), |p| p.display().to_string()))]
+    TrustedRoot { config: Option<PathBuf>, reason: String },
 }
 
 impl Error {

@@ -1,7 +1,8 @@
 //! Command-line syntax (clap). Flags use hyphens; model_signing's underscore spellings are
 //! accepted as aliases so existing scripts keep working.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -394,7 +395,7 @@ pub struct HubModelArgs {
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and the transfer
     /// resumed (with a Range request).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
+    #[arg(long, value_name = "SECONDS", default_value_t = hubsign::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
 }
 
@@ -438,7 +439,7 @@ pub struct PullArgs {
     /// commit, digest, signer, signature hash. A reference already locked moves on only when
     /// the same signer signed the new commit. Without --lock an existing ./hubsign.lock is
     /// still read, never written: it can refuse a changed signer, never trust more.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "hubsign.lock")]
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = hubsign::lock::DEFAULT_LOCK_FILE)]
     pub lock: Option<PathBuf>,
     /// Accept a signer other than the one the lock names (with --lock, the lock then names the
     /// new signer).
@@ -449,7 +450,7 @@ pub struct PullArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// The lock file.
-    #[arg(long, value_name = "FILE", default_value = "hubsign.lock")]
+    #[arg(long, value_name = "FILE", default_value = hubsign::lock::DEFAULT_LOCK_FILE)]
     pub lock: PathBuf,
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -462,7 +463,7 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
+    #[arg(long, value_name = "SECONDS", default_value_t = hubsign::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
     /// Parallel file transfers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -639,7 +640,7 @@ pub struct ServeArgs {
     #[arg(long = "port-file", value_name = "FILE")]
     pub port_file: Option<PathBuf>,
     /// Path of the signature inside each repository.
-    #[arg(long = "signature-path", value_name = "PATH", default_value = "model.sig")]
+    #[arg(long = "signature-path", value_name = "PATH", default_value = hubsign::hub::huggingface::SIGNATURE_PATH)]
     pub signature_path: String,
     /// Serve repositories holding files the signature does not cover (those files are not
     /// listed or served); by default such repositories are refused.
@@ -650,16 +651,93 @@ pub struct ServeArgs {
     pub concurrency: u16,
     /// An upstream connection that delivers no data for this many seconds is dropped and the
     /// transfer resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = at_least_one)]
+    #[arg(long, value_name = "SECONDS", default_value_t = hubsign::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
     /// Entries per page of tree listings.
-    #[arg(long = "tree-page-size", default_value_t = 1000, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long = "tree-page-size", default_value_t = hubsign::serve::DEFAULT_TREE_PAGE_SIZE, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub tree_page_size: u64,
     /// A client must send its request head within this many seconds, or is disconnected.
-    #[arg(long = "header-read-timeout", value_name = "SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long = "header-read-timeout", value_name = "SECONDS", default_value_t = hubsign::serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=600))]
     pub header_read_timeout: u64,
     /// A verified pull not finished after this many seconds is abandoned (its clients get a
     /// 502; the next request starts again, reusing what verified).
-    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = 3600, value_parser = at_least_one)]
+    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = hubsign::serve::DEFAULT_PULL_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub pull_timeout: u64,
+}
+
+// What was typed, before clap: plugin invocations, model_signing habits, and clap's suggestions.
+
+/// Drops the subcommand word cargo inserts when running `cargo hubsign …` (it execs
+/// `cargo-hubsign hubsign …`); `git hubsign` and `hf hubsign` pass no extra word.
+pub fn plugin_args(mut args: Vec<OsString>) -> Vec<OsString> {
+    let invoked_as = args
+        .first()
+        .and_then(|a| {
+            std::path::Path::new(a)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    if invoked_as == "cargo-hubsign" && args.get(1).is_some_and(|a| a == "hubsign") {
+        args.remove(1);
+    }
+    args
+}
+
+/// model_signing's method words (`model_signing verify key DIR …`); hubsign infers the method
+/// from the key flags (`--method` makes it explicit).
+const METHOD_WORDS: [&str; 5] = [
+    "key",
+    "certificate",
+    "sigstore",
+    "pkcs11-key",
+    "pkcs11-certificate",
+];
+
+/// `hubsign sign|verify METHOD …` typed from model_signing's habit (and no model of that name
+/// here): the command line without the method word, to suggest.
+pub fn without_method_word(args: &[OsString]) -> Option<(String, String)> {
+    let cmd = args
+        .iter()
+        .skip(1)
+        .position(|a| !a.to_string_lossy().starts_with('-'))?
+        + 1;
+    if !matches!(args[cmd].to_str(), Some("sign" | "verify")) {
+        return None;
+    }
+    let word = args.get(cmd + 1)?.to_str()?;
+    if !METHOD_WORDS.contains(&word) || std::path::Path::new(word).exists() {
+        return None;
+    }
+    let rest: Vec<String> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, _)| *i != cmd + 1)
+        .map(|(_, a)| a.to_string_lossy().into_owned())
+        .collect();
+    Some((word.to_owned(), rest.join(" ")))
+}
+
+/// clap suggests the nearest spelling, hidden aliases included: `--private_kye` got
+/// `--private_key`. The suggestion is the flag's own (hyphenated) name instead.
+pub fn suggest_canonical_flag(e: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(suggested)) = e.get(ContextKind::SuggestedArg) else {
+        return;
+    };
+    let Some(alias) = suggested.strip_prefix("--") else {
+        return;
+    };
+    if let Some(long) = flag_with_alias(&Cli::command(), alias) {
+        e.insert(ContextKind::SuggestedArg, ContextValue::String(long));
+    }
+}
+
+/// `--long` of the flag that has `alias` among its aliases, in `cmd` or a subcommand.
+fn flag_with_alias(cmd: &clap::Command, alias: &str) -> Option<String> {
+    cmd.get_arguments()
+        .find(|a| a.get_all_aliases().is_some_and(|v| v.contains(&alias)))
+        .and_then(|a| a.get_long().map(|l| format!("--{l}")))
+        .or_else(|| cmd.get_subcommands().find_map(|c| flag_with_alias(c, alias)))
 }

@@ -1,10 +1,15 @@
-//! Error → message on stderr (or JSON on stdout): the error, its cause chain, and a hint.
+//! Error → message on stderr (or JSON on stdout): the error, its cause chain, a hint, and the
+//! exit code ([`CliError::exit_status`]).
 #![expect(clippy::print_stderr, reason = "diagnostics are output")]
 
+use super::error::CliError;
 use hubsign::Error;
 use std::error::Error as _;
 
-fn hint(error: &Error) -> Option<&'static str> {
+fn hint(error: &CliError) -> Option<&'static str> {
+    let CliError::Core(error) = error else {
+        return None;
+    };
     match error {
         Error::Verification { .. } => {
             Some("the signature does not prove this model came from the signer you trust; do not use it")
@@ -74,7 +79,7 @@ pub fn printable(s: &str) -> String {
 }
 
 /// The error's message and its cause chain.
-pub fn describe(error: &Error) -> (String, Vec<String>) {
+pub fn describe(error: &CliError) -> (String, Vec<String>) {
     let mut causes = Vec::new();
     let mut source = error.source();
     while let Some(s) = source {
@@ -84,7 +89,7 @@ pub fn describe(error: &Error) -> (String, Vec<String>) {
     (error.to_string(), causes)
 }
 
-pub fn report(error: &Error, json: bool) {
+pub fn report(error: &CliError, json: bool) {
     let (_, causes) = describe(error);
     if json {
         let mut out = serde_json::json!({
@@ -94,7 +99,7 @@ pub fn report(error: &Error, json: bool) {
             "exit_code": error.exit_status() as i32,
         });
         // The files that differ, as a failed `verify --json` lists them.
-        if let Some(c) = error.comparison() {
+        if let Some(c) = error.core().and_then(Error::comparison) {
             out["modified"] = serde_json::json!(c.modified);
             out["missing"] = serde_json::json!(c.missing);
             out["unexpected"] = serde_json::json!(c.unexpected);

@@ -15,6 +15,18 @@ use futures_util::StreamExt as _;
 use std::future::Future;
 use std::pin::Pin;
 
+/// A connection that delivers no data for this long is dropped (and a transfer resumed).
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Where a repository of `hub` keeps its signature ([`huggingface::SIGNATURE_PATH`],
+/// [`kaggle::SIGNATURE_PATH`]).
+pub fn signature_path(hub: crate::reference::HubKind) -> &'static str {
+    match hub {
+        crate::reference::HubKind::HuggingFace => huggingface::SIGNATURE_PATH,
+        crate::reference::HubKind::Kaggle => kaggle::SIGNATURE_PATH,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HubError {
@@ -46,8 +58,17 @@ pub enum HubError {
         #[source]
         source: TransportError,
     },
+    /// Exit 2: the answer from `url` (redacted) is not what the hub's API promises.
     #[error("the hub's answer from {url} is malformed: {detail}")]
     Malformed { url: String, detail: String },
+    /// Exit 2: the answer of a named API call (a Kaggle RPC, the Git LFS batch) lacks or garbles
+    /// a field; the call is named, not a URL.
+    #[error("the hub's answer from {call} is malformed: {detail}")]
+    MalformedAnswer { call: ApiCall, detail: String },
+    /// Exit 2: a Kaggle version is published from uploaded blobs only; a file that was not
+    /// uploaded cannot be part of it.
+    #[error("{path} was not uploaded (Kaggle takes no inline files)")]
+    NotUploaded { path: String },
     /// Exit 2: asked for the bytes from an offset on (to resume a kept partial download), the
     /// server answered something else (the whole file, or another range). A pull then drops
     /// what it kept and fetches the file from its first byte, once.
@@ -90,6 +111,24 @@ pub enum HubError {
         #[source]
         source: Box<HubError>,
     },
+}
+
+/// An API call whose answer can be malformed, by what it is (not where it was sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiCall {
+    /// A Kaggle API method, by its RPC name (`StartBlobUpload`, `ListModelInstanceVersionFiles`).
+    KaggleRpc(&'static str),
+    /// The Git LFS batch answer of a Hugging Face push.
+    LfsBatch,
+}
+
+impl std::fmt::Display for ApiCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::KaggleRpc(name) => f.write_str(name),
+            Self::LfsBatch => f.write_str("the LFS batch answer"),
+        }
+    }
 }
 
 /// A transport failure with the request URL removed: reqwest's own message appends the full

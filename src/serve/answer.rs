@@ -28,6 +28,8 @@ pub struct Refusal {
     pub stale: bool,
     /// Seconds after which the client may retry (503 answers).
     pub retry_after: Option<u32>,
+    /// Why the mirror failed, for its own log only (never sent to the client).
+    pub cause: Option<String>,
 }
 
 impl Refusal {
@@ -39,6 +41,7 @@ impl Refusal {
             verdict,
             stale: false,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -75,6 +78,15 @@ impl Refusal {
         Self::new(500, None, message, Verdict::Error)
     }
 
+    /// 500: the HTTP builder refused an answer (a header value it cannot carry). Never an
+    /// empty 200: the client learns the mirror failed, the mirror's log learns why.
+    pub fn unbuilt(cause: &axum::http::Error) -> Self {
+        Self {
+            cause: Some(format!("cannot build the answer: {cause}")),
+            ..Self::internal("hubsign mirror could not build its answer; the mirror's log says why")
+        }
+    }
+
     /// 503: too many verified pulls in flight; `Retry-After` tells the client when to retry.
     pub fn busy(message: &str, retry_after: u32) -> Self {
         Self {
@@ -91,7 +103,8 @@ impl Refusal {
             Error::SignatureMissing { path, .. } => Self::refused(&format!(
                 "hubsign mirror refuses {pinned}: the repository is unsigned (no signature file {path})"
             )),
-            Error::Usage(m) => Self::refused(&format!("hubsign mirror refuses {pinned}: {m}")),
+            // Nobody is trusted to sign it: a decision of the policy, not a failure.
+            Error::NoTrustRule { .. } => Self::refused(&format!("hubsign mirror refuses {pinned}: {e}")),
             Error::Hub(crate::hub::HubError::RepoNotFound { .. }) => {
                 Self::coded(404, "RepoNotFound", "Repository not found")
             }
@@ -113,7 +126,9 @@ impl Refusal {
         }
     }
 
-    pub fn response(&self, commit: Option<&str>) -> Response<Body> {
+    /// The answer to send; the builder's error when a header cannot be carried (the caller
+    /// logs it and sends a bare 500 instead).
+    pub fn response(&self, commit: Option<&str>) -> Result<Response<Body>, axum::http::Error> {
         let mut b = Response::builder()
             .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
             .header("Content-Type", "application/json; charset=utf-8")
@@ -128,10 +143,21 @@ impl Refusal {
             b = b.header("Retry-After", s);
         }
         let body = json!({ "error": self.message }).to_string();
-        b.header("Content-Length", body.len())
-            .body(Body::from(body))
-            .unwrap_or_default()
+        b.header("Content-Length", body.len()).body(Body::from(body))
     }
+}
+
+/// A bare 500, made without the builder so that it cannot fail: the answer when even a
+/// refusal could not be built.
+pub fn internal_error() -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    r
+}
+
+/// A built answer, or the 500 [`Refusal::unbuilt`] for the builder's error.
+pub fn built(answer: Result<Response<Body>, axum::http::Error>) -> Result<Response<Body>, Refusal> {
+    answer.map_err(|e| Refusal::unbuilt(&e))
 }
 
 /// An error and its causes on one line.
@@ -156,21 +182,23 @@ fn header_text(s: &str) -> HeaderValue {
     HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static("refused"))
 }
 
-fn json_response(v: &Value) -> Response<Body> {
+fn json_response(v: &Value) -> Result<Response<Body>, Refusal> {
     let body = serde_json::to_vec(v).unwrap_or_default();
-    Response::builder()
-        .header("Content-Type", "application/json; charset=utf-8")
-        .header("Content-Length", body.len())
-        .body(Body::from(body))
-        .unwrap_or_default()
+    built(
+        Response::builder()
+            .header("Content-Type", "application/json; charset=utf-8")
+            .header("Content-Length", body.len())
+            .body(Body::from(body)),
+    )
 }
 
-pub fn text(s: &'static str) -> Response<Body> {
-    Response::builder()
-        .header("Content-Type", "text/plain; charset=utf-8")
-        .header("Content-Length", s.len())
-        .body(Body::from(s))
-        .unwrap_or_default()
+pub fn text(s: &'static str) -> Result<Response<Body>, Refusal> {
+    built(
+        Response::builder()
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .header("Content-Length", s.len())
+            .body(Body::from(s)),
+    )
 }
 
 /// `a=1&b=2`, form-decoded.
@@ -192,7 +220,7 @@ fn flag(q: &[(String, String)], name: &str) -> bool {
 
 /// `GET /api/{models,datasets}/{repo}[/revision/{rev}]`: the commit, and siblings = the
 /// signed files plus the signature (with `blobs=true`, their sizes and hashes).
-pub fn info(s: &Snapshot, q: &str) -> Response<Body> {
+pub fn info(s: &Snapshot, q: &str) -> Result<Response<Body>, Refusal> {
     let blobs = flag(&query(q), "blobs");
     let siblings: Vec<Value> = s
         .files
@@ -327,7 +355,7 @@ pub fn tree(
     let page_size = page_size.max(1);
     let end = start.saturating_add(page_size).min(list.len());
     let page: Vec<&Value> = list.get(start..end).unwrap_or_default().to_vec();
-    let mut resp = json_response(&Value::Array(page.into_iter().cloned().collect()));
+    let mut resp = json_response(&Value::Array(page.into_iter().cloned().collect()))?;
     if end < list.len() {
         let host = headers
             .get("host")
@@ -406,7 +434,7 @@ pub fn paths_info(s: &Snapshot, body: &[u8], is_json: bool) -> Result<Response<B
             out.push(all.list[i].1.clone());
         }
     }
-    Ok(json_response(&Value::Array(out)))
+    json_response(&Value::Array(out))
 }
 
 /// `Range: bytes=a-b | a- | -n` → `(start, end exclusive)`; `None` to serve everything (no or
@@ -480,13 +508,14 @@ pub async fn resolve(
         None => (StatusCode::OK, 0, size),
         Some(Ok((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
         Some(Err(())) => {
-            return Ok(Response::builder()
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header("Content-Range", format!("bytes */{size}"))
-                .header("Accept-Ranges", "bytes")
-                .header("X-Repo-Commit", &s.commit)
-                .body(Body::empty())
-                .unwrap_or_default());
+            return built(
+                Response::builder()
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header("Content-Range", format!("bytes */{size}"))
+                    .header("Accept-Ranges", "bytes")
+                    .header("X-Repo-Commit", &s.commit)
+                    .body(Body::empty()),
+            );
         }
     };
     let mut b = Response::builder()
@@ -505,7 +534,7 @@ pub async fn resolve(
         b = b.header("Content-Range", format!("bytes {start}-{}/{size}", end - 1));
     }
     if head {
-        return Ok(b.body(Body::empty()).unwrap_or_default());
+        return built(b.body(Body::empty()));
     }
     if start > 0 {
         file.seek(std::io::SeekFrom::Start(start))
@@ -513,7 +542,7 @@ pub async fn resolve(
             .map_err(|_| stale("cannot be read"))?;
     }
     let stream = tokio_util::io::ReaderStream::with_capacity(file.take(end - start), 1 << 20);
-    Ok(b.body(Body::from_stream(stream)).unwrap_or_default())
+    built(b.body(Body::from_stream(stream)))
 }
 
 /// `flags` plus `O_NONBLOCK` (a FIFO planted at the path cannot block the open).
@@ -523,7 +552,28 @@ fn nonblocking(flags: i32) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::range;
+    use super::{REFUSED_CODE, Refusal, range};
+    use crate::Error;
+    use crate::reference::ModelRef;
+
+    /// "No rule covers it" is a refusal because of its variant, whatever it prints.
+    #[test]
+    fn a_repository_no_rule_covers_is_refused_by_its_variant() {
+        let repo = ModelRef::parse("org/name", None).unwrap();
+        let e = Error::NoTrustRule {
+            repo: "org/name".into(),
+            policy: None,
+        };
+        let r = Refusal::from_error(&repo, "0123", &e);
+        assert_eq!(r.status, 403);
+        assert_eq!(r.code, Some(REFUSED_CODE));
+        assert_eq!(r.verdict, super::Verdict::Refused);
+        assert!(
+            r.message.contains("no trust policy rule covers org/name"),
+            "{}",
+            r.message
+        );
+    }
 
     #[test]
     fn ranges() {

@@ -248,7 +248,10 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
     let anchor = mirror
         .trust
         .anchor(&super::policy_name(repo))
-        .ok_or_else(|| Error::Usage(super::no_rule_message(repo)))??;
+        .ok_or_else(|| Error::NoTrustRule {
+            repo: super::policy_name(repo),
+            policy: None,
+        })??;
     mirror.events.pull_started(repo, commit);
     let target = Target {
         repo: repo.clone(),

@@ -54,6 +54,9 @@ pub trait Events: Send + Sync {
     fn verified(&self, _repo: &ModelRef, _outcome: &PullOutcome) {}
     /// A pull that did not end in a verified snapshot (refused or failed).
     fn refused(&self, _repo: &ModelRef, _commit: Option<&str>, _error: &Error) {}
+    /// An answer the mirror could not build (the HTTP builder refused a header value): the
+    /// client got a 500 and `cause` says why. `repo` when the request named one.
+    fn answer_failed(&self, _repo: Option<&ModelRef>, _cause: &str) {}
     /// Progress of one pull.
     fn progress(&self, _repo: &ModelRef, _commit: &str) -> Arc<dyn Progress> {
         Arc::new(crate::progress::NoProgress)
@@ -142,6 +145,13 @@ impl Mirror {
     }
 }
 
+/// A client must send its request head within this time by default (`--header-read-timeout`).
+pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// A verified pull is abandoned after this time by default (`--pull-timeout`).
+pub const DEFAULT_PULL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Entries per page of `/tree` answers by default: the Hub's page size.
+pub const DEFAULT_TREE_PAGE_SIZE: u64 = 1000;
+
 /// A request body (paths-info) must arrive within this time.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Connections served at once; more are closed at accept (a client retries), so a flood of
@@ -210,7 +220,11 @@ pub fn policy_name(repo: &ModelRef) -> String {
 }
 
 fn no_rule_message(repo: &ModelRef) -> String {
-    format!("no trust policy rule covers {}", policy_name(repo))
+    Error::NoTrustRule {
+        repo: policy_name(repo),
+        policy: None,
+    }
+    .to_string()
 }
 
 /// What a request asks for, parsed from its path.
@@ -353,10 +367,12 @@ async fn handle(mirror: Arc<Mirror>, req: axum::extract::Request) -> Response<Bo
     let mut seen = Seen::default();
     let (resp, verdict) = match answer(&mirror, req, &mut seen).await {
         Ok(r) => (r, Verdict::Served),
-        Err(refusal) => {
-            let v = refusal.verdict;
-            (refusal.response(seen.commit.as_deref()), v)
-        }
+        Err(refusal) => respond(
+            mirror.events.as_ref(),
+            seen.repo.as_ref(),
+            seen.commit.as_deref(),
+            &refusal,
+        ),
     };
     let bytes = if method == Method::HEAD {
         0
@@ -388,6 +404,26 @@ async fn handle(mirror: Arc<Mirror>, req: axum::extract::Request) -> Response<Bo
     resp
 }
 
+/// A refusal as sent: its cause (if the mirror failed) logged, and a bare 500 when even the
+/// refusal cannot be built.
+fn respond(
+    events: &dyn Events,
+    repo: Option<&ModelRef>,
+    commit: Option<&str>,
+    refusal: &Refusal,
+) -> (Response<Body>, Verdict) {
+    if let Some(cause) = &refusal.cause {
+        events.answer_failed(repo, cause);
+    }
+    match refusal.response(commit) {
+        Ok(r) => (r, refusal.verdict),
+        Err(e) => {
+            events.answer_failed(repo, &format!("cannot build the answer: {e}"));
+            (answer::internal_error(), Verdict::Error)
+        }
+    }
+}
+
 async fn answer(
     mirror: &Arc<Mirror>,
     req: axum::extract::Request,
@@ -395,7 +431,7 @@ async fn answer(
 ) -> Result<Response<Body>, Refusal> {
     let (parts, body) = req.into_parts();
     if parts.uri.path() == "/healthz" {
-        return Ok(answer::text("ok\n"));
+        return answer::text("ok\n");
     }
     // 1. The client's token.
     if !authorized(&mirror.config, &parts.headers) {
@@ -427,7 +463,7 @@ async fn answer(
     // 5. The answer, from the snapshot only.
     let query = parts.uri.query().unwrap_or("");
     match route {
-        Route::Info { .. } => Ok(answer::info(&snapshot, query)),
+        Route::Info { .. } => answer::info(&snapshot, query),
         Route::Tree { path, .. } => answer::tree(
             &snapshot,
             &rev,
@@ -556,5 +592,36 @@ mod tests {
         assert!(constant_time_eq(b"token", b"token"));
         assert!(!constant_time_eq(b"token", b"tokem"));
         assert!(!constant_time_eq(b"token", b"token2"));
+    }
+
+    /// A builder error is a 500 whose cause reaches the mirror's log, never an empty 200.
+    #[test]
+    fn an_answer_the_builder_refuses_is_a_logged_500() {
+        use super::{Body, Events, Refusal, Response, Verdict, answer, respond};
+        use std::sync::Mutex;
+        #[derive(Default)]
+        struct Log(Mutex<Vec<String>>);
+        impl Events for Log {
+            fn access(&self, _record: &super::AccessRecord) {}
+            fn answer_failed(&self, _repo: Option<&crate::reference::ModelRef>, cause: &str) {
+                self.0.lock().unwrap().push(cause.to_owned());
+            }
+        }
+        let log = Log::default();
+        // A header value with a newline: the builder refuses it.
+        let refused = answer::built(Response::builder().header("ETag", "\"a\nb\"").body(Body::empty()))
+            .expect_err("the builder must refuse a newline in a header");
+        let (resp, verdict) = respond(&log, None, None, &refused);
+        assert_eq!(resp.status(), 500);
+        assert_eq!(verdict, Verdict::Error);
+        let logged = log.0.lock().unwrap().clone();
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].contains("cannot build the answer"), "{logged:?}");
+        // A refusal whose own headers cannot be built (a commit from upstream with a newline):
+        // a bare 500, logged.
+        let (resp, verdict) = respond(&log, None, Some("abc\ndef"), &Refusal::not_found("x"));
+        assert_eq!(resp.status(), 500);
+        assert_eq!(verdict, Verdict::Error);
+        assert_eq!(log.0.lock().unwrap().len(), 2);
     }
 }

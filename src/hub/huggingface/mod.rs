@@ -30,6 +30,17 @@ fn quote_path(path: &str) -> String {
     path.split('/').map(quote).collect::<Vec<_>>().join("/")
 }
 
+/// The Hub (what `HF_ENDPOINT` unset names).
+pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+/// Where a repository's signature lives: `model.sig` at its root (as model_signing writes it).
+pub const SIGNATURE_PATH: &str = "model.sig";
+/// `HF_HOME`'s default folder under `~/.cache` (`XDG_CACHE_HOME`).
+pub const HOME_DIR: &str = "huggingface";
+/// The cache's folder in `HF_HOME` (when `HF_HUB_CACHE` is not set).
+pub const CACHE_DIR: &str = "hub";
+/// The token file in `HF_HOME` (when `HF_TOKEN_PATH` is not set), as `hf auth login` writes it.
+pub const TOKEN_FILE: &str = "token";
+
 /// Bounds on what a tree listing may hold, whatever the hub sends: at 1,000 entries a page
 /// (the Hub's page size) 10,000 pages is ten times the largest repositories; a million files
 /// is about 150 MB of listing in memory.

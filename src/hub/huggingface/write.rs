@@ -265,8 +265,8 @@ impl HuggingFaceHub {
         let Some(upload) = &object.upload else {
             return Ok(());
         };
-        let href = Url::parse(&upload.href).map_err(|e| HubError::Malformed {
-            url: "the LFS batch answer".into(),
+        let href = Url::parse(&upload.href).map_err(|e| HubError::MalformedAnswer {
+            call: crate::hub::ApiCall::LfsBatch,
             detail: format!("upload href of object {}: {e}", object.oid),
         })?;
         let chunk_size = upload.header.get("chunk_size").and_then(|v| {
@@ -537,8 +537,8 @@ impl Publish for HuggingFaceHub {
                     .get(object.oid.as_str())
                     .map(|u| (u.local.clone(), u.path.clone()));
                 async move {
-                    let (local, path) = local.ok_or_else(|| HubError::Malformed {
-                        url: "the LFS batch answer".into(),
+                    let (local, path) = local.ok_or_else(|| HubError::MalformedAnswer {
+                        call: crate::hub::ApiCall::LfsBatch,
                         detail: format!("the hub asked for object {} that was not offered", object.oid),
                     })?;
                     progress.file_started(id, &path, object.size);

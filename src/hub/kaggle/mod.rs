@@ -18,6 +18,39 @@ use crate::reference::{LATEST, ModelRef};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+/// Where a Kaggle model's signature lives: where `kagglehub.model_upload(..., sigstore=True)`
+/// writes it.
+pub const SIGNATURE_PATH: &str = ".kaggle/signing.json";
+/// The production API base (what `KAGGLE_API_ENVIRONMENT` unset or `PROD` names).
+pub const DEFAULT_API_BASE: &str = "https://api.kaggle.com";
+/// The values of `KAGGLE_API_ENVIRONMENT` kagglesdk knows, for messages.
+pub const API_ENVIRONMENTS: &str = "PROD, LOCALHOST, TEST, STAGING, ADMIN or QA";
+/// The folder under the home directory that holds kagglehub's credentials.
+pub const CREDENTIALS_DIR: &str = ".kaggle";
+/// Token files in [`CREDENTIALS_DIR`], in the order kagglehub reads them.
+pub const ACCESS_TOKEN_FILES: [&str; 2] = ["access_token", "access_token.txt"];
+/// The username/key credentials file (in `KAGGLE_CONFIG_DIR`, default [`CREDENTIALS_DIR`]).
+pub const CREDENTIALS_FILE: &str = "kaggle.json";
+/// The folder kagglehub caches under (in `~/.cache`, when `KAGGLEHUB_CACHE` is not set).
+pub const CACHE_DIR: &str = "kagglehub";
+/// Folders of a model directory kagglehub never uploads (left out of what a push signs too,
+/// so what is signed and what any Kaggle upload holds are the same).
+pub const NEVER_UPLOADED: [&str; 2] = [".cache", ".huggingface"];
+
+/// The API base for a `KAGGLE_API_ENVIRONMENT` value, as kagglesdk maps it (production serves
+/// `/v1/...` at its root; the other environments under `/api`); none for an unknown value.
+pub fn api_base(environment: &str) -> Option<&'static str> {
+    Some(match environment {
+        "PROD" => DEFAULT_API_BASE,
+        "LOCALHOST" => "http://localhost/api",
+        "TEST" => "http://localhost:7777/api",
+        "STAGING" => "https://staging.kaggle.com/api",
+        "ADMIN" => "https://admin.kaggle.com/api",
+        "QA" => "https://qa.kaggle.com/api",
+        _ => return None,
+    })
+}
+
 /// Where credentials come from, for messages.
 const CREDENTIALS: &str =
     "KAGGLE_API_TOKEN, ~/.kaggle/access_token, KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json";
@@ -185,8 +218,8 @@ impl KaggleHub {
             .await?;
         v.get("versionNumber")
             .and_then(version_of)
-            .ok_or_else(|| HubError::Malformed {
-                url: "GetModelInstance".into(),
+            .ok_or_else(|| HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("GetModelInstance"),
                 detail: format!("{what} has no versionNumber"),
             })
     }
@@ -220,15 +253,15 @@ impl KaggleHub {
                 None | Some(Value::Null) => &[][..],
                 Some(Value::Array(a)) => a.as_slice(),
                 Some(_) => {
-                    return Err(HubError::Malformed {
-                        url: "ListModelInstanceVersionFiles".into(),
+                    return Err(HubError::MalformedAnswer {
+                        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                         detail: "files is not an array".into(),
                     });
                 }
             };
             if files.len() + entries.len() > MAX_LISTED_FILES {
-                return Err(HubError::Malformed {
-                    url: "ListModelInstanceVersionFiles".into(),
+                return Err(HubError::MalformedAnswer {
+                    call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                     detail: format!("the listing holds more than {MAX_LISTED_FILES} files"),
                 });
             }
@@ -236,8 +269,8 @@ impl KaggleHub {
                 let f = parse_file(e)?;
                 name_bytes += f.path.len();
                 if name_bytes > MAX_LISTED_NAME_BYTES {
-                    return Err(HubError::Malformed {
-                        url: "ListModelInstanceVersionFiles".into(),
+                    return Err(HubError::MalformedAnswer {
+                        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                         detail: format!("the listing's names exceed {MAX_LISTED_NAME_BYTES} bytes"),
                     });
                 }
@@ -249,8 +282,8 @@ impl KaggleHub {
                 .filter(|t| !t.is_empty())
             {
                 Some(t) if t.len() > MAX_TOKEN_BYTES => {
-                    return Err(HubError::Malformed {
-                        url: "ListModelInstanceVersionFiles".into(),
+                    return Err(HubError::MalformedAnswer {
+                        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                         detail: format!("a page token of {} bytes", t.len()),
                     });
                 }
@@ -270,15 +303,15 @@ impl KaggleHub {
             }
         }
         if !complete {
-            return Err(HubError::Malformed {
-                url: "ListModelInstanceVersionFiles".into(),
+            return Err(HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                 detail: format!("the listing goes on for more than {MAX_LIST_PAGES} pages"),
             });
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
-            return Err(HubError::Malformed {
-                url: "ListModelInstanceVersionFiles".into(),
+            return Err(HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
                 detail: format!("{} is listed twice", w[0].path),
             });
         }
@@ -339,8 +372,8 @@ impl KaggleHub {
 }
 
 fn parse_file(e: &Value) -> Result<RemoteFile, HubError> {
-    let malformed = |detail: String| HubError::Malformed {
-        url: "ListModelInstanceVersionFiles".into(),
+    let malformed = |detail: String| HubError::MalformedAnswer {
+        call: crate::hub::ApiCall::KaggleRpc("ListModelInstanceVersionFiles"),
         detail,
     };
     let path = e

@@ -90,13 +90,13 @@ impl KaggleHub {
             .await?;
         let field = |k: &str| answer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
         let (Some(token), Some(create_url)) = (field("token"), field("createUrl")) else {
-            return Err(HubError::Malformed {
-                url: "StartBlobUpload".into(),
+            return Err(HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("StartBlobUpload"),
                 detail: format!("{}: no token or createUrl", u.path),
             });
         };
-        let url = reqwest::Url::parse(create_url).map_err(|e| HubError::Malformed {
-            url: "StartBlobUpload".into(),
+        let url = reqwest::Url::parse(create_url).map_err(|e| HubError::MalformedAnswer {
+            call: crate::hub::ApiCall::KaggleRpc("StartBlobUpload"),
             detail: format!("createUrl: {e}"),
         })?;
         let retry = self.http.retry;
@@ -253,10 +253,7 @@ fn tree(files: &[CommitFile]) -> Result<Folder, HubError> {
         match f {
             CommitFile::Uploaded { path, reference, .. } => root.insert(path, reference.clone()),
             CommitFile::Inline { path, .. } => {
-                return Err(HubError::Malformed {
-                    url: "push".into(),
-                    detail: format!("{path} was not uploaded (Kaggle takes no inline files)"),
-                });
+                return Err(HubError::NotUploaded { path: path.clone() });
             }
         }
     }
@@ -410,8 +407,8 @@ impl Publish for KaggleHub {
         } else {
             let v = new_version().await?;
             if parent.parse::<u64>().is_ok_and(|p| v <= p) {
-                return Err(HubError::Malformed {
-                    url: "CreateModelInstanceVersion".into(),
+                return Err(HubError::MalformedAnswer {
+                    call: crate::hub::ApiCall::KaggleRpc("CreateModelInstanceVersion"),
                     detail: format!("{handle}: the latest version is still {v} after creating a new one"),
                 });
             }

@@ -2,15 +2,20 @@
 //! cache), then the core's [`hubsign::serve::run`] until SIGTERM/SIGINT. Renders the access log
 //! (JSON lines) and pull events; tokens never appear in either.
 
-use super::Output;
-use super::args::ServeArgs;
-use super::settings;
+#![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
+
+use crate::cli::Output;
+use crate::cli::args::ServeArgs;
+use crate::cli::error::{CliError, Result};
+use crate::cli::settings::hub::{hf_cache, http_client, token_file};
+use crate::cli::settings::read_text;
+use crate::cli::settings::trust::{read_policy, required_signer_anchor};
 use hubsign::policy::Policy;
 use hubsign::pull::PullOutcome;
 use hubsign::reference::ModelRef;
 use hubsign::serve::{AccessRecord, Events, ServeConfig, TrustPolicy};
 use hubsign::verify::{TrustAnchor, UnsignedFiles};
-use hubsign::{Error, ExitStatus, Result};
+use hubsign::{Error, ExitStatus};
 use serde_json::json;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -20,9 +25,9 @@ use std::sync::{Arc, Mutex};
 struct FilePolicy(Policy);
 
 impl TrustPolicy for FilePolicy {
-    fn anchor(&self, policy_name: &str) -> Option<Result<TrustAnchor>> {
+    fn anchor(&self, policy_name: &str) -> Option<hubsign::Result<TrustAnchor>> {
         let rule = self.0.rule_for(policy_name)?;
-        Some(settings::required_signer_anchor(&rule.signer))
+        Some(required_signer_anchor(&rule.signer))
     }
 
     fn covers(&self, policy_name: &str) -> bool {
@@ -79,11 +84,19 @@ impl Events for Log {
             &format!(
                 "Verified {}: {} signed by {} ({} bytes downloaded, {} reused from the cache)",
                 repo.pinned(&o.commit),
-                super::diagnostics::count(o.files, "file"),
+                crate::cli::diagnostics::count(o.files, "file"),
                 o.signer,
                 o.downloaded_bytes,
                 o.reused
             ),
+        );
+    }
+
+    fn answer_failed(&self, repo: Option<&ModelRef>, cause: &str) {
+        let repo = repo.map(ToString::to_string);
+        self.event(
+            &json!({ "event": "error", "repo": repo, "error": cause }),
+            &format!("error: {}: {cause}", repo.as_deref().unwrap_or("-")),
         );
     }
 
@@ -116,7 +129,7 @@ fn client_tokens(args: &ServeArgs) -> Result<Vec<String>> {
     let Some(path) = &args.client_tokens else {
         return Ok(Vec::new());
     };
-    let text = settings::read_text(path, "cannot read client tokens")?;
+    let text = read_text(path, "cannot read client tokens")?;
     let tokens: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -124,10 +137,11 @@ fn client_tokens(args: &ServeArgs) -> Result<Vec<String>> {
         .map(str::to_owned)
         .collect();
     if tokens.is_empty() {
-        return Err(Error::Usage(format!(
-            "--client-tokens {}: the file holds no token",
-            path.display()
-        )));
+        return Err(CliError::EmptyFile {
+            flag: "--client-tokens",
+            path: path.clone(),
+            problem: "the file holds no token",
+        });
     }
     Ok(tokens)
 }
@@ -143,7 +157,7 @@ fn serve_config(args: &ServeArgs) -> Result<ServeConfig> {
         },
         concurrency: usize::from(args.concurrency),
         client_tokens: client_tokens(args)?,
-        tree_page_size: usize::try_from(args.tree_page_size).unwrap_or(1000),
+        tree_page_size: usize::try_from(args.tree_page_size).unwrap_or(usize::MAX),
         header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
         pull_timeout: std::time::Duration::from_secs(args.pull_timeout),
     })
@@ -152,31 +166,28 @@ fn serve_config(args: &ServeArgs) -> Result<ServeConfig> {
 pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
     // Settings: the policy (every rule's signer loaded once now, so a bad key file is a usage
     // error at start), the tokens, the cache.
-    let text = settings::read_text(&args.policy, "cannot read trust policy")?;
-    let policy = Policy::parse(&text, &args.policy)?;
+    let policy = read_policy(&args.policy)?;
     if policy.rules.is_empty() {
-        return Err(Error::Usage(format!(
-            "the trust policy {} has no [[trust]] rule: the mirror would refuse everything",
-            args.policy.display()
-        )));
+        return Err(CliError::EmptyPolicy {
+            path: args.policy.clone(),
+        });
     }
     for rule in &policy.rules {
-        settings::required_signer_anchor(&rule.signer)?;
+        required_signer_anchor(&rule.signer)?;
     }
-    hubsign::hub::check_remote_path(&args.signature_path)?;
+    hubsign::hub::check_remote_path(&args.signature_path).map_err(Error::from)?;
     let token = match &args.token_file {
-        Some(p) => Some(hubsign::hub::http::Token::new(
-            settings::token_file(p).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--token-file {}: cannot read a token from it",
-                    p.display()
-                ))
-            })?,
-        )),
+        Some(p) => Some(hubsign::hub::http::Token::new(token_file(p).ok_or_else(
+            || CliError::EmptyFile {
+                flag: "--token-file",
+                path: p.clone(),
+                problem: "cannot read a token from it",
+            },
+        )?)),
         None => None,
     };
     let config = serve_config(args)?;
-    let cache = settings::hub_settings(args.cache_dir.as_deref(), args.timeout).cache;
+    let cache = hf_cache(args.cache_dir.as_deref());
     let access: Box<dyn std::io::Write + Send> = match &args.access_log {
         Some(p) => Box::new(
             fs_err::OpenOptions::new()
@@ -197,7 +208,7 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
     });
     let rt = super::runtime()?;
     rt.block_on(async {
-        let hub = hubsign::hub::huggingface::HuggingFaceHub::new(super::http_client(
+        let hub = hubsign::hub::huggingface::HuggingFaceHub::new(http_client(
             &args.upstream,
             token,
             std::time::Duration::from_secs(args.timeout),

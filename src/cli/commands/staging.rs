@@ -1,15 +1,19 @@
 //! `hubsign staging`: what interrupted pulls keep beside each cache (and in local directories)
 //! to resume, and `--clean` to remove what no running pull holds.
 
-use super::{Output, args, diagnostics, settings};
+#![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
+
+use crate::cli::error::{CliError, Result};
+use crate::cli::settings::hub::{hf_cache, kagglehub_cache};
+use crate::cli::{Output, args, diagnostics};
+use hubsign::ExitStatus;
 use hubsign::cache::{
     HfCache, KaggleCache, KeptStaging, clean_staging, list_staging, local_dir_staging_root, real_dir_below,
 };
-use hubsign::{Error, ExitStatus, Result};
 use serde_json::json;
 use std::path::PathBuf;
 
-pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
+pub fn run(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
     // A directory named on the command line must be there: a typo must not pass as "nothing".
     let named = [
         ("--cache-dir", args.cache_dir.as_ref()),
@@ -19,13 +23,16 @@ pub fn command(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
     .chain(args.local_dir.iter().map(|d| ("--local-dir", Some(d))));
     for (flag, dir) in named {
         if let Some(d) = dir {
-            if !std::fs::metadata(d).is_ok_and(|m| m.is_dir()) {
-                return Err(Error::Usage(format!("{flag} {}: no such directory", d.display())));
+            if !fs_err::metadata(d).is_ok_and(|m| m.is_dir()) {
+                return Err(CliError::NotADirectory {
+                    flag,
+                    path: d.clone(),
+                });
             }
         }
     }
-    let hf = HfCache::new(settings::hub_settings(args.cache_dir.as_deref(), 60).cache);
-    let kaggle = KaggleCache::new(settings::kagglehub_cache(args.kagglehub_cache.as_deref()));
+    let hf = HfCache::new(hf_cache(args.cache_dir.as_deref()));
+    let kaggle = KaggleCache::new(kagglehub_cache(args.kagglehub_cache.as_deref()));
     let mut roots: Vec<PathBuf> = vec![hf.staging_root(), kaggle.staging_root()];
     // Each folder from DIR down to its staging root must be a real directory: a symlink there
     // (in a cloned repository, say) could point at the user's own folders.

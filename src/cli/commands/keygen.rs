@@ -2,27 +2,26 @@
 //! key pair ([`hubsign::keygen`]); this layer only reads the password and reports.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
-use super::{Output, args, settings};
+use crate::cli::error::{CliError, Result};
+use crate::cli::settings::keys;
+use crate::cli::{Output, args};
 use hubsign::crypto::ec::KeyEncryption;
-use hubsign::{Error, ExitStatus, Result};
+use hubsign::{Error, ExitStatus};
 use std::io::IsTerminal as _;
 
 /// The password to encrypt with, if any: `--password-file`/`--password-env` read as `sign`
 /// reads them, `--encrypt` asks on the terminal twice.
 fn password(args: &args::KeygenArgs) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
     let password = if args.password_file.is_some() || args.password_env.is_some() {
-        let from = args::KeyArgs {
-            password_file: args.password_file.clone(),
-            password_env: args.password_env.clone(),
-            ..args::KeyArgs::default()
+        let from = keys::PasswordFlags {
+            file: args.password_file.as_deref(),
+            env: args.password_env.as_deref(),
+            given: None,
         };
-        zeroize::Zeroizing::new(settings::password(&from, &args.out)?)
+        zeroize::Zeroizing::new(keys::password(from, &args.out)?)
     } else if args.encrypt {
         if !std::io::stdin().is_terminal() {
-            return Err(Error::Usage(
-                "--encrypt asks for the password on the terminal; without one, use --password-file or --password-env"
-                    .into(),
-            ));
+            return Err(CliError::NoTerminal);
         }
         let ask = |prompt: String| {
             rpassword::prompt_password(prompt)
@@ -36,19 +35,14 @@ fn password(args: &args::KeygenArgs) -> Result<Option<zeroize::Zeroizing<Vec<u8>
         let first = ask(format!("Password for the new key {}: ", args.out.display()))?;
         let again = ask("The same password again: ".to_owned())?;
         if first != again {
-            return Err(Error::Usage(
-                "the two passwords differ; nothing was written".into(),
-            ));
+            return Err(CliError::PasswordsDiffer);
         }
         first
     } else {
         return Ok(None);
     };
     if password.is_empty() {
-        return Err(Error::Usage(
-            "the password is empty; give one, or leave out --encrypt/--password-file/--password-env for an unencrypted key"
-                .into(),
-        ));
+        return Err(CliError::EmptyPassword);
     }
     Ok(Some(password))
 }

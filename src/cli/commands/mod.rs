@@ -1,0 +1,143 @@
+//! One file per command (uv's `commands/`): each resolves its settings once (through
+//! [`settings`](super::settings), never reading environment variables itself), calls
+//! the core and renders what came back. What several commands render alike lives here.
+#![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
+
+pub mod audit;
+pub mod check;
+pub mod completions;
+pub mod digest;
+pub mod install_hf_extension;
+pub mod keygen;
+mod lock;
+pub mod pull;
+pub mod push;
+pub mod serve;
+pub mod sign;
+pub mod staging;
+pub mod sync;
+pub mod verify;
+pub mod verify_cache;
+
+use super::Output;
+use super::diagnostics;
+use super::error::Result;
+use hubsign::ExitStatus;
+use hubsign::verify::VerificationReport;
+use serde_json::json;
+
+/// The async runtime of a command that talks to a hub.
+fn runtime() -> Result<tokio::runtime::Runtime, hubsign::Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(hubsign::Error::Runtime)
+}
+
+/// 0 for a verified report, 1 for one that is not.
+fn verdict(report: &VerificationReport) -> ExitStatus {
+    if report.verified {
+        ExitStatus::Success
+    } else {
+        ExitStatus::VerificationFailed
+    }
+}
+
+fn render_report(report: &VerificationReport, out: Output) {
+    if out.is_json() {
+        outln!("{}", serde_json::to_string(report).unwrap_or_default());
+        return;
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if report.verified {
+        if out.chatty() {
+            outln!(
+                "Verification succeeded: {} {}, signed by {}",
+                diagnostics::count(report.files_checked, "file"),
+                if report.files_checked == 1 {
+                    "matches"
+                } else {
+                    "match"
+                },
+                report.signer
+            );
+        }
+        return;
+    }
+    eprintln!(
+        "Verification failed: the model does not match its signature (signed by {})",
+        report.signer
+    );
+    for (label, files) in [
+        ("modified", &report.modified),
+        ("missing", &report.missing),
+        ("unexpected", &report.unexpected),
+    ] {
+        for f in files {
+            eprintln!("  {label}: {f}");
+        }
+    }
+    if !report.unexpected.is_empty() {
+        eprintln!(
+            "hint: files not covered by the signature fail verification; --ignore-unsigned-files skips them"
+        );
+    }
+}
+
+/// Offline: re-verify the cached snapshot and print its path like a pull would (`verify-cache`,
+/// and `pull` with `HF_HUB_OFFLINE`).
+fn verify_cached<C: hubsign::cache::CacheLayout>(
+    cache: &C,
+    target: &hubsign::pull::Target,
+    out: Output,
+    files: &[String],
+    lock: Option<&lock::PullLock>,
+) -> Result<ExitStatus> {
+    let repo = &target.repo;
+    // Files asked for by name (an offline partial pull): the snapshot may hold only some.
+    let coverage = if files.is_empty() {
+        hubsign::verify::Coverage::Complete
+    } else {
+        hubsign::verify::Coverage::Present
+    };
+    let (commit, snapshot, report) = hubsign::pull::verify_cache(
+        cache,
+        repo,
+        &target.revision,
+        &target.signature_path,
+        &target.anchor,
+        coverage,
+        files,
+    )?;
+    // A lock pins the signer offline too (checked only once the signature verified).
+    if let (Some(lock), true) = (lock, report.verified) {
+        lock.check_cached(repo, &commit, report.signer_id.as_ref())?;
+    }
+    let shown = match files {
+        [only] => snapshot.join(only),
+        _ => snapshot.clone(),
+    };
+    if out.is_json() {
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
+        v["commit"] = json!(commit);
+        v["snapshot"] = json!(snapshot);
+        outln!("{v}");
+    } else if report.verified {
+        if out.chatty() {
+            eprintln!(
+                "Verified cached {}: {}, signed by {}",
+                repo.pinned(&commit),
+                diagnostics::count(report.files_checked, "file"),
+                report.signer
+            );
+        }
+        if out.results() {
+            outln!("{}", shown.display());
+        }
+    } else {
+        render_report(&report, out);
+    }
+    Ok(verdict(&report))
+}

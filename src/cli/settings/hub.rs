@@ -1,0 +1,311 @@
+//! A hub repository's settings: the reference and revision, the hub's endpoint, token and cache
+//! read from the environment the way `huggingface_hub` and kagglehub read them, and what a pull
+//! checks ([`hubsign::pull::Target`]). The hubs' own facts (default endpoints, file names) are
+//! the core's constants; only the environment's names are read here.
+
+use super::read_text;
+use super::trust::TrustFlags;
+use crate::cli::args::{HubModelArgs, KaggleArgs, RepoTypeArg, TrustArgs};
+use crate::cli::error::{CliError, Result};
+use hubsign::hub::http::{HttpClient, RetryPolicy, Token};
+use hubsign::hub::{huggingface, kaggle};
+use hubsign::reference::{HubKind, ModelRef, RepoType};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Hub connection settings, from the environment the way huggingface_hub reads it.
+#[derive(Debug)]
+pub struct HubSettings {
+    pub read_timeout: Duration,
+    pub endpoint: String,
+    pub token: Option<Token>,
+    pub cache: PathBuf,
+    pub offline: bool,
+}
+
+/// Kaggle connection settings, read the way kagglehub reads them.
+#[derive(Debug)]
+pub struct KaggleSettings {
+    pub read_timeout: Duration,
+    pub endpoint: String,
+    pub token: Option<Token>,
+    pub cache: PathBuf,
+}
+
+/// The hub a reference names, with its settings.
+#[derive(Debug)]
+pub enum Remote {
+    HuggingFace(HubSettings),
+    Kaggle(KaggleSettings),
+}
+
+impl Remote {
+    /// The settings of `repo`'s hub: its cache (`cache_dir` overrides the hub's default),
+    /// endpoint, token, and the read timeout.
+    pub fn resolve(
+        repo: &ModelRef,
+        cache_dir: Option<&Path>,
+        kaggle: &KaggleArgs,
+        read_timeout: Duration,
+    ) -> Result<Self> {
+        Ok(match repo.hub {
+            HubKind::HuggingFace => Self::HuggingFace(hub_settings(cache_dir, read_timeout)),
+            HubKind::Kaggle => Self::Kaggle(kaggle_settings(kaggle, cache_dir, read_timeout)?),
+        })
+    }
+
+    /// Whether the user asked for no network (`HF_HUB_OFFLINE`, Hugging Face only).
+    pub fn offline(&self) -> bool {
+        matches!(self, Self::HuggingFace(s) if s.offline)
+    }
+}
+
+/// The one HTTP client of a hub command.
+pub fn http_client(endpoint: &str, token: Option<Token>, read_timeout: Duration) -> Result<HttpClient> {
+    let retry = RetryPolicy {
+        read_timeout,
+        ..Default::default()
+    };
+    Ok(HttpClient::new(endpoint, token, retry).map_err(hubsign::Error::from)?)
+}
+
+/// Runs `$body` with `$hub` (a [`hubsign::hub::Hub`]) and `$cache` (its
+/// [`hubsign::cache::CacheLayout`]) for the hub a [`Remote`] names: the workflows are written
+/// once, generically, and this is the only place that picks an implementation.
+macro_rules! with_remote {
+    ($remote:expr, |$hub:ident, $cache:ident| $body:expr) => {
+        match $remote {
+            $crate::cli::settings::hub::Remote::HuggingFace(s) => {
+                let $hub = hubsign::hub::huggingface::HuggingFaceHub::new(
+                    $crate::cli::settings::hub::http_client(&s.endpoint, s.token.clone(), s.read_timeout)?,
+                );
+                let $cache = hubsign::cache::HfCache::new(&s.cache);
+                $body
+            }
+            $crate::cli::settings::hub::Remote::Kaggle(s) => {
+                let $hub = hubsign::hub::kaggle::KaggleHub::new($crate::cli::settings::hub::http_client(
+                    &s.endpoint,
+                    s.token.clone(),
+                    s.read_timeout,
+                )?);
+                let $cache = hubsign::cache::KaggleCache::new(&s.cache);
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_remote;
+
+/// A hub command's settings: the hub, and the repository with what to check in it (policy rules
+/// match `org/name` for models, `datasets/org/name` for datasets,
+/// `kaggle:owner/model/framework/variation`).
+pub struct HubTarget {
+    pub remote: Remote,
+    pub target: hubsign::pull::Target,
+}
+
+impl HubTarget {
+    pub fn resolve(args: &HubModelArgs, trust: &TrustArgs) -> Result<Self> {
+        let (repo, revision) = model_ref(args)?;
+        let remote = Remote::resolve(
+            &repo,
+            args.cache_dir.as_deref(),
+            &args.kaggle,
+            Duration::from_secs(args.timeout),
+        )?;
+        let anchor = TrustFlags::hub(trust, &repo).anchor()?;
+        let target = hubsign::pull::Target {
+            signature_path: signature_path(args, &repo)?,
+            repo,
+            revision,
+            anchor,
+            unsigned: super::unsigned_files(args.ignore_unsigned_files),
+        };
+        Ok(Self { remote, target })
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `~/.cache` (or `XDG_CACHE_HOME`), where the hubs' caches live by default.
+fn user_cache() -> Option<PathBuf> {
+    env_nonempty("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+}
+
+pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSettings {
+    let hf_home = env_nonempty("HF_HOME").map_or_else(
+        || {
+            user_cache()
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+                .join(huggingface::HOME_DIR)
+        },
+        PathBuf::from,
+    );
+    let cache = cache_dir
+        .map(Path::to_path_buf)
+        .or_else(|| env_nonempty("HF_HUB_CACHE").map(PathBuf::from))
+        .or_else(|| env_nonempty("HUGGINGFACE_HUB_CACHE").map(PathBuf::from))
+        .unwrap_or_else(|| hf_home.join(huggingface::CACHE_DIR));
+    let token = env_nonempty("HF_TOKEN")
+        .or_else(|| env_nonempty("HUGGING_FACE_HUB_TOKEN"))
+        .or_else(|| {
+            let path = env_nonempty("HF_TOKEN_PATH")
+                .map_or_else(|| hf_home.join(huggingface::TOKEN_FILE), PathBuf::from);
+            token_file(&path)
+        })
+        .map(Token::new);
+    let offline = env_nonempty("HF_HUB_OFFLINE").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_uppercase().as_str(),
+            "1" | "ON" | "YES" | "TRUE"
+        )
+    });
+    let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| huggingface::DEFAULT_ENDPOINT.to_owned());
+    HubSettings {
+        read_timeout,
+        endpoint,
+        token,
+        cache,
+        offline,
+    }
+}
+
+/// The Hugging Face cache `cache_dir` names, else the environment's (no hub is contacted).
+pub fn hf_cache(cache_dir: Option<&Path>) -> PathBuf {
+    hub_settings(cache_dir, hubsign::hub::DEFAULT_READ_TIMEOUT).cache
+}
+
+pub fn repo_type(arg: Option<RepoTypeArg>) -> Option<RepoType> {
+    arg.map(|t| match t {
+        RepoTypeArg::Model => RepoType::Model,
+        RepoTypeArg::Dataset => RepoType::Dataset,
+    })
+}
+
+/// The repository and revision the arguments name (`--revision` wins over `@rev` or a Kaggle
+/// `/VERSION`).
+pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
+    let r = ModelRef::parse(&model.model, repo_type(model.repo_type)).map_err(hubsign::Error::from)?;
+    let revision = model
+        .revision
+        .clone()
+        .or_else(|| r.revision.clone())
+        .unwrap_or_else(|| r.default_revision().to_owned());
+    hubsign::reference::check_revision(&revision).map_err(hubsign::Error::from)?;
+    if r.hub == HubKind::Kaggle
+        && revision != hubsign::reference::LATEST
+        && !hubsign::reference::is_version_number(&revision)
+    {
+        return Err(CliError::KaggleVersion { revision });
+    }
+    Ok((r, revision))
+}
+
+/// The signature path inside the repository: `--signature-path`, else the hub's place.
+fn signature_path(model: &HubModelArgs, repo: &ModelRef) -> Result<String> {
+    let path = model
+        .signature_path
+        .clone()
+        .unwrap_or_else(|| hubsign::hub::signature_path(repo.hub).to_owned());
+    hubsign::hub::check_remote_path(&path).map_err(hubsign::Error::from)?;
+    Ok(path)
+}
+
+/// A token file's content, trimmed; none when the file is missing or empty.
+/// A FIFO, a folder or an oversized file there is no token either (and cannot hang the command).
+pub fn token_file(path: &Path) -> Option<String> {
+    read_text(path, "cannot read token file")
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// Kaggle credentials in kagglehub's order: `KAGGLE_API_TOKEN` (a token, or a path to one),
+/// `~/.kaggle/access_token[.txt]`, `KAGGLE_USERNAME` + `KAGGLE_KEY`, then
+/// `$KAGGLE_CONFIG_DIR/kaggle.json` (default `~/.kaggle`). None: public models only.
+fn kaggle_token() -> Result<Option<Token>> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if let Some(t) = env_nonempty("KAGGLE_API_TOKEN") {
+        let p = Path::new(&t);
+        // A path to an empty file falls through to the next source, as in kagglehub.
+        if !p.exists() {
+            return Ok(Some(Token::new(t.trim())));
+        }
+        if let Some(t) = token_file(p) {
+            return Ok(Some(Token::new(t)));
+        }
+    }
+    if let Some(home) = &home {
+        for name in kaggle::ACCESS_TOKEN_FILES {
+            if let Some(t) = token_file(&home.join(kaggle::CREDENTIALS_DIR).join(name)) {
+                return Ok(Some(Token::new(t)));
+            }
+        }
+    }
+    if let (Some(user), Some(key)) = (env_nonempty("KAGGLE_USERNAME"), env_nonempty("KAGGLE_KEY")) {
+        return Ok(Some(Token::basic(&user, &key)));
+    }
+    let dir = env_nonempty("KAGGLE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(kaggle::CREDENTIALS_DIR)));
+    let Some(path) = dir.map(|d| d.join(kaggle::CREDENTIALS_FILE)) else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = read_text(&path, "cannot read Kaggle credentials")?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError::KaggleCredentials {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let field = |field: &'static str| {
+        v.get(field)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| CliError::KaggleCredentialsField {
+                path: path.clone(),
+                field,
+            })
+    };
+    Ok(Some(Token::basic(&field("username")?, &field("key")?)))
+}
+
+/// The kagglehub cache: `explicit`, else `KAGGLEHUB_CACHE`, else `~/.cache/kagglehub`.
+pub fn kagglehub_cache(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env_nonempty("KAGGLEHUB_CACHE").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join(kaggle::CACHE_DIR)))
+        .unwrap_or_else(|| PathBuf::from(".cache").join(kaggle::CACHE_DIR))
+}
+
+fn kaggle_settings(
+    args: &KaggleArgs,
+    cache_dir: Option<&Path>,
+    read_timeout: Duration,
+) -> Result<KaggleSettings> {
+    let endpoint = match &args.endpoint {
+        Some(e) => e.clone(),
+        None => match std::env::var("KAGGLE_API_ENVIRONMENT").ok() {
+            None => kaggle::DEFAULT_API_BASE.to_owned(),
+            Some(env) => kaggle::api_base(&env)
+                .ok_or(CliError::UnknownEnvValue {
+                    var: "KAGGLE_API_ENVIRONMENT",
+                    value: env.clone(),
+                    expected: kaggle::API_ENVIRONMENTS,
+                })?
+                .to_owned(),
+        },
+    };
+    Ok(KaggleSettings {
+        read_timeout,
+        endpoint,
+        token: kaggle_token()?,
+        cache: kagglehub_cache(cache_dir),
+    })
+}

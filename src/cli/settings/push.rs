@@ -1,0 +1,104 @@
+//! `push`'s settings: signing material when given (or when the model is unsigned), the anchor
+//! the signature must verify against, and the hub to publish to.
+
+use super::hub::{Remote, repo_type};
+use super::keys::{has_key, signer};
+use super::trust::{TrustFlags, signer_anchor};
+use crate::cli::args::PushArgs;
+use crate::cli::error::{CliError, Result};
+use hubsign::Error;
+use hubsign::manifest::{GitPaths, SymlinkPolicy};
+use hubsign::push::PushRequest;
+use hubsign::reference::{HubKind, ModelRef};
+use std::path::Path;
+
+pub struct PushSettings {
+    pub request: PushRequest,
+    pub remote: Remote,
+}
+
+impl PushSettings {
+    pub fn resolve(args: &PushArgs) -> Result<Self> {
+        let request = request(args)?;
+        let remote = Remote::resolve(
+            &request.repo,
+            None,
+            &args.kaggle,
+            hubsign::hub::DEFAULT_READ_TIMEOUT,
+        )?;
+        Ok(Self { request, remote })
+    }
+}
+
+fn request(args: &PushArgs) -> Result<PushRequest> {
+    let repo = ModelRef::parse(&args.repo, repo_type(args.repo_type)).map_err(Error::from)?;
+    hubsign::reference::check_revision(&args.revision).map_err(Error::from)?;
+    let remote_signature = hubsign::hub::signature_path(repo.hub);
+    if repo.hub == HubKind::Kaggle {
+        if repo.revision.is_some() {
+            return Err(CliError::KagglePushVersion {
+                repo: args.repo.clone(),
+            });
+        }
+        if args.create_pr || args.revision != "main" {
+            return Err(CliError::KaggleBranches);
+        }
+    }
+    let signature = args.signature.clone().unwrap_or_else(|| match repo.hub {
+        HubKind::HuggingFace => super::default_signature_path(&args.model),
+        HubKind::Kaggle => args.model.join(remote_signature),
+    });
+    // Nothing to sign with, and something to sign: say that, before asking whom to trust.
+    if !has_key(&args.key) && (args.resign || !signature.is_file()) {
+        return Err(Error::NoSigningKey {
+            model: args.model.clone(),
+            signature,
+        }
+        .into());
+    }
+    let signer = if has_key(&args.key) {
+        Some(signer(&args.key)?)
+    } else {
+        None
+    };
+    let anchor = match &signer {
+        Some(s) => signer_anchor(s),
+        None => TrustFlags::push(args, &repo).anchor()?,
+    };
+    let mut ignore_paths = args.ignore_paths.clone();
+    if repo.hub == HubKind::Kaggle {
+        // kagglehub never uploads these folders; leaving them out of the signature keeps what
+        // is signed and what any Kaggle upload holds the same.
+        for dir in hubsign::hub::kaggle::NEVER_UPLOADED {
+            let path = args.model.join(dir);
+            if path.exists() && !ignore_paths.iter().any(|p| *p == path || p == Path::new(dir)) {
+                ignore_paths.push(path);
+            }
+        }
+    }
+    let walk = super::walk_options(
+        &args.model,
+        &ignore_paths,
+        GitPaths::Ignore,
+        SymlinkPolicy::Refuse,
+    )?;
+    Ok(PushRequest {
+        model: args.model.clone(),
+        remote_signature: remote_signature.to_owned(),
+        repo,
+        revision: args.revision.clone(),
+        signature,
+        signer,
+        resign: if args.resign {
+            hubsign::push::Resign::Replace
+        } else {
+            hubsign::push::Resign::KeepExisting
+        },
+        anchor,
+        walk,
+        private: args.private,
+        create_pr: args.create_pr,
+        summary: args.commit_message.clone(),
+        concurrency: usize::from(args.concurrency),
+    })
+}

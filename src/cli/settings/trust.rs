@@ -1,0 +1,243 @@
+//! Whom to trust: one cascade for `verify`, the hub commands, `push` and the mirror's policy.
+//! Keyless identity and issuer first, then a public key or certificate anchors (named by
+//! `--method` or inferred from the flags), then — for a hub repository — the trust policy's
+//! first rule for it. Never the working directory's policy file.
+
+use super::keys::{instance_of, load_certificates};
+use super::read_text;
+use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, TrustArgs, VerifyArgs};
+use crate::cli::error::{CliError, Result};
+use hubsign::Error;
+use hubsign::crypto::ec::VerifyingKey;
+use hubsign::policy::{Policy, RequiredSigner};
+use hubsign::reference::ModelRef;
+use hubsign::sign::Signer;
+use hubsign::verify::TrustAnchor;
+use std::path::{Path, PathBuf};
+
+/// Where trust comes from when no signer flag names it.
+enum Fallback<'a> {
+    /// `verify`: nowhere; the user must say whom to trust.
+    None,
+    /// A hub repository (`repo` as policy rules match it): the policy file given (`--policy`,
+    /// `HUBSIGN_POLICY`), else the user's config dir.
+    Policy { file: Option<&'a Path>, repo: String },
+}
+
+/// The signer flags as given, before any file is read.
+pub struct TrustFlags<'a> {
+    method: Option<MethodChoice>,
+    public_key: Option<&'a Path>,
+    certificate_chain: &'a [PathBuf],
+    keyless: Option<&'a KeylessTrustArgs>,
+    fallback: Fallback<'a>,
+}
+
+impl<'a> TrustFlags<'a> {
+    /// `verify`'s flags: `--method`, a key, anchors, or keyless identity; no policy.
+    pub fn verify(args: &'a VerifyArgs) -> Self {
+        Self {
+            method: args.method,
+            public_key: args.public_key.as_deref(),
+            certificate_chain: &args.certificate_chain,
+            keyless: Some(&args.keyless),
+            fallback: Fallback::None,
+        }
+    }
+
+    /// A hub command's flags for `repo`: signer flags, else the trust policy.
+    pub fn hub(args: &'a TrustArgs, repo: &ModelRef) -> Self {
+        Self {
+            method: None,
+            public_key: args.public_key.as_deref(),
+            certificate_chain: &args.certificate_chain,
+            keyless: Some(&args.keyless),
+            fallback: Fallback::Policy {
+                file: args.policy.as_deref(),
+                repo: policy_name(repo),
+            },
+        }
+    }
+
+    /// `push` without signing now: `--public-key`, else the trust policy.
+    pub fn push(args: &'a PushArgs, repo: &ModelRef) -> Self {
+        Self {
+            method: None,
+            public_key: args.public_key.as_deref(),
+            certificate_chain: &[],
+            keyless: None,
+            fallback: Fallback::Policy {
+                file: args.policy.as_deref(),
+                repo: policy_name(repo),
+            },
+        }
+    }
+
+    /// The anchor the flags (or the policy) name, its files read now.
+    pub fn anchor(&self) -> Result<TrustAnchor> {
+        if let Some(KeylessTrustArgs {
+            identity: Some(identity),
+            issuer: Some(issuer),
+            instance: i,
+        }) = self.keyless
+        {
+            return Ok(sigstore_anchor(
+                identity,
+                issuer,
+                i.trust_config.as_deref(),
+                i.staging,
+            )?);
+        }
+        let inferred = if self.public_key.is_some() {
+            Some(MethodChoice::Key)
+        } else if !self.certificate_chain.is_empty() {
+            Some(MethodChoice::Certificate)
+        } else {
+            None
+        };
+        // No key and no anchors: say whom to trust (or ask the policy), even with `--method`;
+        // `--method` then only picks between the flags given.
+        let method = inferred.and(self.method).or(inferred);
+        match method {
+            Some(MethodChoice::Key) => {
+                let path = self.public_key.ok_or(CliError::MissingOption {
+                    option: "--method key",
+                    needs: "--public-key",
+                })?;
+                Ok(key_anchor(path)?)
+            }
+            Some(MethodChoice::Certificate) => {
+                if self.certificate_chain.is_empty() {
+                    return Err(CliError::MissingOption {
+                        option: "--method certificate",
+                        needs: "--certificate-chain (the trust anchors)",
+                    });
+                }
+                Ok(chain_anchor(self.certificate_chain)?)
+            }
+            Some(MethodChoice::Sigstore) => Err(CliError::MissingOption {
+                option: "--method sigstore",
+                needs: "--identity and --issuer",
+            }),
+            None => match &self.fallback {
+                Fallback::None => Err(CliError::NoVerifier),
+                Fallback::Policy { file, repo } => {
+                    let Some(policy) = find_policy(*file)? else {
+                        return Err(CliError::NoTrustAnchor { repo: repo.clone() });
+                    };
+                    Ok(policy_anchor(&policy, repo)?.ok_or_else(|| Error::NoTrustRule {
+                        repo: repo.clone(),
+                        policy: Some(policy.path.clone()),
+                    })?)
+                }
+            },
+        }
+    }
+}
+
+/// The name trust policy rules match: `org/name` for a model, `datasets/org/name` for a
+/// dataset (so a rule for a model organisation does not silently cover its datasets).
+pub fn policy_name(repo: &ModelRef) -> String {
+    let mut r = repo.clone();
+    r.revision = None;
+    r.to_string()
+}
+
+fn sigstore_anchor(
+    identity: &str,
+    issuer: &str,
+    trust_config: Option<&Path>,
+    staging: bool,
+) -> Result<TrustAnchor, Error> {
+    let instance = instance_of(trust_config, staging)?;
+    // Check the trust material now, so a bad file is a usage error, not a verification failure.
+    instance.trusted_root().map_err(|reason| Error::TrustedRoot {
+        config: trust_config.map(Path::to_path_buf),
+        reason,
+    })?;
+    Ok(TrustAnchor::Sigstore {
+        instance,
+        identity: identity.to_owned(),
+        issuer: issuer.to_owned(),
+    })
+}
+
+pub fn key_anchor(path: &Path) -> Result<TrustAnchor, Error> {
+    let text = read_text(path, "cannot read public key")?;
+    let key = VerifyingKey::from_pem(&text).map_err(|source| Error::Key {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(TrustAnchor::PublicKey(key))
+}
+
+fn chain_anchor(paths: &[PathBuf]) -> Result<TrustAnchor, Error> {
+    let mut anchors = Vec::new();
+    for p in paths {
+        anchors.extend(load_certificates(p)?);
+    }
+    Ok(TrustAnchor::Certificates {
+        anchors,
+        at: std::time::SystemTime::now(),
+    })
+}
+
+/// The anchor that a signature made by `signer` verifies against: its public key, or the
+/// self-signed certificates among its chain.
+pub fn signer_anchor(signer: &Signer) -> TrustAnchor {
+    match signer {
+        Signer::Key(k) => TrustAnchor::PublicKey(k.verifying_key()),
+        Signer::Certificate { chain, .. } => TrustAnchor::Certificates {
+            anchors: chain.iter().skip(1).cloned().collect(),
+            at: std::time::SystemTime::now(),
+        },
+    }
+}
+
+/// The policy file in effect: `--policy` (or `HUBSIGN_POLICY`), else the user's config dir.
+///
+/// Never the working directory: running `hubsign pull` inside an untrusted checkout must not
+/// let that checkout choose whom to trust.
+pub fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>, Error> {
+    if let Some(path) = explicit {
+        return read_policy(path).map(Some);
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| Path::new(d).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    let Some(path) = config.map(|dir| dir.join("hubsign").join("hubsign.toml")) else {
+        return Ok(None);
+    };
+    if !path.is_file() {
+        return Ok(None);
+    }
+    read_policy(&path).map(Some)
+}
+
+/// The policy file at `path`, parsed.
+pub fn read_policy(path: &Path) -> Result<Policy, Error> {
+    let text = read_text(path, "cannot read trust policy")?;
+    Ok(Policy::parse(&text, path)?)
+}
+
+/// The anchor of the policy's first rule for `repo_id`, if one matches.
+pub fn policy_anchor(policy: &Policy, repo_id: &str) -> Result<Option<TrustAnchor>, Error> {
+    let Some(rule) = policy.rule_for(repo_id) else {
+        return Ok(None);
+    };
+    required_signer_anchor(&rule.signer).map(Some)
+}
+
+/// The anchor a policy rule's signer names (its key files read now).
+pub fn required_signer_anchor(signer: &RequiredSigner) -> Result<TrustAnchor, Error> {
+    match signer {
+        RequiredSigner::PublicKey(k) => key_anchor(k),
+        RequiredSigner::CertificateChain(c) => chain_anchor(c),
+        RequiredSigner::Sigstore {
+            identity,
+            issuer,
+            trust_config,
+        } => sigstore_anchor(identity, issuer, trust_config.as_deref(), false),
+    }
+}
