@@ -5,6 +5,7 @@
 //! decides trust and never writes into a cache (see `cache` and `pull`).
 
 pub mod http;
+pub mod retry;
 pub mod huggingface;
 pub mod kaggle;
 
@@ -37,6 +38,9 @@ pub enum HubError {
         status: u16,
         url: String,
         message: Option<String>,
+        /// The wait the answer's `Retry-After` asked for (a 429 or 503), honoured by the retry
+        /// budget of whoever tries again.
+        retry_after: Option<std::time::Duration>,
     },
     /// Built only by [`HubError::network`], which strips the URL (and its query, where signed
     /// CDN URLs carry credentials) from both the message and the cause chain.
@@ -112,6 +116,14 @@ impl HubError {
             Self::Network { .. } | Self::Truncated { .. } => true,
             Self::Status { status, .. } => http::is_transient(*status),
             _ => false,
+        }
+    }
+
+    /// The wait the hub asked for before the next attempt (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 

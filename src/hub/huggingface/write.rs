@@ -76,6 +76,7 @@ fn status(url: &Url, code: StatusCode, headers: &reqwest::header::HeaderMap, bod
         status: code.as_u16(),
         url: redact(url),
         message,
+        retry_after: crate::hub::retry::retry_after(headers, std::time::SystemTime::now()),
     }
 }
 
@@ -114,6 +115,7 @@ impl HuggingFaceHub {
                 message: Some(format!(
                     "cannot create {repo_id}: a write token is needed (HF_TOKEN)"
                 )),
+                retry_after: None,
             }),
             _ => Err(status(&url, code, &headers, &v)),
         }
@@ -224,6 +226,7 @@ impl HuggingFaceHub {
                 message: Some(format!(
                     "the hub only offers the {transfer:?} transfer (Xet?), which hubsign does not implement; it uploads through LFS basic/multipart"
                 )),
+                retry_after: None,
             });
         }
         let list = v
@@ -241,6 +244,7 @@ impl HuggingFaceHub {
                     status: 422,
                     url: redact(&url),
                     message: Some(format!("LFS object {oid}: {err}")),
+                    retry_after: None,
                 });
             }
             let actions = o.get("actions");
@@ -385,6 +389,7 @@ impl HuggingFaceHub {
                 message: Some(format!(
                     "{revision} of {repo_id} moved while pushing (someone else committed); nothing was changed — re-run the push"
                 )),
+                retry_after: None,
             });
         }
         if !code.is_success() {

@@ -14,9 +14,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// Progress after which an upload's failure budget starts afresh (as for downloads).
-const RESUME_CREDIT: u64 = 8 << 20;
-
 impl KaggleHub {
     /// A mutation: HTTP errors as for reads, and HTTP 200 with `errorCode` as a rejection.
     /// Sent once: a change whose answer was lost must not be applied twice.
@@ -43,6 +40,7 @@ impl KaggleHub {
                     status: status.as_u16(),
                     url: crate::hub::http::redact(&url),
                     message,
+                    retry_after: None,
                 },
             });
         }
@@ -66,8 +64,8 @@ impl KaggleHub {
     /// Uploads one file: a blob upload session, then PUTs from wherever the file origin says it
     /// got to. Returns the token the version is created with. Every failed PUT or status query,
     /// and every 308 that reports no progress, costs one attempt of the retry budget (which
-    /// starts afresh after [`RESUME_CREDIT`] bytes of progress); a reported offset that goes
-    /// backwards is refused.
+    /// starts afresh after [`crate::hub::retry::RetryPolicy::progress_credit`] bytes of
+    /// progress); a reported offset that goes backwards is refused.
     #[expect(
         clippy::too_many_lines,
         reason = "one resumable-upload loop, read top to bottom like the GCS protocol"
@@ -99,11 +97,9 @@ impl KaggleHub {
             url: "StartBlobUpload".into(),
             detail: format!("createUrl: {e}"),
         })?;
-        let retry = self.http.retry;
+        let mut budget = self.http.retry.budget(0);
         let content_type = ("Content-Type".to_owned(), "application/octet-stream".to_owned());
         let mut offset = 0;
-        let mut failures = 0;
-        let mut offset_at_failure = 0;
         // Whether to ask the origin how far it got before the next PUT.
         let mut ask = false;
         loop {
@@ -171,19 +167,14 @@ impl KaggleHub {
                 }
             };
             if let Some(cause) = cause {
-                if offset >= offset_at_failure + RESUME_CREDIT {
-                    failures = 0;
-                }
-                failures += 1;
-                offset_at_failure = offset;
-                if failures >= retry.attempts {
+                let Some(wait) = budget.failed(offset, cause.retry_after()) else {
                     return Err(HubError::RetriesExhausted {
                         path: u.path.clone(),
-                        attempts: failures,
+                        attempts: budget.failures(),
                         source: Box::new(cause),
                     });
-                }
-                tokio::time::sleep(retry.delay(failures)).await;
+                };
+                tokio::time::sleep(wait).await;
             }
         }
     }
