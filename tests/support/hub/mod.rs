@@ -48,6 +48,13 @@ pub enum Fault {
         status: u16,
         times: u32,
     },
+    /// Answer 429 with `Retry-After: <retry_after>` (seconds or an HTTP date) to the next `times`
+    /// requests whose path+query (raw or percent-decoded) contains `path_contains`.
+    RateLimit {
+        path_contains: String,
+        retry_after: String,
+        times: u32,
+    },
     /// Send `after` bytes of each response body for the file, pause `duration`, then continue.
     Stall {
         path: String,
