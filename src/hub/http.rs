@@ -333,7 +333,9 @@ impl HttpClient {
 /// to return it as it is (a definite answer, or the budget spent).
 fn wait_before_retry(result: &Result<Response, HubError>, budget: &mut RetryBudget) -> Option<Duration> {
     match result {
-        Ok(resp) if retryable(resp.status()) => budget.failed(0, retry_after(resp.headers(), SystemTime::now())),
+        Ok(resp) if retryable(resp.status()) => {
+            budget.failed(0, retry_after(resp.headers(), SystemTime::now()))
+        }
         Ok(_) => None,
         Err(e) => e.is_transient().then(|| budget.failed(0, None)).flatten(),
     }

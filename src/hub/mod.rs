@@ -5,9 +5,9 @@
 //! decides trust and never writes into a cache (see `cache` and `pull`).
 
 pub mod http;
-pub mod retry;
 pub mod huggingface;
 pub mod kaggle;
+pub mod retry;
 
 use crate::reference::{ModelRef, ReferenceError};
 

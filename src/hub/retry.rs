@@ -85,7 +85,11 @@ impl RetryBudget {
     /// requests without a body to resume), with the hub's `Retry-After` if it sent one.
     /// Returns how long to wait before the next attempt, or `None` once the budget is spent.
     pub fn failed(&mut self, position: u64, retry_after: Option<Duration>) -> Option<Duration> {
-        if position >= self.position_at_failure.saturating_add(self.policy.progress_credit) {
+        if position
+            >= self
+                .position_at_failure
+                .saturating_add(self.policy.progress_credit)
+        {
             self.failures = 0;
         }
         self.position_at_failure = position;
@@ -219,12 +223,16 @@ mod tests {
             assert_eq!(policy.backoff(failures, 0.0), full / 2);
             assert_eq!(policy.backoff(failures, 1.0), full);
             let drawn = policy.budget(0).failed(0, None).unwrap();
-            assert!(drawn >= policy.base_delay / 2 && drawn <= policy.base_delay, "{drawn:?}");
+            assert!(
+                drawn >= policy.base_delay / 2 && drawn <= policy.base_delay,
+                "{drawn:?}"
+            );
         }
         assert_eq!(policy.backoff(40, 1.0), policy.max_delay);
         // The draws spread: not every retry of a crowd waits the same.
-        let draws: std::collections::BTreeSet<Duration> =
-            (0..32).map(|_| policy.budget(0).failed(0, None).unwrap()).collect();
+        let draws: std::collections::BTreeSet<Duration> = (0..32)
+            .map(|_| policy.budget(0).failed(0, None).unwrap())
+            .collect();
         assert!(draws.len() > 1);
     }
 }

@@ -66,37 +66,8 @@ impl KaggleHub {
     /// and every 308 that reports no progress, costs one attempt of the retry budget (which
     /// starts afresh after [`crate::hub::retry::RetryPolicy::progress_credit`] bytes of
     /// progress); a reported offset that goes backwards is refused.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one resumable-upload loop, read top to bottom like the GCS protocol"
-    )]
     async fn upload_blob(&self, u: &Upload, on_bytes: impl Fn(u64)) -> Result<String, HubError> {
-        let modified = tokio::fs::metadata(&u.local)
-            .await
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_secs());
-        let name = u.path.rsplit('/').next().unwrap_or(&u.path);
-        let mut body = json!({ "type": "MODEL", "name": name, "lastModifiedEpochSeconds": modified });
-        if u.size > 0 {
-            body["contentLength"] = u.size.into();
-        }
-        let action = format!("start the upload of {}", u.path);
-        let answer = self
-            .mutate("blobs.BlobApiService", "StartBlobUpload", &body, &action)
-            .await?;
-        let field = |k: &str| answer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let (Some(token), Some(create_url)) = (field("token"), field("createUrl")) else {
-            return Err(HubError::Malformed {
-                url: "StartBlobUpload".into(),
-                detail: format!("{}: no token or createUrl", u.path),
-            });
-        };
-        let url = reqwest::Url::parse(create_url).map_err(|e| HubError::Malformed {
-            url: "StartBlobUpload".into(),
-            detail: format!("createUrl: {e}"),
-        })?;
+        let (token, url) = self.start_blob_upload(u).await?;
         let mut budget = self.http.retry.budget(0);
         let content_type = ("Content-Type".to_owned(), "application/octet-stream".to_owned());
         let mut offset = 0;
@@ -107,7 +78,7 @@ impl KaggleHub {
                 match self.uploaded_size(&url, u.size).await {
                     Ok(reached) if reached >= u.size => {
                         on_bytes(u.size - offset);
-                        return Ok(token.to_owned());
+                        return Ok(token);
                     }
                     Ok(reached) if reached < offset => {
                         return Err(HubError::Malformed {
@@ -154,7 +125,7 @@ impl KaggleHub {
                 match result {
                     Ok(r) if matches!(r.status().as_u16(), 200 | 201) => {
                         on_bytes(u.size - offset);
-                        return Ok(token.to_owned());
+                        return Ok(token);
                     }
                     // Resume Incomplete: the origin kept part of it; ask how much and go on.
                     Ok(r) if r.status().as_u16() == 308 => None,
@@ -177,6 +148,38 @@ impl KaggleHub {
                 tokio::time::sleep(wait).await;
             }
         }
+    }
+
+    /// Opens a blob upload session for one file: the token the version is created with, and
+    /// the resumable upload URL on the file origin.
+    async fn start_blob_upload(&self, u: &Upload) -> Result<(String, reqwest::Url), HubError> {
+        let modified = tokio::fs::metadata(&u.local)
+            .await
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let name = u.path.rsplit('/').next().unwrap_or(&u.path);
+        let mut body = json!({ "type": "MODEL", "name": name, "lastModifiedEpochSeconds": modified });
+        if u.size > 0 {
+            body["contentLength"] = u.size.into();
+        }
+        let action = format!("start the upload of {}", u.path);
+        let answer = self
+            .mutate("blobs.BlobApiService", "StartBlobUpload", &body, &action)
+            .await?;
+        let field = |k: &str| answer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let (Some(token), Some(create_url)) = (field("token"), field("createUrl")) else {
+            return Err(HubError::Malformed {
+                url: "StartBlobUpload".into(),
+                detail: format!("{}: no token or createUrl", u.path),
+            });
+        };
+        let url = reqwest::Url::parse(create_url).map_err(|e| HubError::Malformed {
+            url: "StartBlobUpload".into(),
+            detail: format!("createUrl: {e}"),
+        })?;
+        Ok((token.to_owned(), url))
     }
 
     /// How many bytes of a resumable upload the file origin holds (`Content-Range: bytes */n`

@@ -244,14 +244,21 @@ fn server_error(sh: &Shared, path_q: &str) -> Option<Response> {
     let hit = |p: &String| path_q.contains(p.as_str()) || decoded.contains(p.as_str());
     let mut st = sh.state.lock().unwrap();
     let i = st.faults.iter().position(|f| match f {
-        Fault::ServerError { path_contains, times, .. } | Fault::RateLimit { path_contains, times, .. } => {
-            *times > 0 && hit(path_contains)
+        Fault::ServerError {
+            path_contains, times, ..
         }
+        | Fault::RateLimit {
+            path_contains, times, ..
+        } => *times > 0 && hit(path_contains),
         _ => false,
     })?;
     let (status, retry_after, times) = match &mut st.faults[i] {
-        Fault::ServerError { status, times, .. } => (*status, (*status == 429).then(|| "0".to_owned()), times),
-        Fault::RateLimit { retry_after, times, .. } => (429, Some(retry_after.clone()), times),
+        Fault::ServerError { status, times, .. } => {
+            (*status, (*status == 429).then(|| "0".to_owned()), times)
+        }
+        Fault::RateLimit {
+            retry_after, times, ..
+        } => (429, Some(retry_after.clone()), times),
         _ => unreachable!(),
     };
     *times -= 1;
