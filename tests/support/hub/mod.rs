@@ -322,6 +322,12 @@ impl LocalHub {
         self.shared.hostile_sent.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Answers every request (hub and CDN) `latency` late, as a hub that far away would: the
+    /// benchmarks' far hub (default: none).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.state.lock().unwrap().latency = latency;
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.shared.state.lock().unwrap().faults.push(fault);
     }

@@ -47,6 +47,8 @@ pub struct State {
     pub uploads: HashMap<String, super::write::Upload>,
     /// For unique names (upload ids, temp files).
     pub seq: u64,
+    /// How late every answer starts ([`super::LocalHub::set_latency`]).
+    pub latency: std::time::Duration,
 }
 
 impl Default for State {
@@ -64,6 +66,7 @@ impl Default for State {
             lfs: BTreeMap::new(),
             uploads: HashMap::new(),
             seq: 0,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -79,6 +82,10 @@ pub fn router(shared: Arc<Shared>, origin: Origin) -> Router {
 }
 
 async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) -> Response {
+    let latency = sh.state.lock().unwrap().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let (parts, body) = req.into_parts();
     let path_q = parts
         .uri
