@@ -79,8 +79,25 @@ pub struct PushOutcome {
     pub unchanged: bool,
 }
 
+/// Where the signature a push publishes comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignatureSource {
+    /// Signed by this push.
+    MadeNow,
+    /// The model's signature, kept and verified against the model.
+    Existing,
+}
+
+/// What step 1 established: the signature and, from the same walk, every file and its digests.
+struct SignedManifest {
+    source: SignatureSource,
+    resources: Vec<ResourceDigest>,
+    files: Vec<ModelFile>,
+    bundle: Bundle,
+}
+
 /// Step 1: the model's signature (made now or verified) and the digests of every file.
-fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<ModelFile>, Bundle)> {
+fn signed_manifest(req: &PushRequest) -> Result<SignedManifest> {
     // The signature is published at `remote_signature`: a file at that path in the model is
     // never part of what is signed or uploaded.
     let mut sig_ignores: Vec<String> = crate::manifest::path_inside_model(&req.model, &req.signature)
@@ -111,7 +128,7 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
                 .cloned()
                 .chain(sig_ignores.iter().cloned())
                 .collect(),
-            ignore_git_paths: true,
+            git_paths: crate::manifest::GitPaths::Ignore,
             unsigned: UnsignedFiles::Reject,
             links: verify::Links::AsSigned,
             symlink_root: None,
@@ -129,7 +146,12 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
                 comparison,
             });
         }
-        return Ok((false, resources, files, bundle));
+        return Ok(SignedManifest {
+            source: SignatureSource::Existing,
+            resources,
+            files,
+            bundle,
+        });
     }
     let Some(signer) = &req.signer else {
         return Err(Error::NoSigningKey {
@@ -177,7 +199,12 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         })?;
     }
     crate::fsutil::write_atomic(&req.signature, &bundle.to_json())?;
-    Ok((true, manifest.resources, files, bundle))
+    Ok(SignedManifest {
+        source: SignatureSource::MadeNow,
+        resources: manifest.resources,
+        files,
+        bundle,
+    })
 }
 
 /// Runs the whole push.
@@ -196,7 +223,12 @@ pub async fn push<H: Publish>(
         .into());
     }
     // 1. Signed and verified locally, or refused before any upload.
-    let (signed, resources, files, bundle) = {
+    let SignedManifest {
+        source,
+        resources,
+        files,
+        bundle,
+    } = {
         let req_ref = req;
         tokio::task::block_in_place(|| signed_manifest(req_ref))?
     };
@@ -228,7 +260,10 @@ pub async fn push<H: Publish>(
 
     // 2. The repository, and the branch head this commit builds on (a missing branch is
     //    created from the default branch).
-    let (repo_url, parent) = hub.prepare(&req.repo, &req.revision, req.private).await?;
+    let crate::hub::Prepared {
+        repo_url,
+        head: parent,
+    } = hub.prepare(&req.repo, &req.revision, req.private).await?;
 
     // 2b. A branch head that already holds every file with the same bytes (same git blob id,
     //     or LFS SHA-256) gets no empty commit: nothing is uploaded or committed.
@@ -241,7 +276,7 @@ pub async fn push<H: Publish>(
                 commit_url: format!("{repo_url}/commit/{parent}"),
                 commit: parent,
                 pull_request_url: None,
-                signed,
+                signed: source == SignatureSource::MadeNow,
                 files: uploads.len(),
                 uploaded_bytes: 0,
                 deduplicated: 0,
@@ -291,7 +326,7 @@ pub async fn push<H: Publish>(
         commit: published.commit,
         commit_url,
         pull_request_url: published.pull_request_url,
-        signed,
+        signed: source == SignatureSource::MadeNow,
         files: files.len(),
         uploaded_bytes: sent.bytes,
         deduplicated: sent.deduplicated,

@@ -349,7 +349,7 @@ pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
     let walk = walk_options(&args.walk)?;
     Ok(ModelCheck {
         ignore_paths: walk.ignore_paths,
-        ignore_git_paths: walk.git_paths == GitPaths::Ignore,
+        git_paths: walk.git_paths,
         unsigned: if args.ignore_unsigned_files {
             UnsignedFiles::Ignore
         } else {
@@ -465,7 +465,7 @@ pub struct HubSettings {
     pub endpoint: String,
     pub token: Option<Token>,
     pub cache: PathBuf,
-    pub offline: bool,
+    pub network: hubsign::hub::Network,
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
@@ -501,13 +501,18 @@ pub fn hub_settings(cache_dir: Option<&Path>, timeout: u64) -> HubSettings {
             "1" | "ON" | "YES" | "TRUE"
         )
     });
+    let network = if offline {
+        hubsign::hub::Network::Offline
+    } else {
+        hubsign::hub::Network::Online
+    };
     let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| "https://huggingface.co".to_owned());
     HubSettings {
         read_timeout: std::time::Duration::from_secs(timeout),
         endpoint,
         token,
         cache,
-        offline,
+        network,
     }
 }
 
@@ -690,7 +695,7 @@ pub enum Remote {
 impl Remote {
     /// Whether the user asked for no network (`HF_HUB_OFFLINE`, Hugging Face only).
     pub fn offline(&self) -> bool {
-        matches!(self, Self::HuggingFace(s) if s.offline)
+        matches!(self, Self::HuggingFace(s) if s.network == hubsign::hub::Network::Offline)
     }
 }
 

@@ -557,7 +557,7 @@ pub async fn fetch_small<H: Hub>(
     let ser = SerializationConfig {
         method: Serialization::Files,
         hash: HashAlgorithm::Sha256,
-        allow_symlinks: false,
+        symlinks: crate::manifest::Symlinks::Refuse,
         ignore_paths: Vec::new(),
     };
     let mut hashes = Hashes::new(file, &ser);

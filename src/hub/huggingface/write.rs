@@ -5,7 +5,7 @@
 
 use super::{HuggingFaceHub, quote};
 use crate::hub::http::{header, redact};
-use crate::hub::{CommitFile, HubError, Publish, Published, Upload, Uploaded};
+use crate::hub::{CommitFile, HubError, Prepared, Publish, Published, Upload, Uploaded};
 use crate::progress::Progress;
 use crate::reference::ModelRef;
 use base64::Engine as _;
@@ -452,12 +452,7 @@ fn is_branch_name(revision: &str) -> bool {
 }
 
 impl Publish for HuggingFaceHub {
-    async fn prepare(
-        &self,
-        repo: &ModelRef,
-        branch: &str,
-        private: bool,
-    ) -> Result<(String, String), HubError> {
+    async fn prepare(&self, repo: &ModelRef, branch: &str, private: bool) -> Result<Prepared, HubError> {
         let url = self.create_repo(repo, private).await?;
         let head = match self.resolve_commit(repo, branch).await {
             // A branch that does not exist yet is made from the default branch's head, as
@@ -468,7 +463,7 @@ impl Publish for HuggingFaceHub {
             }
             other => other?,
         };
-        Ok((url, head))
+        Ok(Prepared { repo_url: url, head })
     }
 
     /// Preupload (which files go through LFS, which to ignore), then the LFS objects with the

@@ -6,7 +6,7 @@
 //! with HTTP 200 and an `errorCode`; each becomes a [`HubError::Rejected`].
 
 use super::{Instance, KaggleHub, instance, model_body, rejection, version_of};
-use crate::hub::{CommitFile, HubError, Publish, Published, Upload, Uploaded};
+use crate::hub::{CommitFile, HubError, Prepared, Publish, Published, Upload, Uploaded};
 use crate::progress::Progress;
 use crate::reference::ModelRef;
 use futures_util::StreamExt as _;
@@ -260,12 +260,7 @@ fn tree(files: &[CommitFile]) -> Result<Folder, HubError> {
 impl Publish for KaggleHub {
     /// Creates the model if it does not exist (private when asked); the head is the
     /// instance's latest version, or empty when the variation does not exist yet.
-    async fn prepare(
-        &self,
-        repo: &ModelRef,
-        _branch: &str,
-        _private: bool,
-    ) -> Result<(String, String), HubError> {
+    async fn prepare(&self, repo: &ModelRef, _branch: &str, _private: bool) -> Result<Prepared, HubError> {
         let Instance { owner, model, .. } = instance(repo)?;
         let what = format!("model {owner}/{model}");
         match self
@@ -295,7 +290,10 @@ impl Publish for KaggleHub {
             Err(HubError::RepoNotFound { .. }) => String::new(),
             Err(e) => return Err(e),
         };
-        Ok((self.web_url(repo), head))
+        Ok(Prepared {
+            repo_url: self.web_url(repo),
+            head,
+        })
     }
 
     /// Every file goes up as its own blob (Kaggle has no deduplication to ask about).
