@@ -98,6 +98,9 @@ impl HttpClient {
                 reason: format!("not a URL: {e}"),
             })
         })?;
+        // Connections are pooled (reqwest keeps idle ones per host) and HTTP/2 is negotiated
+        // by ALPN where the hub offers it, so the many small-file streams of a pull share
+        // connections instead of each paying for a handshake.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("hubsign/", env!("CARGO_PKG_VERSION")))

@@ -66,7 +66,8 @@ pub struct PullRequest {
     pub target: Target,
     /// Which signed files to download (all by default).
     pub selection: Selection,
-    /// Parallel transfers.
+    /// Parallel transfers of large files; files below [`SMALL_FILE`] are latency-bound and run
+    /// [`SMALL_PER_SLOT`] to a slot (one scheduler, see `place`).
     pub concurrency: usize,
     pub destination: Destination,
     /// The ref (branch or tag) pointed at the verified commit in the cache, last: the revision
