@@ -149,9 +149,10 @@ impl Job {
         })
     }
 
-    /// The slots this job holds while it runs (see [`SMALL_PER_SLOT`]).
-    fn weight(&self) -> u32 {
-        if self.file.size < SMALL_FILE {
+    /// The slots this job holds while it runs (see [`SMALL_PER_SLOT`]); a serial pull
+    /// (`concurrency` 1) places one file at a time, whatever its size.
+    fn weight(&self, concurrency: usize) -> u32 {
+        if self.file.size < SMALL_FILE && concurrency > 1 {
             1
         } else {
             SMALL_PER_SLOT
@@ -160,7 +161,7 @@ impl Job {
 }
 
 /// Runs `jobs` with at most `concurrency` large files (or `SMALL_PER_SLOT` times as many small
-/// ones) in flight; yields each [`Placed`] as it finishes, in any order. The first error is
+/// ones; with `concurrency` 1, one file at all) in flight; yields each [`Placed`] as it finishes, in any order. The first error is
 /// the caller's to act on (dropping the stream cancels the rest).
 pub fn run<'a, H: Hub, C: CacheLayout>(
     cx: &'a Context<'a, H, C>,
@@ -177,7 +178,7 @@ pub fn run<'a, H: Hub, C: CacheLayout>(
             let gate = Arc::clone(&gate);
             async move {
                 // Never closed, so always granted; a large file waits for a whole slot.
-                let _slot = gate.acquire_many_owned(job.weight()).await.ok();
+                let _slot = gate.acquire_many_owned(job.weight(concurrency)).await.ok();
                 job.place(cx).await
             }
         })
