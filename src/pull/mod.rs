@@ -67,7 +67,7 @@ pub struct PullRequest {
     /// Which signed files to download (all by default).
     pub selection: Selection,
     /// Parallel transfers of large files; files below [`SMALL_FILE`] are latency-bound and run
-    /// [`SMALL_PER_SLOT`] to a slot (one scheduler, see `place`).
+    /// [`SMALL_PER_SLOT`] to a slot (one scheduler, see `place`). 1 is a serial pull.
     pub concurrency: usize,
     pub destination: Destination,
     /// The ref (branch or tag) pointed at the verified commit in the cache, last: the revision
