@@ -184,3 +184,33 @@ pub fn run<'a, H: Hub, C: CacheLayout>(
         })
         .buffer_unordered(slots as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Job, SMALL_FILE, SMALL_PER_SLOT, Wanted};
+    use crate::hub::{ContentId, RemoteFile};
+
+    fn job(size: u64) -> Job {
+        Job {
+            id: 0,
+            file: RemoteFile {
+                path: "f".into(),
+                size,
+                content: ContentId::SizeOnly,
+                git_oid: None,
+            },
+            out: "f.part".into(),
+            wanted: Wanted::Asked,
+        }
+    }
+
+    #[test]
+    fn small_files_share_a_slot_large_ones_take_it_whole() {
+        // 8 slots: 32 small files in flight, or 8 large ones.
+        assert_eq!(job(1_400).weight(8), 1);
+        assert_eq!(job(SMALL_FILE - 1).weight(8), 1);
+        assert_eq!(job(SMALL_FILE).weight(8), SMALL_PER_SLOT);
+        // A serial pull stays serial.
+        assert_eq!(job(1_400).weight(1), SMALL_PER_SLOT);
+    }
+}
