@@ -16,10 +16,10 @@ mod place;
 mod select;
 mod transfer;
 
-pub use place::{Placed, SMALL_FILE, SMALL_PER_SLOT};
+pub use place::{SMALL_FILE, SMALL_PER_SLOT};
 pub use select::{Selection, fnmatch};
 
-use place::cached;
+use place::{Placed, cached};
 
 use crate::cache::{self, CacheError, CacheLayout, Source, StagedFile, Staging};
 use crate::hub::{ContentId, Hub, RemoteFile};
