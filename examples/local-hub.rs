@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! cargo run --example local-hub -- --repo ORG/NAME=DIR [--repo …] [--branch ORG/NAME@BRANCH=DIR]
-//!     [--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--port PORT] [--port-file FILE]
+//!     [--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--latency-ms MS] [--port PORT] [--port-file FILE]
 //! ```
 //! Prints `HF_ENDPOINT=<endpoint>` as its first line on stdout (and writes the endpoint to `--port-file`),
 //! then serves until SIGTERM / SIGINT. Each `--repo` adds one commit on `main` with the files under DIR
 //! (served from there: leave them alone meanwhile). `--corrupt` serves other bytes (same length) for PATH;
-//! the hub's faults match file paths, so PATH is corrupted in every repo that has it.
+//! the hub's faults match file paths, so PATH is corrupted in every repo that has it. `--latency-ms`
+//! answers every request that much later (a far hub, for the benchmarks).
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
 
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 use testhub::{announce, hub};
 
 const USAGE: &str = "usage: local-hub --repo ORG/NAME=DIR [--repo ...] [--branch ORG/NAME@BRANCH=DIR] \
-[--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--port PORT] [--port-file FILE]";
+[--corrupt ORG/NAME:PATH] [--private ORG/NAME=TOKEN] [--latency-ms MS] [--port PORT] [--port-file FILE]";
 
 enum Step {
     Commit {
@@ -31,6 +32,7 @@ enum Step {
         repo: String,
         token: String,
     },
+    Latency(std::time::Duration),
 }
 
 fn parse() -> Result<(Vec<Step>, u16, Option<PathBuf>), String> {
@@ -47,6 +49,7 @@ fn parse() -> Result<(Vec<Step>, u16, Option<PathBuf>), String> {
             "--branch",
             "--corrupt",
             "--private",
+            "--latency-ms",
             "--port",
             "--port-file",
         ]
@@ -94,6 +97,10 @@ fn parse() -> Result<(Vec<Step>, u16, Option<PathBuf>), String> {
                     token: token.to_string(),
                 });
             }
+            "--latency-ms" => {
+                let ms = value.parse().map_err(|e| format!("--latency-ms {value}: {e}"))?;
+                steps.push(Step::Latency(std::time::Duration::from_millis(ms)));
+            }
             "--port" => port = value.parse().map_err(|e| format!("--port {value}: {e}"))?,
             "--port-file" => port_file = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown argument {flag}")),
@@ -126,6 +133,7 @@ fn main() -> ExitCode {
             // The fault matches the file path in any repo.
             Step::Corrupt { path } => hub.inject(hub::Fault::CorruptBody { path }),
             Step::Private { repo, token } => hub.set_private(&repo, &token),
+            Step::Latency(latency) => hub.set_latency(latency),
         }
     }
     let endpoint = hub.endpoint();

@@ -79,8 +79,61 @@ pub struct PushOutcome {
     pub unchanged: bool,
 }
 
+/// Where the signature a push publishes comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignatureSource {
+    /// Signed by this push.
+    MadeNow,
+    /// The model's signature, kept and verified against the model.
+    Existing,
+}
+
+/// What step 1 established: the signature and, from the same walk, every file and its digests.
+struct SignedManifest {
+    source: SignatureSource,
+    resources: Vec<ResourceDigest>,
+    files: Vec<ModelFile>,
+    bundle: Bundle,
+}
+
+impl SignedManifest {
+    /// Every file to publish: the model's files (with their SHA-256 when the manifest already
+    /// holds it) and the signature, at its remote path.
+    fn uploads(&self, req: &PushRequest) -> Result<Vec<Upload>> {
+        let files_and_sha =
+            bundle_serialization(&self.bundle) == Some((Serialization::Files, HashAlgorithm::Sha256));
+        let digests: BTreeMap<&str, &ResourceDigest> =
+            self.resources.iter().map(|r| (r.name.as_str(), r)).collect();
+        let mut uploads: Vec<Upload> = self
+            .files
+            .iter()
+            .map(|f| Upload {
+                path: f.name.clone(),
+                local: f.path.clone(),
+                size: f.len,
+                sha256: files_and_sha
+                    .then(|| digests.get(f.name.as_str()).map(|r| hex::encode(&r.digest)))
+                    .flatten(),
+            })
+            .collect();
+        let sig_size = fs_err::metadata(&req.signature)
+            .map_err(|source| Error::ReadSignature {
+                path: req.signature.clone(),
+                source,
+            })?
+            .len();
+        uploads.push(Upload {
+            path: req.remote_signature.clone(),
+            local: req.signature.clone(),
+            size: sig_size,
+            sha256: None,
+        });
+        Ok(uploads)
+    }
+}
+
 /// Step 1: the model's signature (made now or verified) and the digests of every file.
-fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<ModelFile>, Bundle)> {
+fn signed_manifest(req: &PushRequest) -> Result<SignedManifest> {
     // The signature is published at `remote_signature`: a file at that path in the model is
     // never part of what is signed or uploaded.
     let mut sig_ignores: Vec<String> = crate::manifest::path_inside_model(&req.model, &req.signature)
@@ -89,47 +142,8 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
     if !sig_ignores.contains(&req.remote_signature) {
         sig_ignores.push(req.remote_signature.clone());
     }
-    let exists = req.signature.is_file();
-    if exists && req.resign == Resign::KeepExisting {
-        let bytes = fs_err::read(&req.signature).map_err(|source| Error::ReadSignature {
-            path: req.signature.clone(),
-            source,
-        })?;
-        let bundle = Bundle::parse(&bytes).map_err(|source| Error::MalformedSignature {
-            path: req.signature.clone(),
-            source,
-        })?;
-        let verified = verify::verify_bundle(&bundle, &req.anchor).map_err(|source| Error::Verification {
-            path: req.signature.clone(),
-            source,
-        })?;
-        let check = ModelCheck {
-            ignore_paths: req
-                .walk
-                .ignore_paths
-                .iter()
-                .cloned()
-                .chain(sig_ignores.iter().cloned())
-                .collect(),
-            ignore_git_paths: true,
-            unsigned: UnsignedFiles::Reject,
-            links: verify::Links::AsSigned,
-            symlink_root: None,
-            coverage: verify::Coverage::Complete,
-        };
-        let (report, resources, files) = verify::check_model_hashed(&req.model, &verified, &check)?;
-        if !report.verified {
-            let comparison = verify::Comparison {
-                modified: report.modified,
-                missing: report.missing,
-                unexpected: report.unexpected,
-            };
-            return Err(Error::LocalModelMismatch {
-                model: req.model.clone(),
-                comparison,
-            });
-        }
-        return Ok((false, resources, files, bundle));
+    if req.signature.is_file() && req.resign == Resign::KeepExisting {
+        return existing_signature(req, &sig_ignores);
     }
     let Some(signer) = &req.signer else {
         return Err(Error::NoSigningKey {
@@ -177,7 +191,60 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         })?;
     }
     crate::fsutil::write_atomic(&req.signature, &bundle.to_json())?;
-    Ok((true, manifest.resources, files, bundle))
+    Ok(SignedManifest {
+        source: SignatureSource::MadeNow,
+        resources: manifest.resources,
+        files,
+        bundle,
+    })
+}
+
+/// Step 1 with a signature already there: verified, and the model checked against it.
+fn existing_signature(req: &PushRequest, sig_ignores: &[String]) -> Result<SignedManifest> {
+    let bytes = fs_err::read(&req.signature).map_err(|source| Error::ReadSignature {
+        path: req.signature.clone(),
+        source,
+    })?;
+    let bundle = Bundle::parse(&bytes).map_err(|source| Error::MalformedSignature {
+        path: req.signature.clone(),
+        source,
+    })?;
+    let verified = verify::verify_bundle(&bundle, &req.anchor).map_err(|source| Error::Verification {
+        path: req.signature.clone(),
+        source,
+    })?;
+    let check = ModelCheck {
+        ignore_paths: req
+            .walk
+            .ignore_paths
+            .iter()
+            .cloned()
+            .chain(sig_ignores.iter().cloned())
+            .collect(),
+        git_paths: crate::manifest::GitPaths::Ignore,
+        unsigned: UnsignedFiles::Reject,
+        links: verify::Links::AsSigned,
+        symlink_root: None,
+        coverage: verify::Coverage::Complete,
+    };
+    let (report, resources, files) = verify::check_model_hashed(&req.model, &verified, &check)?;
+    if !report.verified {
+        let comparison = verify::Comparison {
+            modified: report.modified,
+            missing: report.missing,
+            unexpected: report.unexpected,
+        };
+        return Err(Error::LocalModelMismatch {
+            model: req.model.clone(),
+            comparison,
+        });
+    }
+    Ok(SignedManifest {
+        source: SignatureSource::Existing,
+        resources,
+        files,
+        bundle,
+    })
 }
 
 /// Runs the whole push.
@@ -196,39 +263,15 @@ pub async fn push<H: Publish>(
         .into());
     }
     // 1. Signed and verified locally, or refused before any upload.
-    let (signed, resources, files, bundle) = {
-        let req_ref = req;
-        tokio::task::block_in_place(|| signed_manifest(req_ref))?
-    };
-    let files_and_sha = bundle_serialization(&bundle) == Some((Serialization::Files, HashAlgorithm::Sha256));
-    let digests: BTreeMap<&str, &ResourceDigest> = resources.iter().map(|r| (r.name.as_str(), r)).collect();
-    let mut uploads: Vec<Upload> = files
-        .iter()
-        .map(|f| Upload {
-            path: f.name.clone(),
-            local: f.path.clone(),
-            size: f.len,
-            sha256: files_and_sha
-                .then(|| digests.get(f.name.as_str()).map(|r| hex::encode(&r.digest)))
-                .flatten(),
-        })
-        .collect();
-    let sig_size = fs_err::metadata(&req.signature)
-        .map_err(|source| Error::ReadSignature {
-            path: req.signature.clone(),
-            source,
-        })?
-        .len();
-    uploads.push(Upload {
-        path: req.remote_signature.clone(),
-        local: req.signature.clone(),
-        size: sig_size,
-        sha256: None,
-    });
+    let signed = tokio::task::block_in_place(|| signed_manifest(req))?;
+    let mut uploads = signed.uploads(req)?;
 
     // 2. The repository, and the branch head this commit builds on (a missing branch is
     //    created from the default branch).
-    let (repo_url, parent) = hub.prepare(&req.repo, &req.revision, req.private).await?;
+    let crate::hub::Prepared {
+        repo_url,
+        head: parent,
+    } = hub.prepare(&req.repo, &req.revision, req.private).await?;
 
     // 2b. A branch head that already holds every file with the same bytes (same git blob id,
     //     or LFS SHA-256) gets no empty commit: nothing is uploaded or committed.
@@ -241,7 +284,7 @@ pub async fn push<H: Publish>(
                 commit_url: format!("{repo_url}/commit/{parent}"),
                 commit: parent,
                 pull_request_url: None,
-                signed,
+                signed: signed.source == SignatureSource::MadeNow,
                 files: uploads.len(),
                 uploaded_bytes: 0,
                 deduplicated: 0,
@@ -291,8 +334,8 @@ pub async fn push<H: Publish>(
         commit: published.commit,
         commit_url,
         pull_request_url: published.pull_request_url,
-        signed,
-        files: files.len(),
+        signed: signed.source == SignatureSource::MadeNow,
+        files: signed.files.len(),
         uploaded_bytes: sent.bytes,
         deduplicated: sent.deduplicated,
         unchanged: false,

@@ -1,12 +1,13 @@
-//! The one HTTP client every hub call goes through: retries with backoff on 429/5xx and
-//! dropped connections, manual redirects so the token is sent to the hub's own origin only
+//! The one HTTP client every hub call goes through: retries under the one [`RetryPolicy`] on
+//! 429/5xx and dropped connections, manual redirects so the token is sent to the hub's own origin only
 //! (never to a CDN after a redirect), and a token that never appears in `Debug` output.
 
 use super::HubError;
-use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RANGE, RETRY_AFTER};
+use super::retry::{RetryBudget, retry_after};
+use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RANGE};
 use reqwest::{Method, Response, StatusCode, Url};
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// An access token (the whole `Authorization` value); `Debug` and `Display` never show it.
 #[derive(Clone)]
@@ -32,41 +33,7 @@ impl fmt::Debug for Token {
     }
 }
 
-/// How hard to try before giving up.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-    /// A connection that delivers nothing for this long is dropped and retried.
-    pub read_timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 5,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(8),
-            read_timeout: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with jitter: a delay drawn from [½, 1] × `base · 2^attempt` (capped),
-    /// so clients that failed together do not retry together.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let factor = 1u32 << attempt.min(16);
-        let full = (self.base_delay * factor).min(self.max_delay);
-        // Not cryptographic: the clock's nanoseconds are noise enough to spread retries.
-        let noise = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let half = full / 2;
-        half + half.mul_f64(f64::from(noise % 1000) / 1000.0)
-    }
-}
+pub use super::retry::RetryPolicy;
 
 #[derive(Debug, Clone)]
 pub struct HttpClient {
@@ -131,6 +98,9 @@ impl HttpClient {
                 reason: format!("not a URL: {e}"),
             })
         })?;
+        // Connections are pooled (reqwest keeps idle ones per host) and HTTP/2 is negotiated
+        // by ALPN where the hub offers it, so the many small-file streams of a pull share
+        // connections instead of each paying for a handshake.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("hubsign/", env!("CARGO_PKG_VERSION")))
@@ -247,25 +217,16 @@ impl HttpClient {
         range_from: Option<u64>,
         body: Option<(String, Vec<u8>)>,
     ) -> Result<Response, HubError> {
-        let mut attempt = 0;
+        let mut budget = self.retry.budget(0);
         loop {
             let result = self
                 .once(&method, url, range_from, body.as_ref(), Some(API_DEADLINE))
                 .await;
-            let wait = match &result {
-                Ok(resp) if retryable(resp.status()) => {
-                    Some(retry_after(resp.headers()).unwrap_or(self.retry.delay(attempt)))
-                }
-                Err(HubError::Network { .. }) => Some(self.retry.delay(attempt)),
-                _ => None,
-            };
-            attempt += 1;
-            match wait {
-                Some(d) if attempt < self.retry.attempts => {
-                    tokio::time::sleep(d.min(self.retry.max_delay)).await;
-                }
-                _ => return result,
+            if let Some(wait) = wait_before_retry(&result, &mut budget) {
+                tokio::time::sleep(wait).await;
+                continue;
             }
+            return result;
         }
     }
 
@@ -321,20 +282,11 @@ impl HttpClient {
         len: u64,
         headers: &[(String, String)],
     ) -> Result<Response, HubError> {
-        let mut attempt = 0;
+        let mut budget = self.retry.budget(0);
         loop {
             let result = self.put_once(url, Some((path, offset, len)), headers).await;
-            // The same policy as `send`: retryable statuses and network errors, `Retry-After`.
-            let wait = match &result {
-                Ok(r) if retryable(r.status()) => {
-                    Some(retry_after(r.headers()).unwrap_or(self.retry.delay(attempt)))
-                }
-                Err(HubError::ReadLocal { .. }) | Ok(_) => None,
-                Err(_) => Some(self.retry.delay(attempt)),
-            };
-            attempt += 1;
-            if let Some(d) = wait.filter(|_| attempt < self.retry.attempts) {
-                tokio::time::sleep(d.min(self.retry.max_delay)).await;
+            if let Some(wait) = wait_before_retry(&result, &mut budget) {
+                tokio::time::sleep(wait).await;
                 continue;
             }
             return result;
@@ -379,15 +331,17 @@ impl HttpClient {
     }
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+/// How long to wait before sending `result`'s request again (a retryable status, for as long
+/// as its `Retry-After` asks, or a transient failure such as a dropped connection), or `None`
+/// to return it as it is (a definite answer, or the budget spent).
+fn wait_before_retry(result: &Result<Response, HubError>, budget: &mut RetryBudget) -> Option<Duration> {
+    match result {
+        Ok(resp) if retryable(resp.status()) => {
+            budget.failed(0, retry_after(resp.headers(), SystemTime::now()))
+        }
+        Ok(_) => None,
+        Err(e) => e.is_transient().then(|| budget.failed(0, None)).flatten(),
+    }
 }
 
 /// A URL for messages: no query string (signed CDN URLs carry credentials there), no user
@@ -408,6 +362,7 @@ pub fn status_error(resp: &Response) -> HubError {
         status: resp.status().as_u16(),
         url: redact(resp.url()),
         message,
+        retry_after: retry_after(resp.headers(), SystemTime::now()),
     }
 }
 

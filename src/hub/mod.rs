@@ -7,6 +7,7 @@
 pub mod http;
 pub mod huggingface;
 pub mod kaggle;
+pub mod retry;
 
 use crate::reference::{ModelRef, ReferenceError};
 
@@ -49,6 +50,9 @@ pub enum HubError {
         status: u16,
         url: String,
         message: Option<String>,
+        /// The wait the answer's `Retry-After` asked for (a 429 or 503), honoured by the retry
+        /// budget of whoever tries again.
+        retry_after: Option<std::time::Duration>,
     },
     /// Built only by [`HubError::network`], which strips the URL (and its query, where signed
     /// CDN URLs carry credentials) from both the message and the cause chain.
@@ -151,6 +155,14 @@ impl HubError {
             Self::Network { .. } | Self::Truncated { .. } => true,
             Self::Status { status, .. } => http::is_transient(*status),
             _ => false,
+        }
+    }
+
+    /// The wait the hub asked for before the next attempt (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -352,16 +364,34 @@ pub struct Published {
     pub pull_request_url: Option<String>,
 }
 
+/// What [`Publish::prepare`] found (or made): where the repository lives, and the commit the
+/// next one builds on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The repository's web page.
+    pub repo_url: String,
+    /// The branch head (or latest version) the commit builds on; empty when there is none yet.
+    pub head: String,
+}
+
+/// Whether a hub may be asked at all (`HF_HUB_OFFLINE`): offline, only the cache answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Network {
+    #[default]
+    Online,
+    Offline,
+}
+
 /// What `push` needs from a hub: prepare the repository (create it, pin the branch head the
 /// commit builds on), upload the content, and publish everything as one commit.
 pub trait Publish: Hub {
-    /// Creates the repository if needed and returns `(repo URL, head commit of branch)`.
+    /// Creates the repository if needed; returns its URL and the head commit of `branch`.
     fn prepare(
         &self,
         repo: &ModelRef,
         branch: &str,
         private: bool,
-    ) -> impl Future<Output = Result<(String, String), HubError>> + Send;
+    ) -> impl Future<Output = Result<Prepared, HubError>> + Send;
 
     /// Uploads the content of `files` that the commit will reference (and drops from `files`
     /// what the hub says not to publish); `progress` sees the bytes sent.

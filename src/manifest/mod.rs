@@ -172,12 +172,22 @@ pub enum Serialization {
     Shards { shard_size: u64 },
 }
 
+/// Whether the signer followed symbolic links to files (hashing their targets' content) or
+/// refused them: the predicate's `allow_symlinks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Symlinks {
+    #[default]
+    Refuse,
+    Follow,
+}
+
 /// Everything that decides which bytes are hashed and how; recorded in the predicate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SerializationConfig {
     pub method: Serialization,
     pub hash: HashAlgorithm,
-    pub allow_symlinks: bool,
+    /// Recorded as `allow_symlinks`.
+    pub symlinks: Symlinks,
     /// Paths relative to the model, as recorded in `ignore_paths`.
     pub ignore_paths: Vec<String>,
 }
@@ -276,7 +286,11 @@ pub fn build_manifest(
         serialization: SerializationConfig {
             method,
             hash,
-            allow_symlinks: walk_options.symlinks == SymlinkPolicy::Follow,
+            symlinks: if walk_options.symlinks == SymlinkPolicy::Follow {
+                Symlinks::Follow
+            } else {
+                Symlinks::Refuse
+            },
             ignore_paths: walk.ignored,
         },
         resources,

@@ -48,7 +48,10 @@ pub fn write_payload(manifest: &Manifest) -> Vec<u8> {
     };
     serialization.insert("method".into(), json!(method));
     serialization.insert("hash_type".into(), json!(ser.hash.as_str()));
-    serialization.insert("allow_symlinks".into(), json!(ser.allow_symlinks));
+    serialization.insert(
+        "allow_symlinks".into(),
+        json!(ser.symlinks == crate::manifest::Symlinks::Follow),
+    );
     if let Serialization::Shards { shard_size } = ser.method {
         // An integer, as the OMS spec says; model_signing's API reads it back correctly.
         serialization.insert("shard_size".into(), json!(shard_size));
@@ -268,11 +271,16 @@ fn parse_v1(
             });
         }
     };
-    let allow_symlinks = match ser.get("allow_symlinks") {
+    let symlinks = match ser.get("allow_symlinks") {
         None | Some(Value::Null) => false,
         Some(b) => b
             .as_bool()
             .ok_or_else(|| field("predicate.serialization.allow_symlinks"))?,
+    };
+    let symlinks = if symlinks {
+        crate::manifest::Symlinks::Follow
+    } else {
+        crate::manifest::Symlinks::Refuse
     };
     let ignore_paths = match ser.get("ignore_paths") {
         None | Some(Value::Null) => Vec::new(),
@@ -290,7 +298,7 @@ fn parse_v1(
     let serialization = SerializationConfig {
         method,
         hash,
-        allow_symlinks,
+        symlinks,
         ignore_paths,
     };
     let canonical_alg = serialization.resource_algorithm();
@@ -436,7 +444,7 @@ fn parse_v0_2(subjects: &[Value]) -> Result<SignedStatement, FormatError> {
         serialization: SerializationConfig {
             method: Serialization::Files,
             hash: HashAlgorithm::Sha256,
-            allow_symlinks: false,
+            symlinks: crate::manifest::Symlinks::Refuse,
             ignore_paths: Vec::new(),
         },
         resources,

@@ -12,12 +12,16 @@
 //! 6. Bind the staging to the proof ([`VerifiedStaging`](crate::cache::VerifiedStaging)).
 //! 7. Commit: blobs, snapshot, `trees/<commit>.json`, then `refs/<revision>`.
 
+mod place;
 mod select;
 mod transfer;
 
+pub use place::{SMALL_FILE, SMALL_PER_SLOT};
 pub use select::{Selection, fnmatch};
 
-use crate::cache::{self, CacheError, CacheLayout, CachedFile, Source, StagedFile, Staging};
+use place::{Placed, cached};
+
+use crate::cache::{self, CacheError, CacheLayout, Source, StagedFile, Staging};
 use crate::hub::{ContentId, Hub, RemoteFile};
 use crate::manifest::{
     GIT_PATHS, HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, shard_file_name,
@@ -62,7 +66,8 @@ pub struct PullRequest {
     pub target: Target,
     /// Which signed files to download (all by default).
     pub selection: Selection,
-    /// Parallel transfers.
+    /// Parallel transfers of large files; files below [`SMALL_FILE`] are latency-bound and run
+    /// [`SMALL_PER_SLOT`] to a slot (one scheduler, see `place`). 1 is a serial pull.
     pub concurrency: usize,
     pub destination: Destination,
     /// The ref (branch or tag) pointed at the verified commit in the cache, last: the revision
@@ -316,22 +321,7 @@ fn select<C: CacheLayout>(
     Ok((selected, carried))
 }
 
-/// How a cache records a listed file.
-fn cached(f: &RemoteFile) -> CachedFile {
-    CachedFile {
-        path: f.path.clone(),
-        size: f.size,
-        content: f.content_hex().map(str::to_owned),
-        git_oid: f.git_oid.clone(),
-        lfs: matches!(f.content, ContentId::Sha256(_)),
-    }
-}
-
 /// Steps 4–7: download into staging, verify, commit. Returns where the snapshot is.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the workflow reads top to bottom as numbered steps"
-)]
 pub async fn pull<H: Hub, C: CacheLayout>(
     hub: &H,
     cache: &C,
@@ -347,173 +337,44 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         to_fetch,
         skipped,
     } = plan;
-    let target = &req.target;
-    let repo = &target.repo;
-    let ser = verified.statement.serialization.clone();
+    let repo = &req.target.repo;
     let (to_fetch, carried) = select(cache, req, &commit, &tree, to_fetch, &signature.0.path)?;
-    // Declared before the staging it holds, so it is dropped after it: the folders made for a
-    // pull into a local directory go again once they are empty.
+    // 4. Staging beside the destination (declared before the staging it holds, so it is
+    //    dropped after it: the folders made for a local directory go again once empty), the
+    //    signature, then every signed file streamed in (or its cached copy re-verified).
     let mut local_dir_staging = None;
-    let mut staging = match &req.destination {
-        Destination::Cache => cache.staging(repo, &commit)?,
-        Destination::LocalDir { dir, mode } => {
-            // Refused before anything is downloaded: a directory holding files the signature
-            // does not cover (commit checks again), or, with --force, with nowhere beside it to
-            // move them.
-            let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
-            expected.insert(signature.0.path.clone());
-            if let Some(path) = expected.iter().find(|p| cache::in_local_dir_own_folder(p)) {
-                return Err(Error::ReservedLocalPath {
-                    repo: repo.to_string(),
-                    path: path.clone(),
-                });
-            }
-            let foreign = cache::local_dir_foreign(dir, &expected)?;
-            if !foreign.is_empty() {
-                if *mode == cache::LocalDirMode::RefuseForeign {
-                    return Err(CacheError::LocalDirNotEmpty {
-                        dir: dir.clone(),
-                        files: foreign,
-                    }
-                    .into());
-                }
-                cache::displace_parent(dir)?;
-            }
-            let root = local_dir_staging.insert(cache::LocalDirStaging::prepare(dir)?);
-            Staging::create(root.root(), &repo.id.replace('/', "--"), repo, &commit)?
-        }
+    let mut staging = open_staging(
+        cache,
+        req,
+        &commit,
+        &to_fetch,
+        &signature.0.path,
+        &mut local_dir_staging,
+    )?;
+    let sig_path = stage_signature(&mut staging, signature)?;
+    let jobs = jobs(&mut staging, &to_fetch, &carried);
+    let cx = place::Context {
+        hub,
+        cache,
+        repo,
+        commit: &commit,
+        ser: &verified.statement.serialization,
+        progress: Arc::clone(&progress),
+        copy_reused: matches!(req.destination, Destination::LocalDir { .. }) || cache.copies_reused(),
     };
-    // The signature itself goes into the snapshot, so the cache can be re-verified offline.
-    let (sig_entry, sig_bytes) = signature;
-    let sig_out = staging.new_file_path();
-    // Created afresh, never through a symlink (nor into a FIFO) planted at its name.
-    let sig_disk = cache::open_staging_file(&sig_out)
-        .and_then(|mut f| {
-            f.set_len(0)?;
-            f.write_all(&sig_bytes)?;
-            f.sync_data()?;
-            f.metadata()
-        })
-        .map_err(|e| CacheError::Io {
-            action: "cannot write",
-            path: sig_out.clone(),
-            source: e,
-        })?;
-    staging.add(StagedFile {
-        file: cached(&sig_entry),
-        source: Source::Staged(cache::DiskId::of(sig_out, &sig_disk)),
-        resources: Vec::new(),
-    });
-
-    // 4. Stream every signed file (or re-verify its copy in the cache), bounded concurrency.
     let total: u64 = to_fetch.iter().map(|f| f.size).sum();
     progress.start(to_fetch.len(), total);
-    // A file with a content identity is downloaded to a path named by it, kept across runs:
-    // an interrupted pull's partial download there is re-hashed and resumed.
-    let jobs: Vec<(usize, RemoteFile, PathBuf, bool)> = to_fetch
-        .iter()
-        .map(|f| (f, false))
-        .chain(carried.iter().map(|f| (f, true)))
-        .enumerate()
-        .map(|(id, (f, carry))| {
-            let kept = match (&f.content, carry) {
-                (ContentId::Sha256(c) | ContentId::GitBlobSha1(c), false) => staging.partial_path(c, f.size),
-                _ => None,
-            };
-            let out = kept.unwrap_or_else(|| staging.new_file_path());
-            (id, f.clone(), out, carry)
-        })
-        .collect();
-    let mut results = futures_util::stream::iter(jobs.into_iter().map(|(id, f, out, carry)| {
-        let (ser, progress, commit) = (&ser, Arc::clone(&progress), commit.as_str());
-        // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
-        // target could change later) is downloaded again and replaced at commit.
-        let reusable = cache.reusable(repo, commit, &cached(&f));
-        // Into a --local-dir (or a cache that needs it) the verified bytes are copied into
-        // staging while re-hashing, from the file handle that was hashed.
-        let copy = matches!(req.destination, Destination::LocalDir { .. }) || cache.copies_reused();
-        async move {
-            if let Some(path) = reusable {
-                let copy_to = copy.then(|| out.clone());
-                let rehashed = transfer::rehash(path, &f, ser, copy_to).await;
-                if rehashed.is_none() && copy {
-                    // Not a kept partial download: what was copied must not be resumed.
-                    let _ = std::fs::remove_file(&out);
-                }
-                if let Some((resources, disk, copied)) = rehashed {
-                    if !carry {
-                        progress.file_started(id, &f.path, f.size);
-                        progress.bytes(id, f.size);
-                        progress.file_finished(id);
-                    }
-                    let source = match copied {
-                        Some(copied) => Source::Staged(copied),
-                        None => Source::Cached(disk),
-                    };
-                    return Ok::<_, Error>(Ok((f, source, resources, None)));
-                }
-            }
-            if carry {
-                // A file an earlier partial pull placed, whose blob no longer verifies: it
-                // leaves the snapshot (it was not asked for, so it is not downloaded).
-                return Ok(Err(f.path));
-            }
-            let got =
-                transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
-            Ok(Ok((
-                f,
-                Source::Staged(got.disk),
-                got.resources,
-                Some(got.fetched),
-            )))
+    let staged = stage_files(&mut staging, place::run(&cx, jobs, req.concurrency))
+        .await
+        .inspect(|_| progress.finish())
+        .and_then(|staged| Ok(staging.flush().map(|()| staged)?));
+    let staged = match staged {
+        Ok(staged) => staged,
+        Err(e) => {
+            staging.failed_with(&e);
+            return Err(e);
         }
-    }))
-    .buffer_unordered(req.concurrency.max(1));
-    let mut downloaded_bytes = 0;
-    let mut reused = 0;
-    let mut warnings = verified.warnings.clone();
-    let mut all = Vec::new();
-    let mut present = Vec::new();
-    while let Some(r) = results.next().await {
-        // The first failure ends the pull. Dropping `staging` removes everything staged but
-        // the partial downloads an interrupted pull resumes; a definite "no" keeps nothing.
-        let r = match r {
-            Ok(r) => r,
-            Err(e) => {
-                if e.exit_status() == crate::ExitStatus::VerificationFailed {
-                    staging.discard();
-                }
-                staging.failed_with(&e);
-                return Err(e);
-            }
-        };
-        let (remote, source, resources, fetched) = match r {
-            Ok(placed) => placed,
-            Err(dropped) => {
-                warnings.push(format!(
-                    "{dropped} (placed by an earlier pull) no longer matches its signed digest in the cache; it leaves the snapshot"
-                ));
-                continue;
-            }
-        };
-        match fetched {
-            None => reused += 1,
-            Some(n) => downloaded_bytes += n,
-        }
-        all.extend(resources.iter().cloned());
-        present.push(remote.path.clone());
-        staging.add(StagedFile {
-            file: cached(&remote),
-            source,
-            resources,
-        });
-    }
-    drop(results);
-    progress.finish();
-    if let Err(e) = staging.flush() {
-        staging.failed_with(&e);
-        return Err(e.into());
-    }
+    };
     // 5. The complete manifest (or, for a partial pull, every file present) against the
     //    verified statement.
     let coverage = if req.selection.is_all() {
@@ -521,9 +382,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     } else {
         verify::Coverage::Present
     };
-    let present_refs: Vec<&str> = present.iter().map(String::as_str).collect();
+    let present: Vec<&str> = staged.present.iter().map(String::as_str).collect();
     let proof: ManifestProof =
-        match verify::prove(&verified, &all, &present_refs, Some(&sig_entry.path), coverage) {
+        match verify::prove(&verified, &staged.resources, &present, Some(&sig_path), coverage) {
             Ok(proof) => proof,
             Err(comparison) => {
                 staging.discard();
@@ -534,36 +395,206 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             }
         };
     // 6. Only a proof turns staging into something committable.
-    let files = present.len();
     let verified_staging = staging.verified(&proof, tree.iter().map(cached).collect())?;
     // 7. Commit.
-    let mut displaced = None;
-    let (mut path, disk) = match &req.destination {
-        Destination::Cache => {
-            let committed = cache.commit(verified_staging, req.ref_name.as_deref())?;
-            (committed.snapshot, committed.disk)
-        }
-        Destination::LocalDir { dir, mode } => {
-            let placed = cache::commit_local_dir(verified_staging, dir, *mode)?;
-            displaced = placed.displaced;
-            (placed.dir, BTreeMap::new())
-        }
-    };
+    let (mut path, disk, displaced) = commit_to(cache, req, verified_staging)?;
     // One file asked for by name: its path, as `hf download repo file` prints.
     if let [only] = req.selection.files.as_slice() {
         path = path.join(only);
     }
+    let mut warnings = verified.warnings.clone();
+    warnings.extend(staged.dropped.iter().map(|dropped| {
+        format!("{dropped} (placed by an earlier pull) no longer matches its signed digest in the cache; it leaves the snapshot")
+    }));
     Ok(PullOutcome {
         commit,
         path,
-        files,
-        downloaded_bytes,
-        reused,
+        files: staged.present.len(),
+        downloaded_bytes: staged.downloaded_bytes,
+        reused: staged.reused,
         skipped,
         signer: verified.signer.clone(),
         warnings,
         disk,
         displaced,
+    })
+}
+
+/// Step 4, first: the staging area the destination needs. A `--local-dir` pull is refused
+/// before anything is downloaded if the directory holds files the signature does not cover
+/// (commit checks again), or, with `--force`, if there is nowhere beside it to move them.
+fn open_staging<C: CacheLayout>(
+    cache: &C,
+    req: &PullRequest,
+    commit: &str,
+    to_fetch: &[RemoteFile],
+    signature_path: &str,
+    local_dir_staging: &mut Option<cache::LocalDirStaging>,
+) -> Result<Staging> {
+    let repo = &req.target.repo;
+    let Destination::LocalDir { dir, mode } = &req.destination else {
+        return Ok(cache.staging(repo, commit)?);
+    };
+    let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
+    expected.insert(signature_path.to_owned());
+    if let Some(path) = expected.iter().find(|p| cache::in_local_dir_own_folder(p)) {
+        return Err(Error::ReservedLocalPath {
+            repo: repo.to_string(),
+            path: path.clone(),
+        });
+    }
+    let foreign = cache::local_dir_foreign(dir, &expected)?;
+    if !foreign.is_empty() {
+        if *mode == cache::LocalDirMode::RefuseForeign {
+            return Err(CacheError::LocalDirNotEmpty {
+                dir: dir.clone(),
+                files: foreign,
+            }
+            .into());
+        }
+        cache::displace_parent(dir)?;
+    }
+    let root = local_dir_staging.insert(cache::LocalDirStaging::prepare(dir)?);
+    Ok(Staging::create(
+        root.root(),
+        &repo.id.replace('/', "--"),
+        repo,
+        commit,
+    )?)
+}
+
+/// The signature itself goes into the snapshot, so the cache can be re-verified offline.
+/// Returns its repository path.
+fn stage_signature(staging: &mut Staging, (entry, bytes): (RemoteFile, Vec<u8>)) -> Result<String> {
+    let out = staging.new_file_path();
+    // Created afresh, never through a symlink (nor into a FIFO) planted at its name.
+    let written = cache::open_staging_file(&out)
+        .and_then(|mut f| {
+            f.set_len(0)?;
+            f.write_all(&bytes)?;
+            f.sync_data()?;
+            f.metadata()
+        })
+        .map_err(|source| CacheError::Io {
+            action: "cannot write",
+            path: out.clone(),
+            source,
+        })?;
+    let path = entry.path.clone();
+    staging.add(StagedFile {
+        file: cached(&entry),
+        source: Source::Staged(cache::DiskId::of(out, &written)),
+        resources: Vec::new(),
+    });
+    Ok(path)
+}
+
+/// One job per file, progress ids in order: the asked-for files, then the carried ones. A file
+/// with a content identity is downloaded to a path named by it, kept across runs: an
+/// interrupted pull's partial download there is re-hashed and resumed.
+fn jobs(staging: &mut Staging, to_fetch: &[RemoteFile], carried: &[RemoteFile]) -> Vec<place::Job> {
+    let asked = to_fetch.iter().map(|f| (f, place::Wanted::Asked));
+    let carried = carried.iter().map(|f| (f, place::Wanted::Carried));
+    asked
+        .chain(carried)
+        .enumerate()
+        .map(|(id, (file, wanted))| {
+            let kept = match (&file.content, wanted) {
+                (ContentId::Sha256(c) | ContentId::GitBlobSha1(c), place::Wanted::Asked) => {
+                    staging.partial_path(c, file.size)
+                }
+                _ => None,
+            };
+            place::Job {
+                id,
+                file: file.clone(),
+                out: kept.unwrap_or_else(|| staging.new_file_path()),
+                wanted,
+            }
+        })
+        .collect()
+}
+
+/// What step 4 staged.
+#[derive(Default)]
+struct Staged {
+    /// Every staged file's manifest resources.
+    resources: Vec<ResourceDigest>,
+    /// The repository paths staged.
+    present: Vec<String>,
+    downloaded_bytes: u64,
+    reused: usize,
+    /// Carried files that left the snapshot.
+    dropped: Vec<String>,
+}
+
+/// Stages each file as its job finishes: at this point its bytes are in staging and hashed to
+/// the content identity the hub listed (the manifest digests are proved against the signature
+/// in step 5). The first failure ends the pull: dropping `staging` removes everything staged
+/// but the partial downloads an interrupted pull resumes; a definite "no" keeps nothing.
+async fn stage_files(
+    staging: &mut Staging,
+    placements: impl futures_util::Stream<Item = Result<Placed>>,
+) -> Result<Staged> {
+    let mut staged = Staged::default();
+    let mut placements = std::pin::pin!(placements);
+    while let Some(placed) = placements.next().await {
+        let (file, source, resources) = match placed {
+            Ok(Placed::Downloaded {
+                file,
+                disk,
+                resources,
+                fetched,
+            }) => {
+                staged.downloaded_bytes += fetched;
+                (file, Source::Staged(disk), resources)
+            }
+            Ok(Placed::Reused {
+                file,
+                source,
+                resources,
+            }) => {
+                staged.reused += 1;
+                (file, source, resources)
+            }
+            Ok(Placed::Dropped { path }) => {
+                staged.dropped.push(path);
+                continue;
+            }
+            Err(e) => {
+                if e.exit_status() == crate::ExitStatus::VerificationFailed {
+                    staging.discard();
+                }
+                return Err(e);
+            }
+        };
+        staged.resources.extend(resources.iter().cloned());
+        staged.present.push(file.path.clone());
+        staging.add(StagedFile {
+            file: cached(&file),
+            source,
+            resources,
+        });
+    }
+    Ok(staged)
+}
+
+/// Step 7: the verified staging into the destination. Returns the snapshot (or directory),
+/// each committed file's identity (into the cache), and what `--force` moved aside.
+fn commit_to<C: CacheLayout>(
+    cache: &C,
+    req: &PullRequest,
+    verified: cache::VerifiedStaging,
+) -> Result<(PathBuf, BTreeMap<String, cache::DiskId>, Option<cache::Displaced>)> {
+    Ok(match &req.destination {
+        Destination::Cache => {
+            let committed = cache.commit(verified, req.ref_name.as_deref())?;
+            (committed.snapshot, committed.disk, None)
+        }
+        Destination::LocalDir { dir, mode } => {
+            let placed = cache::commit_local_dir(verified, dir, *mode)?;
+            (placed.dir, BTreeMap::new(), placed.displaced)
+        }
     })
 }
 

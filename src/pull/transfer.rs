@@ -14,6 +14,7 @@
 //!   at the end (a full disk shows up here, before anything is committed).
 
 use crate::cache::DiskId;
+use crate::hub::retry::RetryBudget;
 use crate::hub::{ByteStream, ContentId, Hub, HubError, RemoteFile};
 use crate::manifest::{HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, StreamHasher};
 use crate::progress::Progress;
@@ -23,9 +24,6 @@ use bytes::Bytes;
 use sha1::Digest as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Progress after which a transfer's failure budget starts afresh.
-const RESUME_CREDIT: u64 = 8 << 20;
 
 /// Bytes handed to the hashing/writing thread at a time.
 const BLOCK: usize = 1 << 20;
@@ -46,8 +44,8 @@ pub struct Resumable<'a, H: Hub> {
     progress: &'a dyn Progress,
     offset: u64,
     stream: Option<ByteStream>,
-    failures: u32,
-    offset_at_failure: u64,
+    /// The file's one retry budget (the hub's policy): credit for progress, `Retry-After`.
+    budget: RetryBudget,
 }
 
 impl<'a, H: Hub> Resumable<'a, H> {
@@ -68,8 +66,7 @@ impl<'a, H: Hub> Resumable<'a, H> {
             progress,
             offset: 0,
             stream: None,
-            failures: 0,
-            offset_at_failure: 0,
+            budget: hub.retry().budget(0),
         }
     }
 
@@ -77,13 +74,12 @@ impl<'a, H: Hub> Resumable<'a, H> {
     #[must_use]
     pub fn starting_at(mut self, offset: u64) -> Self {
         self.offset = offset;
-        self.offset_at_failure = offset;
+        self.budget = self.hub.retry().budget(offset);
         self
     }
 
     /// The next chunk, or `None` once the listed size has arrived (and the body ended there).
     pub async fn next(&mut self) -> Result<Option<Bytes>> {
-        let retry = self.hub.retry();
         loop {
             if self.stream.is_none() && self.offset >= self.file.size {
                 return Ok(None);
@@ -142,23 +138,17 @@ impl<'a, H: Hub> Resumable<'a, H> {
                 }
             };
             self.stream = None;
-            // The budget counts failures without real progress: a transfer that got at least
-            // `RESUME_CREDIT` further since the last failure starts afresh (a long download may
-            // survive many drops; a dead or trickling connection still ends after `attempts`).
-            if self.offset >= self.offset_at_failure + RESUME_CREDIT {
-                self.failures = 0;
-            }
-            self.offset_at_failure = self.offset;
-            self.failures += 1;
-            if self.failures >= retry.attempts {
+            // Failures without real progress count (see `RetryPolicy::progress_credit`), and a
+            // hub's `Retry-After` (a 429 from `open`) sets the wait.
+            let Some(wait) = self.budget.failed(self.offset, cause.retry_after()) else {
                 return Err(HubError::RetriesExhausted {
                     path: self.file.path.clone(),
-                    attempts: self.failures,
+                    attempts: self.budget.failures(),
                     source: Box::new(cause),
                 }
                 .into());
-            }
-            tokio::time::sleep(retry.delay(self.failures)).await;
+            };
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -567,7 +557,7 @@ pub async fn fetch_small<H: Hub>(
     let ser = SerializationConfig {
         method: Serialization::Files,
         hash: HashAlgorithm::Sha256,
-        allow_symlinks: false,
+        symlinks: crate::manifest::Symlinks::Refuse,
         ignore_paths: Vec::new(),
     };
     let mut hashes = Hashes::new(file, &ser);

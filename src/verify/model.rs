@@ -25,8 +25,9 @@ pub enum UnsignedFiles {
 pub struct ModelCheck {
     /// Extra model-relative ignore paths (user's `--ignore-paths`, the signature file inside the model).
     pub ignore_paths: Vec<String>,
-    /// When false, the top-level git paths are compared like any other file.
-    pub ignore_git_paths: bool,
+    /// Whether the top-level git paths are ignored (unless the signature covers them) or
+    /// compared like any other file.
+    pub git_paths: crate::manifest::GitPaths,
     pub unsigned: UnsignedFiles,
     /// Which symbolic links are followed.
     pub links: Links,
@@ -62,7 +63,7 @@ impl ModelCheck {
     ) -> Self {
         Self {
             ignore_paths,
-            ignore_git_paths: true,
+            git_paths: crate::manifest::GitPaths::Ignore,
             unsigned: UnsignedFiles::Reject,
             links: Links::Snapshot(if links_into.is_some() {
                 SymlinkPolicy::FileLinksOnly
@@ -192,7 +193,7 @@ pub fn check_model_hashed(
     //    signature covers them (a signer may have used --no-ignore-git-paths).
     let mut ignore: BTreeSet<String> = ser.ignore_paths.iter().cloned().collect();
     ignore.extend(check.ignore_paths.iter().cloned());
-    if check.ignore_git_paths {
+    if check.git_paths == crate::manifest::GitPaths::Ignore {
         for git in GIT_PATHS {
             let covered = expected
                 .keys()
@@ -211,7 +212,7 @@ pub fn check_model_hashed(
         symlinks: match check.links {
             Links::Snapshot(policy) => policy,
             Links::Follow => SymlinkPolicy::Follow,
-            Links::AsSigned if ser.allow_symlinks => SymlinkPolicy::Follow,
+            Links::AsSigned if ser.symlinks == crate::manifest::Symlinks::Follow => SymlinkPolicy::Follow,
             Links::AsSigned => SymlinkPolicy::Refuse,
         },
         symlink_root: check.symlink_root.clone(),

@@ -324,6 +324,33 @@ fn transient_faults_are_retried_and_resumed_persistent_ones_fail_cleanly() {
     refused(&env, &[], 2, "500");
 }
 
+/// Regression: a 429 answering a file's `open` (the transfer's own retry loop) waited the
+/// backoff (a fraction of a second) and ignored the hub's `Retry-After`.
+#[test]
+fn a_rate_limited_file_open_waits_as_long_as_retry_after_asks() {
+    let env = Env::new();
+    env.hub.inject(Fault::RateLimit {
+        path_contains: "config.json".into(),
+        retry_after: "2".into(),
+        times: 1,
+    });
+    let started = std::time::Instant::now();
+    env.pull(&[]).ok();
+    let waited = started.elapsed();
+    let opens = env
+        .hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/resolve/") && r.path.ends_with("/config.json"))
+        .map(|r| r.status)
+        .collect::<Vec<_>>();
+    assert_eq!(opens, [429, 200], "one refused open, then the file");
+    assert!(
+        waited >= std::time::Duration::from_secs(2),
+        "retried after {waited:?}, before the 2 s Retry-After"
+    );
+}
+
 #[test]
 fn private_repos_need_the_token_and_it_never_reaches_the_cdn() {
     let env = Env::new();

@@ -20,7 +20,7 @@ pub struct HubSettings {
     pub endpoint: String,
     pub token: Option<Token>,
     pub cache: PathBuf,
-    pub offline: bool,
+    pub network: hubsign::hub::Network,
 }
 
 /// Kaggle connection settings, read the way kagglehub reads them.
@@ -56,7 +56,7 @@ impl Remote {
 
     /// Whether the user asked for no network (`HF_HUB_OFFLINE`, Hugging Face only).
     pub fn offline(&self) -> bool {
-        matches!(self, Self::HuggingFace(s) if s.offline)
+        matches!(self, Self::HuggingFace(s) if s.network == hubsign::hub::Network::Offline)
     }
 }
 
@@ -164,13 +164,18 @@ pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSett
             "1" | "ON" | "YES" | "TRUE"
         )
     });
+    let network = if offline {
+        hubsign::hub::Network::Offline
+    } else {
+        hubsign::hub::Network::Online
+    };
     let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| huggingface::DEFAULT_ENDPOINT.to_owned());
     HubSettings {
         read_timeout,
         endpoint,
         token,
         cache,
-        offline,
+        network,
     }
 }
 

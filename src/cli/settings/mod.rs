@@ -127,7 +127,7 @@ pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
     let walk = walk(&args.walk)?;
     Ok(ModelCheck {
         ignore_paths: walk.ignore_paths,
-        ignore_git_paths: walk.git_paths == GitPaths::Ignore,
+        git_paths: walk.git_paths,
         unsigned: unsigned_files(args.ignore_unsigned_files),
         links: if walk.symlinks == SymlinkPolicy::Follow {
             hubsign::verify::Links::Follow

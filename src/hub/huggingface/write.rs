@@ -5,7 +5,7 @@
 
 use super::{HuggingFaceHub, quote};
 use crate::hub::http::{header, redact};
-use crate::hub::{CommitFile, HubError, Publish, Published, Upload, Uploaded};
+use crate::hub::{CommitFile, HubError, Prepared, Publish, Published, Upload, Uploaded};
 use crate::progress::Progress;
 use crate::reference::ModelRef;
 use base64::Engine as _;
@@ -76,6 +76,7 @@ fn status(url: &Url, code: StatusCode, headers: &reqwest::header::HeaderMap, bod
         status: code.as_u16(),
         url: redact(url),
         message,
+        retry_after: crate::hub::retry::retry_after(headers, std::time::SystemTime::now()),
     }
 }
 
@@ -114,6 +115,7 @@ impl HuggingFaceHub {
                 message: Some(format!(
                     "cannot create {repo_id}: a write token is needed (HF_TOKEN)"
                 )),
+                retry_after: None,
             }),
             _ => Err(status(&url, code, &headers, &v)),
         }
@@ -224,6 +226,7 @@ impl HuggingFaceHub {
                 message: Some(format!(
                     "the hub only offers the {transfer:?} transfer (Xet?), which hubsign does not implement; it uploads through LFS basic/multipart"
                 )),
+                retry_after: None,
             });
         }
         let list = v
@@ -241,6 +244,7 @@ impl HuggingFaceHub {
                     status: 422,
                     url: redact(&url),
                     message: Some(format!("LFS object {oid}: {err}")),
+                    retry_after: None,
                 });
             }
             let actions = o.get("actions");
@@ -385,6 +389,7 @@ impl HuggingFaceHub {
                 message: Some(format!(
                     "{revision} of {repo_id} moved while pushing (someone else committed); nothing was changed — re-run the push"
                 )),
+                retry_after: None,
             });
         }
         if !code.is_success() {
@@ -447,12 +452,7 @@ fn is_branch_name(revision: &str) -> bool {
 }
 
 impl Publish for HuggingFaceHub {
-    async fn prepare(
-        &self,
-        repo: &ModelRef,
-        branch: &str,
-        private: bool,
-    ) -> Result<(String, String), HubError> {
+    async fn prepare(&self, repo: &ModelRef, branch: &str, private: bool) -> Result<Prepared, HubError> {
         let url = self.create_repo(repo, private).await?;
         let head = match self.resolve_commit(repo, branch).await {
             // A branch that does not exist yet is made from the default branch's head, as
@@ -463,7 +463,7 @@ impl Publish for HuggingFaceHub {
             }
             other => other?,
         };
-        Ok((url, head))
+        Ok(Prepared { repo_url: url, head })
     }
 
     /// Preupload (which files go through LFS, which to ignore), then the LFS objects with the

@@ -154,6 +154,7 @@ impl KaggleHub {
     async fn error(resp: Response, what: &str, path: Option<(&str, &str)>) -> HubError {
         let status = resp.status();
         let url = redact(resp.url());
+        let retry_after = crate::hub::retry::retry_after(resp.headers(), std::time::SystemTime::now());
         let body = tokio::time::timeout(ERROR_BODY_DEADLINE, read_body(resp, 64 << 10))
             .await
             .ok()
@@ -178,6 +179,7 @@ impl KaggleHub {
                 status: status.as_u16(),
                 url,
                 message,
+                retry_after,
             },
         }
     }

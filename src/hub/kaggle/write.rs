@@ -6,16 +6,13 @@
 //! with HTTP 200 and an `errorCode`; each becomes a [`HubError::Rejected`].
 
 use super::{Instance, KaggleHub, instance, model_body, rejection, version_of};
-use crate::hub::{CommitFile, HubError, Publish, Published, Upload, Uploaded};
+use crate::hub::{CommitFile, HubError, Prepared, Publish, Published, Upload, Uploaded};
 use crate::progress::Progress;
 use crate::reference::ModelRef;
 use futures_util::StreamExt as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-
-/// Progress after which an upload's failure budget starts afresh (as for downloads).
-const RESUME_CREDIT: u64 = 8 << 20;
 
 impl KaggleHub {
     /// A mutation: HTTP errors as for reads, and HTTP 200 with `errorCode` as a rejection.
@@ -43,6 +40,7 @@ impl KaggleHub {
                     status: status.as_u16(),
                     url: crate::hub::http::redact(&url),
                     message,
+                    retry_after: None,
                 },
             });
         }
@@ -66,44 +64,13 @@ impl KaggleHub {
     /// Uploads one file: a blob upload session, then PUTs from wherever the file origin says it
     /// got to. Returns the token the version is created with. Every failed PUT or status query,
     /// and every 308 that reports no progress, costs one attempt of the retry budget (which
-    /// starts afresh after [`RESUME_CREDIT`] bytes of progress); a reported offset that goes
-    /// backwards is refused.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one resumable-upload loop, read top to bottom like the GCS protocol"
-    )]
+    /// starts afresh after [`crate::hub::retry::RetryPolicy::progress_credit`] bytes of
+    /// progress); a reported offset that goes backwards is refused.
     async fn upload_blob(&self, u: &Upload, on_bytes: impl Fn(u64)) -> Result<String, HubError> {
-        let modified = tokio::fs::metadata(&u.local)
-            .await
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_secs());
-        let name = u.path.rsplit('/').next().unwrap_or(&u.path);
-        let mut body = json!({ "type": "MODEL", "name": name, "lastModifiedEpochSeconds": modified });
-        if u.size > 0 {
-            body["contentLength"] = u.size.into();
-        }
-        let action = format!("start the upload of {}", u.path);
-        let answer = self
-            .mutate("blobs.BlobApiService", "StartBlobUpload", &body, &action)
-            .await?;
-        let field = |k: &str| answer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let (Some(token), Some(create_url)) = (field("token"), field("createUrl")) else {
-            return Err(HubError::MalformedAnswer {
-                call: crate::hub::ApiCall::KaggleRpc("StartBlobUpload"),
-                detail: format!("{}: no token or createUrl", u.path),
-            });
-        };
-        let url = reqwest::Url::parse(create_url).map_err(|e| HubError::MalformedAnswer {
-            call: crate::hub::ApiCall::KaggleRpc("StartBlobUpload"),
-            detail: format!("createUrl: {e}"),
-        })?;
-        let retry = self.http.retry;
+        let (token, url) = self.start_blob_upload(u).await?;
+        let mut budget = self.http.retry.budget(0);
         let content_type = ("Content-Type".to_owned(), "application/octet-stream".to_owned());
         let mut offset = 0;
-        let mut failures = 0;
-        let mut offset_at_failure = 0;
         // Whether to ask the origin how far it got before the next PUT.
         let mut ask = false;
         loop {
@@ -111,7 +78,7 @@ impl KaggleHub {
                 match self.uploaded_size(&url, u.size).await {
                     Ok(reached) if reached >= u.size => {
                         on_bytes(u.size - offset);
-                        return Ok(token.to_owned());
+                        return Ok(token);
                     }
                     Ok(reached) if reached < offset => {
                         return Err(HubError::Malformed {
@@ -158,7 +125,7 @@ impl KaggleHub {
                 match result {
                     Ok(r) if matches!(r.status().as_u16(), 200 | 201) => {
                         on_bytes(u.size - offset);
-                        return Ok(token.to_owned());
+                        return Ok(token);
                     }
                     // Resume Incomplete: the origin kept part of it; ask how much and go on.
                     Ok(r) if r.status().as_u16() == 308 => None,
@@ -171,21 +138,48 @@ impl KaggleHub {
                 }
             };
             if let Some(cause) = cause {
-                if offset >= offset_at_failure + RESUME_CREDIT {
-                    failures = 0;
-                }
-                failures += 1;
-                offset_at_failure = offset;
-                if failures >= retry.attempts {
+                let Some(wait) = budget.failed(offset, cause.retry_after()) else {
                     return Err(HubError::RetriesExhausted {
                         path: u.path.clone(),
-                        attempts: failures,
+                        attempts: budget.failures(),
                         source: Box::new(cause),
                     });
-                }
-                tokio::time::sleep(retry.delay(failures)).await;
+                };
+                tokio::time::sleep(wait).await;
             }
         }
+    }
+
+    /// Opens a blob upload session for one file: the token the version is created with, and
+    /// the resumable upload URL on the file origin.
+    async fn start_blob_upload(&self, u: &Upload) -> Result<(String, reqwest::Url), HubError> {
+        let modified = tokio::fs::metadata(&u.local)
+            .await
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let name = u.path.rsplit('/').next().unwrap_or(&u.path);
+        let mut body = json!({ "type": "MODEL", "name": name, "lastModifiedEpochSeconds": modified });
+        if u.size > 0 {
+            body["contentLength"] = u.size.into();
+        }
+        let action = format!("start the upload of {}", u.path);
+        let answer = self
+            .mutate("blobs.BlobApiService", "StartBlobUpload", &body, &action)
+            .await?;
+        let field = |k: &str| answer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let (Some(token), Some(create_url)) = (field("token"), field("createUrl")) else {
+            return Err(HubError::MalformedAnswer {
+                call: crate::hub::ApiCall::KaggleRpc("StartBlobUpload"),
+                detail: format!("{}: no token or createUrl", u.path),
+            });
+        };
+        let url = reqwest::Url::parse(create_url).map_err(|e| HubError::MalformedAnswer {
+            call: crate::hub::ApiCall::KaggleRpc("StartBlobUpload"),
+            detail: format!("createUrl: {e}"),
+        })?;
+        Ok((token.to_owned(), url))
     }
 
     /// How many bytes of a resumable upload the file origin holds (`Content-Range: bytes */n`
@@ -263,12 +257,7 @@ fn tree(files: &[CommitFile]) -> Result<Folder, HubError> {
 impl Publish for KaggleHub {
     /// Creates the model if it does not exist (private when asked); the head is the
     /// instance's latest version, or empty when the variation does not exist yet.
-    async fn prepare(
-        &self,
-        repo: &ModelRef,
-        _branch: &str,
-        _private: bool,
-    ) -> Result<(String, String), HubError> {
+    async fn prepare(&self, repo: &ModelRef, _branch: &str, _private: bool) -> Result<Prepared, HubError> {
         let Instance { owner, model, .. } = instance(repo)?;
         let what = format!("model {owner}/{model}");
         match self
@@ -298,7 +287,10 @@ impl Publish for KaggleHub {
             Err(HubError::RepoNotFound { .. }) => String::new(),
             Err(e) => return Err(e),
         };
-        Ok((self.web_url(repo), head))
+        Ok(Prepared {
+            repo_url: self.web_url(repo),
+            head,
+        })
     }
 
     /// Every file goes up as its own blob (Kaggle has no deduplication to ask about).

@@ -44,6 +44,13 @@ pub enum Fault {
         status: u16,
         times: u32,
     },
+    /// Answer 429 with `Retry-After: <retry_after>` (seconds or an HTTP date) to the next `times`
+    /// requests whose path+query (raw or percent-decoded) contains `path_contains`.
+    RateLimit {
+        path_contains: String,
+        retry_after: String,
+        times: u32,
+    },
     /// Send `after` bytes of each response body for the file, pause `duration`, then continue.
     Stall {
         path: String,
@@ -309,6 +316,12 @@ impl LocalHub {
     /// Bytes of [`Fault::EndlessBody`] answers handed to the connection so far.
     pub fn hostile_bytes_sent(&self) -> u64 {
         self.shared.hostile_sent.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answers every request (hub and CDN) `latency` late, as a hub that far away would: the
+    /// benchmarks' far hub (default: none).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.state.lock().unwrap().latency = latency;
     }
 
     pub fn inject(&self, fault: Fault) {

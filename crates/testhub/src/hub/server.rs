@@ -47,6 +47,8 @@ pub struct State {
     pub uploads: HashMap<String, super::write::Upload>,
     /// For unique names (upload ids, temp files).
     pub seq: u64,
+    /// How late every answer starts ([`super::LocalHub::set_latency`]).
+    pub latency: std::time::Duration,
 }
 
 impl Default for State {
@@ -64,6 +66,7 @@ impl Default for State {
             lfs: BTreeMap::new(),
             uploads: HashMap::new(),
             seq: 0,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -79,6 +82,10 @@ pub fn router(shared: Arc<Shared>, origin: Origin) -> Router {
 }
 
 async fn handle(sh: Arc<Shared>, origin: Origin, req: axum::extract::Request) -> Response {
+    let latency = sh.state.lock().unwrap().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let (parts, body) = req.into_parts();
     let path_q = parts
         .uri
@@ -241,23 +248,34 @@ pub(super) fn not_found() -> Response {
 
 fn server_error(sh: &Shared, path_q: &str) -> Option<Response> {
     let decoded = pct_decode(path_q);
+    let hit = |p: &String| path_q.contains(p.as_str()) || decoded.contains(p.as_str());
     let mut st = sh.state.lock().unwrap();
-    let i = st.faults.iter().position(|f| {
-        matches!(f, Fault::ServerError { path_contains, times, .. }
-            if *times > 0 && (path_q.contains(path_contains.as_str()) || decoded.contains(path_contains.as_str())))
+    let i = st.faults.iter().position(|f| match f {
+        Fault::ServerError {
+            path_contains, times, ..
+        }
+        | Fault::RateLimit {
+            path_contains, times, ..
+        } => *times > 0 && hit(path_contains),
+        _ => false,
     })?;
-    let Fault::ServerError { status, times, .. } = &mut st.faults[i] else {
-        unreachable!()
+    let (status, retry_after, times) = match &mut st.faults[i] {
+        Fault::ServerError { status, times, .. } => {
+            (*status, (*status == 429).then(|| "0".to_owned()), times)
+        }
+        Fault::RateLimit {
+            retry_after, times, ..
+        } => (429, Some(retry_after.clone()), times),
+        _ => unreachable!(),
     };
-    let status = *status;
     *times -= 1;
     if *times == 0 {
         st.faults.remove(i);
     }
     drop(st);
     let mut r = error(status, None, &format!("Injected fault: HTTP {status}"));
-    if status == 429 {
-        r.headers_mut().insert("Retry-After", "0".parse().unwrap());
+    if let Some(after) = retry_after {
+        r.headers_mut().insert("Retry-After", after.parse().unwrap());
     }
     Some(r)
 }
