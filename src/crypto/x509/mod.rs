@@ -19,10 +19,11 @@ mod tests;
 
 use std::fmt;
 
-use base64::Engine as _;
 use der::{Decode as _, Encode as _, Reader as _, SliceReader};
 use sha2::{Digest as _, Sha256};
 use spki::ObjectIdentifier;
+
+use super::pem::{self, PemError};
 
 pub use path::verify_signing_chain;
 
@@ -362,47 +363,27 @@ fn raw_tbs_certificate(der: &[u8]) -> der::Result<&[u8]> {
 /// [`X509Error::MalformedPem`] for a block without END line or with bad base64, and
 /// [`X509Error::MalformedDer`] for a block that is not a DER certificate.
 pub fn parse_pem_certificates(pem: &str) -> Result<Vec<Certificate>, X509Error> {
-    const BEGIN: &str = "-----BEGIN ";
-    const DASHES: &str = "-----";
+    let wanted = |label: &str| label == "CERTIFICATE" || label == "X509 CERTIFICATE";
     let mut certificates = Vec::new();
-    let mut rest = pem;
-    while let Some(start) = rest.find(BEGIN) {
-        let after_begin = &rest[start + BEGIN.len()..];
-        let label = after_begin.find(DASHES).map(|end| &after_begin[..end]);
-        let label = match label {
-            Some(label) if label == "CERTIFICATE" || label == "X509 CERTIFICATE" => label,
-            // Another kind of block, or a "-----BEGIN " inside prose: skip past it.
-            _ => {
-                rest = after_begin;
-                continue;
-            }
+    for (index, found) in pem::blocks_labelled(pem, wanted).enumerate() {
+        let block = index + 1;
+        let malformed = |reason, source| X509Error::MalformedPem {
+            block,
+            reason,
+            source,
         };
-        let block = certificates.len() + 1;
-        let body_and_rest = &after_begin[label.len() + DASHES.len()..];
-        let end_marker = format!("-----END {label}-----");
-        let Some(body_len) = body_and_rest.find(&end_marker) else {
-            return Err(X509Error::MalformedPem {
-                block,
-                reason: "no matching END line",
-                source: None,
-            });
-        };
-        let body: String = body_and_rest[..body_len]
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body.as_bytes())
-            .map_err(|source| X509Error::MalformedPem {
-                block,
-                reason: "the body is not valid base64",
-                source: Some(source),
-            })?;
+        let found = found.map_err(|error| match error {
+            PemError::NoEndLine { .. } => malformed("no matching END line", None),
+            PemError::BadBase64 { source, .. } => malformed("the body is not valid base64", Some(source)),
+        })?;
+        // Header lines are legacy encryption, which a certificate never has.
+        if found.has_headers {
+            return Err(malformed("the body has RFC 1421 header lines", None));
+        }
         certificates.push(Certificate::from_der_in(
-            &der,
+            &found.der,
             &format!("PEM CERTIFICATE block #{block}"),
         )?);
-        rest = &body_and_rest[body_len + end_marker.len()..];
     }
     if certificates.is_empty() {
         return Err(X509Error::NoCertificate);
