@@ -39,7 +39,7 @@ impl From<WriteError> for Error {
 }
 
 /// The one temp → fsync → rename writer: writes `bytes` to `path` through a temporary file in the
-/// same directory (mode 0666 less the umask, see [`public_temp_file`]), fsynced, then renamed over
+/// same directory (mode 0666 less the umask, as `open(2)` creates a file), fsynced, then renamed over
 /// the destination. A rename replaces a symlink planted at `path`, it never follows it; readers
 /// see the old content or the new, never a part.
 ///
