@@ -119,14 +119,9 @@ fn signed_manifest(req: &PushRequest) -> Result<(bool, Vec<ResourceDigest>, Vec<
         };
         let (report, resources, files) = verify::check_model_hashed(&req.model, &verified, &check)?;
         if !report.verified {
-            let comparison = verify::Comparison {
-                modified: report.modified,
-                missing: report.missing,
-                unexpected: report.unexpected,
-            };
             return Err(Error::LocalModelMismatch {
                 model: req.model.clone(),
-                comparison,
+                comparison: report.into(),
             });
         }
         return Ok((false, resources, files, bundle));
