@@ -10,6 +10,10 @@
 //! leaf. The one deliberate difference is the verification time, which is always the caller's
 //! `at` argument.
 //!
+//! This file holds the parsing, the [`Certificate`] type and [`X509Error`]; `path` builds and
+//! checks the certification path, `signature` verifies one certificate's signature with its
+//! issuer's key (ECDSA P-256/P-384/P-521, RSA PKCS#1 v1.5 and PSS).
+//!
 //! It never prints and never reads environment variables; every outcome is a [`Result`].
 
 mod path;
@@ -208,7 +212,7 @@ impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Certificate")
             .field("subject", &self.subject())
-            .field("issuer", &display_name(&self.cert.tbs_certificate.issuer))
+            .field("issuer", &self.issuer_name())
             .field("der_len", &self.der.len())
             .finish_non_exhaustive()
     }
@@ -262,14 +266,10 @@ impl Certificate {
         self.spki_der.clone()
     }
 
-    fn issuer(&self) -> String {
-        display_name(&self.cert.tbs_certificate.issuer)
-    }
-
     /// The issuer distinguished name, for reports.
     #[must_use]
     pub fn issuer_name(&self) -> String {
-        self.issuer()
+        display_name(&self.cert.tbs_certificate.issuer)
     }
 
     /// Hex SHA-256 of the DER certificate: the fingerprint `openssl x509 -fingerprint -sha256`

@@ -1,4 +1,8 @@
-//! Certification path building and validation for the signing certificate.
+//! Certification path building and validation for the signing certificate: depth-first search
+//! from the leaf over candidate issuers (bounded in depth and in signature checks), then the
+//! validity, extension, CA and signing-usage checks of the complete path, as OpenSSL's
+//! `X509_verify_cert` makes them for `model_signing`. It never trusts a path that does not end
+//! at one of the caller's anchors.
 
 use std::time::SystemTime;
 
@@ -59,7 +63,7 @@ pub fn verify_signing_chain<'a>(
     Err(search.best_failure.map_or_else(
         || X509Error::IssuerNotFound {
             subject: leaf.subject(),
-            issuer: leaf.issuer(),
+            issuer: leaf.issuer_name(),
         },
         |(_, error)| error,
     ))
@@ -194,14 +198,14 @@ impl<'a> PathSearch<'a> {
             } else {
                 X509Error::IssuerNotFound {
                     subject: current.subject(),
-                    issuer: current.issuer(),
+                    issuer: current.issuer_name(),
                 }
             };
             self.record(Progress::NoIssuer, error);
         } else if already_in_path {
             let error = X509Error::PathLoop {
                 subject: current.subject(),
-                issuer: current.issuer(),
+                issuer: current.issuer_name(),
             };
             self.record(Progress::LoopOrDepth, error);
         }

@@ -1,4 +1,6 @@
-//! Certificate signature algorithms and signature verification.
+//! Certificate signature algorithms and signature verification: which algorithm a certificate
+//! was signed with, the issuer's public key, and whether the signature over the exact
+//! `TBSCertificate` bytes verifies. It decides one signature; which issuer to try is `path`'s.
 
 use der::{Decode as _, Encode as _};
 use ecdsa::signature::Verifier as _;

@@ -1,4 +1,5 @@
-//! Tests of PEM parsing, path building and signature verification.
+//! Tests of PEM parsing, path building and signature verification, against the shared vectors
+//! (made by model_signing and upstream model-transparency) and synthetic certificates.
 
 use std::path::Path;
 use std::str::FromStr as _;
