@@ -292,7 +292,8 @@ def measure(args, full, full_files, expected, seed, sigs):
                     if "hubsign" in rec:
                         h = rec["hubsign"]
                         extra = (f"  uploaded {h['uploaded_bytes'] / MIB:.1f} MiB, "
-                                 f"{h['deduplicated']} deduplicated")
+                                 + ("unchanged: the hub already holds it" if h.get("unchanged")
+                                    else f"{h['deduplicated']} deduplicated"))
                     log(f"  rep {r + 1}/{reps}  {lab:<45} {proc['wall_s']:8.3f} s  "
                         f"{proc['rss_kib'] / 1024:7.1f} MiB  hub stored "
                         f"{stored / MIB:.1f} MiB{extra}")
@@ -311,6 +312,8 @@ def measure(args, full, full_files, expected, seed, sigs):
              "upload_folder_again"]
     labels = {key: label for key, label, *_ in plan}
     labels.update({f"{k}_again": v for k, v in again_labels.items()})
+    # Every model file is LFS here (*.bin), the signature is a regular file.
+    lfs_files = sum(1 for name in expected if name != SIG_NAME)
     for key in order:
         rs = runs[key]
         times = [x["proc"]["wall_s"] for x in rs]
@@ -328,7 +331,10 @@ def measure(args, full, full_files, expected, seed, sigs):
             c["hub_stored_bytes"] = [x["hub_stored_bytes"] for x in rs]
         if "hubsign" in rs[0]:
             c["uploaded_bytes"] = [x["hubsign"]["uploaded_bytes"] for x in rs]
-            c["deduplicated"] = [x["hubsign"]["deduplicated"] for x in rs]
+            # A push of what the branch already holds sends nothing and says "unchanged" (no
+            # "deduplicated"): every LFS object was already on the hub.
+            c["deduplicated"] = [lfs_files if x["hubsign"].get("unchanged") else x["hubsign"]["deduplicated"]
+                                 for x in rs]
             c["files"] = [x["hubsign"]["files"] for x in rs]
             c["signed"] = [x["hubsign"]["signed"] for x in rs]
         cmds[key] = c
@@ -337,8 +343,6 @@ def measure(args, full, full_files, expected, seed, sigs):
         return _common.ratio_check(cmds, name, num, den, target)
 
     hs_rss = max(cmds[k]["peak_rss_mib"] for k in ("hubsign_push", "hubsign_push_again"))
-    # Every model file is LFS here (*.bin), the signature is a regular file.
-    lfs_files = sum(1 for name in expected if name != SIG_NAME)
     again_up = max(cmds["hubsign_push_again"]["uploaded_bytes"])
     again_dedup = min(cmds["hubsign_push_again"]["deduplicated"])
     first_up = min(cmds["hubsign_push"]["uploaded_bytes"])
