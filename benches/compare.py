@@ -10,7 +10,6 @@ All paths are derived from this script's location (<repo>/benches/).
 """
 
 import argparse
-import datetime
 import json
 import os
 import platform
@@ -22,14 +21,21 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BENCH_DIR = REPO / "target" / "bench-model"
-HUBSIGN = REPO / "target" / "release" / "hubsign"
-MODEL_SIGNING = REPO / ".venv" / "bin" / "model_signing"
-PRIV = REPO / "fixtures" / "keys" / "p256.pem"
-PUB = REPO / "fixtures" / "keys" / "p256.pub.pem"
+sys.dont_write_bytecode = True  # no benches/__pycache__ from importing _common.py
+import _common  # noqa: E402  (benches/_common.py: paths, measuring, report printers)
+from _common import (  # noqa: E402
+    HUBSIGN,
+    MIB,
+    MODEL_SIGNING,
+    PRIV,
+    PUB,
+    REPO,
+    CommandFailed,
+    log,
+    rel,
+)
 
-MIB = 1024 * 1024
+BENCH_DIR = REPO / "target" / "bench-model"
 SMALL_COUNT = 2000
 SMALL_SIZE = 4 * 1024
 SMALL_DIRS = 20
@@ -41,22 +47,6 @@ TARGET_VS_PYTHON = 0.6
 TARGET_VS_HW = 1.15
 TARGET_RSS_MIB = 100.0
 TARGET_SMALL_S = 0.1
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def rel(p):
-    """Path relative to the repo, for printing (never print machine paths)."""
-    try:
-        return str(Path(p).resolve().relative_to(REPO))
-    except ValueError:
-        return str(p)
-
-
-class CommandFailed(Exception):
-    pass
 
 
 # --------------------------------------------------------------------------
@@ -403,9 +393,7 @@ def run(args):
         load_after = os.getloadavg()
 
     def ratio(name, num, den, target):
-        v = cmds[num]["median_s"] / cmds[den]["median_s"]
-        return {"name": name, "value": v, "target": f"<= {target}", "pass": v <= target,
-                "value_of_mins": cmds[num]["min_s"] / cmds[den]["min_s"]}
+        return _common.ratio_check(cmds, name, num, den, target)
 
     hs_rss = max(cmds[k]["peak_rss_mib"] for k in cmds if k.startswith("hubsign"))
     checks = [
@@ -414,8 +402,7 @@ def run(args):
               TARGET_VS_PYTHON),
         ratio("hubsign sign / hardware limit", "hubsign_sign", "hw_limit", TARGET_VS_HW),
         ratio("hubsign verify / hardware limit", "hubsign_verify", "hw_limit", TARGET_VS_HW),
-        {"name": "hubsign peak RSS (MiB)", "value": hs_rss, "target": f"<= {TARGET_RSS_MIB:g}",
-         "pass": hs_rss <= TARGET_RSS_MIB},
+        _common.limit_check("hubsign peak RSS (MiB)", hs_rss, TARGET_RSS_MIB),
         {"name": f"hubsign sign, {SMALL_COUNT} small files (s)",
          "value": cmds["hubsign_sign_small"]["median_s"], "target": f"< {TARGET_SMALL_S:g}",
          "pass": cmds["hubsign_sign_small"]["median_s"] < TARGET_SMALL_S},
@@ -423,9 +410,7 @@ def run(args):
 
     full_bytes = sum(s for _, s in full_files)
     return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {"cpus": cpus, "system": f"{platform.system()} {platform.release()}",
-                    "machine": platform.machine()},
+        **_common.run_facts(cpus),
         "versions": tool_versions(),
         "reps": reps,
         "rss_floor_mib": floor,
@@ -446,10 +431,8 @@ def run(args):
 def print_report(res):
     m = res["models"]
     v = res["versions"]
-    print(f"hubsign benchmark  {res['date']}  ({res['machine']['cpus']} CPUs, "
-          f"{res['machine']['system']} {res['machine']['machine']})")
-    print(f"{v['hubsign']} @ {v['hubsign_commit']}; model-signing {v['model_signing']}; "
-          f"{v['openssl']}; Python {v['python']}")
+    _common.print_title("hubsign benchmark", res, [f"model-signing {v['model_signing']}", f"{v['openssl']}",
+                                                   f"Python {v['python']}"])
     print(f"full model : {m['full']['path']}: {m['full']['files']} files, "
           f"{m['full']['bytes'] / MIB:.0f} MiB "
           f"({LARGE_COUNT} x {m['full']['large_file_mib']} MiB + {SMALL_COUNT} x "
@@ -458,30 +441,15 @@ def print_report(res):
           f"{m['small']['bytes'] / MIB:.1f} MiB")
     print(f"hardware limit: {len(res['openssl_bins'])} parallel openssl processes, bins: "
           + ", ".join(f"{b['files']} files/{b['bytes'] / MIB:.0f} MiB" for b in res["openssl_bins"]))
-    print("load average (1/5/15 min) before: "
-          + "/".join(f"{x:.2f}" for x in res["loadavg_before"])
-          + ", after: " + "/".join(f"{x:.2f}" for x in res["loadavg_after"])
-          + " (this benchmark itself adds up to ~2)")
+    _common.print_load(res, "this benchmark itself")
     print(f"page cache warm; median of {res['reps']} reps (round-robin); peak RSS = max ru_maxrss over the "
           f"command's processes (floor: {res['rss_floor_mib']:.1f} MiB for `true`)")
     print()
-    w = max(len(c["label"]) for c in res["commands"].values())
-    print(f"{'command':<{w}}  {'median s':>9}  {'peak RSS MiB':>12}  {'min s':>7}  runs s (in order)")
-    print("-" * (w + 2 + 9 + 2 + 12 + 2 + 7 + 2 + 24))
-    for c in res["commands"].values():
-        runs = " ".join(f"{t:.3f}" for t in c["runs_s"])
-        print(f"{c['label']:<{w}}  {c['median_s']:9.3f}  {c['peak_rss_mib']:12.1f}  "
-              f"{c['min_s']:7.3f}  {runs}")
+    _common.print_commands(res)
     print()
-    w = max(len(c["name"]) for c in res["checks"])
-    print(f"{'check (on medians)':<{w}}  {'value':>8}  {'target':>8}  result  (ratio of mins)")
-    print("-" * (w + 2 + 8 + 2 + 8 + 2 + 6 + 2 + 15))
-    for c in res["checks"]:
-        mins = f"  ({c['value_of_mins']:.3f})" if "value_of_mins" in c else ""
-        print(f"{c['name']:<{w}}  {c['value']:8.3f}  {c['target']:>8}  "
-              f"{'PASS' if c['pass'] else 'FAIL'}{mins}")
+    _common.print_checks(res)
     print()
-    print(f"total benchmark run: {res['total_run_s']:.1f} s")
+    _common.print_total(res)
 
 
 if __name__ == "__main__":

@@ -23,49 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-HUBSIGN = REPO / "target" / "release" / "hubsign"
-LOCAL_HUB = REPO / "target" / "release" / "examples" / "local-hub"
-PYTHON = REPO / ".venv" / "bin" / "python"
-PRIV = REPO / "fixtures" / "keys" / "p256.pem"
-PUB = REPO / "fixtures" / "keys" / "p256.pub.pem"
+sys.dont_write_bytecode = True  # no benches/__pycache__ from importing _common.py
+import _common  # noqa: E402  (benches/_common.py: paths, one measured run, verdicts)
+from _common import HUBSIGN, LOCAL_HUB, MIB, PRIV, PUB, PYTHON, REPO, log, measure  # noqa: E402
+
 WORK = REPO / "target" / "bench-dataset"
-MIB = 1 << 20
 
 TARGET_PULL_RATIO = 0.3
 TARGET_RSS_SIG_FACTOR = 3.0
 TARGET_RSS_SLACK_MIB = 30.0
-
-# A fresh, minimal Python forks the command: its RUSAGE_CHILDREN then holds exactly that
-# command's peak RSS (KiB), whatever this script allocated.
-LAUNCHER = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-    "w = time.perf_counter() - t\n"
-    "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:])\n"
-    "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, w)\n"
-)
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def measure(argv, env=None):
-    """(wall seconds, peak RSS MiB) of one run; exits 2 if the command fails."""
-    r = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *map(str, argv)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    code, rss_kib, wall = r.stdout.split()
-    if code != "0":
-        log(f"command failed ({code}): {' '.join(map(str, argv))}\n{r.stderr}")
-        sys.exit(2)
-    return float(wall), int(rss_kib) / 1024
-
 
 def build():
     log("building hubsign and the local hub (release)")
@@ -187,7 +153,7 @@ def main():
         print(json.dumps(res, indent=2))
         return
     pull, ver = res["pull"], res["verify"]
-    ok = lambda c: "PASS" if c else "FAIL"  # noqa: E731
+    ok = _common.verdict
     print(f"pull {pull['files']} files: hubsign {pull['median']['hubsign pull']:.2f} s, snapshot_download {pull['median']['snapshot_download']:.2f} s (median of {args.reps})")
     print(f"  ratio {pull['ratio']:.2f} (target <= {TARGET_PULL_RATIO}) {ok(pull['ratio'] <= TARGET_PULL_RATIO)}; hubsign peak RSS {pull['hubsign_peak_rss_mib']:.0f} MiB")
     print(f"verify {ver['files']} files: peak RSS {ver['peak_rss_mib']:.1f} MiB, signature {ver['signature_mib']:.1f} MiB, "

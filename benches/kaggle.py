@@ -24,13 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True  # no benches/__pycache__ from importing the other benches
+import _common  # noqa: E402  (benches/_common.py: paths, one measured run, verdicts)
 import compare  # noqa: E402  (benches/compare.py: the benchmark model)
-from compare import HUBSIGN, PRIV, PUB, REPO  # noqa: E402
-from dataset import PYTHON, log, measure  # noqa: E402  (benches/dataset.py: one measured run)
+from _common import HUBSIGN, LOCAL_KAGGLE, PRIV, PUB, PYTHON, REPO, log, measure  # noqa: E402
 
-LOCAL_KAGGLE = REPO / "target" / "release" / "examples" / "local-kaggle"
 WORK = REPO / "target" / "bench-kaggle"
 HANDLE = "bench/model/pyTorch/full"
 TARGET_RATIO = 0.6
@@ -109,7 +107,7 @@ def main():
     if args.json:
         print(json.dumps(res, indent=2))
         return
-    ok = "PASS" if res["ratio"] <= TARGET_RATIO else "FAIL"
+    ok = _common.verdict(res["ratio"] <= TARGET_RATIO)
     print(f"pull kaggle:{HANDLE}/1: hubsign {med['hubsign pull']:.2f} s, kagglehub {med['kagglehub.model_download']:.2f} s (median of {args.reps})")
     print(f"  ratio {res['ratio']:.2f} (target <= {TARGET_RATIO}) {ok}; hubsign peak RSS {res['hubsign_peak_rss_mib']:.0f} MiB")
 

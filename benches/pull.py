@@ -14,10 +14,8 @@ the models and helpers of benches/compare.py.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -28,28 +26,25 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.dont_write_bytecode = True  # no benches/__pycache__ from importing compare.py
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import compare  # noqa: E402  (benches/compare.py: models, setup and report helpers)
-from compare import (  # noqa: E402
-    BENCH_DIR,
+sys.dont_write_bytecode = True  # no benches/__pycache__ from importing compare.py and _common.py
+import _common  # noqa: E402  (benches/_common.py: paths, measuring, report printers)
+import compare  # noqa: E402  (benches/compare.py: the benchmark models and setup steps)
+from _common import (  # noqa: E402
     HUBSIGN,
-    LARGE_COUNT,
+    LOCAL_HUB,
     MIB,
     MODEL_SIGNING,
     PRIV,
     PUB,
+    PYTHON,
     REPO,
-    SMALL_COUNT,
-    SMALL_SIZE,
     CommandFailed,
     log,
     rel,
 )
+from compare import BENCH_DIR, LARGE_COUNT, SMALL_COUNT, SMALL_SIZE  # noqa: E402
 
 PULL_DIR = REPO / "target" / "bench-pull"
-LOCAL_HUB = REPO / "target" / "release" / "examples" / "local-hub"
-PYTHON = REPO / ".venv" / "bin" / "python"
 SIG_NAME = "model.sig"
 
 REPO_FULL = "bench/model"
@@ -477,14 +472,10 @@ def measure(args, hub, endpoint, full, small, full_files, small_files, cpus):
         }
 
     def ratio(name, num, den, target):
-        v = cmds[num]["median_s"] / cmds[den]["median_s"]
-        return {"name": name, "value": v, "target": f"<= {target}", "pass": v <= target,
-                "value_of_mins": cmds[num]["min_s"] / cmds[den]["min_s"]}
+        return _common.ratio_check(cmds, name, num, den, target)
 
     def rss_check(name, key):
-        v = cmds[key]["peak_rss_mib"]
-        return {"name": name, "value": v, "target": f"<= {TARGET_RSS_MIB:g}",
-                "pass": v <= TARGET_RSS_MIB}
+        return _common.limit_check(name, cmds[key]["peak_rss_mib"], TARGET_RSS_MIB)
 
     checks = [
         ratio("hubsign pull / snapshot_download", "hubsign_pull", "snapshot_download",
@@ -505,9 +496,7 @@ def measure(args, hub, endpoint, full, small, full_files, small_files, cpus):
 
     small_bytes = sum(s for _, s in small_files)
     return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {"cpus": cpus, "system": f"{platform.system()} {platform.release()}",
-                    "machine": platform.machine()},
+        **_common.run_facts(cpus),
         "versions": versions,
         "reps": reps,
         "hubsign_concurrency": args.concurrency,
@@ -529,10 +518,9 @@ def measure(args, hub, endpoint, full, small, full_files, small_files, cpus):
 def print_report(res):
     m = res["models"]
     v = res["versions"]
-    print(f"hubsign pull benchmark  {res['date']}  ({res['machine']['cpus']} CPUs, "
-          f"{res['machine']['system']} {res['machine']['machine']})")
-    print(f"{v['hubsign']} @ {v['hubsign_commit']}; huggingface_hub {v['huggingface_hub']}; "
-          f"model-signing {v['model_signing']}; Python {v['python']}")
+    _common.print_title("hubsign pull benchmark", res, [
+        f"huggingface_hub {v['huggingface_hub']}", f"model-signing {v['model_signing']}",
+        f"Python {v['python']}"])
     for name in ("full", "small"):
         mm = m[name]
         print(f"{name + ' model':<11}: {mm['repo']} = {mm['path']}: {mm['files']} files, "
@@ -540,39 +528,24 @@ def print_report(res):
               f"{SMALL_COUNT} x {SMALL_SIZE // 1024} KiB + {SIG_NAME})")
     print("served by target/release/examples/local-hub on 127.0.0.1 (LFS files via a 302 to its "
           "CDN port); fresh HF_HOME under target/bench-pull/ per run")
-    print("load average (1/5/15 min) before: "
-          + "/".join(f"{x:.2f}" for x in res["loadavg_before"])
-          + ", after: " + "/".join(f"{x:.2f}" for x in res["loadavg_after"])
-          + " (this benchmark itself, client + hub, adds up to ~2)")
+    _common.print_load(res, "this benchmark itself, client + hub,")
     print(f"median of {res['reps']} reps (round-robin); user/sys = CPU s of the command, hub = CPU s "
           f"of the hub meanwhile (medians); peak RSS = max ru_maxrss over the command's processes "
           f"(floor: {res['rss_floor_mib']:.1f} MiB for `true`)")
     print()
-    w = max(len(c["label"]) for c in res["commands"].values())
-    head = (f"{'command':<{w}}  {'median s':>9}  {'peak RSS MiB':>12}  {'user s':>6}  "
-            f"{'sys s':>6}  {'hub s':>6}  {'min s':>7}  runs s (in order)")
-    print(head)
-    print("-" * (len(head) + 8))
-    for c in res["commands"].values():
-        runs = " ".join(f"{t:.3f}" for t in c["runs_s"])
-        print(f"{c['label']:<{w}}  {c['median_s']:9.3f}  {c['peak_rss_mib']:12.1f}  "
-              f"{c['user_s']:6.1f}  {c['sys_s']:6.1f}  {c['hub_cpu_s']:6.1f}  "
-              f"{c['min_s']:7.3f}  {runs}")
+
+    def processes(c, w):
         if len(c["processes"]) > 1:
             names = ("snapshot_download", "model_signing verify key")
             for name, p in zip(names, c["processes"]):
                 print(f"{'  of which ' + name:<{w}}  {p['median_s']:9.3f}  "
                       f"{p['peak_rss_mib']:12.1f}")
+
+    _common.print_commands(res, cpu=True, detail=processes)
     print()
-    w = max(len(c["name"]) for c in res["checks"])
-    print(f"{'check (on medians)':<{w}}  {'value':>8}  {'target':>8}  result  (ratio of mins)")
-    print("-" * (w + 2 + 8 + 2 + 8 + 2 + 6 + 2 + 15))
-    for c in res["checks"]:
-        mins = f"  ({c['value_of_mins']:.3f})" if "value_of_mins" in c else ""
-        print(f"{c['name']:<{w}}  {c['value']:8.3f}  {c['target']:>8}  "
-              f"{'PASS' if c['pass'] else 'FAIL'}{mins}")
+    _common.print_checks(res)
     print()
-    print(f"total benchmark run: {res['total_run_s']:.1f} s")
+    _common.print_total(res)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,8 @@ the models and helpers of benches/compare.py and benches/pull.py.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -29,23 +27,23 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import compare  # noqa: E402  (benches/compare.py: models, setup and report helpers)
+sys.dont_write_bytecode = True  # no benches/__pycache__ from importing the other benches
+import _common  # noqa: E402  (benches/_common.py: paths, measuring, report printers)
+import compare  # noqa: E402  (benches/compare.py: the benchmark model and setup steps)
 import pull  # noqa: E402  (benches/pull.py: launcher, hub, environment helpers)
-from compare import (  # noqa: E402
-    BENCH_DIR,
+from _common import (  # noqa: E402
     HUBSIGN,
-    LARGE_COUNT,
+    LOCAL_HUB,
     MIB,
     PRIV,
+    PYTHON,
     REPO,
-    SMALL_COUNT,
-    SMALL_SIZE,
     CommandFailed,
     log,
     rel,
 )
-from pull import LOCAL_HUB, PYTHON, SIG_NAME, show_argv  # noqa: E402
+from compare import BENCH_DIR, LARGE_COUNT, SMALL_COUNT, SMALL_SIZE  # noqa: E402
+from pull import SIG_NAME, show_argv  # noqa: E402
 
 PUSH_DIR = REPO / "target" / "bench-push"
 # The hub needs one repo to start with; the pushes create their own.
@@ -294,7 +292,8 @@ def measure(args, full, full_files, expected, seed, sigs):
                     if "hubsign" in rec:
                         h = rec["hubsign"]
                         extra = (f"  uploaded {h['uploaded_bytes'] / MIB:.1f} MiB, "
-                                 f"{h['deduplicated']} deduplicated")
+                                 + ("unchanged: the hub already holds it" if h.get("unchanged")
+                                    else f"{h['deduplicated']} deduplicated"))
                     log(f"  rep {r + 1}/{reps}  {lab:<45} {proc['wall_s']:8.3f} s  "
                         f"{proc['rss_kib'] / 1024:7.1f} MiB  hub stored "
                         f"{stored / MIB:.1f} MiB{extra}")
@@ -313,6 +312,8 @@ def measure(args, full, full_files, expected, seed, sigs):
              "upload_folder_again"]
     labels = {key: label for key, label, *_ in plan}
     labels.update({f"{k}_again": v for k, v in again_labels.items()})
+    # Every model file is LFS here (*.bin), the signature is a regular file.
+    lfs_files = sum(1 for name in expected if name != SIG_NAME)
     for key in order:
         rs = runs[key]
         times = [x["proc"]["wall_s"] for x in rs]
@@ -330,27 +331,25 @@ def measure(args, full, full_files, expected, seed, sigs):
             c["hub_stored_bytes"] = [x["hub_stored_bytes"] for x in rs]
         if "hubsign" in rs[0]:
             c["uploaded_bytes"] = [x["hubsign"]["uploaded_bytes"] for x in rs]
-            c["deduplicated"] = [x["hubsign"]["deduplicated"] for x in rs]
+            # A push of what the branch already holds sends nothing and says "unchanged" (no
+            # "deduplicated"): every LFS object was already on the hub.
+            c["deduplicated"] = [lfs_files if x["hubsign"].get("unchanged") else x["hubsign"]["deduplicated"]
+                                 for x in rs]
             c["files"] = [x["hubsign"]["files"] for x in rs]
             c["signed"] = [x["hubsign"]["signed"] for x in rs]
         cmds[key] = c
 
     def ratio(name, num, den, target):
-        v = cmds[num]["median_s"] / cmds[den]["median_s"]
-        return {"name": name, "value": v, "target": f"<= {target}", "pass": v <= target,
-                "value_of_mins": cmds[num]["min_s"] / cmds[den]["min_s"]}
+        return _common.ratio_check(cmds, name, num, den, target)
 
     hs_rss = max(cmds[k]["peak_rss_mib"] for k in ("hubsign_push", "hubsign_push_again"))
-    # Every model file is LFS here (*.bin), the signature is a regular file.
-    lfs_files = sum(1 for name in expected if name != SIG_NAME)
     again_up = max(cmds["hubsign_push_again"]["uploaded_bytes"])
     again_dedup = min(cmds["hubsign_push_again"]["deduplicated"])
     first_up = min(cmds["hubsign_push"]["uploaded_bytes"])
     full_bytes = sum(s for _, s in full_files)
     checks = [
         ratio("hubsign push / upload_folder", "hubsign_push", "upload_folder", TARGET_VS_UPLOAD),
-        {"name": "hubsign peak RSS (MiB)", "value": hs_rss, "target": f"<= {TARGET_RSS_MIB:g}",
-         "pass": hs_rss <= TARGET_RSS_MIB},
+        _common.limit_check("hubsign peak RSS (MiB)", hs_rss, TARGET_RSS_MIB),
         {"name": "hubsign first push: uploaded MiB (all)", "value": first_up / MIB,
          "target": f"~{(full_bytes - expected[SIG_NAME]) / MIB:.0f}",
          "pass": first_up >= full_bytes - expected[SIG_NAME]},
@@ -370,9 +369,7 @@ def measure(args, full, full_files, expected, seed, sigs):
         versions["huggingface_hub"] = None
 
     return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {"cpus": cpus, "system": f"{platform.system()} {platform.release()}",
-                    "machine": platform.machine()},
+        **_common.run_facts(cpus),
         "versions": versions,
         "reps": reps,
         "hubsign_concurrency": args.concurrency,
@@ -389,34 +386,20 @@ def measure(args, full, full_files, expected, seed, sigs):
 def print_report(res):
     m = res["model"]
     v = res["versions"]
-    print(f"hubsign push benchmark  {res['date']}  ({res['machine']['cpus']} CPUs, "
-          f"{res['machine']['system']} {res['machine']['machine']})")
-    print(f"{v['hubsign']} @ {v['hubsign_commit']}; huggingface_hub {v['huggingface_hub']}; "
-          f"Python {v['python']}")
+    _common.print_title("hubsign push benchmark", res, [f"huggingface_hub {v['huggingface_hub']}",
+                                                        f"Python {v['python']}"])
     print(f"model: {m['path']}: {m['files']} files, {m['bytes'] / MIB:.0f} MiB ({LARGE_COUNT} x "
           f"{m['large_file_mib']} MiB + {SMALL_COUNT} x {SMALL_SIZE // 1024} KiB + {SIG_NAME}), "
           f"all LFS but {SIG_NAME}")
     print("pushed to target/release/examples/local-hub on 127.0.0.1 (LFS via its CDN port, "
           "multipart above 8 MiB), a freshly started hub per push; 'again' = the same push "
           "once more to that hub")
-    print("load average (1/5/15 min) before: "
-          + "/".join(f"{x:.2f}" for x in res["loadavg_before"])
-          + ", after: " + "/".join(f"{x:.2f}" for x in res["loadavg_after"])
-          + " (this benchmark itself, client + hub, adds up to ~2)")
+    _common.print_load(res, "this benchmark itself, client + hub,")
     print(f"median of {res['reps']} reps (round-robin); user/sys = CPU s of the command, hub = CPU s "
           f"of the hub meanwhile (medians); peak RSS = max ru_maxrss over the reps "
           f"(floor: {res['rss_floor_mib']:.1f} MiB for `true`)")
     print()
-    w = max(len(c["label"]) for c in res["commands"].values())
-    head = (f"{'command':<{w}}  {'median s':>9}  {'peak RSS MiB':>12}  {'user s':>6}  "
-            f"{'sys s':>6}  {'hub s':>6}  {'min s':>7}  runs s (in order)")
-    print(head)
-    print("-" * (len(head) + 8))
-    for c in res["commands"].values():
-        runs = " ".join(f"{t:.3f}" for t in c["runs_s"])
-        print(f"{c['label']:<{w}}  {c['median_s']:9.3f}  {c['peak_rss_mib']:12.1f}  "
-              f"{c['user_s']:6.1f}  {c['sys_s']:6.1f}  {c['hub_cpu_s']:6.1f}  "
-              f"{c['min_s']:7.3f}  {runs}")
+    _common.print_commands(res, cpu=True)
     print()
     for key in ("hubsign_push", "hubsign_push_again"):
         c = res["commands"][key]
@@ -429,15 +412,9 @@ def print_report(res):
         print(f"{c['label'].strip():<45} hub stored MiB: "
               + " ".join(f"{b / MIB:.1f}" for b in c["hub_stored_bytes"]))
     print()
-    w = max(len(c["name"]) for c in res["checks"])
-    print(f"{'check (on medians)':<{w}}  {'value':>8}  {'target':>8}  result  (ratio of mins)")
-    print("-" * (w + 2 + 8 + 2 + 8 + 2 + 6 + 2 + 15))
-    for c in res["checks"]:
-        mins = f"  ({c['value_of_mins']:.3f})" if "value_of_mins" in c else ""
-        val = f"{c['value']:8.3f}" if isinstance(c["value"], float) else f"{c['value']:8d}"
-        print(f"{c['name']:<{w}}  {val}  {c['target']:>8}  {'PASS' if c['pass'] else 'FAIL'}{mins}")
+    _common.print_checks(res)
     print()
-    print(f"total benchmark run: {res['total_run_s']:.1f} s")
+    _common.print_total(res)
 
 
 if __name__ == "__main__":

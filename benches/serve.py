@@ -25,13 +25,11 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import compare  # noqa: E402
+sys.dont_write_bytecode = True  # no benches/__pycache__ from importing the other benches
+import compare  # noqa: E402  (benches/compare.py: the benchmark model and setup steps)
 import pull  # noqa: E402  (benches/pull.py: the hub, the environment, the launcher)
-from compare import HUBSIGN, MIB, PUB, REPO, CommandFailed, log  # noqa: E402
+from _common import HUBSIGN, MIB, PUB, REPO, CommandFailed, log  # noqa: E402
 
 SERVE_DIR = REPO / "target" / "bench-serve"
 REPO_ID = "bench/model"

@@ -1,5 +1,5 @@
 //! The crate's one error type. Every variant says what went wrong and on which file or field;
-//! [`Error::exit_code`] documents how the CLI reports it.
+//! [`Error::exit_status`] documents how the CLI reports it.
 
 use crate::cache::CacheError;
 use crate::crypto::ec::KeyError;

@@ -2,13 +2,13 @@
 
 use crate::Error;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A temporary file in `dir`, to be renamed over a file that is not secret (a signature, a lock
 /// file, a cache ref): created with mode 0666 less the umask, as `open(2)` creates any file and as
 /// model_signing and huggingface_hub write theirs. (tempfile's own default, 0600, would carry
 /// over through the rename and make a public signature unreadable to everyone else.)
-pub fn public_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+fn public_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     use std::os::unix::fs::PermissionsExt as _;
     tempfile::Builder::new()
         .prefix(".hubsign-")
@@ -17,22 +17,48 @@ pub fn public_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> 
         .tempfile_in(dir)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, fsynced, then
-/// renamed over the destination (mode 0666 less the umask, see [`public_temp_file`]).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        action: "cannot write",
-        path: path.to_path_buf(),
-        source,
-    };
+/// The step of [`write_atomic`] that failed and the path it concerned; each caller turns it into
+/// its own error type's `Io` variant.
+#[derive(Debug, thiserror::Error)]
+#[error("{action} {}", path.display())]
+pub struct WriteError {
+    pub action: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl From<WriteError> for Error {
+    fn from(e: WriteError) -> Self {
+        Self::Io {
+            action: e.action,
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
+/// The one temp → fsync → rename writer: writes `bytes` to `path` through a temporary file in the
+/// same directory (mode 0666 less the umask, as `open(2)` creates a file), fsynced, then renamed over
+/// the destination. A rename replaces a symlink planted at `path`, it never follows it; readers
+/// see the old content or the new, never a part.
+///
+/// # Errors
+/// [`WriteError`] naming the directory (the temporary file cannot be created) or `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = public_temp_file(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
+    let failed = |action, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WriteError { action, path, source }
+    };
+    let mut tmp = public_temp_file(dir).map_err(failed("cannot write in", dir))?;
+    tmp.write_all(bytes).map_err(failed("cannot write", path))?;
+    tmp.as_file().sync_all().map_err(failed("cannot sync", path))?;
+    tmp.persist(path)
+        .map_err(|e| failed("cannot rename into", path)(e.error))?;
     Ok(())
 }
 
@@ -91,4 +117,37 @@ pub fn utc_fields(now: std::time::SystemTime) -> (u16, u8, u8, u8, u8, u8) {
     der::DateTime::from_system_time(now).map_or((1970, 1, 1, 0, 0, 0), |t| {
         (t.year(), t.month(), t.day(), t.hour(), t.minutes(), t.seconds())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomic;
+
+    #[test]
+    fn write_atomic_replaces_a_planted_symlink_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs_err::write(&outside, b"keep").unwrap();
+        let path = dir.path().join("model.sig");
+        std::os::unix::fs::symlink(&outside, &path).unwrap();
+
+        write_atomic(&path, b"new").unwrap();
+
+        assert_eq!(fs_err::read(&outside).unwrap(), b"keep");
+        assert!(!fs_err::symlink_metadata(&path).unwrap().file_type().is_symlink());
+        assert_eq!(fs_err::read(&path).unwrap(), b"new");
+        let names: Vec<_> = fs_err::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn write_atomic_names_the_directory_it_cannot_write_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let err = write_atomic(&missing.join("f"), b"x").unwrap_err();
+        assert_eq!((err.action, err.path), ("cannot write in", missing));
+    }
 }

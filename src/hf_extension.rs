@@ -107,14 +107,7 @@ pub fn install(
     let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     // Temp file + rename: a symlink planted at either name is replaced, never followed.
     for (name, bytes) in [(MANIFEST, text.as_bytes()), (LATEST_COMMIT, &b""[..])] {
-        let path = dir.join(name);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".hubsign-")
-            .tempfile_in(&dir)
-            .map_err(io("cannot write in", &dir))?;
-        std::io::Write::write_all(&mut tmp, bytes).map_err(io("cannot write", &path))?;
-        tmp.persist(&path)
-            .map_err(|e| io("cannot rename into", &path)(e.error))?;
+        crate::fsutil::write_atomic(&dir.join(name), bytes).map_err(|e| io(e.action, &e.path)(e.source))?;
     }
     Ok(Installed { manifest, replaced })
 }

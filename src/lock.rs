@@ -352,12 +352,9 @@ impl Lockfile {
             source: std::io::Error::other(e),
         })?;
         crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|e| LockError::Io {
-            action: "cannot write",
-            path: path.to_path_buf(),
-            source: match e {
-                crate::Error::Io { source, .. } => source,
-                other => std::io::Error::other(other.to_string()),
-            },
+            action: e.action,
+            path: e.path,
+            source: e.source,
         })
     }
 }

@@ -229,14 +229,9 @@ fn existing_signature(req: &PushRequest, sig_ignores: &[String]) -> Result<Signe
     };
     let (report, resources, files) = verify::check_model_hashed(&req.model, &verified, &check)?;
     if !report.verified {
-        let comparison = verify::Comparison {
-            modified: report.modified,
-            missing: report.missing,
-            unexpected: report.unexpected,
-        };
         return Err(Error::LocalModelMismatch {
             model: req.model.clone(),
-            comparison,
+            comparison: report.into(),
         });
     }
     Ok(SignedManifest {

@@ -179,11 +179,7 @@ pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedMo
         other => other?,
     };
     if !report.verified {
-        let c = crate::verify::Comparison {
-            modified: report.modified,
-            missing: report.missing,
-            unexpected: report.unexpected,
-        };
+        let c = crate::verify::Comparison::from(report);
         return Err(differs(entry, vec![format!("cached files {}", c.summary())]));
     }
     // 2. The lock's facts, from the bytes that were verified (not read a second time).

@@ -405,7 +405,7 @@ fn commit(
         placed.sort_unstable();
         let record = serde_json::json!({ "format_version": 1, "files": placed });
         let records = real_dirs(&repo_dir, Path::new(PARTIAL_RECORDS))?;
-        write_atomic(&records, &record_name, record.to_string().as_bytes())?;
+        write_atomic(&records.join(&record_name), record.to_string().as_bytes())?;
     }
     // 3. trees/<commit>.json only when every file of the commit is in the snapshot.
     let placed: std::collections::HashSet<&str> =
@@ -414,7 +414,7 @@ fn commit(
     let trees = real_dirs(&repo_dir, Path::new("trees"))?;
     let tree_file = format!("{commit_id}.json");
     if complete {
-        write_atomic(&trees, &tree_file, &tree_json(&tree))?;
+        write_atomic(&trees.join(&tree_file), &tree_json(&tree))?;
     } else if std::fs::symlink_metadata(trees.join(&tree_file)).is_ok() {
         // An earlier, complete snapshot's tree file no longer describes this one.
         fs_err::remove_file(trees.join(&tree_file)).map_err(|e| CacheError::Io {
@@ -436,7 +436,7 @@ fn commit(
             }
         };
         let dir = real_dirs(&repo_dir, dir)?;
-        write_atomic(&dir, &name, commit_id.as_bytes())?;
+        write_atomic(&dir.join(&name), commit_id.as_bytes())?;
     }
     Ok(Committed {
         snapshot,

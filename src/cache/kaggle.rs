@@ -403,7 +403,7 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
             source: e,
         })?;
     } else {
-        write_atomic(&instance, &marker, b"")?;
+        write_atomic(&instance.join(&marker), b"")?;
     }
     Ok(Committed {
         snapshot: version_dir,

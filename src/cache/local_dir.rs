@@ -421,7 +421,7 @@ fn write_placed(dir: &Path, placed: &Placed) -> Result<(), CacheError> {
         path: own.join(PLACED),
         source: e.into(),
     })?;
-    super::write_atomic(&own, PLACED, &record)
+    Ok(super::write_atomic(&own.join(PLACED), &record)?)
 }
 
 /// Places a verified snapshot into a plain directory (`--local-dir`). Afterwards the directory

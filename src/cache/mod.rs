@@ -20,12 +20,12 @@ pub use local_dir::{
     displace_parent, in_local_dir_own_folder, local_dir_foreign, local_dir_staging_root,
 };
 
+use crate::fsutil::write_atomic;
 use crate::manifest::ResourceDigest;
 use crate::reference::ModelRef;
 use crate::verify::ManifestProof;
 use fs4::fs_std::FileExt as _;
 use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +104,16 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
         action,
         path: path.to_path_buf(),
         source,
+    }
+}
+
+impl From<crate::fsutil::WriteError> for CacheError {
+    fn from(e: crate::fsutil::WriteError) -> Self {
+        Self::Io {
+            action: e.action,
+            path: e.path,
+            source: e.source,
+        }
     }
 }
 
@@ -898,7 +908,7 @@ impl Staging {
         };
         let (dir, lock) = if let Some((dir, lock)) = shared {
             let record = serde_json::json!({ "repo": repo.to_string(), "commit": commit });
-            write_atomic(&dir, STAGING_RECORD, record.to_string().as_bytes())?;
+            write_atomic(&dir.join(STAGING_RECORD), record.to_string().as_bytes())?;
             // The lock file's time is the folder's "last used".
             lock.set_modified(std::time::SystemTime::now())
                 .map_err(io("cannot touch", &dir))?;
@@ -1135,22 +1145,6 @@ impl FolderTree {
         };
         Ok((dir, rel.file_name().unwrap_or_default()))
     }
-}
-
-/// Writes `bytes` to `dir/name` through a temp file in `dir` (a directory the caller checked
-/// with [`real_dirs`]), fsynced, renamed over the destination (a rename replaces a symlink
-/// there, it never follows it).
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
-    let path = dir.join(name);
-    let mut tmp = crate::fsutil::public_temp_file(dir).map_err(io("cannot write in", dir))?;
-    tmp.write_all(bytes).map_err(io("cannot write", &path))?;
-    tmp.as_file().sync_all().map_err(io("cannot sync", &path))?;
-    tmp.persist(&path).map_err(|e| CacheError::Io {
-        action: "cannot rename into",
-        path: path.clone(),
-        source: e.error,
-    })?;
-    Ok(())
 }
 
 /// Renames `new` to `dst`; an entry already at `dst` (a directory, or a symlink an attacker

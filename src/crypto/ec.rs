@@ -20,8 +20,8 @@ const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 pub enum KeyError {
     #[error("no PEM {expected} block found")]
     NoPemBlock { expected: &'static str },
-    #[error("malformed PEM: {0}")]
-    MalformedPem(String),
+    #[error("malformed PEM")]
+    MalformedPem(#[source] pem::PemError),
     #[error("malformed {what}: {detail}")]
     Malformed { what: &'static str, detail: String },
     #[error("unsupported key type {0}: OMS signatures use EC keys on P-256, P-384 or P-521")]

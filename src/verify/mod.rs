@@ -135,14 +135,6 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
         return Err(VerifyError::PayloadType(bundle.envelope.payload_type.clone()));
     }
     // 2. Establish the verification key from the trust anchor and the bundle's material.
-    if let TrustAnchor::Sigstore {
-        instance,
-        identity,
-        issuer,
-    } = anchor
-    {
-        return verify_sigstore(bundle, instance, identity, issuer);
-    }
     let mut warnings = Vec::new();
     let (key, signer, signer_id, method, compat_hashes) = match anchor {
         TrustAnchor::PublicKey(k) => {
@@ -162,7 +154,13 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
             let (k, signer, id) = certificate::check_material(&bundle.material, anchors, *at)?;
             (k, signer, id, "certificate", vec![MessageHash::Sha256])
         }
-        TrustAnchor::Sigstore { .. } => unreachable_sigstore()?,
+        // A keyless bundle's key is only known once its certificate chains to the Sigstore
+        // instance's roots: its checks are a path of their own.
+        TrustAnchor::Sigstore {
+            instance,
+            identity,
+            issuer,
+        } => return verify_sigstore(bundle, instance, identity, issuer),
     };
     // 3. The DSSE signature over the PAE, with the curve's hash; then the v0.2 PAE, which
     //    model_signing 1.1.1 still accepts for bundles it made in 2024.
@@ -211,12 +209,6 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
         signer_id,
         warnings,
     })
-}
-
-fn unreachable_sigstore<T>() -> Result<T, VerifyError> {
-    Err(VerifyError::Sigstore(
-        "internal error: keyless bundles take the Sigstore path".to_owned(),
-    ))
 }
 
 /// The keyless path: the Sigstore checks bind the bundle to the statement's subject digest;

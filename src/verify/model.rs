@@ -350,6 +350,18 @@ impl Comparison {
     }
 }
 
+/// The files a report found different, for an error that carries them (a failed report's
+/// other facts are not needed there).
+impl From<VerificationReport> for Comparison {
+    fn from(report: VerificationReport) -> Self {
+        Self {
+            modified: report.modified,
+            missing: report.missing,
+            unexpected: report.unexpected,
+        }
+    }
+}
+
 fn compare_grouped(
     expected: &BTreeMap<Cow<'_, str>, Digests<'_>>,
     actual: &BTreeMap<Cow<'_, str>, Digests<'_>>,
@@ -454,4 +466,32 @@ pub fn prove(
         })
         .collect();
     Ok(ManifestProof { files, coverage })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Comparison, VerificationReport};
+
+    #[test]
+    fn a_report_gives_the_comparison_of_its_three_lists() {
+        let names = |n: &str| vec![n.to_owned()];
+        let report = VerificationReport {
+            verified: false,
+            method: "key".to_owned(),
+            signer: String::new(),
+            signer_id: None,
+            serialization: "files".to_owned(),
+            hash: "sha256".to_owned(),
+            subject_digest: None,
+            files_checked: 3,
+            signature_digest: None,
+            modified: names("a"),
+            missing: names("b"),
+            unexpected: names("c"),
+            warnings: names("w"),
+        };
+        let c = Comparison::from(report);
+        assert_eq!(c.summary(), "modified: a; missing: b; unexpected: c");
+        assert!(!c.is_match());
+    }
 }
