@@ -247,7 +247,7 @@ fn read_signature(
     path: &std::path::Path,
     within: Option<&std::path::Path>,
 ) -> Result<Option<Bundle>, String> {
-    if std::fs::symlink_metadata(path).is_err() {
+    if fs_err::symlink_metadata(path).is_err() {
         return Ok(None);
     }
     if let Some(root) = within {

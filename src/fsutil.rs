@@ -65,8 +65,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 /// Where `path` leads once its links are followed, if that is inside `root` (itself resolved):
 /// a cache's snapshot links must never lead out of the repository's folder.
 pub fn resolve_inside(path: &Path, root: &Path) -> Option<std::path::PathBuf> {
-    let root = std::fs::canonicalize(root).ok()?;
-    std::fs::canonicalize(path).ok().filter(|p| p.starts_with(&root))
+    let root = fs_err::canonicalize(root).ok()?;
+    fs_err::canonicalize(path).ok().filter(|p| p.starts_with(&root))
 }
 
 /// Signature files larger than this are refused (a real one is a few KiB to a few MiB).
@@ -85,9 +85,9 @@ pub const MAX_SMALL_FILE_BYTES: u64 = 16 << 20;
 /// a regular file or is larger than `cap`.
 pub fn read_regular_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
     let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
-    let file = std::fs::OpenOptions::new()
+    let file = fs_err::OpenOptions::new()
         .read(true)
         .custom_flags(nonblock)
         .open(path)?;
@@ -129,7 +129,7 @@ mod tests {
         let outside = dir.path().join("outside");
         fs_err::write(&outside, b"keep").unwrap();
         let path = dir.path().join("model.sig");
-        std::os::unix::fs::symlink(&outside, &path).unwrap();
+        fs_err::os::unix::fs::symlink(&outside, &path).unwrap();
 
         write_atomic(&path, b"new").unwrap();
 

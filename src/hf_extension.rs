@@ -68,7 +68,7 @@ pub fn install(
     let dir = root.join(format!("hf-{SHORT_NAME}"));
     let manifest = dir.join(MANIFEST);
     let mut replaced = false;
-    match std::fs::symlink_metadata(&dir) {
+    match fs_err::symlink_metadata(&dir) {
         Ok(m) if m.is_dir() => {
             // Only a manifest hubsign wrote may be replaced.
             let ours = crate::fsutil::read_regular_capped(&manifest, 1 << 20)
@@ -87,7 +87,7 @@ pub fn install(
         }
         Ok(_) => return Err(ExtensionError::NotARealDirectory { path: dir }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir(&dir).map_err(io("cannot create", &dir))?;
+            fs_err::create_dir(&dir).map_err(io("cannot create", &dir))?;
         }
         Err(e) => return Err(io("cannot stat", &dir)(e)),
     }
@@ -124,21 +124,21 @@ mod tests {
         let exe = std::path::Path::new("/opt/hubsign/bin/hubsign");
         let first = install(root.path(), exe, "d", at).unwrap();
         assert!(!first.replaced);
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&first.manifest).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&fs_err::read(&first.manifest).unwrap()).unwrap();
         assert_eq!(v["executable_path"], "/opt/hubsign/bin/hubsign");
         assert_eq!(v["installed_at"], "2024-02-29T12:34:56+00:00");
         assert_eq!(v["short_name"], "hubsign");
         assert_eq!(v["type"], "binary");
         assert!(install(root.path(), exe, "d", at).unwrap().replaced);
         // Someone else's `hf-hubsign` stays as it is.
-        std::fs::write(&first.manifest, br#"{"repo_id": "someone/hf-hubsign"}"#).unwrap();
+        fs_err::write(&first.manifest, br#"{"repo_id": "someone/hf-hubsign"}"#).unwrap();
         let e = install(root.path(), exe, "d", at).unwrap_err();
         assert!(
             matches!(&e, ExtensionError::Taken { source_repo, .. } if source_repo == "someone/hf-hubsign"),
             "{e}"
         );
         assert_eq!(
-            std::fs::read(&first.manifest).unwrap(),
+            fs_err::read(&first.manifest).unwrap(),
             br#"{"repo_id": "someone/hf-hubsign"}"#
         );
     }

@@ -35,7 +35,7 @@ pub fn public_key_path(private: &Path) -> PathBuf {
 pub fn write_key_pair(private: &Path, encryption: Option<KeyEncryption<'_>>) -> Result<KeyFiles> {
     let public = public_key_path(private);
     for path in [private, public.as_path()] {
-        if std::fs::symlink_metadata(path).is_ok() {
+        if fs_err::symlink_metadata(path).is_ok() {
             return Err(Error::OutputExists {
                 path: path.to_path_buf(),
             });
@@ -48,7 +48,7 @@ pub fn write_key_pair(private: &Path, encryption: Option<KeyEncryption<'_>>) -> 
     create_new(private, 0o600, pair.private.as_bytes())?;
     if let Err(e) = create_new(&public, 0o666, pair.public.as_bytes()) {
         // Only the file this call created is removed.
-        let _ = std::fs::remove_file(private);
+        let _ = fs_err::remove_file(private);
         return Err(e);
     }
     let fingerprint = crate::crypto::ec::VerifyingKey::from_pem(&pair.public)
@@ -66,7 +66,7 @@ pub fn write_key_pair(private: &Path, encryption: Option<KeyEncryption<'_>>) -> 
 /// with `mode` less the umask, writes `bytes` and syncs them. A file it created but could not
 /// fill is removed.
 fn create_new(path: &Path, mode: u32, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
     let io = |action: &'static str| {
         move |source| Error::Io {
             action,
@@ -74,7 +74,7 @@ fn create_new(path: &Path, mode: u32, bytes: &[u8]) -> Result<()> {
             source,
         }
     };
-    let mut file = match std::fs::OpenOptions::new()
+    let mut file = match fs_err::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
@@ -90,7 +90,7 @@ fn create_new(path: &Path, mode: u32, bytes: &[u8]) -> Result<()> {
     };
     if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
         drop(file);
-        let _ = std::fs::remove_file(path);
+        let _ = fs_err::remove_file(path);
         return Err(io("cannot write")(e));
     }
     Ok(())
@@ -104,16 +104,16 @@ mod tests {
     fn refuses_an_existing_file_or_link_at_either_path_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("key.pem");
-        std::fs::write(public_key_path(&key), b"keep me").unwrap();
+        fs_err::write(public_key_path(&key), b"keep me").unwrap();
         assert!(matches!(
             write_key_pair(&key, None),
             Err(Error::OutputExists { .. })
         ));
         assert!(!key.exists(), "nothing written when OUT.pub exists");
-        assert_eq!(std::fs::read(public_key_path(&key)).unwrap(), b"keep me");
+        assert_eq!(fs_err::read(public_key_path(&key)).unwrap(), b"keep me");
 
         let link = dir.path().join("link.pem");
-        std::os::unix::fs::symlink(dir.path().join("elsewhere.pem"), &link).unwrap();
+        fs_err::os::unix::fs::symlink(dir.path().join("elsewhere.pem"), &link).unwrap();
         assert!(matches!(
             write_key_pair(&link, None),
             Err(Error::OutputExists { .. })
@@ -135,10 +135,10 @@ mod tests {
         };
         let files = write_key_pair(&key, Some(encryption)).unwrap();
         assert_eq!(
-            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            fs_err::metadata(&key).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        let text = std::fs::read_to_string(&key).unwrap();
+        let text = fs_err::read_to_string(&key).unwrap();
         assert!(
             text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"),
             "{text}"
@@ -147,7 +147,7 @@ mod tests {
         assert!(pem.is_encrypted());
         let signing = pem.into_key(Some(b"pw")).unwrap();
         assert_eq!(signing.verifying_key().hint(), files.fingerprint);
-        let public = std::fs::read_to_string(&files.public).unwrap();
+        let public = fs_err::read_to_string(&files.public).unwrap();
         assert_eq!(
             crate::crypto::ec::VerifyingKey::from_pem(&public).unwrap().hint(),
             files.fingerprint

@@ -183,7 +183,7 @@ impl Lockfile {
     /// # Errors
     /// A symlinked, unreadable or malformed file, or an entry with a bad field.
     pub fn read(path: &Path, normalise: impl Fn(&str) -> Result<String, String>) -> Result<Self, LockError> {
-        match std::fs::symlink_metadata(path) {
+        match fs_err::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(LockError::Symlink {
                     path: path.to_path_buf(),
@@ -325,8 +325,9 @@ impl Lockfile {
             path: path.to_path_buf(),
             source,
         };
-        let guard = std::fs::File::open(dir).map_err(|e| io("cannot open the directory of", e))?;
+        let guard = fs_err::File::open(dir).map_err(|e| io("cannot open the directory of", e))?;
         guard
+            .file()
             .lock_exclusive()
             .map_err(|e| io("cannot lock the directory of", e))?;
         let mut lock = Self::read(path, normalise)?;
@@ -341,7 +342,7 @@ impl Lockfile {
     /// # Errors
     /// [`LockError::Symlink`] or [`LockError::Io`].
     pub fn write(&self, path: &Path) -> Result<(), LockError> {
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        if fs_err::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(LockError::Symlink {
                 path: path.to_path_buf(),
             });
@@ -392,7 +393,7 @@ mod tests {
         lock.upsert(entry("hf:datasets/org/alpha", "f2"));
         lock.upsert(entry("hf:org/zeta", "f3"));
         lock.write(&path).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text = fs_err::read_to_string(&path).unwrap();
         assert!(text.starts_with("# hubsign.lock"), "{text}");
         assert!(text.find("hf:datasets/org/alpha").unwrap() < text.find("hf:org/zeta").unwrap());
         assert!(
@@ -403,7 +404,7 @@ mod tests {
         assert_eq!(back, lock);
         lock.write(&path).unwrap();
         assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
+            fs_err::read_to_string(&path).unwrap(),
             text,
             "rewriting changes nothing"
         );
@@ -416,34 +417,34 @@ mod tests {
         let mut lock = Lockfile::default();
         lock.upsert(entry("hf:org/a", "f"));
         lock.write(&path).unwrap();
-        let good = std::fs::read_to_string(&path).unwrap();
+        let good = fs_err::read_to_string(&path).unwrap();
         for (from, to, want) in [
             ("digest = \"sha256:", "digest = \"md5:", "digest"),
             ("version = 1", "version = 2", "version 2"),
             ("files = 3", "files = 3\nextra = 1", "malformed"),
         ] {
-            std::fs::write(&path, good.replace(from, to)).unwrap();
+            fs_err::write(&path, good.replace(from, to)).unwrap();
             let err = Lockfile::read(&path, same).unwrap_err().to_string();
             assert!(err.contains(want), "{err}");
         }
         let upper = good.replace(&"a".repeat(40), &"A".repeat(40));
-        std::fs::write(&path, upper).unwrap();
+        fs_err::write(&path, upper).unwrap();
         let err = Lockfile::read(&path, same).unwrap_err().to_string();
         assert!(err.contains("lowercase commit"), "{err}");
-        std::fs::write(&path, &good).unwrap();
+        fs_err::write(&path, &good).unwrap();
         let err = Lockfile::read(&path, |_| Ok("hf:org/b".to_owned()))
             .unwrap_err()
             .to_string();
         assert!(err.contains("must be written hf:org/b"), "{err}");
         let link = dir.path().join("link.lock");
-        std::os::unix::fs::symlink(&path, &link).unwrap();
+        fs_err::os::unix::fs::symlink(&path, &link).unwrap();
         assert!(matches!(
             Lockfile::read(&link, same),
             Err(LockError::Symlink { .. })
         ));
         assert!(matches!(lock.write(&link), Err(LockError::Symlink { .. })));
         assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
+            fs_err::read_to_string(&path).unwrap(),
             good,
             "the link's target is untouched"
         );

@@ -74,7 +74,7 @@ impl HfCache {
             format!(".locks/{folder}"),
         ] {
             let p = self.root.join(rel);
-            if std::fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+            if fs_err::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
                 return Err(CacheError::NotARealDirectory { path: p });
             }
         }
@@ -107,7 +107,7 @@ impl CacheLayout for HfCache {
             return None;
         }
         let blob = blobs.join(file.content.as_deref()?);
-        std::fs::symlink_metadata(&blob)
+        fs_err::symlink_metadata(&blob)
             .is_ok_and(|m| m.file_type().is_file())
             .then_some(blob)
     }
@@ -124,7 +124,7 @@ impl CacheLayout for HfCache {
         };
         let commit = self.resolve_revision(repo, revision).ok_or_else(not_cached)?;
         let dir = self.snapshot_dir(repo, &commit);
-        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+        if !fs_err::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
             return Err(not_cached());
         }
         Ok((commit, dir))
@@ -139,7 +139,7 @@ impl CacheLayout for HfCache {
         let mut out = std::collections::BTreeSet::new();
         let mut stack = vec![(root, String::new())];
         while let Some((dir, rel)) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
+            let Ok(entries) = fs_err::read_dir(&dir) else {
                 continue;
             };
             for e in entries.flatten() {
@@ -152,7 +152,7 @@ impl CacheLayout for HfCache {
                 match e.file_type() {
                     // Real directories are entered; a symlinked one is not a file of the snapshot.
                     Ok(t) if t.is_dir() => stack.push((e.path(), r)),
-                    Ok(t) if t.is_symlink() && std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()) => {}
+                    Ok(t) if t.is_symlink() && fs_err::metadata(e.path()).is_ok_and(|m| m.is_dir()) => {}
                     Ok(_) => {
                         out.insert(r);
                     }
@@ -165,7 +165,7 @@ impl CacheLayout for HfCache {
 
     fn snapshots(&self) -> Vec<ListedSnapshot> {
         let mut out = Vec::new();
-        for e in std::fs::read_dir(&self.root).into_iter().flatten().flatten() {
+        for e in fs_err::read_dir(&self.root).into_iter().flatten().flatten() {
             let folder = e.file_name().to_string_lossy().into_owned();
             let (kind, prefix) = if let Some(rest) = folder.strip_prefix("models--") {
                 (RepoType::Model, rest)
@@ -185,7 +185,7 @@ impl CacheLayout for HfCache {
                 partial: None,
             };
             let snapshots = dir.join("snapshots");
-            if !real_dir(&dir) || std::fs::symlink_metadata(&snapshots).is_ok_and(|m| !m.is_dir()) {
+            if !real_dir(&dir) || fs_err::symlink_metadata(&snapshots).is_ok_and(|m| !m.is_dir()) {
                 out.push(row(
                     "",
                     dir,
@@ -195,7 +195,7 @@ impl CacheLayout for HfCache {
                 continue;
             }
             let refs = read_refs(&dir.join("refs"));
-            let entries = match std::fs::read_dir(&snapshots) {
+            let entries = match fs_err::read_dir(&snapshots) {
                 Ok(entries) => entries,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {
@@ -216,7 +216,7 @@ impl CacheLayout for HfCache {
                 // huggingface_hub and hubsign write trees/<commit>.json for complete snapshots
                 // only; a snapshot without it is partial only if hubsign recorded its partial pull.
                 let marked_complete =
-                    std::fs::symlink_metadata(dir.join("trees").join(format!("{commit}.json")))
+                    fs_err::symlink_metadata(dir.join("trees").join(format!("{commit}.json")))
                         .is_ok_and(|m| m.is_file());
                 if !marked_complete {
                     listed.partial = read_partial_record(&dir, &commit);
@@ -237,7 +237,7 @@ fn read_refs(refs: &Path) -> Vec<(String, String)> {
         if !real_dir(&dir) {
             continue;
         }
-        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        for e in fs_err::read_dir(&dir).into_iter().flatten().flatten() {
             let name = format!("{prefix}{}", e.file_name().to_string_lossy());
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push((e.path(), format!("{name}/"))),
@@ -279,7 +279,7 @@ fn read_partial_record(repo_dir: &Path, commit: &str) -> Option<std::collections
     }
     let dir = repo_dir.join(PARTIAL_RECORDS);
     let path = dir.join(format!("{commit}.json"));
-    if !real_dir(&dir) || !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+    if !real_dir(&dir) || !fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
         return None;
     }
     let bytes = crate::fsutil::read_regular_capped(&path, MAX_PARTIAL_RECORD_BYTES).ok()?;
@@ -386,13 +386,13 @@ fn commit(
         let (dir, name) = folders.parent_of(&f.file.path)?;
         let link = dir.join(name);
         let target = blob_link_target(&f.file.path, HfCache::blob_name(&f.file)?);
-        std::os::unix::fs::symlink(&target, &link).map_err(io("cannot create symlink", &link))?;
+        fs_err::os::unix::fs::symlink(&target, &link).map_err(io("cannot create symlink", &link))?;
     }
     // An earlier partial pull's record goes before the swap (meanwhile the snapshot is held
     // to be complete: the strict reading); this pull's, if it is partial, comes after.
     let record_name = format!("{commit_id}.json");
     let records = repo_dir.join(PARTIAL_RECORDS);
-    if real_dir(&records) && std::fs::symlink_metadata(records.join(&record_name)).is_ok() {
+    if real_dir(&records) && fs_err::symlink_metadata(records.join(&record_name)).is_ok() {
         fs_err::remove_file(records.join(&record_name)).map_err(|e| CacheError::Io {
             action: "cannot remove",
             path: records.join(&record_name),
@@ -415,7 +415,7 @@ fn commit(
     let tree_file = format!("{commit_id}.json");
     if complete {
         write_atomic(&trees.join(&tree_file), &tree_json(&tree))?;
-    } else if std::fs::symlink_metadata(trees.join(&tree_file)).is_ok() {
+    } else if fs_err::symlink_metadata(trees.join(&tree_file)).is_ok() {
         // An earlier, complete snapshot's tree file no longer describes this one.
         fs_err::remove_file(trees.join(&tree_file)).map_err(|e| CacheError::Io {
             action: "cannot remove",
@@ -453,7 +453,7 @@ mod tests {
     fn a_ref_that_is_a_fifo_reads_as_empty_without_blocking() {
         let tmp = tempfile::tempdir().unwrap();
         let (ok, fifo) = (tmp.path().join("main"), tmp.path().join("pr"));
-        std::fs::write(&ok, format!("{}\n", "a".repeat(40))).unwrap();
+        fs_err::write(&ok, format!("{}\n", "a".repeat(40))).unwrap();
         let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
         assert!(made.success());
         let (tx, rx) = std::sync::mpsc::channel();

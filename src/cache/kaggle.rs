@@ -55,7 +55,7 @@ impl KaggleCache {
         let Ok(rel) = Self::instance_rel(repo) else {
             return Vec::new();
         };
-        let mut out: Vec<u64> = std::fs::read_dir(self.root.join(rel))
+        let mut out: Vec<u64> = fs_err::read_dir(self.root.join(rel))
             .into_iter()
             .flatten()
             .flatten()
@@ -83,14 +83,14 @@ impl KaggleCache {
         }
         folders.push(p.join(".complete"));
         for f in folders {
-            if std::fs::symlink_metadata(&f).is_ok_and(|m| !m.is_dir()) {
+            if fs_err::symlink_metadata(&f).is_ok_and(|m| !m.is_dir()) {
                 return Err(CacheError::NotARealDirectory { path: f });
             }
         }
         // The version marker must be a file if it is there (a planted folder would fail the
         // commit only after the whole download).
         let marker = p.join(format!("{version}.complete"));
-        if std::fs::symlink_metadata(&marker).is_ok_and(|m| !m.is_file()) {
+        if fs_err::symlink_metadata(&marker).is_ok_and(|m| !m.is_file()) {
             return Err(CacheError::NotARegularFile { path: marker });
         }
         Ok(())
@@ -114,7 +114,7 @@ fn real_path(base: &Path, rel: &Path) -> bool {
     let mut p = base.to_path_buf();
     rel.components().all(|c| {
         p.push(c);
-        std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir())
+        fs_err::symlink_metadata(&p).is_ok_and(|m| m.is_dir())
     })
 }
 
@@ -135,7 +135,7 @@ impl CacheLayout for KaggleCache {
             return None;
         }
         let p = self.root.join(rel).join(path);
-        std::fs::symlink_metadata(&p)
+        fs_err::symlink_metadata(&p)
             .is_ok_and(|m| m.file_type().is_file())
             .then_some(p)
     }
@@ -164,7 +164,7 @@ impl CacheLayout for KaggleCache {
             self.versions(repo)
                 .into_iter()
                 .find(|v| {
-                    std::fs::symlink_metadata(instance.join(format!("{v}.complete")))
+                    fs_err::symlink_metadata(instance.join(format!("{v}.complete")))
                         .is_ok_and(|m| m.is_file())
                 })
                 .ok_or_else(not_cached)?
@@ -195,7 +195,7 @@ impl CacheLayout for KaggleCache {
         }
         let mut stack = vec![(self.root.join(rel), String::new())];
         while let Some((dir, prefix)) = stack.pop() {
-            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            for e in fs_err::read_dir(&dir).into_iter().flatten().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let r = if prefix.is_empty() {
                     name
@@ -218,7 +218,7 @@ impl CacheLayout for KaggleCache {
     fn snapshots(&self) -> Vec<ListedSnapshot> {
         let mut out = Vec::new();
         let children = |p: &Path| -> Vec<(String, PathBuf)> {
-            let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(p)
+            let mut v: Vec<(String, PathBuf)> = fs_err::read_dir(p)
                 .into_iter()
                 .flatten()
                 .flatten()
@@ -236,7 +236,7 @@ impl CacheLayout for KaggleCache {
                 if !real_dir(&dir) {
                     // kagglehub would follow a symlinked folder on the way to the versions:
                     // listed with the problem, not walked and not skipped silently.
-                    if std::fs::symlink_metadata(&dir).is_ok() {
+                    if fs_err::symlink_metadata(&dir).is_ok() {
                         let name = format!("kaggle:{}", names.join("/"));
                         out.push(ListedSnapshot {
                             repo: Err(name),
@@ -252,7 +252,7 @@ impl CacheLayout for KaggleCache {
                     continue;
                 }
                 for (name, path) in children(&dir) {
-                    if !std::fs::symlink_metadata(&path)
+                    if !fs_err::symlink_metadata(&path)
                         .is_ok_and(|m| m.is_dir() || m.file_type().is_symlink())
                     {
                         continue;
@@ -280,13 +280,13 @@ impl CacheLayout for KaggleCache {
             }
             for (version, path) in children(&dir) {
                 if !crate::reference::is_version_number(&version)
-                    || !std::fs::symlink_metadata(&path)
+                    || !fs_err::symlink_metadata(&path)
                         .is_ok_and(|m| m.is_dir() || m.file_type().is_symlink())
                 {
                     continue;
                 }
                 let marker = dir.join(format!("{version}.complete"));
-                let complete = std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file());
+                let complete = fs_err::symlink_metadata(&marker).is_ok_and(|m| m.is_file());
                 out.push(ListedSnapshot {
                     repo: repo.clone(),
                     problem: (!real_dir(&path))
@@ -314,7 +314,7 @@ fn per_file_markers(dir: &Path) -> Option<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((d, prefix)) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+        for e in fs_err::read_dir(&d).into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push((e.path(), format!("{prefix}{name}/"))),
@@ -332,7 +332,7 @@ fn per_file_markers(dir: &Path) -> Option<BTreeSet<String>> {
 
 /// Removes a file if it is there (a marker that must not outlive what it vouches for).
 fn remove_if_present(path: &Path) -> Result<(), CacheError> {
-    match std::fs::remove_file(path) {
+    match fs_err::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CacheError::Io {
             action: "cannot remove",
             path: path.to_path_buf(),
@@ -373,7 +373,7 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
         for p in &placed {
             let (dir, name) = marker_folders.parent_of(p)?;
             let m = dir.join(format!("{}.complete", name.to_string_lossy()));
-            std::fs::File::create(&m).map_err(io("cannot create", &m))?;
+            fs_err::File::create(&m).map_err(io("cannot create", &m))?;
         }
         Some(markers)
     };
@@ -381,7 +381,7 @@ fn commit(cache: &KaggleCache, verified: VerifiedStaging) -> Result<Committed, C
     let marker = format!("{version}.complete");
     remove_if_present(&instance.join(&marker))?;
     let per_file = instance.join(".complete").join(&version);
-    if std::fs::symlink_metadata(&per_file).is_ok() {
+    if fs_err::symlink_metadata(&per_file).is_ok() {
         // Stale per-file markers move into staging, which is removed when the pull ends.
         fs_err::rename(&per_file, staging.dir.path().join("replaced-markers")).map_err(|e| {
             CacheError::Io {
@@ -417,8 +417,8 @@ mod tests {
     use super::{CacheLayout as _, KaggleCache};
 
     fn touch(p: &std::path::Path) {
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, b"").unwrap();
+        fs_err::create_dir_all(p.parent().unwrap()).unwrap();
+        fs_err::write(p, b"").unwrap();
     }
 
     /// A version is partial only as far as kagglehub's per-file markers record it: without the

@@ -69,7 +69,7 @@ struct FileId {
 impl FileId {
     fn of(path: &Path) -> Option<Self> {
         use std::os::unix::fs::MetadataExt as _;
-        let m = std::fs::symlink_metadata(path).ok()?;
+        let m = fs_err::symlink_metadata(path).ok()?;
         m.file_type().is_file().then(|| Self {
             dev: m.dev(),
             ino: m.ino(),
@@ -121,7 +121,7 @@ pub fn local_dir_foreign(dir: &Path, expected: &BTreeSet<String>) -> Result<Vec<
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((abs, rel)) = stack.pop() {
-        let entries = match std::fs::read_dir(&abs) {
+        let entries = match fs_err::read_dir(&abs) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && rel.is_empty() => return Ok(out),
             Err(source) => {
@@ -187,7 +187,7 @@ pub struct LocalDirStaging {
 impl LocalDirStaging {
     pub fn prepare(dir: &Path) -> Result<Self, CacheError> {
         let mut created = Vec::new();
-        if std::fs::symlink_metadata(dir).is_err() {
+        if fs_err::symlink_metadata(dir).is_err() {
             created.push(dir.to_path_buf());
         }
         fs_err::create_dir_all(dir).map_err(|e| CacheError::Io {
@@ -199,7 +199,7 @@ impl LocalDirStaging {
         let mut p = dir.to_path_buf();
         for c in rel.components() {
             p.push(c);
-            if std::fs::symlink_metadata(&p).is_err() {
+            if fs_err::symlink_metadata(&p).is_err() {
                 created.push(p.clone());
             }
         }
@@ -218,7 +218,7 @@ impl Drop for LocalDirStaging {
     fn drop(&mut self) {
         // Deepest first; `remove_dir` only ever removes an empty directory.
         for p in self.created.iter().rev() {
-            let _ = std::fs::remove_dir(p);
+            let _ = fs_err::remove_dir(p);
         }
     }
 }
@@ -236,10 +236,10 @@ fn rename_no_replace(src: &Path, dst: &Path) -> std::io::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    if std::fs::symlink_metadata(dst).is_ok() {
+    if fs_err::symlink_metadata(dst).is_ok() {
         return Err(std::io::ErrorKind::AlreadyExists.into());
     }
-    std::fs::rename(src, dst)
+    fs_err::rename(src, dst)
 }
 
 /// `YYYY-MM-DDTHHMMSSZ` (UTC) for the displaced folder's name.
@@ -321,7 +321,7 @@ fn displace(dir: &Path, files: &[String]) -> Result<Displaced, CacheError> {
         if let Err(source) = result {
             if moved == 0 {
                 // Only ever removes the empty folder just made (another filesystem, say).
-                let _ = std::fs::remove_dir(&folder);
+                let _ = fs_err::remove_dir(&folder);
             }
             return Err(CacheError::DisplaceFailed {
                 path: src,
@@ -342,7 +342,7 @@ fn displace(dir: &Path, files: &[String]) -> Result<Displaced, CacheError> {
 /// after the directory was checked is never overwritten, and the pull is refused naming it.
 fn place_file(previous: &Placed, dir: &Path, rel: &str, src: &Path, dst: &Path) -> Result<(), CacheError> {
     let result = if previous.owns(dir, rel) {
-        std::fs::rename(src, dst)
+        fs_err::rename(src, dst)
     } else {
         rename_no_replace(src, dst)
     };
@@ -470,36 +470,36 @@ mod tests {
         let d = dir.path();
         let staged = d.join("staged.part");
         let dst = d.join("config.json");
-        std::fs::write(&staged, b"verified").unwrap();
+        fs_err::write(&staged, b"verified").unwrap();
         // Nothing of hubsign's there when checked; the user's file appears just before the rename.
-        std::fs::write(&dst, b"the user's, created after the check").unwrap();
+        fs_err::write(&dst, b"the user's, created after the check").unwrap();
         let err = place_file(&Placed::default(), d, "config.json", &staged, &dst).unwrap_err();
         assert!(
             matches!(&err, CacheError::LocalDirNotEmpty { files, .. } if files == &["config.json"]),
             "{err:?}"
         );
         assert_eq!(
-            std::fs::read(&dst).unwrap(),
+            fs_err::read(&dst).unwrap(),
             b"the user's, created after the check"
         );
-        assert_eq!(std::fs::read(&staged).unwrap(), b"verified");
+        assert_eq!(fs_err::read(&staged).unwrap(), b"verified");
         // A file hubsign placed, replaced by the user's since: theirs, kept.
         let mut placed = Placed::default();
-        std::fs::write(d.join("mine"), b"placed by hubsign").unwrap();
-        std::fs::rename(d.join("mine"), &dst).unwrap();
+        fs_err::write(d.join("mine"), b"placed by hubsign").unwrap();
+        fs_err::rename(d.join("mine"), &dst).unwrap();
         placed
             .files
             .insert("config.json".into(), FileId::of(&dst).unwrap());
-        std::fs::write(d.join("theirs"), b"the user's").unwrap();
-        std::fs::rename(d.join("theirs"), &dst).unwrap();
+        fs_err::write(d.join("theirs"), b"the user's").unwrap();
+        fs_err::rename(d.join("theirs"), &dst).unwrap();
         assert!(place_file(&placed, d, "config.json", &staged, &dst).is_err());
-        assert_eq!(std::fs::read(&dst).unwrap(), b"the user's");
+        assert_eq!(fs_err::read(&dst).unwrap(), b"the user's");
         // Unchanged since hubsign placed it: replaced.
         placed
             .files
             .insert("config.json".into(), FileId::of(&dst).unwrap());
         place_file(&placed, d, "config.json", &staged, &dst).unwrap();
-        assert_eq!(std::fs::read(&dst).unwrap(), b"verified");
+        assert_eq!(fs_err::read(&dst).unwrap(), b"verified");
         assert!(!staged.exists());
     }
 
@@ -512,11 +512,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("model");
         let staging = tmp.path().join("staging");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::create_dir_all(&staging).unwrap();
+        fs_err::create_dir_all(&dir).unwrap();
+        fs_err::create_dir_all(&staging).unwrap();
         let stage = |name: &str| {
             let p = staging.join(name);
-            std::fs::write(&p, format!("verified {name}")).unwrap();
+            fs_err::write(&p, format!("verified {name}")).unwrap();
             StagedFile {
                 file: CachedFile {
                     path: name.to_owned(),
@@ -525,7 +525,7 @@ mod tests {
                     git_oid: None,
                     lfs: false,
                 },
-                source: Source::Staged(DiskId::of(p.clone(), &std::fs::metadata(&p).unwrap())),
+                source: Source::Staged(DiskId::of(p.clone(), &fs_err::metadata(&p).unwrap())),
                 resources: Vec::new(),
             }
         };
@@ -535,10 +535,10 @@ mod tests {
         // This pull replaces a.txt, then stops at c.txt: the user's file appeared there.
         let previous = Placed::read(&dir);
         let second = [stage("a.txt"), stage("c.txt"), stage("b.txt")];
-        std::fs::write(dir.join("c.txt"), b"the user's").unwrap();
+        fs_err::write(dir.join("c.txt"), b"the user's").unwrap();
         let err = super::place_and_record(&second, &previous, &dir).unwrap_err();
         assert!(matches!(err, CacheError::LocalDirNotEmpty { .. }), "{err:?}");
-        assert_eq!(std::fs::read(dir.join("a.txt")).unwrap(), b"verified a.txt");
+        assert_eq!(fs_err::read(dir.join("a.txt")).unwrap(), b"verified a.txt");
         let expected = ["a.txt", "b.txt", "c.txt"].map(String::from).into();
         assert_eq!(super::local_dir_foreign(&dir, &expected).unwrap(), ["c.txt"]);
     }

@@ -207,19 +207,20 @@ fn open_lock(path: &Path) -> Result<File, CacheError> {
 /// there, and without blocking on a FIFO planted there (a write-only open of a FIFO nobody
 /// reads fails at once with `O_NONBLOCK`); whatever was opened must be a regular file.
 fn open_lock_file(path: &Path) -> Result<File, CacheError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
     let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
     let not_regular = || CacheError::NotARegularFile {
         path: path.to_path_buf(),
     };
-    let f = std::fs::OpenOptions::new()
+    let f = fs_err::OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(false)
         .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
         .open(path)
+        .map(fs_err::File::into_file)
         .map_err(|e| {
-            if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+            if fs_err::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
                 not_regular()
             } else {
                 io("cannot create lock", path)(e)
@@ -346,12 +347,13 @@ impl DiskId {
 /// Opens a file for reading without following a symlink at its last component and without
 /// blocking on a FIFO planted there.
 pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
     let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-    std::fs::OpenOptions::new()
+    fs_err::OpenOptions::new()
         .read(true)
         .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
         .open(path)
+        .map(fs_err::File::into_file)
 }
 
 /// Renames the staged file `id` names to `dst` (with `rename`, such as [`rename_into`]) and
@@ -374,7 +376,7 @@ pub(crate) fn place_staged(
     }
     rename(&id.path, dst)?;
     let after = handle.metadata().map_err(io("cannot stat", dst))?;
-    let at_dst = std::fs::symlink_metadata(dst).map_err(io("cannot stat", dst))?;
+    let at_dst = fs_err::symlink_metadata(dst).map_err(io("cannot stat", dst))?;
     let placed = DiskId::of(dst.to_path_buf(), &after);
     let there = DiskId::of(dst.to_path_buf(), &at_dst);
     if !placed.same_bytes(&before) || (there.dev, there.ino) != (placed.dev, placed.ino) {
@@ -387,7 +389,7 @@ pub(crate) fn place_staged(
 
 /// A plain rename for [`place_staged`] (one that replaces what is at `dst`).
 pub(crate) fn rename_into(src: &Path, dst: &Path) -> Result<(), CacheError> {
-    std::fs::rename(src, dst).map_err(io("cannot move into", dst))
+    fs_err::rename(src, dst).map_err(io("cannot move into", dst))
 }
 
 /// Opens a file of a staging folder for reading and writing, never through a symlink and
@@ -396,8 +398,13 @@ pub(crate) fn rename_into(src: &Path, dst: &Path) -> Result<(), CacheError> {
 /// removed and the file created afresh (`O_EXCL`, so nothing planted meanwhile is used).
 pub fn open_staging_file(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
     let nofollow = rustix::fs::OFlags::NOFOLLOW;
     let flags = |f: rustix::fs::OFlags| i32::try_from(f.bits()).unwrap_or(0);
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the symlink check below needs the raw OS error (ELOOP), which fs_err's wrapper hides"
+    )]
     let opened = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -419,13 +426,14 @@ pub fn open_staging_file(path: &Path) -> std::io::Result<File> {
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {}
         Err(e) => return Err(e),
     }
-    std::fs::remove_file(path)?;
-    std::fs::OpenOptions::new()
+    fs_err::remove_file(path)?;
+    fs_err::OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
         .custom_flags(flags(nofollow))
         .open(path)
+        .map(fs_err::File::into_file)
 }
 
 /// A downloaded (or reused) file and what was computed while streaming it.
@@ -503,13 +511,13 @@ impl Drop for Staging {
 /// Removes from a resumable staging folder everything but its lock, its record and the kept
 /// partial downloads (`files/*.part`): what a killed pull built besides them is not reused.
 fn clean_resumable(dir: &Path) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+    for e in fs_err::read_dir(dir).into_iter().flatten().flatten() {
         let name = e.file_name();
         if name == ".lock" || name == STAGING_RECORD {
             continue;
         }
         if name == "files" && e.file_type().is_ok_and(|t| t.is_dir()) {
-            for f in std::fs::read_dir(e.path()).into_iter().flatten().flatten() {
+            for f in fs_err::read_dir(e.path()).into_iter().flatten().flatten() {
                 let partial = f.file_type().is_ok_and(|t| t.is_file())
                     && Path::new(&f.file_name()).extension() == Some(std::ffi::OsStr::new(PARTIAL));
                 if !partial {
@@ -524,7 +532,7 @@ fn clean_resumable(dir: &Path) {
 
 /// Whether a staging folder holds a partial download to resume (`files/*.part`).
 fn has_partials(dir: &Path) -> bool {
-    std::fs::read_dir(dir.join("files"))
+    fs_err::read_dir(dir.join("files"))
         .into_iter()
         .flatten()
         .flatten()
@@ -548,9 +556,9 @@ fn disk_full(error: &(dyn std::error::Error + 'static)) -> bool {
 
 /// Removes a file, a symlink (never followed) or a directory tree.
 fn remove_entry(p: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir_all(p),
-        Ok(_) => std::fs::remove_file(p),
+    match fs_err::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => fs_err::remove_dir_all(p),
+        Ok(_) => fs_err::remove_file(p),
         Err(e) => Err(e),
     }
 }
@@ -564,12 +572,12 @@ fn remove_staging_dir(dir: &Path) {
         dir.file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     ));
-    let target = if std::fs::rename(dir, &aside).is_ok() {
+    let target = if fs_err::rename(dir, &aside).is_ok() {
         aside
     } else {
         dir.to_path_buf()
     };
-    let _ = std::fs::remove_dir_all(target);
+    let _ = fs_err::remove_dir_all(target);
 }
 
 /// `path` as a directory only this user can write, created with mode 0700 if missing: `None`
@@ -589,7 +597,7 @@ fn made_private(path: &Path) -> Option<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(_) => return None,
     }
-    let m = std::fs::symlink_metadata(path).ok()?;
+    let m = fs_err::symlink_metadata(path).ok()?;
     let euid = rustix::process::geteuid().as_raw();
     if !(m.is_dir() && m.uid() == euid) {
         return None;
@@ -615,7 +623,7 @@ fn made_private(path: &Path) -> Option<bool> {
 /// Whether what is at `path` (not followed) is writable by group or others.
 fn shared_mode(path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt as _;
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.mode() & 0o022 != 0)
+    fs_err::symlink_metadata(path).is_ok_and(|m| m.mode() & 0o022 != 0)
 }
 
 /// Opens (creating) and tries to lock `dir/.lock` without waiting: `None` if another process
@@ -630,7 +638,7 @@ fn try_lock_staging(dir: &Path) -> Result<Option<File>, CacheError> {
         return Ok(None);
     }
     let still_there =
-        std::fs::symlink_metadata(&path).is_ok_and(|now| now.ino() == m.ino() && now.dev() == m.dev());
+        fs_err::symlink_metadata(&path).is_ok_and(|now| now.ino() == m.ino() && now.dev() == m.dev());
     Ok(still_there.then_some(f))
 }
 
@@ -657,7 +665,7 @@ pub fn list_staging(root: &Path) -> Vec<KeptStaging> {
     let mut out: Vec<KeptStaging> = staging_dirs(root)
         .into_iter()
         .map(|dir| {
-            let in_use = match std::fs::symlink_metadata(dir.join(".lock")) {
+            let in_use = match fs_err::symlink_metadata(dir.join(".lock")) {
                 Ok(_) => !matches!(try_lock_staging(&dir), Ok(Some(_))),
                 Err(_) => false,
             };
@@ -676,7 +684,7 @@ pub fn list_staging(root: &Path) -> Vec<KeptStaging> {
 pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
     let mut removed = Vec::new();
     for dir in staging_dirs(root) {
-        let lock = if std::fs::symlink_metadata(dir.join(".lock")).is_ok() {
+        let lock = if fs_err::symlink_metadata(dir.join(".lock")).is_ok() {
             match try_lock_staging(&dir) {
                 Ok(Some(lock)) => Some(lock),
                 _ => continue,
@@ -703,10 +711,10 @@ pub fn clean_staging(root: &Path) -> Vec<KeptStaging> {
 fn staging_dirs(root: &Path) -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt as _;
     let euid = rustix::process::geteuid().as_raw();
-    if !std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir() && m.uid() == euid) {
+    if !fs_err::symlink_metadata(root).is_ok_and(|m| m.is_dir() && m.uid() == euid) {
         return Vec::new();
     }
-    std::fs::read_dir(root)
+    fs_err::read_dir(root)
         .into_iter()
         .flatten()
         .flatten()
@@ -720,10 +728,10 @@ fn staging_dirs(root: &Path) -> Vec<PathBuf> {
 /// Whether `dir` holds a staging folder's lock or record as a regular file, or is empty (a
 /// pull killed between creating its folder and its lock).
 fn holds_staging_marker(dir: &Path) -> bool {
-    let regular = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.is_file());
+    let regular = |name: &str| fs_err::symlink_metadata(dir.join(name)).is_ok_and(|m| m.is_file());
     regular(".lock")
         || regular(STAGING_RECORD)
-        || std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+        || fs_err::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 /// `base/rel` if every component below `base` is a real directory (no symlink, nothing
@@ -736,7 +744,7 @@ pub fn real_dir_below(base: &Path, rel: &Path) -> Option<PathBuf> {
             return None;
         };
         p.push(c);
-        if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+        if !fs_err::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
             return None;
         }
     }
@@ -783,8 +791,8 @@ fn describe(path: PathBuf, in_use: bool) -> KeptStaging {
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
-    let age = std::fs::symlink_metadata(path.join(".lock"))
-        .or_else(|_| std::fs::symlink_metadata(&path))
+    let age = fs_err::symlink_metadata(path.join(".lock"))
+        .or_else(|_| fs_err::symlink_metadata(&path))
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok());
@@ -803,7 +811,7 @@ fn tree_bytes(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+        for e in fs_err::read_dir(&d).into_iter().flatten().flatten() {
             match e.metadata() {
                 Ok(m) if m.is_dir() => stack.push(e.path()),
                 Ok(m) if m.is_file() => total += m.len(),
@@ -817,7 +825,7 @@ fn tree_bytes(dir: &Path) -> u64 {
 /// Whether a staging folder without a lock file was last modified longer ago than a pull
 /// takes between creating it and its lock (a killed pull's, not a starting one's).
 fn unlocked_for_long(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir)
+    fs_err::symlink_metadata(dir)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())
@@ -834,7 +842,7 @@ fn remove_stale_staging(root: &Path, keep: &Path) {
         if dir == keep {
             continue;
         }
-        if std::fs::symlink_metadata(dir.join(".lock")).is_err() {
+        if fs_err::symlink_metadata(dir.join(".lock")).is_err() {
             if unlocked_for_long(&dir) {
                 remove_staging_dir(&dir);
             }
@@ -1070,7 +1078,7 @@ pub struct Committed {
 
 /// A real directory: not a symlink to one, not a file.
 fn real_dir(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+    fs_err::symlink_metadata(p).is_ok_and(|m| m.is_dir())
 }
 
 /// `base/rel` as a chain of real directories, creating the missing ones: every component below
@@ -1078,7 +1086,7 @@ fn real_dir(p: &Path) -> bool {
 /// attacker placed in the cache or the local directory. `base` itself is the user's choice.
 pub fn real_dirs(base: &Path, rel: &Path) -> Result<PathBuf, CacheError> {
     if !base.is_dir() {
-        std::fs::create_dir_all(base).map_err(io("cannot create", base))?;
+        fs_err::create_dir_all(base).map_err(io("cannot create", base))?;
     }
     let mut p = base.to_path_buf();
     for c in rel.components() {
@@ -1086,14 +1094,14 @@ pub fn real_dirs(base: &Path, rel: &Path) -> Result<PathBuf, CacheError> {
             return Err(CacheError::NotARealDirectory { path: p.join(c) });
         };
         p.push(c);
-        match std::fs::symlink_metadata(&p) {
+        match fs_err::symlink_metadata(&p) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(CacheError::NotARealDirectory { path: p }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs_err::create_dir(&p) {
                 Ok(()) => {}
                 // Another process made it meanwhile: check what it made.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                    if !fs_err::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
                         return Err(CacheError::NotARealDirectory { path: p });
                     }
                 }
@@ -1151,7 +1159,7 @@ impl FolderTree {
 /// placed) is first moved aside to `aside` and removed only after the swap succeeded, or put
 /// back if it failed.
 fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
-    let existed = std::fs::symlink_metadata(dst).is_ok();
+    let existed = fs_err::symlink_metadata(dst).is_ok();
     if existed {
         fs_err::rename(dst, aside).map_err(|e| CacheError::Io {
             action: "cannot move aside",
@@ -1159,10 +1167,10 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
             source: e,
         })?;
     }
-    if let Err(e) = std::fs::rename(new, dst) {
+    if let Err(e) = fs_err::rename(new, dst) {
         if existed {
             // Put the old one back; if even that fails, say so: it is still in `aside`.
-            std::fs::rename(aside, dst).map_err(|back| CacheError::Io {
+            fs_err::rename(aside, dst).map_err(|back| CacheError::Io {
                 action: "cannot restore the previous snapshot (left in the staging area) to",
                 path: dst.into(),
                 source: back,
@@ -1177,9 +1185,9 @@ fn swap_in(new: &Path, dst: &Path, aside: &Path) -> Result<(), CacheError> {
     // The swap is done. The replaced entry lies in staging, which is removed when the pull
     // ends (remove_dir_all never follows symlinks), so a failure to remove it here is no error.
     if existed {
-        let _ = match std::fs::symlink_metadata(aside) {
-            Ok(m) if m.is_dir() => std::fs::remove_dir_all(aside),
-            _ => std::fs::remove_file(aside),
+        let _ = match fs_err::symlink_metadata(aside) {
+            Ok(m) if m.is_dir() => fs_err::remove_dir_all(aside),
+            _ => fs_err::remove_file(aside),
         };
     }
     Ok(())
@@ -1201,9 +1209,9 @@ mod tests {
     fn interrupted(root: &std::path::Path, commit: &str, ago: Duration) {
         let staging = Staging::create(root, "models--org--model", &repo(), commit).unwrap();
         let dir = root.join(format!("models--org--model@{commit}"));
-        std::fs::write(dir.join("files").join("ab-3.part"), b"abc").unwrap();
+        fs_err::write(dir.join("files").join("ab-3.part"), b"abc").unwrap();
         drop(staging);
-        let lock = std::fs::File::options()
+        let lock = fs_err::File::options()
             .write(true)
             .open(dir.join(".lock"))
             .unwrap();
@@ -1223,8 +1231,8 @@ mod tests {
         }
         // A private folder of a pull killed long ago (its lock is free).
         let private = root.join("models--org--model-x1y2z3");
-        std::fs::create_dir_all(&private).unwrap();
-        std::fs::write(private.join(".lock"), b"").unwrap();
+        fs_err::create_dir_all(&private).unwrap();
+        fs_err::write(private.join(".lock"), b"").unwrap();
         // The next pull (of another commit) keeps the most recent ones only.
         let staging = Staging::create(root, "models--org--model", &repo(), "c6").unwrap();
         let mut kept: Vec<String> = list_staging(root)
@@ -1257,22 +1265,22 @@ mod tests {
         ];
         for rel in theirs {
             let p = root.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(&p, b"not hubsign's").unwrap();
+            fs_err::create_dir_all(p.parent().unwrap()).unwrap();
+            fs_err::write(&p, b"not hubsign's").unwrap();
         }
         // Created by a pull that has not made its lock yet.
         let starting = root.join("models--org--model@c2");
-        std::fs::create_dir(&starting).unwrap();
+        fs_err::create_dir(&starting).unwrap();
         let listed: Vec<_> = list_staging(root).into_iter().map(|k| k.path).collect();
         assert_eq!(listed.len(), 2, "{listed:?}");
         let removed: Vec<_> = clean_staging(root).into_iter().map(|k| k.path).collect();
         assert_eq!(removed, [root.join("models--org--model@c1")]);
         assert!(starting.is_dir(), "a starting pull's folder was removed");
         for rel in theirs {
-            assert_eq!(std::fs::read(root.join(rel)).unwrap(), b"not hubsign's", "{rel}");
+            assert_eq!(fs_err::read(root.join(rel)).unwrap(), b"not hubsign's", "{rel}");
         }
         // Left without a lock for longer than a pull takes to make one: a killed pull's.
-        std::fs::File::open(&starting)
+        fs_err::File::open(&starting)
             .unwrap()
             .set_modified(SystemTime::now() - UNLOCKED_STAGING_AGE - Duration::from_secs(60))
             .unwrap();
@@ -1288,9 +1296,9 @@ mod tests {
         let root = tmp.path();
         for name in ["user@host", "foo-bar123"] {
             let d = root.join(name);
-            std::fs::create_dir(&d).unwrap();
-            std::fs::write(d.join("notes.txt"), b"the user's").unwrap();
-            std::fs::File::open(&d)
+            fs_err::create_dir(&d).unwrap();
+            fs_err::write(d.join("notes.txt"), b"the user's").unwrap();
+            fs_err::File::open(&d)
                 .unwrap()
                 .set_modified(SystemTime::now() - UNLOCKED_STAGING_AGE - Duration::from_secs(60))
                 .unwrap();
@@ -1298,11 +1306,11 @@ mod tests {
         assert_eq!(list_staging(root), []);
         assert_eq!(clean_staging(root), []);
         assert_eq!(
-            std::fs::read(root.join("user@host/notes.txt")).unwrap(),
+            fs_err::read(root.join("user@host/notes.txt")).unwrap(),
             b"the user's"
         );
         assert_eq!(
-            std::fs::read(root.join("foo-bar123/notes.txt")).unwrap(),
+            fs_err::read(root.join("foo-bar123/notes.txt")).unwrap(),
             b"the user's"
         );
     }
@@ -1316,7 +1324,7 @@ mod tests {
         let fail = |commit: &str, kind: std::io::ErrorKind| {
             let mut staging = Staging::create(root, "models--org--model", &repo(), commit).unwrap();
             let part = staging.partial_path("ab", 3).unwrap();
-            std::fs::write(&part, b"ab").unwrap();
+            fs_err::write(&part, b"ab").unwrap();
             let error = super::CacheError::Io {
                 action: "cannot write",
                 path: part,
@@ -1340,15 +1348,15 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
         let dir = root.join("models--org--model@c1");
-        std::fs::create_dir_all(dir.join("files")).unwrap();
-        std::fs::write(dir.join("files").join("ab-3.part"), b"abc").unwrap();
+        fs_err::create_dir_all(dir.join("files")).unwrap();
+        fs_err::write(dir.join("files").join("ab-3.part"), b"abc").unwrap();
         for d in [&dir, &dir.join("files")] {
-            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o775)).unwrap();
+            fs_err::set_permissions(d, std::fs::Permissions::from_mode(0o775)).unwrap();
         }
         let mut staging = Staging::create(root, "models--org--model", &repo(), "c1").unwrap();
         assert_eq!(staging.dir.path(), dir, "staged in a private folder instead");
         for d in [&dir, &dir.join("files")] {
-            let mode = std::fs::metadata(d).unwrap().permissions().mode();
+            let mode = fs_err::metadata(d).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700, "{d:?}");
         }
         assert!(
@@ -1364,12 +1372,12 @@ mod tests {
     fn place_staged_checks_what_is_at_the_destination() {
         let tmp = tempfile::tempdir().unwrap();
         let staged = tmp.path().join("staged");
-        std::fs::write(&staged, b"verified").unwrap();
-        let id = super::DiskId::of(staged.clone(), &std::fs::symlink_metadata(&staged).unwrap());
+        fs_err::write(&staged, b"verified").unwrap();
+        let id = super::DiskId::of(staged.clone(), &fs_err::symlink_metadata(&staged).unwrap());
         let dst = tmp.path().join("dst");
         let err = super::place_staged(&id, &dst, |src, dst| {
-            std::fs::rename(src, dst.with_extension("elsewhere")).unwrap();
-            std::fs::write(dst, b"something else").unwrap();
+            fs_err::rename(src, dst.with_extension("elsewhere")).unwrap();
+            fs_err::write(dst, b"something else").unwrap();
             Ok(())
         })
         .unwrap_err();
@@ -1380,7 +1388,7 @@ mod tests {
         let placed = super::place_staged(
             &super::DiskId::of(
                 dst.with_extension("elsewhere"),
-                &std::fs::symlink_metadata(dst.with_extension("elsewhere")).unwrap(),
+                &fs_err::symlink_metadata(dst.with_extension("elsewhere")).unwrap(),
             ),
             &tmp.path().join("final"),
             super::rename_into,

@@ -309,7 +309,7 @@ impl HttpClient {
                 path: path.to_path_buf(),
                 source,
             };
-            let mut file = tokio::fs::File::open(path).await.map_err(read_err)?;
+            let mut file = fs_err::tokio::File::open(path).await.map_err(read_err)?;
             file.seek(std::io::SeekFrom::Start(offset))
                 .await
                 .map_err(read_err)?;

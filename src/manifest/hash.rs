@@ -282,8 +282,8 @@ mod tests {
 
     fn file_with_recorded_len(dir: &std::path::Path, actual: &[u8], recorded_len: u64) -> ModelFile {
         let path = dir.join("w.bin");
-        std::fs::write(&path, actual).unwrap();
-        let modified = std::fs::metadata(&path).unwrap().modified().ok();
+        fs_err::write(&path, actual).unwrap();
+        let modified = fs_err::metadata(&path).unwrap().modified().ok();
         ModelFile {
             name: "w.bin".into(),
             path,

@@ -42,7 +42,7 @@ pub const HUBSIGN_RECORD: &str = ".cache/hubsign/placed.json";
 /// through real directories (nothing behind a symlink is left out).
 #[must_use]
 pub fn hubsign_own_paths(model: &Path) -> Vec<String> {
-    let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    let real_dir = |p: &Path| fs_err::symlink_metadata(p).is_ok_and(|m| m.is_dir());
     let folder = model.join(HUBSIGN_FOLDER);
     if !real_dir(&folder) || !folder.parent().is_some_and(real_dir) {
         return Vec::new();
@@ -50,7 +50,7 @@ pub fn hubsign_own_paths(model: &Path) -> Vec<String> {
     HUBSIGN_OWN_PATHS
         .iter()
         .filter(|(name, dir)| {
-            std::fs::symlink_metadata(folder.join(name))
+            fs_err::symlink_metadata(folder.join(name))
                 .is_ok_and(|m| if *dir { m.is_dir() } else { m.is_file() })
         })
         .map(|(name, _)| format!("{HUBSIGN_FOLDER}/{name}"))

@@ -146,7 +146,7 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
     let mut files = Vec::new();
     let mut stack = vec![(model.to_path_buf(), String::new())];
     while let Some((dir, rel_dir)) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(io_err(&dir))?;
+        let entries = fs_err::read_dir(&dir).map_err(io_err(&dir))?;
         for entry in entries {
             let entry = entry.map_err(io_err(&dir))?;
             let path = entry.path();
@@ -204,7 +204,7 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Walk, ManifestError> 
 /// Resolves a symlink inside the model: `Some(meta)` for a regular file to hash, `None` for a
 /// directory (skipped, as model_signing does), an error for anything leaving the root.
 fn follow_symlink(root: &Path, link: &Path) -> Result<Option<Metadata>, ManifestError> {
-    let target = std::fs::canonicalize(link).map_err(|_| ManifestError::SymlinkBroken(link.to_path_buf()))?;
+    let target = fs_err::canonicalize(link).map_err(|_| ManifestError::SymlinkBroken(link.to_path_buf()))?;
     if !target.starts_with(root) {
         return Err(ManifestError::SymlinkEscapes {
             link: link.to_path_buf(),

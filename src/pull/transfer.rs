@@ -431,7 +431,7 @@ pub async fn download<H: Hub>(
         Err(Error::ContentMismatch { .. } | Error::Hub(HubError::RangeIgnored { .. }))
     );
     if kept > 0 && restart {
-        let _ = std::fs::remove_file(&out_path);
+        let _ = fs_err::remove_file(&out_path);
         let (writer, _) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
         progress.resumed(id, 0);
         let source = Resumable::new(hub, repo, commit, file, id, progress);
@@ -444,7 +444,7 @@ pub async fn download<H: Hub>(
             });
     }
     if matches!(result, Err(Error::ContentMismatch { .. })) {
-        let _ = std::fs::remove_file(&out_path);
+        let _ = fs_err::remove_file(&out_path);
     }
     let done = result?;
     progress.file_finished(id);
@@ -477,12 +477,13 @@ async fn stream_into<H: Hub>(
 /// Opens a file for reading without following a symlink at its last component, and only if
 /// it is a regular file (checked on the open descriptor, so it cannot be swapped in between).
 fn open_regular(path: &Path) -> Option<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let f = std::fs::OpenOptions::new()
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
+    let f = fs_err::OpenOptions::new()
         .read(true)
         .custom_flags(i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).ok()?)
         .open(path)
-        .ok()?;
+        .ok()?
+        .into_file();
     f.metadata().ok()?.file_type().is_file().then_some(f)
 }
 

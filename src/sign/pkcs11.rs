@@ -263,7 +263,7 @@ impl Pkcs11Uri {
     pub fn module(&self, fallback: Option<&Path>) -> Result<PathBuf, Pkcs11Error> {
         let find_in = |dir: &Path, name: &str| -> Option<PathBuf> {
             let lname = name.to_ascii_lowercase();
-            std::fs::read_dir(dir)
+            fs_err::read_dir(dir)
                 .ok()?
                 .flatten()
                 .map(|e| e.path())

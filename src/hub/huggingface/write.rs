@@ -419,7 +419,7 @@ fn sample(path: &Path) -> Result<Vec<u8>, HubError> {
         path: path.to_path_buf(),
         source,
     };
-    let f = std::fs::File::open(path).map_err(read)?;
+    let f = fs_err::File::open(path).map_err(read)?;
     let mut buf = Vec::with_capacity(512);
     f.take(512).read_to_end(&mut buf).map_err(read)?;
     Ok(buf)
@@ -433,7 +433,7 @@ fn sha256_of(path: &Path) -> Result<String, HubError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut f = std::fs::File::open(path).map_err(read)?;
+    let mut f = fs_err::File::open(path).map_err(read)?;
     let mut h = sha2::Sha256::new();
     let mut buf = vec![0u8; 128 << 10];
     loop {
@@ -579,7 +579,7 @@ impl Publish for HuggingFaceHub {
                     size: *size,
                 },
                 CommitFile::Inline { path, local, size } => {
-                    let content = std::fs::read(local).map_err(|source| HubError::ReadLocal {
+                    let content = fs_err::read(local).map_err(|source| HubError::ReadLocal {
                         path: local.clone(),
                         source,
                     })?;

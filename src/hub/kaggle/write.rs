@@ -153,7 +153,7 @@ impl KaggleHub {
     /// Opens a blob upload session for one file: the token the version is created with, and
     /// the resumable upload URL on the file origin.
     async fn start_blob_upload(&self, u: &Upload) -> Result<(String, reqwest::Url), HubError> {
-        let modified = tokio::fs::metadata(&u.local)
+        let modified = fs_err::tokio::metadata(&u.local)
             .await
             .and_then(|m| m.modified())
             .ok()
