@@ -934,7 +934,9 @@ impl Staging {
                 .tempdir_in(root)
                 .map_err(io("cannot create staging in", root))?
                 .keep();
-            let lock = File::create(dir.join(".lock")).map_err(io("cannot create", &dir))?;
+            let lock = fs_err::File::create(dir.join(".lock"))
+                .map(fs_err::File::into_file)
+                .map_err(io("cannot create", &dir))?;
             lock.lock_exclusive().map_err(io("cannot lock", &dir))?;
             (
                 StagingDir {
@@ -1014,7 +1016,7 @@ impl Staging {
         let dir = self.dir.path();
         #[cfg(target_os = "linux")]
         {
-            let d = File::open(dir).map_err(io("cannot open", dir))?;
+            let d = fs_err::File::open(dir).map_err(io("cannot open", dir))?;
             rustix::fs::syncfs(&d).map_err(|e| CacheError::Io {
                 action: "cannot flush to disk",
                 path: dir.to_path_buf(),

@@ -130,7 +130,7 @@ pub fn hash_files(
 }
 
 fn open(path: &Path) -> Result<File, ManifestError> {
-    File::open(path).map_err(|source| ManifestError::Io {
+    fs_err::File::open(path).map(fs_err::File::into_file).map_err(|source| ManifestError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -9,6 +9,10 @@
     clippy::many_single_char_names,
     reason = "test code: a panic is the failure report"
 )]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "test code: a failed std::fs call panics the test, which names the line; fs_err is for src/"
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
