@@ -84,8 +84,8 @@ pub const MAX_SMALL_FILE_BYTES: u64 = 16 << 20;
 /// The open error (`NotFound` when there is none), or `InvalidData` for something that is not
 /// a regular file or is larger than `cap`.
 pub fn read_regular_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
     use fs_err::os::unix::fs::OpenOptionsExt as _;
+    use std::io::Read as _;
     let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
     let file = fs_err::OpenOptions::new()
         .read(true)
@@ -149,5 +149,16 @@ mod tests {
         let missing = dir.path().join("missing");
         let err = write_atomic(&missing.join("f"), b"x").unwrap_err();
         assert_eq!((err.action, err.path), ("cannot write in", missing));
+    }
+
+    /// The open goes through `fs_err`: the error names the file (a bare `std::fs` error says
+    /// only "No such file or directory") and keeps its kind, which callers match on.
+    #[test]
+    fn read_regular_capped_errors_name_the_path_and_keep_their_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such.toml");
+        let err = super::read_regular_capped(&missing, 16).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
     }
 }

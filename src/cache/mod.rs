@@ -397,8 +397,8 @@ pub(crate) fn rename_into(src: &Path, dst: &Path) -> Result<(), CacheError> {
 /// only if it is a regular file owned by this user with no other link; anything else is
 /// removed and the file created afresh (`O_EXCL`, so nothing planted meanwhile is used).
 pub fn open_staging_file(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
     use fs_err::os::unix::fs::OpenOptionsExt as _;
+    use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
     let nofollow = rustix::fs::OFlags::NOFOLLOW;
     let flags = |f: rustix::fs::OFlags| i32::try_from(f.bits()).unwrap_or(0);
     #[expect(

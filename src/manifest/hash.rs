@@ -130,10 +130,12 @@ pub fn hash_files(
 }
 
 fn open(path: &Path) -> Result<File, ManifestError> {
-    fs_err::File::open(path).map(fs_err::File::into_file).map_err(|source| ManifestError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    fs_err::File::open(path)
+        .map(fs_err::File::into_file)
+        .map_err(|source| ManifestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 fn changed(file: &ModelFile) -> ManifestError {

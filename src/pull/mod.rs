@@ -608,7 +608,10 @@ fn commit_to<C: CacheLayout>(
 ///
 /// With [`verify::Coverage::Present`] (an offline partial pull), only the files the snapshot
 /// holds are checked; `files` asked for by name must be among them.
-#[expect(clippy::disallowed_methods, reason = "TODO fs_err sweep after the mirror merge")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "TODO fs_err sweep after the mirror merge"
+)]
 pub fn verify_cache<C: CacheLayout>(
     cache: &C,
     repo: &ModelRef,

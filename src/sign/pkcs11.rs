@@ -263,16 +263,12 @@ impl Pkcs11Uri {
     pub fn module(&self, fallback: Option<&Path>) -> Result<PathBuf, Pkcs11Error> {
         let find_in = |dir: &Path, name: &str| -> Option<PathBuf> {
             let lname = name.to_ascii_lowercase();
-            fs_err::read_dir(dir)
-                .ok()?
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| {
-                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                        let n = n.to_ascii_lowercase();
-                        n == lname || n.starts_with(&format!("{lname}."))
-                    })
+            fs_err::read_dir(dir).ok()?.flatten().map(|e| e.path()).find(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    let n = n.to_ascii_lowercase();
+                    n == lname || n.starts_with(&format!("{lname}."))
                 })
+            })
         };
         match (&self.module_path, &self.module_name) {
             (Some(p), Some(name)) if p.is_dir() => {

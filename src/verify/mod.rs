@@ -295,7 +295,10 @@ pub fn compare_unverified(
 }
 
 /// Reads and verifies a signature file, then checks the model against it.
-#[expect(clippy::disallowed_methods, reason = "TODO fs_err sweep after the mirror merge")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "TODO fs_err sweep after the mirror merge"
+)]
 pub fn verify_model(
     model: &std::path::Path,
     signature: &std::path::Path,
