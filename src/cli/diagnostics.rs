@@ -78,15 +78,39 @@ pub fn printable(s: &str) -> String {
         .collect()
 }
 
-/// The error's message and its cause chain.
+/// The error's message and its cause chain. A filesystem error names its path (the core's
+/// `fs_err` calls: "failed to open file `p`: No such file or directory"); where a line above
+/// already names that path (`cannot create p`), the cause keeps only the reason.
 pub fn describe(error: &CliError) -> (String, Vec<String>) {
-    let mut causes = Vec::new();
+    let message = error.to_string();
+    let mut causes: Vec<String> = Vec::new();
     let mut source = error.source();
     while let Some(s) = source {
-        causes.push(s.to_string());
+        let text = s.to_string();
+        let shown = std::iter::once(&message)
+            .chain(&causes)
+            .find_map(|above| without_repeated_path(&text, above))
+            .unwrap_or(&text)
+            .to_owned();
+        causes.push(shown);
         source = s.source();
     }
-    (error.to_string(), causes)
+    (message, causes)
+}
+
+/// The reason in an `fs_err` message ("failed to <action> `<path>`: <reason>") when `above`
+/// names the same path (not merely a longer one starting with it); `None` for any other text.
+fn without_repeated_path<'a>(text: &'a str, above: &str) -> Option<&'a str> {
+    let (_, quoted) = text.strip_prefix("failed to ")?.split_once('`')?;
+    let (path, reason) = quoted.split_once("`: ")?;
+    let ends_there = |i: usize| {
+        above[i + path.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| c != '/' && !c.is_alphanumeric() && !"._-".contains(c))
+    };
+    let named = !path.is_empty() && above.match_indices(path).any(|(i, _)| ends_there(i));
+    named.then_some(reason)
 }
 
 pub fn report(error: &CliError, json: bool) {
@@ -113,5 +137,48 @@ pub fn report(error: &CliError, json: bool) {
     }
     if let Some(h) = hint(error) {
         eprintln!("hint: {h}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CliError, describe};
+
+    fn io_error(action: &'static str, path: &std::path::Path, source: std::io::Error) -> CliError {
+        CliError::Core(hubsign::Error::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    #[test]
+    fn a_cause_does_not_repeat_the_path_its_message_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such").join("key.pem");
+        let source = fs_err::File::create(&missing).unwrap_err();
+        assert!(
+            source.to_string().contains(&missing.display().to_string()),
+            "{source}"
+        );
+
+        let (message, causes) = describe(&io_error("cannot create", &missing, source));
+        assert_eq!(message, format!("cannot create {}", missing.display()));
+        assert_eq!(causes, ["No such file or directory (os error 2)"]);
+    }
+
+    #[test]
+    fn a_cause_naming_another_path_is_kept_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("no-such").join(".lock");
+        let source = fs_err::File::create(&lock).unwrap_err();
+        let shown = source.to_string();
+        let (_, causes) = describe(&io_error("cannot create", dir.path(), source));
+        assert_eq!(causes, [shown.clone()]);
+        // Nor is one whose path only begins the message's.
+        let longer = lock.with_extension("lock.d");
+        let source = fs_err::File::create(&lock).unwrap_err();
+        let (_, causes) = describe(&io_error("cannot create", &longer, source));
+        assert_eq!(causes, [shown]);
     }
 }
