@@ -174,7 +174,7 @@ mod tests {
         let source = fs_err::File::create(&lock).unwrap_err();
         let shown = source.to_string();
         let (_, causes) = describe(&io_error("cannot create", dir.path(), source));
-        assert_eq!(causes, [shown.clone()]);
+        assert_eq!(causes, std::slice::from_ref(&shown));
         // Nor is one whose path only begins the message's.
         let longer = lock.with_extension("lock.d");
         let source = fs_err::File::create(&lock).unwrap_err();
