@@ -399,9 +399,12 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             path: sig_out.clone(),
             source: e,
         })?;
+    let sig_disk = cache::DiskId::of(sig_out, &sig_disk);
+    // Its bytes are the ones step 2 verified.
+    progress.file_verified(&sig_entry.path, &sig_disk);
     staging.add(StagedFile {
         file: cached(&sig_entry),
-        source: Source::Staged(cache::DiskId::of(sig_out, &sig_disk)),
+        source: Source::Staged(sig_disk),
         resources: Vec::new(),
     });
 
@@ -469,6 +472,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         }
     }))
     .buffer_unordered(req.concurrency.max(1));
+    let signed = verify::SignedDigests::of(&verified);
     let mut downloaded_bytes = 0;
     let mut reused = 0;
     let mut warnings = verified.warnings.clone();
@@ -499,6 +503,13 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         match fetched {
             None => reused += 1,
             Some(n) => downloaded_bytes += n,
+        }
+        // This file's own bytes against what the signature signs for it: authentic whatever
+        // the other files turn out to be, so they may be read from where they are (the whole
+        // manifest is still proven before anything is committed, step 5).
+        let (Source::Staged(disk) | Source::Cached(disk)) = &source;
+        if signed.signs(&remote.path, &resources) {
+            progress.file_verified(&remote.path, disk);
         }
         all.extend(resources.iter().cloned());
         present.push(remote.path.clone());

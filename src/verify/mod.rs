@@ -11,8 +11,8 @@ pub mod sigstore;
 pub use claim::{CertificateSummary, SignerClaim};
 
 pub use model::{
-    Comparison, Coverage, Links, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
-    check_model_hashed, prove,
+    Comparison, Coverage, Links, ManifestProof, ModelCheck, SignedDigests, UnsignedFiles, VerificationReport,
+    check_model, check_model_hashed, prove,
 };
 
 use crate::crypto::ec::{MessageHash, VerifyingKey};
