@@ -18,6 +18,8 @@
 
 mod answer;
 mod flight;
+#[cfg(test)]
+mod in_process;
 mod refusal;
 mod snapshot;
 
