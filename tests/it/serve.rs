@@ -3,6 +3,9 @@
 //! through `HF_ENDPOINT`: signed repositories are served with upstream's bytes, sizes and
 //! hashes; tampered, unsigned and unruled ones are refused with the reason and nothing of them
 //! is cached; concurrent first requests share one pull; a mirror killed mid-pull recovers.
+//! The tests that speak plain HTTP or TCP to the mirror (shutdown, slowloris, cache tampering,
+//! bounds, replicas) need no Python and always run; the flight itself is also tested in process
+//! against a fake hub (`src/serve/in_process.rs`).
 
 use crate::pull::{REPO, signed_model, tree_state};
 use crate::support::hub::{Fault, LocalHub, Origin, http, python};
@@ -132,7 +135,9 @@ impl Drop for Mirror {
 struct Env {
     hub: LocalHub,
     tmp: tempfile::TempDir,
-    py: PathBuf,
+    /// The venv's Python, for the tests of the real clients (`Env::new`); none for the tests
+    /// that speak plain HTTP to the mirror (`Env::local`), which never skip.
+    py: Option<PathBuf>,
     policy: PathBuf,
     /// The signed model's source directory (what upstream serves).
     src: PathBuf,
@@ -141,10 +146,20 @@ struct Env {
 
 impl Env {
     /// Upstream holds the signed `hubsign/tiny-bert`; the policy trusts fixtures/keys/p256 for
-    /// `hubsign/*` and `datasets/hubsign/*`. `None` after a loud skip without the venv.
+    /// `hubsign/*` and `datasets/hubsign/*`; with the venv's Python for the real clients.
+    /// `None` after a loud skip without the venv.
     fn new() -> Option<Self> {
         support::model_signing()?;
         let py = python().expect("HUBSIGN_MODEL_SIGNING is set but no python next to it");
+        Some(Self {
+            py: Some(py),
+            ..Self::local()
+        })
+    }
+
+    /// The same upstream, mirror policy and model, without Python: for the tests that speak
+    /// plain HTTP (or TCP) to the mirror; they run everywhere.
+    fn local() -> Self {
         let tmp = tempdir();
         let hub = LocalHub::start();
         let src = signed_model(&tmp.path().join("src"));
@@ -158,14 +173,14 @@ impl Env {
             )
             .as_bytes(),
         );
-        Some(Self {
+        Self {
             hub,
             tmp,
-            py,
+            py: None,
             policy,
             src,
             sha,
-        })
+        }
     }
 
     fn cache(&self) -> PathBuf {
@@ -187,7 +202,11 @@ impl Env {
     }
 
     fn python(&self, mirror: &Mirror, home: &Path, code: &str) -> Command {
-        let mut c = Command::new(&self.py);
+        let mut c = Command::new(
+            self.py
+                .as_ref()
+                .expect("a test of the real clients starts with Env::new"),
+        );
         c.arg("-c").arg(format!("{PRELUDE}\n{code}"));
         for var in [
             "HF_TOKEN",
@@ -685,7 +704,7 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
 
 #[test]
 fn a_restarted_mirror_verifies_its_cache_again_before_serving_it() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&[]);
     let r = http(
         "GET",
@@ -733,7 +752,7 @@ fn a_signed_dataset_loads_with_datasets_through_the_mirror() {
          pq.write_table(t, d + '/data/train-00000-of-00001.parquet')\n",
         d = data.to_str().unwrap()
     );
-    let mut c = Command::new(&env.py);
+    let mut c = Command::new(env.py.as_ref().expect("Env::new gives Python"));
     c.arg("-c").arg(script);
     run(c).ok();
     write(
@@ -883,7 +902,7 @@ fn hostile_requests_are_refused() {
 
 #[test]
 fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&[]);
     assert_eq!(
         http("GET", &format!("{}/healthz", mirror.url), &[], b"").status,
@@ -934,7 +953,7 @@ fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
 /// again, the link is not followed at all.
 #[test]
 fn bytes_changed_in_the_cache_after_verification_are_never_served() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mirror = env.mirror(&[]);
     let get = |path: &str| {
         http(
@@ -986,7 +1005,7 @@ fn bytes_changed_in_the_cache_after_verification_are_never_served() {
 #[test]
 fn a_client_that_never_finishes_its_request_is_disconnected() {
     use std::io::{Read as _, Write as _};
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&["--header-read-timeout", "2"]);
     let addr = mirror.url.trim_start_matches("http://").to_owned();
     let mut slow: Vec<std::net::TcpStream> = (0..20)
@@ -1019,7 +1038,7 @@ fn a_client_that_never_finishes_its_request_is_disconnected() {
 /// verdict is remembered, so asking again costs upstream nothing.
 #[test]
 fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let repos: Vec<String> = (0..5).map(|i| format!("hubsign/bounded-{i}")).collect();
     for r in &repos {
         env.hub
@@ -1080,7 +1099,7 @@ fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
 /// mix two listings), and paths-info takes a bounded number of paths.
 #[test]
 fn tree_pages_follow_the_pinned_commit_and_paths_info_is_bounded() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mirror = env.mirror(&["--tree-page-size", "2"]);
     let r = http(
         "GET",
@@ -1117,7 +1136,7 @@ fn tree_pages_follow_the_pinned_commit_and_paths_info_is_bounded() {
 /// replica then serves what it verified.
 #[test]
 fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let a = env.mirror(&[]);
     let b = Mirror::start(
         &env.hub.endpoint(),
@@ -1164,7 +1183,7 @@ fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
 /// commit again and serves upstream's bytes.
 #[test]
 fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&[]);
     let get = |mirror: &Mirror, path: &str| {
         http(
@@ -1269,7 +1288,7 @@ fn a_bare_legacy_repository_name_is_served_through_the_mirror() {
 /// a file changed since it was verified (the second is not renamed over the first's blob).
 #[test]
 fn two_paths_with_the_same_content_are_both_served() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let src = signed_model(&env.tmp.path().join("dup"));
     std::fs::copy(src.join("config.json"), src.join("config-copy.json")).unwrap();
     std::fs::remove_file(src.join("model.sig")).unwrap();
