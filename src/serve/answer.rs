@@ -262,20 +262,25 @@ pub async fn resolve(
             "the mirror's verified copy of {path} {what}; the next request verifies the repository again"
         ))
     };
-    let located = |id: Option<DiskId>| id.ok_or_else(|| stale("has no recorded location"));
-    let id = located(s.file(path).await.map_err(|r| (*r).clone())?)?;
+    let id = s
+        .file(path)
+        .await
+        .map_err(|r| (*r).clone())?
+        .ok_or_else(|| stale("has no recorded location"))?;
     let mut file = match open_verified(&id, f.size).await {
         Ok(file) => file,
         // The pull may have moved the file from staging into the cache between the lookup and
         // the open (the commit renames the very file that verified): once the pull has ended,
         // its committed location is tried, once.
+        // A definite "no" for the commit answers as such; anything else (the copy changed,
+        // or the pull failed because it did) verifies the commit again.
         Err(first) => {
             s.settled().await;
-            let now = located(s.file(path).await.map_err(|r| (*r).clone())?)?;
-            if now == id {
-                return Err(stale(first));
+            match s.file(path).await {
+                Ok(Some(now)) if now != id => open_verified(&now, f.size).await.map_err(stale)?,
+                Err(r) if r.verdict == super::Verdict::Refused => return Err((*r).clone()),
+                _ => return Err(stale(first)),
             }
-            open_verified(&now, f.size).await.map_err(stale)?
         }
     };
     let size = f.size;

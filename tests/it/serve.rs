@@ -197,6 +197,25 @@ impl Env {
         )
     }
 
+    /// Waits until the mirror committed the verified snapshot of the fixture commit: a file is
+    /// served as soon as it verified, before the pull commits.
+    fn committed(&self) -> PathBuf {
+        let snapshot = self
+            .cache()
+            .join("models--hubsign--tiny-bert/snapshots")
+            .join(&self.sha);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !signed_files().iter().all(|f| snapshot.join(f).exists()) {
+            assert!(
+                Instant::now() < deadline,
+                "the mirror never committed {}",
+                self.sha
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        snapshot
+    }
+
     fn client_home(&self, name: &str) -> PathBuf {
         self.tmp.path().join("clients").join(name)
     }
@@ -490,9 +509,18 @@ fn metadata_lists_only_signed_files_with_upstream_sizes_hashes_and_pages() {
     assert_eq!(unsigned.status, 404);
     assert_eq!(unsigned.header("X-Error-Code"), Some("EntryNotFound"));
 
-    // A moved branch is seen at once: the new commit is verified and served.
+    // A moved branch is seen at once: the new commit is verified, and refused on the file that
+    // fails (its listing verified; README.md's bytes do not), then for the whole commit.
     write(&env.src.join("README.md"), b"changed after signing\n");
     let moved = env.hub.add_commit(REPO, &env.src);
+    let readme = http(
+        "GET",
+        &format!("{}/{REPO}/resolve/main/README.md", mirror.url),
+        &[],
+        b"",
+    );
+    assert_eq!(readme.status, 403, "{}", String::from_utf8_lossy(&readme.body));
+    assert!(readme.header("X-Error-Message").unwrap().contains("README.md"));
     let r = http(
         "GET",
         &format!("{}/api/models/{REPO}/revision/main", mirror.url),
@@ -666,10 +694,23 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
     let out = client.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\"err\""), "the client got something: {text}");
-    assert_eq!(
-        cached_entries(&home, "models--hubsign--tiny-bert"),
-        Vec::<String>::new()
-    );
+    // Nothing unverified reached the client: not a byte of the weights; the files that had
+    // verified on their own before the kill may have been served, exactly as signed.
+    let client = home.join("hub").join("models--hubsign--tiny-bert");
+    let signed: Vec<Vec<u8>> = signed_files()
+        .iter()
+        .map(|f| std::fs::read(env.src.join(f)).unwrap())
+        .collect();
+    for entry in cached_entries(&home, "models--hubsign--tiny-bert") {
+        assert!(!entry.contains("model.safetensors"), "{entry}");
+        let bytes = std::fs::read(client.join(&entry)).unwrap();
+        let partial = entry.ends_with(".incomplete") && bytes.is_empty();
+        let metadata = entry.starts_with("refs/") || entry.starts_with("trees/");
+        assert!(
+            partial || metadata || signed.contains(&bytes),
+            "{entry} holds bytes that were not verified"
+        );
+    }
     // Nothing of the interrupted pull is in the mirror's cache (only its staging beside it).
     let cached = tree_state(&env.cache());
     assert!(
@@ -713,12 +754,9 @@ fn a_restarted_mirror_verifies_its_cache_again_before_serving_it() {
         b"",
     );
     assert_eq!(r.status, 200);
+    let snapshot = env.committed();
     mirror.kill();
     // Someone with write access to the cache swaps a verified blob for other bytes.
-    let snapshot = env
-        .cache()
-        .join("models--hubsign--tiny-bert/snapshots")
-        .join(&env.sha);
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     std::fs::write(&blob, b"{\"model_type\": \"planted\", \"hidden_size\": 1}\n").unwrap();
     env.hub.clear_requests();
@@ -965,10 +1003,7 @@ fn bytes_changed_in_the_cache_after_verification_are_never_served() {
     };
     let original = std::fs::read(env.src.join("config.json")).unwrap();
     assert_eq!(get("config.json").body, original);
-    let snapshot = env
-        .cache()
-        .join("models--hubsign--tiny-bert/snapshots")
-        .join(&env.sha);
+    let snapshot = env.committed();
     // Same size, other bytes, same inode.
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     let mut planted = original.clone();
@@ -1071,8 +1106,21 @@ fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
     let busy: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
     assert_eq!((ok, busy.len()), (4, 1), "{answers:?}");
     assert_eq!(busy[0].1.as_deref(), Some("30"));
+    // The four pulls end once their weights arrive (their listings were answered before).
+    for r in repos.iter().take(4) {
+        let weights = format!("{url}/{r}/resolve/main/model.safetensors");
+        let _ = http("GET", &weights, &[], b"");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
     for r in &repos {
-        let a = http("GET", &format!("{url}/api/models/{r}/revision/main"), &[], b"");
+        let a = loop {
+            let a = http("GET", &format!("{url}/api/models/{r}/revision/main"), &[], b"");
+            // A pull slot is given back just after its commit, a moment after its last file.
+            if a.status != 503 || Instant::now() > deadline {
+                break a;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         assert_eq!(a.status, 200, "{r} after the others finished");
     }
     // Refused once: the second request is answered from the remembered verdict.
@@ -1168,6 +1216,8 @@ fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
         assert_eq!(*status, 200, "{}", String::from_utf8_lossy(body));
         assert!(*body == want, "a replica served other bytes");
     }
+    // Served as soon as it verified: the commits follow a moment later.
+    env.committed();
     let snapshots = env.cache().join("models--hubsign--tiny-bert/snapshots");
     let present: Vec<String> = std::fs::read_dir(&snapshots)
         .unwrap()
@@ -1195,12 +1245,9 @@ fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
     };
     let original = std::fs::read(env.src.join("config.json")).unwrap();
     assert_eq!(get(&mirror, "config.json").body, original);
+    let snapshot = env.committed();
     mirror.kill();
     // The next pull reuses config.json's blob and downloads the weights again, slowly.
-    let snapshot = env
-        .cache()
-        .join("models--hubsign--tiny-bert/snapshots")
-        .join(&env.sha);
     std::fs::remove_file(std::fs::canonicalize(snapshot.join("model.safetensors")).unwrap()).unwrap();
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     env.hub.clear_requests();
