@@ -12,6 +12,8 @@
 //! 6. Bind the staging to the proof ([`VerifiedStaging`](crate::cache::VerifiedStaging)).
 //! 7. Commit: blobs, snapshot, `trees/<commit>.json`, then `refs/<revision>`.
 
+#[cfg(test)]
+mod in_process;
 mod select;
 mod transfer;
 
