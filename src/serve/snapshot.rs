@@ -9,8 +9,8 @@
 //! file, not for the repository. When the pull commits, every location becomes the committed
 //! blob's; when it ends without a commit, the refusal answers every request from then on.
 //!
-//! This module never opens a file and never decides trust: `flight` feeds it what the pull
-//! verified, `answer` reads it.
+//! This module never opens a file and never decides trust: only `flight` feeds it (what the
+//! pull reported verified; the mutators are private to the mirror), `answer` reads it.
 
 use super::refusal::Refusal;
 use crate::cache::DiskId;
@@ -102,7 +102,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// A snapshot of a verified listing, with no file verified yet.
     #[must_use]
-    pub fn new(repo: ModelRef, commit: String, files: BTreeMap<String, ServedFile>) -> Self {
+    pub(super) fn new(repo: ModelRef, commit: String, files: BTreeMap<String, ServedFile>) -> Self {
         let (verified, _) = watch::channel(Verified {
             disk: HashMap::new(),
             pull: Pull::Running,
@@ -119,7 +119,7 @@ impl Snapshot {
     /// Records that the bytes of `path` verified against the signature and are at `disk` (the
     /// pull's report). Ignored for a path the snapshot does not serve, of another size, or
     /// once the pull ended (a committed location is never replaced by a staged one).
-    pub fn file_verified(&self, path: &str, disk: &DiskId) {
+    pub(super) fn file_verified(&self, path: &str, disk: &DiskId) {
         let Some(f) = self.files.get(path) else {
             return;
         };
@@ -138,7 +138,7 @@ impl Snapshot {
 
     /// The pull committed: every file is at `disk` now (what the commit placed). A file the
     /// commit does not name is no longer served from its staged location either.
-    pub fn committed(&self, disk: &BTreeMap<String, DiskId>) {
+    pub(super) fn committed(&self, disk: &BTreeMap<String, DiskId>) {
         self.verified.send_modify(|v| {
             v.disk = self
                 .files
@@ -153,7 +153,7 @@ impl Snapshot {
     }
 
     /// The pull ended without a commit: `refusal` answers every request from now on.
-    pub fn failed(&self, refusal: Arc<Refusal>) {
+    pub(super) fn failed(&self, refusal: Arc<Refusal>) {
         self.verified.send_modify(|v| {
             if matches!(v.pull, Pull::Running) {
                 v.disk.clear();
