@@ -69,7 +69,7 @@ impl ServedFile {
 
 /// How far the pull behind a snapshot has come.
 #[derive(Debug, Clone)]
-pub enum Pull {
+pub enum PullState {
     /// Files are being fetched; those verified so far may be served.
     Running,
     /// Every file verified and committed into the cache.
@@ -83,7 +83,7 @@ pub enum Pull {
 #[derive(Debug)]
 struct Verified {
     disk: HashMap<String, DiskId>,
-    pull: Pull,
+    pull: PullState,
 }
 
 /// The verified listing of one commit, and where each file's verified bytes are.
@@ -105,7 +105,7 @@ impl Snapshot {
     pub(super) fn new(repo: ModelRef, commit: String, files: BTreeMap<String, ServedFile>) -> Self {
         let (verified, _) = watch::channel(Verified {
             disk: HashMap::new(),
-            pull: Pull::Running,
+            pull: PullState::Running,
         });
         Self {
             repo,
@@ -127,7 +127,7 @@ impl Snapshot {
             return;
         }
         self.verified.send_if_modified(|v| {
-            if matches!(v.pull, Pull::Running) {
+            if matches!(v.pull, PullState::Running) {
                 v.disk.insert(path.to_owned(), disk.clone());
                 true
             } else {
@@ -148,16 +148,16 @@ impl Snapshot {
                     Some((f.path.clone(), id.clone()))
                 })
                 .collect();
-            v.pull = Pull::Committed;
+            v.pull = PullState::Committed;
         });
     }
 
     /// The pull ended without a commit: `refusal` answers every request from now on.
     pub(super) fn failed(&self, refusal: Arc<Refusal>) {
         self.verified.send_modify(|v| {
-            if matches!(v.pull, Pull::Running) {
+            if matches!(v.pull, PullState::Running) {
                 v.disk.clear();
-                v.pull = Pull::Failed(refusal);
+                v.pull = PullState::Failed(refusal);
             }
         });
     }
@@ -168,27 +168,27 @@ impl Snapshot {
     pub async fn file(&self, path: &str) -> Result<Option<DiskId>, Arc<Refusal>> {
         let mut rx = self.verified.subscribe();
         let v = rx
-            .wait_for(|v| !matches!(v.pull, Pull::Running) || v.disk.contains_key(path))
+            .wait_for(|v| !matches!(v.pull, PullState::Running) || v.disk.contains_key(path))
             .await;
         // The sender lives as long as `self`: the wait cannot end for want of it.
         let Ok(v) = v else {
             return Err(Arc::new(Refusal::internal("the snapshot's pull vanished")));
         };
         match &v.pull {
-            Pull::Failed(r) => Err(Arc::clone(r)),
-            Pull::Running | Pull::Committed => Ok(v.disk.get(path).cloned()),
+            PullState::Failed(r) => Err(Arc::clone(r)),
+            PullState::Running | PullState::Committed => Ok(v.disk.get(path).cloned()),
         }
     }
 
     /// Waits until the pull has ended (at once if it has).
     pub async fn settled(&self) {
         let mut rx = self.verified.subscribe();
-        let _ = rx.wait_for(|v| !matches!(v.pull, Pull::Running)).await;
+        let _ = rx.wait_for(|v| !matches!(v.pull, PullState::Running)).await;
     }
 
     /// The state of the pull now.
     #[must_use]
-    pub fn pull(&self) -> Pull {
+    pub fn pull(&self) -> PullState {
         self.verified.borrow().pull.clone()
     }
 
