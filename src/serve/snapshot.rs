@@ -186,12 +186,6 @@ impl Snapshot {
         let _ = rx.wait_for(|v| !matches!(v.pull, PullState::Running)).await;
     }
 
-    /// The state of the pull now.
-    #[must_use]
-    pub fn pull(&self) -> PullState {
-        self.verified.borrow().pull.clone()
-    }
-
     /// Files and folders of the served view (built on first use).
     pub fn entries(&self) -> &Entries {
         self.entries.get_or_init(|| Entries::of(self))
