@@ -24,7 +24,7 @@ mod refusal;
 mod snapshot;
 
 pub use refusal::{REFUSED_CODE, Refusal, Remedy};
-pub use snapshot::{PullState, ServedFile, Snapshot};
+pub use snapshot::{ServedFile, Snapshot};
 
 use crate::cache::CacheLayout;
 use crate::hub::{Hub, HubError, check_remote_path};

@@ -69,7 +69,7 @@ impl ServedFile {
 
 /// How far the pull behind a snapshot has come.
 #[derive(Debug, Clone)]
-pub enum PullState {
+enum PullState {
     /// Files are being fetched; those verified so far may be served.
     Running,
     /// Every file verified and committed into the cache.
