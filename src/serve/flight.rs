@@ -246,6 +246,11 @@ async fn fly<H, C>(
             .insert_ready(&mut slots, key.clone(), Arc::clone(&snapshot));
     }
     let _ = tx.send(Some(Ok(Arc::clone(&snapshot))));
+    let _unsettled = Unsettled {
+        registry: &m.registry,
+        key: key.clone(),
+        snapshot: Arc::clone(&snapshot),
+    };
     // 4–7: every file, each served as soon as its own bytes verified, then the commit.
     let left = deadline.saturating_sub(started.elapsed());
     let pulled = tokio::time::timeout(left, fetch(m, &snapshot, plan, target)).await;
@@ -263,6 +268,25 @@ async fn fly<H, C>(
     };
     m.registry.settle(key, &snapshot, Some(&refusal));
     snapshot.failed(refusal);
+}
+
+/// Ends a snapshot whose pull stopped without settling it (a panic unwinding through `fly`):
+/// the requests waiting for its files get an answer, and the next request pulls again.
+struct Unsettled<'a> {
+    registry: &'a Registry,
+    key: Key,
+    snapshot: Arc<Snapshot>,
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        if self.snapshot.running() {
+            let refusal = Arc::new(Refusal::internal("the pull task ended without an outcome"));
+            self.registry
+                .settle(self.key.clone(), &self.snapshot, Some(&refusal));
+            self.snapshot.failed(refusal);
+        }
+    }
 }
 
 /// Steps 1–3 of `hubsign pull` for one commit: the signature verified and the listing checked

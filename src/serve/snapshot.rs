@@ -180,6 +180,11 @@ impl Snapshot {
         }
     }
 
+    /// Whether the pull is still running.
+    pub(super) fn running(&self) -> bool {
+        matches!(self.verified.borrow().pull, PullState::Running)
+    }
+
     /// Waits until the pull has ended (at once if it has).
     pub async fn settled(&self) {
         let mut rx = self.verified.subscribe();
