@@ -429,8 +429,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             (id, f.clone(), out, carry)
         })
         .collect();
+    let signed = verify::SignedDigests::of(&verified);
     let mut results = futures_util::stream::iter(jobs.into_iter().map(|(id, f, out, carry)| {
-        let (ser, progress, commit) = (&ser, Arc::clone(&progress), commit.as_str());
+        let (ser, progress, commit, signed) = (&ser, Arc::clone(&progress), commit.as_str(), &signed);
         // Only a regular file inside the cache is re-hashed and reused; a symlinked blob (its
         // target could change later) is downloaded again and replaced at commit.
         let reusable = cache.reusable(repo, commit, &cached(&f));
@@ -455,6 +456,13 @@ pub async fn pull<H: Hub, C: CacheLayout>(
                         Some(copied) => Source::Staged(copied),
                         None => Source::Cached(disk),
                     };
+                    // Its own bytes match what the signature signs for it: authentic whatever
+                    // the other files turn out to be (the whole manifest is still proven
+                    // before anything is committed, step 5).
+                    let (Source::Staged(at) | Source::Cached(at)) = &source;
+                    if signed.signs(&f.path, &resources) {
+                        progress.file_verified(&f.path, at);
+                    }
                     return Ok::<_, Error>(Ok((f, source, resources, None)));
                 }
             }
@@ -465,6 +473,12 @@ pub async fn pull<H: Hub, C: CacheLayout>(
             }
             let got =
                 transfer::download(hub, repo, commit, &f, ser, out.clone(), id, progress.as_ref()).await?;
+            // Reported before it is flushed to disk: the staged file may be read (it is checked
+            // to be the file hashed) while the flush a commit needs runs.
+            if signed.signs(&f.path, &got.resources) {
+                progress.file_verified(&f.path, &got.disk);
+            }
+            transfer::flush_large(&got.disk).await?;
             Ok(Ok((
                 f,
                 Source::Staged(got.disk),
@@ -474,7 +488,6 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         }
     }))
     .buffer_unordered(req.concurrency.max(1));
-    let signed = verify::SignedDigests::of(&verified);
     let mut downloaded_bytes = 0;
     let mut reused = 0;
     let mut warnings = verified.warnings.clone();
@@ -505,13 +518,6 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         match fetched {
             None => reused += 1,
             Some(n) => downloaded_bytes += n,
-        }
-        // This file's own bytes against what the signature signs for it: authentic whatever
-        // the other files turn out to be, so they may be read from where they are (the whole
-        // manifest is still proven before anything is committed, step 5).
-        let (Source::Staged(disk) | Source::Cached(disk)) = &source;
-        if signed.signs(&remote.path, &resources) {
-            progress.file_verified(&remote.path, disk);
         }
         all.extend(resources.iter().cloned());
         present.push(remote.path.clone());
