@@ -10,6 +10,11 @@ pub trait Progress: Send + Sync {
     /// A transfer restarts from byte `offset` after a dropped connection.
     fn resumed(&self, _id: usize, _offset: u64) {}
     fn file_finished(&self, _id: usize) {}
+    /// The bytes of `path` (a signed file, or the verified signature itself) hashed to what
+    /// the signature signs for it and are at `disk` (staged or in the cache): they may be read
+    /// from there, as long as the file there is still `disk`, before the pull commits (the
+    /// mirror serves them at once). Called once per file, never for bytes that did not verify.
+    fn file_verified(&self, _path: &str, _disk: &crate::cache::DiskId) {}
     fn finish(&self) {}
 }
 

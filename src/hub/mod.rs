@@ -4,6 +4,8 @@
 //! Everything here is transport: pinning, listing, fetching and publishing bytes. It never
 //! decides trust and never writes into a cache (see `cache` and `pull`).
 
+#[cfg(test)]
+pub mod fake;
 pub mod http;
 pub mod huggingface;
 pub mod kaggle;
@@ -263,6 +265,20 @@ impl ByteStream {
                 resp.bytes_stream()
                     .map(move |r| r.map_err(|source| HubError::network(&url, source))),
             ),
+        }
+    }
+
+    /// Bytes from any stream of chunks (an in-process hub's); `range` is what a
+    /// `Content-Range` would say (start, total), `url` names the source in messages.
+    pub fn from_stream(
+        url: String,
+        range: Option<(u64, Option<u64>)>,
+        inner: impl futures_util::Stream<Item = Result<Bytes, HubError>> + Send + 'static,
+    ) -> Self {
+        Self {
+            url,
+            range,
+            inner: Box::pin(inner),
         }
     }
 

@@ -12,6 +12,8 @@
 //! 6. Bind the staging to the proof ([`VerifiedStaging`](crate::cache::VerifiedStaging)).
 //! 7. Commit: blobs, snapshot, `trees/<commit>.json`, then `refs/<revision>`.
 
+#[cfg(test)]
+mod in_process;
 mod place;
 mod select;
 mod transfer;
@@ -351,8 +353,9 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         &signature.0.path,
         &mut local_dir_staging,
     )?;
-    let sig_path = stage_signature(&mut staging, signature)?;
+    let sig_path = stage_signature(&mut staging, signature, progress.as_ref())?;
     let jobs = jobs(&mut staging, &to_fetch, &carried);
+    let signed = verify::SignedDigests::of(&verified);
     let cx = place::Context {
         hub,
         cache,
@@ -360,6 +363,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         commit: &commit,
         ser: &verified.statement.serialization,
         progress: Arc::clone(&progress),
+        signed: &signed,
         copy_reused: matches!(req.destination, Destination::LocalDir { .. }) || cache.copies_reused(),
     };
     let total: u64 = to_fetch.iter().map(|f| f.size).sum();
@@ -465,7 +469,11 @@ fn open_staging<C: CacheLayout>(
 
 /// The signature itself goes into the snapshot, so the cache can be re-verified offline.
 /// Returns its repository path.
-fn stage_signature(staging: &mut Staging, (entry, bytes): (RemoteFile, Vec<u8>)) -> Result<String> {
+fn stage_signature(
+    staging: &mut Staging,
+    (entry, bytes): (RemoteFile, Vec<u8>),
+    progress: &dyn Progress,
+) -> Result<String> {
     let out = staging.new_file_path();
     // Created afresh, never through a symlink (nor into a FIFO) planted at its name.
     let written = cache::open_staging_file(&out)
@@ -481,9 +489,12 @@ fn stage_signature(staging: &mut Staging, (entry, bytes): (RemoteFile, Vec<u8>))
             source,
         })?;
     let path = entry.path.clone();
+    let disk = cache::DiskId::of(out, &written);
+    // Its bytes are the ones step 2 verified.
+    progress.file_verified(&path, &disk);
     staging.add(StagedFile {
         file: cached(&entry),
-        source: Source::Staged(cache::DiskId::of(out, &written)),
+        source: Source::Staged(disk),
         resources: Vec::new(),
     });
     Ok(path)
@@ -608,10 +619,6 @@ fn commit_to<C: CacheLayout>(
 ///
 /// With [`verify::Coverage::Present`] (an offline partial pull), only the files the snapshot
 /// holds are checked; `files` asked for by name must be among them.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "TODO fs_err sweep after the mirror merge"
-)]
 pub fn verify_cache<C: CacheLayout>(
     cache: &C,
     repo: &ModelRef,
@@ -638,7 +645,7 @@ pub fn verify_cache<C: CacheLayout>(
     let sig = snapshot.join(signature_path);
     if let Some(root) = &check.symlink_root {
         let inside = crate::fsutil::resolve_inside(&sig, root).is_some();
-        if !inside && std::fs::symlink_metadata(&sig).is_ok() {
+        if !inside && fs_err::symlink_metadata(&sig).is_ok() {
             return Err(Error::ReadSignature {
                 path: sig,
                 source: std::io::Error::new(

@@ -13,6 +13,7 @@ use crate::hub::{Hub, RemoteFile};
 use crate::manifest::{ResourceDigest, SerializationConfig};
 use crate::progress::Progress;
 use crate::reference::ModelRef;
+use crate::verify::SignedDigests;
 use crate::{Error, Result};
 use futures_util::StreamExt as _;
 use std::path::PathBuf;
@@ -77,6 +78,9 @@ pub struct Context<'a, H, C> {
     pub commit: &'a str,
     pub ser: &'a SerializationConfig,
     pub progress: Arc<dyn Progress>,
+    /// What the verified signature signs for each file: a file whose own bytes match is
+    /// reported verified at once ([`Progress::file_verified`]), before the whole pull is.
+    pub signed: &'a SignedDigests,
     /// Reused bytes are copied into staging while re-hashing (a `--local-dir` pull, or a cache
     /// that needs its own copy).
     pub copy_reused: bool,
@@ -114,6 +118,13 @@ impl Job {
                         cx.progress.file_finished(id);
                     }
                     let source = copied.map_or(Source::Cached(disk), Source::Staged);
+                    // Its own bytes match what the signature signs for it: authentic whatever
+                    // the other files turn out to be (the whole manifest is still proven before
+                    // anything is committed, step 5).
+                    let (Source::Staged(at) | Source::Cached(at)) = &source;
+                    if cx.signed.signs(&file.path, &resources) {
+                        cx.progress.file_verified(&file.path, at);
+                    }
                     return Ok(Placed::Reused {
                         file,
                         source,
@@ -141,6 +152,12 @@ impl Job {
             cx.progress.as_ref(),
         )
         .await?;
+        // Reported before it is flushed to disk: the staged file may be read (it is checked to
+        // be the file hashed) while the flush a commit needs runs.
+        if cx.signed.signs(&file.path, &got.resources) {
+            cx.progress.file_verified(&file.path, &got.disk);
+        }
+        transfer::flush_large(&got.disk).await?;
         Ok(Placed::Downloaded {
             file,
             disk: got.disk,

@@ -10,8 +10,9 @@
 //!   hub listed ([`ContentId`]), and checks the latter at the end.
 //! - [`HashingWriter`] first re-hashes the kept part from disk (the same bytes, so a resumed
 //!   file is hashed exactly as a fresh one), then hashes and writes each 1 MiB block on a
-//!   blocking thread, one block in flight while the next one arrives, and flushes the file once
-//!   at the end (a full disk shows up here, before anything is committed).
+//!   blocking thread, one block in flight while the next one arrives; a large file is flushed
+//!   once it is written and reported verified ([`flush_large`]: a full disk shows up there,
+//!   before anything is committed), the others by the staging's one flush.
 
 use crate::cache::DiskId;
 use crate::hub::retry::RetryBudget;
@@ -28,8 +29,8 @@ use std::path::{Path, PathBuf};
 /// Bytes handed to the hashing/writing thread at a time.
 const BLOCK: usize = 1 << 20;
 
-/// Files at least this large are flushed to disk as soon as they are written (overlapping
-/// with the other transfers); smaller ones are flushed together by one `syncfs` of the staging
+/// Files at least this large are flushed to disk as soon as they are written and reported
+/// verified ([`flush_large`], overlapping with the other transfers); smaller ones are flushed together by one `syncfs` of the staging
 /// area before the commit ([`crate::cache::Staging::flush`]) — a per-file `fdatasync` of
 /// 10,000 small files is a journal commit each.
 pub const SYNC_EACH_AT: u64 = 1 << 20;
@@ -418,7 +419,7 @@ pub async fn download<H: Hub>(
     let (writer, kept) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
     progress.bytes(id, kept);
     let source = Resumable::new(hub, repo, commit, file, id, progress).starting_at(kept);
-    let mut result = stream_into(source, writer, file, id, progress)
+    let mut result = stream_into(source, writer, id, progress)
         .await
         .map(|(resources, disk)| Downloaded {
             resources,
@@ -435,7 +436,7 @@ pub async fn download<H: Hub>(
         let (writer, _) = HashingWriter::open(Hashes::new(file, ser), out_path.clone(), file.size).await?;
         progress.resumed(id, 0);
         let source = Resumable::new(hub, repo, commit, file, id, progress);
-        result = stream_into(source, writer, file, id, progress)
+        result = stream_into(source, writer, id, progress)
             .await
             .map(|(resources, disk)| Downloaded {
                 resources,
@@ -455,7 +456,6 @@ pub async fn download<H: Hub>(
 async fn stream_into<H: Hub>(
     mut source: Resumable<'_, H>,
     mut writer: HashingWriter,
-    file: &RemoteFile,
     id: usize,
     progress: &dyn Progress,
 ) -> Result<(Vec<ResourceDigest>, DiskId)> {
@@ -471,7 +471,29 @@ async fn stream_into<H: Hub>(
     if !block.is_empty() {
         writer.write(block).await?;
     }
-    writer.finish(file.size >= SYNC_EACH_AT).await
+    // Flushed by the caller once the file is reported verified ([`flush_large`]).
+    writer.finish(false).await
+}
+
+/// Flushes a downloaded file of at least [`SYNC_EACH_AT`] bytes to disk (overlapping with the
+/// other transfers); smaller ones are flushed together before the commit. Called once the file
+/// is reported verified, so a reader of the verified bytes (the mirror) does not wait for it.
+pub async fn flush_large(disk: &DiskId) -> Result<()> {
+    if disk.len < SYNC_EACH_AT {
+        return Ok(());
+    }
+    let path = disk.path.clone();
+    tokio::task::spawn_blocking(move || {
+        crate::cache::open_nofollow(&path)
+            .and_then(|f| f.sync_data())
+            .map_err(|source| Error::Io {
+                action: "cannot write",
+                path,
+                source,
+            })
+    })
+    .await
+    .map_err(|e| worker_failed(&disk.path, e))?
 }
 
 /// Opens a file for reading without following a symlink at its last component, and only if

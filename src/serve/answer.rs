@@ -3,184 +3,13 @@
 //! with the `ETag`/`X-Repo-Commit`/`X-Linked-*` headers and `Range`, and errors with
 //! `X-Error-Code`/`X-Error-Message`.
 
-use super::Verdict;
-use super::flight::{ServedFile, Snapshot};
-use crate::reference::ModelRef;
-use crate::{Error, ExitStatus};
+use super::refusal::{Refusal, built};
+use super::snapshot::Snapshot;
+use crate::cache::DiskId;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::error::Error as _;
-
-/// The `X-Error-Code` of a refusal. `huggingface_hub` maps no specific exception to it, so a
-/// 403 with it raises an `HfHubHTTPError` whose text carries `X-Error-Message`.
-pub const REFUSED_CODE: &str = "HubsignRefused";
-
-/// An answer other than success: status, error code and the reason, as data.
-#[derive(Debug, Clone)]
-pub struct Refusal {
-    pub status: u16,
-    pub code: Option<&'static str>,
-    pub message: String,
-    pub verdict: Verdict,
-    /// The snapshot's files no longer look as verified (the registry forgets it).
-    pub stale: bool,
-    /// Seconds after which the client may retry (503 answers).
-    pub retry_after: Option<u32>,
-    /// Why the mirror failed, for its own log only (never sent to the client).
-    pub cause: Option<String>,
-}
-
-impl Refusal {
-    fn new(status: u16, code: Option<&'static str>, message: &str, verdict: Verdict) -> Self {
-        Self {
-            status,
-            code,
-            message: message.to_owned(),
-            verdict,
-            stale: false,
-            retry_after: None,
-            cause: None,
-        }
-    }
-
-    pub fn refused(message: &str) -> Self {
-        Self::new(403, Some(REFUSED_CODE), message, Verdict::Refused)
-    }
-
-    pub fn unauthorized() -> Self {
-        Self::new(
-            401,
-            None,
-            "this mirror needs a valid bearer token (Authorization: Bearer ...)",
-            Verdict::Unauthorized,
-        )
-    }
-
-    pub fn bad_request(message: &str) -> Self {
-        Self::new(400, None, message, Verdict::NotFound)
-    }
-
-    pub fn not_found(message: &str) -> Self {
-        Self::new(404, None, message, Verdict::NotFound)
-    }
-
-    pub fn coded(status: u16, code: &'static str, message: &str) -> Self {
-        Self::new(status, Some(code), message, Verdict::NotFound)
-    }
-
-    pub fn upstream(message: &str) -> Self {
-        Self::new(502, None, message, Verdict::Error)
-    }
-
-    pub fn internal(message: &str) -> Self {
-        Self::new(500, None, message, Verdict::Error)
-    }
-
-    /// 500: the HTTP builder refused an answer (a header value it cannot carry). Never an
-    /// empty 200: the client learns the mirror failed, the mirror's log learns why.
-    pub fn unbuilt(cause: &axum::http::Error) -> Self {
-        Self {
-            cause: Some(format!("cannot build the answer: {cause}")),
-            ..Self::internal("hubsign mirror could not build its answer; the mirror's log says why")
-        }
-    }
-
-    /// 503: too many verified pulls in flight; `Retry-After` tells the client when to retry.
-    pub fn busy(message: &str, retry_after: u32) -> Self {
-        Self {
-            retry_after: Some(retry_after),
-            ..Self::new(503, None, message, Verdict::Error)
-        }
-    }
-
-    /// How a failed pull is answered: a definite "no" (unsigned, does not verify) is a 403 with
-    /// the reason; anything else (upstream down, cache unwritable) a 5xx without a verdict.
-    pub fn from_error(repo: &ModelRef, commit: &str, e: &Error) -> Self {
-        let pinned = format!("{}@{commit}", super::policy_name(repo));
-        match e {
-            Error::SignatureMissing { path, .. } => Self::refused(&format!(
-                "hubsign mirror refuses {pinned}: the repository is unsigned (no signature file {path})"
-            )),
-            // Nobody is trusted to sign it: a decision of the policy, not a failure.
-            Error::NoTrustRule { .. } => Self::refused(&format!("hubsign mirror refuses {pinned}: {e}")),
-            Error::Hub(crate::hub::HubError::RepoNotFound { .. }) => {
-                Self::coded(404, "RepoNotFound", "Repository not found")
-            }
-            Error::Hub(crate::hub::HubError::RevisionNotFound { .. }) => {
-                Self::coded(404, "RevisionNotFound", &format!("Invalid rev id: {commit}"))
-            }
-            _ if e.exit_status() == ExitStatus::VerificationFailed => Self::refused(&format!(
-                "hubsign mirror refuses {pinned}: it does not verify: {}",
-                chain(e)
-            )),
-            Error::Hub(_) => Self::upstream(&format!(
-                "hubsign mirror could not fetch {pinned} from upstream: {}",
-                chain(e)
-            )),
-            // The cause (paths of the mirror's own filesystem) goes to the mirror's log only.
-            _ => Self::internal(&format!(
-                "hubsign mirror could not cache {pinned}; the mirror's log says why"
-            )),
-        }
-    }
-
-    /// The answer to send; the builder's error when a header cannot be carried (the caller
-    /// logs it and sends a bare 500 instead).
-    pub fn response(&self, commit: Option<&str>) -> Result<Response<Body>, axum::http::Error> {
-        let mut b = Response::builder()
-            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-            .header("Content-Type", "application/json; charset=utf-8")
-            .header("X-Error-Message", header_text(&self.message));
-        if let Some(c) = self.code {
-            b = b.header("X-Error-Code", c);
-        }
-        if let Some(c) = commit {
-            b = b.header("X-Repo-Commit", c);
-        }
-        if let Some(s) = self.retry_after {
-            b = b.header("Retry-After", s);
-        }
-        let body = json!({ "error": self.message }).to_string();
-        b.header("Content-Length", body.len()).body(Body::from(body))
-    }
-}
-
-/// A bare 500, made without the builder so that it cannot fail: the answer when even a
-/// refusal could not be built.
-pub fn internal_error() -> Response<Body> {
-    let mut r = Response::new(Body::empty());
-    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    r
-}
-
-/// A built answer, or the 500 [`Refusal::unbuilt`] for the builder's error.
-pub fn built(answer: Result<Response<Body>, axum::http::Error>) -> Result<Response<Body>, Refusal> {
-    answer.map_err(|e| Refusal::unbuilt(&e))
-}
-
-/// An error and its causes on one line.
-fn chain(e: &Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
-/// A header-safe rendering: printable ASCII only, bounded.
-fn header_text(s: &str) -> HeaderValue {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
-        .take(2000)
-        .collect();
-    HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static("refused"))
-}
 
 fn json_response(v: &Value) -> Result<Response<Body>, Refusal> {
     let body = serde_json::to_vec(v).unwrap_or_default();
@@ -258,58 +87,6 @@ pub fn info(s: &Snapshot, q: &str) -> Result<Response<Body>, Refusal> {
     json_response(&v)
 }
 
-fn file_entry(f: &ServedFile) -> Value {
-    let mut v = json!({ "type": "file", "oid": f.git_oid, "size": f.size, "path": f.path });
-    if let Some(sha) = &f.lfs_sha256 {
-        v["lfs"] = json!({ "oid": sha, "size": f.size, "pointerSize": f.pointer_size() });
-    }
-    v
-}
-
-/// Files and folders of the served view, in git order (a folder sorts as `name/`), with an
-/// index by path. A folder's `oid` names the served view of it (it is not upstream's tree id:
-/// unsigned files are left out).
-#[derive(Debug)]
-pub struct Entries {
-    pub list: Vec<(String, Value)>,
-    by_path: std::collections::HashMap<String, usize>,
-}
-
-fn entries(s: &Snapshot) -> &Entries {
-    s.entries.get_or_init(|| build_entries(s))
-}
-
-fn build_entries(s: &Snapshot) -> Entries {
-    let mut dirs = BTreeSet::new();
-    for p in s.files.keys() {
-        let mut p = p.as_str();
-        while let Some((parent, _)) = p.rsplit_once('/') {
-            dirs.insert(parent.to_owned());
-            p = parent;
-        }
-    }
-    let mut out: Vec<(String, Value)> = s
-        .files
-        .values()
-        .map(|f| (f.path.clone(), file_entry(f)))
-        .collect();
-    for d in dirs {
-        use sha1::Digest as _;
-        let oid = hex::encode(sha1::Sha1::digest(format!("{}:{d}", s.commit)));
-        out.push((
-            format!("{d}/"),
-            json!({ "type": "directory", "oid": oid, "size": 0, "path": d }),
-        ));
-    }
-    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let by_path = out
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| (v["path"].as_str().unwrap_or_default().to_owned(), i))
-        .collect();
-    Entries { list: out, by_path }
-}
-
 /// Paths one paths-info request may ask for.
 const MAX_PATHS_INFO: usize = 10_000;
 
@@ -329,7 +106,7 @@ pub fn tree(
 ) -> Result<Response<Body>, Refusal> {
     let q = query(q);
     let recursive = flag(&q, "recursive");
-    let all = &entries(s).list;
+    let all = &s.entries().list;
     let prefix = if path.is_empty() {
         String::new()
     } else {
@@ -422,7 +199,7 @@ pub fn paths_info(s: &Snapshot, body: &[u8], is_json: bool) -> Result<Response<B
             "paths-info takes at most {MAX_PATHS_INFO} paths per request"
         )));
     }
-    let all = entries(s);
+    let all = s.entries();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for p in paths {
@@ -468,9 +245,10 @@ fn range(header: Option<&str>, size: u64) -> Option<Result<(u64, u64), ()>> {
     Some(if parsed.0 >= size { Err(()) } else { Ok(parsed) })
 }
 
-/// `GET`/`HEAD /{repo}/resolve/{rev}/{path}`, from the verified snapshot: the verified file
-/// is opened where it was verified and must still be that file before a byte goes out; a
-/// mismatch marks the snapshot stale.
+/// `GET`/`HEAD /{repo}/resolve/{rev}/{path}`, from the verified snapshot: once this file's
+/// own bytes verified (waiting for that file, not the repository), they are opened where they
+/// verified and must still be that file before a byte goes out. A mismatch after the pull
+/// ended marks the snapshot for verifying again ([`Remedy::VerifyAgain`](super::refusal::Remedy)).
 pub async fn resolve(
     s: &Snapshot,
     path: &str,
@@ -481,28 +259,32 @@ pub async fn resolve(
     let Some(f) = s.files.get(path) else {
         return Err(entry_not_found("Entry not found"));
     };
-    let stale = |what: &str| Refusal {
-        stale: true,
-        ..Refusal::internal(&format!(
+    let stale = |what: &str| {
+        Refusal::stale(&format!(
             "the mirror's verified copy of {path} {what}; the next request verifies the repository again"
         ))
     };
-    // The verified file itself, opened without following a link there, and it must still be
-    // the same file (device, inode, size, times) as when it was verified.
-    let Some(id) = &f.disk else {
-        return Err(stale("has no recorded location"));
-    };
-    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
-    let mut file = tokio::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nonblocking(nofollow))
-        .open(&id.path)
+    let id = s
+        .file(path)
         .await
-        .map_err(|_| stale("cannot be opened"))?;
-    let meta = file.metadata().await.map_err(|_| stale("cannot be read"))?;
-    if !id.matches(&meta) || meta.len() != f.size {
-        return Err(stale("changed since it was verified"));
-    }
+        .map_err(|r| (*r).clone())?
+        .ok_or_else(|| stale("has no recorded location"))?;
+    let mut file = match open_verified(&id, f.size).await {
+        Ok(file) => file,
+        // The pull may have moved the file from staging into the cache between the lookup and
+        // the open (the commit renames the very file that verified): once the pull has ended,
+        // its committed location is tried, once.
+        // A definite "no" for the commit answers as such; anything else (the copy changed,
+        // or the pull failed because it did) verifies the commit again.
+        Err(first) => {
+            s.settled().await;
+            match s.file(path).await {
+                Ok(Some(now)) if now != id => open_verified(&now, f.size).await.map_err(stale)?,
+                Err(r) if r.verdict == super::Verdict::Refused => return Err((*r).clone()),
+                _ => return Err(stale(first)),
+            }
+        }
+    };
     let size = f.size;
     let (status, start, end) = match range(range_header, size) {
         None => (StatusCode::OK, 0, size),
@@ -545,6 +327,23 @@ pub async fn resolve(
     built(b.body(Body::from_stream(stream)))
 }
 
+/// Opens the file `id` names, without following a link there, and only if it is still that
+/// file (device, inode, size, times) of `size` bytes; else what is wrong with it.
+async fn open_verified(id: &DiskId, size: u64) -> Result<fs_err::tokio::File, &'static str> {
+    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
+    let file = fs_err::tokio::OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblocking(nofollow))
+        .open(&id.path)
+        .await
+        .map_err(|_| "cannot be opened")?;
+    let meta = file.metadata().await.map_err(|_| "cannot be read")?;
+    if !id.matches(&meta) || meta.len() != size {
+        return Err("changed since it was verified");
+    }
+    Ok(file)
+}
+
 /// `flags` plus `O_NONBLOCK` (a FIFO planted at the path cannot block the open).
 fn nonblocking(flags: i32) -> i32 {
     flags | i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0)
@@ -552,9 +351,11 @@ fn nonblocking(flags: i32) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{REFUSED_CODE, Refusal, range};
+    use super::range;
     use crate::Error;
     use crate::reference::ModelRef;
+    use crate::serve::Verdict;
+    use crate::serve::refusal::{REFUSED_CODE, Refusal};
 
     /// "No rule covers it" is a refusal because of its variant, whatever it prints.
     #[test]
@@ -567,7 +368,7 @@ mod tests {
         let r = Refusal::from_error(&repo, "0123", &e);
         assert_eq!(r.status, 403);
         assert_eq!(r.code, Some(REFUSED_CODE));
-        assert_eq!(r.verdict, super::Verdict::Refused);
+        assert_eq!(r.verdict, Verdict::Refused);
         assert!(
             r.message.contains("no trust policy rule covers org/name"),
             "{}",

@@ -1,76 +1,33 @@
-//! Verified snapshots the mirror may serve, and the single-flight that makes them: concurrent
-//! first requests for one (repo type, repo, commit) await one verified pull; replicas sharing
-//! a cache volume are serialised by the cache's own `.locks`.
+//! The single-flight that makes the snapshots the mirror serves, and the registry of them:
+//! concurrent first requests for one (repo type, repo, commit) share one verified pull;
+//! replicas sharing a cache volume are serialised by the cache's own `.locks`.
 //!
-//! A snapshot enters the registry only after [`pull::pull`] committed it (steps 1–7, the same
-//! code as `hubsign pull`), with the file table of the signed files plus the signature taken
-//! from the upstream listing. A snapshot found in the cache after a restart is never trusted
-//! as such: the first request runs the pull again, which re-hashes the cached blobs (reusing
-//! them instead of downloading) and rebuilds the snapshot from what verifies.
+//! A pull runs the same code as `hubsign pull` ([`pull::plan`], then [`pull::pull`]). A
+//! [`Snapshot`] enters the registry once the plan verified the signature and the listing
+//! (steps 1–3, before any weight is fetched): requests for the listing are answered from then
+//! on, and each file is served once the pull reports its own bytes verified (the
+//! [`Progress::file_verified`] hook), while the others are still arriving. The snapshot holds
+//! what the pull reports and nothing else: nothing it serves was not verified. A pull that
+//! ends without a commit fails the snapshot (every request from then on gets the refusal) and
+//! a definite "no" is remembered for a while.
+//!
+//! A snapshot found in the cache after a restart is never trusted as such: the first request
+//! runs the pull again, which re-hashes the cached blobs (reusing them instead of downloading)
+//! and rebuilds the snapshot from what verifies.
 
-use super::{Mirror, Refusal};
-use crate::cache::DiskId;
-use crate::hub::{ContentId, RemoteFile};
-use crate::pull::{self, Destination, PullRequest, Selection, Target};
+use super::Mirror;
+use super::refusal::Refusal;
+use super::snapshot::{ServedFile, Snapshot};
+use crate::cache::{CacheLayout, DiskId};
+use crate::hub::Hub;
+use crate::progress::Progress;
+use crate::pull::{self, Destination, Plan, PullOutcome, PullRequest, Selection, Target};
 use crate::reference::{ModelRef, RepoType};
 use crate::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-
-/// One file the mirror serves: what the upstream listing says of it.
-#[derive(Debug, Clone)]
-pub struct ServedFile {
-    pub path: String,
-    pub size: u64,
-    /// The git blob id (for an LFS file, its pointer's).
-    pub git_oid: String,
-    /// The LFS SHA-256, for an LFS file.
-    pub lfs_sha256: Option<String>,
-    /// The verified bytes on disk (set once the snapshot is committed).
-    pub disk: Option<DiskId>,
-}
-
-impl ServedFile {
-    fn from_remote(f: &RemoteFile) -> Self {
-        Self {
-            path: f.path.clone(),
-            size: f.size,
-            git_oid: f.git_oid.clone().unwrap_or_default(),
-            lfs_sha256: match &f.content {
-                ContentId::Sha256(s) => Some(s.clone()),
-                _ => None,
-            },
-            disk: None,
-        }
-    }
-
-    /// The size of the LFS pointer file git stores for an LFS file.
-    pub fn pointer_size(&self) -> Option<u64> {
-        self.lfs_sha256.as_ref().map(|sha| {
-            let text = format!(
-                "version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {}\n",
-                self.size
-            );
-            text.len() as u64
-        })
-    }
-}
-
-/// A verified, committed snapshot: where it is and which files it serves.
-#[derive(Debug)]
-pub struct Snapshot {
-    pub repo: ModelRef,
-    pub commit: String,
-    pub dir: PathBuf,
-    /// Signed files plus the signature, by repository path.
-    pub files: BTreeMap<String, ServedFile>,
-    /// The tree entries of the served view, built once on first use (tree pages and
-    /// paths-info read them; they are never rebuilt per request).
-    pub entries: std::sync::OnceLock<super::answer::Entries>,
-}
 
 type Outcome = Result<Arc<Snapshot>, Arc<Refusal>>;
 
@@ -78,8 +35,10 @@ type Outcome = Result<Arc<Snapshot>, Arc<Refusal>>;
 struct Key(RepoType, String, String);
 
 enum Slot {
-    /// Verified; the number orders entries by age (the oldest is forgotten first).
+    /// The listing verified (its files are verified or being pulled); the number orders
+    /// entries by age (the oldest is forgotten first).
     Ready(Arc<Snapshot>, u64),
+    /// Until the listing verified.
     Pending(watch::Receiver<Option<Outcome>>),
     /// A definite "no" (unsigned, does not verify, no rule), remembered for a while so every
     /// request for a refused commit does not repeat the upstream work.
@@ -123,7 +82,7 @@ impl Registry {
         )
     }
 
-    /// The snapshot of `commit` if this process already verified it.
+    /// The snapshot of `commit` if this process already verified its listing.
     pub fn ready(&self, repo: &ModelRef, commit: &str) -> Option<Arc<Snapshot>> {
         let slots = self.slots.lock().ok()?;
         match slots.get(&Self::key(repo, commit)) {
@@ -161,11 +120,35 @@ impl Registry {
             }
         }
     }
+
+    /// Records how the pull of `snapshot` ended, unless its slot was taken over meanwhile (the
+    /// snapshot was evicted and is pulled again): a definite "no" is remembered for a while
+    /// (never its bytes); an upstream or cache error is not, so the next request tries again.
+    fn settle(&self, key: Key, snapshot: &Arc<Snapshot>, refusal: Option<&Arc<Refusal>>) {
+        let Ok(mut slots) = self.slots.lock() else {
+            return;
+        };
+        let ours = matches!(slots.get(&key), Some(Slot::Ready(s, _)) if Arc::ptr_eq(s, snapshot));
+        match refusal {
+            Some(r) if ours && r.status == 403 => {
+                slots.insert(key, Slot::Refused(Arc::clone(r), Instant::now()));
+            }
+            Some(_) if ours => {
+                slots.remove(&key);
+            }
+            _ => {}
+        }
+    }
 }
 
-/// The verified snapshot of `repo` at `commit`: ready, awaited from a pull in flight, or pulled
-/// now (in a task of its own, so a client hanging up does not cancel it for the others).
-pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Outcome {
+/// The snapshot of `repo` at `commit` once its listing verified: ready, awaited from a pull in
+/// flight, or pulled now (in a task of its own, so a client hanging up does not cancel it for
+/// the others). Its files may still be arriving: [`Snapshot::file`] waits for one.
+pub async fn verified<H, C>(mirror: &Arc<Mirror<H, C>>, repo: &ModelRef, commit: &str) -> Outcome
+where
+    H: Hub + Send + 'static,
+    C: CacheLayout + Send + Sync + 'static,
+{
     let key = Registry::key(repo, commit);
     let mut rx = {
         let Ok(mut slots) = mirror.registry.slots.lock() else {
@@ -192,37 +175,8 @@ pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Ou
                 // The pull's file-system work (staging, fsync, the commit lock) blocks: it runs
                 // on a blocking thread, never on the threads that answer requests.
                 tokio::task::spawn_blocking(move || {
-                    let deadline = m.config.pull_timeout;
-                    let result = runtime.block_on(async {
-                        tokio::time::timeout(deadline, pull_verified(&m, &repo, &commit)).await
-                    });
+                    runtime.block_on(fly(&m, &repo, &commit, key, &tx));
                     drop(permit);
-                    let outcome = match result {
-                        Ok(Ok(s)) => Ok(Arc::new(s)),
-                        Ok(Err(e)) => {
-                            m.events.refused(&repo, Some(&commit), &e);
-                            Err(Arc::new(Refusal::from_error(&repo, &commit, &e)))
-                        }
-                        Err(_) => Err(Arc::new(Refusal::upstream(&format!(
-                            "hubsign mirror gave up verifying {}@{commit} after {} s",
-                            super::policy_name(&repo),
-                            deadline.as_secs()
-                        )))),
-                    };
-                    if let Ok(mut slots) = m.registry.slots.lock() {
-                        match &outcome {
-                            Ok(s) => m.registry.insert_ready(&mut slots, key, Arc::clone(s)),
-                            // A definite "no" is remembered for a while (never its bytes);
-                            // an upstream or cache error is not: the next request tries again.
-                            Err(r) if r.status == 403 => {
-                                slots.insert(key, Slot::Refused(Arc::clone(r), Instant::now()));
-                            }
-                            Err(_) => {
-                                slots.remove(&key);
-                            }
-                        }
-                    }
-                    let _ = tx.send(Some(outcome));
                 });
                 rx
             }
@@ -243,8 +197,105 @@ pub async fn verified(mirror: &Arc<Mirror>, repo: &ModelRef, commit: &str) -> Ou
     )))
 }
 
-/// Steps 1–7 of `hubsign pull` for one commit, into the mirror's cache.
-async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result<Snapshot> {
+/// One pull, start to end: the listing (announced on `tx` and in the registry as soon as it
+/// verified), then every file, then the commit, within the mirror's pull timeout.
+async fn fly<H, C>(
+    m: &Arc<Mirror<H, C>>,
+    repo: &ModelRef,
+    commit: &str,
+    key: Key,
+    tx: &watch::Sender<Option<Outcome>>,
+) where
+    H: Hub + Send + 'static,
+    C: CacheLayout + Send + Sync + 'static,
+{
+    let deadline = m.config.pull_timeout;
+    let gave_up = || {
+        Refusal::upstream(&format!(
+            "hubsign mirror gave up verifying {}@{commit} after {} s",
+            super::policy_name(repo),
+            deadline.as_secs()
+        ))
+    };
+    let started = Instant::now();
+    // 1–3: the signature and the listing.
+    let planned = match tokio::time::timeout(deadline, plan(m, repo, commit)).await {
+        Ok(Ok(planned)) => planned,
+        failed => {
+            let refusal = Arc::new(match failed {
+                Ok(Err(e)) => {
+                    m.events.refused(repo, Some(commit), &e);
+                    Refusal::from_error(repo, commit, &e)
+                }
+                _ => gave_up(),
+            });
+            if let Ok(mut slots) = m.registry.slots.lock() {
+                if refusal.status == 403 {
+                    slots.insert(key, Slot::Refused(Arc::clone(&refusal), Instant::now()));
+                } else {
+                    slots.remove(&key);
+                }
+            }
+            let _ = tx.send(Some(Err(refusal)));
+            return;
+        }
+    };
+    let (snapshot, plan, target) = planned;
+    if let Ok(mut slots) = m.registry.slots.lock() {
+        m.registry
+            .insert_ready(&mut slots, key.clone(), Arc::clone(&snapshot));
+    }
+    let _ = tx.send(Some(Ok(Arc::clone(&snapshot))));
+    let _unsettled = Unsettled {
+        registry: &m.registry,
+        key: key.clone(),
+        snapshot: Arc::clone(&snapshot),
+    };
+    // 4–7: every file, each served as soon as its own bytes verified, then the commit.
+    let left = deadline.saturating_sub(started.elapsed());
+    let pulled = tokio::time::timeout(left, fetch(m, &snapshot, plan, target)).await;
+    let refusal = match pulled {
+        Ok(Ok(outcome)) => {
+            m.events.verified(repo, &outcome);
+            snapshot.committed(&outcome.disk);
+            return;
+        }
+        Ok(Err(e)) => {
+            m.events.refused(repo, Some(commit), &e);
+            Arc::new(Refusal::from_error(repo, commit, &e))
+        }
+        Err(_) => Arc::new(gave_up()),
+    };
+    m.registry.settle(key, &snapshot, Some(&refusal));
+    snapshot.failed(refusal);
+}
+
+/// Ends a snapshot whose pull stopped without settling it (a panic unwinding through `fly`):
+/// the requests waiting for its files get an answer, and the next request pulls again.
+struct Unsettled<'a> {
+    registry: &'a Registry,
+    key: Key,
+    snapshot: Arc<Snapshot>,
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        if self.snapshot.running() {
+            let refusal = Arc::new(Refusal::internal("the pull task ended without an outcome"));
+            self.registry
+                .settle(self.key.clone(), &self.snapshot, Some(&refusal));
+            self.snapshot.failed(refusal);
+        }
+    }
+}
+
+/// Steps 1–3 of `hubsign pull` for one commit: the signature verified and the listing checked
+/// against it, as a snapshot with no file verified yet.
+async fn plan<H: Hub, C>(
+    mirror: &Mirror<H, C>,
+    repo: &ModelRef,
+    commit: &str,
+) -> Result<(Arc<Snapshot>, Plan, Target)> {
     let anchor = mirror
         .trust
         .anchor(&super::policy_name(repo))
@@ -270,6 +321,18 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
     if let Some(sig) = plan.tree.iter().find(|f| f.path == target.signature_path) {
         files.insert(sig.path.clone(), ServedFile::from_remote(sig));
     }
+    let snapshot = Arc::new(Snapshot::new(repo.clone(), plan.commit.clone(), files));
+    Ok((snapshot, plan, target))
+}
+
+/// Steps 4–7 of `hubsign pull` into the mirror's cache, each file reported to `snapshot` as
+/// soon as its own bytes verified.
+async fn fetch<H: Hub, C: CacheLayout>(
+    mirror: &Mirror<H, C>,
+    snapshot: &Arc<Snapshot>,
+    plan: Plan,
+    target: Target,
+) -> Result<PullOutcome> {
     let req = PullRequest {
         target,
         selection: Selection::default(),
@@ -277,28 +340,53 @@ async fn pull_verified(mirror: &Mirror, repo: &ModelRef, commit: &str) -> Result
         destination: Destination::Cache,
         ref_name: None,
     };
-    let progress = mirror.events.progress(repo, commit);
+    let progress = Arc::new(Observed {
+        inner: mirror.events.progress(&snapshot.repo, &snapshot.commit),
+        snapshot: Arc::clone(snapshot),
+    });
     let outcome = pull::pull(&mirror.hub, &mirror.cache, &req, plan, progress).await?;
     // Where each verified file's bytes are, and which file that is, as the pull verified and
     // committed it (a reused blob: as it was when it was hashed); answers open that file and
     // require that identity.
-    for f in files.values_mut() {
-        match outcome.disk.get(&f.path) {
-            Some(id) if id.len == f.size => f.disk = Some(id.clone()),
-            _ => {
-                return Err(crate::cache::CacheError::NotARegularFile {
-                    path: outcome.path.join(&f.path),
-                }
-                .into());
+    for f in snapshot.files.values() {
+        if outcome.disk.get(&f.path).is_none_or(|id| id.len != f.size) {
+            return Err(crate::cache::CacheError::NotARegularFile {
+                path: outcome.path.join(&f.path),
             }
+            .into());
         }
     }
-    mirror.events.verified(repo, &outcome);
-    Ok(Snapshot {
-        repo: repo.clone(),
-        commit: outcome.commit,
-        dir: outcome.path,
-        files,
-        entries: std::sync::OnceLock::new(),
-    })
+    Ok(outcome)
+}
+
+/// The progress of one pull, passed on to the mirror's events, with each verified file
+/// reported to the snapshot being served.
+struct Observed {
+    inner: Arc<dyn Progress>,
+    snapshot: Arc<Snapshot>,
+}
+
+impl Progress for Observed {
+    fn start(&self, files: usize, bytes: u64) {
+        self.inner.start(files, bytes);
+    }
+    fn file_started(&self, id: usize, path: &str, size: u64) {
+        self.inner.file_started(id, path, size);
+    }
+    fn bytes(&self, id: usize, n: u64) {
+        self.inner.bytes(id, n);
+    }
+    fn resumed(&self, id: usize, offset: u64) {
+        self.inner.resumed(id, offset);
+    }
+    fn file_finished(&self, id: usize) {
+        self.inner.file_finished(id);
+    }
+    fn file_verified(&self, path: &str, disk: &DiskId) {
+        self.snapshot.file_verified(path, disk);
+        self.inner.file_verified(path, disk);
+    }
+    fn finish(&self) {
+        self.inner.finish();
+    }
 }

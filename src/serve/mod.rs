@@ -5,24 +5,29 @@
 //!
 //! Per request: (1) the client's bearer token, when the mirror wants one; (2) the policy rule
 //! for the repository (none: refused); (3) the revision pinned upstream (a moved branch is seen
-//! at once); (4) the verified snapshot of that commit (`flight`: one `hubsign pull` per commit,
-//! shared by concurrent requests); (5) the answer, built only from that snapshot and the
-//! upstream listing of its signed files. A repository that is unsigned or does not verify is
-//! answered 403 with the reason in `X-Error-Message`; nothing of it is served or cached.
+//! at once); (4) the verified listing of that commit (`flight`: one `hubsign pull` per commit,
+//! shared by concurrent requests); (5) the answer, built only from that snapshot: the listing
+//! of its signed files, and a file's bytes once they verified (`resolve` waits for that file,
+//! not the repository). A repository that is unsigned or does not verify is answered 403 with
+//! the reason in `X-Error-Message` (on the file that fails, when the listing verified); no byte
+//! that did not verify is served, and nothing of it is cached.
 //!
-//! The mirror never forwards the client's `Authorization` upstream (its own token is in the
-//! [`HuggingFaceHub`] client), never prints (access records and pull events go to [`Events`]),
+//! The mirror never forwards the client's `Authorization` upstream (its own token is in its
+//! [`Hub`] client), never prints (access records and pull events go to [`Events`]),
 //! and keeps no state but its cache directory and the in-memory list of commits it verified.
 
 mod answer;
 mod flight;
+#[cfg(test)]
+mod in_process;
+mod refusal;
+mod snapshot;
 
-pub use answer::Refusal;
-pub use flight::{ServedFile, Snapshot};
+pub use refusal::{REFUSED_CODE, Refusal, Remedy};
+pub use snapshot::{ServedFile, Snapshot};
 
-use crate::cache::HfCache;
-use crate::hub::huggingface::HuggingFaceHub;
-use crate::hub::{Hub as _, HubError, check_remote_path};
+use crate::cache::CacheLayout;
+use crate::hub::{Hub, HubError, check_remote_path};
 use crate::progress::Progress;
 use crate::pull::PullOutcome;
 use crate::reference::{ModelRef, RepoType, check_revision};
@@ -116,20 +121,21 @@ pub struct ServeConfig {
     pub pull_timeout: std::time::Duration,
 }
 
-/// The mirror: its upstream (with the mirror's own token), its cache, its policy.
-pub struct Mirror {
-    hub: HuggingFaceHub,
-    cache: HfCache,
+/// The mirror: its upstream (with the mirror's own token), its cache, its policy. `H` is the
+/// Hugging Face hub in production and an in-process fake in tests; `C` the Hugging Face cache.
+pub struct Mirror<H, C> {
+    hub: H,
+    cache: C,
     trust: Box<dyn TrustPolicy>,
     events: Arc<dyn Events>,
     config: ServeConfig,
     registry: flight::Registry,
 }
 
-impl Mirror {
+impl<H: Hub, C: CacheLayout> Mirror<H, C> {
     pub fn new(
-        hub: HuggingFaceHub,
-        cache: HfCache,
+        hub: H,
+        cache: C,
         trust: Box<dyn TrustPolicy>,
         events: Arc<dyn Events>,
         config: ServeConfig,
@@ -164,17 +170,20 @@ const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
 /// Serves `mirror` on `listener` until `shutdown` completes, then finishes the requests in
 /// progress for at most 25 s (graceful shutdown). Pulls still running are
 /// dropped; their partial downloads stay in staging for the next start to resume.
-pub async fn run(
-    mirror: Arc<Mirror>,
+pub async fn run<H, C>(
+    mirror: Arc<Mirror<H, C>>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<()> {
+) -> Result<()>
+where
+    H: Hub + Send + 'static,
+    C: CacheLayout + Send + Sync + 'static,
+{
     let header_read_timeout = mirror.config.header_read_timeout;
     let app = axum::Router::new()
         .fallback(
-            |axum::extract::State(m): axum::extract::State<Arc<Mirror>>, req: axum::extract::Request| async move {
-                handle(m, req).await
-            },
+            |axum::extract::State(m): axum::extract::State<Arc<Mirror<H, C>>>,
+             req: axum::extract::Request| async move { handle(m, req).await },
         )
         .with_state(mirror);
     let service = hyper_util::service::TowerToHyperService::new(app);
@@ -361,7 +370,11 @@ struct Seen {
     commit: Option<String>,
 }
 
-async fn handle(mirror: Arc<Mirror>, req: axum::extract::Request) -> Response<Body> {
+async fn handle<H, C>(mirror: Arc<Mirror<H, C>>, req: axum::extract::Request) -> Response<Body>
+where
+    H: Hub + Send + 'static,
+    C: CacheLayout + Send + Sync + 'static,
+{
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let mut seen = Seen::default();
@@ -419,16 +432,20 @@ fn respond(
         Ok(r) => (r, refusal.verdict),
         Err(e) => {
             events.answer_failed(repo, &format!("cannot build the answer: {e}"));
-            (answer::internal_error(), Verdict::Error)
+            (refusal::internal_error(), Verdict::Error)
         }
     }
 }
 
-async fn answer(
-    mirror: &Arc<Mirror>,
+async fn answer<H, C>(
+    mirror: &Arc<Mirror<H, C>>,
     req: axum::extract::Request,
     seen: &mut Seen,
-) -> Result<Response<Body>, Refusal> {
+) -> Result<Response<Body>, Refusal>
+where
+    H: Hub + Send + 'static,
+    C: CacheLayout + Send + Sync + 'static,
+{
     let (parts, body) = req.into_parts();
     if parts.uri.path() == "/healthz" {
         return answer::text("ok\n");
@@ -456,7 +473,7 @@ async fn answer(
     // 3. Pin upstream; a commit this process verified needs no upstream round trip.
     let commit = pin(mirror, &repo, &rev).await?;
     seen.commit = Some(commit.clone());
-    // 4. The verified snapshot (one pull per commit).
+    // 4. The verified listing (one pull per commit); `resolve` waits for its file's bytes.
     let snapshot = flight::verified(mirror, &repo, &commit)
         .await
         .map_err(|r| (*r).clone())?;
@@ -493,13 +510,13 @@ async fn answer(
                 // the same commit replaced the blob with its own verified copy): forget the
                 // snapshot, verify the commit again (cached blobs are re-hashed, not
                 // downloaded) and answer from that — once.
-                Err(e) if e.stale => {
+                Err(e) if e.remedy == Remedy::VerifyAgain => {
                     mirror.registry.evict(&repo, &commit);
                     let again = flight::verified(mirror, &repo, &commit)
                         .await
                         .map_err(|r| (*r).clone())?;
                     let r = answer::resolve(&again, &path, range, head).await;
-                    if matches!(&r, Err(e) if e.stale) {
+                    if matches!(&r, Err(e) if e.remedy == Remedy::VerifyAgain) {
                         mirror.registry.evict(&repo, &commit);
                     }
                     r
@@ -510,7 +527,7 @@ async fn answer(
     }
 }
 
-async fn pin(mirror: &Mirror, repo: &ModelRef, rev: &str) -> Result<String, Refusal> {
+async fn pin<H: Hub, C>(mirror: &Mirror<H, C>, repo: &ModelRef, rev: &str) -> Result<String, Refusal> {
     let is_commit = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
     if is_commit {
         let commit = rev.to_ascii_lowercase();
@@ -597,7 +614,7 @@ mod tests {
     /// A builder error is a 500 whose cause reaches the mirror's log, never an empty 200.
     #[test]
     fn an_answer_the_builder_refuses_is_a_logged_500() {
-        use super::{Body, Events, Refusal, Response, Verdict, answer, respond};
+        use super::{Body, Events, Refusal, Response, Verdict, refusal, respond};
         use std::sync::Mutex;
         #[derive(Default)]
         struct Log(Mutex<Vec<String>>);
@@ -609,7 +626,7 @@ mod tests {
         }
         let log = Log::default();
         // A header value with a newline: the builder refuses it.
-        let refused = answer::built(Response::builder().header("ETag", "\"a\nb\"").body(Body::empty()))
+        let refused = refusal::built(Response::builder().header("ETag", "\"a\nb\"").body(Body::empty()))
             .expect_err("the builder must refuse a newline in a header");
         let (resp, verdict) = respond(&log, None, None, &refused);
         assert_eq!(resp.status(), 500);

@@ -11,8 +11,8 @@ pub mod sigstore;
 pub use claim::{CertificateSummary, SignerClaim};
 
 pub use model::{
-    Comparison, Coverage, Links, ManifestProof, ModelCheck, UnsignedFiles, VerificationReport, check_model,
-    check_model_hashed, prove,
+    Comparison, Coverage, Links, ManifestProof, ModelCheck, SignedDigests, UnsignedFiles, VerificationReport,
+    check_model, check_model_hashed, prove,
 };
 
 use crate::crypto::ec::{MessageHash, VerifyingKey};
@@ -295,10 +295,6 @@ pub fn compare_unverified(
 }
 
 /// Reads and verifies a signature file, then checks the model against it.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "TODO fs_err sweep after the mirror merge"
-)]
 pub fn verify_model(
     model: &std::path::Path,
     signature: &std::path::Path,
@@ -306,7 +302,7 @@ pub fn verify_model(
     check: &ModelCheck,
 ) -> crate::Result<VerificationReport> {
     // A model that is not there is said so, not reported as its signature missing.
-    if std::fs::symlink_metadata(model).is_err() {
+    if fs_err::symlink_metadata(model).is_err() {
         return Err(crate::Error::ModelNotFound {
             path: model.to_path_buf(),
         });

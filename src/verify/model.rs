@@ -383,6 +383,42 @@ fn compare_grouped(
     c
 }
 
+/// The digests a verified statement signs for each file, to check one file as soon as its own
+/// bytes are hashed (the whole manifest is still proven by [`prove`] before a commit): a file
+/// whose resources are exactly these is authentic, whatever the other files turn out to be.
+#[derive(Debug)]
+pub struct SignedDigests {
+    files: BTreeMap<String, Vec<(String, String, Vec<u8>)>>,
+}
+
+impl SignedDigests {
+    #[must_use]
+    pub fn of(verified: &VerifiedStatement) -> Self {
+        let mut files: BTreeMap<String, Vec<(String, String, Vec<u8>)>> = BTreeMap::new();
+        for r in &verified.statement.resources {
+            files
+                .entry(shard_file_name(&r.name).to_owned())
+                .or_default()
+                .push((r.name.clone(), r.algorithm.clone(), r.digest.clone()));
+        }
+        for d in files.values_mut() {
+            d.sort();
+        }
+        Self { files }
+    }
+
+    /// Whether `resources` (all of one file) are exactly what the statement signs for `file`.
+    #[must_use]
+    pub fn signs(&self, file: &str, resources: &[ResourceDigest]) -> bool {
+        let mut got: Vec<(String, String, Vec<u8>)> = resources
+            .iter()
+            .map(|r| (r.name.clone(), r.algorithm.clone(), r.digest.clone()))
+            .collect();
+        got.sort();
+        self.files.get(file).is_some_and(|want| *want == got)
+    }
+}
+
 /// Evidence that a set of hashed files matches a verified statement. Only [`prove`] makes one,
 /// so code that needs it (committing to a cache) cannot run before verification.
 #[derive(Debug)]

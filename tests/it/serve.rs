@@ -3,6 +3,9 @@
 //! through `HF_ENDPOINT`: signed repositories are served with upstream's bytes, sizes and
 //! hashes; tampered, unsigned and unruled ones are refused with the reason and nothing of them
 //! is cached; concurrent first requests share one pull; a mirror killed mid-pull recovers.
+//! The tests that speak plain HTTP or TCP to the mirror (shutdown, slowloris, cache tampering,
+//! bounds, replicas) need no Python and always run; the flight itself is also tested in process
+//! against a fake hub (`src/serve/in_process.rs`).
 
 use crate::support::hub::{LocalHub, Origin, http};
 use crate::support::hub_env::REPO;
@@ -119,7 +122,9 @@ impl Drop for Mirror {
 struct Env {
     hub: LocalHub,
     tmp: tempfile::TempDir,
-    py: PathBuf,
+    /// The venv's Python, for the tests of the real clients (`Env::new`); none for the tests
+    /// that speak plain HTTP to the mirror (`Env::local`), which never skip.
+    py: Option<PathBuf>,
     policy: PathBuf,
     /// The signed model's source directory (what upstream serves).
     src: PathBuf,
@@ -128,9 +133,19 @@ struct Env {
 
 impl Env {
     /// Upstream holds the signed `hubsign/tiny-bert`; the policy trusts fixtures/keys/p256 for
-    /// `hubsign/*` and `datasets/hubsign/*`. `None` after a loud skip without the venv.
+    /// `hubsign/*` and `datasets/hubsign/*`; with the venv's Python for the real clients.
+    /// `None` after a loud skip without the venv.
     fn new() -> Option<Self> {
         let py = testhub::python::venv_python()?;
+        Some(Self {
+            py: Some(py),
+            ..Self::local()
+        })
+    }
+
+    /// The same upstream, mirror policy and model, without Python: for the tests that speak
+    /// plain HTTP (or TCP) to the mirror; they run everywhere.
+    fn local() -> Self {
         let tmp = tempdir();
         let hub = LocalHub::start();
         let src = signed_model(&tmp.path().join("src"));
@@ -144,14 +159,14 @@ impl Env {
             )
             .as_bytes(),
         );
-        Some(Self {
+        Self {
             hub,
             tmp,
-            py,
+            py: None,
             policy,
             src,
             sha,
-        })
+        }
     }
 
     fn cache(&self) -> PathBuf {
@@ -168,12 +183,35 @@ impl Env {
         )
     }
 
+    /// Waits until the mirror committed the verified snapshot of the fixture commit: a file is
+    /// served as soon as it verified, before the pull commits.
+    fn committed(&self) -> PathBuf {
+        let snapshot = self
+            .cache()
+            .join("models--hubsign--tiny-bert/snapshots")
+            .join(&self.sha);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !signed_files().iter().all(|f| snapshot.join(f).exists()) {
+            assert!(
+                Instant::now() < deadline,
+                "the mirror never committed {}",
+                self.sha
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        snapshot
+    }
+
     fn client_home(&self, name: &str) -> PathBuf {
         self.tmp.path().join("clients").join(name)
     }
 
     fn python(&self, mirror: &Mirror, home: &Path, code: &str) -> Command {
-        let mut c = Command::new(&self.py);
+        let mut c = Command::new(
+            self.py
+                .as_ref()
+                .expect("a test of the real clients starts with Env::new"),
+        );
         c.arg("-c")
             .arg(testhub::python::script(testhub::python::HF_IMPORTS, code));
         for var in [
@@ -446,9 +484,18 @@ fn metadata_lists_only_signed_files_with_upstream_sizes_hashes_and_pages() {
     assert_eq!(unsigned.status, 404);
     assert_eq!(unsigned.header("X-Error-Code"), Some("EntryNotFound"));
 
-    // A moved branch is seen at once: the new commit is verified and served.
+    // A moved branch is seen at once: the new commit is verified, and refused on the file that
+    // fails (its listing verified; README.md's bytes do not), then for the whole commit.
     write(&env.src.join("README.md"), b"changed after signing\n");
     let moved = env.hub.add_commit(REPO, &env.src);
+    let readme = http(
+        "GET",
+        &format!("{}/{REPO}/resolve/main/README.md", mirror.url),
+        &[],
+        b"",
+    );
+    assert_eq!(readme.status, 403, "{}", String::from_utf8_lossy(&readme.body));
+    assert!(readme.header("X-Error-Message").unwrap().contains("README.md"));
     let r = http(
         "GET",
         &format!("{}/api/models/{REPO}/revision/main", mirror.url),
@@ -606,10 +653,23 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
     let out = client.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\"err\""), "the client got something: {text}");
-    assert_eq!(
-        cached_entries(&home, "models--hubsign--tiny-bert"),
-        Vec::<String>::new()
-    );
+    // Nothing unverified reached the client: not a byte of the weights; the files that had
+    // verified on their own before the kill may have been served, exactly as signed.
+    let client = home.join("hub").join("models--hubsign--tiny-bert");
+    let signed: Vec<Vec<u8>> = signed_files()
+        .iter()
+        .map(|f| std::fs::read(env.src.join(f)).unwrap())
+        .collect();
+    for entry in cached_entries(&home, "models--hubsign--tiny-bert") {
+        assert!(!entry.contains("model.safetensors"), "{entry}");
+        let bytes = std::fs::read(client.join(&entry)).unwrap();
+        let partial = entry.ends_with(".incomplete") && bytes.is_empty();
+        let metadata = entry.starts_with("refs/") || entry.starts_with("trees/");
+        assert!(
+            partial || metadata || signed.contains(&bytes),
+            "{entry} holds bytes that were not verified"
+        );
+    }
     // Nothing of the interrupted pull is in the mirror's cache (only its staging beside it).
     let cached = tree_state(&env.cache());
     assert!(
@@ -644,7 +704,7 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
 
 #[test]
 fn a_restarted_mirror_verifies_its_cache_again_before_serving_it() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&[]);
     let r = http(
         "GET",
@@ -653,12 +713,9 @@ fn a_restarted_mirror_verifies_its_cache_again_before_serving_it() {
         b"",
     );
     assert_eq!(r.status, 200);
+    let snapshot = env.committed();
     mirror.kill();
     // Someone with write access to the cache swaps a verified blob for other bytes.
-    let snapshot = env
-        .cache()
-        .join("models--hubsign--tiny-bert/snapshots")
-        .join(&env.sha);
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     std::fs::write(&blob, b"{\"model_type\": \"planted\", \"hidden_size\": 1}\n").unwrap();
     env.hub.clear_requests();
@@ -692,7 +749,7 @@ fn a_signed_dataset_loads_with_datasets_through_the_mirror() {
          pq.write_table(t, d + '/data/train-00000-of-00001.parquet')\n",
         d = data.to_str().unwrap()
     );
-    let mut c = Command::new(&env.py);
+    let mut c = Command::new(env.py.as_ref().expect("Env::new gives Python"));
     c.arg("-c").arg(script);
     run(c).ok();
     write(
@@ -842,7 +899,7 @@ fn hostile_requests_are_refused() {
 
 #[test]
 fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&[]);
     assert_eq!(
         http("GET", &format!("{}/healthz", mirror.url), &[], b"").status,
@@ -893,7 +950,7 @@ fn sigterm_shuts_the_mirror_down_gracefully_with_exit_0() {
 /// again, the link is not followed at all.
 #[test]
 fn bytes_changed_in_the_cache_after_verification_are_never_served() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mirror = env.mirror(&[]);
     let get = |path: &str| {
         http(
@@ -905,10 +962,7 @@ fn bytes_changed_in_the_cache_after_verification_are_never_served() {
     };
     let original = std::fs::read(env.src.join("config.json")).unwrap();
     assert_eq!(get("config.json").body, original);
-    let snapshot = env
-        .cache()
-        .join("models--hubsign--tiny-bert/snapshots")
-        .join(&env.sha);
+    let snapshot = env.committed();
     // Same size, other bytes, same inode.
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     let mut planted = original.clone();
@@ -945,7 +999,7 @@ fn bytes_changed_in_the_cache_after_verification_are_never_served() {
 #[test]
 fn a_client_that_never_finishes_its_request_is_disconnected() {
     use std::io::{Read as _, Write as _};
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&["--header-read-timeout", "2"]);
     let addr = mirror.url.trim_start_matches("http://").to_owned();
     let mut slow: Vec<std::net::TcpStream> = (0..20)
@@ -978,7 +1032,7 @@ fn a_client_that_never_finishes_its_request_is_disconnected() {
 /// verdict is remembered, so asking again costs upstream nothing.
 #[test]
 fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let repos: Vec<String> = (0..5).map(|i| format!("hubsign/bounded-{i}")).collect();
     for r in &repos {
         env.hub
@@ -1007,8 +1061,21 @@ fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
     let busy: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
     assert_eq!((ok, busy.len()), (4, 1), "{answers:?}");
     assert_eq!(busy[0].1.as_deref(), Some("30"));
+    // The four pulls end once their weights arrive (their listings were answered before).
+    for r in repos.iter().take(4) {
+        let weights = format!("{url}/{r}/resolve/main/model.safetensors");
+        let _ = http("GET", &weights, &[], b"");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
     for r in &repos {
-        let a = http("GET", &format!("{url}/api/models/{r}/revision/main"), &[], b"");
+        let a = loop {
+            let a = http("GET", &format!("{url}/api/models/{r}/revision/main"), &[], b"");
+            // A pull slot is given back just after its commit, a moment after its last file.
+            if a.status != 503 || Instant::now() > deadline {
+                break a;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         assert_eq!(a.status, 200, "{r} after the others finished");
     }
     // Refused once: the second request is answered from the remembered verdict.
@@ -1035,7 +1102,7 @@ fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
 /// mix two listings), and paths-info takes a bounded number of paths.
 #[test]
 fn tree_pages_follow_the_pinned_commit_and_paths_info_is_bounded() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mirror = env.mirror(&["--tree-page-size", "2"]);
     let r = http(
         "GET",
@@ -1072,7 +1139,7 @@ fn tree_pages_follow_the_pinned_commit_and_paths_info_is_bounded() {
 /// replica then serves what it verified.
 #[test]
 fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let a = env.mirror(&[]);
     let b = Mirror::start(
         &env.hub.endpoint(),
@@ -1100,6 +1167,8 @@ fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
         assert_eq!(*status, 200, "{}", String::from_utf8_lossy(body));
         assert!(*body == want, "a replica served other bytes");
     }
+    // Served as soon as it verified: the commits follow a moment later.
+    env.committed();
     let snapshots = env.cache().join("models--hubsign--tiny-bert/snapshots");
     let present: Vec<String> = std::fs::read_dir(&snapshots)
         .unwrap()
@@ -1115,7 +1184,7 @@ fn two_replicas_sharing_one_cache_both_serve_the_verified_model() {
 /// commit again and serves upstream's bytes.
 #[test]
 fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let mut mirror = env.mirror(&[]);
     let get = |mirror: &Mirror, path: &str| {
         http(
@@ -1127,12 +1196,9 @@ fn a_reused_blob_rewritten_while_its_pull_runs_is_never_served() {
     };
     let original = std::fs::read(env.src.join("config.json")).unwrap();
     assert_eq!(get(&mirror, "config.json").body, original);
+    let snapshot = env.committed();
     mirror.kill();
     // The next pull reuses config.json's blob and downloads the weights again, slowly.
-    let snapshot = env
-        .cache()
-        .join("models--hubsign--tiny-bert/snapshots")
-        .join(&env.sha);
     std::fs::remove_file(std::fs::canonicalize(snapshot.join("model.safetensors")).unwrap()).unwrap();
     let blob = std::fs::canonicalize(snapshot.join("config.json")).unwrap();
     env.hub.clear_requests();
@@ -1208,7 +1274,7 @@ fn a_bare_legacy_repository_name_is_served_through_the_mirror() {
 /// a file changed since it was verified (the second is not renamed over the first's blob).
 #[test]
 fn two_paths_with_the_same_content_are_both_served() {
-    let Some(env) = Env::new() else { return };
+    let env = Env::local();
     let src = signed_model(&env.tmp.path().join("dup"));
     std::fs::copy(src.join("config.json"), src.join("config-copy.json")).unwrap();
     std::fs::remove_file(src.join("model.sig")).unwrap();
