@@ -80,6 +80,7 @@ pub fn request(target: Target, entry: &LockedModel, concurrency: usize) -> PullR
         concurrency,
         destination: pull::Destination::Cache,
         ref_name: Some(entry.revision.clone()),
+        flush: crate::pull::Flush::EachLargeFile,
     }
 }
 

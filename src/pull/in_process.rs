@@ -62,6 +62,7 @@ async fn run(tamper: Option<&str>) -> (Arc<FakeHub>, Arc<Reported>, crate::Resul
         concurrency: 4,
         destination: Destination::Cache,
         ref_name: None,
+        flush: super::Flush::EachLargeFile,
     };
     let reported = Arc::new(Reported::default());
     let progress: Arc<dyn Progress> = Arc::clone(&reported) as Arc<dyn Progress>;

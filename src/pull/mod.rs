@@ -76,9 +76,23 @@ pub struct PullRequest {
     /// asked for (none when that is the commit itself); `sync`, which pulls by commit, names
     /// the lock's revision, so what an application loads by that name is the locked commit.
     pub ref_name: Option<String>,
+    /// When the bytes of large files reach the disk (the commit waits for all of them either way).
+    pub flush: Flush,
 }
 
-/// What steps 1–3 established.
+/// When a pull flushes the files it downloaded to disk; nothing is committed before all are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flush {
+    /// Each file of at least [`transfer::SYNC_EACH_AT`] bytes as soon as it is written and
+    /// verified, overlapping the other transfers (a pull: the commit follows the last byte);
+    /// smaller ones by one flush of the staging area.
+    #[default]
+    EachLargeFile,
+    /// Everything by one flush of the staging area before the commit (the mirror: its clients
+    /// read each file as soon as it verifies, from the page cache, and the disk's bandwidth is
+    /// theirs while the pull runs).
+    BeforeCommit,
+}
 #[derive(Debug)]
 pub struct Plan {
     pub commit: String,
@@ -364,6 +378,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         ser: &verified.statement.serialization,
         progress: Arc::clone(&progress),
         signed: &signed,
+        flush: req.flush,
         copy_reused: matches!(req.destination, Destination::LocalDir { .. }) || cache.copies_reused(),
     };
     let total: u64 = to_fetch.iter().map(|f| f.size).sum();

@@ -81,6 +81,7 @@ pub struct Context<'a, H, C> {
     /// What the verified signature signs for each file: a file whose own bytes match is
     /// reported verified at once ([`Progress::file_verified`]), before the whole pull is.
     pub signed: &'a SignedDigests,
+    pub flush: super::Flush,
     /// Reused bytes are copied into staging while re-hashing (a `--local-dir` pull, or a cache
     /// that needs its own copy).
     pub copy_reused: bool,
@@ -157,7 +158,9 @@ impl Job {
         if cx.signed.signs(&file.path, &got.resources) {
             cx.progress.file_verified(&file.path, &got.disk);
         }
-        transfer::flush_large(&got.disk).await?;
+        if cx.flush == super::Flush::EachLargeFile {
+            transfer::flush_large(&got.disk).await?;
+        }
         Ok(Placed::Downloaded {
             file,
             disk: got.disk,

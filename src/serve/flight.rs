@@ -339,6 +339,7 @@ async fn fetch<H: Hub, C: CacheLayout>(
         concurrency: mirror.config.concurrency,
         destination: Destination::Cache,
         ref_name: None,
+        flush: crate::pull::Flush::BeforeCommit,
     };
     let progress = Arc::new(Observed {
         inner: mirror.events.progress(&snapshot.repo, &snapshot.commit),

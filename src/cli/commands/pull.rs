@@ -57,6 +57,7 @@ pub fn run(args: &crate::cli::args::PullArgs, out: Output) -> Result<ExitStatus>
     }
     let req = hubsign::pull::PullRequest {
         ref_name: Some(target.revision.clone()),
+        flush: hubsign::pull::Flush::EachLargeFile,
         target,
         selection: hubsign::pull::Selection {
             files: args.files.clone(),
