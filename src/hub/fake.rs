@@ -495,7 +495,8 @@ impl Fixture {
         }
     }
 
-    /// A pull of every file of `main` into `destination`.
+    /// A pull of every file of `main` into `destination`, `refs/main` pointed at it last (as
+    /// `hubsign pull` asks).
     #[must_use]
     pub fn request(&self, destination: Destination) -> PullRequest {
         PullRequest {
@@ -503,7 +504,7 @@ impl Fixture {
             selection: Selection::default(),
             concurrency: 4,
             destination,
-            ref_name: None,
+            ref_name: Some("main".into()),
         }
     }
 
