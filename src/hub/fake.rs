@@ -121,14 +121,20 @@ fn git_blob_id(bytes: &[u8]) -> String {
 impl FakeHub {
     /// Adds (or replaces) a repository holding `files`, on branch `main`; returns its commit.
     pub fn add_repo(&self, repo: &ModelRef, files: &[(String, Bytes)]) -> String {
-        let files: BTreeMap<String, Bytes> = files.iter().cloned().collect();
         let mut h = sha1::Sha1::new();
         h.update(repo.id.as_bytes());
-        for (p, b) in &files {
+        for (p, b) in files {
             h.update(p.as_bytes());
             h.update(b);
         }
-        let commit = hex::encode(h.finalize());
+        self.add_repo_at(repo, files, &hex::encode(h.finalize()))
+    }
+
+    /// Adds (or replaces) a repository holding `files` at `commit` (a Kaggle version number),
+    /// which `main` and `latest` resolve to; returns it.
+    pub fn add_repo_at(&self, repo: &ModelRef, files: &[(String, Bytes)], commit: &str) -> String {
+        let files: BTreeMap<String, Bytes> = files.iter().cloned().collect();
+        let commit = commit.to_owned();
         self.lock().repos.insert(
             (repo.repo_type, repo.id.clone()),
             FakeRepo {
@@ -232,7 +238,10 @@ impl Hub for FakeHub {
     async fn pin(&self, repo: &ModelRef, revision: &str) -> Result<String, HubError> {
         self.lock().pins += 1;
         let r = self.repo(repo)?;
-        if revision == "main" || r.commit.eq_ignore_ascii_case(revision) {
+        if revision == "main"
+            || revision == crate::reference::LATEST
+            || r.commit.eq_ignore_ascii_case(revision)
+        {
             Ok(r.commit)
         } else {
             Err(HubError::RevisionNotFound {
@@ -469,11 +478,27 @@ impl Fixture {
     /// If the files cannot be signed (a broken test setup).
     #[must_use]
     pub fn new(files: &[(&str, Vec<u8>)]) -> Self {
+        Self::at("org/model", None, files)
+    }
+
+    /// The same files as version 1 of the Kaggle model `kaggle:owner/model/pyTorch/default`.
+    ///
+    /// # Panics
+    /// If the files cannot be signed (a broken test setup).
+    #[must_use]
+    pub fn kaggle(files: &[(&str, Vec<u8>)]) -> Self {
+        Self::at("kaggle:owner/model/pyTorch/default", Some("1"), files)
+    }
+
+    fn at(reference: &str, commit: Option<&str>, files: &[(&str, Vec<u8>)]) -> Self {
         let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
         let s = signed(&borrowed);
         let hub = Arc::new(FakeHub::default());
-        let repo = ModelRef::parse("org/model", None).expect("a repository reference");
-        let commit = hub.add_repo(&repo, &s.files);
+        let repo = ModelRef::parse(reference, None).expect("a repository reference");
+        let commit = match commit {
+            Some(c) => hub.add_repo_at(&repo, &s.files, c),
+            None => hub.add_repo(&repo, &s.files),
+        };
         Self {
             hub,
             repo,
