@@ -653,19 +653,15 @@ pub fn read_tree(dir: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Flips the first byte of the file at `path` in place (same length, the same inode).
+/// Flips the first byte of the file at `path` in place (same length, the same path).
 ///
 /// # Panics
 /// If the file cannot be read or written.
 pub fn flip_first_byte(path: &std::path::Path) {
     let mut bytes = fs_err::read(path).expect("read the file");
     bytes[0] ^= 0xff;
-    let mut perms = fs_err::metadata(path).expect("metadata").permissions();
-    #[expect(
-        clippy::permissions_set_readonly_false,
-        reason = "a test tampers with its own cache"
-    )]
-    perms.set_readonly(false);
+    // Owner-writable whatever mode the cache gave its blobs: the test tampers with its own cache.
+    let perms = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o644);
     fs_err::set_permissions(path, perms).expect("make it writable");
     fs_err::write(path, bytes).expect("write the file");
 }
