@@ -600,10 +600,18 @@ mod tests {
     const WEIGHTS: &str = "model.safetensors";
     const KEPT: usize = 80_000;
 
-    /// Downloads the weights into a staging path that already holds their first `KEPT` bytes,
-    /// as an interrupted pull leaves them; returns the fixture, the bytes requested and the
-    /// staged file's bytes.
-    async fn resume(fault: Option<Fault>) -> (Fixture, u64, Vec<u8>) {
+    /// What a staging path holds before the download, as an interrupted pull leaves it.
+    #[derive(Clone, Copy)]
+    enum Kept {
+        /// The weights' first `KEPT` bytes.
+        Prefix,
+        /// `KEPT` bytes that are not the weights' (their first byte flipped).
+        Wrong,
+    }
+
+    /// Downloads the weights into a staging path that holds `kept`; returns the fixture, the
+    /// bytes requested and the staged file's length (its bytes are checked to be the weights).
+    async fn resume(kept: Kept, fault: Option<Fault>) -> (Fixture, u64, usize) {
         let fx = Fixture::new(&model_files());
         let file = fx
             .hub
@@ -616,7 +624,11 @@ mod tests {
         let weights = fx.published()[WEIGHTS].clone();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("kept.part");
-        fs_err::write(&out, &weights[..KEPT]).unwrap();
+        let mut prefix = weights[..KEPT].to_vec();
+        if let Kept::Wrong = kept {
+            prefix[0] ^= 0xff;
+        }
+        fs_err::write(&out, &prefix).unwrap();
         if let Some(fault) = fault {
             fx.hub.fault(WEIGHTS, fault);
         }
@@ -639,63 +651,29 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(got.resources.len(), 1);
-        let staged = fs_err::read(&out).unwrap();
-        assert_eq!(staged, weights);
-        (fx, got.fetched, staged)
+        assert_eq!(fs_err::read(&out).unwrap(), weights);
+        (fx, got.fetched, weights.len())
     }
 
     #[tokio::test]
     async fn a_kept_partial_download_is_rehashed_and_resumed_from_its_length() {
-        let (fx, fetched, staged) = resume(None).await;
+        let (fx, fetched, len) = resume(Kept::Prefix, None).await;
         assert_eq!(fx.hub.froms(WEIGHTS), [KEPT as u64]);
-        assert_eq!(fetched, (staged.len() - KEPT) as u64);
+        assert_eq!(fetched, (len - KEPT) as u64);
     }
 
     #[tokio::test]
     async fn a_hub_that_ignores_range_costs_one_full_fetch() {
-        let (fx, fetched, staged) = resume(Some(Fault::IgnoreRange)).await;
+        let (fx, fetched, len) = resume(Kept::Prefix, Some(Fault::IgnoreRange)).await;
         // The ranged request is answered whole and refused; one fetch from the first byte.
         assert_eq!(fx.hub.froms(WEIGHTS), [KEPT as u64, 0]);
-        assert_eq!(fetched, staged.len() as u64);
+        assert_eq!(fetched, len as u64);
     }
 
     #[tokio::test]
     async fn a_kept_prefix_that_is_not_the_files_is_fetched_again_whole() {
-        let fx = Fixture::new(&model_files());
-        let file = fx
-            .hub
-            .list(&fx.repo, &fx.commit)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|f| f.path == WEIGHTS)
-            .unwrap();
-        let weights = fx.published()[WEIGHTS].clone();
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("kept.part");
-        let mut wrong = weights[..KEPT].to_vec();
-        wrong[0] ^= 0xff;
-        fs_err::write(&out, &wrong).unwrap();
-        let ser = SerializationConfig {
-            method: Serialization::Files,
-            hash: HashAlgorithm::Sha256,
-            symlinks: Symlinks::Refuse,
-            ignore_paths: Vec::new(),
-        };
-        let got = download(
-            fx.hub.as_ref(),
-            &fx.repo,
-            &fx.commit,
-            &file,
-            &ser,
-            out.clone(),
-            0,
-            &NoProgress,
-        )
-        .await
-        .unwrap();
+        let (fx, fetched, len) = resume(Kept::Wrong, None).await;
         assert_eq!(fx.hub.froms(WEIGHTS), [KEPT as u64, 0]);
-        assert_eq!(got.fetched, weights.len() as u64);
-        assert_eq!(fs_err::read(&out).unwrap(), weights);
+        assert_eq!(fetched, len as u64);
     }
 }
