@@ -1,11 +1,14 @@
-//! An in-process [`Hub`] for unit tests of the workflows (pull, the mirror): repositories held
-//! in memory, no HTTP, no ports; milliseconds per test.
+//! An in-process [`Hub`] and [`Publish`] for unit tests of the workflows (pull, transfer, the
+//! cache layouts, push, sync, audit, the mirror): repositories held in memory, no HTTP, no
+//! ports; milliseconds per test.
 //!
 //! It lists files as the Hugging Face Hub does (LFS files by SHA-256, the others by git blob
 //! id), counts every request, and injects faults file by file: an HTTP status (429, 5xx, 404),
 //! a stalled connection, a truncated or corrupted body, a file held back until the test
-//! releases it, or a file whose stored bytes changed after signing. [`signed`] signs a set of
-//! files with the fixture key, as a publisher would.
+//! releases it, a ranged request answered whole, or a file whose stored bytes changed after
+//! signing; it records the offset of every request and each upload and commit. [`signed`] signs
+//! a set of files with the fixture key, as a publisher would; [`Fixture`] is the usual setup (a
+//! signed repository on a fresh hub, and a pull of it into any cache layout).
 //!
 //! Only for tests: it never decides trust (the workflows under test do).
 
