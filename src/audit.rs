@@ -486,3 +486,41 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod in_process {
+    use super::{Trust, Verdict, audit_snapshot};
+    use crate::cache::{CacheLayout as _, HfCache};
+    use crate::hub::fake::{Fixture, flip_first_byte, model_files};
+    use crate::pull::Destination;
+
+    /// Audits the one snapshot a fake-hub pull put in a fresh cache, after `tamper` ran on it.
+    async fn audit_after(tamper: impl FnOnce(&std::path::Path)) -> super::AuditRow {
+        let fx = Fixture::new(&model_files());
+        let dir = tempfile::tempdir().unwrap();
+        let cache = HfCache::new(dir.path());
+        let pulled = fx.pull(&cache, Destination::Cache).await.unwrap();
+        tamper(&pulled.path);
+        let [snap] = cache.snapshots().try_into().unwrap();
+        audit_snapshot(&cache, &snap, "model.sig", &Trust::Anchor(fx.anchor.clone()))
+    }
+
+    #[tokio::test]
+    async fn a_pulled_snapshot_audits_verified() {
+        let row = audit_after(|_| {}).await;
+        assert_eq!(row.verdict, Verdict::Verified, "{}", row.detail);
+        assert_eq!(row.files_checked, model_files().len());
+        assert_eq!(row.refs, ["main"]);
+    }
+
+    #[tokio::test]
+    async fn a_blob_modified_after_the_pull_audits_tampered_naming_the_file() {
+        let row = audit_after(|snapshot| {
+            flip_first_byte(&fs_err::canonicalize(snapshot.join("config.json")).unwrap());
+        })
+        .await;
+        assert_eq!(row.verdict, Verdict::Tampered, "{}", row.detail);
+        assert_eq!(row.modified, ["config.json"]);
+        assert_eq!(row.files_match, Some(false));
+    }
+}

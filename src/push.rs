@@ -398,3 +398,85 @@ fn bundle_serialization(bundle: &Bundle) -> Option<(Serialization, HashAlgorithm
     let st = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok()?;
     Some((st.serialization.method, st.serialization.hash))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{PushRequest, Resign, push};
+    use crate::hub::fake::{FakeHub, fixture_key, model_files};
+    use crate::progress::NoProgress;
+    use crate::reference::ModelRef;
+    use crate::{Error, ExitStatus};
+    use std::sync::Arc;
+
+    /// The fixture files written into a model folder, and a push of it to `org/model`.
+    fn model() -> (tempfile::TempDir, PushRequest) {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, b) in model_files() {
+            let path = dir.path().join(p);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, b).unwrap();
+        }
+        let (signer, anchor) = fixture_key();
+        let req = PushRequest {
+            model: dir.path().to_path_buf(),
+            repo: ModelRef::parse("org/model", None).unwrap(),
+            remote_signature: "model.sig".into(),
+            revision: "main".into(),
+            signature: dir.path().join("model.sig"),
+            signer: Some(signer),
+            resign: Resign::KeepExisting,
+            anchor,
+            walk: crate::manifest::WalkOptions::default(),
+            private: false,
+            create_pr: false,
+            summary: "test".into(),
+            concurrency: 4,
+        };
+        (dir, req)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn push_signs_and_uploads_the_model_and_its_signature_in_one_commit() {
+        let (_dir, req) = model();
+        let hub = FakeHub::default();
+        let out = push(&hub, &req, Arc::new(NoProgress)).await.unwrap();
+        assert!(out.signed);
+        assert_eq!(out.files, model_files().len());
+        let mut sent: Vec<String> = model_files().iter().map(|(p, _)| (*p).to_owned()).collect();
+        sent.push("model.sig".into());
+        let mut uploads = hub.uploads();
+        for u in &mut uploads {
+            u.sort();
+        }
+        sent.sort();
+        assert_eq!(uploads, [sent]);
+        assert_eq!(hub.commits(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_model_changed_after_signing_is_refused_before_any_upload() {
+        let (dir, req) = model();
+        let (signer, _) = fixture_key();
+        crate::sign::sign_model(
+            crate::sign::SignRequest {
+                model: req.model.clone(),
+                signature: req.signature.clone(),
+                walk: crate::manifest::WalkOptions::default(),
+                method: crate::manifest::Serialization::Files,
+                hash: crate::manifest::HashAlgorithm::Sha256,
+            },
+            &signer,
+        )
+        .unwrap();
+        fs_err::write(dir.path().join("config.json"), b"{\"changed\": true}").unwrap();
+        let hub = FakeHub::default();
+        let e = push(&hub, &req, Arc::new(NoProgress)).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::LocalModelMismatch { comparison, .. } if comparison.modified == ["config.json"]),
+            "{e:?}"
+        );
+        assert_eq!(e.exit_status(), ExitStatus::VerificationFailed);
+        assert!(hub.uploads().is_empty());
+        assert_eq!(hub.commits(), 0);
+    }
+}

@@ -232,3 +232,59 @@ pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedMo
         files: report.files_checked,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{entry_for, request, sync};
+    use crate::cache::HfCache;
+    use crate::hub::fake::{Fixture, model_files};
+    use crate::lock::{LockError, LockedModel};
+    use crate::progress::NoProgress;
+    use crate::pull::{Selection, plan};
+    use crate::{Error, ExitStatus};
+    use std::sync::Arc;
+
+    /// The lock entry a verified plan of the fixture's `main` records.
+    async fn locked(fx: &Fixture) -> LockedModel {
+        let planned = plan(fx.hub.as_ref(), &fx.target()).await.unwrap();
+        entry_for(&fx.target(), &planned, &Selection::default())
+    }
+
+    #[tokio::test]
+    async fn sync_pulls_the_locked_commit_and_points_the_revision_at_it() {
+        let fx = Fixture::new(&model_files());
+        let entry = locked(&fx).await;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = HfCache::new(dir.path());
+        let req = request(fx.target(), &entry, 4);
+        let got = sync(fx.hub.as_ref(), &cache, &entry, &req, Arc::new(NoProgress))
+            .await
+            .unwrap();
+        assert_eq!(got.commit, entry.commit);
+        assert_eq!(crate::hub::fake::read_tree(&got.path), fx.published());
+        let checked = super::check_cached(&cache, &fx.target(), &entry).unwrap();
+        assert_eq!(checked.commit, entry.commit);
+    }
+
+    #[tokio::test]
+    async fn a_lock_whose_digest_differs_is_refused_before_any_download() {
+        let fx = Fixture::new(&model_files());
+        let mut entry = locked(&fx).await;
+        entry.digest = format!("sha256:{}", "0".repeat(64));
+        let dir = tempfile::tempdir().unwrap();
+        let cache = HfCache::new(dir.path());
+        let req = request(fx.target(), &entry, 4);
+        let e = sync(fx.hub.as_ref(), &cache, &entry, &req, Arc::new(NoProgress))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Lock(LockError::Differs { differences, .. }) if differences.iter().any(|d| d.contains("digest"))),
+            "{e:?}"
+        );
+        assert_eq!(e.exit_status(), ExitStatus::VerificationFailed);
+        for (path, _) in model_files() {
+            assert_eq!(fx.hub.opens(path), 0, "{path} was downloaded");
+        }
+        assert!(!dir.path().join("models--org--model").exists());
+    }
+}

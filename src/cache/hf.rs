@@ -475,4 +475,41 @@ mod tests {
             Some("../../../../blobs/abc")
         );
     }
+
+    /// A verified pull lays the repository out as `huggingface_hub` reads it: each file's
+    /// bytes once in `blobs/<etag>` (LFS SHA-256, else git blob id), the snapshot made of
+    /// relative symlinks to them, and `refs/main` holding the commit.
+    #[tokio::test]
+    async fn a_commit_writes_blobs_snapshot_links_and_the_ref_as_huggingface_hub_expects() {
+        use crate::hub::Hub as _;
+        let fx = crate::hub::fake::Fixture::new(&crate::hub::fake::model_files());
+        let dir = tempfile::tempdir().unwrap();
+        let cache = super::HfCache::new(dir.path());
+        fx.pull(&cache, crate::pull::Destination::Cache).await.unwrap();
+        let repo_dir = dir.path().join("models--org--model");
+        assert_eq!(
+            fs_err::read_to_string(repo_dir.join("refs/main")).unwrap(),
+            fx.commit
+        );
+        let snapshot = repo_dir.join("snapshots").join(&fx.commit);
+        let published = fx.published();
+        let listed = fx.hub.list(&fx.repo, &fx.commit).await.unwrap();
+        assert_eq!(listed.len(), published.len());
+        for f in listed {
+            let etag = f.content_hex().unwrap();
+            let link = fs_err::read_link(snapshot.join(&f.path)).unwrap();
+            assert_eq!(link, super::blob_link_target(&f.path, etag), "{}", f.path);
+            assert!(link.is_relative());
+            assert_eq!(
+                fs_err::read(repo_dir.join("blobs").join(etag)).unwrap(),
+                published[&f.path],
+                "{}",
+                f.path
+            );
+        }
+        assert_eq!(
+            fs_err::read_dir(repo_dir.join("blobs")).unwrap().count(),
+            published.len()
+        );
+    }
 }

@@ -438,4 +438,30 @@ mod tests {
         touch(&instance.join("1.complete"));
         assert_eq!(partial(), None, "the version marker says complete");
     }
+
+    /// A verified pull of a Kaggle model lays its version out as kagglehub reads it: the
+    /// files themselves in `<owner>/<model>/<framework>/<variation>/<version>/`, and the
+    /// `<version>.complete` marker beside the folder.
+    #[tokio::test]
+    async fn a_commit_writes_the_version_folder_and_its_complete_marker_as_kagglehub_expects() {
+        let fx = crate::hub::fake::Fixture::kaggle(&crate::hub::fake::model_files());
+        let dir = tempfile::tempdir().unwrap();
+        let cache = super::KaggleCache::new(dir.path());
+        let pulled = fx.pull(&cache, crate::pull::Destination::Cache).await.unwrap();
+        let instance = dir.path().join("models/owner/model/pyTorch/default");
+        assert_eq!(pulled.commit, "1");
+        assert_eq!(pulled.path, instance.join("1"));
+        assert_eq!(crate::hub::fake::read_tree(&instance.join("1")), fx.published());
+        assert!(
+            fs_err::symlink_metadata(instance.join("1.complete"))
+                .unwrap()
+                .is_file()
+        );
+        for p in fx.published().keys() {
+            assert!(
+                fs_err::symlink_metadata(pulled.path.join(p)).unwrap().is_file(),
+                "{p}"
+            );
+        }
+    }
 }

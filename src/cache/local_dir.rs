@@ -573,4 +573,34 @@ mod tests {
             "2024-02-29T123456Z"
         );
     }
+
+    /// A verified pull into a local directory places exactly the verified files there, as
+    /// regular files (hubsign's own folder aside).
+    #[tokio::test]
+    async fn a_local_dir_pull_places_exactly_the_verified_files() {
+        let fx = crate::hub::fake::Fixture::new(&crate::hub::fake::model_files());
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = crate::cache::HfCache::new(cache_dir.path());
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("model");
+        let placed = fx
+            .pull(
+                &cache,
+                crate::pull::Destination::LocalDir {
+                    dir: out.clone(),
+                    mode: super::LocalDirMode::RefuseForeign,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(placed.path, out);
+        let mut tree = crate::hub::fake::read_tree(&out);
+        tree.retain(|p, _| !crate::cache::in_local_dir_own_folder(p));
+        assert_eq!(tree, fx.published());
+        for p in tree.keys() {
+            assert!(fs_err::symlink_metadata(out.join(p)).unwrap().is_file(), "{p}");
+        }
+        // Nothing went into the cache.
+        assert_eq!(fs_err::read_dir(cache_dir.path()).unwrap().count(), 0);
+    }
 }

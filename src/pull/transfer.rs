@@ -588,3 +588,92 @@ pub async fn fetch_small<H: Hub>(
     hashes.finish()?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::download;
+    use crate::hub::Hub as _;
+    use crate::hub::fake::{Fault, Fixture, model_files};
+    use crate::manifest::{HashAlgorithm, Serialization, SerializationConfig, Symlinks};
+    use crate::progress::NoProgress;
+
+    const WEIGHTS: &str = "model.safetensors";
+    const KEPT: usize = 80_000;
+
+    /// What a staging path holds before the download, as an interrupted pull leaves it.
+    #[derive(Clone, Copy)]
+    enum Kept {
+        /// The weights' first `KEPT` bytes.
+        Prefix,
+        /// `KEPT` bytes that are not the weights' (their first byte flipped).
+        Wrong,
+    }
+
+    /// Downloads the weights into a staging path that holds `kept`; returns the fixture, the
+    /// bytes requested and the staged file's length (its bytes are checked to be the weights).
+    async fn resume(kept: Kept, fault: Option<Fault>) -> (Fixture, u64, usize) {
+        let fx = Fixture::new(&model_files());
+        let file = fx
+            .hub
+            .list(&fx.repo, &fx.commit)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.path == WEIGHTS)
+            .unwrap();
+        let weights = fx.published()[WEIGHTS].clone();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("kept.part");
+        let mut prefix = weights[..KEPT].to_vec();
+        if let Kept::Wrong = kept {
+            prefix[0] ^= 0xff;
+        }
+        fs_err::write(&out, &prefix).unwrap();
+        if let Some(fault) = fault {
+            fx.hub.fault(WEIGHTS, fault);
+        }
+        let ser = SerializationConfig {
+            method: Serialization::Files,
+            hash: HashAlgorithm::Sha256,
+            symlinks: Symlinks::Refuse,
+            ignore_paths: Vec::new(),
+        };
+        let got = download(
+            fx.hub.as_ref(),
+            &fx.repo,
+            &fx.commit,
+            &file,
+            &ser,
+            out.clone(),
+            0,
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+        assert_eq!(got.resources.len(), 1);
+        assert_eq!(fs_err::read(&out).unwrap(), weights);
+        (fx, got.fetched, weights.len())
+    }
+
+    #[tokio::test]
+    async fn a_kept_partial_download_is_rehashed_and_resumed_from_its_length() {
+        let (fx, fetched, len) = resume(Kept::Prefix, None).await;
+        assert_eq!(fx.hub.froms(WEIGHTS), [KEPT as u64]);
+        assert_eq!(fetched, (len - KEPT) as u64);
+    }
+
+    #[tokio::test]
+    async fn a_hub_that_ignores_range_costs_one_full_fetch() {
+        let (fx, fetched, len) = resume(Kept::Prefix, Some(Fault::IgnoreRange)).await;
+        // The ranged request is answered whole and refused; one fetch from the first byte.
+        assert_eq!(fx.hub.froms(WEIGHTS), [KEPT as u64, 0]);
+        assert_eq!(fetched, len as u64);
+    }
+
+    #[tokio::test]
+    async fn a_kept_prefix_that_is_not_the_files_is_fetched_again_whole() {
+        let (fx, fetched, len) = resume(Kept::Wrong, None).await;
+        assert_eq!(fx.hub.froms(WEIGHTS), [KEPT as u64, 0]);
+        assert_eq!(fetched, len as u64);
+    }
+}

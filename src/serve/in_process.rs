@@ -3,7 +3,7 @@
 
 use super::{AccessRecord, Events, Mirror, ServeConfig, TrustPolicy, handle};
 use crate::cache::HfCache;
-use crate::hub::fake::{FakeHub, Fault, signed};
+use crate::hub::fake::{FakeHub, Fault, Fixture, model_files};
 use crate::reference::ModelRef;
 use crate::verify::{TrustAnchor, UnsignedFiles};
 use crate::{Error, Result};
@@ -44,27 +44,15 @@ struct Setup {
     cache: tempfile::TempDir,
 }
 
-/// A large weight (LFS, several chunks), a config (a git blob) and a nested small file.
-fn model_files() -> Vec<(&'static str, Vec<u8>)> {
-    let weights: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    vec![
-        ("model.safetensors", weights),
-        ("config.json", br#"{"model_type": "test"}"#.to_vec()),
-        ("tokenizer/vocab.txt", b"a\nb\nc\n".to_vec()),
-    ]
-}
-
 fn setup(files: &[(&str, Vec<u8>)]) -> Setup {
-    let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
-    let signed = signed(&borrowed);
-    let hub = Arc::new(FakeHub::default());
-    let repo = ModelRef::parse("org/model", None).unwrap();
-    hub.add_repo(&repo, &signed.files);
+    let Fixture {
+        hub, repo, anchor, ..
+    } = Fixture::new(files);
     let cache = tempfile::tempdir().unwrap();
     let mirror = Mirror::new(
         Arc::clone(&hub),
         HfCache::new(cache.path()),
-        Box::new(Anyone(signed.anchor)),
+        Box::new(Anyone(anchor)),
         Arc::new(Recorded::default()),
         ServeConfig {
             signature_path: "model.sig".into(),
