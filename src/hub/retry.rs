@@ -30,6 +30,9 @@ pub struct RetryPolicy {
     pub progress_credit: u64,
     /// Retries one operation may make in all, progress or not: the bounded total.
     pub max_retries: u32,
+    /// The longest one operation sleeps between attempts in all: a hub answering every
+    /// attempt with a long `Retry-After` after a little progress is given up on here.
+    pub max_total_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -42,6 +45,7 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(60),
             progress_credit: 8 << 20,
             max_retries: 100,
+            max_total_wait: Duration::from_secs(300),
         }
     }
 }
@@ -64,6 +68,7 @@ impl RetryPolicy {
             policy: *self,
             failures: 0,
             retries: 0,
+            waited: Duration::ZERO,
             position_at_failure: position,
         }
     }
@@ -77,6 +82,8 @@ pub struct RetryBudget {
     failures: u32,
     /// Retries granted in all.
     retries: u32,
+    /// Sleeps granted in all.
+    waited: Duration,
     position_at_failure: u64,
 }
 
@@ -97,11 +104,16 @@ impl RetryBudget {
         if self.failures >= self.policy.attempts || self.retries >= self.policy.max_retries {
             return None;
         }
-        self.retries += 1;
-        Some(match retry_after {
+        let wait = match retry_after {
             Some(wait) => wait.min(self.policy.max_retry_after),
             None => self.policy.backoff(self.failures, jitter()),
-        })
+        };
+        self.waited = self.waited.saturating_add(wait);
+        if self.waited > self.policy.max_total_wait {
+            return None;
+        }
+        self.retries += 1;
+        Some(wait)
     }
 
     /// Attempts that failed since the last progress credit (for [`super::HubError::RetriesExhausted`]).
@@ -234,5 +246,24 @@ mod tests {
             .map(|_| policy.budget(0).failed(0, None).unwrap())
             .collect();
         assert!(draws.len() > 1);
+    }
+
+    #[test]
+    fn the_total_wait_of_one_operation_is_bounded() {
+        let policy = RetryPolicy {
+            max_retry_after: Duration::from_secs(60),
+            max_total_wait: Duration::from_secs(150),
+            ..RetryPolicy::default()
+        };
+        let mut budget = policy.budget(0);
+        // Progress before every failure keeps the failures in a row at one; only the total
+        // sleep ends it: 60 + 60, then a third minute would pass 150 s.
+        let mut position = 0;
+        let mut waits = Vec::new();
+        while let Some(w) = budget.failed(position, Some(Duration::from_secs(60))) {
+            waits.push(w);
+            position += policy.progress_credit;
+        }
+        assert_eq!(waits, [Duration::from_secs(60), Duration::from_secs(60)]);
     }
 }

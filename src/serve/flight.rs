@@ -91,8 +91,8 @@ impl Registry {
         }
     }
 
-    /// Records a verified snapshot, forgetting the oldest beyond [`MAX_READY`] (and refusals
-    /// past their time).
+    /// Records a verified snapshot, forgetting the oldest settled one beyond [`MAX_READY`] (and
+    /// refusals past their time).
     fn insert_ready(&self, slots: &mut HashMap<Key, Slot>, key: Key, s: Arc<Snapshot>) {
         let age = self.age.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         slots.insert(key, Slot::Ready(s, age));
@@ -102,7 +102,9 @@ impl Registry {
             let oldest = slots
                 .iter()
                 .filter_map(|(k, s)| match s {
-                    Slot::Ready(_, age) => Some((*age, k.clone())),
+                    // A snapshot whose pull still runs is never forgotten (its requests would
+                    // start a second pull, and its refusal would not be remembered).
+                    Slot::Ready(s, age) if !s.running() => Some((*age, k.clone())),
                     _ => None,
                 })
                 .min_by_key(|(age, _)| *age);

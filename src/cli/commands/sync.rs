@@ -101,9 +101,14 @@ pub fn run(args: &args::SyncArgs, out: Output) -> Result<ExitStatus> {
             }
             Err(e) => {
                 let code = e.exit_status();
-                if code as i32 > status as i32 {
-                    status = code;
-                }
+                // A definite "no" (1) outranks "no decision" (2): a gate testing for 1 must
+                // see any entry that differs, whatever else failed.
+                status = match (status, code) {
+                    (ExitStatus::VerificationFailed, _) | (_, ExitStatus::VerificationFailed) => {
+                        ExitStatus::VerificationFailed
+                    }
+                    (_, code) => code,
+                };
                 if !out.is_json() {
                     eprintln!("{}: not synced", entry.reference);
                     diagnostics::report(e, false);
