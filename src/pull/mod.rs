@@ -83,7 +83,7 @@ pub struct PullRequest {
 /// When a pull flushes the files it downloaded to disk; nothing is committed before all are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Flush {
-    /// Each file of at least [`transfer::SYNC_EACH_AT`] bytes as soon as it is written and
+    /// Each file of at least 1 MiB (`transfer::SYNC_EACH_AT`) as soon as it is written and
     /// verified, overlapping the other transfers (a pull: the commit follows the last byte);
     /// smaller ones by one flush of the staging area.
     #[default]

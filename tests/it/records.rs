@@ -327,6 +327,23 @@ fn sync_pulls_the_locked_commit_after_the_branch_moved_and_refuses_an_edited_loc
             .collect();
         assert!(cached.is_empty(), "{says}: something was cached: {cached:?}");
     }
+    // An entry that differs (exit 1) beside one that cannot be decided (not on the hub, exit
+    // 2, listed after it): the definite "no" is the exit code, so a gate testing for 1 sees it.
+    let second = good
+        .split("[[model]]")
+        .nth(1)
+        .unwrap()
+        .replace("hf:hubsign/tiny-bert", "hf:zz-nobody/absent");
+    std::fs::write(
+        &lock_path,
+        format!("{}[[model]]{second}", good.replace(&digest, &edited_digest)),
+    )
+    .unwrap();
+    let home = tempdir();
+    sync(home.path(), &[])
+        .expect_code(1)
+        .stderr_has("hf:hubsign/tiny-bert differs from the lock")
+        .stderr_has("hf:zz-nobody/absent: not synced");
     std::fs::write(&lock_path, &good).unwrap();
     // A malformed lock is exit 2, naming the file.
     std::fs::write(&lock_path, good.replace("version = 1", "version = \"one\"")).unwrap();
