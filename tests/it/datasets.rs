@@ -4,11 +4,12 @@
 //! loads it offline; a tampered shard is refused with the cache unchanged; `hubsign push` of a
 //! dataset verifies with model_signing after `snapshot_download(repo_type="dataset")`.
 
-use crate::support::hub::{LocalHub, Origin, python};
+use crate::support::hub::{LocalHub, Origin};
 use crate::support::tree_state;
 use crate::support::{Run, copy_tree, hubsign, key, model_signing, model_signing_cmd, run, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testhub::python::venv_python;
 
 const TOKEN: &str = "hf_write_token_for_datasets";
 const ROWS: usize = 300;
@@ -23,7 +24,7 @@ struct Env {
 impl Env {
     /// `None` (after a loud SKIPPED, or a failure under HUBSIGN_REQUIRE_ALL) without the venv.
     fn new() -> Option<Self> {
-        let py = python()?;
+        let py = venv_python()?;
         let hub = LocalHub::start();
         hub.set_write_token(TOKEN);
         Some(Self {

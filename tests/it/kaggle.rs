@@ -11,7 +11,6 @@
 //!   uploads resume, a failed version creation re-run completes, a model changed after signing
 //!   is refused before any upload.
 
-use crate::support::hub::python;
 use crate::support::kaggle::{Fault, LocalKaggle, Origin};
 use crate::support::tree_state;
 use crate::support::{
@@ -19,6 +18,7 @@ use crate::support::{
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testhub::python::venv_python;
 
 const FW: &str = "pyTorch";
 
@@ -187,7 +187,7 @@ fn state(dir: &Path) -> std::collections::BTreeMap<String, String> {
 
 #[test]
 fn a_kagglehub_upload_signed_by_model_signing_pulls_verified_and_loads_offline() {
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let Some(ms) = model_signing() else { return };
     let env = Env::port_80("ks-interop");
     let m = model(env.work.path(), "m", "v1");
@@ -485,7 +485,7 @@ fn private_kaggle_models_need_credentials_which_never_leave_the_api() {
 
 #[test]
 fn hubsign_push_to_kaggle_is_accepted_by_kagglehub_and_model_signing() {
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let Some(ms) = model_signing() else { return };
     let env = Env::port_80("ks-push");
     let m = model(env.work.path(), "m", "push");
@@ -679,7 +679,7 @@ fn interrupted_kaggle_pushes_resume_and_changed_models_are_refused_before_upload
 
 #[test]
 fn kaggle_cache_reuse_partial_pulls_and_planted_symlinks() {
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let Some(ms) = model_signing() else { return };
     let env = Env::port_80("ks-cache");
     let k = key_path("p256.pub.pem");
@@ -814,7 +814,7 @@ fn trust_policy_rules_name_kaggle_models() {
 /// kagglehub cache: a verified version, then the same version with a modified file.
 #[test]
 fn kaggle_versions_are_locked_synced_and_audited() {
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let Some(ms) = model_signing() else { return };
     let env = Env::port_80("ks-records");
     env.signed_version(&ms, "locked", "r1");

@@ -1,13 +1,14 @@
 //! `hubsign pull`, `check` and `verify-cache` against the local hub: the cache layout the real
 //! Python stack loads offline, and every way a pull must be refused with the cache unchanged.
 
-use crate::support::hub::{Fault, Origin, python};
+use crate::support::hub::{Fault, Origin};
 use crate::support::hub_env::{Env, REPO, refused, refused_trusting};
 use crate::support::{files_in, signed_model, tree_state};
 use crate::support::{hubsign, key, run, tempdir, write};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testhub::python::venv_python;
 
 #[test]
 fn signed_pull_lays_out_the_cache_like_huggingface_hub() {
@@ -77,7 +78,7 @@ fn signed_pull_lays_out_the_cache_like_huggingface_hub() {
 
 #[test]
 fn the_python_stack_loads_the_pulled_snapshot_offline() {
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let env = Env::new();
     let snapshot = env.pull(&[]).ok().stdout().trim().to_owned();
     let script = format!(
@@ -117,7 +118,7 @@ fn the_python_stack_loads_the_pulled_snapshot_offline() {
 /// `hubsign pull gpt2` (once refused with "expected ORG/NAME") makes the same cache folder.
 #[test]
 fn bare_legacy_names_pull_into_the_folder_huggingface_hub_uses() {
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let env = Env::new();
     let sha = env
         .hub

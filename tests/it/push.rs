@@ -2,10 +2,11 @@
 //! upload_folder): what it publishes verifies with model_signing and pulls with hubsign;
 //! nothing is published when the model does not match its signature or the branch moved.
 
-use crate::support::hub::{Fault, LocalHub, Origin, python};
+use crate::support::hub::{Fault, LocalHub, Origin};
 use crate::support::{Run, copy_tree, hubsign, key, run, tempdir, write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testhub::python::venv_python;
 
 const TOKEN: &str = "hf_write_token_for_tests";
 
@@ -106,7 +107,7 @@ fn push_signs_uploads_once_and_both_verifiers_accept_what_the_hub_serves() {
     // hubsign pulls it.
     env.pull("hubsign/pushed").ok();
     // The real client downloads it and model_signing verifies it.
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let dl = format!(
         "from huggingface_hub import snapshot_download\nprint(snapshot_download('hubsign/pushed', revision='{commit}'))\n"
     );
@@ -136,7 +137,7 @@ fn push_signs_uploads_once_and_both_verifiers_accept_what_the_hub_serves() {
 
 #[test]
 fn a_folder_uploaded_by_huggingface_hub_with_a_model_signing_signature_pulls_and_verifies() {
-    let Some(py) = python() else { return };
+    let Some(py) = venv_python() else { return };
     let env = Env::new();
     let script = format!(
         "from huggingface_hub import HfApi\napi = HfApi()\napi.create_repo('hubsign/by-python', exist_ok=True)\n\
