@@ -57,11 +57,13 @@ def make_files(root, n, rows_per_file):
     marker.write_text("")
 
 
-def start_hub(dataset):
+def start_hub(repo_spec, extra=()):
+    """The local hub serving `repo_spec` (`[datasets/]org/name=DIR`), with `extra` flags: (process, port)."""
+    WORK.mkdir(parents=True, exist_ok=True)
     port_file = WORK / "hub.port"
     port_file.unlink(missing_ok=True)
     hub = subprocess.Popen(
-        [LOCAL_HUB, "--repo", f"datasets/bench/files={dataset}", "--port-file", port_file],
+        [LOCAL_HUB, "--repo", repo_spec, *extra, "--port-file", port_file],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -81,7 +83,7 @@ def pull_bench(args):
     dataset = WORK / f"dataset-{args.files}"
     log(f"dataset: {args.files} files")
     make_files(dataset, args.files, 8)
-    hub, endpoint = start_hub(dataset)
+    hub, endpoint = start_hub(f"datasets/bench/files={dataset}")
     homes = []
     try:
         runs = {"hubsign pull": [], "snapshot_download": []}

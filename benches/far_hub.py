@@ -18,13 +18,11 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import dataset
-from dataset import HUBSIGN, LOCAL_HUB, PRIV, PUB, PYTHON, REPO, log, make_files, measure
+from dataset import HUBSIGN, PRIV, PUB, PYTHON, REPO, log, make_files, measure
 
 WORK = REPO / "target" / "bench-far-hub"
 MIB = 1 << 20
@@ -47,29 +45,9 @@ def make_large(root, files, mib):
     marker.write_text("")
 
 
-def start_hub(repo, root, latency_ms):
-    port_file = WORK / "hub.port"
-    port_file.unlink(missing_ok=True)
-    hub = subprocess.Popen(
-        [LOCAL_HUB, "--repo", f"{repo}={root}", "--latency-ms", str(latency_ms), "--port-file", port_file],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(6000):
-        if port_file.exists() and port_file.read_text().strip():
-            return hub, port_file.read_text().strip()
-        if hub.poll() is not None:
-            log("the local hub exited during start-up")
-            sys.exit(2)
-        time.sleep(0.1)
-    hub.kill()
-    log("the local hub did not start")
-    sys.exit(2)
-
-
 def compare(label, repo, root, repo_type, args):
     """Median wall time of `hubsign pull` and `snapshot_download` of `repo` from a far hub."""
-    hub, endpoint = start_hub(repo, root, args.latency_ms)
+    hub, endpoint = dataset.start_hub(f"{repo}={root}", ["--latency-ms", str(args.latency_ms)])
     name = repo.removeprefix("datasets/")
     runs = {"hubsign pull": [], "snapshot_download": []}
     homes = []

@@ -388,34 +388,58 @@ fn compare_grouped(
 /// whose resources are exactly these is authentic, whatever the other files turn out to be.
 #[derive(Debug)]
 pub struct SignedDigests {
-    files: BTreeMap<String, Vec<(String, String, Vec<u8>)>>,
+    files: FileDigests,
 }
 
 impl SignedDigests {
     #[must_use]
     pub fn of(verified: &VerifiedStatement) -> Self {
-        let mut files: BTreeMap<String, Vec<(String, String, Vec<u8>)>> = BTreeMap::new();
-        for r in &verified.statement.resources {
-            files
-                .entry(shard_file_name(&r.name).to_owned())
-                .or_default()
-                .push((r.name.clone(), r.algorithm.clone(), r.digest.clone()));
+        Self {
+            files: FileDigests::owned(by_file(
+                verified
+                    .statement
+                    .resources
+                    .iter()
+                    .map(|r| (r.name.as_str(), r.algorithm.as_str(), r.digest.as_slice())),
+            )),
         }
-        for d in files.values_mut() {
-            d.sort();
-        }
-        Self { files }
     }
 
     /// Whether `resources` (all of one file) are exactly what the statement signs for `file`.
     #[must_use]
     pub fn signs(&self, file: &str, resources: &[ResourceDigest]) -> bool {
+        self.files.matches(file, resources)
+    }
+}
+
+/// [`by_file`]'s grouping, owned: what one file's resources are held against, file by file.
+#[derive(Debug)]
+struct FileDigests(BTreeMap<String, Vec<(String, String, Vec<u8>)>>);
+
+impl FileDigests {
+    fn owned(grouped: BTreeMap<Cow<'_, str>, Digests<'_>>) -> Self {
+        Self(
+            grouped
+                .into_iter()
+                .map(|(file, digests)| {
+                    let owned = digests
+                        .into_iter()
+                        .map(|(n, alg, d)| (n.into_owned(), alg.to_owned(), d.to_vec()))
+                        .collect();
+                    (file.into_owned(), owned)
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether `resources` (all of one file) are exactly the ones held for `file`.
+    fn matches(&self, file: &str, resources: &[ResourceDigest]) -> bool {
         let mut got: Vec<(String, String, Vec<u8>)> = resources
             .iter()
             .map(|r| (r.name.clone(), r.algorithm.clone(), r.digest.clone()))
             .collect();
         got.sort();
-        self.files.get(file).is_some_and(|want| *want == got)
+        self.0.get(file).is_some_and(|want| *want == got)
     }
 }
 
@@ -423,7 +447,7 @@ impl SignedDigests {
 /// so code that needs it (committing to a cache) cannot run before verification.
 #[derive(Debug)]
 pub struct ManifestProof {
-    files: BTreeMap<String, Vec<(String, String, Vec<u8>)>>,
+    files: FileDigests,
     coverage: Coverage,
 }
 
@@ -435,12 +459,7 @@ impl ManifestProof {
 
     /// Whether `resources` (all of one file) are exactly what was proven for `file`.
     pub fn covers(&self, file: &str, resources: &[ResourceDigest]) -> bool {
-        let mut got: Vec<(String, String, Vec<u8>)> = resources
-            .iter()
-            .map(|r| (r.name.clone(), r.algorithm.clone(), r.digest.clone()))
-            .collect();
-        got.sort();
-        self.files.get(file).is_some_and(|want| *want == got)
+        self.files.matches(file, resources)
     }
 }
 
@@ -491,17 +510,10 @@ pub fn prove(
     if let Some(sig) = signature {
         got.entry(Cow::Borrowed(sig)).or_default();
     }
-    let files = got
-        .into_iter()
-        .map(|(file, digests)| {
-            let owned = digests
-                .into_iter()
-                .map(|(n, alg, d)| (n.into_owned(), alg.to_owned(), d.to_vec()))
-                .collect();
-            (file.into_owned(), owned)
-        })
-        .collect();
-    Ok(ManifestProof { files, coverage })
+    Ok(ManifestProof {
+        files: FileDigests::owned(got),
+        coverage,
+    })
 }
 
 #[cfg(test)]
