@@ -47,6 +47,8 @@
 
 pub mod audit;
 pub mod cache;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod crypto;
 mod error;
 pub mod fsutil;

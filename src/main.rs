@@ -1,8 +1,6 @@
 //! `hubsign`: parse, run, map the outcome to an exit code (0 ok, 1 verification failed, 2 error).
 
-mod cli;
-
 fn main() -> std::process::ExitCode {
-    let status = cli::main(std::env::args_os().collect());
+    let status = hubsign::cli::main(std::env::args_os().collect());
     std::process::ExitCode::from(status as u8)
 }

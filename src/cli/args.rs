@@ -228,7 +228,7 @@ pub struct KeygenArgs {
     #[arg(long = "password-env", value_name = "VAR")]
     pub password_env: Option<String>,
     /// PBKDF2-HMAC-SHA256 rounds of the key encryption (lower only to make tests fast).
-    #[arg(long = "kdf-rounds", hide = true, default_value_t = hubsign::crypto::ec::KEY_ENCRYPTION_ROUNDS,
+    #[arg(long = "kdf-rounds", hide = true, default_value_t = crate::crypto::ec::KEY_ENCRYPTION_ROUNDS,
           value_parser = clap::value_parser!(u32).range(1000..))]
     pub kdf_rounds: u32,
 }
@@ -395,7 +395,7 @@ pub struct HubModelArgs {
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and the transfer
     /// resumed (with a Range request).
-    #[arg(long, value_name = "SECONDS", default_value_t = hubsign::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
 }
 
@@ -439,7 +439,7 @@ pub struct PullArgs {
     /// commit, digest, signer, signature hash. A reference already locked moves on only when
     /// the same signer signed the new commit. Without --lock an existing ./hubsign.lock is
     /// still read, never written: it can refuse a changed signer, never trust more.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = hubsign::lock::DEFAULT_LOCK_FILE)]
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = crate::lock::DEFAULT_LOCK_FILE)]
     pub lock: Option<PathBuf>,
     /// Accept a signer other than the one the lock names (with --lock, the lock then names the
     /// new signer).
@@ -450,7 +450,7 @@ pub struct PullArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// The lock file.
-    #[arg(long, value_name = "FILE", default_value = hubsign::lock::DEFAULT_LOCK_FILE)]
+    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_LOCK_FILE)]
     pub lock: PathBuf,
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -463,7 +463,7 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub kaggle: KaggleArgs,
     /// A connection that delivers no data for this many seconds is dropped and resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = hubsign::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
     /// Parallel file transfers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -640,7 +640,7 @@ pub struct ServeArgs {
     #[arg(long = "port-file", value_name = "FILE")]
     pub port_file: Option<PathBuf>,
     /// Path of the signature inside each repository.
-    #[arg(long = "signature-path", value_name = "PATH", default_value = hubsign::hub::huggingface::SIGNATURE_PATH)]
+    #[arg(long = "signature-path", value_name = "PATH", default_value = crate::hub::huggingface::SIGNATURE_PATH)]
     pub signature_path: String,
     /// Serve repositories holding files the signature does not cover (those files are not
     /// listed or served); by default such repositories are refused.
@@ -651,17 +651,17 @@ pub struct ServeArgs {
     pub concurrency: u16,
     /// An upstream connection that delivers no data for this many seconds is dropped and the
     /// transfer resumed.
-    #[arg(long, value_name = "SECONDS", default_value_t = hubsign::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
     /// Entries per page of tree listings.
-    #[arg(long = "tree-page-size", default_value_t = hubsign::serve::DEFAULT_TREE_PAGE_SIZE, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long = "tree-page-size", default_value_t = crate::serve::DEFAULT_TREE_PAGE_SIZE, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub tree_page_size: u64,
     /// A client must send its request head within this many seconds, or is disconnected.
-    #[arg(long = "header-read-timeout", value_name = "SECONDS", default_value_t = hubsign::serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long = "header-read-timeout", value_name = "SECONDS", default_value_t = crate::serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=600))]
     pub header_read_timeout: u64,
     /// A verified pull not finished after this many seconds is abandoned (its clients get a
     /// 502; the next request starts again, reusing what verified).
-    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = hubsign::serve::DEFAULT_PULL_TIMEOUT.as_secs(), value_parser = at_least_one)]
+    #[arg(long = "pull-timeout", value_name = "SECONDS", default_value_t = crate::serve::DEFAULT_PULL_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub pull_timeout: u64,
 }
 

@@ -3,7 +3,7 @@
 #![expect(clippy::print_stderr, reason = "diagnostics are output")]
 
 use super::error::CliError;
-use hubsign::Error;
+use crate::Error;
 use std::error::Error as _;
 
 fn hint(error: &CliError) -> Option<&'static str> {
@@ -21,7 +21,7 @@ fn hint(error: &CliError) -> Option<&'static str> {
             Some("pass --signature PATH if the signature is not model.sig inside the model")
         }
         Error::Key { source, .. } => {
-            use hubsign::crypto::ec::KeyError;
+            use crate::crypto::ec::KeyError;
             match source {
                 KeyError::WrongPassword => Some(
                     "check the password (--password-file drops one trailing newline; --password-env takes the variable's value as it is)",
@@ -37,7 +37,7 @@ fn hint(error: &CliError) -> Option<&'static str> {
         Error::NoSigningKey { .. } => Some(
             "give --private-key KEY.pem or --pkcs11-uri URI to sign it (`hubsign keygen KEY.pem` makes a key)",
         ),
-        Error::Lock(hubsign::lock::LockError::SignerChanged { .. }) => Some(
+        Error::Lock(crate::lock::LockError::SignerChanged { .. }) => Some(
             "a different signer is how a substituted model looks; confirm the change with the publisher before --accept-new-signer",
         ),
         _ => None,
@@ -113,6 +113,53 @@ fn without_repeated_path<'a>(text: &'a str, above: &str) -> Option<&'a str> {
     named.then_some(reason)
 }
 
+/// What kind of failure an error is, for `--json` readers (the Python binding raises one
+/// exception class per kind): `verification` (exit 1), `file` (a local file: its `path` and
+/// `errno`), `hub` (a hub or the network; `status` when it answered one) or its three named
+/// cases, `interrupted`, else `usage` (an argument or input refused).
+fn kind(error: &CliError) -> serde_json::Value {
+    use crate::hub::HubError;
+    use serde_json::json;
+    if error.exit_status() == crate::ExitStatus::VerificationFailed {
+        return json!({ "kind": "verification" });
+    }
+    let core = match error {
+        CliError::Interrupted => return json!({ "kind": "interrupted" }),
+        CliError::Core(core) => core,
+        _ => return json!({ "kind": "usage" }),
+    };
+    match core {
+        Error::Io { path, source, .. } | Error::Cache(crate::cache::CacheError::Io { path, source, .. }) => {
+            json!({ "kind": "file", "path": path, "errno": source.raw_os_error() })
+        }
+        Error::ModelNotFound { path } => json!({ "kind": "file", "path": path, "errno": 2 }),
+        Error::Hub(HubError::RepoNotFound { .. }) => json!({ "kind": "repository_not_found" }),
+        Error::Hub(HubError::RevisionNotFound { .. }) => json!({ "kind": "revision_not_found" }),
+        Error::Hub(HubError::EntryNotFound { .. }) => json!({ "kind": "entry_not_found" }),
+        Error::Hub(HubError::Status { status, .. }) => json!({ "kind": "hub", "status": status }),
+        Error::Hub(_) | Error::SignatureMissing { .. } | Error::NotInRepository { .. } => {
+            json!({ "kind": "hub" })
+        }
+        _ => json!({ "kind": "usage" }),
+    }
+}
+
+/// A command line the parser refused, as data (an embedded command's arguments).
+pub fn report_usage(message: &str) {
+    let message = message
+        .trim_end()
+        .strip_prefix("error: ")
+        .unwrap_or(message.trim_end());
+    let out = serde_json::json!({
+        "verified": false,
+        "error": message,
+        "causes": [],
+        "exit_code": crate::ExitStatus::Error as i32,
+        "kind": "usage",
+    });
+    outln!("{out}");
+}
+
 pub fn report(error: &CliError, json: bool) {
     let (_, causes) = describe(error);
     if json {
@@ -121,7 +168,11 @@ pub fn report(error: &CliError, json: bool) {
             "error": error.to_string(),
             "causes": causes,
             "exit_code": error.exit_status() as i32,
+            "hint": hint(error),
         });
+        if let (Some(out), serde_json::Value::Object(kind)) = (out.as_object_mut(), kind(error)) {
+            out.extend(kind);
+        }
         // The files that differ, as a failed `verify --json` lists them.
         if let Some(c) = error.core().and_then(Error::comparison) {
             out["modified"] = serde_json::json!(c.modified);
@@ -145,7 +196,7 @@ mod tests {
     use super::{CliError, describe};
 
     fn io_error(action: &'static str, path: &std::path::Path, source: std::io::Error) -> CliError {
-        CliError::Core(hubsign::Error::Io {
+        CliError::Core(crate::Error::Io {
             action,
             path: path.to_path_buf(),
             source,

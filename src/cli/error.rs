@@ -3,15 +3,15 @@
 //! the core's errors travel inside [`CliError::Core`] unchanged. Every variant here exits 2
 //! (no decision was reached); [`CliError::exit_status`] says so in one place.
 
-use hubsign::ExitStatus;
+use crate::ExitStatus;
 use std::path::PathBuf;
 
 /// An error of a command: the core's, or one of the command line itself.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// The core's error; its exit code is [`hubsign::Error::exit_status`].
+    /// The core's error; its exit code is [`crate::Error::exit_status`].
     #[error(transparent)]
-    Core(#[from] hubsign::Error),
+    Core(#[from] crate::Error),
     /// Exit 2. A flag (`option`) that cannot work without another (`needs` says which).
     #[error("{option} needs {needs}")]
     MissingOption {
@@ -100,6 +100,10 @@ pub enum CliError {
         option: &'static str,
         reason: &'static str,
     },
+    /// Exit 2. The embedding interrupted the command (Ctrl-C in Python); its staging was
+    /// dropped, nothing was committed.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl CliError {
@@ -112,7 +116,7 @@ impl CliError {
     }
 
     /// The core error inside, for the hints and the files a refused pull lists.
-    pub fn core(&self) -> Option<&hubsign::Error> {
+    pub fn core(&self) -> Option<&crate::Error> {
         match self {
             Self::Core(e) => Some(e),
             _ => None,

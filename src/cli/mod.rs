@@ -13,15 +13,16 @@ macro_rules! outln {
 pub mod args;
 mod commands;
 mod diagnostics;
+pub mod embed;
 mod error;
 mod reporter;
 mod settings;
 mod stdout;
 
+use crate::ExitStatus;
 use args::{Cli, Command};
 use clap::Parser as _;
 use error::Result;
-use hubsign::ExitStatus;
 use std::ffi::OsString;
 use std::io::IsTerminal as _;
 
@@ -63,9 +64,10 @@ impl Output {
         matches!(self, Self::Normal | Self::Quiet)
     }
 
-    /// Progress bars are drawn (also needs stderr to be a terminal).
+    /// Progress bars are drawn (also needs stderr to be a terminal); beside JSON only when an
+    /// embedding asks ([`embed::Embedding::progress`]).
     fn bars(self) -> bool {
-        self == Self::Normal && std::io::stderr().is_terminal()
+        (self == Self::Normal || (self == Self::Json && embed::progress())) && std::io::stderr().is_terminal()
     }
 }
 
@@ -88,6 +90,11 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
         Ok(cli) => cli,
         Err(mut e) => {
             args::suggest_canonical_flag(&mut e);
+            if embed::active() && e.use_stderr() {
+                // The embedding reads errors as data, like every other refusal.
+                diagnostics::report_usage(&e.render().to_string());
+                return ExitStatus::Error;
+            }
             let _ = e.print();
             return if e.use_stderr() {
                 ExitStatus::Error

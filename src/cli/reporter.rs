@@ -1,7 +1,7 @@
 //! Progress bars on stderr (indicatif): one per file in flight plus a total with rate and ETA.
 //! Hidden when stderr is not a terminal, with --quiet, or in JSON mode.
 
-use hubsign::progress::Progress;
+use crate::progress::Progress;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -67,6 +67,9 @@ impl Write for Stdout {
 
 /// Writes one line (used by [`outln!`](crate::outln)).
 pub fn line(args: std::fmt::Arguments<'_>) {
+    if super::embed::capture(&args) {
+        return;
+    }
     let mut out = Stdout;
     // Errors are recorded in STATE, never returned.
     let _ = out.write_fmt(format_args!("{args}\n"));

@@ -1,20 +1,20 @@
 //! `hubsign audit`: what the Hugging Face and kagglehub caches hold, who signed each snapshot,
 //! whether its files still match, and whether the policy trusts that signer. The rules live in
-//! the core (`hubsign::audit`); this layer finds the caches and the policy and renders.
+//! the core (`crate::audit`); this layer finds the caches and the policy and renders.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
+use crate::audit::{AuditRow, SignerSpec, Trust, Verdict};
+use crate::cache::{CacheLayout, HfCache, KaggleCache};
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::hub::{hf_cache, kagglehub_cache};
 use crate::cli::settings::trust::{find_policy, policy_anchor, policy_name};
 use crate::cli::{Output, args, diagnostics};
-use hubsign::audit::{AuditRow, SignerSpec, Trust, Verdict};
-use hubsign::cache::{CacheLayout, HfCache, KaggleCache};
-use hubsign::reference::{HubKind, ModelRef};
-use hubsign::{Error, ExitStatus};
+use crate::reference::{HubKind, ModelRef};
+use crate::{Error, ExitStatus};
 use serde_json::json;
 
 /// The trust an audit applies to `repo` under `policy`.
-fn audit_trust(policy: Option<&hubsign::policy::Policy>, repo: Option<&ModelRef>) -> Result<Trust> {
+fn audit_trust(policy: Option<&crate::policy::Policy>, repo: Option<&ModelRef>) -> Result<Trust> {
     let (Some(policy), Some(repo)) = (policy, repo) else {
         return Ok(Trust::NotChecked);
     };
@@ -27,17 +27,12 @@ fn audit_trust(policy: Option<&hubsign::policy::Policy>, repo: Option<&ModelRef>
 fn audit_cache<C: CacheLayout>(
     cache: &C,
     signature_path: &str,
-    policy: Option<&hubsign::policy::Policy>,
+    policy: Option<&crate::policy::Policy>,
     rows: &mut Vec<AuditRow>,
 ) -> Result<()> {
     for snap in cache.snapshots() {
         let trust = audit_trust(policy, snap.repo.as_ref().ok())?;
-        rows.push(hubsign::audit::audit_snapshot(
-            cache,
-            &snap,
-            signature_path,
-            &trust,
-        ));
+        rows.push(crate::audit::audit_snapshot(cache, &snap, signature_path, &trust));
     }
     Ok(())
 }
@@ -78,13 +73,13 @@ pub fn run(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> {
     let mut rows = Vec::new();
     audit_cache(
         &hf,
-        hubsign::hub::signature_path(HubKind::HuggingFace),
+        crate::hub::signature_path(HubKind::HuggingFace),
         policy.as_ref(),
         &mut rows,
     )?;
     audit_cache(
         &kaggle,
-        hubsign::hub::signature_path(HubKind::Kaggle),
+        crate::hub::signature_path(HubKind::Kaggle),
         policy.as_ref(),
         &mut rows,
     )?;
@@ -157,7 +152,7 @@ fn render_audit(rows: &[AuditRow]) {
         let signer = r
             .signer
             .as_ref()
-            .map_or_else(|| "-".to_owned(), hubsign::verify::SignerClaim::short);
+            .map_or_else(|| "-".to_owned(), crate::verify::SignerClaim::short);
         let verdict = serde_json::to_value(r.verdict)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

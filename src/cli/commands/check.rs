@@ -1,18 +1,17 @@
 //! `hubsign check MODEL`: steps 1–3 of a pull (signature, trust, listing), nothing downloaded.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
-use super::runtime;
+use super::block_on;
+use crate::ExitStatus;
 use crate::cli::Output;
 use crate::cli::diagnostics;
 use crate::cli::error::Result;
 use crate::cli::settings::hub::{HubTarget, with_remote};
-use hubsign::ExitStatus;
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::CheckArgs, out: Output) -> Result<ExitStatus> {
     let HubTarget { remote, target } = HubTarget::resolve(&args.model, &args.trust)?;
-    let plan = with_remote!(&remote, |hub, _cache| runtime()?
-        .block_on(hubsign::pull::plan(&hub, &target))?);
+    let plan = with_remote!(&remote, |hub, _cache| block_on(crate::pull::plan(&hub, &target))?);
     let bytes: u64 = plan.to_fetch.iter().map(|f| f.size).sum();
     if out.is_json() {
         let doc = json!({

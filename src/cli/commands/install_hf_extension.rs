@@ -1,17 +1,17 @@
 //! `hubsign install-hf-extension`: register hubsign as `hf hubsign` (the core writes the
-//! manifest, [`hubsign::hf_extension`]); this layer finds the home directory and reports.
+//! manifest, [`crate::hf_extension`]); this layer finds the home directory and reports.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
+use crate::ExitStatus;
 use crate::cli::Output;
 use crate::cli::error::Result;
-use hubsign::ExitStatus;
 use serde_json::json;
 
 pub fn run(out: Output) -> Result<ExitStatus> {
     let root = crate::cli::settings::hf_extensions_dir()?;
     let exe = std::env::current_exe()
         .and_then(fs_err::canonicalize)
-        .map_err(|source| hubsign::Error::Io {
+        .map_err(|source| crate::Error::Io {
             action: "cannot locate",
             path: "the hubsign executable".into(),
             source,
@@ -20,8 +20,8 @@ pub fn run(out: Output) -> Result<ExitStatus> {
         "Sign and verify models (OpenSSF Model Signing); verified pulls and pushes (hubsign {})",
         env!("CARGO_PKG_VERSION")
     );
-    let installed = hubsign::hf_extension::install(&root, &exe, &description, std::time::SystemTime::now())
-        .map_err(hubsign::Error::from)?;
+    let installed = crate::hf_extension::install(&root, &exe, &description, std::time::SystemTime::now())
+        .map_err(crate::Error::from)?;
     if out.is_json() {
         outln!(
             "{}",

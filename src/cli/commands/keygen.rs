@@ -1,12 +1,12 @@
 //! `hubsign keygen OUT`: the password (file, environment or terminal), then the core writes the
-//! key pair ([`hubsign::keygen`]); this layer only reads the password and reports.
+//! key pair ([`crate::keygen`]); this layer only reads the password and reports.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::keys;
 use crate::cli::{Output, args};
-use hubsign::crypto::ec::KeyEncryption;
-use hubsign::{Error, ExitStatus};
+use crate::crypto::ec::KeyEncryption;
+use crate::{Error, ExitStatus};
 use std::io::IsTerminal as _;
 
 /// The password to encrypt with, if any: `--password-file`/`--password-env` read as `sign`
@@ -53,7 +53,7 @@ pub fn run(args: &args::KeygenArgs, out: Output) -> Result<ExitStatus> {
         password: p.as_slice(),
         rounds: args.kdf_rounds,
     });
-    let files = hubsign::keygen::write_key_pair(&args.out, encryption)?;
+    let files = crate::keygen::write_key_pair(&args.out, encryption)?;
     if out.is_json() {
         let doc = serde_json::json!({
             "private_key": files.private,

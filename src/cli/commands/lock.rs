@@ -1,11 +1,11 @@
 //! The lock a pull consults and writes (`pull --lock`: TOFU signer pinning) and the one spelling
 //! of a lock entry's reference that `pull` and `sync` share. The rules live in the core
-//! (`hubsign::lock`); this layer only finds the file and applies the flags.
+//! (`crate::lock`); this layer only finds the file and applies the flags.
 
+use crate::Result;
 use crate::cli::args;
-use hubsign::Result;
-use hubsign::lock::{DEFAULT_LOCK_FILE, LockedModel, Lockfile, NewSigner};
-use hubsign::reference::ModelRef;
+use crate::lock::{DEFAULT_LOCK_FILE, LockedModel, Lockfile, NewSigner};
+use crate::reference::ModelRef;
 use std::path::PathBuf;
 
 /// A lock file entry's reference in its one spelling (`hf:org/name`, `hf:datasets/…`,
@@ -61,7 +61,7 @@ impl PullLock {
         &self,
         repo: &ModelRef,
         commit: &str,
-        signer: Option<&hubsign::verify::SignerId>,
+        signer: Option<&crate::verify::SignerId>,
     ) -> Result<()> {
         let (Some(locked), Some(found)) = (self.lock.get(&repo.canonical()), signer) else {
             return Ok(());

@@ -22,16 +22,35 @@ pub mod verify_cache;
 use super::Output;
 use super::diagnostics;
 use super::error::Result;
-use hubsign::ExitStatus;
-use hubsign::verify::VerificationReport;
+use crate::ExitStatus;
+use crate::verify::VerificationReport;
 use serde_json::json;
 
 /// The async runtime of a command that talks to a hub.
-fn runtime() -> Result<tokio::runtime::Runtime, hubsign::Error> {
+fn runtime() -> Result<tokio::runtime::Runtime, crate::Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(hubsign::Error::Runtime)
+        .map_err(crate::Error::Runtime)
+}
+
+/// Runs a hub command's work to its end, or until the embedding interrupts it
+/// ([`embed`](super::embed)): the work is dropped then, which drops its staging (nothing is
+/// committed that was not verified, and nothing half-written is left in a cache).
+fn block_on<T, E>(work: impl std::future::Future<Output = Result<T, E>>) -> Result<T>
+where
+    super::error::CliError: From<E>,
+{
+    let rt = runtime()?;
+    let Some(interrupt) = super::embed::interrupt() else {
+        return Ok(rt.block_on(work)?);
+    };
+    rt.block_on(async {
+        tokio::select! {
+            done = work => Ok(done?),
+            () = interrupt.cancelled() => Err(super::error::CliError::Interrupted),
+        }
+    })
 }
 
 /// 0 for a verified report, 1 for one that is not.
@@ -88,9 +107,9 @@ fn render_report(report: &VerificationReport, out: Output) {
 
 /// Offline: re-verify the cached snapshot and print its path like a pull would (`verify-cache`,
 /// and `pull` with `HF_HUB_OFFLINE`).
-fn verify_cached<C: hubsign::cache::CacheLayout>(
+fn verify_cached<C: crate::cache::CacheLayout>(
     cache: &C,
-    target: &hubsign::pull::Target,
+    target: &crate::pull::Target,
     out: Output,
     files: &[String],
     lock: Option<&lock::PullLock>,
@@ -98,11 +117,11 @@ fn verify_cached<C: hubsign::cache::CacheLayout>(
     let repo = &target.repo;
     // Files asked for by name (an offline partial pull): the snapshot may hold only some.
     let coverage = if files.is_empty() {
-        hubsign::verify::Coverage::Complete
+        crate::verify::Coverage::Complete
     } else {
-        hubsign::verify::Coverage::Present
+        crate::verify::Coverage::Present
     };
-    let (commit, snapshot, report) = hubsign::pull::verify_cache(
+    let (commit, snapshot, report) = crate::pull::verify_cache(
         cache,
         repo,
         &target.revision,

@@ -4,11 +4,11 @@
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
 use super::lock::PullLock;
-use super::{runtime, verify_cached};
+use super::{block_on, verify_cached};
+use crate::ExitStatus;
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::hub::{HubTarget, with_remote};
 use crate::cli::{Output, diagnostics, reporter};
-use hubsign::ExitStatus;
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::PullArgs, out: Output) -> Result<ExitStatus> {
@@ -42,24 +42,24 @@ pub fn run(args: &crate::cli::args::PullArgs, out: Output) -> Result<ExitStatus>
         ));
     }
     let destination = match &args.local_dir {
-        Some(dir) => hubsign::pull::Destination::LocalDir {
+        Some(dir) => crate::pull::Destination::LocalDir {
             dir: dir.clone(),
             mode: if args.force {
-                hubsign::cache::LocalDirMode::ReplaceForeign
+                crate::cache::LocalDirMode::ReplaceForeign
             } else {
-                hubsign::cache::LocalDirMode::RefuseForeign
+                crate::cache::LocalDirMode::RefuseForeign
             },
         },
-        None => hubsign::pull::Destination::Cache,
+        None => crate::pull::Destination::Cache,
     };
     for f in &args.files {
-        hubsign::hub::check_remote_path(f).map_err(hubsign::Error::from)?;
+        crate::hub::check_remote_path(f).map_err(crate::Error::from)?;
     }
-    let req = hubsign::pull::PullRequest {
+    let req = crate::pull::PullRequest {
         ref_name: Some(target.revision.clone()),
-        flush: hubsign::pull::Flush::EachLargeFile,
+        flush: crate::pull::Flush::EachLargeFile,
         target,
-        selection: hubsign::pull::Selection {
+        selection: crate::pull::Selection {
             files: args.files.clone(),
             include: args.include.clone(),
             exclude: args.exclude.clone(),
@@ -68,15 +68,15 @@ pub fn run(args: &crate::cli::args::PullArgs, out: Output) -> Result<ExitStatus>
         destination,
     };
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
-    let (outcome, entry) = with_remote!(&remote, |hub, cache| runtime()?.block_on(async {
-        let plan = hubsign::pull::plan(&hub, &req.target).await?;
+    let (outcome, entry) = with_remote!(&remote, |hub, cache| block_on(async {
+        let plan = crate::pull::plan(&hub, &req.target).await?;
         // The lock's signer pin is checked before any weight is downloaded.
-        let entry = hubsign::sync::entry_for(&req.target, &plan, &req.selection);
+        let entry = crate::sync::entry_for(&req.target, &plan, &req.selection);
         if let Some(lock) = &lock {
             lock.check(&entry)?;
         }
-        let outcome = hubsign::pull::pull(&hub, &cache, &req, plan, bars).await?;
-        Ok::<_, hubsign::Error>((outcome, entry))
+        let outcome = crate::pull::pull(&hub, &cache, &req, plan, bars).await?;
+        Ok::<_, crate::Error>((outcome, entry))
     })?);
     let locked = match lock {
         Some(lock) => lock.record(entry, outcome.files)?,
@@ -88,8 +88,8 @@ pub fn run(args: &crate::cli::args::PullArgs, out: Output) -> Result<ExitStatus>
 
 fn render_pull(
     out: Output,
-    repo: &hubsign::reference::ModelRef,
-    outcome: &hubsign::pull::PullOutcome,
+    repo: &crate::reference::ModelRef,
+    outcome: &crate::pull::PullOutcome,
     locked: Option<&std::path::Path>,
 ) {
     // Files of the user's moved aside are always listed, even with -q or --json (which

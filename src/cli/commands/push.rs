@@ -2,19 +2,20 @@
 //! both as one commit (a new version on Kaggle), and check what the hub then holds.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
-use super::runtime;
+use super::block_on;
+use crate::ExitStatus;
 use crate::cli::error::Result;
 use crate::cli::settings::hub::with_remote;
 use crate::cli::settings::push::PushSettings;
 use crate::cli::{Output, diagnostics, reporter};
-use hubsign::ExitStatus;
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::PushArgs, out: Output) -> Result<ExitStatus> {
     let PushSettings { request: req, remote } = PushSettings::resolve(args)?;
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
-    let outcome = with_remote!(&remote, |hub, _cache| runtime()?
-        .block_on(hubsign::push::push(&hub, &req, bars))?);
+    let outcome = with_remote!(&remote, |hub, _cache| block_on(crate::push::push(
+        &hub, &req, bars
+    ))?);
     let pinned = req.repo.pinned(&outcome.commit);
     if outcome.unchanged {
         let message = format!(
@@ -63,7 +64,7 @@ pub fn run(args: &crate::cli::args::PushArgs, out: Output) -> Result<ExitStatus>
         outln!("{doc}");
         return Ok(ExitStatus::Success);
     }
-    let kaggle = req.repo.hub == hubsign::reference::HubKind::Kaggle;
+    let kaggle = req.repo.hub == crate::reference::HubKind::Kaggle;
     if out.chatty() {
         let verb = if outcome.signed {
             "Signed and pushed"

@@ -1,5 +1,5 @@
 //! `hubsign serve`: arguments → the mirror's settings (policy with its key files, tokens, the
-//! cache), then the core's [`hubsign::serve::run`] until SIGTERM/SIGINT. Renders the access log
+//! cache), then the core's [`crate::serve::run`] until SIGTERM/SIGINT. Renders the access log
 //! (JSON lines) and pull events; tokens never appear in either.
 
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
@@ -10,12 +10,12 @@ use crate::cli::error::{CliError, Result};
 use crate::cli::settings::hub::{hf_cache, http_client, token_file};
 use crate::cli::settings::read_text;
 use crate::cli::settings::trust::{read_policy, required_signer_anchor};
-use hubsign::policy::Policy;
-use hubsign::pull::PullOutcome;
-use hubsign::reference::ModelRef;
-use hubsign::serve::{AccessRecord, Events, ServeConfig, TrustPolicy};
-use hubsign::verify::{TrustAnchor, UnsignedFiles};
-use hubsign::{Error, ExitStatus};
+use crate::policy::Policy;
+use crate::pull::PullOutcome;
+use crate::reference::ModelRef;
+use crate::serve::{AccessRecord, Events, ServeConfig, TrustPolicy};
+use crate::verify::{TrustAnchor, UnsignedFiles};
+use crate::{Error, ExitStatus};
 use serde_json::json;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 struct FilePolicy(Policy);
 
 impl TrustPolicy for FilePolicy {
-    fn anchor(&self, policy_name: &str) -> Option<hubsign::Result<TrustAnchor>> {
+    fn anchor(&self, policy_name: &str) -> Option<crate::Result<TrustAnchor>> {
         let rule = self.0.rule_for(policy_name)?;
         Some(required_signer_anchor(&rule.signer))
     }
@@ -175,15 +175,15 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
     for rule in &policy.rules {
         required_signer_anchor(&rule.signer)?;
     }
-    hubsign::hub::check_remote_path(&args.signature_path).map_err(Error::from)?;
+    crate::hub::check_remote_path(&args.signature_path).map_err(Error::from)?;
     let token = match &args.token_file {
-        Some(p) => Some(hubsign::hub::http::Token::new(token_file(p).ok_or_else(
-            || CliError::EmptyFile {
+        Some(p) => Some(crate::hub::http::Token::new(token_file(p).ok_or_else(|| {
+            CliError::EmptyFile {
                 flag: "--token-file",
                 path: p.clone(),
                 problem: "cannot read a token from it",
-            },
-        )?)),
+            }
+        })?)),
         None => None,
     };
     let config = serve_config(args)?;
@@ -208,14 +208,14 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
     });
     let rt = super::runtime()?;
     rt.block_on(async {
-        let hub = hubsign::hub::huggingface::HuggingFaceHub::new(http_client(
+        let hub = crate::hub::huggingface::HuggingFaceHub::new(http_client(
             &args.upstream,
             token,
             std::time::Duration::from_secs(args.timeout),
         )?);
-        let mirror = hubsign::serve::Mirror::new(
+        let mirror = crate::serve::Mirror::new(
             hub,
-            hubsign::cache::HfCache::new(&cache),
+            crate::cache::HfCache::new(&cache),
             Box::new(FilePolicy(policy)),
             events,
             config,
@@ -246,7 +246,7 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
                 cache.display()
             );
         }
-        hubsign::serve::run(mirror, listener, shutdown_signal()).await?;
+        crate::serve::run(mirror, listener, shutdown_signal()).await?;
         if out != Output::Silent {
             eprintln!("hubsign serve: shut down");
         }

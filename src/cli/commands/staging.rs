@@ -3,13 +3,13 @@
 
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
+use crate::ExitStatus;
+use crate::cache::{
+    HfCache, KaggleCache, KeptStaging, clean_staging, list_staging, local_dir_staging_root, real_dir_below,
+};
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::hub::{hf_cache, kagglehub_cache};
 use crate::cli::{Output, args, diagnostics};
-use hubsign::ExitStatus;
-use hubsign::cache::{
-    HfCache, KaggleCache, KeptStaging, clean_staging, list_staging, local_dir_staging_root, real_dir_below,
-};
 use serde_json::json;
 use std::path::PathBuf;
 

@@ -1,19 +1,19 @@
 //! `hubsign sync`: reproduce the lock file: every entry pulled at its locked commit, with the
 //! locked digest, signature and signer (offline: the caches checked against the lock). The
-//! rules live in the core (`hubsign::sync`); this layer resolves each entry's settings and
+//! rules live in the core (`crate::sync`); this layer resolves each entry's settings and
 //! renders.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
+use super::block_on;
 use super::lock::normalise_ref;
-use super::runtime;
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::hub::{Remote, with_remote};
 use crate::cli::settings::trust::TrustFlags;
 use crate::cli::{Output, args, diagnostics, reporter};
-use hubsign::lock::{LockedModel, Lockfile};
-use hubsign::pull::Target;
-use hubsign::reference::{HubKind, ModelRef};
-use hubsign::{Error, ExitStatus};
+use crate::lock::{LockedModel, Lockfile};
+use crate::pull::Target;
+use crate::reference::{HubKind, ModelRef};
+use crate::{Error, ExitStatus};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -40,14 +40,14 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
     )?;
     let anchor = TrustFlags::hub(&args.trust, &repo).anchor()?;
     let target = Target {
-        signature_path: hubsign::hub::signature_path(repo.hub).to_owned(),
+        signature_path: crate::hub::signature_path(repo.hub).to_owned(),
         repo,
         revision: entry.commit.clone(),
         anchor,
-        unsigned: hubsign::verify::UnsignedFiles::Reject,
+        unsigned: crate::verify::UnsignedFiles::Reject,
     };
     if remote.offline() {
-        let cached = with_remote!(&remote, |_hub, cache| hubsign::sync::check_cached(
+        let cached = with_remote!(&remote, |_hub, cache| crate::sync::check_cached(
             &cache, &target, entry
         ))?;
         return Ok(Synced {
@@ -57,10 +57,11 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
             downloaded_bytes: 0,
         });
     }
-    let req = hubsign::sync::request(target, entry, usize::from(args.concurrency));
+    let req = crate::sync::request(target, entry, usize::from(args.concurrency));
     let bars = std::sync::Arc::new(reporter::Bars::new(out.bars()));
-    let outcome = with_remote!(&remote, |hub, cache| runtime()?
-        .block_on(hubsign::sync::sync(&hub, &cache, entry, &req, bars))?);
+    let outcome = with_remote!(&remote, |hub, cache| block_on(crate::sync::sync(
+        &hub, &cache, entry, &req, bars
+    ))?);
     Ok(Synced {
         commit: outcome.commit,
         path: outcome.path,

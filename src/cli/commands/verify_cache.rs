@@ -1,10 +1,10 @@
 //! `hubsign verify-cache MODEL`: re-verify a cached snapshot offline.
 
 use super::verify_cached;
+use crate::ExitStatus;
 use crate::cli::Output;
 use crate::cli::error::Result;
 use crate::cli::settings::hub::{HubTarget, with_remote};
-use hubsign::ExitStatus;
 
 pub fn run(args: &crate::cli::args::CheckArgs, out: Output) -> Result<ExitStatus> {
     let HubTarget { remote, target } = HubTarget::resolve(&args.model, &args.trust)?;

@@ -1,15 +1,15 @@
 //! A hub repository's settings: the reference and revision, the hub's endpoint, token and cache
 //! read from the environment the way `huggingface_hub` and kagglehub read them, and what a pull
-//! checks ([`hubsign::pull::Target`]). The hubs' own facts (default endpoints, file names) are
+//! checks ([`crate::pull::Target`]). The hubs' own facts (default endpoints, file names) are
 //! the core's constants; only the environment's names are read here.
 
 use super::read_text;
 use super::trust::TrustFlags;
 use crate::cli::args::{HubModelArgs, KaggleArgs, RepoTypeArg, TrustArgs};
 use crate::cli::error::{CliError, Result};
-use hubsign::hub::http::{HttpClient, RetryPolicy, Token};
-use hubsign::hub::{huggingface, kaggle};
-use hubsign::reference::{HubKind, ModelRef, RepoType};
+use crate::hub::http::{HttpClient, RetryPolicy, Token};
+use crate::hub::{huggingface, kaggle};
+use crate::reference::{HubKind, ModelRef, RepoType};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ pub struct HubSettings {
     pub endpoint: String,
     pub token: Option<Token>,
     pub cache: PathBuf,
-    pub network: hubsign::hub::Network,
+    pub network: crate::hub::Network,
 }
 
 /// Kaggle connection settings, read the way kagglehub reads them.
@@ -56,7 +56,7 @@ impl Remote {
 
     /// Whether the user asked for no network (`HF_HUB_OFFLINE`, Hugging Face only).
     pub fn offline(&self) -> bool {
-        matches!(self, Self::HuggingFace(s) if s.network == hubsign::hub::Network::Offline)
+        matches!(self, Self::HuggingFace(s) if s.network == crate::hub::Network::Offline)
     }
 }
 
@@ -66,29 +66,29 @@ pub fn http_client(endpoint: &str, token: Option<Token>, read_timeout: Duration)
         read_timeout,
         ..Default::default()
     };
-    Ok(HttpClient::new(endpoint, token, retry).map_err(hubsign::Error::from)?)
+    Ok(HttpClient::new(endpoint, token, retry).map_err(crate::Error::from)?)
 }
 
-/// Runs `$body` with `$hub` (a [`hubsign::hub::Hub`]) and `$cache` (its
-/// [`hubsign::cache::CacheLayout`]) for the hub a [`Remote`] names: the workflows are written
+/// Runs `$body` with `$hub` (a [`crate::hub::Hub`]) and `$cache` (its
+/// [`crate::cache::CacheLayout`]) for the hub a [`Remote`] names: the workflows are written
 /// once, generically, and this is the only place that picks an implementation.
 macro_rules! with_remote {
     ($remote:expr, |$hub:ident, $cache:ident| $body:expr) => {
         match $remote {
             $crate::cli::settings::hub::Remote::HuggingFace(s) => {
-                let $hub = hubsign::hub::huggingface::HuggingFaceHub::new(
+                let $hub = crate::hub::huggingface::HuggingFaceHub::new(
                     $crate::cli::settings::hub::http_client(&s.endpoint, s.token.clone(), s.read_timeout)?,
                 );
-                let $cache = hubsign::cache::HfCache::new(&s.cache);
+                let $cache = crate::cache::HfCache::new(&s.cache);
                 $body
             }
             $crate::cli::settings::hub::Remote::Kaggle(s) => {
-                let $hub = hubsign::hub::kaggle::KaggleHub::new($crate::cli::settings::hub::http_client(
+                let $hub = crate::hub::kaggle::KaggleHub::new($crate::cli::settings::hub::http_client(
                     &s.endpoint,
                     s.token.clone(),
                     s.read_timeout,
                 )?);
-                let $cache = hubsign::cache::KaggleCache::new(&s.cache);
+                let $cache = crate::cache::KaggleCache::new(&s.cache);
                 $body
             }
         }
@@ -101,7 +101,7 @@ pub(crate) use with_remote;
 /// `kaggle:owner/model/framework/variation`).
 pub struct HubTarget {
     pub remote: Remote,
-    pub target: hubsign::pull::Target,
+    pub target: crate::pull::Target,
 }
 
 impl HubTarget {
@@ -114,7 +114,7 @@ impl HubTarget {
             Duration::from_secs(args.timeout),
         )?;
         let anchor = TrustFlags::hub(trust, &repo).anchor()?;
-        let target = hubsign::pull::Target {
+        let target = crate::pull::Target {
             signature_path: signature_path(args, &repo)?,
             repo,
             revision,
@@ -126,14 +126,14 @@ impl HubTarget {
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    crate::cli::embed::var(name).filter(|v| !v.trim().is_empty())
 }
 
 /// `~/.cache` (or `XDG_CACHE_HOME`), where the hubs' caches live by default.
 fn user_cache() -> Option<PathBuf> {
     env_nonempty("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .or_else(|| crate::cli::embed::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
 }
 
 pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSettings {
@@ -165,9 +165,9 @@ pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSett
         )
     });
     let network = if offline {
-        hubsign::hub::Network::Offline
+        crate::hub::Network::Offline
     } else {
-        hubsign::hub::Network::Online
+        crate::hub::Network::Online
     };
     let endpoint = env_nonempty("HF_ENDPOINT").unwrap_or_else(|| huggingface::DEFAULT_ENDPOINT.to_owned());
     HubSettings {
@@ -181,7 +181,7 @@ pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSett
 
 /// The Hugging Face cache `cache_dir` names, else the environment's (no hub is contacted).
 pub fn hf_cache(cache_dir: Option<&Path>) -> PathBuf {
-    hub_settings(cache_dir, hubsign::hub::DEFAULT_READ_TIMEOUT).cache
+    hub_settings(cache_dir, crate::hub::DEFAULT_READ_TIMEOUT).cache
 }
 
 pub fn repo_type(arg: Option<RepoTypeArg>) -> Option<RepoType> {
@@ -194,16 +194,16 @@ pub fn repo_type(arg: Option<RepoTypeArg>) -> Option<RepoType> {
 /// The repository and revision the arguments name (`--revision` wins over `@rev` or a Kaggle
 /// `/VERSION`).
 pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
-    let r = ModelRef::parse(&model.model, repo_type(model.repo_type)).map_err(hubsign::Error::from)?;
+    let r = ModelRef::parse(&model.model, repo_type(model.repo_type)).map_err(crate::Error::from)?;
     let revision = model
         .revision
         .clone()
         .or_else(|| r.revision.clone())
         .unwrap_or_else(|| r.default_revision().to_owned());
-    hubsign::reference::check_revision(&revision).map_err(hubsign::Error::from)?;
+    crate::reference::check_revision(&revision).map_err(crate::Error::from)?;
     if r.hub == HubKind::Kaggle
-        && revision != hubsign::reference::LATEST
-        && !hubsign::reference::is_version_number(&revision)
+        && revision != crate::reference::LATEST
+        && !crate::reference::is_version_number(&revision)
     {
         return Err(CliError::KaggleVersion { revision });
     }
@@ -215,8 +215,8 @@ fn signature_path(model: &HubModelArgs, repo: &ModelRef) -> Result<String> {
     let path = model
         .signature_path
         .clone()
-        .unwrap_or_else(|| hubsign::hub::signature_path(repo.hub).to_owned());
-    hubsign::hub::check_remote_path(&path).map_err(hubsign::Error::from)?;
+        .unwrap_or_else(|| crate::hub::signature_path(repo.hub).to_owned());
+    crate::hub::check_remote_path(&path).map_err(crate::Error::from)?;
     Ok(path)
 }
 
@@ -233,7 +233,7 @@ pub fn token_file(path: &Path) -> Option<String> {
 /// `~/.kaggle/access_token[.txt]`, `KAGGLE_USERNAME` + `KAGGLE_KEY`, then
 /// `$KAGGLE_CONFIG_DIR/kaggle.json` (default `~/.kaggle`). None: public models only.
 fn kaggle_token() -> Result<Option<Token>> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = crate::cli::embed::var_os("HOME").map(PathBuf::from);
     if let Some(t) = env_nonempty("KAGGLE_API_TOKEN") {
         let p = Path::new(&t);
         // A path to an empty file falls through to the next source, as in kagglehub.
@@ -285,7 +285,9 @@ pub fn kagglehub_cache(explicit: Option<&Path>) -> PathBuf {
     explicit
         .map(Path::to_path_buf)
         .or_else(|| env_nonempty("KAGGLEHUB_CACHE").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join(kaggle::CACHE_DIR)))
+        .or_else(|| {
+            crate::cli::embed::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join(kaggle::CACHE_DIR))
+        })
         .unwrap_or_else(|| PathBuf::from(".cache").join(kaggle::CACHE_DIR))
 }
 
@@ -296,7 +298,7 @@ fn kaggle_settings(
 ) -> Result<KaggleSettings> {
     let endpoint = match &args.endpoint {
         Some(e) => e.clone(),
-        None => match std::env::var("KAGGLE_API_ENVIRONMENT").ok() {
+        None => match crate::cli::embed::var("KAGGLE_API_ENVIRONMENT") {
             None => kaggle::DEFAULT_API_BASE.to_owned(),
             Some(env) => kaggle::api_base(&env)
                 .ok_or(CliError::UnknownEnvValue {

@@ -3,14 +3,14 @@
 //! environment variable or the terminal, never from argv unless the user put them there.
 
 use super::read_text;
+use crate::Error;
 use crate::cli::args::{KeyArgs, MethodChoice, SignArgs, SigstoreInstanceArgs};
 use crate::cli::error::{CliError, Result};
-use hubsign::Error;
-use hubsign::crypto::ec::{PrivateKeyPem, SigningKey};
-use hubsign::crypto::x509::{Certificate, parse_pem_certificates};
-use hubsign::sign::sigstore::TokenSource;
-use hubsign::sign::{SignRequest, Signer, certificate_signer};
-use hubsign::sigstore::SigstoreInstance;
+use crate::crypto::ec::{PrivateKeyPem, SigningKey};
+use crate::crypto::x509::{Certificate, parse_pem_certificates};
+use crate::sign::sigstore::TokenSource;
+use crate::sign::{SignRequest, Signer, certificate_signer};
+use crate::sigstore::SigstoreInstance;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
@@ -101,7 +101,7 @@ pub fn password(flags: PasswordFlags<'_>, key_path: &Path) -> Result<Vec<u8>> {
         return Ok(bytes);
     }
     if let Some(var) = flags.env {
-        return std::env::var_os(var)
+        return crate::cli::embed::var_os(var)
             .map(std::ffi::OsString::into_encoded_bytes)
             .ok_or_else(|| CliError::EnvNotSet {
                 option: "--password-env",
@@ -126,7 +126,7 @@ pub fn password(flags: PasswordFlags<'_>, key_path: &Path) -> Result<Vec<u8>> {
     }
     Err(Error::Key {
         path: key_path.to_path_buf(),
-        source: hubsign::crypto::ec::KeyError::PasswordRequired,
+        source: crate::crypto::ec::KeyError::PasswordRequired,
     }
     .into())
 }
@@ -159,7 +159,7 @@ pub fn has_key(args: &KeyArgs) -> bool {
 
 /// The PIN for a token: the URI's `pin-value` or `pin-source`, else `--pin-file`, `--pin-env`,
 /// else the terminal prompt. Never from argv unless the user put it in the URI.
-fn token_pin(args: &KeyArgs, uri: &hubsign::sign::pkcs11::Pkcs11Uri) -> Result<String> {
+fn token_pin(args: &KeyArgs, uri: &crate::sign::pkcs11::Pkcs11Uri) -> Result<String> {
     if let Some(p) = uri.pin_value() {
         return Ok(p.to_owned());
     }
@@ -175,7 +175,7 @@ fn token_pin(args: &KeyArgs, uri: &hubsign::sign::pkcs11::Pkcs11Uri) -> Result<S
             .to_owned());
     }
     if let Some(var) = &args.pin_env {
-        return std::env::var(var).map_err(|_| CliError::EnvNotSet {
+        return crate::cli::embed::var(var).ok_or_else(|| CliError::EnvNotSet {
             option: "--pin-env",
             var: var.clone(),
         });
@@ -194,20 +194,20 @@ fn token_pin(args: &KeyArgs, uri: &hubsign::sign::pkcs11::Pkcs11Uri) -> Result<S
 }
 
 /// The private key: a PEM file, or a key on a PKCS#11 token (logged in, found, EC checked).
-fn signing_key(args: &KeyArgs) -> Result<hubsign::sign::SigningKeyRef> {
+fn signing_key(args: &KeyArgs) -> Result<crate::sign::SigningKeyRef> {
     if let Some(text) = &args.pkcs11_uri {
-        let uri = hubsign::sign::pkcs11::Pkcs11Uri::parse(text)
-            .map_err(|e| Error::from(hubsign::sign::SignError::from(e)))?;
+        let uri = crate::sign::pkcs11::Pkcs11Uri::parse(text)
+            .map_err(|e| Error::from(crate::sign::SignError::from(e)))?;
         let module = uri
             .module(args.pkcs11_module.as_deref())
-            .map_err(|e| Error::from(hubsign::sign::SignError::from(e)))?;
+            .map_err(|e| Error::from(crate::sign::SignError::from(e)))?;
         let pin = token_pin(args, &uri)?;
-        let key = hubsign::sign::pkcs11::Pkcs11Key::open(&uri, &module, &pin)
-            .map_err(|e| Error::from(hubsign::sign::SignError::from(e)))?;
-        return Ok(hubsign::sign::SigningKeyRef::Token(key));
+        let key = crate::sign::pkcs11::Pkcs11Key::open(&uri, &module, &pin)
+            .map_err(|e| Error::from(crate::sign::SignError::from(e)))?;
+        return Ok(crate::sign::SigningKeyRef::Token(key));
     }
     let path = args.private_key.as_ref().ok_or(CliError::NoPrivateKey)?;
-    Ok(hubsign::sign::SigningKeyRef::Local(load_signing_key(args, path)?))
+    Ok(crate::sign::SigningKeyRef::Local(load_signing_key(args, path)?))
 }
 
 /// The Sigstore instance the flags name (embedded production root by default).

@@ -10,12 +10,12 @@ pub mod push;
 pub mod trust;
 
 use super::args::{HashArgs, HashChoice, VerifyArgs, WalkArgs};
+use crate::Error;
 use crate::cli::error::Result;
-use hubsign::Error;
-use hubsign::manifest::{
+use crate::manifest::{
     GitPaths, HashAlgorithm, OwnFolder, Serialization, SymlinkPolicy, WalkOptions, resolve_ignore_path,
 };
-use hubsign::verify::{ModelCheck, UnsignedFiles};
+use crate::verify::{ModelCheck, UnsignedFiles};
 use std::path::{Path, PathBuf};
 
 /// Which files of `model` are walked: `ignore` (relative to the model, or absolute inside it),
@@ -74,7 +74,7 @@ pub fn serialization(args: &HashArgs) -> (Serialization, HashAlgorithm) {
 
 /// `model.sig` inside a model directory, or beside a single-file model.
 pub fn default_signature_path(model: &Path) -> PathBuf {
-    const FILE: &str = hubsign::hub::huggingface::SIGNATURE_PATH;
+    const FILE: &str = crate::hub::huggingface::SIGNATURE_PATH;
     if model.is_dir() {
         model.join(FILE)
     } else {
@@ -91,7 +91,7 @@ pub fn signature_or_default(signature: Option<&Path>, model: &Path) -> PathBuf {
 }
 
 /// A small text file (a key, certificate, policy, PIN, token list): a regular file of at most
-/// [`MAX_SMALL_FILE_BYTES`](hubsign::fsutil::MAX_SMALL_FILE_BYTES), opened so that a FIFO in
+/// [`MAX_SMALL_FILE_BYTES`](crate::fsutil::MAX_SMALL_FILE_BYTES), opened so that a FIFO in
 /// its place cannot hang the command.
 pub fn read_text(path: &Path, what: &'static str) -> Result<String, Error> {
     let bytes = read_small(path, what)?;
@@ -104,7 +104,7 @@ pub fn read_text(path: &Path, what: &'static str) -> Result<String, Error> {
 
 /// The bytes of a small regular file (see [`read_text`]).
 pub fn read_small(path: &Path, what: &'static str) -> Result<Vec<u8>, Error> {
-    hubsign::fsutil::read_regular_capped(path, hubsign::fsutil::MAX_SMALL_FILE_BYTES).map_err(|source| {
+    crate::fsutil::read_regular_capped(path, crate::fsutil::MAX_SMALL_FILE_BYTES).map_err(|source| {
         Error::Io {
             action: what,
             path: path.to_path_buf(),
@@ -116,9 +116,9 @@ pub fn read_small(path: &Path, what: &'static str) -> Result<Vec<u8>, Error> {
 /// Where `hf` 2.x looks for extensions: `~/.local/share/hf/extensions` (`Path.expanduser`:
 /// `HOME`).
 pub fn hf_extensions_dir() -> Result<PathBuf, Error> {
-    let home = std::env::var_os("HOME")
+    let home = crate::cli::embed::var_os("HOME")
         .filter(|h| !h.is_empty())
-        .ok_or(Error::HfExtension(hubsign::hf_extension::ExtensionError::NoHome))?;
+        .ok_or(Error::HfExtension(crate::hf_extension::ExtensionError::NoHome))?;
     Ok(Path::new(&home).join(".local/share/hf/extensions"))
 }
 
@@ -130,12 +130,12 @@ pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
         git_paths: walk.git_paths,
         unsigned: unsigned_files(args.ignore_unsigned_files),
         links: if walk.symlinks == SymlinkPolicy::Follow {
-            hubsign::verify::Links::Follow
+            crate::verify::Links::Follow
         } else {
-            hubsign::verify::Links::AsSigned
+            crate::verify::Links::AsSigned
         },
         symlink_root: None,
-        coverage: hubsign::verify::Coverage::Complete,
+        coverage: crate::verify::Coverage::Complete,
     })
 }
 

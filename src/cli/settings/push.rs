@@ -4,12 +4,12 @@
 use super::hub::{Remote, repo_type};
 use super::keys::{has_key, signer};
 use super::trust::{TrustFlags, signer_anchor};
+use crate::Error;
 use crate::cli::args::PushArgs;
 use crate::cli::error::{CliError, Result};
-use hubsign::Error;
-use hubsign::manifest::{GitPaths, SymlinkPolicy};
-use hubsign::push::PushRequest;
-use hubsign::reference::{HubKind, ModelRef};
+use crate::manifest::{GitPaths, SymlinkPolicy};
+use crate::push::PushRequest;
+use crate::reference::{HubKind, ModelRef};
 use std::path::Path;
 
 pub struct PushSettings {
@@ -24,7 +24,7 @@ impl PushSettings {
             &request.repo,
             None,
             &args.kaggle,
-            hubsign::hub::DEFAULT_READ_TIMEOUT,
+            crate::hub::DEFAULT_READ_TIMEOUT,
         )?;
         Ok(Self { request, remote })
     }
@@ -32,8 +32,8 @@ impl PushSettings {
 
 fn request(args: &PushArgs) -> Result<PushRequest> {
     let repo = ModelRef::parse(&args.repo, repo_type(args.repo_type)).map_err(Error::from)?;
-    hubsign::reference::check_revision(&args.revision).map_err(Error::from)?;
-    let remote_signature = hubsign::hub::signature_path(repo.hub);
+    crate::reference::check_revision(&args.revision).map_err(Error::from)?;
+    let remote_signature = crate::hub::signature_path(repo.hub);
     if repo.hub == HubKind::Kaggle {
         if repo.revision.is_some() {
             return Err(CliError::KagglePushVersion {
@@ -69,7 +69,7 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
     if repo.hub == HubKind::Kaggle {
         // kagglehub never uploads these folders; leaving them out of the signature keeps what
         // is signed and what any Kaggle upload holds the same.
-        for dir in hubsign::hub::kaggle::NEVER_UPLOADED {
+        for dir in crate::hub::kaggle::NEVER_UPLOADED {
             let path = args.model.join(dir);
             if path.exists() && !ignore_paths.iter().any(|p| *p == path || p == Path::new(dir)) {
                 ignore_paths.push(path);
@@ -90,9 +90,9 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
         signature,
         signer,
         resign: if args.resign {
-            hubsign::push::Resign::Replace
+            crate::push::Resign::Replace
         } else {
-            hubsign::push::Resign::KeepExisting
+            crate::push::Resign::KeepExisting
         },
         anchor,
         walk,

@@ -5,14 +5,14 @@
 
 use super::keys::{instance_of, load_certificates};
 use super::read_text;
+use crate::Error;
 use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, TrustArgs, VerifyArgs};
 use crate::cli::error::{CliError, Result};
-use hubsign::Error;
-use hubsign::crypto::ec::VerifyingKey;
-use hubsign::policy::{Policy, RequiredSigner};
-use hubsign::reference::ModelRef;
-use hubsign::sign::Signer;
-use hubsign::verify::TrustAnchor;
+use crate::crypto::ec::VerifyingKey;
+use crate::policy::{Policy, RequiredSigner};
+use crate::reference::ModelRef;
+use crate::sign::Signer;
+use crate::verify::TrustAnchor;
 use std::path::{Path, PathBuf};
 
 /// Where trust comes from when no signer flag names it.
@@ -202,10 +202,10 @@ pub fn find_policy(explicit: Option<&Path>) -> Result<Option<Policy>, Error> {
     if let Some(path) = explicit {
         return read_policy(path).map(Some);
     }
-    let config = std::env::var_os("XDG_CONFIG_HOME")
+    let config = crate::cli::embed::var_os("XDG_CONFIG_HOME")
         .filter(|d| Path::new(d).is_absolute())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+        .or_else(|| crate::cli::embed::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
     let Some(path) = config.map(|dir| dir.join("hubsign").join("hubsign.toml")) else {
         return Ok(None);
     };

@@ -1,0 +1,85 @@
+"""One hubsign command, run in-process by the native module, its ``--json`` document returned
+as data or raised as the exception its error kind names."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from ._errors import VerificationError, from_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+    PathLike = Union[str, os.PathLike[str]]
+
+_TRUE = {"1", "ON", "YES", "TRUE"}
+
+
+def progress_bars() -> bool:
+    """Bars as huggingface_hub draws them: on a terminal, unless HF_HUB_DISABLE_PROGRESS_BARS."""
+    disabled = os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS", "").strip().upper() in _TRUE
+    try:
+        return not disabled and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def path_arg(value: PathLike) -> str:
+    """A ``str`` or ``pathlib.Path`` (any ``os.PathLike``) as an argument."""
+    return os.fspath(value)
+
+
+def flag(args: list[str], name: str, value: Optional[PathLike]) -> None:
+    if value is not None:
+        args += [name, path_arg(value)]
+
+
+def flags(args: list[str], name: str, values: Optional[Union[PathLike, Iterable[PathLike]]]) -> None:
+    if values is None:
+        return
+    if isinstance(values, (str, bytes)) or hasattr(values, "__fspath__"):
+        values = [values]  # type: ignore[list-item]
+    for v in values:  # type: ignore[union-attr]
+        args += [name, path_arg(v)]
+
+
+def switch(args: list[str], name: str, on: bool) -> None:
+    if on:
+        args.append(name)
+
+
+def run(args: Sequence[str], *, env: Optional[Mapping[str, str]] = None, failed_report_raises: bool = True) -> Any:
+    """Runs ``hubsign ARGS --json`` and returns its document; raises on any failure."""
+    from . import _native
+
+    status, out = _native.run(["hubsign", *args, "--json"], list((env or {}).items()), progress_bars())
+    doc = _last_document(out)
+    if status == 0:
+        return doc
+    if isinstance(doc, dict) and "error" not in doc and status == 1 and not failed_report_raises:
+        return doc
+    if isinstance(doc, dict) and "error" not in doc and status == 1:
+        # A verification report that did not verify: the files that differ, listed.
+        raise VerificationError(
+            "the model does not match its signature" + (f" (signed by {doc['signer']})" if doc.get("signer") else ""),
+            modified=doc.get("modified") or (), missing=doc.get("missing") or (),
+            unexpected=doc.get("unexpected") or (), exit_code=1,
+            hint="files not covered by the signature fail verification; ignore_unsigned_files=True skips them"
+            if doc.get("unexpected") else None,
+        )
+    if isinstance(doc, dict):
+        raise from_json(doc, status)
+    raise from_json({"error": f"hubsign exited {status} without a reason"}, status)
+
+
+def _last_document(out: str) -> Any:
+    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    if not docs:
+        return None
+    # One document per command; an error ends the output when it comes after another.
+    if len(docs) == 1 or (isinstance(docs[-1], dict) and "error" in docs[-1]):
+        return docs[-1]
+    return docs

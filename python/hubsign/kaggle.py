@@ -1,0 +1,63 @@
+"""Drop-in for ``kagglehub.model_download``, verified (``from hubsign import kaggle`` then
+``kaggle.model_download(handle)``)."""
+
+from __future__ import annotations
+
+import os
+
+from . import _run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional, Union
+
+    PathLike = Union[str, os.PathLike[str]]
+
+__all__ = ["model_download"]
+
+
+def model_download(
+    handle: str,
+    path: Optional[str] = None,
+    *,
+    force_download: bool = False,
+    cache_dir: Optional[PathLike] = None,
+    local_dir: Optional[PathLike] = None,
+    policy: Optional[PathLike] = None,
+    public_key: Optional[PathLike] = None,
+    certificate_chain: Optional[Union[PathLike, Iterable[PathLike]]] = None,
+    identity: Optional[str] = None,
+    issuer: Optional[str] = None,
+    trust_config: Optional[PathLike] = None,
+    use_staging: bool = False,
+    signature_path: Optional[str] = None,
+    ignore_unsigned_files: bool = False,
+    endpoint: Optional[str] = None,
+    **kwargs: Any,
+) -> str:
+    """``kagglehub.model_download(handle, path=None)``, verified: ``handle`` is
+    ``owner/model/framework/variation[/version]``; returns the same path kagglehub would (the
+    version's folder in the kagglehub cache, or ``path`` inside it). The signature
+    (``.kaggle/signing.json``'s, else ``model.sig``) is checked against the signer trusted before
+    any file is fetched; credentials and the cache are read as kagglehub reads them
+    (``KAGGLE_API_TOKEN``, ``~/.kaggle``, ``KAGGLEHUB_CACHE``). ``force_download`` is accepted for
+    compatibility: a cached file is reused only when its bytes match the signature."""
+    del force_download, kwargs
+    args = ["pull", "kaggle:" + handle.removeprefix("kaggle:")]
+    if path is not None:
+        args.append(path)
+    _run.flag(args, "--cache-dir", cache_dir)
+    _run.flag(args, "--local-dir", local_dir)
+    _run.flag(args, "--signature-path", signature_path)
+    _run.switch(args, "--ignore-unsigned-files", ignore_unsigned_files)
+    _run.flag(args, "--kaggle-endpoint", endpoint)
+    _run.flag(args, "--policy", policy)
+    _run.flag(args, "--public-key", public_key)
+    _run.flags(args, "--certificate-chain", certificate_chain)
+    _run.flag(args, "--identity", identity)
+    _run.flag(args, "--issuer", issuer)
+    _run.flag(args, "--trust-config", trust_config)
+    _run.switch(args, "--staging", use_staging)
+    doc = _run.run(args)
+    root = str(doc.get("path") or doc["snapshot"])
+    return os.path.join(root, *path.split("/")) if path else root

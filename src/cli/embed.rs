@@ -1,0 +1,129 @@
+//! One command run in-process for an embedding (the Python binding), on the caller's thread:
+//! its stdout captured instead of written, environment values given by the caller ahead of the
+//! process's, progress bars allowed beside JSON output, and an interrupt that cancels a hub
+//! command (its staging dropped on the way out: nothing half-cached). The command itself is the
+//! CLI's, argument for argument, so the binding and the CLI cannot drift apart. Per thread:
+//! commands embedded on different threads run at once and never see each other's state.
+
+use crate::ExitStatus;
+use std::cell::RefCell;
+use std::ffi::OsString;
+use tokio_util::sync::CancellationToken;
+
+/// How an embedded command runs.
+#[derive(Debug, Default)]
+pub struct Embedding {
+    /// Environment values read before the process's (e.g. `HF_TOKEN` for a `token=` argument),
+    /// never written to the process environment (other threads share it).
+    pub env: Vec<(String, String)>,
+    /// Capture stdout (the `--json` document) instead of writing it.
+    pub capture: bool,
+    /// Draw progress bars on a terminal even with `--json` output.
+    pub progress: bool,
+    /// Cancelled by the embedding (Ctrl-C in Python): a hub command stops, exit 2.
+    pub interrupt: CancellationToken,
+}
+
+/// What an embedded command ended with.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    /// What the command wrote to stdout, when captured.
+    pub stdout: String,
+}
+
+struct Context {
+    env: Vec<(String, String)>,
+    capture: bool,
+    progress: bool,
+    interrupt: CancellationToken,
+    captured: String,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Context>> = const { RefCell::new(None) };
+}
+
+/// Clears this thread's context however the command ends (a panic included).
+struct Reset;
+
+impl Drop for Reset {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// Runs `args` (the program name first) as the CLI would, on this thread.
+pub fn run(args: Vec<OsString>, embedding: Embedding) -> Outcome {
+    let Embedding {
+        env,
+        capture,
+        progress,
+        interrupt,
+    } = embedding;
+    CURRENT.with(|c| {
+        *c.borrow_mut() = Some(Context {
+            env,
+            capture,
+            progress,
+            interrupt,
+            captured: String::new(),
+        });
+    });
+    let reset = Reset;
+    let status = super::main(args);
+    let stdout = CURRENT
+        .with(|c| c.borrow_mut().as_mut().map(|c| std::mem::take(&mut c.captured)))
+        .unwrap_or_default();
+    drop(reset);
+    Outcome { status, stdout }
+}
+
+fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
+    CURRENT.with(|c| c.borrow_mut().as_mut().map(f))
+}
+
+/// Keeps `line` when this thread's stdout is captured; false when it is not.
+pub(super) fn capture(line: &std::fmt::Arguments<'_>) -> bool {
+    with(|c| {
+        if c.capture {
+            use std::fmt::Write as _;
+            let _ = writeln!(c.captured, "{line}");
+        }
+        c.capture
+    })
+    .unwrap_or(false)
+}
+
+/// An environment variable: the embedding's value first, then the process's.
+pub(super) fn var_os(name: &str) -> Option<OsString> {
+    with(|c| {
+        c.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| OsString::from(v))
+    })
+    .flatten()
+    .or_else(|| std::env::var_os(name))
+}
+
+/// [`var_os`] as UTF-8 (none when it is not).
+pub(super) fn var(name: &str) -> Option<String> {
+    var_os(name).and_then(|v| v.into_string().ok())
+}
+
+/// The embedding asked for progress bars beside JSON output.
+pub(super) fn progress() -> bool {
+    with(|c| c.progress).unwrap_or(false)
+}
+
+/// The embedding's interrupt, when a command is embedded.
+pub(super) fn interrupt() -> Option<CancellationToken> {
+    with(|c| c.interrupt.clone())
+}
+
+/// A command runs embedded on this thread.
+pub(super) fn active() -> bool {
+    with(|_| ()).is_some()
+}
