@@ -96,6 +96,10 @@ class EntryNotFoundError(HubError):
     """The file asked for is not in the repository at that revision."""
 
 
+for _cls in (Error, VerificationError, UsageError, FileError, HubError, RepositoryNotFoundError,
+             RevisionNotFoundError, EntryNotFoundError):
+    _cls.__module__ = "hubsign"  # raised and documented as hubsign.<Name>
+
 _BY_KIND: dict[str, type[Error]] = {
     "verification": VerificationError,
     "usage": UsageError,

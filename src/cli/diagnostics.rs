@@ -146,10 +146,9 @@ fn kind(error: &CliError) -> serde_json::Value {
 
 /// A command line the parser refused, as data (an embedded command's arguments).
 pub fn report_usage(message: &str) {
-    let message = message
-        .trim_end()
-        .strip_prefix("error: ")
-        .unwrap_or(message.trim_end());
+    // The parser's first paragraph: the usage line and the pointer to --help follow it.
+    let first = message.split("\n\n").next().unwrap_or(message).trim_end();
+    let message = first.strip_prefix("error: ").unwrap_or(first);
     let out = serde_json::json!({
         "verified": false,
         "error": message,
