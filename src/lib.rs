@@ -23,7 +23,8 @@
 //! ## Layers
 //!
 //! ```text
-//! cli (args → settings → core call → render; the only code that prints or reads the environment)
+//! cli (args → settings → core call → render; the only code that prints or reads the environment;
+//!      behind the `cli` feature, run by the binary and, through cli::embed, by the Python binding)
 //!  ├─ sign ──────────────┐
 //!  ├─ verify ────────────┼─→ manifest (walk, hash) · oms (statement, DSSE, bundle) · crypto
 //!  ├─ pull  ─→ hub::Hub ─┤   (pull: planning in pull/, one file's transfer as layered readers in
@@ -42,7 +43,7 @@
 //!
 //! `pull` and `push` are written once against the traits: a new hub implements [`hub::Hub`]
 //! (and [`hub::Publish`]) in its own folder, a new cache format [`cache::CacheLayout`]. Nothing
-//! points back at `cli`; `sign` does not depend on `verify` beyond the shared Sigstore instance
+//! points back at `cli`, and the core builds without it (`default-features = false`); `sign` does not depend on `verify` beyond the shared Sigstore instance
 //! description.
 
 pub mod audit;

@@ -1,0 +1,17 @@
+"""The native module: the hubsign command line, run in-process with the GIL released."""
+
+from typing import Sequence, Tuple
+
+__version__: str
+
+def main(argv: Sequence[str]) -> int:
+    """Runs the hubsign command line with ``argv`` (program name first), writing to this
+    process's stdout and stderr; returns the exit status (0 done, 1 verification failed,
+    2 error). Ctrl-C cancels the command and raises ``KeyboardInterrupt``."""
+
+def run(argv: Sequence[str], env: Sequence[Tuple[str, str]], progress: bool) -> Tuple[int, str]:
+    """Runs one command with ``argv`` (program name first, ``--json`` given) and returns its exit
+    status and the JSON it wrote (captured, not printed). ``env`` holds values read before the
+    process environment's, never written to it; ``progress`` draws bars on a terminal's stderr.
+    Ctrl-C cancels the command (a pull drops its staging: nothing is cached) and raises
+    ``KeyboardInterrupt``."""
