@@ -1,16 +1,19 @@
-//! The thin command-line layer: parse ([`args`]), resolve settings once ([`settings`]), call the
-//! core ([`commands`], one file per command), render the result. The only module that prints.
+//! The thin command-line layer: parse (`args`), resolve settings once (`settings`), call the
+//! core (`commands`, one file per command), render the result. The only module that prints and
+//! the only one that reads the environment; the core never imports it. Built with the `cli`
+//! feature: the `hubsign` binary runs [`main`], the Python binding runs one command through
+//! [`embed`].
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
-/// `println!` for the CLI: through [`stdout::Stdout`], so a closed pipe never panics.
-#[macro_export]
+/// `println!` for the CLI: through `stdout::Stdout`, so a closed pipe never panics (or, for an
+/// embedded command, into its captured output). Defined before the modules that use it.
 macro_rules! outln {
     ($($arg:tt)*) => {
         $crate::cli::stdout::line(format_args!($($arg)*))
     };
 }
 
-pub mod args;
+mod args;
 mod commands;
 mod diagnostics;
 pub mod embed;

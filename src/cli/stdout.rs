@@ -1,4 +1,4 @@
-//! The one way the CLI writes to stdout ([`outln!`](crate::outln)); `println!` is denied in
+//! The one way the CLI writes to stdout (`outln!`); `println!` is denied in
 //! the CLI so nothing bypasses it.
 //!
 //! `println!` panics when stdout is gone: `hubsign completions fish | head -1` closes the
@@ -65,7 +65,7 @@ impl Write for Stdout {
     }
 }
 
-/// Writes one line (used by [`outln!`](crate::outln)).
+/// Writes one line (used by `outln!`).
 pub fn line(args: std::fmt::Arguments<'_>) {
     if super::embed::capture(&args) {
         return;

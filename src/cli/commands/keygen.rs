@@ -61,7 +61,7 @@ pub fn run(args: &args::KeygenArgs, out: Output) -> Result<ExitStatus> {
             "encrypted": files.encrypted,
             "fingerprint": files.fingerprint,
         });
-        crate::outln!("{doc}");
+        outln!("{doc}");
     } else if out.chatty() {
         eprintln!(
             "Wrote the private key {} ({}, mode 0600; keep it secret) and the public key {} (fingerprint {})",
@@ -81,7 +81,7 @@ pub fn run(args: &args::KeygenArgs, out: Output) -> Result<ExitStatus> {
         );
     }
     if out.results() {
-        crate::outln!("{}", files.public.display());
+        outln!("{}", files.public.display());
     }
     Ok(ExitStatus::Success)
 }
