@@ -7,7 +7,10 @@ chain of reasons), ``.hint`` and ``.exit_code`` (1 verification failed, 2 anythi
 from __future__ import annotations
 
 import errno as _errno
-from typing import Any, Mapping, Sequence
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import time)
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Sequence
 
 
 class Error(Exception):

@@ -3,7 +3,6 @@ as data or raised as the exception its error kind names."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -76,6 +75,7 @@ def run(args: Sequence[str], *, env: Optional[Mapping[str, str]] = None, failed_
 
 
 def _last_document(out: str) -> Any:
+    import json  # on first use: it is a tenth of `import hubsign`'s time otherwise
     docs = [json.loads(line) for line in out.splitlines() if line.strip()]
     if not docs:
         return None

@@ -123,7 +123,7 @@ pub(super) fn interrupt() -> Option<CancellationToken> {
     with(|c| c.interrupt.clone())
 }
 
-/// A command runs embedded on this thread.
-pub(super) fn active() -> bool {
-    with(|_| ()).is_some()
+/// This thread's stdout is captured: the embedding reads every answer as JSON data.
+pub(super) fn captured() -> bool {
+    with(|c| c.capture).unwrap_or(false)
 }

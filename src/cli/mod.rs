@@ -93,7 +93,7 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
         Ok(cli) => cli,
         Err(mut e) => {
             args::suggest_canonical_flag(&mut e);
-            if embed::active() && e.use_stderr() {
+            if embed::captured() && e.use_stderr() {
                 // The embedding reads errors as data, like every other refusal.
                 diagnostics::report_usage(&e.render().to_string());
                 return ExitStatus::Error;
