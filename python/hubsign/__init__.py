@@ -174,7 +174,7 @@ def sign(
     args += ["--hash", hash]
     if shard_size is not None:
         args += ["--shard-size", str(shard_size)]
-    return Signature(_run.run(args, env=env))
+    return Signature(_run.document(args, env=env))
 
 
 def verify(
@@ -210,7 +210,7 @@ def verify(
            trust_config=trust_config, use_staging=use_staging)
     _walk(args, ignore_paths, ignore_git_paths, allow_symlinks)
     _run.switch(args, "--ignore-unsigned-files", ignore_unsigned_files)
-    return Verification(_run.run(args))
+    return Verification(_run.document(args))
 
 
 def digest(
@@ -225,8 +225,8 @@ def digest(
 ) -> str:
     """The OMS subject digest (``sha256:…``) that :func:`sign` would sign, computed without
     signing (``signature`` names the signature file left out, default ``model.sig``)."""
-    return _manifest(model, signature=signature, ignore_paths=ignore_paths, ignore_git_paths=ignore_git_paths,
-                     allow_symlinks=allow_symlinks, hash=hash, shard_size=shard_size)["digest"]
+    return str(_manifest(model, signature=signature, ignore_paths=ignore_paths, ignore_git_paths=ignore_git_paths,
+                     allow_symlinks=allow_symlinks, hash=hash, shard_size=shard_size)["digest"])
 
 
 def _manifest(model: PathLike, *, signature: Optional[PathLike], ignore_paths: Paths, ignore_git_paths: bool,
@@ -237,7 +237,7 @@ def _manifest(model: PathLike, *, signature: Optional[PathLike], ignore_paths: P
     args += ["--hash", hash]
     if shard_size is not None:
         args += ["--shard-size", str(shard_size)]
-    return _run.run(args)
+    return _run.document(args)
 
 
 def _hub_token(env: dict[str, str], token: Union[str, bool, None]) -> None:
@@ -342,7 +342,7 @@ def snapshot_download(
     _run.flags(args, "--include", allow_patterns)
     _run.flags(args, "--exclude", ignore_patterns)
     args += ["--concurrency", str(max(1, min(64, int(max_workers))))]
-    return _pulled_path(_run.run(args, env=env))
+    return _pulled_path(_run.document(args, env=env))
 
 
 def hf_hub_download(
@@ -383,7 +383,7 @@ def hf_hub_download(
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=False)
     _run.flag(args, "--local-dir", local_dir)
-    doc = _run.run(args, env=env)
+    doc = _run.document(args, env=env)
     return os.path.join(_pulled_path(doc), *filename.split("/"))
 
 
@@ -417,7 +417,7 @@ def check(
               local_files_only=False, etag_timeout=None, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=ignore_unsigned_files)
-    return _run.run(args, env=env)
+    return _run.document(args, env=env)
 
 
 def verify_cache(
@@ -444,7 +444,7 @@ def verify_cache(
               local_files_only=False, etag_timeout=None, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=False)
-    return _run.run(args, env=env)
+    return _run.document(args, env=env)
 
 
 def push(
@@ -491,7 +491,7 @@ def push(
     _hub_token(env, token)
     if endpoint is not None:
         env["HF_ENDPOINT"] = endpoint
-    return _run.run(args, env=env)
+    return _run.document(args, env=env)
 
 
 def audit(

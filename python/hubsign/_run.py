@@ -41,13 +41,21 @@ def flags(args: list[str], name: str, values: Optional[Union[PathLike, Iterable[
         return
     if isinstance(values, (str, bytes)) or hasattr(values, "__fspath__"):
         values = [values]  # type: ignore[list-item]
-    for v in values:  # type: ignore[union-attr]
+    for v in values:
         args += [name, path_arg(v)]
 
 
 def switch(args: list[str], name: str, on: bool) -> None:
     if on:
         args.append(name)
+
+
+def document(args: Sequence[str], *, env: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
+    """:func:`run` for a command whose document is one JSON object."""
+    doc = run(args, env=env)
+    if not isinstance(doc, dict):
+        raise from_json({"error": f"hubsign {args[0]} answered no JSON object"}, 2)
+    return doc
 
 
 def run(args: Sequence[str], *, env: Optional[Mapping[str, str]] = None, failed_report_raises: bool = True) -> Any:

@@ -58,6 +58,6 @@ def model_download(
     _run.flag(args, "--issuer", issuer)
     _run.flag(args, "--trust-config", trust_config)
     _run.switch(args, "--staging", use_staging)
-    doc = _run.run(args)
+    doc = _run.document(args)
     root = str(doc.get("path") or doc["snapshot"])
     return os.path.join(root, *path.split("/")) if path else root
