@@ -12,11 +12,13 @@ def main() -> None:
     (0 done, 1 verification failed, 2 error; 130 on Ctrl-C, as a shell reports SIGINT)."""
     from . import _native
 
-    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "hubsign"
-    if program in ("__main__.py", "-m", "-c") or program.startswith("python"):
-        program = "hubsign"
+    # The `hubsign` script beside this Python is what users run (also for `python -m hubsign`):
+    # `install-hf-extension` records it, not the interpreter running it.
+    script = os.path.join(os.path.dirname(sys.executable), "hubsign")
+    invoked = os.path.abspath(sys.argv[0]) if sys.argv and os.path.basename(sys.argv[0]) == "hubsign" else None
+    program = invoked or (script if os.path.isfile(script) else None)
     try:
-        status = _native.main([program, *sys.argv[1:]])
+        status = _native.main(["hubsign", *sys.argv[1:]], program)
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         status = 130

@@ -9,6 +9,7 @@ use hubsign::cli::embed::{Embedding, Outcome};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -53,10 +54,16 @@ fn run_embedded(py: Python<'_>, argv: Vec<OsString>, embedding: Embedding) -> Py
 
 /// Runs the hubsign command line with `argv` (program name first) as the `hubsign` program
 /// would, writing to this process's stdout and stderr; returns the exit status (0 done,
-/// 1 verification failed, 2 error).
+/// 1 verification failed, 2 error). `program` is the file users run (the wheel's `hubsign`
+/// script), recorded where the CLI records its own executable.
 #[pyfunction]
-fn main(py: Python<'_>, argv: Vec<OsString>) -> PyResult<i32> {
-    let outcome = run_embedded(py, argv, Embedding::default())?;
+#[pyo3(signature = (argv, program=None))]
+fn main(py: Python<'_>, argv: Vec<OsString>, program: Option<PathBuf>) -> PyResult<i32> {
+    let embedding = Embedding {
+        program,
+        ..Embedding::default()
+    };
+    let outcome = run_embedded(py, argv, embedding)?;
     Ok(outcome.status as i32)
 }
 
@@ -76,6 +83,7 @@ fn run(
         capture: true,
         progress,
         interrupt: CancellationToken::new(),
+        program: None,
     };
     let outcome = run_embedded(py, argv, embedding)?;
     Ok((outcome.status as i32, outcome.stdout))

@@ -135,3 +135,23 @@ def test_progress_bars_follow_huggingface_hubs_switch(monkeypatch):
         monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         assert _run.progress_bars() is False
     os.close(primary)
+
+
+def test_hf_runs_the_installed_command_as_an_extension(tmp_path, hubsign_command):
+    hf = hubsign_command.parent / "hf"
+    if not hf.exists():
+        from conftest import missing
+
+        missing("no `hf` command beside the wheel (huggingface_hub 1.x+ installs it)")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    installed = subprocess.run([str(hubsign_command), "install-hf-extension", "--json"], capture_output=True,
+                               text=True, env=env)
+    assert installed.returncode == 0, installed.stderr
+    import json
+
+    doc = json.loads(installed.stdout)
+    # The script users run, not the Python interpreter that runs it.
+    assert doc["executable"] == str(hubsign_command.resolve())
+    ran = subprocess.run([str(hf), "hubsign", "--version"], capture_output=True, text=True, env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == f"hubsign {hubsign.__version__}"

@@ -8,6 +8,7 @@
 use crate::ExitStatus;
 use std::cell::RefCell;
 use std::ffi::OsString;
+use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 /// How an embedded command runs.
@@ -22,6 +23,10 @@ pub struct Embedding {
     pub progress: bool,
     /// Cancelled by the embedding (Ctrl-C in Python): a hub command stops, exit 2.
     pub interrupt: CancellationToken,
+    /// The program a user runs to reach this command line (the wheel's `hubsign` script), where
+    /// the CLI would record its own executable (`install-hf-extension`); the running executable
+    /// is the Python interpreter.
+    pub program: Option<PathBuf>,
 }
 
 /// What an embedded command ended with.
@@ -33,6 +38,7 @@ pub struct Outcome {
 }
 
 struct Context {
+    program: Option<PathBuf>,
     env: Vec<(String, String)>,
     capture: bool,
     progress: bool,
@@ -60,9 +66,11 @@ pub fn run(args: Vec<OsString>, embedding: Embedding) -> Outcome {
         capture,
         progress,
         interrupt,
+        program,
     } = embedding;
     CURRENT.with(|c| {
         *c.borrow_mut() = Some(Context {
+            program,
             env,
             capture,
             progress,
@@ -116,6 +124,11 @@ pub(super) fn var(name: &str) -> Option<String> {
 /// The embedding asked for progress bars beside JSON output.
 pub(super) fn progress() -> bool {
     with(|c| c.progress).unwrap_or(false)
+}
+
+/// The program the embedding names for this command line ([`Embedding::program`]).
+pub(super) fn program() -> Option<PathBuf> {
+    with(|c| c.program.clone()).flatten()
 }
 
 /// The embedding's interrupt, when a command is embedded.

@@ -9,7 +9,8 @@ use serde_json::json;
 
 pub fn run(out: Output) -> Result<ExitStatus> {
     let root = crate::cli::settings::hf_extensions_dir()?;
-    let exe = std::env::current_exe()
+    let exe = crate::cli::embed::program()
+        .map_or_else(std::env::current_exe, Ok)
         .and_then(fs_err::canonicalize)
         .map_err(|source| crate::Error::Io {
             action: "cannot locate",
