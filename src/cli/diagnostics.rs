@@ -140,7 +140,23 @@ fn kind(error: &CliError) -> serde_json::Value {
         Error::Hub(_) | Error::SignatureMissing { .. } | Error::NotInRepository { .. } => {
             json!({ "kind": "hub" })
         }
-        _ => json!({ "kind": "usage" }),
+        other => {
+            // Any other failure a local file caused (an extension manifest, a lock file…): its
+            // message names the file, the I/O error in its chain says why.
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(other);
+            let mut io = None;
+            while let Some(e) = cause {
+                io = e.downcast_ref::<std::io::Error>();
+                if io.is_some() {
+                    break;
+                }
+                cause = e.source();
+            }
+            match io {
+                Some(io) => json!({ "kind": "file", "path": null, "errno": io.raw_os_error() }),
+                None => json!({ "kind": "usage" }),
+            }
+        }
     }
 }
 

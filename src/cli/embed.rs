@@ -140,3 +140,66 @@ pub(super) fn interrupt() -> Option<CancellationToken> {
 pub(super) fn captured() -> bool {
     with(|c| c.capture).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Embedding, run};
+    use crate::ExitStatus;
+
+    fn captured() -> Embedding {
+        Embedding {
+            capture: true,
+            ..Embedding::default()
+        }
+    }
+
+    fn args(list: &[&str]) -> Vec<std::ffi::OsString> {
+        std::iter::once("hubsign")
+            .chain(list.iter().copied())
+            .map(Into::into)
+            .collect()
+    }
+
+    #[test]
+    fn a_captured_command_returns_its_json_and_leaves_no_state_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(dir.path().join("weights.bin"), b"abc").unwrap();
+        let model = dir.path().to_str().unwrap();
+        let outcome = run(args(&["digest", model, "--json"]), captured());
+        assert_eq!(outcome.status, ExitStatus::Success);
+        let doc: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+        assert_eq!(doc["manifest"][0]["name"], "weights.bin");
+        assert!(doc["digest"].as_str().unwrap().starts_with("sha256:"));
+        // The context ends with the command: nothing is captured or overlaid afterwards.
+        assert!(!super::captured());
+        assert_eq!(super::var("HUBSIGN_EMBED_TEST"), None);
+    }
+
+    #[test]
+    fn the_embeddings_values_come_before_the_process_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("a-file");
+        fs_err::write(&home, b"").unwrap();
+        let embedding = Embedding {
+            env: vec![("HOME".into(), home.to_str().unwrap().into())],
+            ..captured()
+        };
+        // `install-hf-extension` finds hf's folder under HOME: the overlay's HOME, a file no
+        // folder can be made in, names the error (the process's HOME is never used).
+        let outcome = run(args(&["install-hf-extension", "--json"]), embedding);
+        assert_eq!(outcome.status, ExitStatus::Error, "{}", outcome.stdout);
+        let doc: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+        assert!(doc.to_string().contains("a-file"), "{doc}");
+        assert_eq!(doc["kind"], "file", "{doc}");
+    }
+
+    #[test]
+    fn refused_arguments_are_data_when_captured() {
+        let outcome = run(args(&["verify", "--json"]), captured());
+        assert_eq!(outcome.status, ExitStatus::Error);
+        let doc: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+        assert_eq!(doc["kind"], "usage");
+        let error = doc["error"].as_str().unwrap();
+        assert!(error.contains("<MODEL>") && !error.contains("Usage:"), "{error}");
+    }
+}
