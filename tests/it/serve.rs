@@ -1090,7 +1090,9 @@ fn verified_pulls_are_bounded_and_refusals_are_not_repeated_upstream() {
         .requests()
         .iter()
         .map(|r| r.path.clone())
-        .filter(|p| !p.contains("/revision/"))
+        // Only the refused repository's requests: a pull of another repository of this test
+        // may still be finishing its last file when the log is cleared (seen under load).
+        .filter(|p| p.contains("unsigned-twice") && !p.contains("/revision/"))
         .collect();
     assert!(
         upstream.is_empty(),
