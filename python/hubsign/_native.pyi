@@ -16,4 +16,4 @@ def run(argv: Sequence[str], env: Sequence[Tuple[str, str]], progress: bool) -> 
     status and the JSON it wrote (captured, not printed). ``env`` holds values read before the
     process environment's, never written to it; ``progress`` draws bars on a terminal's stderr.
     Ctrl-C cancels the command (a pull drops its staging: nothing is cached) and raises
-    ``KeyboardInterrupt``."""
+    ``KeyboardInterrupt`` once it has stopped; a second Ctrl-C raises at once."""

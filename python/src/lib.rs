@@ -30,17 +30,27 @@ fn run_embedded(py: Python<'_>, argv: Vec<OsString>, embedding: Embedding) -> Py
     // The receiver moves in and out of each wait: the closure that runs without the GIL must
     // be `Send`, and a receiver is not `Sync`.
     let mut rx = rx;
+    // The first Ctrl-C: the command is cancelled and waited for (a pull drops its staging on the
+    // way out). Commands with nothing to cancel (hashing a local model) run to their end; a
+    // second Ctrl-C stops waiting for them.
+    let mut interrupted: Option<PyErr> = None;
     loop {
         let (answer, back) = py.detach(move || (rx.recv_timeout(SIGNAL_POLL), rx));
         rx = back;
         match answer {
-            Ok(outcome) => return Ok(outcome),
+            Ok(outcome) => {
+                return match interrupted {
+                    Some(signal) => Err(signal),
+                    None => Ok(outcome),
+                };
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if let Err(signal) = py.check_signals() {
+                    if interrupted.is_some() {
+                        return Err(signal);
+                    }
                     interrupt.cancel();
-                    // The command finishes its way out (staging dropped) before Python goes on.
-                    let _ = py.detach(move || rx.recv());
-                    return Err(signal);
+                    interrupted = Some(signal);
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {

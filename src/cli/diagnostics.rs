@@ -130,7 +130,7 @@ fn kind(error: &CliError) -> serde_json::Value {
     };
     match core {
         Error::Io { path, source, .. } | Error::Cache(crate::cache::CacheError::Io { path, source, .. }) => {
-            json!({ "kind": "file", "path": path, "errno": source.raw_os_error() })
+            json!({ "kind": "file", "path": path, "errno": os_error(source) })
         }
         Error::ModelNotFound { path } => json!({ "kind": "file", "path": path, "errno": 2 }),
         Error::Hub(HubError::RepoNotFound { .. }) => json!({ "kind": "repository_not_found" }),
@@ -153,11 +153,35 @@ fn kind(error: &CliError) -> serde_json::Value {
                 cause = e.source();
             }
             match io {
-                Some(io) => json!({ "kind": "file", "path": null, "errno": io.raw_os_error() }),
+                Some(io) => json!({ "kind": "file", "path": null, "errno": os_error(io) }),
                 None => json!({ "kind": "usage" }),
             }
         }
     }
+}
+
+/// The operating system's error number behind an I/O error. fs_err's errors (which name the
+/// path) keep the original's kind but not its number, so a kind stands for its usual number.
+fn os_error(error: &std::io::Error) -> Option<i32> {
+    use rustix::io::Errno;
+    use std::io::ErrorKind as Kind;
+    if let Some(code) = error.raw_os_error() {
+        return Some(code);
+    }
+    let errno = match error.kind() {
+        Kind::NotFound => Errno::NOENT,
+        Kind::PermissionDenied => Errno::ACCESS,
+        Kind::AlreadyExists => Errno::EXIST,
+        Kind::NotADirectory => Errno::NOTDIR,
+        Kind::IsADirectory => Errno::ISDIR,
+        Kind::DirectoryNotEmpty => Errno::NOTEMPTY,
+        Kind::StorageFull => Errno::NOSPC,
+        Kind::ReadOnlyFilesystem => Errno::ROFS,
+        Kind::InvalidFilename => Errno::NAMETOOLONG,
+        Kind::CrossesDevices => Errno::XDEV,
+        _ => return None,
+    };
+    Some(errno.raw_os_error())
 }
 
 /// A command line the parser refused, as data (an embedded command's arguments).

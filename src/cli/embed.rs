@@ -11,11 +11,14 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
-/// How an embedded command runs.
-#[derive(Debug, Default)]
+/// How an embedded command runs. Its `Debug` names the overlaid variables, never their values
+/// (a token, a password, a PIN).
+#[derive(Default)]
 pub struct Embedding {
     /// Environment values read before the process's (e.g. `HF_TOKEN` for a `token=` argument),
-    /// never written to the process environment (other threads share it).
+    /// never written to the process environment (other threads share it). Options that clap
+    /// itself defaults from the environment (`--policy` from `HUBSIGN_POLICY`) read the
+    /// process's: the embedding passes those as options.
     pub env: Vec<(String, String)>,
     /// Capture stdout (the `--json` document) instead of writing it.
     pub capture: bool,
@@ -27,6 +30,18 @@ pub struct Embedding {
     /// the CLI would record its own executable (`install-hf-extension`); the running executable
     /// is the Python interpreter.
     pub program: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Embedding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedding")
+            .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("capture", &self.capture)
+            .field("progress", &self.progress)
+            .field("interrupt", &self.interrupt)
+            .field("program", &self.program)
+            .finish()
+    }
 }
 
 /// What an embedded command ended with.
@@ -93,14 +108,13 @@ fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
 
 /// Keeps `line` when this thread's stdout is captured; false when it is not.
 pub(super) fn capture(line: &std::fmt::Arguments<'_>) -> bool {
-    with(|c| {
-        if c.capture {
-            use std::fmt::Write as _;
-            let _ = writeln!(c.captured, "{line}");
-        }
-        c.capture
-    })
-    .unwrap_or(false)
+    if !captured() {
+        return false;
+    }
+    // Formatted before the context is borrowed: formatting runs the caller's Display code.
+    let text = format!("{line}\n");
+    with(|c| c.captured.push_str(&text));
+    true
 }
 
 /// An environment variable: the embedding's value first, then the process's.
@@ -136,6 +150,13 @@ pub(super) fn interrupt() -> Option<CancellationToken> {
     with(|c| c.interrupt.clone())
 }
 
+/// A user can be asked on a terminal (a password, a PIN): stdin is one and the command is not
+/// captured — an embedded command takes its secrets as arguments and never waits on a prompt.
+pub(super) fn terminal_input() -> bool {
+    use std::io::IsTerminal as _;
+    !captured() && std::io::stdin().is_terminal()
+}
+
 /// This thread's stdout is captured: the embedding reads every answer as JSON data.
 pub(super) fn captured() -> bool {
     with(|c| c.capture).unwrap_or(false)
@@ -165,7 +186,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs_err::write(dir.path().join("weights.bin"), b"abc").unwrap();
         let model = dir.path().to_str().unwrap();
-        let outcome = run(args(&["digest", model, "--json"]), captured());
+        let embedding = Embedding {
+            env: vec![("HUBSIGN_EMBED_TEST".into(), "set".into())],
+            ..captured()
+        };
+        let outcome = run(args(&["digest", model, "--json"]), embedding);
         assert_eq!(outcome.status, ExitStatus::Success);
         let doc: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
         assert_eq!(doc["manifest"][0]["name"], "weights.bin");
@@ -191,6 +216,36 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
         assert!(doc.to_string().contains("a-file"), "{doc}");
         assert_eq!(doc["kind"], "file", "{doc}");
+        assert_eq!(doc["errno"], 20, "ENOTDIR, found under fs_err's wrapper: {doc}");
+    }
+
+    #[test]
+    fn the_overlay_is_seen_during_the_command_only() {
+        let embedding = Embedding {
+            env: vec![("HUBSIGN_EMBED_TEST".into(), "set".into())],
+            ..captured()
+        };
+        // `--pin-env` reads its variable through the overlay; the value never reaches output.
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = run(
+            args(&[
+                "sign",
+                dir.path().to_str().unwrap(),
+                "--pkcs11-uri=pkcs11:token=none",
+                "--pkcs11-module=/nonexistent/module.so",
+                "--pin-env=HUBSIGN_EMBED_TEST",
+                "--json",
+            ]),
+            embedding,
+        );
+        assert_eq!(outcome.status, ExitStatus::Error);
+        assert!(!outcome.stdout.contains("set\""), "{}", outcome.stdout);
+        assert!(
+            !outcome.stdout.contains("HUBSIGN_EMBED_TEST"),
+            "{}",
+            outcome.stdout
+        );
+        assert_eq!(super::var("HUBSIGN_EMBED_TEST"), None);
     }
 
     #[test]

@@ -114,6 +114,11 @@ pub fn main(args: Vec<OsString>) -> ExitStatus {
             error.exit_status()
         }
     };
+    // A captured command wrote nothing to the process's stdout: another command's failed
+    // write there is not this one's.
+    if embed::captured() {
+        return status;
+    }
     match stdout::take_error() {
         Some(e) => {
             eprintln!("error: cannot write to standard output: {e}");

@@ -43,7 +43,7 @@ impl SignSettings {
             hash,
         };
         let signing = if is_keyless(&args.key) {
-            let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            let interactive = crate::cli::embed::terminal_input() && std::io::stderr().is_terminal();
             Signing::Keyless {
                 token: args
                     .identity_token
@@ -111,7 +111,7 @@ pub fn password(flags: PasswordFlags<'_>, key_path: &Path) -> Result<Vec<u8>> {
     if let Some(p) = flags.given {
         return Ok(p.as_bytes().to_vec());
     }
-    if std::io::stdin().is_terminal() {
+    if crate::cli::embed::terminal_input() {
         let prompt = format!("Password for {}: ", key_path.display());
         return rpassword::prompt_password(prompt)
             .map(String::into_bytes)
@@ -180,7 +180,7 @@ fn token_pin(args: &KeyArgs, uri: &crate::sign::pkcs11::Pkcs11Uri) -> Result<Str
             var: var.clone(),
         });
     }
-    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+    if crate::cli::embed::terminal_input() && std::io::stderr().is_terminal() {
         return rpassword::prompt_password("PIN for the PKCS#11 token: ").map_err(|source| {
             Error::Io {
                 action: "cannot read the PIN from",
