@@ -31,9 +31,14 @@ def path_arg(value: PathLike) -> str:
     return os.fspath(value)
 
 
+def option(name: str, value: PathLike) -> str:
+    """``--name=value``: one argument, so a value that starts with ``-`` stays a value."""
+    return f"{name}={path_arg(value)}"
+
+
 def flag(args: list[str], name: str, value: Optional[PathLike]) -> None:
     if value is not None:
-        args += [name, path_arg(value)]
+        args.append(option(name, value))
 
 
 def flags(args: list[str], name: str, values: Optional[Union[PathLike, Iterable[PathLike]]]) -> None:
@@ -42,7 +47,7 @@ def flags(args: list[str], name: str, values: Optional[Union[PathLike, Iterable[
     if isinstance(values, (str, bytes)) or hasattr(values, "__fspath__"):
         values = [values]  # type: ignore[list-item]
     for v in values:
-        args += [name, path_arg(v)]
+        args.append(option(name, v))
 
 
 def switch(args: list[str], name: str, on: bool) -> None:
@@ -50,19 +55,25 @@ def switch(args: list[str], name: str, on: bool) -> None:
         args.append(name)
 
 
-def document(args: Sequence[str], *, env: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
+def document(args: Sequence[str], positional: Sequence[str] = (), *,
+             env: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
     """:func:`run` for a command whose document is one JSON object."""
-    doc = run(args, env=env)
+    doc = run(args, positional, env=env)
     if not isinstance(doc, dict):
         raise from_json({"error": f"hubsign {args[0]} answered no JSON object"}, 2)
     return doc
 
 
-def run(args: Sequence[str], *, env: Optional[Mapping[str, str]] = None, failed_report_raises: bool = True) -> Any:
-    """Runs ``hubsign ARGS --json`` and returns its document; raises on any failure."""
+def run(args: Sequence[str], positional: Sequence[str] = (), *, env: Optional[Mapping[str, str]] = None,
+        failed_report_raises: bool = True) -> Any:
+    """Runs ``hubsign ARGS --json -- POSITIONAL...`` and returns its document; raises on any
+    failure. ``args`` is the command and its options (``--name=value``); the positional
+    arguments (paths, repository ids, file names) come after ``--``, so none can be read as an
+    option whatever it starts with."""
     from . import _native
 
-    status, out = _native.run(["hubsign", *args, "--json"], list((env or {}).items()), progress_bars())
+    argv = ["hubsign", *args, "--json", "--", *positional]
+    status, out = _native.run(argv, list((env or {}).items()), progress_bars())
     doc = _last_document(out)
     if status == 0:
         return doc
