@@ -383,13 +383,15 @@ def hf_hub_download(
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=False)
     _run.flag(args, "--local-dir", local_dir)
-    doc = _run.run(args, env=env)
-    return os.path.join(_pulled_path(doc), *filename.split("/"))
+    return _pulled_path(_run.run(args, env=env), filename)
 
 
-def _pulled_path(doc: dict[str, Any]) -> str:
-    # A pull prints "path"; a verified cached snapshot (offline) prints "snapshot".
-    return str(doc.get("path") or doc["snapshot"])
+def _pulled_path(doc: dict[str, Any], filename: Optional[str] = None) -> str:
+    # A pull prints "path": the snapshot (or local_dir), or the one file it was asked for. A
+    # verified cached snapshot (offline) prints "snapshot", the folder, whatever was asked.
+    if doc.get("path"):
+        return str(doc["path"])
+    return os.path.join(str(doc["snapshot"]), *filename.split("/")) if filename else str(doc["snapshot"])
 
 
 def check(

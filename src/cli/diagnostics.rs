@@ -129,17 +129,21 @@ fn kind(error: &CliError) -> serde_json::Value {
         _ => return json!({ "kind": "usage" }),
     };
     match core {
-        Error::Io { path, source, .. } | Error::Cache(crate::cache::CacheError::Io { path, source, .. }) => {
+        Error::Io { path, source, .. }
+        | Error::Cache(crate::cache::CacheError::Io { path, source, .. })
+        | Error::Manifest(crate::manifest::ManifestError::Io { path, source }) => {
             json!({ "kind": "file", "path": path, "errno": source.raw_os_error() })
         }
         Error::ModelNotFound { path } => json!({ "kind": "file", "path": path, "errno": 2 }),
         Error::Hub(HubError::RepoNotFound { .. }) => json!({ "kind": "repository_not_found" }),
         Error::Hub(HubError::RevisionNotFound { .. }) => json!({ "kind": "revision_not_found" }),
-        Error::Hub(HubError::EntryNotFound { .. }) => json!({ "kind": "entry_not_found" }),
-        Error::Hub(HubError::Status { status, .. }) => json!({ "kind": "hub", "status": status }),
-        Error::Hub(_) | Error::SignatureMissing { .. } | Error::NotInRepository { .. } => {
-            json!({ "kind": "hub" })
+        // A file asked for by name that the pinned commit lacks: what huggingface_hub raises
+        // EntryNotFoundError for, whether the hub said so or the listing showed it.
+        Error::Hub(HubError::EntryNotFound { .. }) | Error::NotInRepository { .. } => {
+            json!({ "kind": "entry_not_found" })
         }
+        Error::Hub(HubError::Status { status, .. }) => json!({ "kind": "hub", "status": status }),
+        Error::Hub(_) | Error::SignatureMissing { .. } => json!({ "kind": "hub" }),
         _ => json!({ "kind": "usage" }),
     }
 }
