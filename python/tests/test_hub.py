@@ -6,6 +6,7 @@ unsigned and missing repositories raise the class their failure names and cache 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -326,11 +327,21 @@ def test_check_verifies_without_downloading(hub, signed_model: Path, public_key:
     assert tree(hf_env / "hub") == []
 
 
-def test_check_of_a_corrupted_repository_raises(hub, signed_model: Path, public_key: Path,
-                                                other_public_key: Path) -> None:
-    hub({ORG_MODEL: signed_model})
-    with pytest.raises(hubsign.VerificationError):
+def test_check_refuses_another_signer_and_unsigned_files(hub, signed_model: Path, public_key: Path,
+                                                         other_public_key: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    shutil.copytree(signed_model, extra)
+    (extra / "unsigned.txt").write_text("not covered\n")
+    hub({ORG_MODEL: signed_model, "org/extra": extra})
+    with pytest.raises(hubsign.VerificationError) as e:
         hubsign.check(ORG_MODEL, public_key=other_public_key)
+    assert "key mismatch" in str(e.value)
+    with pytest.raises(hubsign.VerificationError) as e:
+        hubsign.check("org/extra", public_key=public_key)
+    assert "unsigned.txt" in str(e.value) or e.value.unexpected == ["unsigned.txt"]
+    doc = hubsign.check("org/extra", public_key=public_key, ignore_unsigned_files=True)
+    assert doc["verified"] is True
+    assert "unsigned.txt" in json.dumps(doc["skipped"])
 
 
 def test_verify_cache_after_a_pull_then_a_tampered_blob(hub, signed_model: Path, public_key: Path,
@@ -365,9 +376,12 @@ def test_audit_returns_the_json_document(hub, signed_model: Path, public_key: Pa
     assert entry["reference"] == f"hf:{ORG_MODEL}"
     assert entry["path"] == snapshot
     assert entry["verdict"] == "signed"
-    # A tampered snapshot is reported in the document, not raised.
+    # Another cache, named; a tampered snapshot there is reported in the document, not raised.
+    elsewhere = tmp_path / "elsewhere"
+    snapshot = hubsign.snapshot_download(ORG_MODEL, public_key=public_key, cache_dir=elsewhere)
     Path(snapshot, "config.json").resolve().write_text("{}\n")
-    doc = hubsign.audit(cache_dir=Path(hf_env / "hub"), kagglehub_cache=tmp_path / "no-kaggle")
+    doc = hubsign.audit(cache_dir=elsewhere, kagglehub_cache=str(tmp_path / "no-kaggle"))
+    assert doc["caches"]["huggingface"] == str(elsewhere)
     assert doc["passed"] is False
     (entry,) = doc["snapshots"]
     assert entry["files_match"] is False
