@@ -12,6 +12,7 @@ import pytest
 
 import hubsign
 from conftest import write_files
+from test_hub import Hub, hub  # noqa: F401 (the local hub fixture, with stop())
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "sign", "##ed", "model"]
 
@@ -33,10 +34,19 @@ def tiny_bert(tmp_path: Path, private_key: Path) -> Path:
     return folder
 
 
-def test_transformers_loads_a_verified_snapshot_offline(local_hub, hf_env: Path, tiny_bert: Path, public_key: Path,
+def frameworks() -> None:
+    """Imports the frameworks before a test turns offline: huggingface_hub (under them) reads
+    ``HF_HUB_OFFLINE`` once, at import, and would stay offline for the tests that follow."""
+    import datasets  # noqa: F401
+    import transformers  # noqa: F401
+
+
+def test_transformers_loads_a_verified_snapshot_offline(hub: Hub, hf_env: Path, tiny_bert: Path, public_key: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    endpoint = local_hub({"org/tiny-bert": tiny_bert})
-    path = hubsign.snapshot_download("org/tiny-bert", endpoint=endpoint, public_key=public_key)
+    frameworks()
+    server = hub({"org/tiny-bert": tiny_bert}, env=False)
+    path = hubsign.snapshot_download("org/tiny-bert", endpoint=server.endpoint, public_key=public_key)
+    server.stop()
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     # Offline, the drop-in verifies the cached snapshot again and returns the same path.
@@ -51,18 +61,21 @@ def test_transformers_loads_a_verified_snapshot_offline(local_hub, hf_env: Path,
     assert tokenizer("hello model")["input_ids"] == [2, 5, 9, 3]
 
 
-def test_datasets_loads_a_verified_dataset_snapshot(local_hub, hf_env: Path, tmp_path: Path, private_key: Path,
+def test_datasets_loads_a_verified_dataset_snapshot(hub: Hub, hf_env: Path, tmp_path: Path, private_key: Path,
                                                     public_key: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    frameworks()
     data = write_files(tmp_path / "data", {
         "data/train.csv": "text,label\nhello,1\nworld,0\nsigned,1\n",
         "data/test.csv": "text,label\nmodel,0\n",
-        "README.md": "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train.csv\n"
-                     "  - split: test\n    path: data/test.csv\n---\n",
+        "README.md": "---\nconfigs:\n- config_name: default\n  data_files:\n"
+                     "  - split: train\n    path: data/train.csv\n  - split: test\n    path: data/test.csv\n---\n",
     })
     hubsign.sign(data, private_key=private_key)
-    endpoint = local_hub({"datasets/org/tiny-data": data})
-    path = hubsign.snapshot_download("org/tiny-data", repo_type="dataset", endpoint=endpoint, public_key=public_key)
+    server = hub({"datasets/org/tiny-data": data}, env=False)
+    path = hubsign.snapshot_download("org/tiny-data", repo_type="dataset", endpoint=server.endpoint,
+                                     public_key=public_key)
     assert Path(path).relative_to(hf_env / "hub").parts[0] == "datasets--org--tiny-data"
+    server.stop()
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     import datasets

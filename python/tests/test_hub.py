@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 import hubsign
-from conftest import Server, _example, tree, write_files
+from conftest import Server, _example, missing, tree, write_files
 
 ORG_MODEL = "org/model"
+Hub = Callable[..., Server]
 
 
 def sign(folder: Path, key: Path) -> Path:
@@ -53,7 +54,7 @@ def contents(root: str | Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Server]]:
+def hub(tmp_path: Path, hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     """``hub(repos={...}, branches={"org/name@dev": DIR}, private={"org/name": TOKEN},
     corrupt=[...], env=True)`` starts the local hub (with the options conftest's ``local_hub``
     does not pass) and, with ``env``, points ``HF_ENDPOINT`` at it; returns the server."""
@@ -91,7 +92,7 @@ def signed_model(model: Path, private_key: Path) -> Path:
 
 
 @pytest.mark.parametrize("key_type", [str, Path])
-def test_snapshot_download_returns_huggingface_hubs_path_and_files(hub, signed_model: Path, public_key: Path,
+def test_snapshot_download_returns_huggingface_hubs_path_and_files(hub: Hub, signed_model: Path, public_key: Path,
                                                                    tmp_path: Path, key_type: type) -> None:
     hub({ORG_MODEL: signed_model})
     got = hubsign.snapshot_download(ORG_MODEL, public_key=key_type(public_key))
@@ -116,8 +117,9 @@ def test_snapshot_download_returns_huggingface_hubs_path_and_files(hub, signed_m
         (["*.json", "*.safetensors"], "model.*"),
     ],
 )
-def test_allow_and_ignore_patterns_select_what_huggingface_hub_selects(hub, signed_model: Path, public_key: Path,
-                                                                      tmp_path: Path, allow, ignore) -> None:
+def test_allow_and_ignore_patterns_select_what_huggingface_hub_selects(hub: Hub, signed_model: Path, public_key: Path,
+                                                                       tmp_path: Path, allow: str | list[str] | None,
+                                                                       ignore: str | list[str] | None) -> None:
     hub({ORG_MODEL: signed_model})
     ours = hubsign.snapshot_download(ORG_MODEL, allow_patterns=allow, ignore_patterns=ignore, public_key=public_key,
                                      cache_dir=tmp_path / "ours")
@@ -131,8 +133,8 @@ def test_allow_and_ignore_patterns_select_what_huggingface_hub_selects(hub, sign
 
 
 @pytest.mark.parametrize("dir_type", [str, Path])
-def test_local_dir_returns_what_huggingface_hub_returns(hub, signed_model: Path, public_key: Path, tmp_path: Path,
-                                                        dir_type: type) -> None:
+def test_local_dir_returns_what_huggingface_hub_returns(hub: Hub, signed_model: Path, public_key: Path,
+                                                        tmp_path: Path, dir_type: type) -> None:
     hub({ORG_MODEL: signed_model})
     ours = hubsign.snapshot_download(ORG_MODEL, local_dir=dir_type(tmp_path / "ours"), public_key=public_key)
     theirs = hf("snapshot_download", ORG_MODEL, local_dir=dir_type(tmp_path / "theirs"))
@@ -147,7 +149,7 @@ def test_local_dir_returns_what_huggingface_hub_returns(hub, signed_model: Path,
     assert Path(one).read_text() == "extra\n"
 
 
-def test_revision_names_a_branch(hub, signed_model: Path, private_key: Path, public_key: Path,
+def test_revision_names_a_branch(hub: Hub, signed_model: Path, private_key: Path, public_key: Path,
                                  tmp_path: Path) -> None:
     dev = write_files(tmp_path / "dev", {"config.json": '{"model_type": "bert", "dev": true}\n'})
     sign(dev, private_key)
@@ -161,7 +163,7 @@ def test_revision_names_a_branch(hub, signed_model: Path, private_key: Path, pub
     assert (refs / "dev").read_text() == Path(got).name
 
 
-def test_hf_hub_download_returns_huggingface_hubs_path(hub, signed_model: Path, public_key: Path) -> None:
+def test_hf_hub_download_returns_huggingface_hubs_path(hub: Hub, signed_model: Path, public_key: Path) -> None:
     hub({ORG_MODEL: signed_model})
     ours = hubsign.hf_hub_download(ORG_MODEL, "extra.txt", subfolder="nested", public_key=public_key)
     assert ours == hf("hf_hub_download", ORG_MODEL, "extra.txt", subfolder="nested")
@@ -170,7 +172,7 @@ def test_hf_hub_download_returns_huggingface_hubs_path(hub, signed_model: Path, 
     assert top == hf("hf_hub_download", ORG_MODEL, "config.json")
 
 
-def test_offline_returns_the_cached_path_without_the_hub(hub, signed_model: Path, public_key: Path,
+def test_offline_returns_the_cached_path_without_the_hub(hub: Hub, signed_model: Path, public_key: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     server = hub({ORG_MODEL: signed_model})
     online = hubsign.snapshot_download(ORG_MODEL, public_key=public_key)
@@ -190,14 +192,14 @@ def test_offline_returns_the_cached_path_without_the_hub(hub, signed_model: Path
     assert "config.json" in e.value.modified
 
 
-def test_offline_without_a_cached_snapshot_raises(hub, signed_model: Path, public_key: Path) -> None:
+def test_offline_without_a_cached_snapshot_raises(hub: Hub, signed_model: Path, public_key: Path) -> None:
     hub({ORG_MODEL: signed_model}).stop()
     with pytest.raises(hubsign.Error) as e:
         hubsign.snapshot_download(ORG_MODEL, local_files_only=True, public_key=public_key)
     assert ORG_MODEL in str(e.value)
 
 
-def test_token_and_endpoint_keywords_need_no_environment(hub, signed_model: Path, public_key: Path,
+def test_token_and_endpoint_keywords_need_no_environment(hub: Hub, signed_model: Path, public_key: Path,
                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server = hub({"org/secret": signed_model}, private={"org/secret": "hf_secret_token"}, env=False)
     monkeypatch.delenv("HF_ENDPOINT", raising=False)
@@ -229,8 +231,8 @@ def write_policy(path: Path, pattern: str, key: Path) -> Path:
 
 
 @pytest.mark.parametrize("policy_type", [str, Path])
-def test_policy_names_the_signer(hub, signed_model: Path, public_key: Path, other_public_key: Path, tmp_path: Path,
-                                 policy_type: type, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_policy_names_the_signer(hub: Hub, signed_model: Path, public_key: Path, other_public_key: Path,
+                                 tmp_path: Path, policy_type: type, monkeypatch: pytest.MonkeyPatch) -> None:
     hub({ORG_MODEL: signed_model})
     good = write_policy(tmp_path / "good.toml", "org/*", public_key)
     got = hubsign.snapshot_download(ORG_MODEL, policy=policy_type(good), cache_dir=tmp_path / "a")
@@ -258,7 +260,7 @@ def no_snapshot(cache: Path, repo_folder: str = "models--org--model") -> None:
     assert not [p for p in entries if p.startswith(("snapshots/", "blobs/"))], entries
 
 
-def test_a_corrupted_file_raises_naming_it_and_caches_nothing(hub, signed_model: Path, public_key: Path,
+def test_a_corrupted_file_raises_naming_it_and_caches_nothing(hub: Hub, signed_model: Path, public_key: Path,
                                                               hf_env: Path) -> None:
     hub({ORG_MODEL: signed_model}, corrupt=[f"{ORG_MODEL}:model.safetensors"])
     with pytest.raises(hubsign.VerificationError) as e:
@@ -275,7 +277,7 @@ def test_a_corrupted_file_raises_naming_it_and_caches_nothing(hub, signed_model:
     assert Path(hubsign.hf_hub_download(ORG_MODEL, "config.json", public_key=public_key)).is_file()
 
 
-def test_a_repository_signed_by_another_key_raises(hub, model: Path, public_key: Path, hf_env: Path,
+def test_a_repository_signed_by_another_key_raises(hub: Hub, model: Path, public_key: Path, hf_env: Path,
                                                    tmp_path: Path) -> None:
     other_key = Path(__file__).resolve().parents[2] / "fixtures" / "keys" / "other-p256.pem"
     if not other_key.is_file():
@@ -289,7 +291,7 @@ def test_a_repository_signed_by_another_key_raises(hub, model: Path, public_key:
     no_snapshot(hf_env / "hub")
 
 
-def test_an_unsigned_repository_raises_a_verification_error(hub, model: Path, public_key: Path,
+def test_an_unsigned_repository_raises_a_verification_error(hub: Hub, model: Path, public_key: Path,
                                                             hf_env: Path) -> None:
     hub({ORG_MODEL: model})
     with pytest.raises(hubsign.VerificationError) as e:
@@ -298,7 +300,7 @@ def test_an_unsigned_repository_raises_a_verification_error(hub, model: Path, pu
     no_snapshot(hf_env / "hub")
 
 
-def test_missing_repository_revision_and_file_raise_huggingface_hubs_classes(hub, signed_model: Path,
+def test_missing_repository_revision_and_file_raise_huggingface_hubs_classes(hub: Hub, signed_model: Path,
                                                                              public_key: Path) -> None:
     hub({ORG_MODEL: signed_model})
     with pytest.raises(hubsign.RepositoryNotFoundError) as e:
@@ -317,7 +319,7 @@ def test_missing_repository_revision_and_file_raise_huggingface_hubs_classes(hub
 # --- check, verify_cache, audit, push -----------------------------------------------------
 
 
-def test_check_verifies_without_downloading(hub, signed_model: Path, public_key: Path, hf_env: Path) -> None:
+def test_check_verifies_without_downloading(hub: Hub, signed_model: Path, public_key: Path, hf_env: Path) -> None:
     hub({ORG_MODEL: signed_model})
     doc = hubsign.check(ORG_MODEL, public_key=public_key)
     assert doc["verified"] is True
@@ -327,7 +329,7 @@ def test_check_verifies_without_downloading(hub, signed_model: Path, public_key:
     assert tree(hf_env / "hub") == []
 
 
-def test_check_refuses_another_signer_and_unsigned_files(hub, signed_model: Path, public_key: Path,
+def test_check_refuses_another_signer_and_unsigned_files(hub: Hub, signed_model: Path, public_key: Path,
                                                          other_public_key: Path, tmp_path: Path) -> None:
     extra = tmp_path / "extra"
     shutil.copytree(signed_model, extra)
@@ -344,7 +346,7 @@ def test_check_refuses_another_signer_and_unsigned_files(hub, signed_model: Path
     assert "unsigned.txt" in json.dumps(doc["skipped"])
 
 
-def test_verify_cache_after_a_pull_then_a_tampered_blob(hub, signed_model: Path, public_key: Path,
+def test_verify_cache_after_a_pull_then_a_tampered_blob(hub: Hub, signed_model: Path, public_key: Path,
                                                         hf_env: Path) -> None:
     server = hub({ORG_MODEL: signed_model})
     snapshot = hubsign.snapshot_download(ORG_MODEL, public_key=public_key)
@@ -364,7 +366,7 @@ def test_verify_cache_after_a_pull_then_a_tampered_blob(hub, signed_model: Path,
     assert "model.safetensors" in str(e.value.modified)
 
 
-def test_audit_returns_the_json_document(hub, signed_model: Path, public_key: Path, hf_env: Path,
+def test_audit_returns_the_json_document(hub: Hub, signed_model: Path, public_key: Path, hf_env: Path,
                                          tmp_path: Path) -> None:
     hub({ORG_MODEL: signed_model})
     snapshot = hubsign.snapshot_download(ORG_MODEL, public_key=public_key)
@@ -388,7 +390,7 @@ def test_audit_returns_the_json_document(hub, signed_model: Path, public_key: Pa
     assert "config.json" in entry["modified"]
 
 
-def test_push_then_snapshot_download(hub, model: Path, private_key: Path, public_key: Path, tmp_path: Path,
+def test_push_then_snapshot_download(hub: Hub, model: Path, private_key: Path, public_key: Path, tmp_path: Path,
                                      signed_model: Path) -> None:
     other = write_files(tmp_path / "seed", {"README.md": "seed\n"})
     sign(other, private_key)
@@ -401,7 +403,7 @@ def test_push_then_snapshot_download(hub, model: Path, private_key: Path, public
     assert contents(got) == contents(model)
 
 
-def test_push_of_a_model_that_does_not_match_its_signature_refuses(hub, signed_model: Path, public_key: Path,
+def test_push_of_a_model_that_does_not_match_its_signature_refuses(hub: Hub, signed_model: Path, public_key: Path,
                                                                    tmp_path: Path) -> None:
     seed = write_files(tmp_path / "seed", {"README.md": "seed\n"})
     hub({"org/seed": seed})
@@ -416,7 +418,7 @@ def test_push_of_a_model_that_does_not_match_its_signature_refuses(hub, signed_m
 # --- bad input names its file or option ---------------------------------------------------
 
 
-def test_bad_inputs_name_their_file_or_option(hub, signed_model: Path, public_key: Path, private_key: Path,
+def test_bad_inputs_name_their_file_or_option(hub: Hub, signed_model: Path, public_key: Path, private_key: Path,
                                               tmp_path: Path) -> None:
     hub({ORG_MODEL: signed_model})
     absent = tmp_path / "absent.pub.pem"
@@ -451,15 +453,6 @@ def test_bad_inputs_name_their_file_or_option(hub, signed_model: Path, public_ke
 # --- kagglehub ----------------------------------------------------------------------------
 
 
-def port_80_free() -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", 80))
-        except OSError:
-            return False
-    return True
-
-
 @pytest.fixture
 def kaggle_80(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
     """The local Kaggle server on port 80, where kagglehub reaches it with
@@ -483,19 +476,14 @@ def kaggle_80(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
         for handle, folder in models.items():
             args += ["--model", f"{handle}={folder}"]
         args += ["--port", "80"]
-        for attempt in range(2):
-            try:
-                servers.append(Server(args, tmp_path, "KAGGLE_ENDPOINT"))
-                return servers[-1].endpoint
-            except RuntimeError as e:
-                if attempt or "in use" not in str(e).lower() and port_80_free():
-                    if "permission" in str(e).lower():
-                        pytest.skip(f"SKIPPED: port 80 cannot be bound: {e}")
-                    raise
-                import time
-
-                time.sleep(20)  # another run holds port 80: wait for it once
-        raise AssertionError("unreachable")
+        try:
+            servers.append(Server(args, tmp_path, "KAGGLE_ENDPOINT"))
+        except RuntimeError as e:
+            if "permission denied" in str(e).lower():
+                missing(f"port 80 cannot be bound (kagglehub reaches a local server only there): {e}")
+            time.sleep(20)  # another run holds port 80: wait for it once
+            servers.append(Server(args, tmp_path, "KAGGLE_ENDPOINT"))
+        return servers[-1].endpoint
 
     yield start
     for s in servers:
@@ -510,8 +498,9 @@ def kaggle_model(model: Path, private_key: Path) -> Path:
     return model
 
 
-def test_kaggle_model_download_returns_kagglehubs_path(kaggle_80, kaggle_model: Path, public_key: Path,
-                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kaggle_model_download_returns_kagglehubs_path(kaggle_80: Callable[..., str], kaggle_model: Path,
+                                                       public_key: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import kagglehub
 
     signed_model = kaggle_model
@@ -539,7 +528,7 @@ def test_kaggle_model_download_returns_kagglehubs_path(kaggle_80, kaggle_model: 
 
 
 def test_kaggle_corrupted_file_raises_and_caches_nothing(tmp_path: Path, kaggle_model: Path, public_key: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     signed_model = kaggle_model
     binary = _example("local-kaggle", "HUBSIGN_LOCAL_KAGGLE")
     handle = "owner/tiny/pyTorch/base"
