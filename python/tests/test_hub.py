@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -192,11 +193,17 @@ def test_offline_returns_the_cached_path_without_the_hub(hub: Hub, signed_model:
     assert "config.json" in e.value.modified
 
 
-def test_offline_without_a_cached_snapshot_raises(hub: Hub, signed_model: Path, public_key: Path) -> None:
-    hub({ORG_MODEL: signed_model}).stop()
-    with pytest.raises(hubsign.Error) as e:
+def test_offline_without_a_cached_snapshot_or_file_raises_entry_not_found(hub: Hub, signed_model: Path,
+                                                                           public_key: Path) -> None:
+    server = hub({ORG_MODEL: signed_model})
+    with pytest.raises(hubsign.EntryNotFoundError) as e:
         hubsign.snapshot_download(ORG_MODEL, local_files_only=True, public_key=public_key)
-    assert ORG_MODEL in str(e.value)
+    assert ORG_MODEL in str(e.value) and isinstance(e.value, OSError)
+    hubsign.hf_hub_download(ORG_MODEL, "config.json", public_key=public_key)
+    server.stop()
+    with pytest.raises(hubsign.EntryNotFoundError) as e:
+        hubsign.hf_hub_download(ORG_MODEL, "absent.txt", local_files_only=True, public_key=public_key)
+    assert ORG_MODEL in str(e.value) and "absent.txt" in str(e.value)
 
 
 def test_token_and_endpoint_keywords_need_no_environment(hub: Hub, signed_model: Path, public_key: Path,
@@ -363,7 +370,11 @@ def test_verify_cache_after_a_pull_then_a_tampered_blob(hub: Hub, signed_model: 
     with pytest.raises(hubsign.VerificationError) as e:
         hubsign.verify_cache(ORG_MODEL, public_key=public_key)
     assert e.value.modified == ["model.safetensors"]
-    assert "model.safetensors" in str(e.value.modified)
+    assert "modified: model.safetensors" in str(e.value)
+    # A snapshot that is not cached: huggingface_hub's class for it (LocalEntryNotFoundError is one).
+    with pytest.raises(hubsign.EntryNotFoundError) as e:
+        hubsign.verify_cache("org/other", public_key=public_key)
+    assert "org/other" in str(e.value)
 
 
 def test_audit_returns_the_json_document(hub: Hub, signed_model: Path, public_key: Path, hf_env: Path,
@@ -453,6 +464,15 @@ def test_bad_inputs_name_their_file_or_option(hub: Hub, signed_model: Path, publ
 # --- kagglehub ----------------------------------------------------------------------------
 
 
+def port_80_free() -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 80))
+        except OSError:
+            return False
+    return True
+
+
 @pytest.fixture
 def kaggle_80(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
     """The local Kaggle server on port 80, where kagglehub reaches it with
@@ -481,7 +501,11 @@ def kaggle_80(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
         except RuntimeError as e:
             if "permission denied" in str(e).lower():
                 missing(f"port 80 cannot be bound (kagglehub reaches a local server only there): {e}")
-            time.sleep(20)  # another run holds port 80: wait for it once
+            # Another run holds port 80 (the Rust suite's shared Kaggle server): wait for it to
+            # let go, then try once more.
+            deadline = time.monotonic() + 300
+            while not port_80_free() and time.monotonic() < deadline:
+                time.sleep(2)
             servers.append(Server(args, tmp_path, "KAGGLE_ENDPOINT"))
         return servers[-1].endpoint
 

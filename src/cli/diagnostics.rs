@@ -139,9 +139,11 @@ fn kind(error: &CliError) -> serde_json::Value {
         Error::Hub(HubError::RevisionNotFound { .. }) => json!({ "kind": "revision_not_found" }),
         // A file asked for by name that the pinned commit lacks: what huggingface_hub raises
         // EntryNotFoundError for, whether the hub said so or the listing showed it.
-        Error::Hub(HubError::EntryNotFound { .. }) | Error::NotInRepository { .. } => {
-            json!({ "kind": "entry_not_found" })
-        }
+        // Offline, nothing cached for the repository or the file: huggingface_hub's
+        // LocalEntryNotFoundError, an EntryNotFoundError too.
+        Error::Hub(HubError::EntryNotFound { .. })
+        | Error::NotInRepository { .. }
+        | Error::Cache(crate::cache::CacheError::NotCached { .. }) => json!({ "kind": "entry_not_found" }),
         Error::Hub(HubError::Status { status, .. }) => json!({ "kind": "hub", "status": status }),
         Error::Hub(_) | Error::SignatureMissing { .. } => json!({ "kind": "hub" }),
         _ => json!({ "kind": "usage" }),
