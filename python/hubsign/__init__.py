@@ -249,6 +249,12 @@ def _hub_token(env: dict[str, str], token: Union[str, bool, None]) -> None:
         env["HF_TOKEN"] = token
 
 
+def _folder(path: Optional[PathLike]) -> Optional[str]:
+    """A folder argument as huggingface_hub reads it (``~`` expanded, absolute, links resolved),
+    so the paths returned are the ones it returns."""
+    return None if path is None else os.path.realpath(os.path.expanduser(os.fspath(path)))
+
+
 def _hub_args(
     args: list[str],
     env: dict[str, str],
@@ -272,7 +278,7 @@ def _hub_args(
 ) -> None:
     _run.flag(args, "--repo-type", repo_type)
     _run.flag(args, "--revision", revision)
-    _run.flag(args, "--cache-dir", cache_dir)
+    _run.flag(args, "--cache-dir", _folder(cache_dir))
     _run.flag(args, "--signature-path", signature_path)
     _run.switch(args, "--ignore-unsigned-files", ignore_unsigned_files)
     if etag_timeout is not None:
@@ -338,7 +344,7 @@ def snapshot_download(
               local_files_only=local_files_only, etag_timeout=etag_timeout, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=ignore_unsigned_files)
-    _run.flag(args, "--local-dir", local_dir)
+    _run.flag(args, "--local-dir", _folder(local_dir))
     _run.flags(args, "--include", allow_patterns)
     _run.flags(args, "--exclude", ignore_patterns)
     args += ["--concurrency", str(max(1, min(64, int(max_workers))))]
@@ -382,7 +388,7 @@ def hf_hub_download(
               local_files_only=local_files_only, etag_timeout=etag_timeout, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=False)
-    _run.flag(args, "--local-dir", local_dir)
+    _run.flag(args, "--local-dir", _folder(local_dir))
     return _pulled_path(_run.run(args, env=env), filename)
 
 

@@ -150,6 +150,28 @@ def test_local_dir_returns_what_huggingface_hub_returns(hub: Hub, signed_model: 
     assert Path(one).read_text() == "extra\n"
 
 
+def test_relative_and_home_folders_return_huggingface_hubs_absolute_paths(hub: Hub, signed_model: Path,
+                                                                          public_key: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    hub({ORG_MODEL: signed_model})
+    (tmp_path / "work").mkdir()
+    (tmp_path / "home").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "work")
+    monkeypatch.chdir(tmp_path / "link")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for base in ("relative", "~/in-home", str(tmp_path / "link" / "through")):
+        for kind in ("cache_dir", "local_dir"):
+            folder = f"{base}-{kind}"
+            ours = hubsign.snapshot_download(ORG_MODEL, public_key=public_key, **{kind: folder + "-ours"})
+            theirs = hf("snapshot_download", ORG_MODEL, **{kind: folder + "-theirs"})
+            assert ours == theirs.replace("-theirs", "-ours"), (kind, folder)
+            assert os.path.isabs(ours) and f"{os.sep}link{os.sep}" not in ours
+            ours = hubsign.hf_hub_download(ORG_MODEL, "config.json", public_key=public_key,
+                                           **{kind: folder + "-ours-file"})
+            theirs = hf("hf_hub_download", ORG_MODEL, "config.json", **{kind: folder + "-theirs-file"})
+            assert ours == theirs.replace("-theirs", "-ours"), (kind, folder)
+
+
 def test_revision_names_a_branch(hub: Hub, signed_model: Path, private_key: Path, public_key: Path,
                                  tmp_path: Path) -> None:
     dev = write_files(tmp_path / "dev", {"config.json": '{"model_type": "bert", "dev": true}\n'})
