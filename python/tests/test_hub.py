@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -170,6 +172,26 @@ def test_relative_and_home_folders_return_huggingface_hubs_absolute_paths(hub: H
                                            **{kind: folder + "-ours-file"})
             theirs = hf("hf_hub_download", ORG_MODEL, "config.json", **{kind: folder + "-theirs-file"})
             assert ours == theirs.replace("-theirs", "-ours"), (kind, folder)
+
+
+@pytest.mark.parametrize("hf_home", ["~/hf-home", "relative-hf-home", "{link}/hf-home"])
+def test_hf_home_with_a_tilde_relative_or_through_a_link_gives_huggingface_hubs_path(
+        hub: Hub, signed_model: Path, public_key: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        hf_home: str) -> None:
+    server = hub({ORG_MODEL: signed_model})
+    (tmp_path / "work").mkdir()
+    (tmp_path / "home").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "work")
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HOME", hf_home.format(link=tmp_path / "link"))
+    ours = hubsign.snapshot_download(ORG_MODEL, public_key=public_key)
+    # huggingface_hub reads HF_HOME when imported: a fresh interpreter, the same environment.
+    code = "import huggingface_hub as h; print(h.snapshot_download('org/model'))"
+    theirs = subprocess.run([sys.executable, "-c", code], env={**os.environ, "HF_ENDPOINT": server.endpoint},
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert ours == theirs
+    assert not (tmp_path / "work" / "~").exists()
 
 
 def test_revision_names_a_branch(hub: Hub, signed_model: Path, private_key: Path, public_key: Path,
