@@ -173,13 +173,16 @@ pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSett
         },
         PathBuf::from,
     );
-    let cache = cache_dir.map(Path::to_path_buf).unwrap_or_else(|| {
-        as_huggingface_hub_reads(
-            env_nonempty("HF_HUB_CACHE")
-                .or_else(|| env_nonempty("HUGGINGFACE_HUB_CACHE"))
-                .map_or_else(|| hf_home.join(huggingface::CACHE_DIR), PathBuf::from),
-        )
-    });
+    let cache = cache_dir.map_or_else(
+        || {
+            as_huggingface_hub_reads(
+                env_nonempty("HF_HUB_CACHE")
+                    .or_else(|| env_nonempty("HUGGINGFACE_HUB_CACHE"))
+                    .map_or_else(|| hf_home.join(huggingface::CACHE_DIR), PathBuf::from),
+            )
+        },
+        Path::to_path_buf,
+    );
     let token = env_nonempty("HF_TOKEN")
         .or_else(|| env_nonempty("HUGGING_FACE_HUB_TOKEN"))
         .or_else(|| {
