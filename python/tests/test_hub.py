@@ -449,11 +449,16 @@ def test_push_then_snapshot_download(hub: Hub, model: Path, private_key: Path, p
                                      signed_model: Path) -> None:
     other = write_files(tmp_path / "seed", {"README.md": "seed\n"})
     sign(other, private_key)
-    hub({"org/seed": other})
-    doc = hubsign.push(model, "org/pushed", private_key=private_key, commit_message="from Python")
+    # The local hub accepts writes from anyone but a token it does not know.
+    server = hub({"org/seed": other}, private={"org/seed": "hf_known_token"}, env=False)
+    with pytest.raises(hubsign.HubError) as e:
+        hubsign.push(model, "org/pushed", private_key=private_key, endpoint=server.endpoint, token="hf_unknown")
+    assert e.value.status == 401 and "org/pushed" in str(e.value)
+    doc = hubsign.push(model, "org/pushed", private_key=private_key, commit_message="from Python",
+                       endpoint=server.endpoint, token="hf_known_token")
     assert len(doc["commit"]) == 40
     assert (model / "model.sig").is_file()
-    got = hubsign.snapshot_download("org/pushed", public_key=public_key)
+    got = hubsign.snapshot_download("org/pushed", public_key=public_key, endpoint=server.endpoint)
     assert Path(got).name == doc["commit"]
     assert contents(got) == contents(model)
 
