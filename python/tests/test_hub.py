@@ -241,17 +241,6 @@ def test_offline_returns_the_cached_path_without_the_hub(hub: Hub, signed_model:
 
 # Where the drop-in still differs from huggingface_hub (the CLI refuses these; strict, so a fix shows).
 @pytest.mark.xfail(strict=True, raises=hubsign.UsageError,
-                   reason="offline, the CLI refuses --include/--exclude (it would need the listing)")
-def test_offline_with_allow_patterns_returns_the_cached_snapshot(hub: Hub, signed_model: Path,
-                                                                 public_key: Path) -> None:
-    server = hub({ORG_MODEL: signed_model})
-    got = hubsign.snapshot_download(ORG_MODEL, allow_patterns="*.json", public_key=public_key)
-    server.stop()
-    assert hubsign.snapshot_download(ORG_MODEL, allow_patterns="*.json", local_files_only=True,
-                                     public_key=public_key) == got
-
-
-@pytest.mark.xfail(strict=True, raises=hubsign.UsageError,
                    reason="offline, the CLI refuses --local-dir (huggingface_hub returns the folder)")
 def test_offline_with_local_dir_returns_the_folder(hub: Hub, signed_model: Path, public_key: Path,
                                                    tmp_path: Path) -> None:
@@ -271,6 +260,21 @@ def test_one_file_into_a_local_dir_a_snapshot_filled(hub: Hub, signed_model: Pat
     hubsign.snapshot_download(ORG_MODEL, local_dir=tmp_path / "ld", public_key=public_key)
     assert hubsign.hf_hub_download(ORG_MODEL, "config.json", local_dir=tmp_path / "ld",
                                    public_key=public_key) == str(tmp_path / "ld" / "config.json")
+
+
+def test_offline_with_patterns_verifies_what_is_cached(hub: Hub, signed_model: Path, public_key: Path) -> None:
+    server = hub({ORG_MODEL: signed_model})
+    got = hubsign.snapshot_download(ORG_MODEL, allow_patterns="*.json", public_key=public_key)
+    server.stop()
+    # As huggingface_hub: the cached snapshot, whatever the patterns; every file in it verified.
+    for allow, ignore in (("*.json", None), (["*.json", "nested/*"], None), (None, "*.safetensors")):
+        assert hubsign.snapshot_download(ORG_MODEL, allow_patterns=allow, ignore_patterns=ignore,
+                                         local_files_only=True, public_key=public_key) == got
+    assert hf("snapshot_download", ORG_MODEL, allow_patterns="*.json", local_files_only=True) == got
+    Path(got, "config.json").resolve().write_text("{}\n")
+    with pytest.raises(hubsign.VerificationError) as e:
+        hubsign.snapshot_download(ORG_MODEL, allow_patterns="*.json", local_files_only=True, public_key=public_key)
+    assert e.value.modified == ["config.json"]
 
 
 def test_offline_without_a_cached_snapshot_or_file_raises_entry_not_found(hub: Hub, signed_model: Path,
