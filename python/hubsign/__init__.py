@@ -153,28 +153,28 @@ def sign(
     Raises :class:`UsageError` for contradicting or missing options and unreadable keys,
     :class:`FileError` when a file cannot be read or written.
     """
-    args = ["sign", _run.path_arg(model)]
+    args = ["sign"]
+    env: dict[str, str] = {}
     _run.flag(args, "--signature", signature)
     _run.flag(args, "--private-key", private_key)
     if password is not None:
-        args += ["--password", password.decode() if isinstance(password, bytes) else password]
+        _password(args, env, password)
     _run.flag(args, "--signing-certificate", signing_certificate)
     _run.flags(args, "--certificate-chain", certificate_chain)
     _run.flag(args, "--pkcs11-uri", pkcs11_uri)
     _run.flag(args, "--pkcs11-module", pkcs11_module)
-    env = {}
     if pin is not None:
         # Handed over as a value only this command reads, never put in the process environment.
         env["HUBSIGN_PYTHON_PIN"] = pin
-        args += ["--pin-env", "HUBSIGN_PYTHON_PIN"]
+        args.append("--pin-env=HUBSIGN_PYTHON_PIN")
     _run.flag(args, "--identity-token", identity_token)
     _run.flag(args, "--trust-config", trust_config)
     _run.switch(args, "--staging", use_staging)
     _walk(args, ignore_paths, ignore_git_paths, allow_symlinks)
-    args += ["--hash", hash]
+    _run.flag(args, "--hash", hash)
     if shard_size is not None:
-        args += ["--shard-size", str(shard_size)]
-    return Signature(_run.document(args, env=env))
+        _run.flag(args, "--shard-size", str(shard_size))
+    return Signature(_run.document(args, [_run.path_arg(model)], env=env))
 
 
 def verify(
@@ -204,13 +204,13 @@ def verify(
     reason when the signature does not check out; :class:`UsageError` / :class:`FileError` for
     bad input. ``ignore_unsigned_files`` accepts files the signature does not cover.
     """
-    args = ["verify", _run.path_arg(model)]
+    args = ["verify"]
     _run.flag(args, "--signature", signature)
     _trust(args, public_key=public_key, certificate_chain=certificate_chain, identity=identity, issuer=issuer,
            trust_config=trust_config, use_staging=use_staging)
     _walk(args, ignore_paths, ignore_git_paths, allow_symlinks)
     _run.switch(args, "--ignore-unsigned-files", ignore_unsigned_files)
-    return Verification(_run.document(args))
+    return Verification(_run.document(args, [_run.path_arg(model)]))
 
 
 def digest(
@@ -231,13 +231,28 @@ def digest(
 
 def _manifest(model: PathLike, *, signature: Optional[PathLike], ignore_paths: Paths, ignore_git_paths: bool,
               allow_symlinks: bool, hash: str, shard_size: Optional[int]) -> dict[str, Any]:
-    args = ["digest", _run.path_arg(model)]
+    args = ["digest"]
     _run.flag(args, "--signature", signature)
     _walk(args, ignore_paths, ignore_git_paths, allow_symlinks)
-    args += ["--hash", hash]
+    _run.flag(args, "--hash", hash)
     if shard_size is not None:
-        args += ["--shard-size", str(shard_size)]
-    return _run.document(args)
+        _run.flag(args, "--shard-size", str(shard_size))
+    return _run.document(args, [_run.path_arg(model)])
+
+
+def _password(args: list[str], env: dict[str, str], password: Union[str, bytes]) -> None:
+    """The key's password, handed over as a value only this command reads: never in the
+    process environment or the arguments (an error message may quote an argument)."""
+    env["HUBSIGN_PYTHON_PASSWORD"] = password.decode() if isinstance(password, bytes) else password
+    args.append("--password-env=HUBSIGN_PYTHON_PASSWORD")
+
+
+def _no_dry_run(kwargs: dict[str, Any]) -> None:
+    """huggingface_hub's ``dry_run=True`` lists what would be downloaded; hubsign has no such
+    mode (``hubsign.check`` is the listing, verified): refused rather than downloading."""
+    if kwargs.get("dry_run"):
+        raise UsageError("dry_run=True is not supported: hubsign.check(repo_id, …) lists a repository's signed "
+                         "files without downloading them")
 
 
 def _hub_token(env: dict[str, str], token: Union[str, bool, None]) -> None:
@@ -247,6 +262,12 @@ def _hub_token(env: dict[str, str], token: Union[str, bool, None]) -> None:
         env.update({"HF_TOKEN": "", "HUGGING_FACE_HUB_TOKEN": "", "HF_TOKEN_PATH": os.devnull})
     elif isinstance(token, str):
         env["HF_TOKEN"] = token
+
+
+def _folder(path: Optional[PathLike]) -> Optional[str]:
+    """A folder argument as huggingface_hub reads it (``~`` expanded, absolute, links resolved),
+    so the paths returned are the ones it returns."""
+    return None if path is None else os.path.realpath(os.path.expanduser(os.fspath(path)))
 
 
 def _hub_args(
@@ -272,11 +293,12 @@ def _hub_args(
 ) -> None:
     _run.flag(args, "--repo-type", repo_type)
     _run.flag(args, "--revision", revision)
-    _run.flag(args, "--cache-dir", cache_dir)
+    _run.flag(args, "--cache-dir", _folder(cache_dir))
     _run.flag(args, "--signature-path", signature_path)
     _run.switch(args, "--ignore-unsigned-files", ignore_unsigned_files)
-    if etag_timeout is not None:
-        args += ["--timeout", str(max(1, int(etag_timeout)))]
+    # etag_timeout bounds huggingface_hub's metadata request only; hubsign's read timeout (one
+    # for every request, file bodies included) keeps its default rather than take it.
+    del etag_timeout
     _run.flag(args, "--policy", policy)
     _trust(args, public_key=public_key, certificate_chain=certificate_chain, identity=identity, issuer=issuer,
            trust_config=trust_config, use_staging=use_staging)
@@ -331,18 +353,19 @@ def snapshot_download(
     Raises :class:`VerificationError` (nothing is cached), :class:`RepositoryNotFoundError`,
     :class:`RevisionNotFoundError`, :class:`HubError`, :class:`UsageError`.
     """
+    _no_dry_run(kwargs)
     del force_download, tqdm_class, kwargs
-    args = ["pull", repo_id]
+    args = ["pull"]
     env: dict[str, str] = {}
     _hub_args(args, env, repo_type=repo_type, revision=revision, cache_dir=cache_dir, token=token, endpoint=endpoint,
               local_files_only=local_files_only, etag_timeout=etag_timeout, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=ignore_unsigned_files)
-    _run.flag(args, "--local-dir", local_dir)
+    _run.flag(args, "--local-dir", _folder(local_dir))
     _run.flags(args, "--include", allow_patterns)
     _run.flags(args, "--exclude", ignore_patterns)
-    args += ["--concurrency", str(max(1, min(64, int(max_workers))))]
-    return _pulled_path(_run.document(args, env=env))
+    _run.flag(args, "--concurrency", str(max(1, min(64, int(max_workers)))))
+    return _pulled_path(_run.document(args, [repo_id], env=env))
 
 
 def hf_hub_download(
@@ -373,23 +396,26 @@ def hf_hub_download(
     against the signature (which must list it) before it is cached; returns the same path
     huggingface_hub would (``…/snapshots/<commit>/<filename>``, or inside ``local_dir``).
     Arguments and environment as :func:`snapshot_download`."""
+    _no_dry_run(kwargs)
     del force_download, kwargs
     if subfolder:
         filename = f"{subfolder.strip('/')}/{filename}"
-    args = ["pull", repo_id, filename]
+    args = ["pull"]
     env: dict[str, str] = {}
     _hub_args(args, env, repo_type=repo_type, revision=revision, cache_dir=cache_dir, token=token, endpoint=endpoint,
               local_files_only=local_files_only, etag_timeout=etag_timeout, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=False)
-    _run.flag(args, "--local-dir", local_dir)
-    doc = _run.document(args, env=env)
-    return os.path.join(_pulled_path(doc), *filename.split("/"))
+    _run.flag(args, "--local-dir", _folder(local_dir))
+    return _pulled_path(_run.document(args, [repo_id, filename], env=env), filename)
 
 
-def _pulled_path(doc: dict[str, Any]) -> str:
-    # A pull prints "path"; a verified cached snapshot (offline) prints "snapshot".
-    return str(doc.get("path") or doc["snapshot"])
+def _pulled_path(doc: dict[str, Any], filename: Optional[str] = None) -> str:
+    # A pull prints "path": the snapshot (or local_dir), or the one file it was asked for. A
+    # verified cached snapshot (offline) prints "snapshot", the folder, whatever was asked.
+    if doc.get("path"):
+        return str(doc["path"])
+    return os.path.join(str(doc["snapshot"]), *filename.split("/")) if filename else str(doc["snapshot"])
 
 
 def check(
@@ -411,13 +437,13 @@ def check(
 ) -> dict[str, Any]:
     """Checks a hub repository's signature and listing without downloading a weight; returns
     ``hubsign check --json``'s document (``commit``, ``signer``, ``files``, ``bytes``…)."""
-    args = ["check", repo_id]
+    args = ["check"]
     env: dict[str, str] = {}
     _hub_args(args, env, repo_type=repo_type, revision=revision, cache_dir=None, token=token, endpoint=endpoint,
               local_files_only=False, etag_timeout=None, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=ignore_unsigned_files)
-    return _run.document(args, env=env)
+    return _run.document(args, [repo_id], env=env)
 
 
 def verify_cache(
@@ -438,13 +464,13 @@ def verify_cache(
     """Verifies a cached snapshot again, offline; returns ``hubsign verify-cache --json``'s
     document (``snapshot``, ``commit``, the verification report). Raises
     :class:`VerificationError` when a cached file no longer matches."""
-    args = ["verify-cache", repo_id]
+    args = ["verify-cache"]
     env: dict[str, str] = {}
     _hub_args(args, env, repo_type=repo_type, revision=revision, cache_dir=cache_dir, token=None, endpoint=None,
               local_files_only=False, etag_timeout=None, policy=policy, public_key=public_key,
               certificate_chain=certificate_chain, identity=identity, issuer=issuer, trust_config=trust_config,
               use_staging=use_staging, signature_path=signature_path, ignore_unsigned_files=False)
-    return _run.document(args, env=env)
+    return _run.document(args, [repo_id], env=env)
 
 
 def push(
@@ -472,14 +498,14 @@ def push(
     with ``private_key``/``pkcs11_uri`` when there is no signature, or when ``resign``); the
     model is verified against the signature before a byte is sent. Returns
     ``hubsign push --json``'s document (``commit``, ``url``…)."""
-    args = ["push", _run.path_arg(model), repo_id, "--revision", revision]
+    args = ["push", _run.option("--revision", revision)]
     env: dict[str, str] = {}
     _run.flag(args, "--repo-type", repo_type)
     _run.flag(args, "--signature", signature)
     _run.switch(args, "--resign", resign)
     _run.flag(args, "--private-key", private_key)
     if password is not None:
-        args += ["--password", password.decode() if isinstance(password, bytes) else password]
+        _password(args, env, password)
     _run.flag(args, "--pkcs11-uri", pkcs11_uri)
     _run.flag(args, "--public-key", public_key)
     _run.flag(args, "--policy", policy)
@@ -487,11 +513,11 @@ def push(
     _run.switch(args, "--private", private)
     _run.switch(args, "--create-pr", create_pr)
     _run.flag(args, "--commit-message", commit_message)
-    args += ["--concurrency", str(max(1, min(64, int(max_workers))))]
+    _run.flag(args, "--concurrency", str(max(1, min(64, int(max_workers)))))
     _hub_token(env, token)
     if endpoint is not None:
         env["HF_ENDPOINT"] = endpoint
-    return _run.document(args, env=env)
+    return _run.document(args, [_run.path_arg(model), repo_id], env=env)
 
 
 def audit(

@@ -82,7 +82,8 @@ def run(args: Sequence[str], positional: Sequence[str] = (), *, env: Optional[Ma
     if isinstance(doc, dict) and "error" not in doc and status == 1:
         # A verification report that did not verify: the files that differ, listed.
         raise VerificationError(
-            "the model does not match its signature" + (f" (signed by {doc['signer']})" if doc.get("signer") else ""),
+            "the model does not match its signature" + (f" (signed by {doc['signer']})" if doc.get("signer") else "")
+            + _differences(doc),
             modified=doc.get("modified") or (), missing=doc.get("missing") or (),
             unexpected=doc.get("unexpected") or (), exit_code=1,
             hint="files not covered by the signature fail verification; ignore_unsigned_files=True skips them"
@@ -91,6 +92,17 @@ def run(args: Sequence[str], positional: Sequence[str] = (), *, env: Optional[Ma
     if isinstance(doc, dict):
         raise from_json(doc, status)
     raise from_json({"error": f"hubsign exited {status} without a reason"}, status)
+
+
+def _differences(doc: Mapping[str, Any], shown: int = 10) -> str:
+    """The files that differ, named in the message (the first ``shown`` of each list)."""
+    parts = []
+    for key in ("modified", "missing", "unexpected"):
+        files = [str(f) for f in doc.get(key) or ()]
+        if files:
+            more = f" and {len(files) - shown} more" if len(files) > shown else ""
+            parts.append(f"{key}: {', '.join(files[:shown])}{more}")
+    return ": " + "; ".join(parts) if parts else ""
 
 
 def _last_document(out: str) -> Any:

@@ -38,14 +38,17 @@ def model_download(
     """``kagglehub.model_download(handle, path=None)``, verified: ``handle`` is
     ``owner/model/framework/variation[/version]``; returns the same path kagglehub would (the
     version's folder in the kagglehub cache, or ``path`` inside it). The signature
-    (``.kaggle/signing.json``'s, else ``model.sig``) is checked against the signer trusted before
-    any file is fetched; credentials and the cache are read as kagglehub reads them
+    (``.kaggle/signing.json``, where kagglehub uploads it; ``signature_path`` names another
+    place) is checked against the signer trusted before any file is fetched; ``endpoint``
+    names the Kaggle API (default: as ``KAGGLE_API_ENVIRONMENT`` says, else api.kaggle.com);
+    credentials and the cache are read as kagglehub reads them
     (``KAGGLE_API_TOKEN``, ``~/.kaggle``, ``KAGGLEHUB_CACHE``). ``force_download`` is accepted for
     compatibility: a cached file is reused only when its bytes match the signature."""
     del force_download, kwargs
-    args = ["pull", "kaggle:" + handle.removeprefix("kaggle:")]
+    args = ["pull"]
+    positional = ["kaggle:" + handle.removeprefix("kaggle:")]
     if path is not None:
-        args.append(path)
+        positional.append(path)
     _run.flag(args, "--cache-dir", cache_dir)
     _run.flag(args, "--local-dir", local_dir)
     _run.flag(args, "--signature-path", signature_path)
@@ -58,6 +61,6 @@ def model_download(
     _run.flag(args, "--issuer", issuer)
     _run.flag(args, "--trust-config", trust_config)
     _run.switch(args, "--staging", use_staging)
-    doc = _run.document(args)
-    root = str(doc.get("path") or doc["snapshot"])
-    return os.path.join(root, *path.split("/")) if path else root
+    from . import _pulled_path
+
+    return _pulled_path(_run.document(args, positional), path)

@@ -129,17 +129,23 @@ fn kind(error: &CliError) -> serde_json::Value {
         _ => return json!({ "kind": "usage" }),
     };
     match core {
-        Error::Io { path, source, .. } | Error::Cache(crate::cache::CacheError::Io { path, source, .. }) => {
+        Error::Io { path, source, .. }
+        | Error::Cache(crate::cache::CacheError::Io { path, source, .. })
+        | Error::Manifest(crate::manifest::ManifestError::Io { path, source }) => {
             json!({ "kind": "file", "path": path, "errno": os_error(source) })
         }
         Error::ModelNotFound { path } => json!({ "kind": "file", "path": path, "errno": 2 }),
         Error::Hub(HubError::RepoNotFound { .. }) => json!({ "kind": "repository_not_found" }),
         Error::Hub(HubError::RevisionNotFound { .. }) => json!({ "kind": "revision_not_found" }),
-        Error::Hub(HubError::EntryNotFound { .. }) => json!({ "kind": "entry_not_found" }),
+        // A file asked for by name that the pinned commit lacks: what huggingface_hub raises
+        // EntryNotFoundError for, whether the hub said so or the listing showed it.
+        // Offline, nothing cached for the repository or the file: huggingface_hub's
+        // LocalEntryNotFoundError, an EntryNotFoundError too.
+        Error::Hub(HubError::EntryNotFound { .. })
+        | Error::NotInRepository { .. }
+        | Error::Cache(crate::cache::CacheError::NotCached { .. }) => json!({ "kind": "entry_not_found" }),
         Error::Hub(HubError::Status { status, .. }) => json!({ "kind": "hub", "status": status }),
-        Error::Hub(_) | Error::SignatureMissing { .. } | Error::NotInRepository { .. } => {
-            json!({ "kind": "hub" })
-        }
+        Error::Hub(_) | Error::SignatureMissing { .. } => json!({ "kind": "hub" }),
         other => {
             // Any other failure a local file caused (an extension manifest, a lock file…): its
             // message names the file, the I/O error in its chain says why.

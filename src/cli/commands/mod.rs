@@ -106,17 +106,18 @@ fn render_report(report: &VerificationReport, out: Output) {
 }
 
 /// Offline: re-verify the cached snapshot and print its path like a pull would (`verify-cache`,
-/// and `pull` with `HF_HUB_OFFLINE`).
+/// and `pull` with `HF_HUB_OFFLINE`). `selected`: the files asked for by name, and whether
+/// patterns selected some (then the snapshot may hold only part of the signed files).
 fn verify_cached<C: crate::cache::CacheLayout>(
     cache: &C,
     target: &crate::pull::Target,
     out: Output,
-    files: &[String],
+    (files, patterns): (&[String], bool),
     lock: Option<&lock::PullLock>,
 ) -> Result<ExitStatus> {
     let repo = &target.repo;
-    // Files asked for by name (an offline partial pull): the snapshot may hold only some.
-    let coverage = if files.is_empty() {
+    // Files asked for by name or by pattern (an offline partial pull): the snapshot may hold only some.
+    let coverage = if files.is_empty() && !patterns {
         crate::verify::Coverage::Complete
     } else {
         crate::verify::Coverage::Present

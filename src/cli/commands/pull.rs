@@ -27,17 +27,14 @@ pub fn run(args: &crate::cli::args::PullArgs, out: Output) -> Result<ExitStatus>
                 reason: "needs the network",
             });
         }
-        if !args.include.is_empty() || !args.exclude.is_empty() {
-            return Err(CliError::Offline {
-                option: "--include/--exclude",
-                reason: "need the listing; name the files (FILE...) instead",
-            });
-        }
+        // Patterns select among what is cached (huggingface_hub returns the cached snapshot
+        // whatever they say): every file there must be signed and match, as after a partial pull.
+        let partial = !args.include.is_empty() || !args.exclude.is_empty();
         return with_remote!(&remote, |_hub, cache| verify_cached(
             &cache,
             &target,
             out,
-            &args.files,
+            (&args.files, partial),
             lock.as_ref()
         ));
     }

@@ -12,7 +12,7 @@ pub fn run(args: &crate::cli::args::CheckArgs, out: Output) -> Result<ExitStatus
         &cache,
         &target,
         out,
-        &[],
+        (&[], false),
         None
     ))
 }

@@ -136,6 +136,34 @@ fn user_cache() -> Option<PathBuf> {
         .or_else(|| crate::cli::embed::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
 }
 
+/// A cache folder named by the environment, read as huggingface_hub reads it (a leading `~`
+/// expanded, made absolute, links resolved: `Path(…).expanduser().resolve()`), so the paths a
+/// pull prints are the ones huggingface_hub returns for the same cache even when `HF_HOME`
+/// is relative, starts with `~` or goes through a link.
+fn as_huggingface_hub_reads(path: PathBuf) -> PathBuf {
+    let home = crate::cli::embed::var_os("HOME").map(PathBuf::from);
+    let path = match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path,
+    };
+    let path = std::path::absolute(&path).unwrap_or(path);
+    // The longest part that exists, with its links resolved; the rest (not created yet) as named.
+    let mut rest = Vec::new();
+    let mut existing = path.as_path();
+    loop {
+        if let Ok(real) = fs_err::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, name| p.join(name));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path,
+        }
+    }
+}
+
 pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSettings {
     let hf_home = env_nonempty("HF_HOME").map_or_else(
         || {
@@ -145,11 +173,16 @@ pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSett
         },
         PathBuf::from,
     );
-    let cache = cache_dir
-        .map(Path::to_path_buf)
-        .or_else(|| env_nonempty("HF_HUB_CACHE").map(PathBuf::from))
-        .or_else(|| env_nonempty("HUGGINGFACE_HUB_CACHE").map(PathBuf::from))
-        .unwrap_or_else(|| hf_home.join(huggingface::CACHE_DIR));
+    let cache = cache_dir.map_or_else(
+        || {
+            as_huggingface_hub_reads(
+                env_nonempty("HF_HUB_CACHE")
+                    .or_else(|| env_nonempty("HUGGINGFACE_HUB_CACHE"))
+                    .map_or_else(|| hf_home.join(huggingface::CACHE_DIR), PathBuf::from),
+            )
+        },
+        Path::to_path_buf,
+    );
     let token = env_nonempty("HF_TOKEN")
         .or_else(|| env_nonempty("HUGGING_FACE_HUB_TOKEN"))
         .or_else(|| {
