@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from . import _run
+from ._errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ def model_download(
     force_download: bool = False,
     cache_dir: Optional[PathLike] = None,
     local_dir: Optional[PathLike] = None,
+    output_dir: Optional[PathLike] = None,
     policy: Optional[PathLike] = None,
     public_key: Optional[PathLike] = None,
     certificate_chain: Optional[Union[PathLike, Iterable[PathLike]]] = None,
@@ -43,8 +45,13 @@ def model_download(
     names the Kaggle API (default: as ``KAGGLE_API_ENVIRONMENT`` says, else api.kaggle.com);
     credentials and the cache are read as kagglehub reads them
     (``KAGGLE_API_TOKEN``, ``~/.kaggle``, ``KAGGLEHUB_CACHE``). ``force_download`` is accepted for
-    compatibility: a cached file is reused only when its bytes match the signature."""
+    compatibility: a cached file is reused only when its bytes match the signature.
+    ``output_dir`` (kagglehub's name) or ``local_dir`` places the verified files in that folder
+    instead of the cache."""
     del force_download, kwargs
+    if output_dir is not None and local_dir is not None:
+        raise UsageError("output_dir and local_dir name the same thing: give one")
+    local_dir = output_dir if output_dir is not None else local_dir
     args = ["pull"]
     positional = ["kaggle:" + handle.removeprefix("kaggle:")]
     if path is not None:

@@ -3,11 +3,13 @@ functions they replace accept (so switching the import cannot raise TypeError)."
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
 import pytest
 
 import hubsign
+from conftest import missing
 
 
 @pytest.mark.parametrize("name", hubsign.__all__)
@@ -24,49 +26,57 @@ def test_help_names_every_argument_of_verify():
         assert f"``{name}``" in doc, name
 
 
-def _accepts_every_argument_of(ours, theirs, *positional):
-    """The arguments of ``theirs`` that ``ours`` refuses (TypeError), past the positional ones."""
-    mine = inspect.signature(ours)
-    refused = []
-    for i, (name, p) in enumerate(inspect.signature(theirs).parameters.items()):
-        if i < len(positional) or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-            continue
-        try:
-            mine.bind(*positional, **{name: None})
-        except TypeError:
-            refused.append(name)
-    return refused
+# huggingface_hub arguments the drop-ins accept through **kwargs and ignore: telemetry and
+# display only. Any other argument must be a named parameter (or refused, like dry_run).
+IGNORED = {"library_name", "library_version", "user_agent", "headers", "tqdm_class", "proxies", "resume_download",
+           "local_dir_use_symlinks"}
+REFUSED = {"dry_run"}
+
+
+def _not_named(ours, theirs):
+    """The arguments of ``theirs`` that ``ours`` does not name (it may still take them as **kwargs)."""
+    mine = inspect.signature(ours).parameters
+    return {n for n, p in inspect.signature(theirs).parameters.items()
+            if n not in mine and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+
+
+def _client(name):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(f"{name} is not installed beside the wheel")
 
 
 def test_the_argument_check_can_fail():
-    def narrow(repo_id, *, revision=None):
-        """A stand-in that takes fewer arguments."""
+    def narrow(repo_id, *, revision=None, **kwargs):
+        """A stand-in that names fewer arguments."""
 
     def wide(repo_id, *, revision=None, cache_dir=None):
         """A stand-in that takes more."""
 
-    assert _accepts_every_argument_of(narrow, wide, "org/m") == ["cache_dir"]
+    assert _not_named(narrow, wide) == {"cache_dir"}
 
 
-def test_snapshot_download_takes_every_huggingface_hub_argument():
-    huggingface_hub = pytest.importorskip("huggingface_hub")
-    assert _accepts_every_argument_of(hubsign.snapshot_download, huggingface_hub.snapshot_download, "org/m") == []
-    named = set(inspect.signature(hubsign.snapshot_download).parameters)
-    # The ones that matter are named parameters, not swallowed by **kwargs.
-    assert {"repo_type", "revision", "cache_dir", "local_dir", "allow_patterns", "ignore_patterns", "token",
-            "endpoint", "local_files_only", "max_workers"} <= named
+@pytest.mark.parametrize("name", ["snapshot_download", "hf_hub_download"])
+def test_the_huggingface_hub_drop_ins_name_every_argument_that_matters(name):
+    theirs = getattr(_client("huggingface_hub"), name)
+    ours = getattr(hubsign, name)
+    assert _not_named(ours, theirs) <= IGNORED | REFUSED
+    # Whatever huggingface_hub takes, the call binds (switching the import raises no TypeError).
+    assert inspect.signature(ours).parameters["kwargs"].kind is inspect.Parameter.VAR_KEYWORD
 
 
-def test_hf_hub_download_takes_every_huggingface_hub_argument():
-    huggingface_hub = pytest.importorskip("huggingface_hub")
-    assert _accepts_every_argument_of(hubsign.hf_hub_download, huggingface_hub.hf_hub_download, "org/m", "f") == []
+@pytest.mark.parametrize("name", ["snapshot_download", "hf_hub_download"])
+def test_dry_run_is_refused_not_ignored(name):
+    args = ("org/m",) if name == "snapshot_download" else ("org/m", "f")
+    with pytest.raises(hubsign.UsageError, match="dry_run"):
+        getattr(hubsign, name)(*args, dry_run=True)
 
 
-def test_kaggle_model_download_takes_every_kagglehub_argument():
-    kagglehub = pytest.importorskip("kagglehub")
+def test_kaggle_model_download_names_every_kagglehub_argument():
     from hubsign import kaggle
 
-    assert _accepts_every_argument_of(kaggle.model_download, kagglehub.model_download, "o/m/f/v") == []
+    assert _not_named(kaggle.model_download, _client("kagglehub").model_download) == set()
 
 
 def test_exceptions_mirror_the_exit_codes_and_the_standard_classes():
