@@ -540,7 +540,7 @@ def audit(
 
 def __getattr__(name: str) -> Any:
     # The submodules and the version load on first use: `import hubsign` stays fast.
-    if name in ("kaggle", "signing", "verifying", "hashing"):
+    if name in ("kaggle", "signing", "verifying", "hashing", "manifest"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

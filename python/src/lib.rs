@@ -104,5 +104,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(main, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Benchmarks refuse a debug build: its hashing is ten times slower.
+    m.add("debug_build", cfg!(debug_assertions))?;
     Ok(())
 }
