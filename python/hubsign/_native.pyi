@@ -3,6 +3,8 @@
 from typing import Optional, Sequence, Tuple
 
 __version__: str
+# Whether this module was built without optimisations (the benchmarks refuse one).
+debug_build: bool
 
 def main(argv: Sequence[str], program: Optional[str] = None) -> int:
     """Runs the hubsign command line with ``argv`` (program name first), writing to this
