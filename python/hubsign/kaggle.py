@@ -56,18 +56,15 @@ def model_download(
     positional = ["kaggle:" + handle.removeprefix("kaggle:")]
     if path is not None:
         positional.append(path)
-    _run.flag(args, "--cache-dir", cache_dir)
-    _run.flag(args, "--local-dir", local_dir)
+    from . import _folder, _pulled_path, _trust
+
+    _run.flag(args, "--cache-dir", _folder(cache_dir))
+    _run.flag(args, "--local-dir", _folder(local_dir))
     _run.flag(args, "--signature-path", signature_path)
     _run.switch(args, "--ignore-unsigned-files", ignore_unsigned_files)
     _run.flag(args, "--kaggle-endpoint", endpoint)
     _run.flag(args, "--policy", policy)
-    _run.flag(args, "--public-key", public_key)
-    _run.flags(args, "--certificate-chain", certificate_chain)
-    _run.flag(args, "--identity", identity)
-    _run.flag(args, "--issuer", issuer)
-    _run.flag(args, "--trust-config", trust_config)
-    _run.switch(args, "--staging", use_staging)
-    from . import _pulled_path
+    _trust(args, public_key=public_key, certificate_chain=certificate_chain, identity=identity, issuer=issuer,
+           trust_config=trust_config, use_staging=use_staging)
 
     return _pulled_path(_run.document(args, positional), path)
