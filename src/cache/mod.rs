@@ -934,10 +934,15 @@ impl Staging {
                 .tempdir_in(root)
                 .map_err(io("cannot create staging in", root))?
                 .keep();
-            let lock = fs_err::File::create(dir.join(".lock"))
+            // Locked before it takes its name: another pull's cleaning removes a private folder
+            // whose `.lock` it can lock, and a `.lock` created, then locked, left a moment when
+            // it could (seen with three pulls of one model at once).
+            let unnamed = dir.join(".lock.new");
+            let lock = fs_err::File::create(&unnamed)
                 .map(fs_err::File::into_file)
                 .map_err(io("cannot create", &dir))?;
             lock.lock_exclusive().map_err(io("cannot lock", &dir))?;
+            fs_err::rename(&unnamed, dir.join(".lock")).map_err(io("cannot name the lock of", &dir))?;
             (
                 StagingDir {
                     path: dir,
@@ -1218,6 +1223,24 @@ mod tests {
             .open(dir.join(".lock"))
             .unwrap();
         lock.set_modified(SystemTime::now() - ago).unwrap();
+    }
+
+    #[test]
+    fn pulls_of_one_commit_at_once_each_keep_their_staging() {
+        // Regression: a private folder's lock was created, then locked; another pull's
+        // cleaning could lock it in between and remove the folder under its pull.
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    for _ in 0..60 {
+                        let staging = Staging::create(root, "models--org--model", &repo(), "c1").unwrap();
+                        assert!(staging.dir.path().join("files").is_dir());
+                    }
+                });
+            }
+        });
     }
 
     #[test]
