@@ -110,45 +110,30 @@ class Server:
 
 @pytest.fixture
 def local_hub(tmp_path: Path) -> Iterator:
-    """``local_hub(repos={"org/name": DIR}, corrupt=["org/name:PATH"], latency_ms=0)`` starts the
-    local Hugging Face hub with one commit per repository (``datasets/org/name`` for a dataset)
-    and returns its endpoint."""
+    """``local_hub(repos={"org/name": DIR}, branches={"org/name@dev": DIR}, private={"org/name":
+    TOKEN}, corrupt=["org/name:PATH"], latency_ms=0)`` starts the local Hugging Face hub with one
+    commit per repository (``datasets/org/name`` for a dataset) and returns its
+    :class:`Server` (``.endpoint``, ``.stop()``); every server stops when the test ends."""
     binary = _example("local-hub", "HUBSIGN_LOCAL_HUB")
     servers: list[Server] = []
 
-    def start(repos: dict[str, Path], corrupt: tuple[str, ...] = (), latency_ms: int = 0) -> str:
+    def start(repos: dict[str, Path], *, branches: dict[str, Path] | None = None,
+              private: dict[str, str] | None = None, corrupt: tuple[str, ...] | list[str] = (),
+              latency_ms: int = 0) -> Server:
         args = [str(binary)]
         for repo, folder in repos.items():
             args += ["--repo", f"{repo}={folder}"]
+        for target, folder in (branches or {}).items():
+            args += ["--branch", f"{target}={folder}"]
+        for repo, token in (private or {}).items():
+            args += ["--private", f"{repo}={token}"]
         for c in corrupt:
             args += ["--corrupt", c]
         if latency_ms:
             args += ["--latency-ms", str(latency_ms)]
         server = Server(args, tmp_path, "HF_ENDPOINT")
         servers.append(server)
-        return server.endpoint
-
-    yield start
-    for s in servers:
-        s.stop()
-
-
-@pytest.fixture
-def local_kaggle(tmp_path: Path) -> Iterator:
-    """``local_kaggle(models={"owner/model/framework/variation": DIR})`` starts the local Kaggle
-    Models API server and returns its endpoint."""
-    binary = _example("local-kaggle", "HUBSIGN_LOCAL_KAGGLE")
-    servers: list[Server] = []
-
-    def start(models: dict[str, Path], port: int = 0) -> str:
-        args = [str(binary)]
-        for handle, folder in models.items():
-            args += ["--model", f"{handle}={folder}"]
-        if port:
-            args += ["--port", str(port)]
-        server = Server(args, tmp_path, "KAGGLE_ENDPOINT")
-        servers.append(server)
-        return server.endpoint
+        return server
 
     yield start
     for s in servers:

@@ -35,7 +35,7 @@ def test_a_password_is_never_an_option_nor_in_the_error(model):
 
 def test_a_file_name_like_an_option_names_a_file(model, private_key, public_key, local_hub, hf_env, tmp_path):
     hubsign.sign(model, private_key=private_key)
-    endpoint = local_hub({"org/model": model})
+    endpoint = local_hub({"org/model": model}).endpoint
     elsewhere = tmp_path / "elsewhere"
     with pytest.raises(hubsign.EntryNotFoundError):
         hubsign.hf_hub_download("org/model", f"--local-dir={elsewhere}", endpoint=endpoint, public_key=public_key)

@@ -57,33 +57,16 @@ def contents(root: str | Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
-    """``hub(repos={...}, branches={"org/name@dev": DIR}, private={"org/name": TOKEN},
-    corrupt=[...], env=True)`` starts the local hub (with the options conftest's ``local_hub``
-    does not pass) and, with ``env``, points ``HF_ENDPOINT`` at it; returns the server."""
-    binary = _example("local-hub", "HUBSIGN_LOCAL_HUB")
-    servers: list[Server] = []
+def hub(local_hub: Callable[..., Server], hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> Hub:
+    """conftest's ``local_hub`` with ``env=True`` (the default) pointing ``HF_ENDPOINT`` at it."""
 
-    def start(repos: dict[str, Path], *, branches: dict[str, Path] | None = None,
-              private: dict[str, str] | None = None, corrupt: tuple[str, ...] = (), env: bool = True) -> Server:
-        args = [str(binary)]
-        for repo, folder in repos.items():
-            args += ["--repo", f"{repo}={folder}"]
-        for target, folder in (branches or {}).items():
-            args += ["--branch", f"{target}={folder}"]
-        for repo, token in (private or {}).items():
-            args += ["--private", f"{repo}={token}"]
-        for c in corrupt:
-            args += ["--corrupt", c]
-        server = Server(args, tmp_path, "HF_ENDPOINT")
-        servers.append(server)
+    def start(repos: dict[str, Path], *, env: bool = True, **options: object) -> Server:
+        server = local_hub(repos, **options)
         if env:
             monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
         return server
 
-    yield start
-    for s in servers:
-        s.stop()
+    return start
 
 
 @pytest.fixture

@@ -27,26 +27,33 @@ def big_model(root: Path, files: int = 8, size: int = 16 << 20) -> Path:
 def test_the_gil_is_released_while_a_model_is_hashed(tmp_path, private_key, public_key):
     model = big_model(tmp_path / "m")
     hubsign.sign(model, private_key=private_key)
-    ticks = 0
     done = threading.Event()
+    span: list[float] = []
 
     def verify() -> None:
+        start = time.perf_counter()
         try:
             hubsign.verify(model, public_key=public_key)
         finally:
+            span.append(time.perf_counter() - start)
             done.set()
 
     worker = threading.Thread(target=verify)
     worker.start()
+    # This thread keeps running Python while the other one is inside hubsign: the longest pause
+    # between two of its steps stays far below the call's length. With the GIL held for the
+    # whole call, one pause would be the call itself.
+    longest, last = 0.0, time.perf_counter()
     while not done.is_set():
-        ticks += 1
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
     worker.join()
-    # With the GIL held for the whole call this loop could not run while the model is hashed.
-    assert ticks > 10_000, ticks
+    assert span[0] > 0.02, f"the call took {span[0]:.3f} s: too short to tell"
+    assert longest < span[0] / 2, (longest, span[0])
 
 
-def test_calls_from_several_threads_run_at_once_and_keep_their_own_results(tmp_path, private_key, public_key,
-                                                                            other_public_key):
+def test_calls_from_several_threads_keep_their_own_results(tmp_path, private_key, public_key,
+                                                          other_public_key):
     models = [big_model(tmp_path / f"m{i}", files=2, size=4 << 20) for i in range(4)]
     for m in models:
         hubsign.sign(m, private_key=private_key)
@@ -75,7 +82,7 @@ def test_ctrl_c_interrupts_a_pull_and_caches_nothing(tmp_path, private_key, publ
     model = big_model(tmp_path / "slow", files=40, size=1 << 20)
     hubsign.sign(model, private_key=private_key)
     # Every request answered late: the pull is still running when Ctrl-C comes.
-    endpoint = local_hub({"org/slow": model}, latency_ms=400)
+    endpoint = local_hub({"org/slow": model}, latency_ms=400).endpoint
     home = tmp_path / "home"
     script = textwrap.dedent(f"""
         import sys, time, hubsign

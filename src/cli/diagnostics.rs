@@ -149,21 +149,17 @@ fn kind(error: &CliError) -> serde_json::Value {
         other => {
             // Any other failure a local file caused (an extension manifest, a lock file…): its
             // message names the file, the I/O error in its chain says why.
-            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(other);
-            let mut io = None;
-            while let Some(e) = cause {
-                io = e.downcast_ref::<std::io::Error>();
-                if io.is_some() {
-                    break;
-                }
-                cause = e.source();
-            }
-            match io {
+            match io_cause(other) {
                 Some(io) => json!({ "kind": "file", "path": null, "errno": os_error(io) }),
                 None => json!({ "kind": "usage" }),
             }
         }
     }
+}
+
+/// The first I/O error in `error`'s chain (itself included).
+fn io_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    std::iter::successors(Some(error), |&e| e.source()).find_map(|e| e.downcast_ref::<std::io::Error>())
 }
 
 /// The operating system's error number behind an I/O error. fs_err's errors (which name the
