@@ -9,6 +9,7 @@ pub mod fake;
 pub mod http;
 pub mod huggingface;
 pub mod kaggle;
+pub mod oci;
 pub mod retry;
 
 use crate::reference::{ModelRef, ReferenceError};

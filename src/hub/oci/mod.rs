@@ -1,0 +1,10 @@
+//! OCI registries (the distribution API) as a hub: models stored as OCI artifacts or images,
+//! their signatures attached in the registry.
+//!
+//! - `image`: the manifests, indexes and descriptors the registry serves (parsed, never
+//!   re-serialized to compute a digest).
+//!
+//! Like every hub, this folder is transport and format: it pins, lists, fetches and publishes
+//! bytes; it never decides trust and never writes into a cache.
+
+pub mod image;
