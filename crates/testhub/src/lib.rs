@@ -2,7 +2,8 @@
 //! Hub–compatible server ([`hub`]) and a local Kaggle Models API–compatible server ([`kaggle`]), both with
 //! fault injection and request logs, the file serving they share ([`files`]), the models and fixtures
 //! tests build on ([`models`]), the optional external inputs ([`inputs`]), the reference Python stack
-//! ([`python`]) and what the local-server examples do once serving ([`announce`]).
+//! ([`python`]), a registry front adding the OCI referrers API ([`referrers`]) with its test TLS
+//! ([`tls`]), and what the local-server examples do once serving ([`announce`]).
 //!
 //! Never a dependency of hubsign's library or binary: only of its tests and examples (`publish = false`).
 //! Nothing here runs hubsign itself (the tests' own harness does, it knows the binary). A panic is the
@@ -15,6 +16,8 @@ pub mod inputs;
 pub mod kaggle;
 pub mod models;
 pub mod python;
+pub mod referrers;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 
