@@ -69,3 +69,29 @@ pub fn model_signing_cmd(exe: &Path) -> Command {
 pub fn softhsm() -> Option<PathBuf> {
     external("HUBSIGN_SOFTHSM", "PKCS#11 signing tests against SoftHSM2")
 }
+
+/// The first executable file named `name` in a `PATH` directory.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Debian's `docker-registry` (the CNCF distribution registry) on `PATH`, or a loud skip (a
+/// failure in CI).
+pub fn docker_registry() -> Option<PathBuf> {
+    let found = on_path("docker-registry");
+    if found.is_none() {
+        skip("tests against a real registry (docker-registry is not on PATH)");
+    }
+    found
+}
+
+/// The venv with rh-model-signing, oras-py, olot and modelpack-client (`HUBSIGN_OCI_VENV`), when
+/// the test command provides it.
+pub fn oci_venv() -> Option<PathBuf> {
+    external(
+        "HUBSIGN_OCI_VENV",
+        "interop tests with rh-model-signing and the Python OCI clients",
+    )
+}
