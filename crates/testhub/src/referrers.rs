@@ -311,11 +311,7 @@ async fn handle(sh: &Shared, req: HttpRequest<Incoming>) -> Response<Body> {
             log.answered_by = AnsweredBy::Front;
             list_referrers(sh, &parts.headers, parts.uri.query(), &name, &digest).await
         }
-        Route::PutManifest { name } => {
-            let (resp, subject) = put_manifest(sh, parts, body, &name).await;
-            log.oci_subject = subject;
-            resp
-        }
+        Route::PutManifest { name } => put_manifest(sh, parts, body, &name).await,
         Route::DeleteManifest { name, reference } => {
             let resp = forward(sh, parts, Body::new(body)).await;
             if resp.status() == StatusCode::ACCEPTED {
@@ -332,6 +328,12 @@ async fn handle(sh: &Shared, req: HttpRequest<Incoming>) -> Response<Body> {
         Route::Other => forward(sh, parts, Body::new(body)).await,
     };
     log.status = resp.status().as_u16();
+    // What went on the wire, not what the front meant to send.
+    log.oci_subject = resp
+        .headers()
+        .get("oci-subject")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if log.answered_by == AnsweredBy::Upstream && resp.extensions().get::<FrontAnswer>().is_some() {
         log.answered_by = AnsweredBy::Front;
     }
@@ -422,20 +424,19 @@ async fn forward_inner(
 }
 
 /// A manifest push: forwarded with its exact bytes; once the upstream stored it (201), a manifest
-/// with a `subject` is indexed and the answer carries `OCI-Subject` (returned too, for the log).
+/// with a `subject` is indexed and the answer carries `OCI-Subject`.
 async fn put_manifest(
     sh: &Shared,
     parts: axum::http::request::Parts,
     body: Incoming,
     name: &str,
-) -> (Response<Body>, Option<String>) {
+) -> Response<Body> {
     let Ok(bytes) = axum::body::to_bytes(Body::new(body), MAX_MANIFEST).await else {
-        let resp = front_error(
+        return front_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "SIZE_INVALID",
             "manifest over 4 MiB, or its body broke off",
         );
-        return (resp, None);
     };
     let content_type = parts
         .headers
@@ -444,24 +445,21 @@ async fn put_manifest(
         .map(str::to_owned);
     let mut resp = forward(sh, parts, Body::from(bytes.clone())).await;
     if resp.status() != StatusCode::CREATED {
-        return (resp, None);
+        return resp;
     }
     let Some((subject, descriptor)) = referrer_descriptor(&bytes, content_type.as_deref()) else {
-        return (resp, None);
+        return resp;
     };
     let Ok(value) = HeaderValue::from_str(&subject) else {
-        return (resp, None);
+        return resp;
     };
     resp.headers_mut().insert("oci-subject", value);
     let mut st = sh.state.lock().unwrap();
-    let list = st
-        .referrers
-        .entry((name.to_owned(), subject.clone()))
-        .or_default();
+    let list = st.referrers.entry((name.to_owned(), subject)).or_default();
     // Pushing the same manifest again does not list it twice.
     list.retain(|d| d["digest"] != descriptor["digest"]);
     list.push(descriptor);
-    (resp, Some(subject))
+    resp
 }
 
 /// For a manifest (or index) with a `subject`: the subject digest and the descriptor the listing
