@@ -263,7 +263,8 @@ impl Route {
             return Self::Other;
         };
         if *method == Method::GET {
-            if let Some((name, digest)) = rest.rsplit_once("/referrers/") {
+            // (A repository may have a `referrers` component: the digest is the last segment.)
+            if let Some((name, digest)) = rest.rsplit_once("/referrers/").filter(|(_, d)| !d.contains('/')) {
                 return Self::Referrers {
                     name: name.to_owned(),
                     digest: pct_decode(digest),
@@ -341,8 +342,8 @@ async fn handle(sh: &Shared, req: HttpRequest<Incoming>) -> Response<Body> {
     resp
 }
 
-/// Headers that belong to one connection, not to the message (RFC 9110 §7.6.1), and `Expect`
-/// (the front already answered `100 Continue` to its client by reading the body).
+/// Headers that belong to one connection, not to the message (RFC 9110 §7.6.1): never forwarded,
+/// either way.
 const HOP_BY_HOP: [&str; 9] = [
     "connection",
     "keep-alive",
@@ -404,6 +405,7 @@ async fn forward_inner(
         .body(body)?;
     *up.headers_mut() = parts.headers;
     strip_hop_by_hop(up.headers_mut());
+    // The front already answered `100 Continue` to its client by reading the body.
     up.headers_mut().remove("expect");
     up.headers_mut()
         .insert("host", HeaderValue::from_str(&sh.upstream)?);
@@ -581,7 +583,37 @@ async fn list_referrers(
 
 #[cfg(test)]
 mod tests {
-    use super::{Bytes, referrer_descriptor, valid_digest};
+    use super::{Bytes, Method, Route, referrer_descriptor, valid_digest};
+
+    /// The front takes only the listing, manifest pushes and deletions; a repository with a
+    /// `referrers` component is still an ordinary repository.
+    #[test]
+    fn only_the_listing_and_manifest_writes_are_the_fronts() {
+        let d = format!("sha256:{}", "c".repeat(64));
+        let route = |m: &Method, p: &str| match Route::of(m, p) {
+            Route::Referrers { name, digest } => format!("list {name} {digest}"),
+            Route::PutManifest { name } => format!("put {name}"),
+            Route::DeleteManifest { name, reference } => format!("delete {name} {reference}"),
+            Route::Other => "forward".to_owned(),
+        };
+        assert_eq!(
+            route(&Method::GET, &format!("/v2/a/b/referrers/{d}")),
+            format!("list a/b {d}")
+        );
+        assert_eq!(route(&Method::GET, "/v2/a/referrers/manifests/latest"), "forward");
+        assert_eq!(route(&Method::GET, "/v2/a/referrers/blobs/x"), "forward");
+        assert_eq!(route(&Method::HEAD, &format!("/v2/a/referrers/{d}")), "forward");
+        assert_eq!(
+            route(&Method::PUT, "/v2/a/referrers/manifests/v1"),
+            "put a/referrers"
+        );
+        assert_eq!(
+            route(&Method::DELETE, &format!("/v2/a/manifests/{d}")),
+            format!("delete a {d}")
+        );
+        assert_eq!(route(&Method::GET, "/v2/a/manifests/v1"), "forward");
+        assert_eq!(route(&Method::PUT, "/v2/a/blobs/uploads/x"), "forward");
+    }
 
     /// The listing's descriptor: digest and size of the exact bytes, `artifactType` from the
     /// manifest, else its config; an index without one has none; annotations copied.
