@@ -1,11 +1,14 @@
 //! A hub repository's settings: the reference and revision, the hub's endpoint, token and cache
-//! read from the environment the way `huggingface_hub` and kagglehub read them, and what a pull
-//! checks ([`crate::pull::Target`]). The hubs' own facts (default endpoints, file names) are
-//! the core's constants; only the environment's names are read here.
+//! read from the environment the way `huggingface_hub` and kagglehub read them (for OCI
+//! registries: which credential files exist, in the order skopeo, podman and docker read them,
+//! and whether the registry is reached over plain HTTP), and what a pull checks
+//! ([`crate::pull::Target`]). The hubs' own facts (default endpoints, file names) are the
+//! core's constants; only the environment's names are read here. Credential files are found
+//! here, never parsed: the registry client reads them.
 
 use super::read_text;
 use super::trust::TrustFlags;
-use crate::cli::args::{HubModelArgs, KaggleArgs, RepoTypeArg, TrustArgs};
+use crate::cli::args::{HubModelArgs, KaggleArgs, RegistryArgs, RepoTypeArg, TrustArgs};
 use crate::cli::error::{CliError, Result};
 use crate::hub::http::{HttpClient, RetryPolicy, Token};
 use crate::hub::{huggingface, kaggle};
@@ -32,25 +35,51 @@ pub struct KaggleSettings {
     pub cache: PathBuf,
 }
 
+/// OCI registry settings: the cache, whether the registry is reached over plain HTTP, and the
+/// credential files that exist (read by the registry client, in this order, for the registry's
+/// host only).
+#[derive(Debug)]
+#[expect(
+    dead_code,
+    reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+)]
+pub struct OciSettings {
+    pub read_timeout: Duration,
+    pub cache: PathBuf,
+    /// Plain HTTP, no TLS: the registry is on this machine (`localhost`, `127.0.0.1`, `[::1]`,
+    /// any port), or `--insecure-registry` names it.
+    pub plain_http: bool,
+    /// The credential files that exist, in the order they are searched ([`registry_auth_files`]).
+    pub auth_files: Vec<PathBuf>,
+}
+
 /// The hub a reference names, with its settings.
 #[derive(Debug)]
 pub enum Remote {
     HuggingFace(HubSettings),
     Kaggle(KaggleSettings),
+    #[expect(
+        dead_code,
+        reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+    )]
+    Oci(OciSettings),
 }
 
 impl Remote {
     /// The settings of `repo`'s hub: its cache (`cache_dir` overrides the hub's default),
-    /// endpoint, token, and the read timeout.
+    /// endpoint, token (an OCI registry's credential files, and whether it is reached over plain
+    /// HTTP), and the read timeout.
     pub fn resolve(
         repo: &ModelRef,
         cache_dir: Option<&Path>,
         kaggle: &KaggleArgs,
+        registry: &RegistryArgs,
         read_timeout: Duration,
     ) -> Result<Self> {
         Ok(match repo.hub {
             HubKind::HuggingFace => Self::HuggingFace(hub_settings(cache_dir, read_timeout)),
             HubKind::Kaggle => Self::Kaggle(kaggle_settings(kaggle, cache_dir, read_timeout)?),
+            HubKind::Oci => Self::Oci(oci_settings(repo, registry, cache_dir, read_timeout)?),
         })
     }
 
@@ -91,6 +120,10 @@ macro_rules! with_remote {
                 let $cache = crate::cache::KaggleCache::new(&s.cache);
                 $body
             }
+            // The registry hub is wired by the OCI workflows; until then, a typed refusal.
+            $crate::cli::settings::hub::Remote::Oci(_) => {
+                return Err($crate::cli::error::CliError::OciNotSupported { what: "this command" });
+            }
         }
     };
 }
@@ -111,6 +144,7 @@ impl HubTarget {
             &repo,
             args.cache_dir.as_deref(),
             &args.kaggle,
+            &args.registry,
             Duration::from_secs(args.timeout),
         )?;
         let anchor = TrustFlags::hub(trust, &repo).anchor()?;
@@ -233,7 +267,7 @@ pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
         .clone()
         .or_else(|| r.revision.clone())
         .unwrap_or_else(|| r.default_revision().to_owned());
-    crate::reference::check_revision(&revision).map_err(crate::Error::from)?;
+    r.check_revision(&revision).map_err(crate::Error::from)?;
     if r.hub == HubKind::Kaggle
         && revision != crate::reference::LATEST
         && !crate::reference::is_version_number(&revision)
@@ -347,5 +381,100 @@ fn kaggle_settings(
         endpoint,
         token: kaggle_token()?,
         cache: kagglehub_cache(cache_dir),
+    })
+}
+
+/// The OCI cache: `explicit` (`--cache-dir`), else `HUBSIGN_OCI_CACHE`, else
+/// `$XDG_CACHE_HOME/hubsign/oci`, else `~/.cache/hubsign/oci`.
+pub fn oci_cache(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env_nonempty("HUBSIGN_OCI_CACHE").map(PathBuf::from))
+        .unwrap_or_else(|| {
+            user_cache()
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+                .join(crate::cache::OCI_CACHE_DIR)
+        })
+}
+
+/// Whether `registry` (`host[:port]` as [`crate::reference::check_registry`] spells it) is
+/// reached over plain HTTP: a registry on this machine (`localhost`, `127.0.0.1`, `[::1]`, any
+/// port), as docker and skopeo treat them, or one `insecure` names (`--insecure-registry`,
+/// matched exactly, port included). Nothing else ever is.
+pub fn plain_http(registry: &str, insecure: &[String]) -> bool {
+    let host = if registry.starts_with('[') {
+        registry
+            .split_once(']')
+            .map_or(registry, |(h, _)| h)
+            .trim_start_matches('[')
+    } else {
+        registry.split_once(':').map_or(registry, |(h, _)| h)
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1") || insecure.iter().any(|i| i == registry)
+}
+
+/// The registry credential files that exist, in the order containers-auth.json(5) (skopeo,
+/// podman) searches them, docker's last: the primary file — `REGISTRY_AUTH_FILE` if set (it
+/// replaces the next), else `$XDG_RUNTIME_DIR/containers/auth.json` (without
+/// `XDG_RUNTIME_DIR`, `/run/containers/<uid>/auth.json`) — then
+/// `$XDG_CONFIG_HOME/containers/auth.json` (default `~/.config`), then docker's
+/// `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`). The legacy `~/.dockercfg`
+/// is not read. Found, never parsed here.
+pub fn registry_auth_files() -> Vec<PathBuf> {
+    let home = env_nonempty("HOME").map(PathBuf::from);
+    let mut candidates = Vec::new();
+    if let Some(file) = env_nonempty("REGISTRY_AUTH_FILE") {
+        candidates.push(PathBuf::from(file));
+    } else if let Some(runtime) = env_nonempty("XDG_RUNTIME_DIR") {
+        candidates.push(PathBuf::from(runtime).join("containers/auth.json"));
+    } else {
+        let uid = rustix::process::getuid().as_raw();
+        candidates.push(PathBuf::from(format!("/run/containers/{uid}/auth.json")));
+    }
+    if let Some(config) = env_nonempty("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")))
+    {
+        candidates.push(config.join("containers/auth.json"));
+    }
+    if let Some(docker) = env_nonempty("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".docker")))
+    {
+        candidates.push(docker.join("config.json"));
+    }
+    let mut out: Vec<PathBuf> = Vec::new();
+    for c in candidates {
+        if c.is_file() && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn oci_settings(
+    repo: &ModelRef,
+    registry: &RegistryArgs,
+    cache_dir: Option<&Path>,
+    read_timeout: Duration,
+) -> Result<OciSettings> {
+    let insecure = registry
+        .insecure
+        .iter()
+        .map(|r| {
+            crate::reference::check_registry(r).map_err(|reason| {
+                crate::Error::from(crate::reference::ReferenceError::BadReference {
+                    reference: format!("--insecure-registry {r}"),
+                    reason,
+                })
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (host, _) = repo.oci_parts().unwrap_or_default();
+    Ok(OciSettings {
+        read_timeout,
+        cache: oci_cache(cache_dir),
+        plain_http: plain_http(host, &insecure),
+        auth_files: registry_auth_files(),
     })
 }
