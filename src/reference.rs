@@ -346,7 +346,7 @@ impl ModelRef {
                 "no repository: expected oci://REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST]",
             ));
         }
-        check_repository(repository).map_err(|why| bad(why))?;
+        check_repository(repository).map_err(&bad)?;
         let revision = match (tag, digest) {
             (Some(_), Some(_)) => {
                 return Err(bad(
@@ -354,11 +354,11 @@ impl ModelRef {
                 ));
             }
             (Some(t), None) => {
-                check_oci_tag(t).map_err(|why| bad(why))?;
+                check_oci_tag(t).map_err(&bad)?;
                 Some(t.to_owned())
             }
             (None, Some(d)) => {
-                check_oci_digest(d).map_err(|why| bad(why))?;
+                check_oci_digest(d).map_err(bad)?;
                 Some(d.to_owned())
             }
             (None, None) => None,

@@ -39,9 +39,12 @@ pub struct KaggleSettings {
 /// credential files that exist (read by the registry client, in this order, for the registry's
 /// host only).
 #[derive(Debug)]
-#[expect(
-    dead_code,
-    reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+    )
 )]
 pub struct OciSettings {
     pub read_timeout: Duration,
@@ -58,9 +61,12 @@ pub struct OciSettings {
 pub enum Remote {
     HuggingFace(HubSettings),
     Kaggle(KaggleSettings),
-    #[expect(
-        dead_code,
-        reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+        )
     )]
     Oci(OciSettings),
 }
@@ -477,4 +483,181 @@ fn oci_settings(
         plain_http: plain_http(host, &insecure),
         auth_files: registry_auth_files(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Remote, oci_cache, plain_http, registry_auth_files};
+    use crate::cli::args::{KaggleArgs, RegistryArgs};
+    use crate::cli::embed::with_env;
+    use crate::reference::ModelRef;
+    use std::path::PathBuf;
+
+    /// Plain HTTP for a registry on this machine (any port) and for exactly the registries
+    /// `--insecure-registry` names; never for anything else.
+    #[test]
+    fn plain_http_only_for_loopback_and_named_registries() {
+        for local in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1",
+            "127.0.0.1:5000",
+            "[::1]",
+            "[::1]:5000",
+        ] {
+            assert!(plain_http(local, &[]), "{local}");
+        }
+        for remote in [
+            "quay.io",
+            "quay.io:443",
+            "127.0.0.2:5000",
+            "localhost.example.com",
+            "[::2]:5000",
+            "10.0.0.1:5000",
+        ] {
+            assert!(!plain_http(remote, &[]), "{remote}");
+        }
+        let named = ["reg.lan:5000".to_owned()];
+        assert!(plain_http("reg.lan:5000", &named));
+        assert!(!plain_http("reg.lan", &named), "another port is another registry");
+        assert!(!plain_http("quay.io", &named));
+    }
+
+    fn resolve(reference: &str, insecure: &[&str]) -> crate::cli::error::Result<Remote> {
+        let repo = ModelRef::parse(reference, None).unwrap();
+        let registry = RegistryArgs {
+            insecure: insecure.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        Remote::resolve(
+            &repo,
+            None,
+            &KaggleArgs::default(),
+            &registry,
+            crate::hub::DEFAULT_READ_TIMEOUT,
+        )
+    }
+
+    fn resolved_plain_http(reference: &str, insecure: &[&str]) -> bool {
+        match resolve(reference, insecure).unwrap() {
+            Remote::Oci(s) => s.plain_http,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `--insecure-registry` is spelled as a reference spells the registry (its host in any
+    /// case) and lowers TLS for that registry only; a value that is no registry is refused.
+    #[test]
+    fn insecure_registry_names_one_registry() {
+        assert!(resolved_plain_http("oci://reg.lan:5000/m", &["Reg.LAN:5000"]));
+        assert!(!resolved_plain_http("oci://quay.io/m", &["reg.lan:5000"]));
+        assert!(resolved_plain_http("oci://127.0.0.1:5000/m", &[]));
+        assert!(!resolved_plain_http("oci://quay.io/m", &[]));
+        let e = resolve("oci://quay.io/m", &["not a registry"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--insecure-registry not a registry"), "{e}");
+    }
+
+    fn write(p: &std::path::Path) -> PathBuf {
+        fs_err::create_dir_all(p.parent().unwrap()).unwrap();
+        fs_err::write(p, b"{}").unwrap();
+        p.to_path_buf()
+    }
+
+    /// The credential files that exist, in containers-auth.json(5)'s order: the primary file
+    /// (`REGISTRY_AUTH_FILE` in place of the runtime one), the user's containers config, then
+    /// docker's (`DOCKER_CONFIG`, else `~/.docker`).
+    #[test]
+    fn credential_files_in_the_order_skopeo_and_docker_read_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let explicit = write(&t.join("explicit.json"));
+        let runtime = write(&t.join("run/containers/auth.json"));
+        let config = write(&t.join("cfg/containers/auth.json"));
+        let docker = write(&t.join("dk/config.json"));
+        let home_config = write(&t.join("home/.config/containers/auth.json"));
+        let home_docker = write(&t.join("home/.docker/config.json"));
+        let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+        let (run, cfg, dk, home) = (
+            s(&t.join("run")),
+            s(&t.join("cfg")),
+            s(&t.join("dk")),
+            s(&t.join("home")),
+        );
+        let found = |auth: &str, run: &str, cfg: &str, dk: &str| {
+            with_env(
+                &[
+                    ("REGISTRY_AUTH_FILE", auth),
+                    ("XDG_RUNTIME_DIR", run),
+                    ("XDG_CONFIG_HOME", cfg),
+                    ("DOCKER_CONFIG", dk),
+                    ("HOME", &home),
+                ],
+                registry_auth_files,
+            )
+        };
+        assert_eq!(
+            found(&s(&explicit), &run, &cfg, &dk),
+            [explicit.clone(), config.clone(), docker.clone()]
+        );
+        assert_eq!(found("", &run, &cfg, &dk), [runtime, config, docker]);
+        assert_eq!(
+            found("", &run, "", ""),
+            [t.join("run/containers/auth.json"), home_config, home_docker]
+        );
+        // Only files that exist: a missing REGISTRY_AUTH_FILE is no candidate (and still
+        // stands in for the runtime file, as skopeo's --authfile does).
+        let missing = s(&t.join("missing.json"));
+        assert_eq!(
+            found(&missing, &run, &cfg, &dk),
+            [t.join("cfg/containers/auth.json"), t.join("dk/config.json")]
+        );
+    }
+
+    /// An OCI reference resolves to the registry's settings: the cache, the timeout, plain
+    /// HTTP and the credential files that exist.
+    #[test]
+    fn an_oci_reference_resolves_every_setting() {
+        let tmp = tempfile::tempdir().unwrap();
+        let auth = write(&tmp.path().join("auth.json"));
+        let remote = with_env(
+            &[
+                ("HUBSIGN_OCI_CACHE", "/oci"),
+                ("REGISTRY_AUTH_FILE", auth.to_str().unwrap()),
+                ("XDG_CONFIG_HOME", ""),
+                ("DOCKER_CONFIG", ""),
+                ("HOME", tmp.path().join("home").to_str().unwrap()),
+            ],
+            || resolve("oci://localhost:5000/m", &[]),
+        );
+        let Ok(Remote::Oci(s)) = remote else {
+            panic!("{remote:?}");
+        };
+        assert_eq!(s.cache, PathBuf::from("/oci"));
+        assert_eq!(s.read_timeout, crate::hub::DEFAULT_READ_TIMEOUT);
+        assert!(s.plain_http);
+        assert_eq!(s.auth_files, [auth]);
+    }
+
+    /// `--cache-dir`, else `HUBSIGN_OCI_CACHE`, else `$XDG_CACHE_HOME/hubsign/oci`, else
+    /// `~/.cache/hubsign/oci`.
+    #[test]
+    fn the_oci_cache_folder() {
+        let env = |oci: &str, xdg: &str| {
+            with_env(
+                &[
+                    ("HUBSIGN_OCI_CACHE", oci),
+                    ("XDG_CACHE_HOME", xdg),
+                    ("HOME", "/home/u"),
+                ],
+                || (oci_cache(None), oci_cache(Some(std::path::Path::new("/flag")))),
+            )
+        };
+        assert_eq!(
+            env("/oci", "/xdg"),
+            (PathBuf::from("/oci"), PathBuf::from("/flag"))
+        );
+        assert_eq!(env("", "/xdg").0, PathBuf::from("/xdg/hubsign/oci"));
+        assert_eq!(env("", "").0, PathBuf::from("/home/u/.cache/hubsign/oci"));
+    }
 }
