@@ -34,7 +34,7 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
         // The lock's OCI entries are synced once the registry hub is wired.
         HubKind::Oci => {
             return Err(CliError::OciNotSupported {
-                what: "sync of an oci:// lock entry",
+                what: "sync of a lock entry",
             });
         }
     };

@@ -36,9 +36,7 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
     crate::reference::check_revision(&args.revision).map_err(Error::from)?;
     if repo.hub == HubKind::Oci {
         // The registry publisher is wired by the OCI workflows.
-        return Err(CliError::OciNotSupported {
-            what: "push to an OCI registry",
-        });
+        return Err(CliError::OciNotSupported { what: "push" });
     }
     let remote_signature = crate::hub::signature_path(repo.hub);
     if repo.hub == HubKind::Kaggle {
