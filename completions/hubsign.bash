@@ -157,7 +157,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__check)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --insecure-registry --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -180,6 +180,10 @@ _hubsign() {
                     return 0
                     ;;
                 --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -531,7 +535,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__pull)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --include --exclude --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --lock --accept-new-signer --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --insecure-registry --timeout --include --exclude --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --local-dir --force --concurrency --lock --accept-new-signer --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -554,6 +558,10 @@ _hubsign() {
                     return 0
                     ;;
                 --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -617,7 +625,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__push)
-            opts="-q -h --repo-type --revision --signature --resign --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --kaggle-endpoint --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature --resign --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --public-key --policy --ignore-paths --private --create-pr --commit-message --concurrency --kaggle-endpoint --insecure-registry --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,6 +708,10 @@ _hubsign() {
                     return 0
                     ;;
                 --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -889,7 +901,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__sync)
-            opts="-q -h --lock --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --cache-dir --kagglehub-cache --kaggle-endpoint --timeout --concurrency --json --quiet --help"
+            opts="-q -h --lock --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --cache-dir --kagglehub-cache --kaggle-endpoint --insecure-registry --timeout --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -936,6 +948,10 @@ _hubsign() {
                     return 0
                     ;;
                 --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1005,7 +1021,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify__subcmd__cache)
-            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
+            opts="-q -h --repo-type --revision --signature-path --ignore-unsigned-files --cache-dir --kaggle-endpoint --insecure-registry --timeout --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1028,6 +1044,10 @@ _hubsign() {
                     return 0
                     ;;
                 --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -106,10 +106,11 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;pull'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
-            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)'
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)'
             cand --signature-path 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)'
-            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub; for OCI registries HUBSIGN_OCI_CACHE, else $XDG_CACHE_HOME/hubsign/oci, else ~/.cache/hubsign/oci)'
             cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
+            cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --include 'Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/` means everything below). Repeatable. The signature still covers the whole listing'
             cand --exclude 'Do not download files matching PATTERN. Repeatable'
@@ -154,6 +155,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --commit-message 'Commit summary'
             cand --concurrency 'Parallel LFS uploads'
             cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
+            cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --resign 'Sign again even if the model already carries a valid signature'
             cand --private 'Create the repository as private'
             cand --create-pr 'Open a pull request instead of committing to the branch'
@@ -165,10 +167,11 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;check'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
-            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)'
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)'
             cand --signature-path 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)'
-            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub; for OCI registries HUBSIGN_OCI_CACHE, else $XDG_CACHE_HOME/hubsign/oci, else ~/.cache/hubsign/oci)'
             cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
+            cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
@@ -187,10 +190,11 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;verify-cache'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
-            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)'
+            cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)'
             cand --signature-path 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)'
-            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --cache-dir 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub; for OCI registries HUBSIGN_OCI_CACHE, else $XDG_CACHE_HOME/hubsign/oci, else ~/.cache/hubsign/oci)'
             cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
+            cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method). Repeatable'
@@ -219,6 +223,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
             cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
+            cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and resumed'
             cand --concurrency 'Parallel file transfers'
             cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'

@@ -103,10 +103,11 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s q -l quiet -d
 complete -c hubsign -n "__fish_hubsign_using_subcommand digest" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l repo-type -d 'The repository type (default: model, or dataset for datasets/ORG/NAME)' -r -f -a "model\t''
 dataset\t''"
-complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l signature-path -d 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l cache-dir -d 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l cache-dir -d 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub; for OCI registries HUBSIGN_OCI_CACHE, else $XDG_CACHE_HOME/hubsign/oci, else ~/.cache/hubsign/oci)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l kaggle-endpoint -d 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l include -d 'Download only files matching PATTERN (fnmatch, as `hf download`: `*` crosses `/`; `dir/` means everything below). Repeatable. The signature still covers the whole listing' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand pull" -l exclude -d 'Do not download files matching PATTERN. Repeatable' -r
@@ -149,6 +150,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l ignore-paths -d
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l commit-message -d 'Commit summary' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l concurrency -d 'Parallel LFS uploads' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l kaggle-endpoint -d 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l resign -d 'Sign again even if the model already carries a valid signature'
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l private -d 'Create the repository as private'
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -l create-pr -d 'Open a pull request instead of committing to the branch'
@@ -157,10 +159,11 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand push" -s q -l quiet -d '
 complete -c hubsign -n "__fish_hubsign_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l repo-type -d 'The repository type (default: model, or dataset for datasets/ORG/NAME)' -r -f -a "model\t''
 dataset\t''"
-complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l signature-path -d 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l cache-dir -d 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l cache-dir -d 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub; for OCI registries HUBSIGN_OCI_CACHE, else $XDG_CACHE_HOME/hubsign/oci, else ~/.cache/hubsign/oci)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l kaggle-endpoint -d 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l public-key -d 'Trusted EC public key (key method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
@@ -175,10 +178,11 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s q -l quiet -d 
 complete -c hubsign -n "__fish_hubsign_using_subcommand check" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l repo-type -d 'The repository type (default: model, or dataset for datasets/ORG/NAME)' -r -f -a "model\t''
 dataset\t''"
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l revision -d 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l signature-path -d 'Path of the signature inside the repository (default: model.sig; on Kaggle .kaggle/signing.json, where kagglehub puts it)' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l cache-dir -d 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l cache-dir -d 'The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models KAGGLEHUB_CACHE, else ~/.cache/kagglehub; for OCI registries HUBSIGN_OCI_CACHE, else $XDG_CACHE_HOME/hubsign/oci, else ~/.cache/hubsign/oci)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l kaggle-endpoint -d 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and the transfer resumed (with a Range request)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l public-key -d 'Trusted EC public key (key method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify-cache" -l certificate-chain -d 'Trust anchors (certificate method). Repeatable' -r -F
@@ -201,6 +205,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l policy -d 'Trus
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l kaggle-endpoint -d 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and resumed' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l concurrency -d 'Parallel file transfers' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'

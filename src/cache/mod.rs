@@ -1,8 +1,8 @@
 //! Where verified bytes land, and the only code that makes them visible there.
 //!
 //! [`CacheLayout`] is the seam: the Hugging Face cache ([`HfCache`], models and datasets, laid
-//! out exactly as `huggingface_hub` does) and the kagglehub cache ([`KaggleCache`]) implement
-//! it. Every layout goes through the same gate: a [`Staging`] area (outside the cache,
+//! out exactly as `huggingface_hub` does), the kagglehub cache ([`KaggleCache`]) and hubsign's
+//! cache of OCI artifacts by manifest digest ([`OciCache`]) implement it. Every layout goes through the same gate: a [`Staging`] area (outside the cache,
 //! same filesystem) → [`Staging::verified`] with a [`ManifestProof`] → [`VerifiedStaging`] →
 //! [`CacheLayout::commit`]. `commit` takes a `VerifiedStaging` by value and only a proof from
 //! `verify` can make one, so "commit before verify" does not compile. A failed or killed pull
@@ -12,6 +12,7 @@
 mod hf;
 mod kaggle;
 mod local_dir;
+mod oci;
 
 pub use hf::HfCache;
 pub use kaggle::KaggleCache;
@@ -19,6 +20,7 @@ pub use local_dir::{
     Displaced, LOCAL_DIR_STAGING, LocalDirCommitted, LocalDirMode, LocalDirStaging, commit_local_dir,
     displace_parent, in_local_dir_own_folder, local_dir_foreign, local_dir_staging_root,
 };
+pub use oci::{OCI_CACHE_DIR, OciCache};
 
 use crate::fsutil::write_atomic;
 use crate::manifest::ResourceDigest;
@@ -91,6 +93,9 @@ pub enum CacheError {
     /// Exit 2: a reference of another hub given to this cache (a caller's mistake).
     #[error("{repo} is not a reference the {cache} cache holds")]
     WrongHub { repo: String, cache: &'static str },
+    /// Exit 2: a reference or commit this layout cannot file (`reason` says why).
+    #[error("{repo} cannot be cached: {reason}")]
+    NotCacheable { repo: String, reason: &'static str },
     #[error("no cached snapshot of {repo} for {revision} in {cache}")]
     NotCached {
         repo: String,

@@ -371,13 +371,15 @@ pub enum RepoTypeArg {
 #[derive(Debug, Args, Clone)]
 pub struct HubModelArgs {
     /// ORG/NAME[@REVISION], also hf:ORG/NAME or a legacy bare NAME (gpt2); datasets/ORG/NAME
-    /// for a dataset; kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model.
+    /// for a dataset; kaggle:OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] for a Kaggle model;
+    /// oci://REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST] for a model in an OCI registry.
     pub model: String,
     /// The repository type (default: model, or dataset for datasets/ORG/NAME).
     #[arg(long = "repo-type", alias = "repo_type", value_enum)]
     pub repo_type: Option<RepoTypeArg>,
     /// Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version
-    /// number (default: the /VERSION of MODEL, else the latest).
+    /// number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a
+    /// sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest).
     #[arg(long)]
     pub revision: Option<String>,
     /// Path of the signature inside the repository (default: model.sig; on Kaggle
@@ -388,15 +390,29 @@ pub struct HubModelArgs {
     #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files")]
     pub ignore_unsigned_files: bool,
     /// The cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub; for Kaggle models
-    /// KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
+    /// KAGGLEHUB_CACHE, else ~/.cache/kagglehub; for OCI registries HUBSIGN_OCI_CACHE, else
+    /// $XDG_CACHE_HOME/hubsign/oci, else ~/.cache/hubsign/oci).
     #[arg(long = "cache-dir", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub kaggle: KaggleArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// A connection that delivers no data for this many seconds is dropped and the transfer
     /// resumed (with a Range request).
     #[arg(long, value_name = "SECONDS", default_value_t = crate::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
+}
+
+/// How OCI registries are reached.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RegistryArgs {
+    /// Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over
+    /// plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only;
+    /// localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and
+    /// skopeo reach them.
+    #[arg(long = "insecure-registry", value_name = "REGISTRY")]
+    pub insecure: Vec<String>,
 }
 
 /// Where the Kaggle API is (default: as kagglehub reads KAGGLE_API_ENVIRONMENT).
@@ -462,6 +478,8 @@ pub struct SyncArgs {
     pub kagglehub_cache: Option<PathBuf>,
     #[command(flatten)]
     pub kaggle: KaggleArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// A connection that delivers no data for this many seconds is dropped and resumed.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
     pub timeout: u64,
@@ -558,6 +576,8 @@ pub struct PushArgs {
     pub concurrency: u16,
     #[command(flatten)]
     pub kaggle: KaggleArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// Whom to trust for Sigstore keyless signatures.

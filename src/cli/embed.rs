@@ -102,6 +102,28 @@ pub fn run(args: Vec<OsString>, embedding: Embedding) -> Outcome {
     Outcome { status, stdout }
 }
 
+/// Runs `f` on this thread with `env` overlaid on the process environment, as an embedded
+/// command sees it: how the settings' tests give each variable a value (an empty one reads as
+/// unset) without touching the environment other threads share.
+#[cfg(test)]
+pub(crate) fn with_env<T>(env: &[(&str, &str)], f: impl FnOnce() -> T) -> T {
+    CURRENT.with(|c| {
+        *c.borrow_mut() = Some(Context {
+            program: None,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            capture: false,
+            progress: false,
+            interrupt: CancellationToken::new(),
+            captured: String::new(),
+        });
+    });
+    let _reset = Reset;
+    f()
+}
+
 fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
     CURRENT.with(|c| c.borrow_mut().as_mut().map(f))
 }

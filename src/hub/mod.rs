@@ -23,11 +23,12 @@ use std::pin::Pin;
 pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where a repository of `hub` keeps its signature ([`huggingface::SIGNATURE_PATH`],
-/// [`kaggle::SIGNATURE_PATH`]).
+/// [`kaggle::SIGNATURE_PATH`], [`oci::SIGNATURE_PATH`]).
 pub fn signature_path(hub: crate::reference::HubKind) -> &'static str {
     match hub {
         crate::reference::HubKind::HuggingFace => huggingface::SIGNATURE_PATH,
         crate::reference::HubKind::Kaggle => kaggle::SIGNATURE_PATH,
+        crate::reference::HubKind::Oci => oci::SIGNATURE_PATH,
     }
 }
 

@@ -31,11 +31,18 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
     let cache_dir = match repo.hub {
         HubKind::HuggingFace => args.cache_dir.as_deref(),
         HubKind::Kaggle => args.kagglehub_cache.as_deref(),
+        // The lock's OCI entries are synced once the registry hub is wired.
+        HubKind::Oci => {
+            return Err(CliError::OciNotSupported {
+                what: "sync of a lock entry",
+            });
+        }
     };
     let remote = Remote::resolve(
         &repo,
         cache_dir,
         &args.kaggle,
+        &args.registry,
         std::time::Duration::from_secs(args.timeout),
     )?;
     let anchor = TrustFlags::hub(&args.trust, &repo).anchor()?;

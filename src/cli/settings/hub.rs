@@ -1,11 +1,14 @@
 //! A hub repository's settings: the reference and revision, the hub's endpoint, token and cache
-//! read from the environment the way `huggingface_hub` and kagglehub read them, and what a pull
-//! checks ([`crate::pull::Target`]). The hubs' own facts (default endpoints, file names) are
-//! the core's constants; only the environment's names are read here.
+//! read from the environment the way `huggingface_hub` and kagglehub read them (for OCI
+//! registries: which credential files exist, in the order skopeo, podman and docker read them,
+//! and whether the registry is reached over plain HTTP), and what a pull checks
+//! ([`crate::pull::Target`]). The hubs' own facts (default endpoints, file names) are the
+//! core's constants; only the environment's names are read here. Credential files are found
+//! here, never parsed: the registry client reads them.
 
 use super::read_text;
 use super::trust::TrustFlags;
-use crate::cli::args::{HubModelArgs, KaggleArgs, RepoTypeArg, TrustArgs};
+use crate::cli::args::{HubModelArgs, KaggleArgs, RegistryArgs, RepoTypeArg, TrustArgs};
 use crate::cli::error::{CliError, Result};
 use crate::hub::http::{HttpClient, RetryPolicy, Token};
 use crate::hub::{huggingface, kaggle};
@@ -32,25 +35,57 @@ pub struct KaggleSettings {
     pub cache: PathBuf,
 }
 
+/// OCI registry settings: the cache, whether the registry is reached over plain HTTP, and the
+/// credential files that exist (read by the registry client, in this order, for the registry's
+/// host only).
+#[derive(Debug)]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+    )
+)]
+pub struct OciSettings {
+    pub read_timeout: Duration,
+    pub cache: PathBuf,
+    /// Plain HTTP, no TLS: the registry is on this machine (`localhost`, `127.0.0.1`, `[::1]`,
+    /// any port), or `--insecure-registry` names it.
+    pub plain_http: bool,
+    /// The credential files that exist, in the order they are searched ([`registry_auth_files`]).
+    pub auth_files: Vec<PathBuf>,
+}
+
 /// The hub a reference names, with its settings.
 #[derive(Debug)]
 pub enum Remote {
     HuggingFace(HubSettings),
     Kaggle(KaggleSettings),
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
+        )
+    )]
+    Oci(OciSettings),
 }
 
 impl Remote {
     /// The settings of `repo`'s hub: its cache (`cache_dir` overrides the hub's default),
-    /// endpoint, token, and the read timeout.
+    /// endpoint, token (an OCI registry's credential files, and whether it is reached over plain
+    /// HTTP), and the read timeout.
     pub fn resolve(
         repo: &ModelRef,
         cache_dir: Option<&Path>,
         kaggle: &KaggleArgs,
+        registry: &RegistryArgs,
         read_timeout: Duration,
     ) -> Result<Self> {
         Ok(match repo.hub {
             HubKind::HuggingFace => Self::HuggingFace(hub_settings(cache_dir, read_timeout)),
             HubKind::Kaggle => Self::Kaggle(kaggle_settings(kaggle, cache_dir, read_timeout)?),
+            HubKind::Oci => Self::Oci(oci_settings(repo, registry, cache_dir, read_timeout)?),
         })
     }
 
@@ -91,6 +126,10 @@ macro_rules! with_remote {
                 let $cache = crate::cache::KaggleCache::new(&s.cache);
                 $body
             }
+            // The registry hub is wired by the OCI workflows; until then, a typed refusal.
+            $crate::cli::settings::hub::Remote::Oci(_) => {
+                return Err($crate::cli::error::CliError::OciNotSupported { what: "this command" });
+            }
         }
     };
 }
@@ -111,6 +150,7 @@ impl HubTarget {
             &repo,
             args.cache_dir.as_deref(),
             &args.kaggle,
+            &args.registry,
             Duration::from_secs(args.timeout),
         )?;
         let anchor = TrustFlags::hub(trust, &repo).anchor()?;
@@ -233,7 +273,7 @@ pub fn model_ref(model: &HubModelArgs) -> Result<(ModelRef, String)> {
         .clone()
         .or_else(|| r.revision.clone())
         .unwrap_or_else(|| r.default_revision().to_owned());
-    crate::reference::check_revision(&revision).map_err(crate::Error::from)?;
+    r.check_revision(&revision).map_err(crate::Error::from)?;
     if r.hub == HubKind::Kaggle
         && revision != crate::reference::LATEST
         && !crate::reference::is_version_number(&revision)
@@ -348,4 +388,276 @@ fn kaggle_settings(
         token: kaggle_token()?,
         cache: kagglehub_cache(cache_dir),
     })
+}
+
+/// The OCI cache: `explicit` (`--cache-dir`), else `HUBSIGN_OCI_CACHE`, else
+/// `$XDG_CACHE_HOME/hubsign/oci`, else `~/.cache/hubsign/oci`.
+pub fn oci_cache(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env_nonempty("HUBSIGN_OCI_CACHE").map(PathBuf::from))
+        .unwrap_or_else(|| {
+            user_cache()
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+                .join(crate::cache::OCI_CACHE_DIR)
+        })
+}
+
+/// Whether `registry` (`host[:port]` as [`crate::reference::check_registry`] spells it) is
+/// reached over plain HTTP: a registry on this machine (`localhost`, `127.0.0.1`, `[::1]`, any
+/// port), as docker and skopeo treat them, or one `insecure` names (`--insecure-registry`,
+/// matched exactly, port included). Nothing else ever is.
+pub fn plain_http(registry: &str, insecure: &[String]) -> bool {
+    let host = if registry.starts_with('[') {
+        registry
+            .split_once(']')
+            .map_or(registry, |(h, _)| h)
+            .trim_start_matches('[')
+    } else {
+        registry.split_once(':').map_or(registry, |(h, _)| h)
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1") || insecure.iter().any(|i| i == registry)
+}
+
+/// The registry credential files that exist, in the order containers-auth.json(5) (skopeo,
+/// podman) searches them, docker's last: the primary file — `REGISTRY_AUTH_FILE` if set (it
+/// replaces the next), else `$XDG_RUNTIME_DIR/containers/auth.json` (without
+/// `XDG_RUNTIME_DIR`, `/run/containers/<uid>/auth.json`) — then
+/// `$XDG_CONFIG_HOME/containers/auth.json` (default `~/.config`), then docker's
+/// `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`). The legacy `~/.dockercfg`
+/// is not read. Found, never parsed here.
+pub fn registry_auth_files() -> Vec<PathBuf> {
+    let home = env_nonempty("HOME").map(PathBuf::from);
+    let mut candidates = Vec::new();
+    if let Some(file) = env_nonempty("REGISTRY_AUTH_FILE") {
+        candidates.push(PathBuf::from(file));
+    } else if let Some(runtime) = env_nonempty("XDG_RUNTIME_DIR") {
+        candidates.push(PathBuf::from(runtime).join("containers/auth.json"));
+    } else {
+        let uid = rustix::process::getuid().as_raw();
+        candidates.push(PathBuf::from(format!("/run/containers/{uid}/auth.json")));
+    }
+    if let Some(config) = env_nonempty("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")))
+    {
+        candidates.push(config.join("containers/auth.json"));
+    }
+    if let Some(docker) = env_nonempty("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".docker")))
+    {
+        candidates.push(docker.join("config.json"));
+    }
+    let mut out: Vec<PathBuf> = Vec::new();
+    for c in candidates {
+        if c.is_file() && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn oci_settings(
+    repo: &ModelRef,
+    registry: &RegistryArgs,
+    cache_dir: Option<&Path>,
+    read_timeout: Duration,
+) -> Result<OciSettings> {
+    let insecure = registry
+        .insecure
+        .iter()
+        .map(|r| {
+            crate::reference::check_registry(r).map_err(|reason| {
+                crate::Error::from(crate::reference::ReferenceError::BadReference {
+                    reference: format!("--insecure-registry {r}"),
+                    reason,
+                })
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (host, _) = repo.oci_parts().unwrap_or_default();
+    Ok(OciSettings {
+        read_timeout,
+        cache: oci_cache(cache_dir),
+        plain_http: plain_http(host, &insecure),
+        auth_files: registry_auth_files(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Remote, oci_cache, plain_http, registry_auth_files};
+    use crate::cli::args::{KaggleArgs, RegistryArgs};
+    use crate::cli::embed::with_env;
+    use crate::reference::ModelRef;
+    use std::path::PathBuf;
+
+    /// Plain HTTP for a registry on this machine (any port) and for exactly the registries
+    /// `--insecure-registry` names; never for anything else.
+    #[test]
+    fn plain_http_only_for_loopback_and_named_registries() {
+        for local in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1",
+            "127.0.0.1:5000",
+            "[::1]",
+            "[::1]:5000",
+        ] {
+            assert!(plain_http(local, &[]), "{local}");
+        }
+        for remote in [
+            "quay.io",
+            "quay.io:443",
+            "127.0.0.2:5000",
+            "localhost.example.com",
+            "[::2]:5000",
+            "10.0.0.1:5000",
+        ] {
+            assert!(!plain_http(remote, &[]), "{remote}");
+        }
+        let named = ["reg.lan:5000".to_owned()];
+        assert!(plain_http("reg.lan:5000", &named));
+        assert!(!plain_http("reg.lan", &named), "another port is another registry");
+        assert!(!plain_http("quay.io", &named));
+    }
+
+    fn resolve(reference: &str, insecure: &[&str]) -> crate::cli::error::Result<Remote> {
+        let repo = ModelRef::parse(reference, None).unwrap();
+        let registry = RegistryArgs {
+            insecure: insecure.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        Remote::resolve(
+            &repo,
+            None,
+            &KaggleArgs::default(),
+            &registry,
+            crate::hub::DEFAULT_READ_TIMEOUT,
+        )
+    }
+
+    fn resolved_plain_http(reference: &str, insecure: &[&str]) -> bool {
+        match resolve(reference, insecure).unwrap() {
+            Remote::Oci(s) => s.plain_http,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `--insecure-registry` is spelled as a reference spells the registry (its host in any
+    /// case) and lowers TLS for that registry only; a value that is no registry is refused.
+    #[test]
+    fn insecure_registry_names_one_registry() {
+        assert!(resolved_plain_http("oci://reg.lan:5000/m", &["Reg.LAN:5000"]));
+        assert!(!resolved_plain_http("oci://quay.io/m", &["reg.lan:5000"]));
+        assert!(resolved_plain_http("oci://127.0.0.1:5000/m", &[]));
+        assert!(!resolved_plain_http("oci://quay.io/m", &[]));
+        let e = resolve("oci://quay.io/m", &["not a registry"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--insecure-registry not a registry"), "{e}");
+    }
+
+    fn write(p: &std::path::Path) -> PathBuf {
+        fs_err::create_dir_all(p.parent().unwrap()).unwrap();
+        fs_err::write(p, b"{}").unwrap();
+        p.to_path_buf()
+    }
+
+    /// The credential files that exist, in containers-auth.json(5)'s order: the primary file
+    /// (`REGISTRY_AUTH_FILE` in place of the runtime one), the user's containers config, then
+    /// docker's (`DOCKER_CONFIG`, else `~/.docker`).
+    #[test]
+    fn credential_files_in_the_order_skopeo_and_docker_read_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let explicit = write(&t.join("explicit.json"));
+        let runtime = write(&t.join("run/containers/auth.json"));
+        let config = write(&t.join("cfg/containers/auth.json"));
+        let docker = write(&t.join("dk/config.json"));
+        let home_config = write(&t.join("home/.config/containers/auth.json"));
+        let home_docker = write(&t.join("home/.docker/config.json"));
+        let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+        let (run, cfg, dk, home) = (
+            s(&t.join("run")),
+            s(&t.join("cfg")),
+            s(&t.join("dk")),
+            s(&t.join("home")),
+        );
+        let found = |auth: &str, run: &str, cfg: &str, dk: &str| {
+            with_env(
+                &[
+                    ("REGISTRY_AUTH_FILE", auth),
+                    ("XDG_RUNTIME_DIR", run),
+                    ("XDG_CONFIG_HOME", cfg),
+                    ("DOCKER_CONFIG", dk),
+                    ("HOME", &home),
+                ],
+                registry_auth_files,
+            )
+        };
+        assert_eq!(
+            found(&s(&explicit), &run, &cfg, &dk),
+            [explicit.clone(), config.clone(), docker.clone()]
+        );
+        assert_eq!(found("", &run, &cfg, &dk), [runtime, config, docker]);
+        assert_eq!(
+            found("", &run, "", ""),
+            [t.join("run/containers/auth.json"), home_config, home_docker]
+        );
+        // Only files that exist: a missing REGISTRY_AUTH_FILE is no candidate (and still
+        // stands in for the runtime file, as skopeo's --authfile does).
+        let missing = s(&t.join("missing.json"));
+        assert_eq!(
+            found(&missing, &run, &cfg, &dk),
+            [t.join("cfg/containers/auth.json"), t.join("dk/config.json")]
+        );
+    }
+
+    /// An OCI reference resolves to the registry's settings: the cache, the timeout, plain
+    /// HTTP and the credential files that exist.
+    #[test]
+    fn an_oci_reference_resolves_every_setting() {
+        let tmp = tempfile::tempdir().unwrap();
+        let auth = write(&tmp.path().join("auth.json"));
+        let remote = with_env(
+            &[
+                ("HUBSIGN_OCI_CACHE", "/oci"),
+                ("REGISTRY_AUTH_FILE", auth.to_str().unwrap()),
+                ("XDG_CONFIG_HOME", ""),
+                ("DOCKER_CONFIG", ""),
+                ("HOME", tmp.path().join("home").to_str().unwrap()),
+            ],
+            || resolve("oci://localhost:5000/m", &[]),
+        );
+        let Ok(Remote::Oci(s)) = remote else {
+            panic!("{remote:?}");
+        };
+        assert_eq!(s.cache, PathBuf::from("/oci"));
+        assert_eq!(s.read_timeout, crate::hub::DEFAULT_READ_TIMEOUT);
+        assert!(s.plain_http);
+        assert_eq!(s.auth_files, [auth]);
+    }
+
+    /// `--cache-dir`, else `HUBSIGN_OCI_CACHE`, else `$XDG_CACHE_HOME/hubsign/oci`, else
+    /// `~/.cache/hubsign/oci`.
+    #[test]
+    fn the_oci_cache_folder() {
+        let env = |oci: &str, xdg: &str| {
+            with_env(
+                &[
+                    ("HUBSIGN_OCI_CACHE", oci),
+                    ("XDG_CACHE_HOME", xdg),
+                    ("HOME", "/home/u"),
+                ],
+                || (oci_cache(None), oci_cache(Some(std::path::Path::new("/flag")))),
+            )
+        };
+        assert_eq!(
+            env("/oci", "/xdg"),
+            (PathBuf::from("/oci"), PathBuf::from("/flag"))
+        );
+        assert_eq!(env("", "/xdg").0, PathBuf::from("/xdg/hubsign/oci"));
+        assert_eq!(env("", "").0, PathBuf::from("/home/u/.cache/hubsign/oci"));
+    }
 }

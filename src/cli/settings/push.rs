@@ -24,6 +24,7 @@ impl PushSettings {
             &request.repo,
             None,
             &args.kaggle,
+            &args.registry,
             crate::hub::DEFAULT_READ_TIMEOUT,
         )?;
         Ok(Self { request, remote })
@@ -33,6 +34,10 @@ impl PushSettings {
 fn request(args: &PushArgs) -> Result<PushRequest> {
     let repo = ModelRef::parse(&args.repo, repo_type(args.repo_type)).map_err(Error::from)?;
     crate::reference::check_revision(&args.revision).map_err(Error::from)?;
+    if repo.hub == HubKind::Oci {
+        // The registry publisher is wired by the OCI workflows.
+        return Err(CliError::OciNotSupported { what: "push" });
+    }
     let remote_signature = crate::hub::signature_path(repo.hub);
     if repo.hub == HubKind::Kaggle {
         if repo.revision.is_some() {
@@ -45,7 +50,7 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
         }
     }
     let signature = args.signature.clone().unwrap_or_else(|| match repo.hub {
-        HubKind::HuggingFace => super::default_signature_path(&args.model),
+        HubKind::HuggingFace | HubKind::Oci => super::default_signature_path(&args.model),
         HubKind::Kaggle => args.model.join(remote_signature),
     });
     // Nothing to sign with, and something to sign: say that, before asking whom to trust.

@@ -8,3 +8,7 @@
 //! bytes; it never decides trust and never writes into a cache.
 
 pub mod image;
+
+/// The name the signature attached to an artifact in the registry has in the artifact's
+/// listing (it is no layer of the model; a pull places it beside the files as `model.sig`).
+pub const SIGNATURE_PATH: &str = "model.sig";
