@@ -69,3 +69,44 @@ pub fn model_signing_cmd(exe: &Path) -> Command {
 pub fn softhsm() -> Option<PathBuf> {
     external("HUBSIGN_SOFTHSM", "PKCS#11 signing tests against SoftHSM2")
 }
+
+/// `name`, found on `PATH`, or a loud skip (a failure in CI) naming `what` would have run.
+fn program(name: &str, what: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !required(),
+            "{name} is not on PATH but HUBSIGN_REQUIRE_ALL=1: {what} must run"
+        );
+        eprintln!("SKIPPED: {what} not run — install {name} (.ci/run does) to run it");
+    }
+    found
+}
+
+/// Debian's `docker-registry` (the CNCF distribution registry), when installed.
+pub fn docker_registry() -> Option<PathBuf> {
+    program("docker-registry", "tests against a real OCI registry")
+}
+
+/// `htpasswd` (apache2-utils), for the registry's basic-auth tests, when installed.
+pub fn htpasswd() -> Option<PathBuf> {
+    program("htpasswd", "tests against a registry with basic auth")
+}
+
+/// `skopeo`, when installed.
+pub fn skopeo() -> Option<PathBuf> {
+    program("skopeo", "interop tests with skopeo")
+}
+
+/// The venv holding the OCI tools (oras-py, rh-model-signing, olot, modelpack-client), when the
+/// test command provides it (`HUBSIGN_OCI_VENV`).
+pub fn oci_venv() -> Option<PathBuf> {
+    external(
+        "HUBSIGN_OCI_VENV",
+        "interop tests with the Python OCI tools (oras, rh-model-signing)",
+    )
+}

@@ -1,7 +1,7 @@
 //! Test support for hubsign, shared by its integration tests and its examples: a local Hugging Face
 //! Hub–compatible server ([`hub`]) and a local Kaggle Models API–compatible server ([`kaggle`]), both with
 //! fault injection and request logs, the file serving they share ([`files`]), the models and fixtures
-//! tests build on ([`models`]), the optional external inputs ([`inputs`]), the reference Python stack
+//! tests build on ([`models`]), a real OCI registry ([`registry`]), the optional external inputs ([`inputs`]), the reference Python stack
 //! ([`python`]) and what the local-server examples do once serving ([`announce`]).
 //!
 //! Never a dependency of hubsign's library or binary: only of its tests and examples (`publish = false`).
@@ -15,6 +15,7 @@ pub mod inputs;
 pub mod kaggle;
 pub mod models;
 pub mod python;
+pub mod registry;
 
 use std::time::{Duration, Instant};
 
