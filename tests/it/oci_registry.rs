@@ -700,3 +700,65 @@ async fn rate_limits_are_waited_out_and_referrers_are_filtered_here_too() {
     // No referrers API (404): None, not an empty listing.
     assert_eq!(reg.referrers("other", &subject, None).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn signatures_are_found_through_the_referrers_api_newest_first() {
+    // A registry with the referrers API (as distribution 3 and most clouds): rh-model-signing's
+    // referrers newest first (it reads the listing reversed), then cosign's, then rh's tag.
+    let subject = image::digest_of(b"model manifest");
+    let mut blobs = std::collections::HashMap::new();
+    let mut manifests = std::collections::HashMap::new();
+    let mut listed = Vec::new();
+    for (i, artifact_type) in [
+        MODEL_SIGNING_ARTIFACT_TYPE,
+        SIGSTORE_BUNDLE_MEDIA_TYPE,
+        "application/vnd.other",
+        MODEL_SIGNING_ARTIFACT_TYPE,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bundle = format!(r#"{{"n":{i}}}"#).into_bytes();
+        let bundle_digest = image::digest_of(&bundle);
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": artifact_type,
+            "config": {"mediaType": image::OCI_EMPTY, "digest": image::digest_of(b"{}"), "size": 2},
+            "layers": [{"mediaType": SIGSTORE_BUNDLE_MEDIA_TYPE, "digest": bundle_digest, "size": bundle.len()}],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": 10},
+        }))
+        .unwrap();
+        let digest = image::digest_of(&manifest);
+        listed.push(serde_json::json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len(), "artifactType": artifact_type}));
+        blobs.insert(format!("/v2/s/blobs/{bundle_digest}"), bundle);
+        manifests.insert(format!("/v2/s/manifests/{digest}"), manifest);
+    }
+    let index = serde_json::to_vec(
+        &serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": listed}),
+    )
+    .unwrap();
+    let referrers_path = format!("/v2/s/referrers/{subject}");
+    let (host, _) = serve(move |seen| {
+        if seen.target == referrers_path {
+            return answer(200, &[("Content-Type", OCI_INDEX)], index.clone());
+        }
+        if let Some(m) = manifests.get(&seen.target) {
+            return answer(200, &[("Content-Type", OCI_MANIFEST)], m.clone());
+        }
+        if let Some(b) = blobs.get(&seen.target) {
+            return answer(200, &[], b.clone());
+        }
+        answer(404, &[], "")
+    })
+    .await;
+    let reg = client(&host, None);
+    let found = attach::find_signatures(&reg, "s", &subject).await.unwrap();
+    let order: Vec<_> = found
+        .iter()
+        .map(|f| String::from_utf8(f.bundle.clone()).unwrap())
+        .collect();
+    assert_eq!(order, [r#"{"n":3}"#, r#"{"n":0}"#, r#"{"n":1}"#]);
+    assert!(matches!(
+        &found[2].attachment,
+        Attachment::Referrer { artifact_type, .. } if artifact_type == SIGSTORE_BUNDLE_MEDIA_TYPE
+    ));
+}
