@@ -195,6 +195,22 @@ async fn what_hubsign_pushes_is_read_by_skopeo_and_oras() {
         .await
         .unwrap_err();
     assert!(matches!(err, HubError::DigestMismatch { .. }), "{err}");
+    // A file whose size is not the one given: refused before sending, naming the file.
+    let short = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(short.path(), b"abc").unwrap();
+    let err = reg
+        .push_blob(
+            "team/model",
+            BlobSource::File(short.path().to_path_buf()),
+            &image::digest_of(b"abcd"),
+            4,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, HubError::ReadLocal { path, .. } if path == short.path()),
+        "{err}"
+    );
     // An upload whose bytes are not the digest named: the registry refuses it.
     let err = reg
         .push_blob(
@@ -448,6 +464,7 @@ struct Seen {
     target: String,
     authorization: Option<String>,
     range: Option<String>,
+    body: String,
 }
 
 type Handler = Arc<dyn Fn(&Seen) -> axum::response::Response + Send + Sync>;
@@ -465,21 +482,25 @@ async fn serve(
         let handler = Arc::clone(&handler);
         let log = Arc::clone(&seen_log);
         async move {
+            let (parts, body) = req.into_parts();
             let header = |n: &str| {
-                req.headers()
+                parts
+                    .headers
                     .get(n)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned)
             };
+            let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
             let seen = Seen {
-                method: req.method().to_string(),
-                target: req
-                    .uri()
+                method: parts.method.to_string(),
+                target: parts
+                    .uri
                     .path_and_query()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
                 authorization: header("authorization"),
                 range: header("range"),
+                body: String::from_utf8_lossy(&body).into_owned(),
             };
             log.lock().unwrap().push(seen.clone());
             handler(&seen)
@@ -761,4 +782,49 @@ async fn signatures_are_found_through_the_referrers_api_newest_first() {
         &found[2].attachment,
         Attachment::Referrer { artifact_type, .. } if artifact_type == SIGSTORE_BUNDLE_MEDIA_TYPE
     ));
+}
+
+#[tokio::test]
+async fn an_identity_token_is_exchanged_at_the_realm_and_a_refused_one_is_unauthorized() {
+    let registry_host = Arc::new(Mutex::new(String::new()));
+    let host_for_handler = Arc::clone(&registry_host);
+    let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a","digest":"sha256:00","size":1},"layers":[]}"#;
+    let (host, log) = serve(move |seen| {
+        let me = host_for_handler.lock().unwrap().clone();
+        if seen.target == "/oauth2/token" {
+            // The OAuth2 refresh-token grant docker uses for an identity token.
+            return if seen.method == "POST" && seen.body.contains("refresh_token=good-refresh") {
+                answer(200, &[], r#"{"access_token":"tok-2","expires_in":300}"#)
+            } else {
+                answer(401, &[], "")
+            };
+        }
+        if seen.authorization.as_deref() == Some("Bearer tok-2") {
+            return answer(200, &[("Content-Type", OCI_MANIFEST)], &manifest[..]);
+        }
+        let challenge = format!(r#"Bearer realm="http://{me}/oauth2/token",service="svc""#);
+        answer(401, &[("WWW-Authenticate", &challenge)], "")
+    })
+    .await;
+    *registry_host.lock().unwrap() = host.clone();
+    let reg = client(&host, Some(Credential::IdentityToken("good-refresh".into())));
+    assert_eq!(reg.manifest("org/m", "v1").await.unwrap().bytes, manifest);
+    let seen = log.lock().unwrap().clone();
+    let grant = seen.iter().find(|s| s.target == "/oauth2/token").unwrap();
+    for part in [
+        "grant_type=refresh_token",
+        "service=svc",
+        "scope=repository%3Aorg%2Fm%3Apull",
+        "client_id=hubsign",
+    ] {
+        assert!(grant.body.contains(part), "{part} in {}", grant.body);
+    }
+
+    let reg = client(&host, Some(Credential::IdentityToken("revoked".into())));
+    let err = reg.manifest("org/m", "v1").await.unwrap_err();
+    assert!(
+        matches!(&err, HubError::Unauthorized { given: true, repository, .. } if repository == "org/m"),
+        "{err}"
+    );
+    assert!(!format!("{err} {err:?}").contains("revoked"), "{err:?}");
 }

@@ -236,9 +236,12 @@ pub fn signature_tag_manifest(bundle: &[u8]) -> Vec<u8> {
 /// 3. when the registry has no referrers API, also the `sha256-<hex>.sig` tag manifest
 ///    ([`signature_tag_manifest`]) that rh-model-signing's tag mode reads.
 ///
-/// A registry that refuses the referrer manifest (distribution 2.8 validates manifests and may
-/// reject one it does not know) still gets the tag; the call fails only when nothing that a
-/// reader would find was written.
+/// A registry without the referrers API may refuse a manifest with a `subject` (image-spec 1.1
+/// fields); it still gets the tag, and the call fails only when nothing a reader would find was
+/// written. Distribution 2.8.2 (Debian's `docker-registry`) stores the referrer manifest by its
+/// digest (it ignores the fields it does not know) but lists no referrers, so there both are
+/// written and readers find the tag. The referrers tag index (`sha256-<hex>`) is read by
+/// [`find_signatures`] but not written: rh-model-signing neither writes nor reads it.
 pub async fn attach_signature(
     registry: &Registry,
     repository: &str,

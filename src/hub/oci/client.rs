@@ -628,6 +628,26 @@ impl Registry {
         if self.has_blob_for(repository, digest, Access::Push).await? {
             return Ok(());
         }
+        if let BlobSource::File(path) = &source {
+            // The registry would refuse a short body only after it was sent; a file that
+            // changed since its size was taken is the caller's error, named here.
+            let len = fs_err::tokio::metadata(path)
+                .await
+                .map_err(|source| HubError::ReadLocal {
+                    path: path.clone(),
+                    source,
+                })?
+                .len();
+            if len != size {
+                return Err(HubError::ReadLocal {
+                    path: path.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{len} bytes, expected {size} (changed since it was listed?)"),
+                    ),
+                });
+            }
+        }
         let mut budget = self.http.retry.budget(0);
         loop {
             let result = self.upload_once(repository, &source, digest, size).await;
