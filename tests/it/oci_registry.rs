@@ -828,3 +828,65 @@ async fn an_identity_token_is_exchanged_at_the_realm_and_a_refused_one_is_unauth
     );
     assert!(!format!("{err} {err:?}").contains("revoked"), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_rh_model_signing_attaches_is_found_and_is_what_hubsign_writes() {
+    let Some(venv) = testhub::inputs::oci_venv() else {
+        return;
+    };
+    let Some(registry) = real::Registry::start(RegistryAuth::None) else {
+        return;
+    };
+    let reg = client(&registry.host(), None);
+    let (manifest, digest, _) = push_artifact(&reg, "signed/by-rh", "v1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"certificate":{}}}"#;
+    std::fs::write(dir.path().join("bundle.json"), bundle).unwrap();
+    // rh-model-signing's own client pushes both attachments (referrers mode, then tag mode).
+    let code = format!(
+        r#"
+from model_signing._oci import registry as r
+c = r.OrasClient(insecure=True)
+ref = r.ImageReference.parse("{host}/signed/by-rh:v1")
+bundle = read("bundle.json")
+referrer = c.push_signature(ref, bundle, subject_digest="{digest}", subject_size={size})
+tag = c.push_signature_tag(ref, bundle, "sha256-{hex}.sig")
+out({{"referrer": referrer, "tag": tag}})
+"#,
+        host = registry.host(),
+        size = manifest.len(),
+        hex = image::sha256_hex(&digest).unwrap(),
+    );
+    let v = registry.oras(&venv, dir.path(), &code);
+    let subject = Descriptor {
+        media_type: OCI_MANIFEST.into(),
+        digest: digest.clone(),
+        size: manifest.len() as u64,
+        artifact_type: None,
+        annotations: std::collections::BTreeMap::new(),
+    };
+    // The bytes rh-model-signing put on the wire are the bytes hubsign writes.
+    let rh_referrer = reg
+        .manifest("signed/by-rh", v["referrer"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rh_referrer.bytes, attach::referrer_manifest(&subject, bundle));
+    let tag = attach::signature_tag(&digest).unwrap();
+    let rh_tag = reg.manifest("signed/by-rh", &tag).await.unwrap();
+    assert_eq!(rh_tag.digest, v["tag"].as_str().unwrap());
+    assert_eq!(rh_tag.bytes, attach::signature_tag_manifest(bundle));
+    // Found through the tag (this registry lists no referrers).
+    let found = attach::find_signatures(&reg, "signed/by-rh", &digest)
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        [FoundSignature {
+            bundle: bundle.to_vec(),
+            attachment: Attachment::SignatureTag {
+                tag,
+                manifest: rh_tag.digest
+            },
+        }]
+    );
+}
