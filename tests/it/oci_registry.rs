@@ -890,3 +890,41 @@ out({{"referrer": referrer, "tag": tag}})
         }]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artifact_copied_by_skopeo_is_read_back() {
+    testhub::inputs::skopeo().unwrap_or_else(|| panic!("skopeo is needed with docker-registry"));
+    let Some(registry) = real::Registry::start(RegistryAuth::Htpasswd {
+        user: "bob".into(),
+        password: "pw".into(),
+    }) else {
+        return;
+    };
+    let layer = testhub::models::det_bytes("layer", 50_000);
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": image::OCI_IMAGE_CONFIG, "digest": image::digest_of(config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": image::digest_of(&layer), "size": layer.len(),
+                    "annotations": {"org.opencontainers.image.title": "weights.bin"}}],
+    }))
+    .unwrap();
+    let layout = tempfile::tempdir().unwrap();
+    real::write_oci_layout(layout.path(), "v1", &[config, &layer], &manifest);
+    registry.skopeo_copy_from_layout(layout.path(), "v1", "copied/model:v1");
+    let reg = client(
+        &registry.host(),
+        Some(Credential::Basic {
+            username: "bob".into(),
+            password: "pw".into(),
+        }),
+    );
+    let fetched = reg.manifest("copied/model", "v1").await.unwrap();
+    assert_eq!(fetched.bytes, manifest, "skopeo copies an OCI manifest unchanged");
+    assert_eq!(
+        reg.blob_bytes("copied/model", &image::digest_of(&layer), 1 << 20)
+            .await
+            .unwrap(),
+        layer
+    );
+}

@@ -226,11 +226,18 @@ impl Registry {
         python::result(&stdout, &stderr)
     }
 
-    /// `skopeo copy` of the image tagged `layout_tag` in the OCI layout `layout` to
-    /// `REPOSITORY:TAG` on this registry (over plain HTTP, with its credentials if any).
+    /// `skopeo copy --preserve-digests` of the image tagged `layout_tag` in the OCI layout `layout`
+    /// to `REPOSITORY:TAG` on this registry (over plain HTTP, with its credentials if any).
     pub fn skopeo_copy_from_layout(&self, layout: &Path, layout_tag: &str, target: &str) -> Output {
         let mut c = self.skopeo();
-        c.args(["copy", "--insecure-policy", "--dest-tls-verify=false"]);
+        // Without --preserve-digests skopeo gzips uncompressed layers on the way (new digests,
+        // annotations dropped); a test copy must arrive as it was.
+        c.args([
+            "copy",
+            "--insecure-policy",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+        ]);
         if let Some((user, password)) = self.credentials() {
             c.arg(format!("--dest-creds={user}:{password}"));
         }
