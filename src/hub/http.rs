@@ -35,6 +35,17 @@ impl fmt::Debug for Token {
 
 pub use super::retry::RetryPolicy;
 
+/// What one request adds to the client's defaults: extra headers, and an `Authorization` of
+/// its own (a registry's per-repository token, or credentials for the token endpoint the
+/// registry named) sent only to the origin of the URL it is paired with, never to a redirect
+/// target elsewhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestOptions<'a> {
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The credential and the URL whose origin may receive it; replaces the client's token.
+    pub authorization: Option<(&'a Token, &'a Url)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
@@ -129,6 +140,15 @@ impl HttpClient {
         url.origin() == self.endpoint.origin()
     }
 
+    /// The `Authorization` value `url` may receive: the request's own credential on its own
+    /// origin, else the client's token on the hub's origin, else none.
+    fn authorization_for<'a>(&'a self, url: &Url, options: &RequestOptions<'a>) -> Option<&'a Token> {
+        match options.authorization {
+            Some((token, origin)) => (url.origin() == origin.origin()).then_some(token),
+            None => self.token.as_ref().filter(|_| self.same_origin(url)),
+        }
+    }
+
     /// One request, following redirects by hand; the token goes only to the hub's origin.
     async fn once(
         &self,
@@ -137,6 +157,20 @@ impl HttpClient {
         range_from: Option<u64>,
         body: Option<&(String, Vec<u8>)>,
         deadline: Option<Duration>,
+    ) -> Result<Response, HubError> {
+        self.once_with(method, url, range_from, body, deadline, RequestOptions::default())
+            .await
+    }
+
+    /// [`Self::once`] with per-request headers and credential.
+    async fn once_with(
+        &self,
+        method: &Method,
+        url: &Url,
+        range_from: Option<u64>,
+        body: Option<&(String, Vec<u8>)>,
+        deadline: Option<Duration>,
+        options: RequestOptions<'_>,
     ) -> Result<Response, HubError> {
         let mut url = url.clone();
         // After a 301/302/303 the request goes on as a GET without its body, as browsers and
@@ -148,8 +182,11 @@ impl HttpClient {
             if let Some(d) = deadline {
                 req = req.timeout(d);
             }
-            if let (Some(t), true) = (&self.token, self.same_origin(&url)) {
+            if let Some(t) = self.authorization_for(&url, &options) {
                 req = req.header(AUTHORIZATION, t.0.as_str());
+            }
+            for (name, value) in options.headers {
+                req = req.header(*name, *value);
             }
             if let Some(from) = range_from {
                 req = req.header(RANGE, format!("bytes={from}-"));
@@ -230,6 +267,49 @@ impl HttpClient {
         }
     }
 
+    /// [`Self::send`] with per-request headers and credential (an OCI registry's requests).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: &Url,
+        range_from: Option<u64>,
+        body: Option<(String, Vec<u8>)>,
+        options: RequestOptions<'_>,
+    ) -> Result<Response, HubError> {
+        let mut budget = self.retry.budget(0);
+        loop {
+            let result = self
+                .once_with(
+                    &method,
+                    url,
+                    range_from,
+                    body.as_ref(),
+                    Some(API_DEADLINE),
+                    options,
+                )
+                .await;
+            if let Some(wait) = wait_before_retry(&result, &mut budget) {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return result;
+        }
+    }
+
+    /// [`Self::send_once`] with per-request headers and credential, and an optional body: one
+    /// attempt without a deadline (a blob stream, or a step of an upload whose caller retries).
+    pub async fn send_once_with_options(
+        &self,
+        method: Method,
+        url: &Url,
+        range_from: Option<u64>,
+        body: Option<(String, Vec<u8>)>,
+        options: RequestOptions<'_>,
+    ) -> Result<Response, HubError> {
+        self.once_with(&method, url, range_from, body.as_ref(), None, options)
+            .await
+    }
+
     /// POSTs a JSON document (with retries); returns the status and the parsed answer (`Null`
     /// when the body is not JSON).
     pub async fn post_json(
@@ -302,6 +382,19 @@ impl HttpClient {
         content: Option<(&std::path::Path, u64, u64)>,
         headers: &[(String, String)],
     ) -> Result<Response, HubError> {
+        self.put_once_with(url, content, headers, RequestOptions::default())
+            .await
+    }
+
+    /// [`Self::put_once`] with a per-request credential (an OCI blob upload); redirects are
+    /// not followed (a streamed body cannot be sent twice).
+    pub async fn put_once_with(
+        &self,
+        url: &Url,
+        content: Option<(&std::path::Path, u64, u64)>,
+        headers: &[(String, String)],
+        options: RequestOptions<'_>,
+    ) -> Result<Response, HubError> {
         use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
         let mut req = self.client.put(url.clone());
         if let Some((path, offset, len)) = content {
@@ -324,7 +417,10 @@ impl HttpClient {
         for (k, v) in headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        if let (Some(t), true) = (&self.token, self.same_origin(url)) {
+        for (name, value) in options.headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(t) = self.authorization_for(url, &options) {
             req = req.header(AUTHORIZATION, t.0.as_str());
         }
         req.send().await.map_err(|source| HubError::network(url, source))

@@ -112,6 +112,35 @@ pub enum HubError {
         code: i64,
         message: String,
     },
+    /// Exit 2: content whose bytes hash to another digest than the one asked for or announced
+    /// (a registry answering another manifest for a digest, a lying `Docker-Content-Digest`, a
+    /// blob whose bytes are not its digest's). `what` names the content (registry, repository,
+    /// reference).
+    #[error("{what}: the bytes received have digest {actual}, expected {expected}; refusing them")]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    /// Exit 2: a registry refused access (HTTP 401/403, or a token endpoint that gave no
+    /// token). `given` says whether a credential was sent; `credentials` names where they come
+    /// from.
+    #[error(
+        "{registry} refused access to {repository}: {} (credentials come from {credentials})",
+        if *given { "the credentials given were not accepted" } else { "no credentials were found for this registry" }
+    )]
+    Unauthorized {
+        registry: String,
+        repository: String,
+        given: bool,
+        credentials: &'static str,
+    },
+    /// Exit 2: a registry does not have the blob (or manifest) named by a digest.
+    #[error("{digest} not found in {repository}")]
+    BlobNotFound { repository: String, digest: String },
+    /// Exit 2: a registry credentials file that cannot be used.
+    #[error(transparent)]
+    AuthFile(#[from] oci::auth::AuthFileError),
     #[error("{path}: gave up after {attempts} attempts")]
     RetriesExhausted {
         path: String,

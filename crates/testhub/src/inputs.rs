@@ -70,28 +70,43 @@ pub fn softhsm() -> Option<PathBuf> {
     external("HUBSIGN_SOFTHSM", "PKCS#11 signing tests against SoftHSM2")
 }
 
-/// The first executable file named `name` in a `PATH` directory.
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// Debian's `docker-registry` (the CNCF distribution registry) on `PATH`, or a loud skip (a
-/// failure in CI).
-pub fn docker_registry() -> Option<PathBuf> {
-    let found = on_path("docker-registry");
+/// `name`, found on `PATH`, or a loud skip (a failure in CI) naming `what` would have run.
+fn program(name: &str, what: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
     if found.is_none() {
-        skip("tests against a real registry (docker-registry is not on PATH)");
+        assert!(
+            !required(),
+            "{name} is not on PATH but HUBSIGN_REQUIRE_ALL=1: {what} must run"
+        );
+        eprintln!("SKIPPED: {what} not run — install {name} (.ci/run does) to run it");
     }
     found
 }
 
-/// The venv with rh-model-signing, oras-py, olot and modelpack-client (`HUBSIGN_OCI_VENV`), when
-/// the test command provides it.
+/// Debian's `docker-registry` (the CNCF distribution registry), when installed.
+pub fn docker_registry() -> Option<PathBuf> {
+    program("docker-registry", "tests against a real OCI registry")
+}
+
+/// `htpasswd` (apache2-utils), for the registry's basic-auth tests, when installed.
+pub fn htpasswd() -> Option<PathBuf> {
+    program("htpasswd", "tests against a registry with basic auth")
+}
+
+/// `skopeo`, when installed.
+pub fn skopeo() -> Option<PathBuf> {
+    program("skopeo", "interop tests with skopeo")
+}
+
+/// The venv holding the OCI tools (oras-py, rh-model-signing, olot, modelpack-client), when the
+/// test command provides it (`HUBSIGN_OCI_VENV`).
 pub fn oci_venv() -> Option<PathBuf> {
     external(
         "HUBSIGN_OCI_VENV",
-        "interop tests with rh-model-signing and the Python OCI clients",
+        "interop tests with the Python OCI tools (oras, rh-model-signing)",
     )
 }

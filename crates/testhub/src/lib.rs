@@ -1,9 +1,9 @@
 //! Test support for hubsign, shared by its integration tests and its examples: a local Hugging Face
 //! Hub–compatible server ([`hub`]) and a local Kaggle Models API–compatible server ([`kaggle`]), both with
 //! fault injection and request logs, the file serving they share ([`files`]), the models and fixtures
-//! tests build on ([`models`]), the optional external inputs ([`inputs`]), the reference Python stack
-//! ([`python`]), a registry front adding the OCI referrers API ([`referrers`]) with its test TLS
-//! ([`tls`]), and what the local-server examples do once serving ([`announce`]).
+//! tests build on ([`models`]), a real OCI registry ([`registry`]) and a front adding the OCI referrers
+//! API to it ([`referrers`]) with its test TLS ([`tls`]), the optional external inputs ([`inputs`]), the
+//! reference Python stack ([`python`]) and what the local-server examples do once serving ([`announce`]).
 //!
 //! Never a dependency of hubsign's library or binary: only of its tests and examples (`publish = false`).
 //! Nothing here runs hubsign itself (the tests' own harness does, it knows the binary). A panic is the
@@ -17,6 +17,7 @@ pub mod kaggle;
 pub mod models;
 pub mod python;
 pub mod referrers;
+pub mod registry;
 pub mod tls;
 
 use std::time::{Duration, Instant};

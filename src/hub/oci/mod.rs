@@ -3,10 +3,17 @@
 //!
 //! - `image`: the manifests, indexes and descriptors the registry serves (parsed, never
 //!   re-serialized to compute a digest).
+//! - `auth`: registry credentials from docker's and containers' auth files.
+//! - `client`: the distribution-API client (manifests, blobs, uploads, referrers, the
+//!   registry token flow).
+//! - `attach`: where signatures live in a registry (referrers, fallback tags), found and written.
 //!
 //! Like every hub, this folder is transport and format: it pins, lists, fetches and publishes
 //! bytes; it never decides trust and never writes into a cache.
 
+pub mod attach;
+pub mod auth;
+pub mod client;
 pub mod image;
 
 /// The name the signature attached to an artifact in the registry has in the artifact's
