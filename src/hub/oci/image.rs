@@ -50,7 +50,10 @@ impl Descriptor {
     /// The annotation `key`, if set and not empty.
     #[must_use]
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations.get(key).map(String::as_str).filter(|v| !v.is_empty())
+        self.annotations
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -97,7 +100,11 @@ pub fn digest_of(bytes: &[u8]) -> String {
 #[must_use]
 pub fn sha256_hex(digest: &str) -> Option<&str> {
     let hex = digest.strip_prefix("sha256:")?;
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(hex)
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(hex)
 }
 
 #[cfg(test)]
@@ -127,7 +134,10 @@ mod tests {
             "annotations":{"org.opencontainers.image.title":"model.safetensors"}}]}"#,
         )
         .unwrap();
-        assert_eq!(m.layers[0].annotation(super::ANNOTATION_TITLE), Some("model.safetensors"));
+        assert_eq!(
+            m.layers[0].annotation(super::ANNOTATION_TITLE),
+            Some("model.safetensors")
+        );
         assert_eq!(m.layers[0].annotation("missing"), None);
     }
 }

@@ -3,8 +3,14 @@
 //!
 //! - `image`: the manifests, indexes and descriptors the registry serves (parsed, never
 //!   re-serialized to compute a digest).
+//! - `layout`: what an artifact's manifest signs, as OMS entries (rh-model-signing's rules).
+//! - `modelpack`: the ModelPack artifact `push` publishes, written byte for byte.
+//! - `untar`: tar layers read safely (hashed, or extracted into a staging directory).
 //!
 //! Like every hub, this folder is transport and format: it pins, lists, fetches and publishes
 //! bytes; it never decides trust and never writes into a cache.
 
 pub mod image;
+pub mod layout;
+pub mod modelpack;
+pub mod untar;

@@ -1,0 +1,477 @@
+//! What an OCI model artifact means as an OMS manifest: which names and digests a signature
+//! over an image manifest covers, as rh-model-signing 1.0.5 (`_oci/manifest_parser.py`,
+//! `parse_oci_manifest`) decides them, so that one signature is valid for both tools, and for
+//! one-raw-layer-per-file artifacts equal to model_signing's over the model directory.
+//!
+//! The rules ([`plan`]):
+//! - **ModelCar** (any layer carries `olot.layer.content.type`): only those layers count. A
+//!   `file` layer is one entry named by `olot.layer.content.inlayerpath` with `/models/`
+//!   stripped, whose digest is `olot.layer.content.digest` (the file's own SHA-256, not the
+//!   layer's); a `directory` layer is a tar whose regular files are entries, hashed by the
+//!   caller ([`Plan::tar_layers`], [`Plan::add_tar_entries`]). Other layers (the base image's,
+//!   the model card's `file` layer included only if it has both annotations) and the config
+//!   are not signed ([`Plan::unsigned_layers`]).
+//! - **Otherwise**, one entry per layer with the layer's digest, named by
+//!   `org.opencontainers.image.title`, else (hubsign only, see below)
+//!   `org.cncf.model.filepath`, else `layer_NNN.tar.gz` (its index, three digits); and a
+//!   `config.json` entry with the config's digest unless a layer is named `config.json`.
+//!   Such an entry is a blob: whatever its media type says (oras pushes plain files as
+//!   `application/vnd.oci.image.layer.v1.tar`), what is signed is the blob under that name.
+//!
+//! Names are normalized as Python's `PurePosixPath` (empty and `.` components dropped) and
+//! resources sorted in OMS order ([`crate::manifest::compare_paths`]).
+//!
+//! Where hubsign differs from rh-model-signing 1.0.5:
+//! - `org.cncf.model.filepath` names a layer without a title (rh reads the title only and
+//!   names it `layer_NNN.tar.gz`); the `config.json` rule looks at these names too. hubsign
+//!   pushes both annotations, so what it publishes reads the same in both.
+//! - Refusals where rh signs anyway: an unsafe name (absolute, `..`, a backslash, a control
+//!   character), two entries of one name (rh keeps the last), a digest that is not
+//!   `sha256:<64 lowercase hex>` (rh also reads bare hex and other algorithms), a manifest
+//!   with nothing to sign. Tar entries: see [`super::untar`].
+//!
+//! Where model_signing PR #623 (`hashing.create_manifest_from_oci_layers`) differs: it has no
+//! ModelCar mode; it always adds `config.json` (a layer titled so then replaces it, which ends
+//! the same); an empty title names a layer `.` there (rh and hubsign: `layer_NNN.tar.gz`); and
+//! its CLI names the model after the manifest file's stem, where hubsign, with no file, takes
+//! rh's [`model_name`].
+//!
+//! This module is pure: it reads a parsed manifest and the digests a caller hashed, and never
+//! touches the network or the disk.
+
+use super::image::{
+    ANNOTATION_BASE_NAME, ANNOTATION_IMAGE_NAME, ANNOTATION_MODELPACK_FILEPATH, ANNOTATION_TITLE,
+};
+use super::image::{Descriptor, ImageManifest, sha256_hex};
+use super::untar::{Compression, TarFile, normalize};
+use crate::hub::check_remote_path;
+use crate::manifest::{
+    HashAlgorithm, Manifest, ResourceDigest, Serialization, SerializationConfig, Symlinks, compare_paths,
+};
+use std::fmt;
+
+/// olot's layer annotation: `file` or `directory` (its presence makes a ModelCar).
+pub const OLOT_CONTENT_TYPE: &str = "olot.layer.content.type";
+/// olot's layer annotation: `sha256:<hex>` of the file a `file` layer holds.
+pub const OLOT_CONTENT_DIGEST: &str = "olot.layer.content.digest";
+/// olot's layer annotation: the path of the file or directory inside the layer.
+pub const OLOT_CONTENT_PATH: &str = "olot.layer.content.inlayerpath";
+/// Where a ModelCar holds the model (KServe mounts it there); stripped from names.
+pub const MODELCAR_PREFIX: &str = "/models/";
+/// The entry name of the config blob.
+pub const CONFIG_ENTRY: &str = "config.json";
+
+/// Where in the manifest a field is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Config,
+    Layer(usize),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config => f.write_str("the config"),
+            Self::Layer(i) => write!(f, "layer {i}"),
+        }
+    }
+}
+
+/// What the bytes of a signed entry are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntrySource {
+    /// The blob of layer `index` (the entry's digest is the layer's).
+    Layer { index: usize },
+    /// The config blob.
+    Config,
+    /// The one file inside layer `index`, an olot `file` layer (a tar); the digest is the
+    /// file's, from the layer's annotation.
+    OlotFile { index: usize },
+    /// A regular file inside layer `index`, an olot `directory` layer (a tar).
+    InTar { index: usize },
+}
+
+impl fmt::Display for EntrySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Layer { index } => write!(f, "layer {index}"),
+            Self::Config => f.write_str("the config"),
+            Self::OlotFile { index } => write!(f, "the file in layer {index}"),
+            Self::InTar { index } => write!(f, "a file in layer {index}"),
+        }
+    }
+}
+
+/// One resource of the OMS manifest an artifact stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedEntry {
+    /// Model-relative, `/`-separated, checked and normalized.
+    pub path: String,
+    /// `sha256:<64 hex>`.
+    pub digest: String,
+    /// The blob's size for layers and the config, the file's for tar entries; unknown for an
+    /// olot `file` layer (its size is the tar's).
+    pub size: Option<u64>,
+    pub source: EntrySource,
+}
+
+/// Why a manifest has no OMS meaning hubsign accepts. All exit 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayoutError {
+    #[error(
+        "{place}: {field} names an unsafe path {path:?} (absolute, `..`, empty, a backslash or a control character)"
+    )]
+    UnsafePath {
+        place: Place,
+        field: String,
+        path: String,
+    },
+    #[error("{place}: {field} is {digest:?}, not a SHA-256 digest (sha256:<64 lowercase hex>)")]
+    BadDigest {
+        place: Place,
+        field: String,
+        digest: String,
+    },
+    #[error("two entries are named {path:?} ({first} and {second}); refusing the artifact")]
+    DuplicatePath {
+        path: String,
+        first: EntrySource,
+        second: EntrySource,
+    },
+    #[error("layer {digest} has an unknown media type {media_type:?}")]
+    UnknownMediaType { media_type: String, digest: String },
+    #[error("the manifest names no file to sign")]
+    NoEntries,
+    #[error("the files inside layers {layers:?} (tar layers) must be hashed before the manifest is known")]
+    TarEntriesMissing { layers: Vec<usize> },
+    #[error("layer {layer} is not a tar layer awaiting its files")]
+    NotATarLayer { layer: usize },
+}
+
+/// The entries an artifact signs, before the files of its tar layers are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Entries known from the manifest alone.
+    pub entries: Vec<SignedEntry>,
+    /// Layers (olot `directory` layers) whose regular files are entries: hash them with
+    /// [`super::untar::hash_entries`] (prefix [`MODELCAR_PREFIX`]) and add them.
+    pub tar_layers: Vec<usize>,
+    /// Layers no entry covers (a ModelCar's base image, incomplete olot layers).
+    pub unsigned_layers: Vec<usize>,
+    /// Whether the config blob is an entry.
+    pub config_signed: bool,
+}
+
+impl Plan {
+    /// Adds the files of tar layer `layer` (from [`super::untar::hash_entries`]).
+    pub fn add_tar_entries(&mut self, layer: usize, files: &[TarFile]) -> Result<(), LayoutError> {
+        let Some(at) = self.tar_layers.iter().position(|l| *l == layer) else {
+            return Err(LayoutError::NotATarLayer { layer });
+        };
+        self.tar_layers.remove(at);
+        for f in files {
+            let place = Place::Layer(layer);
+            let path = checked_path(&f.path, place, "a tar entry")?;
+            check_digest(&f.digest, place, "a tar entry's content")?;
+            self.entries.push(SignedEntry {
+                path,
+                digest: f.digest.clone(),
+                size: Some(f.size),
+                source: EntrySource::InTar { index: layer },
+            });
+        }
+        Ok(())
+    }
+
+    /// The entries in OMS order, once every tar layer was added; refuses duplicates and an
+    /// empty result.
+    pub fn finish(self) -> Result<Vec<SignedEntry>, LayoutError> {
+        if !self.tar_layers.is_empty() {
+            return Err(LayoutError::TarEntriesMissing {
+                layers: self.tar_layers,
+            });
+        }
+        let mut entries = self.entries;
+        if entries.is_empty() {
+            return Err(LayoutError::NoEntries);
+        }
+        entries.sort_by(|a, b| compare_paths(&a.path, &b.path));
+        for w in entries.windows(2) {
+            if w[0].path == w[1].path {
+                return Err(LayoutError::DuplicatePath {
+                    path: w[0].path.clone(),
+                    first: w[0].source,
+                    second: w[1].source,
+                });
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// The entries of an artifact with no tar layer to open (everything but ModelCar `directory`
+/// layers), in OMS order; [`LayoutError::TarEntriesMissing`] otherwise (use [`plan`]).
+pub fn entries(manifest: &ImageManifest) -> Result<Vec<SignedEntry>, LayoutError> {
+    plan(manifest)?.finish()
+}
+
+/// What `manifest` signs, following rh-model-signing's `parse_oci_manifest` (module docs).
+pub fn plan(manifest: &ImageManifest) -> Result<Plan, LayoutError> {
+    if manifest
+        .layers
+        .iter()
+        .any(|l| l.annotations.contains_key(OLOT_CONTENT_TYPE))
+    {
+        modelcar_plan(manifest)
+    } else {
+        artifact_plan(manifest)
+    }
+}
+
+fn modelcar_plan(manifest: &ImageManifest) -> Result<Plan, LayoutError> {
+    let mut plan = Plan {
+        entries: Vec::new(),
+        tar_layers: Vec::new(),
+        unsigned_layers: Vec::new(),
+        config_signed: false,
+    };
+    for (index, layer) in manifest.layers.iter().enumerate() {
+        let place = Place::Layer(index);
+        match layer.annotations.get(OLOT_CONTENT_TYPE).map(String::as_str) {
+            Some("file") => {
+                // rh skips a file layer lacking either annotation, or whose path is the prefix.
+                let (Some(digest), Some(inlayer)) = (
+                    layer.annotation(OLOT_CONTENT_DIGEST),
+                    layer.annotation(OLOT_CONTENT_PATH),
+                ) else {
+                    plan.unsigned_layers.push(index);
+                    continue;
+                };
+                let field = format!("annotation {OLOT_CONTENT_PATH}");
+                let path = match super::untar::entry_path(inlayer, MODELCAR_PREFIX) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => {
+                        plan.unsigned_layers.push(index);
+                        continue;
+                    }
+                    Err(_) => return Err(unsafe_path(place, &field, inlayer)),
+                };
+                check_digest(digest, place, &format!("annotation {OLOT_CONTENT_DIGEST}"))?;
+                plan.entries.push(SignedEntry {
+                    path,
+                    digest: digest.to_owned(),
+                    size: None,
+                    source: EntrySource::OlotFile { index },
+                });
+            }
+            Some("directory") => {
+                check_digest(&layer.digest, place, "digest")?;
+                plan.tar_layers.push(index);
+            }
+            _ => plan.unsigned_layers.push(index),
+        }
+    }
+    Ok(plan)
+}
+
+fn artifact_plan(manifest: &ImageManifest) -> Result<Plan, LayoutError> {
+    let mut entries = Vec::with_capacity(manifest.layers.len() + 1);
+    for (index, layer) in manifest.layers.iter().enumerate() {
+        let place = Place::Layer(index);
+        let path = match (
+            layer.annotation(ANNOTATION_TITLE),
+            layer.annotation(ANNOTATION_MODELPACK_FILEPATH),
+        ) {
+            (Some(title), _) => checked_path(title, place, &format!("annotation {ANNOTATION_TITLE}"))?,
+            (None, Some(fp)) => {
+                checked_path(fp, place, &format!("annotation {ANNOTATION_MODELPACK_FILEPATH}"))?
+            }
+            (None, None) => format!("layer_{index:03}.tar.gz"),
+        };
+        check_digest(&layer.digest, place, "digest")?;
+        entries.push(SignedEntry {
+            path,
+            digest: layer.digest.clone(),
+            size: Some(layer.size),
+            source: EntrySource::Layer { index },
+        });
+    }
+    let config_signed = !entries.iter().any(|e| e.path == CONFIG_ENTRY);
+    if config_signed {
+        check_digest(&manifest.config.digest, Place::Config, "digest")?;
+        entries.push(SignedEntry {
+            path: CONFIG_ENTRY.to_owned(),
+            digest: manifest.config.digest.clone(),
+            size: Some(manifest.config.size),
+            source: EntrySource::Config,
+        });
+    }
+    Ok(Plan {
+        entries,
+        tar_layers: Vec::new(),
+        unsigned_layers: Vec::new(),
+        config_signed,
+    })
+}
+
+fn unsafe_path(place: Place, field: &str, path: &str) -> LayoutError {
+    LayoutError::UnsafePath {
+        place,
+        field: field.to_owned(),
+        path: path.to_owned(),
+    }
+}
+
+/// A name as `PurePosixPath` writes it, refused if absolute or unsafe once normalized.
+fn checked_path(raw: &str, place: Place, field: &str) -> Result<String, LayoutError> {
+    let normal = normalize(raw);
+    if raw.starts_with('/') || check_remote_path(&normal).is_err() {
+        return Err(unsafe_path(place, field, raw));
+    }
+    Ok(normal)
+}
+
+fn check_digest(digest: &str, place: Place, field: &str) -> Result<(), LayoutError> {
+    if sha256_hex(digest).is_some() {
+        Ok(())
+    } else {
+        Err(LayoutError::BadDigest {
+            place,
+            field: field.to_owned(),
+            digest: digest.to_owned(),
+        })
+    }
+}
+
+/// The model name rh-model-signing records: `org.opencontainers.image.name`, else
+/// `org.opencontainers.image.base.name`, else `oci-image` (an empty value counts as absent).
+#[must_use]
+pub fn model_name(manifest: &ImageManifest) -> String {
+    let get = |k: &str| manifest.annotations.get(k).filter(|v| !v.is_empty());
+    get(ANNOTATION_IMAGE_NAME)
+        .or_else(|| get(ANNOTATION_BASE_NAME))
+        .map_or_else(|| "oci-image".to_owned(), Clone::clone)
+}
+
+/// The OMS manifest `entries` stand for: files serialization, SHA-256, symlinks refused, no
+/// ignored paths, resources in OMS order, named after [`model_name`].
+pub fn oms_manifest(manifest: &ImageManifest, entries: &[SignedEntry]) -> Result<Manifest, LayoutError> {
+    let mut sorted: Vec<&SignedEntry> = entries.iter().collect();
+    sorted.sort_by(|a, b| compare_paths(&a.path, &b.path));
+    let serialization = SerializationConfig {
+        method: Serialization::Files,
+        hash: HashAlgorithm::Sha256,
+        symlinks: Symlinks::Refuse,
+        ignore_paths: Vec::new(),
+    };
+    let algorithm = serialization.resource_algorithm();
+    let resources = sorted
+        .into_iter()
+        .map(|e| {
+            let digest = sha256_hex(&e.digest)
+                .and_then(|h| hex::decode(h).ok())
+                .ok_or_else(|| LayoutError::BadDigest {
+                    place: match e.source {
+                        EntrySource::Config => Place::Config,
+                        EntrySource::Layer { index }
+                        | EntrySource::OlotFile { index }
+                        | EntrySource::InTar { index } => Place::Layer(index),
+                    },
+                    field: format!("the digest of {}", e.path),
+                    digest: e.digest.clone(),
+                })?;
+            Ok(ResourceDigest {
+                name: e.path.clone(),
+                algorithm: algorithm.clone(),
+                digest,
+            })
+        })
+        .collect::<Result<_, LayoutError>>()?;
+    Ok(Manifest {
+        model_name: model_name(manifest),
+        serialization,
+        resources,
+    })
+}
+
+/// How a layer's bytes are packed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    /// The file itself.
+    Raw,
+    /// A tar archive, compressed so.
+    Tar(Compression),
+}
+
+/// ModelPack's layer roles (`application/vnd.cncf.model.<role>.v1.<packing>`).
+const MODELPACK_ROLES: [&str; 5] = ["weight", "weight.config", "doc", "code", "dataset"];
+/// KitOps' layer roles (`application/vnd.kitops.modelkit.<role>.v1.<packing>`).
+const KITOPS_ROLES: [&str; 6] = ["model", "modelpart", "dataset", "code", "docs", "prompts"];
+/// Docker Model Runner's one-file layers.
+const DOCKER_AI_RAW: [&str; 8] = [
+    "application/vnd.docker.ai.gguf.v3",
+    "application/vnd.docker.ai.safetensors",
+    "application/vnd.docker.ai.dduf",
+    "application/vnd.docker.ai.license",
+    "application/vnd.docker.ai.mmproj",
+    "application/vnd.docker.ai.chat.template.jinja",
+    "application/vnd.docker.ai.model.file",
+    "application/octet-stream",
+];
+/// Docker Model Runner's tar layers (uncompressed).
+const DOCKER_AI_TAR: [&str; 2] = [
+    "application/vnd.docker.ai.vllm.config.tar",
+    "application/vnd.docker.ai.dir.tar",
+];
+
+/// How `desc`'s blob is packed, from its media type: ModelPack `.raw` / `.tar` / `.tar+gzip` /
+/// `.tar+zstd`, KitOps `.tar(+gzip|+zstd)`, Docker Model Runner's types, image layers
+/// (`application/vnd.oci.image.layer.v1.tar(+gzip|+zstd)`, Docker's `rootfs.diff.tar.gzip`).
+/// Which entries need it: see the module docs (a titled blob is signed as a blob).
+pub fn layer_kind(desc: &Descriptor) -> Result<LayerKind, LayoutError> {
+    let mt = desc.media_type.as_str();
+    let unknown = || LayoutError::UnknownMediaType {
+        media_type: mt.to_owned(),
+        digest: desc.digest.clone(),
+    };
+    if DOCKER_AI_RAW.contains(&mt) {
+        return Ok(LayerKind::Raw);
+    }
+    if DOCKER_AI_TAR.contains(&mt) {
+        return Ok(LayerKind::Tar(Compression::None));
+    }
+    if matches!(
+        mt,
+        "application/vnd.docker.image.rootfs.diff.tar.gzip"
+            | "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+    ) {
+        return Ok(LayerKind::Tar(Compression::Gzip));
+    }
+    let (base, compression) = if let Some(b) = mt.strip_suffix("+gzip") {
+        (b, Compression::Gzip)
+    } else if let Some(b) = mt.strip_suffix("+zstd") {
+        (b, Compression::Zstd)
+    } else {
+        (mt, Compression::None)
+    };
+    if matches!(
+        base,
+        "application/vnd.oci.image.layer.v1.tar" | "application/vnd.oci.image.layer.nondistributable.v1.tar"
+    ) {
+        return Ok(LayerKind::Tar(compression));
+    }
+    let role_packing = |prefix: &str, roles: &[&str]| -> Option<&str> {
+        let rest = base.strip_prefix(prefix)?;
+        let (role, packing) = rest.rsplit_once(".v1.")?;
+        roles.contains(&role).then_some(packing)
+    };
+    let packing = role_packing("application/vnd.cncf.model.", &MODELPACK_ROLES)
+        .or_else(|| role_packing("application/vnd.kitops.modelkit.", &KITOPS_ROLES))
+        .ok_or_else(unknown)?;
+    match (packing, compression) {
+        ("raw", Compression::None) => Ok(LayerKind::Raw),
+        ("tar", c) => Ok(LayerKind::Tar(c)),
+        _ => Err(unknown()),
+    }
+}
