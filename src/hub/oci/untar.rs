@@ -176,7 +176,7 @@ pub fn extract(
             .open(&target)
             .map_err(|source| UntarError::Write {
                 path: target.clone(),
-                source: source.into(),
+                source,
             })?;
         let (digest, n) = copy_hashing(entry, &mut file, path, size).map_err(|e| {
             e.into_untar(|source| UntarError::Write {
@@ -401,4 +401,312 @@ fn for_each_file<R: Read>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Compression, Limits, TarFile, UntarError, entry_path, extract, hash_entries};
+    use std::io::Write as _;
+
+    /// A raw ustar header block for `name` (bytes written as given: no check, so hostile
+    /// names can be made), then the data padded to 512.
+    fn entry(out: &mut Vec<u8>, name: &[u8], kind: tar::EntryType, data: &[u8], link: Option<&[u8]>) {
+        let mut h = tar::Header::new_ustar();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        if let Some(l) = link {
+            h.as_old_mut().linkname[..l.len()].copy_from_slice(l);
+        }
+        h.set_entry_type(kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(512), 0);
+    }
+
+    fn file(out: &mut Vec<u8>, name: &str, data: &[u8]) {
+        entry(out, name.as_bytes(), tar::EntryType::Regular, data, None);
+    }
+
+    fn end(mut out: Vec<u8>) -> Vec<u8> {
+        out.resize(out.len() + 1024, 0);
+        out
+    }
+
+    fn sha(data: &[u8]) -> String {
+        crate::hub::oci::image::digest_of(data)
+    }
+
+    fn hash(tar: &[u8], prefix: &str) -> Result<Vec<TarFile>, UntarError> {
+        hash_entries(tar, Compression::None, prefix, &Limits::default())
+    }
+
+    #[test]
+    fn regular_files_are_hashed_with_the_prefix_stripped() {
+        let mut t = Vec::new();
+        entry(&mut t, b"models/", tar::EntryType::Directory, b"", None);
+        file(&mut t, "models/a.txt", b"alpha");
+        file(&mut t, "/models/dir/b.bin", b"beta");
+        file(&mut t, "./models/c", b"gamma"); // not under the prefix (rh: "models/c")
+        file(&mut t, "models//d/./e", b"delta");
+        file(&mut t, "models/", b"skipped: empty once stripped");
+        let files = hash(&end(t), "/models/").unwrap();
+        let got: Vec<(&str, &str, u64)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.digest.as_str(), f.size))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a.txt", sha(b"alpha").as_str(), 5),
+                ("dir/b.bin", sha(b"beta").as_str(), 4),
+                ("models/c", sha(b"gamma").as_str(), 5),
+                ("d/e", sha(b"delta").as_str(), 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn zip_slip_and_absolute_names_are_refused() {
+        for (name, prefix) in [
+            ("../evil", ""),
+            ("models/../../evil", "/models/"),
+            ("a/../../evil", ""),
+            ("/etc/passwd", ""),
+            ("/etc/passwd", "/models/"),
+            ("a\\..\\b", ""),
+            ("a\u{1}b", ""),
+        ] {
+            let mut t = Vec::new();
+            file(&mut t, name, b"x");
+            let err = hash(&end(t.clone()), prefix).unwrap_err();
+            assert!(matches!(err, UntarError::UnsafeName { .. }), "{name}: {err:?}");
+            let dir = tempfile::tempdir().unwrap();
+            let err = extract(
+                &end(t)[..],
+                Compression::None,
+                prefix,
+                dir.path(),
+                &Limits::default(),
+            )
+            .unwrap_err();
+            assert!(matches!(err, UntarError::UnsafeName { .. }), "{name}: {err:?}");
+            assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 0, "{name}");
+        }
+        assert_eq!(entry_path("/models/a", "/models/").unwrap().as_deref(), Some("a"));
+        assert_eq!(entry_path("models/a", "/models/").unwrap().as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_file_through_a_symlink_entry_lands_in_a_real_directory() {
+        let outside = tempfile::tempdir().unwrap();
+        let mut t = Vec::new();
+        let target = outside.path().to_str().unwrap().as_bytes();
+        entry(&mut t, b"link", tar::EntryType::Symlink, b"", Some(target));
+        file(&mut t, "link/planted", b"through the link?");
+        let dir = tempfile::tempdir().unwrap();
+        let files = extract(&end(t)[..], Compression::None, "", dir.path(), &Limits::default()).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "link/planted");
+        assert!(
+            fs_err::symlink_metadata(dir.path().join("link"))
+                .unwrap()
+                .is_dir()
+        );
+        assert_eq!(
+            fs_err::read(dir.path().join("link/planted")).unwrap(),
+            b"through the link?"
+        );
+        assert_eq!(fs_err::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn links_devices_and_fifos_are_skipped() {
+        let mut t = Vec::new();
+        file(&mut t, "real", b"content");
+        entry(&mut t, b"hard", tar::EntryType::Link, b"", Some(b"real"));
+        entry(
+            &mut t,
+            b"hard-out",
+            tar::EntryType::Link,
+            b"",
+            Some(b"/etc/passwd"),
+        );
+        entry(
+            &mut t,
+            b"soft",
+            tar::EntryType::Symlink,
+            b"",
+            Some(b"../../etc/passwd"),
+        );
+        entry(&mut t, b"dev", tar::EntryType::Char, b"", None);
+        entry(&mut t, b"blk", tar::EntryType::Block, b"", None);
+        entry(&mut t, b"fifo", tar::EntryType::Fifo, b"", None);
+        let t = end(t);
+        let dir = tempfile::tempdir().unwrap();
+        let files = extract(&t[..], Compression::None, "", dir.path(), &Limits::default()).unwrap();
+        assert_eq!(files, hash(&t, "").unwrap());
+        assert_eq!(
+            files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+            ["real"]
+        );
+        let on_disk: Vec<_> = fs_err::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(on_disk, ["real"]);
+    }
+
+    #[test]
+    fn a_name_twice_is_refused() {
+        let mut t = Vec::new();
+        file(&mut t, "models/a", b"one");
+        file(&mut t, "/models/a", b"two");
+        let err = hash(&end(t), "/models/").unwrap_err();
+        assert!(
+            matches!(err, UntarError::Duplicate { ref path } if path == "a"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_limit() {
+        let mut t = Vec::new();
+        file(&mut t, "small", b"ok");
+        file(&mut t, "zeros", &vec![0u8; 8 << 20]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&end(t)).unwrap();
+        let gz = gz.finish().unwrap();
+        assert!(gz.len() < 64 * 1024, "{}", gz.len());
+        let limits = Limits {
+            max_entries: 10,
+            max_file_bytes: u64::MAX,
+            max_total_bytes: 1 << 20,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let err = extract(&gz[..], Compression::Gzip, "", dir.path(), &limits).unwrap_err();
+        assert!(
+            matches!(err, UntarError::TotalTooLarge { limit } if limit == 1 << 20),
+            "{err:?}"
+        );
+        assert!(!dir.path().join("zeros").exists());
+        let per_file = Limits {
+            max_file_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let err = hash_entries(&gz[..], Compression::Gzip, "", &per_file).unwrap_err();
+        assert!(
+            matches!(err, UntarError::FileTooLarge { ref path, .. } if path == "zeros"),
+            "{err:?}"
+        );
+        let few = Limits {
+            max_entries: 1,
+            ..Limits::default()
+        };
+        let err = hash_entries(&gz[..], Compression::Gzip, "", &few).unwrap_err();
+        assert!(matches!(err, UntarError::TooManyEntries { limit: 1 }), "{err:?}");
+    }
+
+    #[test]
+    fn a_header_bomb_stops_at_the_stream_limit() {
+        // A PAX header the tar reader would hold in memory whole: 32 MiB of one comment.
+        let mut b = tar::Builder::new(Vec::new());
+        let comment = vec![b'x'; 32 << 20];
+        b.append_pax_extensions([("comment", comment.as_slice())])
+            .unwrap();
+        let mut h = tar::Header::new_ustar();
+        h.set_path("f").unwrap();
+        h.set_size(1);
+        h.set_cksum();
+        b.append(&h, &b"1"[..]).unwrap();
+        let t = b.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&t).unwrap();
+        let gz = gz.finish().unwrap();
+        let limits = Limits {
+            max_entries: 10,
+            max_file_bytes: 1 << 20,
+            max_total_bytes: 1 << 20,
+        };
+        let err = hash_entries(&gz[..], Compression::Gzip, "", &limits).unwrap_err();
+        assert!(matches!(err, UntarError::TotalTooLarge { .. }), "{err:?}");
+        // Under a large enough limit the same archive reads.
+        assert_eq!(
+            hash_entries(&gz[..], Compression::Gzip, "", &Limits::default())
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn zstd_and_gzip_read_as_the_plain_tar() {
+        let mut t = Vec::new();
+        file(&mut t, "a", b"alpha");
+        file(&mut t, "b/c", &vec![7u8; 100_000]);
+        let t = end(t);
+        let plain = hash(&t, "").unwrap();
+        let mut zst = Vec::new();
+        ruzstd::encoding::compress(&t[..], &mut zst, ruzstd::encoding::CompressionLevel::Fastest);
+        assert_eq!(
+            hash_entries(&zst[..], Compression::Zstd, "", &Limits::default()).unwrap(),
+            plain
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&t).unwrap();
+        let gz = gz.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            extract(&gz[..], Compression::Gzip, "", dir.path(), &Limits::default()).unwrap(),
+            plain
+        );
+        assert_eq!(fs_err::read(dir.path().join("b/c")).unwrap(), vec![7u8; 100_000]);
+    }
+
+    #[test]
+    fn extraction_needs_an_empty_real_directory() {
+        let mut t = Vec::new();
+        file(&mut t, "a", b"alpha");
+        let t = end(t);
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(dir.path().join("x"), b"").unwrap();
+        let err = extract(&t[..], Compression::None, "", dir.path(), &Limits::default()).unwrap_err();
+        assert!(matches!(err, UntarError::BadDestination { .. }), "{err:?}");
+        let real = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link");
+        fs_err::os::unix::fs::symlink(real.path(), &link).unwrap();
+        let err = extract(&t[..], Compression::None, "", &link, &Limits::default()).unwrap_err();
+        assert!(matches!(err, UntarError::BadDestination { .. }), "{err:?}");
+        let err = extract(
+            &t[..],
+            Compression::None,
+            "",
+            &dir.path().join("missing"),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, UntarError::BadDestination { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn garbage_is_corrupt_and_a_cut_entry_truncated() {
+        let mut t = Vec::new();
+        file(&mut t, "a", &[1u8; 2000]);
+        t.truncate(1200);
+        let err = hash(&t, "").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                UntarError::Truncated {
+                    received: 688,
+                    expected: 2000,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = hash_entries(&b"not gzip"[..], Compression::Gzip, "", &Limits::default()).unwrap_err();
+        assert!(matches!(err, UntarError::Corrupt { .. }), "{err:?}");
+    }
 }
