@@ -475,3 +475,342 @@ pub fn layer_kind(desc: &Descriptor) -> Result<LayerKind, LayoutError> {
         _ => Err(unknown()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        CONFIG_ENTRY, EntrySource, LayerKind, LayoutError, Place, entries, layer_kind, model_name,
+        oms_manifest, plan,
+    };
+    use crate::hub::oci::image::{ImageManifest, digest_of};
+    use crate::hub::oci::untar::{Compression, TarFile};
+    use serde_json::{Value, json};
+
+    fn d(s: &str) -> String {
+        digest_of(s.as_bytes())
+    }
+
+    fn layer(media_type: &str, content: &str, annotations: &Value) -> Value {
+        json!({"mediaType": media_type, "digest": d(content), "size": content.len(), "annotations": annotations})
+    }
+
+    fn manifest(layers: &[Value], annotations: &Value) -> ImageManifest {
+        serde_json::from_value(json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": d("cfg"), "size": 3},
+            "layers": layers,
+            "annotations": annotations,
+        }))
+        .unwrap()
+    }
+
+    const RAW: &str = "application/vnd.cncf.model.weight.v1.raw";
+
+    fn names(entries: &[super::SignedEntry]) -> Vec<(&str, &str)> {
+        entries
+            .iter()
+            .map(|e| (e.path.as_str(), e.digest.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_are_named_by_title_then_filepath_then_index_and_the_config_added() {
+        let m = manifest(
+            &[
+                layer(
+                    RAW,
+                    "w",
+                    &json!({"org.opencontainers.image.title": "model.safetensors"}),
+                ),
+                layer(RAW, "t", &json!({"org.cncf.model.filepath": "tok/vocab.txt"})),
+                layer(RAW, "x", &json!({})),
+                layer(RAW, "e", &json!({"org.opencontainers.image.title": ""})),
+                layer(
+                    RAW,
+                    "n",
+                    &json!({"org.opencontainers.image.title": "./sub//n.bin"}),
+                ),
+            ],
+            &json!({}),
+        );
+        let e = entries(&m).unwrap();
+        assert_eq!(
+            names(&e),
+            [
+                (CONFIG_ENTRY, d("cfg").as_str()),
+                ("layer_002.tar.gz", d("x").as_str()),
+                ("layer_003.tar.gz", d("e").as_str()),
+                ("model.safetensors", d("w").as_str()),
+                ("sub/n.bin", d("n").as_str()),
+                ("tok/vocab.txt", d("t").as_str()),
+            ]
+        );
+        assert_eq!(e[0].source, EntrySource::Config);
+        assert_eq!(e[0].size, Some(3));
+        assert_eq!(e[3].source, EntrySource::Layer { index: 0 });
+        assert!(plan(&m).unwrap().config_signed);
+    }
+
+    #[test]
+    fn a_layer_named_config_json_leaves_the_config_blob_out() {
+        for key in ["org.opencontainers.image.title", "org.cncf.model.filepath"] {
+            let m = manifest(&[layer(RAW, "c", &json!({key: "config.json"}))], &json!({}));
+            let p = plan(&m).unwrap();
+            assert!(!p.config_signed);
+            assert_eq!(names(&p.finish().unwrap()), [(CONFIG_ENTRY, d("c").as_str())]);
+        }
+    }
+
+    #[test]
+    fn unsafe_names_duplicates_and_other_digests_are_refused_naming_the_layer_and_field() {
+        for bad in ["../x", "/abs", "a/../../b", "a\u{7}b", "a\\b", ".", "a/.."] {
+            let m = manifest(
+                &[
+                    layer(RAW, "ok", &json!({})),
+                    layer(RAW, "w", &json!({"org.opencontainers.image.title": bad})),
+                ],
+                &json!({}),
+            );
+            let err = entries(&m).unwrap_err();
+            assert_eq!(
+                err,
+                LayoutError::UnsafePath {
+                    place: Place::Layer(1),
+                    field: "annotation org.opencontainers.image.title".into(),
+                    path: bad.into()
+                },
+                "{bad}"
+            );
+            assert!(err.to_string().contains("layer 1"), "{err}");
+        }
+        let m = manifest(
+            &[
+                layer(RAW, "a", &json!({"org.opencontainers.image.title": "same"})),
+                layer(RAW, "b", &json!({"org.cncf.model.filepath": "./same"})),
+            ],
+            &json!({}),
+        );
+        assert!(matches!(entries(&m), Err(LayoutError::DuplicatePath { ref path, .. }) if path == "same"));
+        let mut m = manifest(&[layer(RAW, "a", &json!({}))], &json!({}));
+        m.layers[0].digest = format!("sha512:{}", "0".repeat(128));
+        assert!(matches!(
+            entries(&m),
+            Err(LayoutError::BadDigest { place: Place::Layer(0), ref field, .. }) if field == "digest"
+        ));
+        let mut m = manifest(&[layer(RAW, "a", &json!({}))], &json!({}));
+        m.config.digest = d("cfg").to_uppercase().replace("SHA256", "sha256");
+        assert!(matches!(
+            entries(&m),
+            Err(LayoutError::BadDigest {
+                place: Place::Config,
+                ..
+            })
+        ));
+        assert_eq!(
+            entries(&serde_json::from_value(json!({"schemaVersion": 2, "config": {"mediaType": "x", "digest": d("c"), "size": 1}, "layers": []})).unwrap())
+                .unwrap()
+                .len(),
+            1,
+            "rh signs the config alone"
+        );
+    }
+
+    fn olot(kind: &str, content: &str, extra: &Value) -> Value {
+        let mut a = json!({"olot.layer.content.type": kind, "org.opencontainers.image.title": "ignored"});
+        a.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        layer("application/vnd.oci.image.layer.v1.tar", content, &a)
+    }
+
+    #[test]
+    fn modelcar_layers_sign_the_files_inside() {
+        let m = manifest(
+            &[
+                layer("application/vnd.oci.image.layer.v1.tar+gzip", "base", &json!({})),
+                olot(
+                    "file",
+                    "tar of w",
+                    &json!({"olot.layer.content.digest": d("w"), "olot.layer.content.inlayerpath": "/models/model.safetensors"}),
+                ),
+                olot(
+                    "directory",
+                    "tar of tok",
+                    &json!({"olot.layer.content.inlayerpath": "/models/tok"}),
+                ),
+                olot(
+                    "file",
+                    "no digest",
+                    &json!({"olot.layer.content.inlayerpath": "/models/x"}),
+                ),
+                olot(
+                    "file",
+                    "prefix only",
+                    &json!({"olot.layer.content.digest": d("p"), "olot.layer.content.inlayerpath": "/models/"}),
+                ),
+                olot("other", "unknown kind", &json!({})),
+            ],
+            &json!({"org.opencontainers.image.name": "car"}),
+        );
+        let mut p = plan(&m).unwrap();
+        assert_eq!(p.tar_layers, [2]);
+        assert_eq!(p.unsigned_layers, [0, 3, 4, 5]);
+        assert!(!p.config_signed);
+        assert_eq!(
+            entries(&m).unwrap_err(),
+            LayoutError::TarEntriesMissing { layers: vec![2] }
+        );
+        let tar = |path: &str, c: &str| TarFile {
+            path: path.into(),
+            digest: d(c),
+            size: c.len() as u64,
+        };
+        assert_eq!(
+            p.add_tar_entries(1, &[]),
+            Err(LayoutError::NotATarLayer { layer: 1 })
+        );
+        p.add_tar_entries(2, &[tar("tok/vocab.txt", "v"), tar("tok/merges.txt", "m")])
+            .unwrap();
+        let e = p.clone().finish().unwrap();
+        assert_eq!(
+            names(&e),
+            [
+                ("model.safetensors", d("w").as_str()),
+                ("tok/merges.txt", d("m").as_str()),
+                ("tok/vocab.txt", d("v").as_str()),
+            ]
+        );
+        assert_eq!(e[0].source, EntrySource::OlotFile { index: 1 });
+        assert_eq!(e[0].size, None);
+        assert_eq!(e[1].source, EntrySource::InTar { index: 2 });
+        let oms = oms_manifest(&m, &e).unwrap();
+        assert_eq!(oms.model_name, "car");
+        // A tar entry naming a file another layer signs is refused.
+        let mut p = plan(&m).unwrap();
+        p.add_tar_entries(2, &[tar("model.safetensors", "other")])
+            .unwrap();
+        assert!(matches!(p.finish(), Err(LayoutError::DuplicatePath { .. })));
+        // An unsafe in-layer path is refused, naming the annotation.
+        let m = manifest(
+            &[olot(
+                "file",
+                "t",
+                &json!({"olot.layer.content.digest": d("w"), "olot.layer.content.inlayerpath": "/models/../etc/x"}),
+            )],
+            &json!({}),
+        );
+        assert!(matches!(
+            entries(&m),
+            Err(LayoutError::UnsafePath { place: Place::Layer(0), ref field, .. }) if field.contains("inlayerpath")
+        ));
+    }
+
+    #[test]
+    fn the_model_name_is_rhs() {
+        let with = |a: Value| model_name(&manifest(&[], &a));
+        assert_eq!(with(json!({})), "oci-image");
+        assert_eq!(
+            with(json!({"org.opencontainers.image.base.name": "base"})),
+            "base"
+        );
+        assert_eq!(
+            with(json!({"org.opencontainers.image.name": "n", "org.opencontainers.image.base.name": "base"})),
+            "n"
+        );
+        assert_eq!(
+            with(json!({"org.opencontainers.image.name": "", "org.opencontainers.image.base.name": "base"})),
+            "base"
+        );
+    }
+
+    #[test]
+    fn the_oms_manifest_is_in_oms_order_with_files_sha256() {
+        let m = manifest(
+            &[
+                layer(RAW, "1", &json!({"org.opencontainers.image.title": "order/a.b"})),
+                layer(RAW, "2", &json!({"org.opencontainers.image.title": "order/a/b"})),
+                layer(RAW, "3", &json!({"org.opencontainers.image.title": "order/a-c"})),
+            ],
+            &json!({}),
+        );
+        let oms = oms_manifest(&m, &entries(&m).unwrap()).unwrap();
+        let names: Vec<&str> = oms.resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["config.json", "order/a/b", "order/a-c", "order/a.b"]);
+        assert_eq!(oms.resources[1].digest, hex::decode(&d("2")[7..]).unwrap());
+        assert_eq!(oms.resources[1].algorithm, "sha256");
+        assert_eq!(oms.serialization.method, crate::manifest::Serialization::Files);
+        assert!(oms.serialization.ignore_paths.is_empty());
+        assert_eq!(oms.serialization.symlinks, crate::manifest::Symlinks::Refuse);
+        assert_eq!(oms.model_name, "oci-image");
+    }
+
+    #[test]
+    fn media_types_say_raw_or_which_tar() {
+        let kind = |mt: &str| {
+            let m = manifest(&[layer(mt, "x", &json!({}))], &json!({}));
+            layer_kind(&m.layers[0])
+        };
+        for (mt, want) in [
+            ("application/vnd.cncf.model.weight.v1.raw", LayerKind::Raw),
+            ("application/vnd.cncf.model.weight.config.v1.raw", LayerKind::Raw),
+            (
+                "application/vnd.cncf.model.doc.v1.tar",
+                LayerKind::Tar(Compression::None),
+            ),
+            (
+                "application/vnd.cncf.model.code.v1.tar+gzip",
+                LayerKind::Tar(Compression::Gzip),
+            ),
+            (
+                "application/vnd.cncf.model.dataset.v1.tar+zstd",
+                LayerKind::Tar(Compression::Zstd),
+            ),
+            ("application/vnd.docker.ai.gguf.v3", LayerKind::Raw),
+            ("application/vnd.docker.ai.safetensors", LayerKind::Raw),
+            (
+                "application/vnd.docker.ai.dir.tar",
+                LayerKind::Tar(Compression::None),
+            ),
+            (
+                "application/vnd.kitops.modelkit.model.v1.tar",
+                LayerKind::Tar(Compression::None),
+            ),
+            (
+                "application/vnd.kitops.modelkit.docs.v1.tar+gzip",
+                LayerKind::Tar(Compression::Gzip),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                LayerKind::Tar(Compression::None),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar+gzip",
+                LayerKind::Tar(Compression::Gzip),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar+zstd",
+                LayerKind::Tar(Compression::Zstd),
+            ),
+            (
+                "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                LayerKind::Tar(Compression::Gzip),
+            ),
+        ] {
+            assert_eq!(kind(mt), Ok(want), "{mt}");
+        }
+        for mt in [
+            "application/vnd.cncf.model.weight.v1.raw+gzip",
+            "application/vnd.cncf.model.secret.v1.raw",
+            "application/vnd.kitops.modelkit.model.v1.zip",
+            "text/plain",
+        ] {
+            let err = kind(mt).unwrap_err();
+            assert!(
+                matches!(err, LayoutError::UnknownMediaType { ref media_type, .. } if media_type == mt),
+                "{mt}"
+            );
+            assert!(err.to_string().contains(mt));
+        }
+    }
+}
