@@ -314,3 +314,112 @@ fn write_string(out: &mut String, s: &str) {
     }
     out.push('"');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ARTIFACT_TYPE, CONFIG_MEDIA_TYPE, PushFile, Role, build, python_compact, role};
+    use crate::hub::oci::image::{ImageManifest, digest_of};
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn compact_json_is_pythons() {
+        let v = json!({"b": "é \"q\" \\ \n\t\r\u{8}\u{c}\u{1}\u{7f}~", "a": ["😀", 1, true, null], "z": {}});
+        assert_eq!(
+            String::from_utf8(python_compact(&v)).unwrap(),
+            r#"{"b":"\u00e9 \"q\" \\ \n\t\r\b\f\u0001\u007f~","a":["\ud83d\ude00",1,true,null],"z":{}}"#
+        );
+    }
+
+    #[test]
+    fn files_are_classed_as_modctl_does() {
+        for (path, want) in [
+            ("model.safetensors", Role::Weight),
+            ("model-00001-of-00002.safetensors", Role::Weight),
+            ("pytorch_model.bin", Role::Weight),
+            ("ggml-model.Q4_K_M.gguf", Role::Weight),
+            ("config.json", Role::WeightConfig),
+            ("tokenizer/tokenizer.json", Role::WeightConfig),
+            ("tokenizer.model", Role::WeightConfig),
+            ("vocab.txt", Role::WeightConfig),
+            ("generation_config.json", Role::WeightConfig),
+            ("README.md", Role::Doc),
+            ("LICENSE", Role::Doc),
+            ("modeling_x.py", Role::Code),
+            (".gitattributes", Role::Code),
+        ] {
+            assert_eq!(role(path, 10), want, "{path}");
+        }
+        assert_eq!(role("blob", 200_000_000), Role::Weight);
+    }
+
+    #[test]
+    fn the_artifact_is_modelpack_with_one_raw_layer_per_file_in_oms_order() {
+        let f = |path: &str, c: &str| PushFile {
+            path: path.into(),
+            digest: digest_of(c.as_bytes()),
+            size: c.len() as u64,
+        };
+        let files = [
+            f("order/a.b", "1"),
+            f("config.json", "{}"),
+            f("order/a/b", "2"),
+            f("ü.md", "3"),
+        ];
+        let annotations = BTreeMap::from([("org.opencontainers.image.name".to_owned(), "tiny".to_owned())]);
+        let built = build(&files, &annotations);
+        assert_eq!(
+            built,
+            build(
+                &[
+                    files[3].clone(),
+                    files[0].clone(),
+                    files[2].clone(),
+                    files[1].clone()
+                ],
+                &annotations
+            )
+        );
+        assert_eq!(built.manifest_digest, digest_of(&built.manifest));
+        assert!(built.manifest.is_ascii());
+        let m: ImageManifest = serde_json::from_slice(&built.manifest).unwrap();
+        assert_eq!(m.artifact_type.as_deref(), Some(ARTIFACT_TYPE));
+        assert_eq!(m.config, built.config_descriptor);
+        assert_eq!(m.config.media_type, CONFIG_MEDIA_TYPE);
+        assert_eq!(m.config.digest, digest_of(&built.config));
+        let paths: Vec<&str> = m
+            .layers
+            .iter()
+            .map(|l| l.annotation("org.opencontainers.image.title").unwrap())
+            .collect();
+        assert_eq!(paths, ["config.json", "order/a/b", "order/a.b", "ü.md"]);
+        for l in &m.layers {
+            assert_eq!(
+                l.annotation("org.cncf.model.filepath"),
+                l.annotation("org.opencontainers.image.title")
+            );
+            assert!(l.media_type.ends_with(".v1.raw"), "{}", l.media_type);
+        }
+        assert_eq!(
+            m.layers[0].media_type,
+            "application/vnd.cncf.model.weight.config.v1.raw"
+        );
+        assert_eq!(m.layers[3].media_type, "application/vnd.cncf.model.doc.v1.raw");
+        assert_eq!(m.annotations, annotations);
+        let config: serde_json::Value = serde_json::from_slice(&built.config).unwrap();
+        assert_eq!(config["descriptor"], json!({"name": "tiny"}));
+        assert_eq!(config["config"], json!({}));
+        assert_eq!(config["modelfs"]["type"], "layers");
+        let diff_ids: Vec<&str> = m.layers.iter().map(|l| l.digest.as_str()).collect();
+        assert_eq!(config["modelfs"]["diffIds"], json!(diff_ids));
+        // What rh-model-signing reads: the layers by title, the config blob not (a layer is
+        // named config.json).
+        let entries = crate::hub::oci::layout::entries(&m).unwrap();
+        assert_eq!(entries.len(), 4);
+        assert!(
+            entries
+                .iter()
+                .all(|e| matches!(e.source, crate::hub::oci::layout::EntrySource::Layer { .. }))
+        );
+    }
+}
