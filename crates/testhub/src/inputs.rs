@@ -1,5 +1,5 @@
 //! The optional external inputs of the tests (the shared model_signing vectors, the sigstore-conformance
-//! corpus, the Python model_signing, SoftHSM2), each named by an environment variable the test command
+//! corpus, the Python model_signing, SoftHSM2, the OCI tools), each named by an environment variable the test command
 //! sets. A test that cannot run says so loudly, and fails in CI (`HUBSIGN_REQUIRE_ALL=1`): never a
 //! silent skip.
 
@@ -68,4 +68,13 @@ pub fn model_signing_cmd(exe: &Path) -> Command {
 /// installed), or a loud skip (a failure in CI).
 pub fn softhsm() -> Option<PathBuf> {
     external("HUBSIGN_SOFTHSM", "PKCS#11 signing tests against SoftHSM2")
+}
+
+/// The venv holding the OCI tools (rh-model-signing 1.0.5, oras, olot, modelpack-client), when
+/// the test command provides it (`HUBSIGN_OCI_VENV`).
+pub fn oci_venv() -> Option<PathBuf> {
+    external(
+        "HUBSIGN_OCI_VENV",
+        "interop tests with rh-model-signing, oras, olot and modelpack-client",
+    )
 }
