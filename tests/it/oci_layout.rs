@@ -486,7 +486,7 @@ fn tar_entries_hash_as_rh_model_signing_hashes_them() {
     let want = want.as_object().unwrap();
     assert_eq!(want.len(), 6);
     for (name, rh) in want {
-        let compression = if name.ends_with(".gz") {
+        let compression = if name.contains(".tar.gz") {
             untar::Compression::Gzip
         } else {
             untar::Compression::None
