@@ -12,9 +12,10 @@
 //!   the model card's `file` layer included only if it has both annotations) and the config
 //!   are not signed ([`Plan::unsigned_layers`]).
 //! - **Otherwise**, one entry per layer with the layer's digest, named by
-//!   `org.opencontainers.image.title`, else (hubsign only, see below)
-//!   `org.cncf.model.filepath`, else `layer_NNN.tar.gz` (its index, three digits); and a
-//!   `config.json` entry with the config's digest unless a layer is named `config.json`.
+//!   `org.opencontainers.image.title`, else (hubsign only, see below) for a raw layer
+//!   ([`layer_kind`]) `org.cncf.model.filepath`, else `layer_NNN.tar.gz` (its index, three
+//!   digits); and a `config.json` entry with the config's digest unless a layer is named
+//!   `config.json`.
 //!   Such an entry is a blob: whatever its media type says (oras pushes plain files as
 //!   `application/vnd.oci.image.layer.v1.tar`), what is signed is the blob under that name.
 //!
@@ -22,9 +23,12 @@
 //! resources sorted in OMS order ([`crate::manifest::compare_paths`]).
 //!
 //! Where hubsign differs from rh-model-signing 1.0.5:
-//! - `org.cncf.model.filepath` names a layer without a title (rh reads the title only and
-//!   names it `layer_NNN.tar.gz`); the `config.json` rule looks at these names too. hubsign
-//!   pushes both annotations, so what it publishes reads the same in both.
+//! - `org.cncf.model.filepath` names a raw layer without a title (rh reads the title only and
+//!   names it `layer_NNN.tar.gz`); the `config.json` rule looks at these names too. So a
+//!   Docker Model Runner artifact (filepath only) signs as its directory does, where rh signs
+//!   numbered blobs and the config. hubsign pushes both annotations, so what it publishes
+//!   reads the same in both. A tar layer with only a filepath keeps rh's `layer_NNN.tar.gz`:
+//!   its blob is not the file that path names.
 //! - Refusals where rh signs anyway: an unsafe name (absolute, `..`, a backslash, a control
 //!   character), two entries of one name (rh keeps the last), a digest that is not
 //!   `sha256:<64 lowercase hex>` (rh also reads bare hex and other algorithms), a manifest
@@ -85,7 +89,9 @@ pub enum EntrySource {
     /// The config blob.
     Config,
     /// The one file inside layer `index`, an olot `file` layer (a tar); the digest is the
-    /// file's, from the layer's annotation.
+    /// file's, from the layer's annotation. A pull extracts the layer
+    /// ([`super::untar::extract`], prefix [`MODELCAR_PREFIX`]) and keeps only the file at the
+    /// entry's path, compared with this digest.
     OlotFile { index: usize },
     /// A regular file inside layer `index`, an olot `directory` layer (a tar).
     InTar { index: usize },
@@ -284,10 +290,12 @@ fn artifact_plan(manifest: &ImageManifest) -> Result<Plan, LayoutError> {
             layer.annotation(ANNOTATION_MODELPACK_FILEPATH),
         ) {
             (Some(title), _) => checked_path(title, place, &format!("annotation {ANNOTATION_TITLE}"))?,
-            (None, Some(fp)) => {
+            // A raw layer's blob is the file the path names; a tar layer's is not (the path
+            // names what is packed in it), so it keeps rh's blob name.
+            (None, Some(fp)) if layer_kind(layer) == Ok(LayerKind::Raw) => {
                 checked_path(fp, place, &format!("annotation {ANNOTATION_MODELPACK_FILEPATH}"))?
             }
-            (None, None) => format!("layer_{index:03}.tar.gz"),
+            (None, _) => format!("layer_{index:03}.tar.gz"),
         };
         check_digest(&layer.digest, place, "digest")?;
         entries.push(SignedEntry {
@@ -531,6 +539,11 @@ mod tests {
                     "n",
                     &json!({"org.opencontainers.image.title": "./sub//n.bin"}),
                 ),
+                layer(
+                    "application/vnd.cncf.model.weight.v1.tar",
+                    "tar",
+                    &json!({"org.cncf.model.filepath": "packed.bin"}),
+                ),
             ],
             &json!({}),
         );
@@ -541,6 +554,7 @@ mod tests {
                 (CONFIG_ENTRY, d("cfg").as_str()),
                 ("layer_002.tar.gz", d("x").as_str()),
                 ("layer_003.tar.gz", d("e").as_str()),
+                ("layer_005.tar.gz", d("tar").as_str()),
                 ("model.safetensors", d("w").as_str()),
                 ("sub/n.bin", d("n").as_str()),
                 ("tok/vocab.txt", d("t").as_str()),
@@ -548,7 +562,7 @@ mod tests {
         );
         assert_eq!(e[0].source, EntrySource::Config);
         assert_eq!(e[0].size, Some(3));
-        assert_eq!(e[3].source, EntrySource::Layer { index: 0 });
+        assert_eq!(e[4].source, EntrySource::Layer { index: 0 });
         assert!(plan(&m).unwrap().config_signed);
     }
 

@@ -48,9 +48,9 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 100,000 entries, 1 TiB per file and 4 TiB in all: far beyond any model, small enough
-    /// that a bomb stops long before a disk fills only when the caller lowers them to what it
-    /// expects (the layer's declared size, the free space).
+    /// 100,000 entries, 1 TiB per file, 4 TiB in all: beyond any real model. A caller that
+    /// knows more (the free space, the sizes a signed manifest promises) passes lower ones, so
+    /// a bomb stops before the disk fills.
     fn default() -> Self {
         Self {
             max_entries: 100_000,
