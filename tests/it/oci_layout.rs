@@ -206,6 +206,37 @@ out(again(sys.argv[1]) + again(sys.argv[2]))
 }
 
 #[test]
+fn modelpack_client_accepts_the_pushed_manifest_and_config() {
+    let Some(python) = oci_python() else { return };
+    let tmp = tempdir();
+    let model = tiny_model(tmp.path());
+    let (_, files) = push_files(&model);
+    let annotations = BTreeMap::from([
+        ("org.opencontainers.image.name".to_owned(), "tiny".to_owned()),
+        ("org.opencontainers.image.version".to_owned(), "1.0".to_owned()),
+    ]);
+    let built = modelpack::build(&files, &annotations);
+    let manifest = tmp.path().join("manifest.json");
+    write(&manifest, &built.manifest);
+    let config = tmp.path().join("config.json");
+    write(&config, &built.config);
+    // modelpack-client's own checks of what it pulls: the manifest's shape and media types,
+    // the config against model-spec's JSON schema, one diffId per layer.
+    let got = py(
+        &python,
+        r#"
+from modelpack_client.client import ModelPackClient
+m = json.loads(read(sys.argv[1]))
+c = json.loads(read(sys.argv[2]))
+out([attempt(lambda: ModelPackClient._validate_manifest(m)),
+     attempt(lambda: ModelPackClient._validate_config(c, len(m["layers"])))])
+"#,
+        &[&manifest, &config],
+    );
+    assert_eq!(got, json!([{"ok": null}, {"ok": null}]));
+}
+
+#[test]
 fn oms_manifests_of_artifacts_equal_rh_model_signings() {
     let Some(python) = oci_python() else { return };
     let tmp = tempdir();
@@ -332,6 +363,43 @@ fn oms_manifests_of_artifacts_equal_rh_model_signings() {
     let plan = layout::plan(&m).unwrap();
     assert_eq!(plan.unsigned_layers, [0], "the base image's layer");
     assert_eq!(plan.tar_layers.len(), 1);
+    // Pulling places exactly the signed files: each olot file layer extracted holds its file
+    // with the annotated digest, the directory layer the files hashed above.
+    let entries = {
+        let mut p = layout::plan(&m).unwrap();
+        let index = p.tar_layers[0];
+        let blob = fs_err::File::open(layout_blobs.join(&m.layers[index].digest[7..])).unwrap();
+        let files = untar::hash_entries(
+            blob,
+            untar::Compression::None,
+            MODELCAR_PREFIX,
+            &Limits::default(),
+        )
+        .unwrap();
+        p.add_tar_entries(index, &files).unwrap();
+        p.finish().unwrap()
+    };
+    for e in &entries {
+        let (layout::EntrySource::OlotFile { index } | layout::EntrySource::InTar { index }) = e.source
+        else {
+            panic!("{e:?} is not from a ModelCar layer");
+        };
+        let desc = &m.layers[index];
+        let LayerKind::Tar(compression) = layout::layer_kind(desc).unwrap() else {
+            panic!("layer {index} is not a tar");
+        };
+        let dest = tmp.path().join(format!("pulled-{}", &e.digest[7..19]));
+        fs_err::create_dir(&dest).unwrap();
+        let blob = fs_err::File::open(layout_blobs.join(&desc.digest[7..])).unwrap();
+        let placed = untar::extract(blob, compression, MODELCAR_PREFIX, &dest, &Limits::default()).unwrap();
+        let file = placed.iter().find(|f| f.path == e.path).unwrap();
+        assert_eq!(file.digest, e.digest, "{}", e.path);
+        assert_eq!(
+            fs_err::read(dest.join(&e.path)).unwrap(),
+            fs_err::read(car.join(&e.path))
+                .unwrap_or_else(|_| fs_err::read(tmp.path().join(&e.path)).unwrap())
+        );
+    }
     // The ModelCar's files are the directory's: the same signature verifies both.
     write(&car.join("README.md"), b"# car\n");
     let (car_oms, _) = push_files(&car);
