@@ -384,13 +384,13 @@ fn oms_manifests_of_artifacts_equal_rh_model_signings() {
         else {
             panic!("{e:?} is not from a ModelCar layer");
         };
-        let desc = &m.layers[index];
-        let LayerKind::Tar(compression) = layout::layer_kind(desc).unwrap() else {
+        let layer = &m.layers[index];
+        let LayerKind::Tar(compression) = layout::layer_kind(layer).unwrap() else {
             panic!("layer {index} is not a tar");
         };
         let dest = tmp.path().join(format!("pulled-{}", &e.digest[7..19]));
         fs_err::create_dir(&dest).unwrap();
-        let blob = fs_err::File::open(layout_blobs.join(&desc.digest[7..])).unwrap();
+        let blob = fs_err::File::open(layout_blobs.join(&layer.digest[7..])).unwrap();
         let placed = untar::extract(blob, compression, MODELCAR_PREFIX, &dest, &Limits::default()).unwrap();
         let file = placed.iter().find(|f| f.path == e.path).unwrap();
         assert_eq!(file.digest, e.digest, "{}", e.path);
