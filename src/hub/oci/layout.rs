@@ -190,7 +190,7 @@ impl Plan {
         Ok(())
     }
 
-    /// The entries in OMS order, once every tar layer was added; refuses duplicates and an
+    /// The entries in OMS order, once every tar layer was added; refuses a name given twice and an
     /// empty result.
     pub fn finish(self) -> Result<Vec<SignedEntry>, LayoutError> {
         if !self.tar_layers.is_empty() {

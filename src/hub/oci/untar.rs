@@ -136,8 +136,9 @@ pub fn hash_entries(
     strip_prefix: &str,
     limits: &Limits,
 ) -> Result<Vec<TarFile>, UntarError> {
+    let mut buf = vec![0u8; COPY_BUFFER];
     for_each_file(reader, compression, strip_prefix, limits, |path, entry, size| {
-        let (digest, n) = copy_hashing(entry, &mut io::sink(), path, size)
+        let (digest, n) = copy_hashing(entry, &mut io::sink(), path, size, &mut buf)
             .map_err(|e| e.into_untar(|source| UntarError::Corrupt { source }))?;
         Ok(TarFile {
             path: path.to_owned(),
@@ -167,6 +168,7 @@ pub fn extract(
         });
     }
     let mut tree = crate::cache::FolderTree::new(dest);
+    let mut buf = vec![0u8; COPY_BUFFER];
     for_each_file(reader, compression, strip_prefix, limits, |path, entry, size| {
         let (dir, name) = tree.parent_of(path)?;
         let target = dir.join(name);
@@ -178,7 +180,7 @@ pub fn extract(
                 path: target.clone(),
                 source,
             })?;
-        let (digest, n) = copy_hashing(entry, &mut file, path, size).map_err(|e| {
+        let (digest, n) = copy_hashing(entry, &mut file, path, size, &mut buf).map_err(|e| {
             e.into_untar(|source| UntarError::Write {
                 path: target.clone(),
                 source,
@@ -213,18 +215,21 @@ impl CopyError {
     }
 }
 
-/// Copies one entry's bytes to `out`, hashing them; exactly `size` bytes must come.
+/// The bytes read at a time from an entry (one buffer per archive, not per file).
+const COPY_BUFFER: usize = 256 * 1024;
+
+/// Copies one entry's bytes to `out` through `buf`, hashing them; exactly `size` bytes must come.
 fn copy_hashing(
     entry: &mut dyn Read,
     out: &mut dyn Write,
     path: &str,
     size: u64,
+    buf: &mut [u8],
 ) -> Result<(String, u64), CopyError> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
     let mut n: u64 = 0;
     loop {
-        let got = match entry.read(&mut buf) {
+        let got = match entry.read(buf) {
             Ok(0) => break,
             Ok(got) => got,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
