@@ -8,9 +8,9 @@
 //!   `file` layer is one entry named by `olot.layer.content.inlayerpath` with `/models/`
 //!   stripped, whose digest is `olot.layer.content.digest` (the file's own SHA-256, not the
 //!   layer's); a `directory` layer is a tar whose regular files are entries, hashed by the
-//!   caller ([`Plan::tar_layers`], [`Plan::add_tar_entries`]). Other layers (the base image's,
-//!   the model card's `file` layer included only if it has both annotations) and the config
-//!   are not signed ([`Plan::unsigned_layers`]).
+//!   caller ([`Plan::tar_layers`], [`Plan::add_tar_entries`]). Other layers (a base image's, an
+//!   olot layer lacking its digest or path annotation or of another content type) and the
+//!   config are not signed ([`Plan::unsigned_layers`], [`Plan::config_signed`]).
 //! - **Otherwise**, one entry per layer with the layer's digest, named by
 //!   `org.opencontainers.image.title`, else (hubsign only, see below) for a raw layer
 //!   ([`layer_kind`]) `org.cncf.model.filepath`, else `layer_NNN.tar.gz` (its index, three
@@ -31,14 +31,15 @@
 //!   its blob is not the file that path names.
 //! - Refusals where rh signs anyway: an unsafe name (absolute, `..`, a backslash, a control
 //!   character), two entries of one name (rh keeps the last), a digest that is not
-//!   `sha256:<64 lowercase hex>` (rh also reads bare hex and other algorithms), a manifest
-//!   with nothing to sign. Tar entries: see [`super::untar`].
+//!   `sha256:<64 lowercase hex>` (rh also reads bare hex and other algorithms). Tar entries:
+//!   see [`super::untar`].
 //!
 //! Where model_signing PR #623 (`hashing.create_manifest_from_oci_layers`) differs: it has no
 //! ModelCar mode; it always adds `config.json` (a layer titled so then replaces it, which ends
 //! the same); an empty title names a layer `.` there (rh and hubsign: `layer_NNN.tar.gz`); and
 //! its CLI names the model after the manifest file's stem, where hubsign, with no file, takes
-//! rh's [`model_name`].
+//! rh's [`model_name`] (#623's own fallback takes an empty `org.opencontainers.image.name`
+//! as the name; rh and hubsign pass over it).
 //!
 //! This module is pure: it reads a parsed manifest and the digests a caller hashed, and never
 //! touches the network or the disk.
