@@ -269,22 +269,79 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
-fn decompressed<'r>(
-    reader: impl Read + 'r,
-    compression: Compression,
-) -> Result<Box<dyn Read + 'r>, UntarError> {
-    Ok(match compression {
+fn decompressed<'r>(reader: impl Read + 'r, compression: Compression) -> Box<dyn Read + 'r> {
+    match compression {
         Compression::None => Box::new(reader),
         // Python's tarfile reads every member of a multi-member gzip stream; so does this.
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(reader)),
-        Compression::Zstd => {
-            Box::new(
-                ruzstd::decoding::StreamingDecoder::new(reader).map_err(|e| UntarError::Corrupt {
-                    source: io::Error::new(io::ErrorKind::InvalidData, e.to_string()),
-                })?,
-            )
+        Compression::Zstd => Box::new(ZstdFrames {
+            source: io::BufReader::new(reader),
+            decoder: ruzstd::decoding::FrameDecoder::new(),
+            in_frame: false,
+        }),
+    }
+}
+
+/// A zstd stream of any number of frames, skippable frames passed over (zstd's own format:
+/// multi-threaded compressors and seekable variants write several frames; a one-frame decoder
+/// would end the tar early and silently drop the files of the later frames).
+struct ZstdFrames<R> {
+    source: R,
+    decoder: ruzstd::decoding::FrameDecoder,
+    in_frame: bool,
+}
+
+impl<R: io::BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use ruzstd::decoding::BlockDecodingStrategy;
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        if buf.is_empty() {
+            return Ok(0);
         }
-    })
+        loop {
+            if !self.in_frame {
+                if self.source.fill_buf()?.is_empty() {
+                    return Ok(0);
+                }
+                match self.decoder.reset(&mut self.source) {
+                    Ok(()) => self.in_frame = true,
+                    Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame {
+                        length,
+                        ..
+                    })) => {
+                        let skipped =
+                            io::copy(&mut (&mut self.source).take(u64::from(length)), &mut io::sink())?;
+                        if skipped != u64::from(length) {
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "zstd skippable frame cut short",
+                            ));
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+                }
+            }
+            while self.decoder.can_collect() < buf.len() && !self.decoder.is_finished() {
+                let more = buf.len() - self.decoder.can_collect();
+                self.decoder
+                    .decode_blocks(&mut self.source, BlockDecodingStrategy::UptoBytes(more))
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            }
+            let n = self.decoder.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            if self.decoder.is_finished() {
+                self.in_frame = false;
+            } else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "zstd frame made no progress",
+                ));
+            }
+        }
+    }
 }
 
 /// The model-relative name of a tar entry, or `None` for one rh-model-signing skips (empty
@@ -334,7 +391,7 @@ fn for_each_file<R: Read>(
 ) -> Result<Vec<TarFile>, UntarError> {
     let tripped = Rc::new(Cell::new(false));
     let stream = Bounded {
-        inner: decompressed(reader, compression)?,
+        inner: decompressed(reader, compression),
         left: limits.stream_bytes(),
         tripped: Rc::clone(&tripped),
     };
@@ -657,6 +714,29 @@ mod tests {
         assert_eq!(
             hash_entries(&zst[..], Compression::Zstd, "", &Limits::default()).unwrap(),
             plain
+        );
+        // Several frames, with a skippable frame between: read to the end, as zstd does.
+        let (head, tail) = t.split_at(1024);
+        let mut frames = Vec::new();
+        ruzstd::encoding::compress(head, &mut frames, ruzstd::encoding::CompressionLevel::Fastest);
+        frames.extend_from_slice(&0x184D_2A50u32.to_le_bytes());
+        frames.extend_from_slice(&5u32.to_le_bytes());
+        frames.extend_from_slice(b"skip!");
+        ruzstd::encoding::compress(tail, &mut frames, ruzstd::encoding::CompressionLevel::Fastest);
+        assert_eq!(
+            hash_entries(&frames[..], Compression::Zstd, "", &Limits::default()).unwrap(),
+            plain
+        );
+        let err = hash_entries(
+            &frames[..frames.len() - 3],
+            Compression::Zstd,
+            "",
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, UntarError::Corrupt { .. } | UntarError::Truncated { .. }),
+            "{err:?}"
         );
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&t).unwrap();
