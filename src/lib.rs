@@ -46,6 +46,7 @@
 //! points back at `cli`, and the core builds without it (`default-features = false`); `sign` does not depend on `verify` beyond the shared Sigstore instance
 //! description.
 
+pub mod artifact;
 pub mod audit;
 pub mod cache;
 #[cfg(feature = "cli")]

@@ -242,8 +242,11 @@ impl Lockfile {
                 };
                 return Err(field(m, "ref", &why));
             }
-            // `sync` points `refs/<revision>` at the commit: a git ref name, nothing else.
-            if let Err(e) = crate::reference::check_revision(&m.revision) {
+            // `sync` points `refs/<revision>` at the commit: a git ref name (a registry's tag
+            // or digest), nothing else.
+            let repo = crate::reference::ModelRef::parse(&m.reference, None)
+                .map_err(|e| field(m, "ref", &e.to_string()))?;
+            if let Err(e) = repo.check_revision(&m.revision) {
                 return Err(field(m, "revision", &e.to_string()));
             }
             for (name, value) in [("digest", &m.digest), ("signature", &m.signature)] {
@@ -251,14 +254,18 @@ impl Lockfile {
                     return Err(field(m, name, "must be sha256:<64 lowercase hex digits>"));
                 }
             }
-            let commit_ok = !m.commit.is_empty()
-                && m.commit.len() <= 64
-                && m.commit.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            let commit_ok = if repo.hub == crate::reference::HubKind::Oci {
+                crate::reference::is_oci_digest(&m.commit)
+            } else {
+                !m.commit.is_empty()
+                    && m.commit.len() <= 64
+                    && m.commit.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            };
             if !commit_ok {
                 return Err(field(
                     m,
                     "commit",
-                    "must be a lowercase commit id (or a Kaggle version number)",
+                    "must be a lowercase commit id (a Kaggle version number, a registry's sha256:<hex> manifest digest)",
                 ));
             }
         }

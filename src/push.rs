@@ -260,6 +260,11 @@ pub async fn push<H: Publish>(
     // 1. Signed and verified locally, or refused before any upload.
     let signed = tokio::task::block_in_place(|| signed_manifest(req))?;
     let mut uploads = signed.uploads(req)?;
+    hub.accepts(
+        &req.repo,
+        &uploads,
+        bundle_serialization(&signed.bundle) == Some((Serialization::Files, HashAlgorithm::Sha256)),
+    )?;
 
     // 2. The repository, and the branch head this commit builds on (a missing branch is
     //    created from the default branch).

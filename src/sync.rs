@@ -100,8 +100,8 @@ pub async fn sync<H: Hub, C: CacheLayout>(
     for p in &entry.paths {
         crate::hub::check_remote_path(p)?;
     }
-    // The revision names the ref the pull moves: a git ref name, nothing else.
-    crate::reference::check_revision(&entry.revision)?;
+    // The revision names the ref the pull moves: a git ref name (a registry's tag), nothing else.
+    req.target.repo.check_revision(&entry.revision)?;
     // 1-3 of the pull: pin, list, verify the signature against the trust anchor.
     let plan = match pull::plan(hub, &req.target).await {
         Err(Error::Hub(HubError::RevisionNotFound { .. })) => {

@@ -138,7 +138,9 @@ pub enum Command {
 /// Which files make up the model.
 #[derive(Debug, Args, Clone)]
 pub struct WalkArgs {
-    /// The model: a directory, or a single file.
+    /// The model: a directory, or a single file; for sign and verify also an artifact in an
+    /// OCI registry (oci://REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST], read from its manifest
+    /// alone; ./oci:… names a local path).
     pub model: PathBuf,
     /// Exclude a path (file or directory, whole components) relative to the model, or an
     /// absolute path inside it. Repeatable.
@@ -192,11 +194,14 @@ pub struct SignArgs {
     #[command(flatten)]
     pub hash: HashArgs,
     /// Where to write the signature. Default: model.sig inside the model directory (for a
-    /// single-file model: model.sig beside the file).
+    /// single-file model: model.sig beside the file; for an oci:// artifact: attached in the
+    /// registry only, and also written here when given).
     #[arg(long, value_name = "PATH")]
     pub signature: Option<PathBuf>,
     #[command(flatten)]
     pub key: KeyArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN;
     /// without either, ambient CI credentials (GitHub Actions, ...) are used.
     #[arg(
@@ -303,9 +308,12 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub walk: WalkArgs,
     /// The signature to verify. Default: model.sig inside the model directory (for a
-    /// single-file model: model.sig beside the file).
+    /// single-file model: model.sig beside the file; for an oci:// artifact: the signature
+    /// attached to it in the registry).
     #[arg(long, value_name = "PATH")]
     pub signature: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Verification method; inferred from --public-key / --certificate-chain when omitted.
     #[arg(long, value_enum)]
     pub method: Option<MethodChoice>,
@@ -476,6 +484,10 @@ pub struct SyncArgs {
     /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
     #[arg(long = "kagglehub-cache", value_name = "DIR")]
     pub kagglehub_cache: Option<PathBuf>,
+    /// The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else
+    /// ~/.cache/hubsign/oci).
+    #[arg(long = "oci-cache", value_name = "DIR")]
+    pub oci_cache: Option<PathBuf>,
     #[command(flatten)]
     pub kaggle: KaggleArgs,
     #[command(flatten)]
@@ -496,6 +508,10 @@ pub struct AuditArgs {
     /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
     #[arg(long = "kagglehub-cache", value_name = "DIR")]
     pub kagglehub_cache: Option<PathBuf>,
+    /// The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else
+    /// ~/.cache/hubsign/oci).
+    #[arg(long = "oci-cache", value_name = "DIR")]
+    pub oci_cache: Option<PathBuf>,
     /// Trust policy: report whether each snapshot's signer is the one trusted for its
     /// repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present).
     #[arg(long, value_name = "FILE", env = "HUBSIGN_POLICY")]
@@ -515,6 +531,10 @@ pub struct StagingArgs {
     /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
     #[arg(long = "kagglehub-cache", value_name = "DIR")]
     pub kagglehub_cache: Option<PathBuf>,
+    /// The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else
+    /// ~/.cache/hubsign/oci).
+    #[arg(long = "oci-cache", value_name = "DIR")]
+    pub oci_cache: Option<PathBuf>,
     /// Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable.
     #[arg(long = "local-dir", value_name = "DIR")]
     pub local_dir: Vec<PathBuf>,

@@ -100,9 +100,6 @@ pub enum CliError {
         option: &'static str,
         reason: &'static str,
     },
-    /// Exit 2. A command (or part of one) that does not work with an `oci://` reference yet.
-    #[error("{what} is not supported for OCI registries yet")]
-    OciNotSupported { what: &'static str },
     /// Exit 2. The embedding interrupted the command (Ctrl-C in Python); its staging was
     /// dropped, nothing was committed.
     #[error("interrupted")]

@@ -73,6 +73,10 @@ pub enum HubError {
     /// a field; the call is named, not a URL.
     #[error("the hub's answer from {call} is malformed: {detail}")]
     MalformedAnswer { call: ApiCall, detail: String },
+    /// Exit 2: the hub cannot publish the model so that its signature describes what it
+    /// would then serve (checked before anything is sent).
+    #[error("cannot publish to {repo}: {reason}")]
+    NotPublishable { repo: String, reason: String },
     /// Exit 2: a Kaggle version is published from uploaded blobs only; a file that was not
     /// uploaded cannot be part of it.
     #[error("{path} was not uploaded (Kaggle takes no inline files)")]
@@ -432,6 +436,14 @@ pub enum Network {
 /// What `push` needs from a hub: prepare the repository (create it, pin the branch head the
 /// commit builds on), upload the content, and publish everything as one commit.
 pub trait Publish: Hub {
+    /// Whether the hub can publish `files` so that the signature describes what it then
+    /// serves, checked before anything is sent; `files_sha256` says whether the signature is a
+    /// files/SHA-256 one. Every file can go to a git hub.
+    fn accepts(&self, repo: &ModelRef, files: &[Upload], files_sha256: bool) -> Result<(), HubError> {
+        let _ = (repo, files, files_sha256);
+        Ok(())
+    }
+
     /// Creates the repository if needed; returns its URL and the head commit of `branch`.
     fn prepare(
         &self,

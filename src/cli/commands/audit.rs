@@ -4,9 +4,9 @@
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
 use crate::audit::{AuditRow, SignerSpec, Trust, Verdict};
-use crate::cache::{CacheLayout, HfCache, KaggleCache};
+use crate::cache::{CacheLayout, HfCache, KaggleCache, OciCache};
 use crate::cli::error::{CliError, Result};
-use crate::cli::settings::hub::{hf_cache, kagglehub_cache};
+use crate::cli::settings::hub::{hf_cache, kagglehub_cache, oci_cache};
 use crate::cli::settings::trust::{find_policy, policy_anchor, policy_name};
 use crate::cli::{Output, args, diagnostics};
 use crate::reference::{HubKind, ModelRef};
@@ -52,6 +52,7 @@ pub fn run(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> {
     for (flag, dir) in [
         ("--cache-dir", &args.cache_dir),
         ("--kagglehub-cache", &args.kagglehub_cache),
+        ("--oci-cache", &args.oci_cache),
     ] {
         if let Some(d) = dir {
             if !fs_err::metadata(d).is_ok_and(|m| m.is_dir()) {
@@ -69,6 +70,7 @@ pub fn run(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> {
     };
     let hf = HfCache::new(hf_cache(args.cache_dir.as_deref()));
     let kaggle = KaggleCache::new(kagglehub_cache(args.kagglehub_cache.as_deref()));
+    let oci = OciCache::new(oci_cache(args.oci_cache.as_deref()));
     let policy = find_policy(args.policy.as_deref())?;
     let mut rows = Vec::new();
     audit_cache(
@@ -80,6 +82,12 @@ pub fn run(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> {
     audit_cache(
         &kaggle,
         crate::hub::signature_path(HubKind::Kaggle),
+        policy.as_ref(),
+        &mut rows,
+    )?;
+    audit_cache(
+        &oci,
+        crate::hub::signature_path(HubKind::Oci),
         policy.as_ref(),
         &mut rows,
     )?;
@@ -95,7 +103,7 @@ pub fn run(args: &args::AuditArgs, out: Output) -> Result<ExitStatus> {
     let failed = rows.iter().filter(|r| r.verdict.fails()).count();
     if out.is_json() {
         let doc = json!({
-            "caches": { "huggingface": hf.root(), "kagglehub": kaggle.root() },
+            "caches": { "huggingface": hf.root(), "kagglehub": kaggle.root(), "oci": oci.root() },
             "policy": policy.as_ref().map(|p| &p.path),
             "signer": args.signer,
             "signer_fingerprint": matched,

@@ -77,6 +77,13 @@ pub fn run(args: &crate::cli::args::PushArgs, out: Output) -> Result<ExitStatus>
                 diagnostics::count(outcome.files, "file"),
                 outcome.uploaded_bytes
             );
+        } else if req.repo.hub == crate::reference::HubKind::Oci {
+            eprintln!(
+                "{verb} {} as {pinned} ({} bytes uploaded, {} already in the registry); the pushed artifact passes the pre-download check",
+                diagnostics::count(outcome.files, "file"),
+                outcome.uploaded_bytes,
+                diagnostics::count(outcome.deduplicated, "layer")
+            );
         } else {
             eprintln!(
                 "{verb} {} to {} ({} LFS bytes uploaded, {} already on the hub); the pushed commit passes the pre-download check",

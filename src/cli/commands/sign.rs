@@ -1,14 +1,20 @@
-//! `hubsign sign MODEL`: sign with a key, a certificate, a token's key, or keyless (Sigstore).
+//! `hubsign sign MODEL`: sign with a key, a certificate, a token's key, or keyless (Sigstore); a
+//! model in an OCI registry (`oci://…`) is signed from its manifest and the signature attached.
+#![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
 use super::block_on;
 use crate::ExitStatus;
 use crate::cli::Output;
 use crate::cli::diagnostics;
 use crate::cli::error::Result;
+use crate::cli::settings::hub::{oci_hub, oci_reference, oci_settings};
 use crate::cli::settings::keys::{SignSettings, Signing};
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus> {
+    if let Some(repo) = oci_reference(&args.walk.model)? {
+        return sign_artifact(args, &repo, out);
+    }
     let SignSettings { request, signing } = SignSettings::resolve(args)?;
     let (outcome, method) = match signing {
         Signing::Keyless { token, instance } => {
@@ -32,6 +38,76 @@ pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus>
             "Signing succeeded: {} ({}, sha256:{root})",
             outcome.signature.display(),
             diagnostics::count(outcome.manifest.resources.len(), "resource")
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `sign oci://…`: the artifact's manifest signed and the signature attached in the registry
+/// (and written to `--signature` too, when given).
+fn sign_artifact(
+    args: &crate::cli::args::SignArgs,
+    repo: &crate::reference::ModelRef,
+    out: Output,
+) -> Result<ExitStatus> {
+    let settings = oci_settings(repo, &args.registry, None, crate::hub::DEFAULT_READ_TIMEOUT)?;
+    let hub = oci_hub(&settings)?;
+    let signing = Signing::resolve(args)?;
+    let revision = repo.revision.as_deref().unwrap_or(repo.default_revision());
+    let (signed, method) = match &signing {
+        Signing::Keyless { token, instance } => (
+            block_on(crate::artifact::sign(
+                &hub,
+                repo,
+                revision,
+                crate::artifact::ArtifactSigner::Keyless { token, instance },
+            ))?,
+            "sigstore",
+        ),
+        Signing::Signer(signer) => (
+            block_on(crate::artifact::sign(
+                &hub,
+                repo,
+                revision,
+                crate::artifact::ArtifactSigner::Signer(signer),
+            ))?,
+            signer.method(),
+        ),
+    };
+    if let Some(path) = &args.signature {
+        crate::fsutil::write_atomic(path, &signed.bundle).map_err(crate::Error::from)?;
+    }
+    let root = hex::encode(signed.manifest.root_digest());
+    let pinned = repo.pinned(&signed.digest);
+    if out.is_json() {
+        let doc = json!({
+            "signed": true,
+            "repo": repo.to_string(),
+            "digest": signed.digest,
+            "pinned": pinned,
+            "signature": args.signature,
+            "attached": {
+                "referrer": signed.attached.referrer,
+                "tag": signed.attached.signature_tag.as_ref().map(|(tag, _)| tag),
+            },
+            "method": method,
+            "resources": signed.manifest.resources.len(),
+            "subject_digest": format!("sha256:{root}"),
+            "warnings": signed.uncovered,
+        });
+        outln!("{doc}");
+    } else if out.chatty() {
+        for w in &signed.uncovered {
+            eprintln!("warning: {w}");
+        }
+        let how = match (&signed.attached.referrer, &signed.attached.signature_tag) {
+            (_, Some((tag, _))) => format!("attached as a referrer and under the tag {tag}"),
+            (Some(_), None) => "attached as a referrer".to_owned(),
+            (None, None) => "attached".to_owned(),
+        };
+        outln!(
+            "Signing succeeded: {pinned} ({}, sha256:{root}), {how}",
+            diagnostics::count(signed.manifest.resources.len(), "resource")
         );
     }
     Ok(ExitStatus::Success)

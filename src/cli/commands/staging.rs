@@ -5,10 +5,11 @@
 
 use crate::ExitStatus;
 use crate::cache::{
-    HfCache, KaggleCache, KeptStaging, clean_staging, list_staging, local_dir_staging_root, real_dir_below,
+    HfCache, KaggleCache, KeptStaging, OciCache, clean_staging, list_staging, local_dir_staging_root,
+    real_dir_below,
 };
 use crate::cli::error::{CliError, Result};
-use crate::cli::settings::hub::{hf_cache, kagglehub_cache};
+use crate::cli::settings::hub::{hf_cache, kagglehub_cache, oci_cache};
 use crate::cli::{Output, args, diagnostics};
 use serde_json::json;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ pub fn run(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
     let named = [
         ("--cache-dir", args.cache_dir.as_ref()),
         ("--kagglehub-cache", args.kagglehub_cache.as_ref()),
+        ("--oci-cache", args.oci_cache.as_ref()),
     ]
     .into_iter()
     .chain(args.local_dir.iter().map(|d| ("--local-dir", Some(d))));
@@ -33,7 +35,8 @@ pub fn run(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
     }
     let hf = HfCache::new(hf_cache(args.cache_dir.as_deref()));
     let kaggle = KaggleCache::new(kagglehub_cache(args.kagglehub_cache.as_deref()));
-    let mut roots: Vec<PathBuf> = vec![hf.staging_root(), kaggle.staging_root()];
+    let oci = OciCache::new(oci_cache(args.oci_cache.as_deref()));
+    let mut roots: Vec<PathBuf> = vec![hf.staging_root(), kaggle.staging_root(), oci.staging_root()];
     // Each folder from DIR down to its staging root must be a real directory: a symlink there
     // (in a cloned repository, say) could point at the user's own folders.
     roots.extend(args.local_dir.iter().filter_map(|d| {

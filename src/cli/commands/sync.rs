@@ -31,12 +31,7 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
     let cache_dir = match repo.hub {
         HubKind::HuggingFace => args.cache_dir.as_deref(),
         HubKind::Kaggle => args.kagglehub_cache.as_deref(),
-        // The lock's OCI entries are synced once the registry hub is wired.
-        HubKind::Oci => {
-            return Err(CliError::OciNotSupported {
-                what: "sync of a lock entry",
-            });
-        }
+        HubKind::Oci => args.oci_cache.as_deref(),
     };
     let remote = Remote::resolve(
         &repo,

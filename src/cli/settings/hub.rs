@@ -39,14 +39,9 @@ pub struct KaggleSettings {
 /// credential files that exist (read by the registry client, in this order, for the registry's
 /// host only).
 #[derive(Debug)]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
-    )
-)]
 pub struct OciSettings {
+    /// The registry (`host[:port]`).
+    pub host: String,
     pub read_timeout: Duration,
     pub cache: PathBuf,
     /// Plain HTTP, no TLS: the registry is on this machine (`localhost`, `127.0.0.1`, `[::1]`,
@@ -61,13 +56,6 @@ pub struct OciSettings {
 pub enum Remote {
     HuggingFace(HubSettings),
     Kaggle(KaggleSettings),
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "read by the registry hub, which the OCI workflows wire into with_remote!"
-        )
-    )]
     Oci(OciSettings),
 }
 
@@ -126,9 +114,10 @@ macro_rules! with_remote {
                 let $cache = crate::cache::KaggleCache::new(&s.cache);
                 $body
             }
-            // The registry hub is wired by the OCI workflows; until then, a typed refusal.
-            $crate::cli::settings::hub::Remote::Oci(_) => {
-                return Err($crate::cli::error::CliError::OciNotSupported { what: "this command" });
+            $crate::cli::settings::hub::Remote::Oci(s) => {
+                let $hub = $crate::cli::settings::hub::oci_hub(s)?;
+                let $cache = crate::cache::OciCache::new(&s.cache);
+                $body
             }
         }
     };
@@ -458,7 +447,30 @@ pub fn registry_auth_files() -> Vec<PathBuf> {
     out
 }
 
-fn oci_settings(
+/// The registry hub of `s`: its client, with the credential the first credential file that
+/// names the registry holds (files read here, parsed by the core).
+pub fn oci_hub(s: &OciSettings) -> Result<crate::hub::oci::OciHub> {
+    let mut files = Vec::with_capacity(s.auth_files.len());
+    for path in &s.auth_files {
+        files.push((path.clone(), read_text(path, "cannot read registry credentials")?));
+    }
+    let credential = crate::hub::oci::auth::credential_for(&s.host, &files)
+        .map_err(|e| crate::Error::from(crate::hub::HubError::from(e)))?;
+    let options = crate::hub::oci::client::RegistryOptions {
+        plain_http: s.plain_http,
+        credential,
+        retry: RetryPolicy {
+            read_timeout: s.read_timeout,
+            ..Default::default()
+        },
+    };
+    let registry = crate::hub::oci::client::Registry::new(&s.host, options).map_err(crate::Error::from)?;
+    Ok(crate::hub::oci::OciHub::new(registry))
+}
+
+/// An OCI registry's settings ([`OciSettings`]): where its cache is, how it is reached, where
+/// its credentials are.
+pub fn oci_settings(
     repo: &ModelRef,
     registry: &RegistryArgs,
     cache_dir: Option<&Path>,
@@ -478,11 +490,24 @@ fn oci_settings(
         .collect::<Result<Vec<_>, _>>()?;
     let (host, _) = repo.oci_parts().unwrap_or_default();
     Ok(OciSettings {
+        host: host.to_owned(),
         read_timeout,
         cache: oci_cache(cache_dir),
         plain_http: plain_http(host, &insecure),
         auth_files: registry_auth_files(),
     })
+}
+
+/// The `oci://` reference a command's MODEL argument names, if it names one (`sign` and
+/// `verify` take a local path or an artifact in a registry).
+pub fn oci_reference(model: &Path) -> Result<Option<ModelRef>> {
+    let Some(text) = model
+        .to_str()
+        .filter(|t| t.starts_with(crate::reference::OCI_PREFIX))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(ModelRef::parse(text, None).map_err(crate::Error::from)?))
 }
 
 #[cfg(test)]

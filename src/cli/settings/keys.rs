@@ -42,7 +42,17 @@ impl SignSettings {
             method,
             hash,
         };
-        let signing = if is_keyless(&args.key) {
+        Ok(Self {
+            request,
+            signing: Signing::resolve(args)?,
+        })
+    }
+}
+
+impl Signing {
+    /// What `sign` signs with: keyless when no key is named, else the key (and certificate).
+    pub fn resolve(args: &SignArgs) -> Result<Self> {
+        Ok(if is_keyless(&args.key) {
             let interactive = crate::cli::embed::terminal_input() && std::io::stderr().is_terminal();
             Signing::Keyless {
                 token: args
@@ -53,8 +63,7 @@ impl SignSettings {
             }
         } else {
             Signing::Signer(Box::new(signer(&args.key)?))
-        };
-        Ok(Self { request, signing })
+        })
     }
 }
 

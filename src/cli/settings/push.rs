@@ -33,11 +33,13 @@ impl PushSettings {
 
 fn request(args: &PushArgs) -> Result<PushRequest> {
     let repo = ModelRef::parse(&args.repo, repo_type(args.repo_type)).map_err(Error::from)?;
-    crate::reference::check_revision(&args.revision).map_err(Error::from)?;
-    if repo.hub == HubKind::Oci {
-        // The registry publisher is wired by the OCI workflows.
-        return Err(CliError::OciNotSupported { what: "push" });
-    }
+    // A registry's "branch" is the reference's tag (`oci://REGISTRY/REPO:TAG`, default `latest`).
+    let revision = if repo.hub == HubKind::Oci {
+        oci_push_tag(args, &repo)?
+    } else {
+        crate::reference::check_revision(&args.revision).map_err(Error::from)?;
+        args.revision.clone()
+    };
     let remote_signature = crate::hub::signature_path(repo.hub);
     if repo.hub == HubKind::Kaggle {
         if repo.revision.is_some() {
@@ -91,7 +93,7 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
         model: args.model.clone(),
         remote_signature: remote_signature.to_owned(),
         repo,
-        revision: args.revision.clone(),
+        revision,
         signature,
         signer,
         resign: if args.resign {
@@ -106,4 +108,30 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
         summary: args.commit_message.clone(),
         concurrency: usize::from(args.concurrency),
     })
+}
+
+/// The tag a push to a registry publishes under: the reference's (a digest names content that
+/// already exists, and branches and pull requests are a git hub's).
+fn oci_push_tag(args: &PushArgs, repo: &ModelRef) -> Result<String> {
+    let refused = |reason: &str| {
+        CliError::from(Error::from(crate::reference::ReferenceError::BadReference {
+            reference: args.repo.clone(),
+            reason: reason.to_owned(),
+        }))
+    };
+    if args.create_pr {
+        return Err(refused("a registry has no pull requests (--create-pr)"));
+    }
+    if args.revision != "main" {
+        return Err(refused(
+            "name the tag in the reference (oci://REGISTRY/REPOSITORY:TAG), not with --revision",
+        ));
+    }
+    match repo.revision.as_deref() {
+        Some(r) if crate::reference::is_oci_digest(r) => {
+            Err(refused("push publishes under a tag, not a digest"))
+        }
+        Some(tag) => Ok(tag.to_owned()),
+        None => Ok(repo.default_revision().to_owned()),
+    }
 }

@@ -397,23 +397,24 @@ impl Registry {
         let service = challenge.params.get("service");
         let resp = match &self.credential {
             Some(Credential::IdentityToken(refresh)) => {
-                let mut form = form_urlencoded::Serializer::new(String::new());
-                form.append_pair("grant_type", "refresh_token")
-                    .append_pair("refresh_token", refresh)
-                    .append_pair("client_id", "hubsign")
-                    .append_pair("scope", scope);
-                if let Some(service) = service {
-                    form.append_pair("service", service);
-                }
+                // The form is finished before the request is awaited (its serializer is not `Send`).
+                let body = {
+                    let mut form = form_urlencoded::Serializer::new(String::new());
+                    form.append_pair("grant_type", "refresh_token")
+                        .append_pair("refresh_token", refresh)
+                        .append_pair("client_id", "hubsign")
+                        .append_pair("scope", scope);
+                    if let Some(service) = service {
+                        form.append_pair("service", service);
+                    }
+                    form.finish().into_bytes()
+                };
                 self.http
                     .send_with(
                         Method::POST,
                         &realm,
                         None,
-                        Some((
-                            "application/x-www-form-urlencoded".to_owned(),
-                            form.finish().into_bytes(),
-                        )),
+                        Some(("application/x-www-form-urlencoded".to_owned(), body)),
                         RequestOptions::default(),
                     )
                     .await?

@@ -140,11 +140,11 @@ pub fn hash_entries(
     for_each_file(reader, compression, strip_prefix, limits, |path, entry, size| {
         let (digest, n) = copy_hashing(entry, &mut io::sink(), path, size, &mut buf)
             .map_err(|e| e.into_untar(|source| UntarError::Corrupt { source }))?;
-        Ok(TarFile {
+        Ok(Step::Keep(TarFile {
             path: path.to_owned(),
             digest,
             size: n,
-        })
+        }))
     })
 }
 
@@ -190,11 +190,11 @@ pub fn extract(
             path: target.clone(),
             source,
         })?;
-        Ok(TarFile {
+        Ok(Step::Keep(TarFile {
             path: path.to_owned(),
             digest,
             size: n,
-        })
+        }))
     })
 }
 
@@ -387,7 +387,7 @@ fn for_each_file<R: Read>(
     compression: Compression,
     strip_prefix: &str,
     limits: &Limits,
-    mut file: impl FnMut(&str, &mut dyn Read, u64) -> Result<TarFile, UntarError>,
+    mut file: impl FnMut(&str, &mut dyn Read, u64) -> Result<Step, UntarError>,
 ) -> Result<Vec<TarFile>, UntarError> {
     let tripped = Rc::new(Cell::new(false));
     let stream = Bounded {
@@ -457,12 +457,79 @@ fn for_each_file<R: Read>(
         }
         let done = file(&path, &mut entry, size);
         match done {
-            Ok(f) => out.push(f),
+            Ok(Step::Keep(f)) => out.push(f),
+            Ok(Step::Skip) => {}
+            Ok(Step::Stop(f)) => {
+                out.push(f);
+                break;
+            }
             Err(UntarError::Corrupt { source }) => return Err(corrupt(source)),
             Err(e) => return Err(e),
         }
     }
     Ok(out)
+}
+
+/// What [`for_each_file`] does after one file: keep what was read of it, skip it (its bytes
+/// are passed over unread), or keep it and read no further.
+enum Step {
+    Keep(TarFile),
+    Skip,
+    Stop(TarFile),
+}
+
+/// The size of the regular file `wanted` in a tar layer, from its header: the archive is read
+/// up to that header only (an olot `file` layer names its file's digest, not its size).
+/// `Ok(None)` when the layer holds no such file.
+pub fn file_size(
+    reader: impl Read,
+    compression: Compression,
+    strip_prefix: &str,
+    wanted: &str,
+    limits: &Limits,
+) -> Result<Option<u64>, UntarError> {
+    let found = for_each_file(reader, compression, strip_prefix, limits, |path, _entry, size| {
+        Ok(if path == wanted {
+            Step::Stop(TarFile {
+                path: path.to_owned(),
+                digest: String::new(),
+                size,
+            })
+        } else {
+            Step::Skip
+        })
+    })?;
+    Ok(found.first().map(|f| f.size))
+}
+
+/// Copies the regular file `wanted` of a tar layer to `out`, hashing it on the way; the
+/// archive is read up to the end of that file. `Ok(None)` when the layer holds no such file.
+pub fn copy_file(
+    reader: impl Read,
+    compression: Compression,
+    strip_prefix: &str,
+    wanted: &str,
+    out: &mut dyn Write,
+    limits: &Limits,
+) -> Result<Option<TarFile>, UntarError> {
+    let mut buf = vec![0u8; COPY_BUFFER];
+    let found = for_each_file(reader, compression, strip_prefix, limits, |path, entry, size| {
+        if path != wanted {
+            return Ok(Step::Skip);
+        }
+        let (digest, n) = copy_hashing(entry, out, path, size, &mut buf).map_err(|e| {
+            e.into_untar(|source| UntarError::Write {
+                path: path.into(),
+                source,
+            })
+        })?;
+        Ok(Step::Stop(TarFile {
+            path: path.to_owned(),
+            digest,
+            size: n,
+        }))
+    })?;
+    Ok(found.into_iter().next())
 }
 
 #[cfg(test)]
