@@ -103,6 +103,17 @@ pub fn is_transient(status: u16) -> bool {
 
 impl HttpClient {
     pub fn new(endpoint: &str, token: Option<Token>, retry: RetryPolicy) -> Result<Self, HubError> {
+        Self::with_roots(endpoint, token, retry, &[])
+    }
+
+    /// A client that also trusts the CA certificates `roots` (PEM), beside the built-in roots:
+    /// a registry behind a private CA (containers' `certs.d`).
+    pub fn with_roots(
+        endpoint: &str,
+        token: Option<Token>,
+        retry: RetryPolicy,
+        roots: &[reqwest::Certificate],
+    ) -> Result<Self, HubError> {
         let endpoint = Url::parse(endpoint.trim_end_matches('/')).map_err(|e| {
             HubError::from(crate::reference::ReferenceError::BadReference {
                 reference: endpoint.to_owned(),
@@ -112,11 +123,15 @@ impl HttpClient {
         // Connections are pooled (reqwest keeps idle ones per host) and HTTP/2 is negotiated
         // by ALPN where the hub offers it, so the many small-file streams of a pull share
         // connections instead of each paying for a handshake.
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("hubsign/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))
-            .read_timeout(retry.read_timeout)
+            .read_timeout(retry.read_timeout);
+        for root in roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let client = builder
             .build()
             .map_err(|source| HubError::network(&endpoint, source))?;
         Ok(Self {

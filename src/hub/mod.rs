@@ -73,6 +73,12 @@ pub enum HubError {
     /// a field; the call is named, not a URL.
     #[error("the hub's answer from {call} is malformed: {detail}")]
     MalformedAnswer { call: ApiCall, detail: String },
+    /// Exit 2: a CA certificate file trusted for a registry does not hold a certificate.
+    #[error("{path}: not a CA certificate for the registry: {detail}")]
+    BadCertificate {
+        path: std::path::PathBuf,
+        detail: String,
+    },
     /// Exit 2: the hub cannot publish the model so that its signature describes what it
     /// would then serve (checked before anything is sent).
     #[error("cannot publish to {repo}: {reason}")]

@@ -26,6 +26,7 @@ fn client(host: &str, credential: Option<Credential>) -> Registry {
                 base_delay: Duration::from_millis(10),
                 ..RetryPolicy::default()
             },
+            roots: Vec::new(),
         },
     )
     .unwrap()

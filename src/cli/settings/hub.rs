@@ -49,6 +49,8 @@ pub struct OciSettings {
     pub plain_http: bool,
     /// The credential files that exist, in the order they are searched ([`registry_auth_files`]).
     pub auth_files: Vec<PathBuf>,
+    /// The CA certificates trusted for this registry ([`registry_ca_files`]).
+    pub ca_files: Vec<PathBuf>,
 }
 
 /// The hub a reference names, with its settings.
@@ -394,9 +396,13 @@ pub fn oci_cache(explicit: Option<&Path>) -> PathBuf {
 
 /// Whether `registry` (`host[:port]` as [`crate::reference::check_registry`] spells it) is
 /// reached over plain HTTP: a registry on this machine (`localhost`, `127.0.0.1`, `[::1]`, any
-/// port), as docker and skopeo treat them, or one `insecure` names (`--insecure-registry`,
-/// matched exactly, port included). Nothing else ever is.
-pub fn plain_http(registry: &str, insecure: &[String]) -> bool {
+/// port), as docker and skopeo treat them, unless a CA is set up for it (`with_ca`: certs.d
+/// names one, so it speaks TLS), or one `insecure` names (`--insecure-registry`, matched
+/// exactly, port included). Nothing else ever is.
+pub fn plain_http(registry: &str, insecure: &[String], with_ca: bool) -> bool {
+    if insecure.iter().any(|i| i == registry) {
+        return true;
+    }
     let host = if registry.starts_with('[') {
         registry
             .split_once(']')
@@ -405,7 +411,7 @@ pub fn plain_http(registry: &str, insecure: &[String]) -> bool {
     } else {
         registry.split_once(':').map_or(registry, |(h, _)| h)
     };
-    matches!(host, "localhost" | "127.0.0.1" | "::1") || insecure.iter().any(|i| i == registry)
+    matches!(host, "localhost" | "127.0.0.1" | "::1") && !with_ca
 }
 
 /// The registry credential files that exist, in the order containers-auth.json(5) (skopeo,
@@ -456,9 +462,17 @@ pub fn oci_hub(s: &OciSettings) -> Result<crate::hub::oci::OciHub> {
     }
     let credential = crate::hub::oci::auth::credential_for(&s.host, &files)
         .map_err(|e| crate::Error::from(crate::hub::HubError::from(e)))?;
+    let mut roots = Vec::with_capacity(s.ca_files.len());
+    for path in &s.ca_files {
+        roots.push((
+            path.clone(),
+            super::read_small(path, "cannot read a registry CA certificate")?,
+        ));
+    }
     let options = crate::hub::oci::client::RegistryOptions {
         plain_http: s.plain_http,
         credential,
+        roots,
         retry: RetryPolicy {
             read_timeout: s.read_timeout,
             ..Default::default()
@@ -489,13 +503,41 @@ pub fn oci_settings(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (host, _) = repo.oci_parts().unwrap_or_default();
+    let ca_files = registry_ca_files(host);
     Ok(OciSettings {
         host: host.to_owned(),
         read_timeout,
         cache: oci_cache(cache_dir),
-        plain_http: plain_http(host, &insecure),
+        plain_http: plain_http(host, &insecure, !ca_files.is_empty()),
         auth_files: registry_auth_files(),
+        ca_files,
     })
+}
+
+/// The CA certificates trusted for `host` beside the built-in roots, where podman, skopeo and
+/// docker look for them: every `*.crt` in `$HOME/.config/containers/certs.d/<host>/`,
+/// `/etc/containers/certs.d/<host>/` and `/etc/docker/certs.d/<host>/` (`host` with its port, as
+/// the reference names it). Client certificates (`*.cert`, `*.key`) are not read.
+pub fn registry_ca_files(host: &str) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(home) = crate::cli::embed::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".config/containers/certs.d"));
+    }
+    dirs.push(PathBuf::from("/etc/containers/certs.d"));
+    dirs.push(PathBuf::from("/etc/docker/certs.d"));
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mut found: Vec<PathBuf> = fs_err::read_dir(dir.join(host))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "crt") && p.is_file())
+            .collect();
+        found.sort();
+        out.extend(found);
+    }
+    out
 }
 
 /// The `oci://` reference a command's MODEL argument names, if it names one (`sign` and
@@ -530,7 +572,11 @@ mod tests {
             "[::1]",
             "[::1]:5000",
         ] {
-            assert!(plain_http(local, &[]), "{local}");
+            assert!(plain_http(local, &[], false), "{local}");
+            assert!(
+                !plain_http(local, &[], true),
+                "{local} with a CA set up speaks TLS"
+            );
         }
         for remote in [
             "quay.io",
@@ -540,12 +586,16 @@ mod tests {
             "[::2]:5000",
             "10.0.0.1:5000",
         ] {
-            assert!(!plain_http(remote, &[]), "{remote}");
+            assert!(!plain_http(remote, &[], false), "{remote}");
         }
         let named = ["reg.lan:5000".to_owned()];
-        assert!(plain_http("reg.lan:5000", &named));
-        assert!(!plain_http("reg.lan", &named), "another port is another registry");
-        assert!(!plain_http("quay.io", &named));
+        assert!(plain_http("reg.lan:5000", &named, false));
+        assert!(plain_http("reg.lan:5000", &named, true), "the flag wins");
+        assert!(
+            !plain_http("reg.lan", &named, false),
+            "another port is another registry"
+        );
+        assert!(!plain_http("quay.io", &named, false));
     }
 
     fn resolve(reference: &str, insecure: &[&str]) -> crate::cli::error::Result<Remote> {

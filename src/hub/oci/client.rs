@@ -42,6 +42,9 @@ pub struct RegistryOptions {
     pub plain_http: bool,
     pub credential: Option<Credential>,
     pub retry: RetryPolicy,
+    /// CA certificates (PEM files, by path) trusted for this registry beside the built-in roots:
+    /// a registry behind a private CA, as containers' `certs.d/<host>/*.crt` name them.
+    pub roots: Vec<(std::path::PathBuf, Vec<u8>)>,
 }
 
 /// A manifest or index as the registry served it: its exact bytes and their digest.
@@ -230,7 +233,18 @@ impl Registry {
             ));
         }
         let endpoint = format!("{scheme}://{host}");
-        let http = HttpClient::new(&endpoint, None, options.retry)?;
+        let mut roots = Vec::new();
+        for (path, pem) in &options.roots {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| HubError::BadCertificate {
+                    path: path.clone(),
+                    detail: "no PEM certificate in it".into(),
+                })?;
+            roots.extend(certs);
+        }
+        let http = HttpClient::with_roots(&endpoint, None, options.retry, &roots)?;
         let base = http.url("/")?;
         Ok(Self {
             host: host.to_owned(),
