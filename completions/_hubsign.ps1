@@ -49,7 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable')
             [CompletionResult]::new('--hash', '--hash', [CompletionResultType]::ParameterName, 'Per-file hash function')
             [CompletionResult]::new('--shard-size', '--shard-size', [CompletionResultType]::ParameterName, 'Hash files in shards of N bytes (serialization `shards`) instead of whole files')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file; for an oci:// artifact: attached in the registry only, and also written here when given)')
             [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)')
             [CompletionResult]::new('--private-key', '--private-key', [CompletionResultType]::ParameterName, 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8')
             [CompletionResult]::new('--pkcs11-uri', '--pkcs11-uri', [CompletionResultType]::ParameterName, 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token')
@@ -61,6 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the private key''s password from this file (one trailing newline is removed)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the private key''s password from this environment variable')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)')
+            [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them')
             [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN; without either, ambient CI credentials (GitHub Actions, ...) are used')
             [CompletionResult]::new('--trust-config', '--trust-config', [CompletionResultType]::ParameterName, 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline')
             [CompletionResult]::new('--no-ignore-git-paths', '--no-ignore-git-paths', [CompletionResultType]::ParameterName, 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)')
@@ -76,7 +77,8 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         }
         'hubsign;verify' {
             [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file; for an oci:// artifact: the signature attached to it in the registry)')
+            [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them')
             [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Verification method; inferred from --public-key / --certificate-chain when omitted')
             [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Trusted EC public key (key method)')
             [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trust anchors (certificate method): every certificate in these files is trusted. Repeatable')
@@ -233,6 +235,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy file mapping repository patterns to required signers')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
             [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--oci-cache', '--oci-cache', [CompletionResultType]::ParameterName, 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)')
             [CompletionResult]::new('--kaggle-endpoint', '--kaggle-endpoint', [CompletionResultType]::ParameterName, 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)')
             [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'A connection that delivers no data for this many seconds is dropped and resumed')
@@ -248,6 +251,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         'hubsign;audit' {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
             [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--oci-cache', '--oci-cache', [CompletionResultType]::ParameterName, 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy: report whether each snapshot''s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)')
             [CompletionResult]::new('--signer', '--signer', [CompletionResultType]::ParameterName, 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or URI), or a certificate subject (CN=…)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
@@ -260,6 +264,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         'hubsign;staging' {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
             [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--oci-cache', '--oci-cache', [CompletionResultType]::ParameterName, 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)')
             [CompletionResult]::new('--local-dir', '--local-dir', [CompletionResultType]::ParameterName, 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable')
             [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Remove every staging folder no running pull holds (its downloads start over)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')

@@ -127,7 +127,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__audit)
-            opts="-q -h --cache-dir --kagglehub-cache --policy --signer --json --quiet --help"
+            opts="-q -h --cache-dir --kagglehub-cache --oci-cache --policy --signer --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +138,10 @@ _hubsign() {
                     return 0
                     ;;
                 --kagglehub-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oci-cache)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -793,7 +797,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__sign)
-            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --hash --shard-size --signature --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --identity-token --trust-config --staging --json --quiet --help"
+            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --hash --shard-size --signature --method --private-key --pkcs11-uri --pkcs11-module --pin-file --pin-env --signing-certificate --certificate-chain --password-file --password-env --password --insecure-registry --identity-token --trust-config --staging --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -859,6 +863,10 @@ _hubsign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --identity-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -875,7 +883,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__staging)
-            opts="-q -h --cache-dir --kagglehub-cache --local-dir --clean --json --quiet --help"
+            opts="-q -h --cache-dir --kagglehub-cache --oci-cache --local-dir --clean --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -886,6 +894,10 @@ _hubsign() {
                     return 0
                     ;;
                 --kagglehub-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oci-cache)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -901,7 +913,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__sync)
-            opts="-q -h --lock --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --cache-dir --kagglehub-cache --kaggle-endpoint --insecure-registry --timeout --concurrency --json --quiet --help"
+            opts="-q -h --lock --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --policy --cache-dir --kagglehub-cache --oci-cache --kaggle-endpoint --insecure-registry --timeout --concurrency --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -947,6 +959,10 @@ _hubsign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --oci-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kaggle-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -971,7 +987,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify)
-            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --signature --method --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --ignore-unsigned-files --json --quiet --help"
+            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --signature --insecure-registry --method --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --ignore-unsigned-files --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -982,6 +998,10 @@ _hubsign() {
                     return 0
                     ;;
                 --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

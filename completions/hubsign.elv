@@ -45,7 +45,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --ignore-paths 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable'
             cand --hash 'Per-file hash function'
             cand --shard-size 'Hash files in shards of N bytes (serialization `shards`) instead of whole files'
-            cand --signature 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)'
+            cand --signature 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file; for an oci:// artifact: attached in the registry only, and also written here when given)'
             cand --method 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)'
             cand --private-key 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8'
             cand --pkcs11-uri 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token'
@@ -57,6 +57,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --password-file 'Read the private key''s password from this file (one trailing newline is removed)'
             cand --password-env 'Read the private key''s password from this environment variable'
             cand --password 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)'
+            cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --identity-token 'Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN; without either, ambient CI credentials (GitHub Actions, ...) are used'
             cand --trust-config 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline'
             cand --no-ignore-git-paths 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
@@ -71,7 +72,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         }
         &'hubsign;verify'= {
             cand --ignore-paths 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable'
-            cand --signature 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)'
+            cand --signature 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file; for an oci:// artifact: the signature attached to it in the registry)'
+            cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --method 'Verification method; inferred from --public-key / --certificate-chain when omitted'
             cand --public-key 'Trusted EC public key (key method)'
             cand --certificate-chain 'Trust anchors (certificate method): every certificate in these files is trusted. Repeatable'
@@ -222,6 +224,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --policy 'Trust policy file mapping repository patterns to required signers'
             cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --oci-cache 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)'
             cand --kaggle-endpoint 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)'
             cand --insecure-registry 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them'
             cand --timeout 'A connection that delivers no data for this many seconds is dropped and resumed'
@@ -236,6 +239,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;audit'= {
             cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --oci-cache 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)'
             cand --policy 'Trust policy: report whether each snapshot''s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)'
             cand --signer 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or URI), or a certificate subject (CN=…)'
             cand --json 'Print machine-readable JSON on stdout instead of text'
@@ -247,6 +251,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;staging'= {
             cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
             cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --oci-cache 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)'
             cand --local-dir 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable'
             cand --clean 'Remove every staging folder no running pull holds (its downloads start over)'
             cand --json 'Print machine-readable JSON on stdout instead of text'

@@ -48,7 +48,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l hash -d 'Per-fi
 blake2b\t''
 blake3\t''"
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l shard-size -d 'Hash files in shards of N bytes (serialization `shards`) instead of whole files' -r
-complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l signature -d 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l signature -d 'Where to write the signature. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file; for an oci:// artifact: attached in the registry only, and also written here when given)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l method -d 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)' -r -f -a "key\t''
 certificate\t''
 sigstore\t''"
@@ -62,6 +62,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l certificate-cha
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-file -d 'Read the private key\'s password from this file (one trailing newline is removed)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password-env -d 'Read the private key\'s password from this environment variable' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l password -d 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l identity-token -d 'Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN; without either, ambient CI credentials (GitHub Actions, ...) are used' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l trust-config -d 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing\'s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l no-ignore-git-paths -d 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
@@ -72,7 +73,8 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -l json -d 'Print 
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l ignore-paths -d 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable' -r -F
-complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l signature -d 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l signature -d 'The signature to verify. Default: model.sig inside the model directory (for a single-file model: model.sig beside the file; for an oci:// artifact: the signature attached to it in the registry)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -l method -d 'Verification method; inferred from --public-key / --certificate-chain when omitted' -r -f -a "key\t''
 certificate\t''
 sigstore\t''"
@@ -204,6 +206,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l trust-config -d
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l policy -d 'Trust policy file mapping repository patterns to required signers' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l oci-cache -d 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l kaggle-endpoint -d 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -l timeout -d 'A connection that delivers no data for this many seconds is dropped and resumed' -r
@@ -214,6 +217,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -s q -l quiet -d '
 complete -c hubsign -n "__fish_hubsign_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l oci-cache -d 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l policy -d 'Trust policy: report whether each snapshot\'s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l signer -d 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or URI), or a certificate subject (CN=…)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -l json -d 'Print machine-readable JSON on stdout instead of text'
@@ -221,6 +225,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s q -l quiet -d 
 complete -c hubsign -n "__fish_hubsign_using_subcommand audit" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l oci-cache -d 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l local-dir -d 'Also a directory pulled into with --local-dir (its .cache/hubsign/staging). Repeatable' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l clean -d 'Remove every staging folder no running pull holds (its downloads start over)'
 complete -c hubsign -n "__fish_hubsign_using_subcommand staging" -l json -d 'Print machine-readable JSON on stdout instead of text'
