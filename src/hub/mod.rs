@@ -393,6 +393,18 @@ pub trait Hub: Sync {
 
     /// The retry policy its client applies to every request (the transfer layer resumes with it).
     fn retry(&self) -> http::RetryPolicy;
+
+    /// Further signatures of `commit` to try, in order, when the one listed at the signature
+    /// path does not verify against what the caller trusts: a registry can hold several
+    /// attached to one artifact (signers, tools, attestations). A git hub has one.
+    fn other_signatures(
+        &self,
+        repo: &ModelRef,
+        commit: &str,
+    ) -> impl Future<Output = Result<Vec<Vec<u8>>, HubError>> + Send {
+        let _ = (repo, commit);
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// A file to publish: where it is on disk, where it goes, and what is known of its content.

@@ -173,16 +173,30 @@ pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
             },
         });
     }
-    let sig_bytes = transfer::fetch_small(hub, &req.repo, &commit, &sig_entry).await?;
-    let bundle = Bundle::parse(&sig_bytes).map_err(|source| Error::RemoteSignatureMalformed {
-        repo: req.repo.to_string(),
-        path: sig_entry.path.clone(),
-        source,
-    })?;
-    let verified = verify::verify_bundle(&bundle, &req.anchor).map_err(|source| Error::Verification {
-        path: format!("{}/{}", req.repo, sig_entry.path).into(),
-        source,
-    })?;
+    let mut sig_entry = sig_entry;
+    let mut sig_bytes = transfer::fetch_small(hub, &req.repo, &commit, &sig_entry).await?;
+    let verified = match verify_signature(req, &sig_entry.path, &sig_bytes) {
+        Ok(v) => v,
+        // Another signature the hub holds for this commit may be the trusted signer's: the
+        // first that verifies is used, and when none does, the listed one's error stands.
+        Err(first) => {
+            let mut found = None;
+            for other in hub.other_signatures(&req.repo, &commit).await? {
+                if let Ok(v) = verify_signature(req, &sig_entry.path, &other) {
+                    found = Some((other, v));
+                    break;
+                }
+            }
+            let Some((other, v)) = found else {
+                return Err(first);
+            };
+            use sha2::Digest as _;
+            sig_entry.size = other.len() as u64;
+            sig_entry.content = ContentId::Sha256(hex::encode(sha2::Sha256::digest(&other)));
+            sig_bytes = other;
+            v
+        }
+    };
     // 3. Pre-download check.
     let (to_fetch, skipped) = pre_download_check(req, &commit, &tree, &verified)?;
     Ok(Plan {
@@ -192,6 +206,19 @@ pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
         signature: (sig_entry, sig_bytes),
         to_fetch,
         skipped,
+    })
+}
+
+/// A signature's bytes parsed and verified against what `req` trusts.
+fn verify_signature(req: &Target, path: &str, bytes: &[u8]) -> Result<VerifiedStatement> {
+    let bundle = Bundle::parse(bytes).map_err(|source| Error::RemoteSignatureMalformed {
+        repo: req.repo.to_string(),
+        path: path.to_owned(),
+        source,
+    })?;
+    verify::verify_bundle(&bundle, &req.anchor).map_err(|source| Error::Verification {
+        path: format!("{}/{path}", req.repo).into(),
+        source,
     })
 }
 

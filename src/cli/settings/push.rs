@@ -122,6 +122,11 @@ fn oci_push_tag(args: &PushArgs, repo: &ModelRef) -> Result<String> {
     if args.create_pr {
         return Err(refused("a registry has no pull requests (--create-pr)"));
     }
+    if args.private {
+        return Err(refused(
+            "a registry repository's visibility is set in the registry, not by a push (--private)",
+        ));
+    }
     if args.revision != "main" {
         return Err(refused(
             "name the tag in the reference (oci://REGISTRY/REPOSITORY:TAG), not with --revision",

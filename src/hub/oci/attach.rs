@@ -24,7 +24,7 @@ pub const SIGSTORE_BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundl
 pub const SIGNATURE_TAG_ANNOTATION: &str = "dev.sigstore.model-signing.artifact-type";
 
 /// The most signature candidates read for one subject.
-pub const MAX_SIGNATURES: usize = 32;
+pub const MAX_SIGNATURES: usize = 8;
 
 /// Where a found signature was attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,8 +138,12 @@ pub async fn find_signatures(
         if sha256_hex(&digest).is_none() || !seen.insert(digest.clone()) {
             continue;
         }
-        let manifest = registry.manifest(repository, &digest).await?;
-        if let Some(bundle) = first_layer(registry, repository, &manifest.bytes).await? {
+        // A candidate that cannot be read (its manifest or blob gone, over a cap) is passed
+        // over: one broken attachment must not hide the others.
+        let Ok(manifest) = registry.manifest(repository, &digest).await else {
+            continue;
+        };
+        if let Ok(Some(bundle)) = first_layer(registry, repository, &manifest.bytes).await {
             found.push(FoundSignature { bundle, attachment });
         }
     }
@@ -147,7 +151,7 @@ pub async fn find_signatures(
     if found.len() < MAX_SIGNATURES {
         if let Some(manifest) = tagged(registry, repository, &sig_tag).await? {
             if seen.insert(manifest.digest.clone()) {
-                if let Some(bundle) = first_layer(registry, repository, &manifest.bytes).await? {
+                if let Ok(Some(bundle)) = first_layer(registry, repository, &manifest.bytes).await {
                     found.push(FoundSignature {
                         bundle,
                         attachment: Attachment::SignatureTag {

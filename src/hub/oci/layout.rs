@@ -150,6 +150,10 @@ pub enum LayoutError {
     UnknownMediaType { media_type: String, digest: String },
     #[error("the manifest names no file to sign")]
     NoEntries,
+    #[error(
+        "layer {layer} is not a model layer and lies above the model's layers: it could replace or hide the model's files in a running container; refusing the image"
+    )]
+    UnsignedLayerAboveModel { layer: usize },
     #[error("the files inside layers {layers:?} (tar layers) must be hashed before the manifest is known")]
     TarEntriesMissing { layers: Vec<usize> },
     #[error("layer {layer} is not a tar layer awaiting its files")]
@@ -278,6 +282,17 @@ fn modelcar_plan(manifest: &ImageManifest) -> Result<Plan, LayoutError> {
             }
             _ => plan.unsigned_layers.push(index),
         }
+    }
+    // Layers apply in order: an unsigned layer above a model layer can replace, remove
+    // (a whiteout) or shadow the model's files in the running container, so it is refused; the
+    // base image's layers below the model's are not the model's and stay unsigned.
+    let first_model_layer = (0..manifest.layers.len()).find(|i| !plan.unsigned_layers.contains(i));
+    if let Some(above) = plan
+        .unsigned_layers
+        .iter()
+        .find(|i| first_model_layer.is_some_and(|first| **i > first))
+    {
+        return Err(LayoutError::UnsignedLayerAboveModel { layer: *above });
     }
     Ok(plan)
 }
@@ -641,36 +656,49 @@ mod tests {
 
     #[test]
     fn modelcar_layers_sign_the_files_inside() {
-        let m = manifest(
-            &[
-                layer("application/vnd.oci.image.layer.v1.tar+gzip", "base", &json!({})),
-                olot(
-                    "file",
-                    "tar of w",
-                    &json!({"olot.layer.content.digest": d("w"), "olot.layer.content.inlayerpath": "/models/model.safetensors"}),
-                ),
-                olot(
-                    "directory",
-                    "tar of tok",
-                    &json!({"olot.layer.content.inlayerpath": "/models/tok"}),
-                ),
-                olot(
-                    "file",
-                    "no digest",
-                    &json!({"olot.layer.content.inlayerpath": "/models/x"}),
-                ),
-                olot(
-                    "file",
-                    "prefix only",
-                    &json!({"olot.layer.content.digest": d("p"), "olot.layer.content.inlayerpath": "/models/"}),
-                ),
-                olot("other", "unknown kind", &json!({})),
-            ],
-            &json!({"org.opencontainers.image.name": "car"}),
+        let m_layers = [
+            layer("application/vnd.oci.image.layer.v1.tar+gzip", "base", &json!({})),
+            olot(
+                "file",
+                "tar of w",
+                &json!({"olot.layer.content.digest": d("w"), "olot.layer.content.inlayerpath": "/models/model.safetensors"}),
+            ),
+            olot(
+                "directory",
+                "tar of tok",
+                &json!({"olot.layer.content.inlayerpath": "/models/tok"}),
+            ),
+            olot(
+                "file",
+                "no digest",
+                &json!({"olot.layer.content.inlayerpath": "/models/x"}),
+            ),
+            olot(
+                "file",
+                "prefix only",
+                &json!({"olot.layer.content.digest": d("p"), "olot.layer.content.inlayerpath": "/models/"}),
+            ),
+            olot("other", "unknown kind", &json!({})),
+        ];
+        let m = manifest(&m_layers, &json!({"org.opencontainers.image.name": "car"}));
+        // Layers that are not the model's, above the model's, could replace its files in the
+        // running container: refused.
+        assert_eq!(
+            plan(&m).unwrap_err(),
+            LayoutError::UnsignedLayerAboveModel { layer: 3 }
         );
+        // Below the model's layers (a base image's, olot layers lacking an annotation) they
+        // are left unsigned, as rh leaves them.
+        let below: Vec<Value> = m_layers[3..].iter().chain(&m_layers[..1]).cloned().collect();
+        let mut with_model = below.clone();
+        with_model.push(m_layers[1].clone());
+        let p_below = plan(&manifest(&with_model, &json!({}))).unwrap();
+        assert_eq!(p_below.unsigned_layers, [0, 1, 2, 3]);
+        assert_eq!(p_below.entries.len(), 1);
+        let m = manifest(&m_layers[..3], &json!({"org.opencontainers.image.name": "car"}));
         let mut p = plan(&m).unwrap();
         assert_eq!(p.tar_layers, [2]);
-        assert_eq!(p.unsigned_layers, [0, 3, 4, 5]);
+        assert_eq!(p.unsigned_layers, [0]);
         assert!(!p.config_signed);
         assert_eq!(
             entries(&m).unwrap_err(),

@@ -11,7 +11,6 @@
 //! - `modelpack`: the ModelPack artifact `push` publishes, written byte for byte.
 //! - `untar`: tar layers read safely (hashed, or extracted into a staging directory).
 //!
-//!
 //! [`OciHub`] puts them behind the [`Hub`] and [`Publish`] seams: a manifest digest is the
 //! "commit" (a tag is pinned to one first, and everything after reads by digest), each signed
 //! entry (a layer by its path annotation, the config as `config.json`) a listed file named by
@@ -60,6 +59,9 @@ pub struct Artifact {
     /// The signature listed at [`SIGNATURE_PATH`]: the first attached one found (or the one
     /// given with [`OciHub::with_signature`]), and where it was attached.
     pub signature: Option<(Vec<u8>, Option<attach::Attachment>)>,
+    /// The other signatures attached, in the order they are tried when the listed one does not
+    /// verify against what the caller trusts ([`Hub::other_signatures`]).
+    pub other_signatures: Vec<Vec<u8>>,
 }
 
 impl Artifact {
@@ -97,6 +99,18 @@ impl Artifact {
         out
     }
 
+    /// Whether checking the artifact read layers (a ModelCar's tar layers, for the files in
+    /// them), not only its manifest.
+    #[must_use]
+    pub fn reads_layers(&self) -> bool {
+        self.entries.iter().any(|e| {
+            matches!(
+                e.source,
+                layout::EntrySource::OlotFile { .. } | layout::EntrySource::InTar { .. }
+            )
+        })
+    }
+
     fn entry(&self, path: &str) -> Option<&layout::SignedEntry> {
         self.entries.iter().find(|e| e.path == path)
     }
@@ -107,7 +121,7 @@ pub struct OciHub {
     registry: Registry,
     /// A signature to list instead of the attached ones.
     detached: Option<Vec<u8>>,
-    /// Manifests read to pin a tag, by digest: listed from these exact bytes.
+    /// Manifests read to pin a tag, by repository and digest: listed from these exact bytes.
     pinned: Mutex<BTreeMap<String, client::FetchedManifest>>,
     artifacts: Mutex<BTreeMap<String, Arc<Artifact>>>,
 }
@@ -160,11 +174,12 @@ impl OciHub {
     /// The artifact at manifest `digest`: the manifest (its bytes checked against the digest),
     /// what the signature covers, and the signature. Read once per hub.
     pub async fn artifact(&self, repo: &ModelRef, digest: &str) -> Result<Arc<Artifact>, HubError> {
-        if let Some(a) = lock(&self.artifacts).get(digest) {
+        let repository = self.repository(repo)?;
+        let key = format!("{repository}@{digest}");
+        if let Some(a) = lock(&self.artifacts).get(&key) {
             return Ok(Arc::clone(a));
         }
-        let repository = self.repository(repo)?;
-        let pinned = lock(&self.pinned).remove(digest);
+        let pinned = lock(&self.pinned).remove(&key);
         let fetched = match pinned {
             Some(m) => m,
             None => self.registry.manifest(repository, digest).await?,
@@ -187,13 +202,15 @@ impl OciHub {
                 e.size = Some(self.file_size_in_layer(repository, &manifest, e).await?);
             }
         }
-        let signature = match &self.detached {
-            Some(bundle) => Some((bundle.clone(), None)),
-            None => attach::find_signatures(&self.registry, repository, digest)
-                .await?
-                .into_iter()
-                .next()
-                .map(|f| (f.bundle, Some(f.attachment))),
+        let (signature, other_signatures) = match &self.detached {
+            Some(bundle) => (Some((bundle.clone(), None)), Vec::new()),
+            None => {
+                let mut found = attach::find_signatures(&self.registry, repository, digest)
+                    .await?
+                    .into_iter();
+                let first = found.next().map(|f| (f.bundle, Some(f.attachment)));
+                (first, found.map(|f| f.bundle).collect())
+            }
         };
         let artifact = Arc::new(Artifact {
             digest: digest.to_owned(),
@@ -204,8 +221,9 @@ impl OciHub {
             unsigned_layers,
             config_signed,
             signature,
+            other_signatures,
         });
-        lock(&self.artifacts).insert(digest.to_owned(), Arc::clone(&artifact));
+        lock(&self.artifacts).insert(key, Arc::clone(&artifact));
         Ok(artifact)
     }
 
@@ -403,11 +421,12 @@ impl Hub for OciHub {
         if image::sha256_hex(revision).is_some() {
             return Ok(revision.to_owned());
         }
-        let m = self.registry.manifest(self.repository(repo)?, revision).await?;
+        let repository = self.repository(repo)?;
+        let m = self.registry.manifest(repository, revision).await?;
         // The bytes read to pin the tag are the ones listed (their digest is the pin): a tag
         // moved after this answer changes nothing of this pull.
         let digest = m.digest.clone();
-        lock(&self.pinned).insert(digest.clone(), m);
+        lock(&self.pinned).insert(format!("{repository}@{digest}"), m);
         Ok(digest)
     }
 
@@ -482,6 +501,10 @@ impl Hub for OciHub {
 
     fn retry(&self) -> super::http::RetryPolicy {
         self.registry.retry()
+    }
+
+    async fn other_signatures(&self, repo: &ModelRef, commit: &str) -> Result<Vec<Vec<u8>>, HubError> {
+        Ok(self.artifact(repo, commit).await?.other_signatures.clone())
     }
 }
 
@@ -635,9 +658,16 @@ impl Publish for OciHub {
                 built.config_descriptor.size,
             )
             .await?;
+        // By digest first, the signature attached to it, and only then the tag moved: an
+        // interrupted push leaves the tag where it was, never on an unsigned artifact.
         let digest = self
             .registry
-            .push_manifest(repository, branch, &built.manifest, image::OCI_MANIFEST)
+            .push_manifest(
+                repository,
+                &built.manifest_digest,
+                &built.manifest,
+                image::OCI_MANIFEST,
+            )
             .await?;
         if let Some(bundle) = signature {
             let subject = Descriptor {
@@ -649,6 +679,9 @@ impl Publish for OciHub {
             };
             attach::attach_signature(&self.registry, repository, &subject, &bundle).await?;
         }
+        self.registry
+            .push_manifest(repository, branch, &built.manifest, image::OCI_MANIFEST)
+            .await?;
         Ok(Published {
             commit_url: repo.pinned(&digest),
             commit: digest,

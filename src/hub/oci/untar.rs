@@ -433,6 +433,15 @@ fn for_each_file<R: Read>(
         let regular =
             matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) && !name.ends_with('/');
         if !regular {
+            // A link, device or FIFO is never written or hashed; but one that takes a file's
+            // name would replace that file where the layer is applied (a container runtime
+            // takes the last entry of a name), so its name counts as taken.
+            let linkish = !kind.is_dir() && !name.ends_with('/') && !kind.is_pax_global_extensions();
+            if let (true, Ok(Some(path))) = (linkish, entry_path(&name, strip_prefix)) {
+                if !seen.insert(path.clone()) {
+                    return Err(UntarError::Duplicate { path });
+                }
+            }
             continue;
         }
         let Some(path) = entry_path(&name, strip_prefix)? else {
