@@ -85,9 +85,11 @@ impl Home {
 
 /// rh-model-signing signs `image` with the fixture key, attached in `mode`.
 ///
-/// An artifact oras-py's `push` published is named to rh by digest: rh takes a tag's digest to
-/// be the SHA-256 of the manifest re-serialized as compact JSON, and oras-py sends it with
-/// spaces, so by tag rh would sign (and look for) a digest the registry does not have.
+/// rh takes an image's digest to be the SHA-256 of its manifest re-serialized as compact JSON
+/// (when signing, even for an `@digest` reference): it signs only artifacts whose manifest was
+/// pushed compact ([`oras_push_compact`], hubsign, modelpack-client, skopeo's copy of olot's).
+/// oras-py's `push()` sends it with spaces, so rh would attach its signature to a digest the
+/// registry does not hold; rh's `verify` takes an `@digest` reference as given.
 fn rh_sign(home: &Home, venv: &Path, front: &ReferrersRegistry, mode: &str, image: &str) {
     let private = key("p256.pem");
     home.rh(
@@ -143,6 +145,16 @@ fn hf_files() -> BTreeMap<String, Vec<u8>> {
     ])
 }
 
+/// [`hf_files`] and a file in a folder.
+fn nested_files() -> BTreeMap<String, Vec<u8>> {
+    let mut files = hf_files();
+    files.insert(
+        "tokenizer/vocab.txt".into(),
+        det_bytes("oci-interop/vocab", 5000),
+    );
+    files
+}
+
 /// Writes `files` under `dir`.
 fn write_model(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> PathBuf {
     for (name, bytes) in files {
@@ -185,6 +197,53 @@ fn with_signature(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
 fn pushed_by_oras(registry: &Registry, venv: &Path, target: &str, files: &BTreeMap<String, Vec<u8>>) -> String {
     let list: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     registry.oras_push(venv, target, &list, &Value::Null).digest
+}
+
+/// oras-py (its provider API) pushes the model at argv: every file a layer titled by its
+/// relative path, the empty config, then the manifest as compact JSON (what rh-model-signing
+/// needs, see [`rh_sign`]); answers the manifest PUT's status and `Docker-Content-Digest`.
+const ORAS_PUSH_COMPACT: &str = r#"
+import oras.oci, oras.provider
+reg = oras.provider.Registry(hostname=HOST, insecure=True)
+container = reg.get_container(f"{HOST}/{REPO}:{TAG}")
+layers = []
+for name in files(MODEL):
+    path = os.path.join(MODEL, name)
+    layer = oras.oci.NewLayer(path, media_type="application/vnd.oci.image.layer.v1.tar")
+    layer["annotations"] = {"org.opencontainers.image.title": name}
+    r = reg.upload_blob(path, container, layer)
+    assert r.status_code in (200, 201), (name, r.status_code, r.text)
+    layers.append(layer)
+conf, _ = oras.oci.ManifestConfig()
+with oras.provider.temporary_empty_config() as cfg:
+    r = reg.upload_blob(cfg, container, conf)
+    assert r.status_code in (200, 201), r.text
+manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": conf, "layers": layers}
+body = json.dumps(manifest, separators=(",", ":"))
+r = reg.do_request(f"http://{HOST}/v2/{REPO}/manifests/{TAG}", "PUT", data=body.encode(),
+                   headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+out({"status": r.status_code, "digest": r.headers.get("Docker-Content-Digest")})
+"#;
+
+/// Pushes the model `files` (written to a folder first) as `repository:tag` with
+/// [`ORAS_PUSH_COMPACT`]; the manifest digest.
+fn oras_push_compact(
+    registry: &Registry,
+    venv: &Path,
+    repository: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> String {
+    let work = tempdir();
+    let model = write_model(&work.path().join("model"), files);
+    let code = format!(
+        "HOST, REPO, TAG, MODEL = {:?}, {repository:?}, \"v1\", {:?}\n{ORAS_PUSH_COMPACT}",
+        registry.host(),
+        model.display().to_string()
+    );
+    let v = registry.oras(venv, work.path(), &code);
+    assert_eq!(v["status"], 201, "{v}");
+    v["digest"].as_str().unwrap().to_owned()
 }
 
 /// The requests `front` saw whose path starts with `prefix`.
@@ -231,8 +290,7 @@ fn what_hubsign_pushes_skopeo_copies_by_digest_and_oras_pulls_byte_for_byte() {
         return;
     };
     let home = Home::new();
-    let mut files = hf_files();
-    files.insert("tokenizer/vocab.txt".into(), det_bytes("oci-interop/vocab", 5000));
+    let files = nested_files();
     let model = write_model(&home.path().join("model"), &files);
     let target = format!("oci://{}/hf/tiny:v1", registry.host());
     let pushed = home.hs(&[
@@ -301,11 +359,12 @@ fn what_rh_model_signing_signs_in_tag_mode_hubsign_verifies_and_pulls() {
     };
     let home = Home::new();
     let front = home.tls_front(&registry, ReferrersApi::Refused);
-    let files = hf_files();
-    let digest = pushed_by_oras(&registry, &venv, "oras/tagged:v1", &files);
-    rh_sign(&home, &venv, &front, "tag", &format!("{}/oras/tagged@{digest}", front.host()));
+    let files = nested_files();
+    let digest = oras_push_compact(&registry, &venv, "oras/tagged", &files);
+    let image = format!("{}/oras/tagged:v1", front.host());
+    rh_sign(&home, &venv, &front, "tag", &image);
 
-    let reference = format!("oci://{}/oras/tagged:v1", front.host());
+    let reference = format!("oci://{image}");
     let public = key("p256.pub.pem");
     let public = public.to_str().unwrap();
     home.hs(&["verify", &reference, "--public-key", public])
@@ -343,12 +402,13 @@ fn what_rh_model_signing_attaches_as_a_referrer_hubsign_finds_through_the_api() 
     };
     let home = Home::new();
     let front = home.tls_front(&registry, ReferrersApi::Offered);
-    let files = hf_files();
-    let digest = pushed_by_oras(&registry, &venv, "oras/referred:v1", &files);
-    rh_sign(&home, &venv, &front, "referrers", &format!("{}/oras/referred@{digest}", front.host()));
+    let files = nested_files();
+    let digest = oras_push_compact(&registry, &venv, "oras/referred", &files);
+    let image = format!("{}/oras/referred:v1", front.host());
+    rh_sign(&home, &venv, &front, "referrers", &image);
     assert_eq!(front.referrers("oras/referred", &digest).len(), 1);
 
-    let reference = format!("oci://{}/oras/referred:v1", front.host());
+    let reference = format!("oci://{image}");
     let public = key("p256.pub.pem");
     let public = public.to_str().unwrap();
     front.clear_requests();
