@@ -109,7 +109,14 @@ fn rh_sign(home: &Home, venv: &Path, front: &ReferrersRegistry, mode: &str, imag
 }
 
 /// rh-model-signing verifies `image` against `public` (a fixture key), looking in `mode`.
-fn rh_verify(home: &Home, venv: &Path, front: &ReferrersRegistry, mode: &str, image: &str, public: &str) -> Run {
+fn rh_verify(
+    home: &Home,
+    venv: &Path,
+    front: &ReferrersRegistry,
+    mode: &str,
+    image: &str,
+    public: &str,
+) -> Run {
     let public = key(public);
     home.rh(
         venv,
@@ -148,10 +155,7 @@ fn hf_files() -> BTreeMap<String, Vec<u8>> {
 /// [`hf_files`] and a file in a folder.
 fn nested_files() -> BTreeMap<String, Vec<u8>> {
     let mut files = hf_files();
-    files.insert(
-        "tokenizer/vocab.txt".into(),
-        det_bytes("oci-interop/vocab", 5000),
-    );
+    files.insert("tokenizer/vocab.txt".into(), det_bytes("oci-interop/vocab", 5000));
     files
 }
 
@@ -194,7 +198,12 @@ fn with_signature(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     names
 }
 
-fn pushed_by_oras(registry: &Registry, venv: &Path, target: &str, files: &BTreeMap<String, Vec<u8>>) -> String {
+fn pushed_by_oras(
+    registry: &Registry,
+    venv: &Path,
+    target: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> String {
     let list: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     registry.oras_push(venv, target, &list, &Value::Null).digest
 }
@@ -307,7 +316,11 @@ fn what_hubsign_pushes_skopeo_copies_by_digest_and_oras_pulls_byte_for_byte() {
     assert_eq!(doc["signed"], true, "{doc}");
 
     let raw = registry.skopeo_inspect_raw("hf/tiny:v1");
-    assert_eq!(sha256(&raw), digest, "skopeo reads the manifest hubsign announced");
+    assert_eq!(
+        sha256(&raw),
+        digest,
+        "skopeo reads the manifest hubsign announced"
+    );
     let layout = home.path().join("layout");
     let empty_auth = home.path().join("skopeo-auth.json");
     std::fs::write(&empty_auth, "{}").unwrap();
@@ -375,9 +388,12 @@ fn what_rh_model_signing_signs_in_tag_mode_hubsign_verifies_and_pulls() {
     home.hs(&["verify", &reference, "--public-key", other.to_str().unwrap()])
         .expect_code(1);
     assert!(
-        seen(&front, "/v2/oras/tagged/manifests/sha256-")
-            .iter()
-            .any(|r| r.path.ends_with(".sig") && r.status == 200),
+        seen(
+            &front,
+            &format!("/v2/oras/tagged/manifests/sha256-{}.sig", &digest[7..])
+        )
+        .iter()
+        .any(|r| r.status == 200),
         "hubsign read rh's signature tag: {:?}",
         front.requests()
     );
@@ -440,7 +456,10 @@ fn what_hubsign_signs_in_the_registry_rh_model_signing_verifies_in_both_modes() 
     let files = hf_files();
     let private = key("p256.pem");
     let private = private.to_str().unwrap();
-    for (mode, api) in [("tag", ReferrersApi::Refused), ("referrers", ReferrersApi::Offered)] {
+    for (mode, api) in [
+        ("tag", ReferrersApi::Refused),
+        ("referrers", ReferrersApi::Offered),
+    ] {
         let front = home.tls_front(&registry, api);
         let repository = format!("signed-by-hubsign/{mode}");
         let digest = pushed_by_oras(&registry, &venv, &format!("{repository}:v1"), &files);
@@ -468,7 +487,12 @@ fn what_hubsign_signs_in_the_registry_rh_model_signing_verifies_in_both_modes() 
             assert_found_through_referrers(&front, &repository, &digest);
         }
         let refused = rh_verify(&home, &venv, &front, mode, &image, "other-p256.pub.pem");
-        assert_ne!(refused.code(), 0, "rh accepted another key ({mode}): {}", refused.stdout());
+        assert_ne!(
+            refused.code(),
+            0,
+            "rh accepted another key ({mode}): {}",
+            refused.stdout()
+        );
     }
 }
 
@@ -513,7 +537,10 @@ fn a_signature_model_signing_made_on_the_directory_verifies_the_pushed_artifacts
         let trust: Vec<String> = if method == "key" {
             vec!["--public-key".into(), key("p256.pub.pem").display().to_string()]
         } else {
-            vec!["--certificate-chain".into(), key("root-ca.crt.pem").display().to_string()]
+            vec![
+                "--certificate-chain".into(),
+                key("root-ca.crt.pem").display().to_string(),
+            ]
         };
         let trust: Vec<&str> = trust.iter().map(String::as_str).collect();
         let mut push = vec!["--json", "push", model.to_str().unwrap()];
@@ -573,10 +600,25 @@ fn a_signature_model_signing_made_on_the_directory_verifies_the_pushed_artifacts
     }
 }
 
-/// 5. An artifact `modelpack push` (modelpack-client) published — one raw layer per file,
-///    annotated with `org.cncf.model.filepath`, `org.opencontainers.image.title` and
-///    `org.cncf.model.file.metadata+json`, the ModelPack config (`modelfs.diffIds`) as its config
-///    blob — is signed in the registry by hubsign, verified, and pulled to exactly its files.
+/// The ModelPack media type test 5 gives each file of [`hf_files`].
+fn modelpack_media_type(name: &str) -> &'static str {
+    match name {
+        "config.json" | "tokenizer.json" => "application/vnd.cncf.model.weight.config.v1.raw",
+        "README.md" => "application/vnd.cncf.model.doc.v1.raw",
+        _ => "application/vnd.cncf.model.weight.v1.raw",
+    }
+}
+
+/// 5. An artifact `modelpack push` (modelpack-client) published is signed in the registry by
+///    hubsign, verified, and pulled to exactly its files. Its layout: `artifactType`
+///    `application/vnd.cncf.model.manifest.v1+json`; one layer per file given, raw (the media
+///    type given with `--layer PATH:TYPE`, default `…weight.v1.raw`), named by its base name in
+///    `org.cncf.model.filepath` and `org.opencontainers.image.title`, with
+///    `org.cncf.model.file.metadata+json`; the config blob (`…model.config.v1+json`) is the
+///    config file given with `modelfs` set to the layers' digests. A directory given as a layer
+///    would be one tar layer; the CLI cannot name a file's path below the root (only the
+///    library's `artifact_path` can). With a `config.json` layer the config blob is unsigned,
+///    and `verify` says so.
 #[test]
 fn an_artifact_modelpack_pushed_is_signed_verified_and_pulled() {
     let Some(venv) = testhub::inputs::oci_venv() else {
@@ -603,13 +645,7 @@ fn an_artifact_modelpack_pushed_is_signed_verified_and_pulled() {
         .arg("--config")
         .arg(&config);
     for name in files.keys() {
-        let media_type = if name.ends_with(".json") {
-            "application/vnd.cncf.model.weight.config.v1.raw"
-        } else if name.ends_with(".md") {
-            "application/vnd.cncf.model.doc.v1.raw"
-        } else {
-            "application/vnd.cncf.model.weight.v1.raw"
-        };
+        let media_type = modelpack_media_type(name);
         c.arg("--layer")
             .arg(format!("{}:{media_type}", model.join(name).display()));
     }
@@ -628,8 +664,14 @@ fn an_artifact_modelpack_pushed_is_signed_verified_and_pulled() {
     assert_eq!(got.status, 200);
     assert_eq!(sha256(&got.body), digest);
     let manifest: Value = serde_json::from_slice(&got.body).unwrap();
-    assert_eq!(manifest["artifactType"], "application/vnd.cncf.model.manifest.v1+json");
-    assert_eq!(manifest["config"]["mediaType"], "application/vnd.cncf.model.config.v1+json");
+    assert_eq!(
+        manifest["artifactType"],
+        "application/vnd.cncf.model.manifest.v1+json"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.cncf.model.config.v1+json"
+    );
     let layers = manifest["layers"].as_array().unwrap();
     assert_eq!(layers.len(), files.len());
     for layer in layers {
@@ -637,25 +679,47 @@ fn an_artifact_modelpack_pushed_is_signed_verified_and_pulled() {
         let path = a["org.cncf.model.filepath"].as_str().unwrap();
         assert_eq!(a["org.opencontainers.image.title"], path, "{layer}");
         assert!(a["org.cncf.model.file.metadata+json"].is_string(), "{layer}");
-        assert!(layer["mediaType"].as_str().unwrap().ends_with(".raw"), "{layer}");
+        assert_eq!(layer["mediaType"], modelpack_media_type(path), "{layer}");
         assert_eq!(layer["digest"], sha256(&files[path]), "{layer}");
     }
+    // The config blob: the ModelPack config given, `modelfs.diffIds` the raw layers' digests.
+    let config_blob = testhub::hub::http(
+        "GET",
+        &format!(
+            "http://{}/v2/modelpack/tiny/blobs/{}",
+            registry.host(),
+            manifest["config"]["digest"].as_str().unwrap()
+        ),
+        &[],
+        b"",
+    );
+    assert_eq!(config_blob.status, 200);
+    let config: Value = serde_json::from_slice(&config_blob.body).unwrap();
+    assert_eq!(config["descriptor"]["name"], "tiny", "{config}");
+    let diff_ids: Vec<&Value> = layers.iter().map(|l| &l["digest"]).collect();
+    assert_eq!(
+        config["modelfs"],
+        json!({"type": "layers", "diffIds": diff_ids}),
+        "{config}"
+    );
 
     let reference = format!("oci://{}/modelpack/tiny:v1", registry.host());
     let public = key("p256.pub.pem");
     let public = public.to_str().unwrap();
-    home.hs(&["sign", &reference, "--private-key", key("p256.pem").to_str().unwrap()])
-        .ok();
+    home.hs(&[
+        "sign",
+        &reference,
+        "--private-key",
+        key("p256.pem").to_str().unwrap(),
+    ])
+    .ok();
     let verified = home.hs(&["--json", "verify", &reference, "--public-key", public]);
     verified.ok();
     let doc: Value = serde_json::from_str(verified.stdout().trim()).unwrap();
     assert_eq!(doc["digest"], digest.as_str(), "{doc}");
     assert_eq!(doc["files_checked"], files.len(), "{doc}");
     // A layer is config.json: the ModelPack config blob is not signed, and verify says so.
-    assert!(
-        doc["warnings"].to_string().contains("config blob"),
-        "{doc}"
-    );
+    assert!(doc["warnings"].to_string().contains("config blob"), "{doc}");
     let out = home.path().join("pulled");
     let pulled = pull_local(&home, &reference, &["--public-key", public], &out);
     assert_eq!(pulled.keys().cloned().collect::<Vec<_>>(), with_signature(&files));
@@ -744,10 +808,9 @@ fn a_modelcar_built_by_olot_and_signed_by_rh_is_verified_and_pulled() {
     }
 
     // The weights' layer tampered in the registry's storage: the pull fails, nothing placed.
-    let manifest: Value = serde_json::from_slice(
-        &std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).unwrap(),
-    )
-    .unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).unwrap())
+            .unwrap();
     let weights = manifest["layers"]
         .as_array()
         .unwrap()
@@ -766,9 +829,7 @@ fn a_modelcar_built_by_olot_and_signed_by_rh_is_verified_and_pulled() {
     args.extend_from_slice(&["--public-key", public]);
     home.hs(&args).expect_code(1);
     assert!(
-        !fresh.exists() || read_tree(&fresh)
-            .keys()
-            .all(|f| f.starts_with(".cache/")),
+        !fresh.exists() || read_tree(&fresh).keys().all(|f| f.starts_with(".cache/")),
         "a tampered pull placed files: {:?}",
         files_in(&fresh)
     );
