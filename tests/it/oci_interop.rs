@@ -5,7 +5,8 @@
 //! `modelpack-client` and ModelCar images built by `olot` are signed, verified and pulled;
 //! rh-model-signing 1.0.5 signs what hubsign verifies and verifies what hubsign signs, in both
 //! attachment modes; a signature model_signing 1.1.1 made on a directory verifies the artifact
-//! pushed from it.
+//! pushed from it; and an artifact whose tag was moved to other weights under a copied
+//! signature is refused before any layer is downloaded.
 //!
 //! Every test says SKIPPED without its parts (`docker-registry`/`skopeo` on PATH,
 //! `HUBSIGN_OCI_VENV`, `HUBSIGN_MODEL_SIGNING`) and fails under `HUBSIGN_REQUIRE_ALL=1`.
@@ -832,5 +833,110 @@ fn a_modelcar_built_by_olot_and_signed_by_rh_is_verified_and_pulled() {
         !fresh.exists() || read_tree(&fresh).keys().all(|f| f.starts_with(".cache/")),
         "a tampered pull placed files: {:?}",
         files_in(&fresh)
+    );
+}
+
+/// 7. The tag moved to an artifact with another weights layer, the signature copied to its
+///    signature tag (what someone with push rights but not the key can do): `verify` refuses
+///    it, and `pull` refuses before any layer is downloaded — no layer blob is asked for, the
+///    cache is as it was, the output directory holds no file.
+#[test]
+fn a_tampered_artifact_is_refused_before_any_layer_is_downloaded() {
+    let Some(venv) = testhub::inputs::oci_venv() else {
+        return;
+    };
+    let Some(registry) = Registry::start(RegistryAuth::None) else {
+        return;
+    };
+    let home = Home::new();
+    // A plain HTTP front without the referrers API (docker-registry as it is), for its log.
+    let front = ReferrersRegistry::start(&registry.host(), Scheme::Http);
+    front.set_referrers_api(ReferrersApi::Refused);
+    let files = hf_files();
+    let model = write_model(&home.path().join("model"), &files);
+    let reference = format!("oci://{}/team/model:v1", front.host());
+    let pushed = home.hs(&[
+        "--json",
+        "push",
+        model.to_str().unwrap(),
+        &reference,
+        "--private-key",
+        key("p256.pem").to_str().unwrap(),
+    ]);
+    pushed.ok();
+    let doc: Value = serde_json::from_str(pushed.stdout().trim()).unwrap();
+    let signed = doc["commit"].as_str().unwrap().to_owned();
+    let public = key("p256.pub.pem");
+    let public = public.to_str().unwrap();
+    // The signed artifact in the cache, by digest.
+    let signed_ref = format!("oci://{}/team/model@{signed}", front.host());
+    home.hs(&["pull", &signed_ref, "--public-key", public]).ok();
+    let cache = home.path().join("oci-cache");
+    let cache_before = crate::support::tree_state(&cache);
+
+    // Other weights under the same tag, rh's signature tag of the signed manifest copied to it.
+    let mut tampered = files.clone();
+    tampered.insert(
+        "model.safetensors".into(),
+        det_bytes("oci-interop/other-weights", 300_000),
+    );
+    let moved = pushed_by_oras(&registry, &venv, "team/model:v1", &tampered);
+    assert_ne!(moved, signed);
+    let upstream = |path: String| format!("http://{}/v2/team/model/manifests/{path}", registry.host());
+    let manifest_type = "application/vnd.oci.image.manifest.v1+json";
+    let sig = testhub::hub::http(
+        "GET",
+        &upstream(format!("sha256-{}.sig", &signed[7..])),
+        &[("Accept", manifest_type)],
+        b"",
+    );
+    assert_eq!(sig.status, 200);
+    let copied = testhub::hub::http(
+        "PUT",
+        &upstream(format!("sha256-{}.sig", &moved[7..])),
+        &[("Content-Type", manifest_type)],
+        &sig.body,
+    );
+    assert_eq!(copied.status, 201);
+
+    home.hs(&["verify", &reference, "--public-key", public])
+        .expect_code(1);
+    let layers: Vec<String> = {
+        let got = testhub::hub::http("GET", &upstream(moved.clone()), &[("Accept", manifest_type)], b"");
+        let m: Value = serde_json::from_slice(&got.body).unwrap();
+        m["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["digest"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    front.clear_requests();
+    let out = home.path().join("pulled");
+    home.hs(&[
+        "pull",
+        &reference,
+        "--public-key",
+        public,
+        "--local-dir",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(1);
+    home.hs(&["pull", &reference, "--public-key", public])
+        .expect_code(1);
+    let blobs: Vec<_> = seen(&front, "/v2/team/model/blobs/")
+        .into_iter()
+        .filter(|r| layers.iter().any(|l| r.path.ends_with(l.as_str())))
+        .collect();
+    assert!(blobs.is_empty(), "layers were downloaded: {blobs:?}");
+    assert_eq!(
+        crate::support::tree_state(&cache),
+        cache_before,
+        "the cache changed"
+    );
+    assert!(
+        !out.exists() || files_in(&out).iter().all(|f| f.starts_with(".cache/")),
+        "{:?}",
+        files_in(&out)
     );
 }
