@@ -398,6 +398,7 @@ fn what_rh_model_signing_signs_in_tag_mode_hubsign_verifies_and_pulls() {
         "hubsign read rh's signature tag: {:?}",
         front.requests()
     );
+    home.hs(&["check", &reference, "--public-key", public]).ok();
 
     let out = home.path().join("pulled");
     let pulled = pull_local(&home, &reference, &["--public-key", public], &out);
