@@ -471,7 +471,7 @@ fn docker_model_runner_layers_are_named_by_filepath_where_rh_numbers_them() {
 
 /// A one-layer base image (gzip layer, history, config) in the OCI layout at argv[1], as olot
 /// needs one to put model layers on top of.
-const BASE_IMAGE: &str = r#"
+pub(crate) const BASE_IMAGE: &str = r#"
 import gzip, hashlib, io, tarfile
 lay = sys.argv[1]
 os.makedirs(os.path.join(lay, "blobs", "sha256"), exist_ok=True)
