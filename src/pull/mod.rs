@@ -190,9 +190,9 @@ pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
             let Some((other, v)) = found else {
                 return Err(first);
             };
-            use sha2::Digest as _;
             sig_entry.size = other.len() as u64;
-            sig_entry.content = ContentId::Sha256(hex::encode(sha2::Sha256::digest(&other)));
+            sig_entry.content =
+                ContentId::Sha256(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&other)));
             sig_bytes = other;
             v
         }

@@ -202,15 +202,14 @@ impl OciHub {
                 e.size = Some(self.file_size_in_layer(repository, &manifest, e).await?);
             }
         }
-        let (signature, other_signatures) = match &self.detached {
-            Some(bundle) => (Some((bundle.clone(), None)), Vec::new()),
-            None => {
-                let mut found = attach::find_signatures(&self.registry, repository, digest)
-                    .await?
-                    .into_iter();
-                let first = found.next().map(|f| (f.bundle, Some(f.attachment)));
-                (first, found.map(|f| f.bundle).collect())
-            }
+        let (signature, other_signatures) = if let Some(bundle) = &self.detached {
+            (Some((bundle.clone(), None)), Vec::new())
+        } else {
+            let mut found = attach::find_signatures(&self.registry, repository, digest)
+                .await?
+                .into_iter();
+            let first = found.next().map(|f| (f.bundle, Some(f.attachment)));
+            (first, found.map(|f| f.bundle).collect())
         };
         let artifact = Arc::new(Artifact {
             digest: digest.to_owned(),
