@@ -941,3 +941,70 @@ fn a_tampered_artifact_is_refused_before_any_layer_is_downloaded() {
         files_in(&out)
     );
 }
+
+/// Several signatures attached to one artifact (two signers, through the referrers API): the
+/// one by the signer the verifier trusts is found whichever is listed first; a signer nobody
+/// trusts still fails, and an unreadable attachment (its blob gone) is passed over.
+#[test]
+fn of_several_attached_signatures_the_trusted_signers_is_the_one_verified() {
+    let Some(venv) = testhub::inputs::oci_venv() else {
+        return;
+    };
+    let Some(registry) = Registry::start(RegistryAuth::None) else {
+        return;
+    };
+    let home = Home::new();
+    let front = home.tls_front(&registry, ReferrersApi::Offered);
+    let repository = "two-signers/model";
+    let digest = pushed_by_oras(&registry, &venv, &format!("{repository}:v1"), &hf_files());
+    let reference = format!("oci://{}/{repository}:v1", front.host());
+    // The trusted key signs first, another key after: the newest listed is the other's.
+    for signer in ["p256.pem", "other-p256.pem"] {
+        let private = key(signer);
+        home.hs(&["sign", &reference, "--private-key", private.to_str().unwrap()])
+            .ok();
+    }
+    assert_eq!(front.referrers(repository, &digest).len(), 2);
+    for trusted in ["p256.pub.pem", "other-p256.pub.pem"] {
+        let public = key(trusted);
+        home.hs(&["verify", &reference, "--public-key", public.to_str().unwrap()])
+            .ok()
+            .stdout_has("Verification succeeded");
+        let out = tempdir();
+        let pulled = pull_local(
+            &home,
+            &reference,
+            &["--public-key", public.to_str().unwrap()],
+            out.path(),
+        );
+        assert_eq!(
+            pulled.keys().cloned().collect::<Vec<_>>(),
+            with_signature(&hf_files())
+        );
+        // The signature placed is the one that verified: the trusted signer's.
+        home.hs(&[
+            "verify",
+            out.path().to_str().unwrap(),
+            "--public-key",
+            public.to_str().unwrap(),
+        ])
+        .ok();
+    }
+    let untrusted = key("p384.pub.pem");
+    home.hs(&["verify", &reference, "--public-key", untrusted.to_str().unwrap()])
+        .expect_code(1);
+    // The newest referrer's bundle blob removed from the registry's storage: passed over.
+    let newest = front.referrers(repository, &digest)[1]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let referrer: Value = serde_json::from_slice(
+        &registry.skopeo_inspect_raw(&format!("docker://{}/{repository}@{newest}", registry.host())),
+    )
+    .unwrap();
+    let bundle_blob = registry.blob_path(referrer["layers"][0]["digest"].as_str().unwrap());
+    std::fs::remove_file(&bundle_blob).unwrap();
+    let public = key("p256.pub.pem");
+    home.hs(&["verify", &reference, "--public-key", public.to_str().unwrap()])
+        .ok();
+}
