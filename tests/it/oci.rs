@@ -182,7 +182,8 @@ fn copy_signature_tag(c: &Client, repository: &str, from: &str, to: &str) {
 }
 
 fn json_of(r: &Run) -> Value {
-    serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{}: not JSON ({e}):\n{}", r.what, r.stdout()))
+    serde_json::from_str(&r.stdout())
+        .unwrap_or_else(|e| panic!("{}: not JSON ({e}):\n{}", r.what, r.stdout()))
 }
 
 #[test]
@@ -192,7 +193,14 @@ fn a_pushed_model_verifies_checks_pulls_locks_syncs_and_audits() {
     };
     let model = env.model("tiny-bert");
     let reference = env.oci("r/m:v1");
-    let push = env.hs(&["--json", "push", model.to_str().unwrap(), &reference, "--private-key", p256()]);
+    let push = env.hs(&[
+        "--json",
+        "push",
+        model.to_str().unwrap(),
+        &reference,
+        "--private-key",
+        p256(),
+    ]);
     push.ok();
     let pushed = json_of(&push);
     let digest = pushed["commit"].as_str().unwrap().to_owned();
@@ -211,7 +219,11 @@ fn a_pushed_model_verifies_checks_pulls_locks_syncs_and_audits() {
     let c = env.hs(&["--json", "check", &reference, "--public-key", p256_pub()]);
     c.ok();
     let c = json_of(&c);
-    assert_eq!((c["verified"].clone(), c["commit"].clone()), (json!(true), json!(digest)), "{c}");
+    assert_eq!(
+        (c["verified"].clone(), c["commit"].clone()),
+        (json!(true), json!(digest)),
+        "{c}"
+    );
     assert_eq!(c["files"], 4, "{c}");
 
     let p = env.hs(&["--json", "pull", &reference, "--public-key", p256_pub()]);
@@ -220,7 +232,12 @@ fn a_pushed_model_verifies_checks_pulls_locks_syncs_and_audits() {
     let snapshot = PathBuf::from(p["path"].as_str().unwrap());
     assert!(snapshot.starts_with(env.cache()), "{p}");
     assert!(p["downloaded_bytes"].as_u64().unwrap() > 0, "{p}");
-    for f in ["config.json", "model.safetensors", "README.md", "tokenizer/vocab.txt"] {
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "README.md",
+        "tokenizer/vocab.txt",
+    ] {
         assert_eq!(
             std::fs::read(snapshot.join(f)).unwrap(),
             std::fs::read(model.join(f)).unwrap(),
@@ -231,7 +248,11 @@ fn a_pushed_model_verifies_checks_pulls_locks_syncs_and_audits() {
     // Again: everything reused, nothing downloaded.
     let again = env.hs(&["--json", "pull", &reference, "--public-key", p256_pub()]);
     let again = json_of(again.ok());
-    assert_eq!((again["downloaded_bytes"].clone(), again["reused"].clone()), (json!(0), json!(4)), "{again}");
+    assert_eq!(
+        (again["downloaded_bytes"].clone(), again["reused"].clone()),
+        (json!(0), json!(4)),
+        "{again}"
+    );
     assert_eq!(again["path"], p["path"]);
 
     let local = env.path("work/local");
@@ -252,7 +273,14 @@ fn a_pushed_model_verifies_checks_pulls_locks_syncs_and_audits() {
     );
 
     // The lock names the registry's digest; sync honours it.
-    env.hs(&["pull", &reference, "--public-key", p256_pub(), "--lock=hubsign.lock"]).ok();
+    env.hs(&[
+        "pull",
+        &reference,
+        "--public-key",
+        p256_pub(),
+        "--lock=hubsign.lock",
+    ])
+    .ok();
     let lock = std::fs::read_to_string(env.path("work/hubsign.lock")).unwrap();
     assert!(lock.contains(&format!("ref = \"{}\"", env.oci("r/m"))), "{lock}");
     assert!(lock.contains(&format!("commit = \"{digest}\"")), "{lock}");
@@ -289,7 +317,10 @@ fn a_pushed_model_verifies_checks_pulls_locks_syncs_and_audits() {
     assert_eq!(snaps[0]["verdict"], "verified", "{a}");
     let cached = snapshot.join("README.md");
     let mut perms = std::fs::metadata(&cached).unwrap().permissions();
-    #[expect(clippy::permissions_set_readonly_false, reason = "the test tampers with the file")]
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test tampers with the file"
+    )]
     perms.set_readonly(false);
     std::fs::set_permissions(&cached, perms).unwrap();
     let mut bytes = std::fs::read(&cached).unwrap();
@@ -407,12 +438,21 @@ fn a_blob_corrupted_in_storage_is_refused_and_a_moved_tag_pulls_the_new_artifact
     let before = tree_state(&env.cache());
     let local = env.path("work/local");
     for extra in [vec![], vec!["--local-dir", local.to_str().unwrap()]] {
-        let mut args = vec!["pull".to_owned(), env.oci("r/m:v1"), "--public-key".into(), p256_pub().into()];
+        let mut args = vec![
+            "pull".to_owned(),
+            env.oci("r/m:v1"),
+            "--public-key".into(),
+            p256_pub().into(),
+        ];
         args.extend(extra.into_iter().map(str::to_owned));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         env.hs(&args).expect_code(1).stderr_has("model.safetensors");
     }
-    assert_eq!(tree_state(&env.cache()), before, "something was committed to the cache");
+    assert_eq!(
+        tree_state(&env.cache()),
+        before,
+        "something was committed to the cache"
+    );
     assert!(
         !local.join("model.safetensors").exists() && !local.join("config.json").exists(),
         "{:?}",
@@ -444,8 +484,16 @@ fn a_blob_corrupted_in_storage_is_refused_and_a_moved_tag_pulls_the_new_artifact
     let p = json_of(&p);
     assert_eq!(p["commit"], moved, "{p}");
     let path = PathBuf::from(p["path"].as_str().unwrap());
-    assert!(path.to_str().unwrap().contains(image::sha256_hex(&moved).unwrap()), "{p}");
-    assert_eq!(std::fs::read(path.join("extra.txt")).unwrap(), b"a second artifact\n");
+    assert!(
+        path.to_str()
+            .unwrap()
+            .contains(image::sha256_hex(&moved).unwrap()),
+        "{p}"
+    );
+    assert_eq!(
+        std::fs::read(path.join("extra.txt")).unwrap(),
+        b"a second artifact\n"
+    );
 }
 
 #[test]
@@ -457,7 +505,9 @@ fn unsigned_wrongly_signed_and_misattached_artifacts_are_refused() {
         return;
     };
     let files: [(&str, &[u8]); 2] = [("config.json", b"{\"a\": 1}"), ("weights.bin", b"weights")];
-    let unsigned = env.registry.oras_push(&venv, "r/unsigned:v1", &files, &Value::Null);
+    let unsigned = env
+        .registry
+        .oras_push(&venv, "r/unsigned:v1", &files, &Value::Null);
     let reference = env.oci("r/unsigned:v1");
     for cmd in ["verify", "check", "pull"] {
         let r = env.hs(&[cmd, &reference, "--public-key", p256_pub()]);
@@ -465,18 +515,35 @@ fn unsigned_wrongly_signed_and_misattached_artifacts_are_refused() {
         r.stderr_has(&format!("{reference} at {}", unsigned.digest))
             .stderr_has("has no signature attached");
     }
-    assert!(!env.cache().join(env.registry.host().replace(':', "_")).join("r/unsigned").exists());
+    assert!(
+        !env.cache()
+            .join(env.registry.host().replace(':', "_"))
+            .join("r/unsigned")
+            .exists()
+    );
 
     let model = env.model("tiny-bert");
     let signed = env.push(&model, "r/signed:v1");
-    let r = env.hs(&["verify", &env.oci("r/signed:v1"), "--public-key", key("other-p256.pub.pem").to_str().unwrap()]);
+    let r = env.hs(&[
+        "verify",
+        &env.oci("r/signed:v1"),
+        "--public-key",
+        key("other-p256.pub.pem").to_str().unwrap(),
+    ]);
     r.expect_code(1).stderr_has("key mismatch");
-    env.hs(&["pull", &env.oci("r/signed:v1"), "--public-key", key("other-p256.pub.pem").to_str().unwrap()])
-        .expect_code(1);
+    env.hs(&[
+        "pull",
+        &env.oci("r/signed:v1"),
+        "--public-key",
+        key("other-p256.pub.pem").to_str().unwrap(),
+    ])
+    .expect_code(1);
 
     // The signature of another artifact attached (its `.sig` tag copied): refused.
     let c = env.client();
-    let other = env.registry.oras_push(&venv, "r/signed:other", &files, &Value::Null);
+    let other = env
+        .registry
+        .oras_push(&venv, "r/signed:other", &files, &Value::Null);
     copy_signature_tag(&c, "r/signed", &signed, &other.digest);
     for cmd in ["verify", "pull"] {
         let r = env.hs(&[cmd, &env.oci("r/signed:other"), "--public-key", p256_pub()]);
@@ -494,7 +561,14 @@ fn an_index_is_refused_listing_its_manifests() {
     let model = env.model("tiny-bert");
     let a = env.push(&model, "r/m:a");
     write(&model.join("extra.txt"), b"b\n");
-    let r = env.hs(&["push", model.to_str().unwrap(), &env.oci("r/m:b"), "--private-key", p256(), "--resign"]);
+    let r = env.hs(&[
+        "push",
+        model.to_str().unwrap(),
+        &env.oci("r/m:b"),
+        "--private-key",
+        p256(),
+        "--resign",
+    ]);
     r.ok();
     let b = r.stdout().trim().rsplit_once('@').unwrap().1.to_owned();
     let c = env.client();
@@ -568,7 +642,10 @@ fn modelcar_tars_with_escaping_names_are_refused_and_links_never_written() {
     std::fs::create_dir_all(&parent).unwrap();
     for (tag, bad) in [
         ("dotdot", ("models/../evil", b'0', &b"escaped"[..], "")),
-        ("dotdot-deep", ("models/../../../../evil", b'0', &b"escaped"[..], "")),
+        (
+            "dotdot-deep",
+            ("models/../../../../evil", b'0', &b"escaped"[..], ""),
+        ),
         ("absolute", ("/etc/evil", b'0', &b"escaped"[..], "")),
     ] {
         let tar = raw_tar(&[good, bad]);
@@ -588,7 +665,11 @@ fn modelcar_tars_with_escaping_names_are_refused_and_links_never_written() {
             local.to_str().unwrap(),
         ]);
         r.expect_code(2).stderr_has(&layer).stderr_has(bad.0);
-        assert!(files_named(env.tmp.path(), "evil").is_empty(), "{tag}: {:?}", files_named(env.tmp.path(), "evil"));
+        assert!(
+            files_named(env.tmp.path(), "evil").is_empty(),
+            "{tag}: {:?}",
+            files_named(env.tmp.path(), "evil")
+        );
     }
     // A symlink (and a hard link) in the layer: rh-model-signing's rule skips links, so they
     // are neither signed nor written; the regular file is.
@@ -598,7 +679,8 @@ fn modelcar_tars_with_escaping_names_are_refused_and_links_never_written() {
         ("models/hard", b'1', b"", "/etc/passwd"),
     ]);
     push_modelcar(&c, "r/car", "links", &tar);
-    env.hs(&["sign", &env.oci("r/car:links"), "--private-key", p256()]).ok();
+    env.hs(&["sign", &env.oci("r/car:links"), "--private-key", p256()])
+        .ok();
     let local = parent.join("links");
     env.hs(&[
         "pull",
@@ -641,9 +723,15 @@ fn a_layer_whose_size_disagrees_with_its_bytes_is_refused() {
     for (tag, claimed) in [("longer", size + 1000), ("shorter", size - 1000)] {
         layer_mut(&mut m, "model.safetensors")["size"] = json!(claimed);
         put_manifest(&c, "r/m", tag, &m, OCI_MANIFEST);
-        env.hs(&["sign", &env.oci(&format!("r/m:{tag}")), "--private-key", p256()]).ok();
+        env.hs(&["sign", &env.oci(&format!("r/m:{tag}")), "--private-key", p256()])
+            .ok();
         let before = tree_state(&env.cache());
-        let r = env.hs(&["pull", &env.oci(&format!("r/m:{tag}")), "--public-key", p256_pub()]);
+        let r = env.hs(&[
+            "pull",
+            &env.oci(&format!("r/m:{tag}")),
+            "--public-key",
+            p256_pub(),
+        ]);
         r.expect_code(2).stderr_has("model.safetensors");
         assert_eq!(tree_state(&env.cache()), before, "{tag}: the cache changed");
     }
@@ -678,24 +766,51 @@ fn push_refuses_what_its_signature_cannot_describe_before_uploading() {
     // Signed with shards: a layer digest is not what such a signature signs.
     let model = env.model("sharded");
     std::fs::remove_file(model.join("model.sig")).unwrap();
-    env.hs(&["sign", model.to_str().unwrap(), "--private-key", p256(), "--shard-size", "1000"])
-        .ok();
-    env.hs(&["push", model.to_str().unwrap(), &target, "--public-key", p256_pub()])
-        .expect_code(2)
-        .stderr_has("SHA-256");
+    env.hs(&[
+        "sign",
+        model.to_str().unwrap(),
+        "--private-key",
+        p256(),
+        "--shard-size",
+        "1000",
+    ])
+    .ok();
+    env.hs(&[
+        "push",
+        model.to_str().unwrap(),
+        &target,
+        "--public-key",
+        p256_pub(),
+    ])
+    .expect_code(2)
+    .stderr_has("SHA-256");
     // And hashed with BLAKE3.
     let model = env.model("blake3");
     std::fs::remove_file(model.join("model.sig")).unwrap();
-    env.hs(&["sign", model.to_str().unwrap(), "--private-key", p256(), "--hash", "blake3"])
-        .ok();
-    env.hs(&["push", model.to_str().unwrap(), &target, "--public-key", p256_pub()])
-        .expect_code(2)
-        .stderr_has("SHA-256");
+    env.hs(&[
+        "sign",
+        model.to_str().unwrap(),
+        "--private-key",
+        p256(),
+        "--hash",
+        "blake3",
+    ])
+    .ok();
+    env.hs(&[
+        "push",
+        model.to_str().unwrap(),
+        &target,
+        "--public-key",
+        p256_pub(),
+    ])
+    .expect_code(2)
+    .stderr_has("SHA-256");
     assert!(uploads().is_empty(), "{:?}", uploads());
     // Refused before the registry was even asked; a model it can describe goes through the
     // same front (so the empty log above means something).
     let model = env.model("tiny-bert");
-    env.hs(&["push", model.to_str().unwrap(), &target, "--private-key", p256()]).ok();
+    env.hs(&["push", model.to_str().unwrap(), &target, "--private-key", p256()])
+        .ok();
     assert!(!uploads().is_empty(), "the push went elsewhere");
 }
 
@@ -736,10 +851,21 @@ fn credentials_come_from_docker_and_containers_files_and_are_never_shown() {
         c.env("DOCKER_CONFIG", &docker);
         c
     };
-    check(run(with_docker(&["push", model.to_str().unwrap(), &target, "--private-key", p256()]))).ok();
+    check(run(with_docker(&[
+        "push",
+        model.to_str().unwrap(),
+        &target,
+        "--private-key",
+        p256(),
+    ])))
+    .ok();
     let pulled = check(run(with_docker(&["pull", &target, "--public-key", p256_pub()])));
     pulled.ok();
-    assert!(PathBuf::from(pulled.stdout().trim()).join("model.safetensors").is_file());
+    assert!(
+        PathBuf::from(pulled.stdout().trim())
+            .join("model.safetensors")
+            .is_file()
+    );
 
     // REGISTRY_AUTH_FILE is searched first: a wrong password there wins over docker's right one,
     // and a right one there over a wrong one in docker's.
@@ -755,7 +881,13 @@ fn credentials_come_from_docker_and_containers_files_and_are_never_shown() {
     c.env("REGISTRY_AUTH_FILE", &auth_file);
     check(run(c)).ok();
     // Only docker's (wrong): refused.
-    let r = check(run(with_docker(&["--json", "pull", &target, "--public-key", p256_pub()])));
+    let r = check(run(with_docker(&[
+        "--json",
+        "pull",
+        &target,
+        "--public-key",
+        p256_pub(),
+    ])));
     r.expect_code(2);
 
     let b64 = |pw: &str| base64::engine::general_purpose::STANDARD.encode(format!("alice:{pw}"));
