@@ -479,10 +479,25 @@ fn a_blob_corrupted_in_storage_is_refused_and_a_moved_tag_pulls_the_new_artifact
     r.ok();
     let moved = r.stdout().trim().rsplit_once('@').unwrap().1.to_owned();
     assert_ne!(moved, digest);
-    let p = env.hs(&["--json", "pull", &env.oci("r/m:v1"), "--public-key", p256_pub()]);
+    // Through a front that logs requests: the tag is read once, everything after by digest.
+    let front = ReferrersRegistry::start(&env.registry.host(), Scheme::Http);
+    front.set_referrers_api(ReferrersApi::Refused);
+    let p = env.hs(&[
+        "--json",
+        "pull",
+        &format!("oci://{}/r/m:v1", front.host()),
+        "--public-key",
+        p256_pub(),
+    ]);
     p.ok();
     let p = json_of(&p);
     assert_eq!(p["commit"], moved, "{p}");
+    let by_tag: Vec<_> = front
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/manifests/v1"))
+        .collect();
+    assert_eq!(by_tag.len(), 1, "the tag was read more than once: {by_tag:?}");
     let path = PathBuf::from(p["path"].as_str().unwrap());
     assert!(
         path.to_str()
@@ -671,6 +686,8 @@ fn modelcar_tars_with_escaping_names_are_refused_and_links_never_written() {
             files_named(env.tmp.path(), "evil")
         );
     }
+    // Refused before anything was placed: not even the local dirs were made.
+    assert_eq!(tree_state(&parent), std::collections::BTreeMap::new());
     // A symlink (and a hard link) in the layer: rh-model-signing's rule skips links, so they
     // are neither signed nor written; the regular file is.
     let tar = raw_tar(&[
