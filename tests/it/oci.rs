@@ -626,8 +626,13 @@ fn raw_tar(entries: &[(&str, u8, &[u8], &str)]) -> Vec<u8> {
     out
 }
 
-/// Pushes a ModelCar-style image (olot's annotations) whose one directory layer is `tar`.
-fn push_modelcar(c: &Client, repository: &str, tag: &str, tar: &[u8]) -> String {
+/// olot's annotations of a directory layer holding `/models/`.
+fn olot_directory() -> Value {
+    json!({layout::OLOT_CONTENT_TYPE: "directory", layout::OLOT_CONTENT_PATH: "/models/"})
+}
+
+/// Pushes a ModelCar-style image whose one layer is `tar`, annotated `annotations` (olot's).
+fn push_modelcar(c: &Client, repository: &str, tag: &str, tar: &[u8], annotations: &Value) -> String {
     let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let config_digest = put_blob(c, repository, config);
     let layer = put_blob(c, repository, tar);
@@ -636,10 +641,7 @@ fn push_modelcar(c: &Client, repository: &str, tag: &str, tar: &[u8]) -> String 
         "config": {"mediaType": image::OCI_IMAGE_CONFIG, "digest": config_digest, "size": config.len()},
         "layers": [{
             "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": tar.len(),
-            "annotations": {
-                layout::OLOT_CONTENT_TYPE: "directory",
-                layout::OLOT_CONTENT_PATH: "/models/",
-            },
+            "annotations": annotations,
         }],
     });
     put_manifest(c, repository, tag, &manifest, OCI_MANIFEST)
@@ -664,7 +666,7 @@ fn modelcar_tars_with_escaping_names_are_refused_and_links_never_written() {
         ("absolute", ("/etc/evil", b'0', &b"escaped"[..], "")),
     ] {
         let tar = raw_tar(&[good, bad]);
-        let digest = push_modelcar(&c, "r/car", tag, &tar);
+        let digest = push_modelcar(&c, "r/car", tag, &tar, &olot_directory());
         let layer = image::digest_of(&tar);
         // Signing reads the layer too: refused the same way.
         env.hs(&["sign", &env.oci(&format!("r/car:{tag}")), "--private-key", p256()])
@@ -695,7 +697,7 @@ fn modelcar_tars_with_escaping_names_are_refused_and_links_never_written() {
         ("models/link", b'2', b"", "../../../../evil"),
         ("models/hard", b'1', b"", "/etc/passwd"),
     ]);
-    push_modelcar(&c, "r/car", "links", &tar);
+    push_modelcar(&c, "r/car", "links", &tar, &olot_directory());
     env.hs(&["sign", &env.oci("r/car:links"), "--private-key", p256()])
         .ok();
     let local = parent.join("links");
@@ -957,4 +959,55 @@ fn a_local_dir_holding_files_hubsign_did_not_write_is_refused_without_force() {
         .filter(|(k, _)| k.ends_with("notes.txt") || k.ends_with("config.json"))
         .collect();
     assert_eq!(kept.len(), 2, "the foreign files were not kept aside: {kept:?}");
+}
+
+#[test]
+fn olot_file_layers_naming_an_escaping_path_or_holding_a_link_are_refused() {
+    let Some(env) = Env::start(RegistryAuth::None) else {
+        return;
+    };
+    let c = env.client();
+    let parent = env.path("work/pulls");
+    std::fs::create_dir_all(&parent).unwrap();
+    let weights = b"weights";
+    let file_layer = |inlayer: &str| {
+        json!({
+            layout::OLOT_CONTENT_TYPE: "file",
+            layout::OLOT_CONTENT_PATH: inlayer,
+            layout::OLOT_CONTENT_DIGEST: image::digest_of(weights),
+        })
+    };
+    // The path annotation escapes /models/: refused from the manifest, naming the annotation.
+    let tar = raw_tar(&[("models/../evil", b'0', weights, "")]);
+    push_modelcar(&c, "r/file", "escape", &tar, &file_layer("/models/../evil"));
+    for cmd in ["sign", "pull"] {
+        let key_flag = if cmd == "sign" {
+            "--private-key"
+        } else {
+            "--public-key"
+        };
+        let key_file = if cmd == "sign" { p256() } else { p256_pub() };
+        let local = parent.join(cmd);
+        let mut args = vec![cmd, "", key_flag, key_file];
+        let reference = env.oci("r/file:escape");
+        args[1] = &reference;
+        if cmd == "pull" {
+            args.extend(["--local-dir", local.to_str().unwrap()]);
+        }
+        env.hs(&args)
+            .expect_code(2)
+            .stderr_has(layout::OLOT_CONTENT_PATH)
+            .stderr_has("/models/../evil");
+    }
+    // The file the annotation names is a symlink in the layer: no such file, nothing written.
+    let tar = raw_tar(&[("models/model.bin", b'2', b"", "/etc/passwd")]);
+    let layer = image::digest_of(&tar);
+    push_modelcar(&c, "r/file", "link", &tar, &file_layer("/models/model.bin"));
+    env.hs(&["sign", &env.oci("r/file:link"), "--private-key", p256()])
+        .expect_code(2)
+        .stderr_has(&layer)
+        .stderr_has("model.bin");
+    assert_eq!(tree_state(&parent), std::collections::BTreeMap::new());
+    assert!(files_named(env.tmp.path(), "evil").is_empty());
+    assert!(files_named(env.tmp.path(), "model.bin").is_empty());
 }
