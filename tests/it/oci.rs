@@ -980,20 +980,19 @@ fn olot_file_layers_naming_an_escaping_path_or_holding_a_link_are_refused() {
     // The path annotation escapes /models/: refused from the manifest, naming the annotation.
     let tar = raw_tar(&[("models/../evil", b'0', weights, "")]);
     push_modelcar(&c, "r/file", "escape", &tar, &file_layer("/models/../evil"));
-    for cmd in ["sign", "pull"] {
-        let key_flag = if cmd == "sign" {
-            "--private-key"
-        } else {
-            "--public-key"
-        };
-        let key_file = if cmd == "sign" { p256() } else { p256_pub() };
-        let local = parent.join(cmd);
-        let mut args = vec![cmd, "", key_flag, key_file];
-        let reference = env.oci("r/file:escape");
-        args[1] = &reference;
-        if cmd == "pull" {
-            args.extend(["--local-dir", local.to_str().unwrap()]);
-        }
+    let reference = env.oci("r/file:escape");
+    let local = parent.join("escape");
+    for args in [
+        vec!["sign", &reference, "--private-key", p256()],
+        vec![
+            "pull",
+            &reference,
+            "--public-key",
+            p256_pub(),
+            "--local-dir",
+            local.to_str().unwrap(),
+        ],
+    ] {
         env.hs(&args)
             .expect_code(2)
             .stderr_has(layout::OLOT_CONTENT_PATH)
