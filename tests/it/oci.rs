@@ -858,9 +858,15 @@ fn credentials_come_from_docker_and_containers_files_and_are_never_shown() {
 
     // None: exit 2, naming the registry and where credentials come from.
     let r = check(env.hs(&["push", model.to_str().unwrap(), &target, "--private-key", p256()]));
-    r.expect_code(2).stderr_has(&host).stderr_has("config.json");
+    r.expect_code(2)
+        .stderr_has(&host)
+        .stderr_has("config.json")
+        .stderr_has("REGISTRY_AUTH_FILE")
+        .stderr_has("no credentials were found");
     let r = check(env.hs(&["pull", &target, "--public-key", p256_pub()]));
-    r.expect_code(2).stderr_has(&host);
+    r.expect_code(2)
+        .stderr_has(&host)
+        .stderr_has("no credentials were found");
 
     // docker's config.json (DOCKER_CONFIG).
     let docker = env.path("docker");
@@ -893,7 +899,10 @@ fn credentials_come_from_docker_and_containers_files_and_are_never_shown() {
     let mut c = with_docker(&["verify", &target, "--public-key", p256_pub()]);
     c.env("REGISTRY_AUTH_FILE", &auth_file);
     let r = check(run(c));
-    r.expect_code(2).stderr_has(&host).stderr_has("auth.json");
+    r.expect_code(2)
+        .stderr_has(&host)
+        .stderr_has("auth.json")
+        .stderr_has("not accepted");
     write(&auth_file, auth_json(password).as_bytes());
     write(&docker.join("config.json"), auth_json(wrong).as_bytes());
     let mut c = with_docker(&["verify", &target, "--public-key", p256_pub()]);
