@@ -289,6 +289,37 @@ fn a_pushed_model_verifies_checks_pulls_locks_syncs_and_audits() {
     assert_eq!(s["ok"], true, "{s}");
     assert_eq!(s["entries"][0]["commit"], digest, "{s}");
     assert_eq!(s["entries"][0]["status"], "synced", "{s}");
+    // The tag moved to another signed artifact: sync still pulls the locked digest.
+    let moved_model = env.path("work/moved");
+    crate::support::copy_tree(&model, &moved_model);
+    write(&moved_model.join("extra.txt"), b"moved\n");
+    let r = env.hs(&[
+        "push",
+        moved_model.to_str().unwrap(),
+        &reference,
+        "--private-key",
+        p256(),
+        "--resign",
+    ]);
+    r.ok();
+    assert!(!r.stdout().contains(&digest), "{}", r.stdout());
+    let fresh = env.path("fresh-cache");
+    let s = env.hs(&[
+        "--json",
+        "sync",
+        "--public-key",
+        p256_pub(),
+        "--oci-cache",
+        fresh.to_str().unwrap(),
+    ]);
+    let s = json_of(s.ok());
+    assert_eq!(s["entries"][0]["commit"], digest, "{s}");
+    let synced = PathBuf::from(s["entries"][0]["path"].as_str().unwrap());
+    assert!(synced.starts_with(&fresh), "{s}");
+    assert!(
+        synced.join("config.json").is_file() && !synced.join("extra.txt").exists(),
+        "{s}"
+    );
 
     // audit: verified under a policy naming the key; tampered once a cached file changes.
     let policy = env.path("policy.toml");
