@@ -96,10 +96,9 @@ pub enum Error {
     /// Exit 2. The cache could not be written.
     #[error(transparent)]
     Cache(#[from] CacheError),
-    /// Exit 1. The repository has no signature at the expected path.
-    #[error(
-        "{repo} at {commit} has no signature file {path}; refusing to download it (pass --signature-path if it lives elsewhere)"
-    )]
+    /// Exit 1. The repository has no signature at the expected path (in a registry: none
+    /// attached to the artifact).
+    #[error("{}", signature_missing(repo, commit, path))]
     SignatureMissing {
         repo: String,
         commit: String,
@@ -242,3 +241,18 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// [`Error::SignatureMissing`] in words: a registry artifact's signature is attached to it, not
+/// a file at a path, so the hint to name another path would mislead there (a path given
+/// with `--signature-path` names a layer, and keeps the file wording).
+fn signature_missing(repo: &str, commit: &str, path: &str) -> String {
+    if repo.starts_with(crate::reference::OCI_PREFIX) && path == crate::hub::oci::SIGNATURE_PATH {
+        format!(
+            "{repo} at {commit} has no signature attached (no referrer and no sha256-<hex>.sig tag names it); refusing to download it (sign it in the registry with `hubsign sign {repo}`)"
+        )
+    } else {
+        format!(
+            "{repo} at {commit} has no signature file {path}; refusing to download it (pass --signature-path if it lives elsewhere)"
+        )
+    }
+}

@@ -135,6 +135,17 @@ impl<'a, H: Hub> Resumable<'a, H> {
                         continue;
                     }
                     Err(e) if e.is_transient() => e,
+                    // Resuming after a body that ended early, the hub has nothing past it: the
+                    // file is shorter than listed (say, a registry layer smaller than its
+                    // manifest's size). Said of the file, not as a bare "416".
+                    Err(HubError::Status { status: 416, .. }) if self.offset > 0 => {
+                        return Err(HubError::Truncated {
+                            path: self.file.path.clone(),
+                            received: self.offset,
+                            expected: self.file.size,
+                        }
+                        .into());
+                    }
                     Err(e) => return Err(e.into()),
                 }
             };

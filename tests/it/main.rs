@@ -26,6 +26,7 @@ mod hub_write_faithful;
 mod interop;
 mod kaggle;
 mod kaggle_faithful;
+mod oci;
 mod oci_interop;
 mod oci_layout;
 mod oci_registry;
