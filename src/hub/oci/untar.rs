@@ -696,6 +696,27 @@ mod tests {
         assert_eq!(on_disk, ["real"]);
     }
 
+    /// A link (or device) taking a signed file's name would replace that file where the layer
+    /// is applied (the runtime takes the last entry of a name): refused in either order.
+    #[test]
+    fn a_link_taking_a_files_name_is_refused() {
+        for link_first in [false, true] {
+            let mut t = Vec::new();
+            if link_first {
+                entry(&mut t, b"models/w", tar::EntryType::Symlink, b"", Some(b"/other"));
+                file(&mut t, "models/w", b"weights");
+            } else {
+                file(&mut t, "models/w", b"weights");
+                entry(&mut t, b"models/w", tar::EntryType::Link, b"", Some(b"/other"));
+            }
+            let t = end(t);
+            assert!(
+                matches!(hash(&t, "/models/"), Err(UntarError::Duplicate { ref path }) if path == "w"),
+                "link first: {link_first}"
+            );
+        }
+    }
+
     #[test]
     fn a_name_twice_is_refused() {
         let mut t = Vec::new();
