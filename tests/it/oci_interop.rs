@@ -998,10 +998,8 @@ fn of_several_attached_signatures_the_trusted_signers_is_the_one_verified() {
         .as_str()
         .unwrap()
         .to_owned();
-    let referrer: Value = serde_json::from_slice(
-        &registry.skopeo_inspect_raw(&format!("docker://{}/{repository}@{newest}", registry.host())),
-    )
-    .unwrap();
+    let referrer: Value =
+        serde_json::from_slice(&registry.skopeo_inspect_raw(&format!("{repository}@{newest}"))).unwrap();
     let bundle_blob = registry.blob_path(referrer["layers"][0]["digest"].as_str().unwrap());
     std::fs::remove_file(&bundle_blob).unwrap();
     let public = key("p256.pub.pem");
