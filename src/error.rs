@@ -231,7 +231,7 @@ impl Error {
             | Self::NotSigned { .. }
             | Self::ReservedLocalPath { .. }
             | Self::SnapshotTampered { .. }
-            | Self::Hub(HubError::UnsafePath(_))
+            | Self::Hub(HubError::UnsafePath(_) | HubError::DigestMismatch { .. })
             | Self::Lock(
                 crate::lock::LockError::SignerChanged { .. } | crate::lock::LockError::Differs { .. },
             ) => ExitStatus::VerificationFailed,

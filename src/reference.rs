@@ -346,7 +346,7 @@ impl ModelRef {
                 "no repository: expected oci://REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST]",
             ));
         }
-        check_repository(repository).map_err(&bad)?;
+        check_oci_repository(repository).map_err(&bad)?;
         let revision = match (tag, digest) {
             (Some(_), Some(_)) => {
                 return Err(bad(
@@ -527,7 +527,7 @@ const MAX_OCI_REPOSITORY: usize = 255;
 /// lowercase letters and digits, joined inside a component by `.`, `_`, `__` or dashes
 /// (`[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`), at most 255 characters. So no component is empty,
 /// `.` or `..`, and none starts with a separator.
-fn check_repository(repository: &str) -> Result<(), &'static str> {
+pub fn check_oci_repository(repository: &str) -> Result<(), &'static str> {
     const WHY: &str = "a repository is '/'-separated components of lowercase letters and digits joined by '.', '_', '__' or '-' (no empty, '.' or '..' component, no uppercase)";
     if repository.len() > MAX_OCI_REPOSITORY {
         return Err("the repository is longer than 255 characters");

@@ -122,9 +122,9 @@ pub enum HubError {
         code: i64,
         message: String,
     },
-    /// Exit 2: content whose bytes hash to another digest than the one asked for or announced
-    /// (a registry answering another manifest for a digest, a lying `Docker-Content-Digest`, a
-    /// blob whose bytes are not its digest's). `what` names the content (registry, repository,
+    /// Exit 1 (a definite "no", as for a tampered file): content whose bytes hash to another
+    /// digest than the one asked for or announced (a registry answering another manifest for a
+    /// digest, a lying `Docker-Content-Digest`, a blob whose bytes are not its digest's). `what` names the content (registry, repository,
     /// reference).
     #[error("{what}: the bytes received have digest {actual}, expected {expected}; refusing them")]
     DigestMismatch {

@@ -11,7 +11,7 @@
 use super::auth::Credential;
 use super::image::{
     DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, Descriptor, ImageIndex, MAX_MANIFEST_BYTES, OCI_INDEX,
-    OCI_MANIFEST, digest_of, sha256_hex,
+    OCI_MANIFEST, digest_of,
 };
 use crate::hub::http::{self, HttpClient, RequestOptions, RetryPolicy, Token, read_body, redact};
 use crate::hub::{ByteStream, HubError};
@@ -107,57 +107,19 @@ fn bad_reference(reference: &str, reason: &str) -> HubError {
     .into()
 }
 
-/// A repository name as the distribution spec allows it (lowercase alphanumeric components
-/// joined by `.`, `_`, `__` or dashes, separated by `/`): nothing that could change the path of
-/// a request URL.
+/// A repository name as the distribution spec allows it (the one check, in `reference`):
+/// nothing that could change the path of a request URL.
 fn check_repository(repository: &str) -> Result<(), HubError> {
-    let component_ok = |c: &str| {
-        let b = c.as_bytes();
-        !b.is_empty()
-            && b.first().is_some_and(u8::is_ascii_alphanumeric)
-            && b.last().is_some_and(u8::is_ascii_alphanumeric)
-            && b.iter()
-                .all(|&x| x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, b'.' | b'_' | b'-'))
-            && !c.contains("..")
-            && !c.contains("___")
-            && !c.contains("._")
-            && !c.contains("_.")
-            && !c.contains(".-")
-            && !c.contains("-.")
-            && !c.contains("_-")
-            && !c.contains("-_")
-    };
-    if repository.len() <= 255 && repository.split('/').all(component_ok) {
-        Ok(())
-    } else {
-        Err(bad_reference(
-            repository,
-            "not a repository name (lowercase letters, digits and . _ - separators, components joined by /)",
-        ))
-    }
+    crate::reference::check_oci_repository(repository).map_err(|why| bad_reference(repository, why))
 }
 
-/// A tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`) or a `sha256:` digest.
+/// A tag or a `sha256:` digest (the one check, in `reference`).
 fn check_reference(reference: &str) -> Result<(), HubError> {
-    if reference.starts_with("sha256:") {
-        return check_digest(reference);
-    }
-    let b = reference.as_bytes();
-    let ok = (1..=128).contains(&b.len())
-        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter()
-            .all(|&x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(bad_reference(reference, "not a tag or a sha256 digest"))
-    }
+    crate::reference::check_oci_revision(reference).map_err(|e| bad_reference(reference, &e.to_string()))
 }
 
 fn check_digest(digest: &str) -> Result<(), HubError> {
-    sha256_hex(digest)
-        .map(|_| ())
-        .ok_or_else(|| bad_reference(digest, "not a sha256:<64 lowercase hex> digest"))
+    crate::reference::check_oci_digest(digest).map_err(|why| bad_reference(digest, why))
 }
 
 /// The media type of a `Content-Type` value, without parameters.
@@ -400,9 +362,13 @@ impl Registry {
             url: redact(&self.base),
             detail: format!("the token realm is not a URL: {e}"),
         })?;
-        // The realm must be as private as the registry: credentials never go over plain HTTP to
-        // a realm elsewhere when the registry itself is HTTPS.
-        if realm.scheme() != "https" && !(realm.scheme() == "http" && self.base.scheme() == "http") {
+        // Credentials go over plain HTTP only to where the registry itself is reached over it:
+        // a plain-HTTP realm must be the registry's own host (a registry on this machine, or
+        // one the user named insecure), never a host elsewhere on the network.
+        let same_host = realm.host_str() == self.base.host_str();
+        if realm.scheme() != "https"
+            && !(realm.scheme() == "http" && self.base.scheme() == "http" && same_host)
+        {
             return Err(HubError::Malformed {
                 url: redact(&self.base),
                 detail: format!("the token realm {} is not HTTPS", redact(&realm)),

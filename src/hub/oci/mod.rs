@@ -284,14 +284,16 @@ impl OciHub {
         })
     }
 
-    /// The bytes of the file an entry names inside its tar layer, streamed as the layer is
-    /// read (the other files of the layer are skipped); always from the first byte.
+    /// The bytes of the file an entry names inside its tar layer, from byte `from` of the file
+    /// (of `size`), streamed as the layer is read: the layer is read from its start (a tar has
+    /// no index), the other files and the file's first `from` bytes passed over.
     async fn open_in_layer(
         &self,
         repository: &str,
         manifest: &ImageManifest,
         index: usize,
         path: &str,
+        (from, size): (u64, u64),
     ) -> Result<ByteStream, HubError> {
         let layer = &manifest.layers[index];
         let compression = tar_compression(layer)?;
@@ -301,7 +303,7 @@ impl OciHub {
         let (wanted, what) = (path.to_owned(), layer.digest.clone());
         let errors = tx.clone();
         let work = read_tar(stream, move |reader| {
-            let mut out = ChannelWriter { tx };
+            let mut out = ChannelWriter { tx, skip: from };
             untar::copy_file(
                 reader,
                 compression,
@@ -327,7 +329,7 @@ impl OciHub {
         });
         Ok(ByteStream::from_stream(
             url,
-            None,
+            (from > 0).then_some((from, Some(size))),
             futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }),
         ))
     }
@@ -372,15 +374,30 @@ async fn read_tar<T: Send + 'static>(
         })
 }
 
-/// A `Write` that hands each block to an async reader (the file streamed out of a tar layer).
+/// A `Write` that hands each block to an async reader (the file streamed out of a tar layer),
+/// after passing over the first `skip` bytes (a resumed transfer has them).
 struct ChannelWriter {
     tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, HubError>>,
+    skip: u64,
 }
 
 impl std::io::Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let skipped = usize::try_from(self.skip).unwrap_or(usize::MAX).min(buf.len());
+        self.skip -= skipped as u64;
+        if skipped == buf.len() {
+            // Nothing to send; a reader that went away is noticed all the same.
+            return if self.tx.is_closed() {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "the reader went away",
+                ))
+            } else {
+                Ok(buf.len())
+            };
+        }
         self.tx
-            .blocking_send(Ok(bytes::Bytes::copy_from_slice(buf)))
+            .blocking_send(Ok(bytes::Bytes::copy_from_slice(&buf[skipped..])))
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the reader went away"))?;
         Ok(buf.len())
     }
@@ -492,7 +509,8 @@ impl Hub for OciHub {
                 self.registry.blob(repository, &entry.digest, from).await
             }
             layout::EntrySource::OlotFile { index } | layout::EntrySource::InTar { index } => {
-                self.open_in_layer(repository, &artifact.manifest, index, path)
+                let size = entry.size.unwrap_or(0);
+                self.open_in_layer(repository, &artifact.manifest, index, path, (from, size))
                     .await
             }
         }
