@@ -69,7 +69,7 @@ impl HfCache {
             format!("{folder}/snapshots"),
             format!("{folder}/refs"),
             format!("{folder}/trees"),
-            format!("{folder}/{PARTIAL_RECORDS}"),
+            format!("{folder}/{}", super::partial::PARTIAL_RECORDS),
             ".locks".to_owned(),
             format!(".locks/{folder}"),
         ] {
@@ -219,7 +219,7 @@ impl CacheLayout for HfCache {
                     fs_err::symlink_metadata(dir.join("trees").join(format!("{commit}.json")))
                         .is_ok_and(|m| m.is_file());
                 if !marked_complete {
-                    listed.partial = read_partial_record(&dir, &commit);
+                    listed.partial = super::partial::read(&dir, &commit);
                 }
                 out.push(listed);
             }
@@ -257,34 +257,6 @@ fn read_ref(path: &Path) -> String {
     crate::fsutil::read_regular_capped(path, 128)
         .map(|raw| String::from_utf8_lossy(&raw).trim().to_owned())
         .unwrap_or_default()
-}
-
-/// The folder, in a repository's folder, of hubsign's records of partial pulls: one
-/// `<commit>.json` per snapshot a partial pull made, naming the files it placed. huggingface_hub
-/// records nothing for a partial download, and a snapshot without `trees/<commit>.json` may
-/// just lack the files the signer ignored; without a record, every signed file must be there.
-const PARTIAL_RECORDS: &str = ".hubsign-partial";
-
-/// A record names file paths only; anything larger was not written by hubsign.
-const MAX_PARTIAL_RECORD_BYTES: u64 = 64 << 20;
-
-/// The files hubsign's partial pull placed in the snapshot of `commit`: `None` when there is no
-/// such record, or it is not a regular file in a real folder, or it is malformed (the strict
-/// reading).
-fn read_partial_record(repo_dir: &Path, commit: &str) -> Option<std::collections::BTreeSet<String>> {
-    #[derive(serde::Deserialize)]
-    struct Record {
-        format_version: u32,
-        files: Vec<String>,
-    }
-    let dir = repo_dir.join(PARTIAL_RECORDS);
-    let path = dir.join(format!("{commit}.json"));
-    if !real_dir(&dir) || !fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let bytes = crate::fsutil::read_regular_capped(&path, MAX_PARTIAL_RECORD_BYTES).ok()?;
-    let record: Record = serde_json::from_slice(&bytes).ok()?;
-    (record.format_version == 1).then(|| record.files.into_iter().collect())
 }
 
 /// Relative symlink target from `snapshots/<commit>/<path>` to `blobs/<etag>`.
@@ -390,22 +362,14 @@ fn commit(
     }
     // An earlier partial pull's record goes before the swap (meanwhile the snapshot is held
     // to be complete: the strict reading); this pull's, if it is partial, comes after.
-    let record_name = format!("{commit_id}.json");
-    let records = repo_dir.join(PARTIAL_RECORDS);
-    if real_dir(&records) && fs_err::symlink_metadata(records.join(&record_name)).is_ok() {
-        fs_err::remove_file(records.join(&record_name)).map_err(|e| CacheError::Io {
-            action: "cannot remove",
-            path: records.join(&record_name),
-            source: e,
-        })?;
-    }
+    super::partial::remove(&repo_dir, &commit_id)?;
     swap_in(&building, &snapshot, &staging.dir.path().join("replaced"))?;
     if !all_signed {
-        let mut placed: Vec<&str> = staging.files.iter().map(|f| f.file.path.as_str()).collect();
-        placed.sort_unstable();
-        let record = serde_json::json!({ "format_version": 1, "files": placed });
-        let records = real_dirs(&repo_dir, Path::new(PARTIAL_RECORDS))?;
-        write_atomic(&records.join(&record_name), record.to_string().as_bytes())?;
+        super::partial::write(
+            &repo_dir,
+            &commit_id,
+            staging.files.iter().map(|f| f.file.path.as_str()),
+        )?;
     }
     // 3. trees/<commit>.json only when every file of the commit is in the snapshot.
     let placed: std::collections::HashSet<&str> =

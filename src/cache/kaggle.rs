@@ -185,34 +185,14 @@ impl CacheLayout for KaggleCache {
     }
 
     fn snapshot_files(&self, repo: &ModelRef, commit: &str) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
         let Ok(rel) = Self::instance_rel(repo) else {
-            return out;
+            return BTreeSet::new();
         };
         let rel = rel.join(commit);
         if !real_path(&self.root, &rel) {
-            return out;
+            return BTreeSet::new();
         }
-        let mut stack = vec![(self.root.join(rel), String::new())];
-        while let Some((dir, prefix)) = stack.pop() {
-            for e in fs_err::read_dir(&dir).into_iter().flatten().flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let r = if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
-                };
-                match e.file_type() {
-                    Ok(t) if t.is_dir() => stack.push((e.path(), r)),
-                    Ok(t) if t.is_file() => {
-                        out.insert(r);
-                    }
-                    // A symlink is not a file of the snapshot (verification refuses it).
-                    _ => {}
-                }
-            }
-        }
-        out
+        super::partial::files_under(&self.root.join(rel))
     }
 
     fn snapshots(&self) -> Vec<ListedSnapshot> {

@@ -13,6 +13,7 @@ mod hf;
 mod kaggle;
 mod local_dir;
 mod oci;
+mod partial;
 
 pub use hf::HfCache;
 pub use kaggle::KaggleCache;

@@ -41,12 +41,6 @@ pub const OCI_CACHE_DIR: &str = "hubsign/oci";
 /// The folder of a repository's tag records.
 const REFS: &str = "refs";
 
-/// The folder of hubsign's records of partial pulls (`sha256-<hex>.json`).
-const PARTIAL_RECORDS: &str = ".hubsign-partial";
-
-/// A record names file paths only; anything larger was not written by hubsign.
-const MAX_PARTIAL_RECORD_BYTES: u64 = 64 << 20;
-
 /// A repository path has at most 255 characters, so at most 128 components: deeper folders
 /// are nobody's repository and are not walked.
 const MAX_REPOSITORY_DEPTH: usize = 128;
@@ -130,7 +124,7 @@ impl OciCache {
             folders.push(p.clone());
         }
         folders.push(p.join(REFS));
-        folders.push(p.join(PARTIAL_RECORDS));
+        folders.push(p.join(super::partial::PARTIAL_RECORDS));
         for f in folders {
             if fs_err::symlink_metadata(&f).is_ok_and(|m| !m.is_dir()) {
                 return Err(CacheError::NotARealDirectory { path: f });
@@ -258,7 +252,7 @@ impl CacheLayout for OciCache {
         if !real_path(&self.root, &rel) {
             return BTreeSet::new();
         }
-        files_under(&self.root.join(rel))
+        super::partial::files_under(&self.root.join(rel))
     }
 
     fn snapshots(&self) -> Vec<ListedSnapshot> {
@@ -347,7 +341,7 @@ fn list_repository(registry: &str, rel: &str, dir: &Path, depth: usize, out: &mu
             out.push(ListedSnapshot {
                 repo: repo(),
                 problem: link.then(|| "the snapshot folder is not a real directory".to_owned()),
-                partial: read_partial_record(dir, &name),
+                partial: super::partial::read(dir, &name),
                 commit: digest,
                 path,
                 refs,
@@ -398,50 +392,6 @@ fn read_refs(refs: &Path) -> Vec<(String, String)> {
     out
 }
 
-/// The regular files under `dir`, by their path relative to it (symlinks are not files of a
-/// snapshot: verification refuses them).
-fn files_under(dir: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut stack = vec![(dir.to_path_buf(), String::new())];
-    while let Some((d, prefix)) = stack.pop() {
-        for e in fs_err::read_dir(&d).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let r = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
-            };
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push((e.path(), r)),
-                Ok(t) if t.is_file() => {
-                    out.insert(r);
-                }
-                _ => {}
-            }
-        }
-    }
-    out
-}
-
-/// The files hubsign's partial pull placed in the snapshot `folder` of the repository in
-/// `repo_dir`: `None` when there is no such record, it is not a regular file in a real
-/// folder, or it is malformed (the strict reading: every signed file must be there).
-fn read_partial_record(repo_dir: &Path, folder: &str) -> Option<BTreeSet<String>> {
-    #[derive(serde::Deserialize)]
-    struct Record {
-        format_version: u32,
-        files: Vec<String>,
-    }
-    let dir = repo_dir.join(PARTIAL_RECORDS);
-    let path = dir.join(format!("{folder}.json"));
-    if !real_dir(&dir) || !fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let bytes = crate::fsutil::read_regular_capped(&path, MAX_PARTIAL_RECORD_BYTES).ok()?;
-    let record: Record = serde_json::from_slice(&bytes).ok()?;
-    (record.format_version == 1).then(|| record.files.into_iter().collect())
-}
-
 fn commit(
     cache: &OciCache,
     verified: VerifiedStaging,
@@ -483,25 +433,17 @@ fn commit(
     }
     // 2. An earlier partial pull's record goes before the swap (meanwhile the snapshot is held
     //    to be complete: the strict reading); this pull's, if it is partial, comes after.
-    let record_name = format!("{folder}.json");
-    let records = repo_dir.join(PARTIAL_RECORDS);
-    if real_dir(&records) && fs_err::symlink_metadata(records.join(&record_name)).is_ok() {
-        fs_err::remove_file(records.join(&record_name)).map_err(|e| CacheError::Io {
-            action: "cannot remove",
-            path: records.join(&record_name),
-            source: e,
-        })?;
-    }
+    super::partial::remove(&repo_dir, &folder)?;
     // 3. The swap: one rename; whatever was there (a symlink included) is moved aside, never
     //    followed.
     let snapshot = repo_dir.join(&folder);
     swap_in(&building, &snapshot, &staging.dir.path().join("replaced"))?;
     if !all_signed {
-        let mut placed: Vec<&str> = staging.files.iter().map(|f| f.file.path.as_str()).collect();
-        placed.sort_unstable();
-        let record = serde_json::json!({ "format_version": 1, "files": placed });
-        let records = real_dirs(&repo_dir, Path::new(PARTIAL_RECORDS))?;
-        write_atomic(&records.join(&record_name), record.to_string().as_bytes())?;
+        super::partial::write(
+            &repo_dir,
+            &folder,
+            staging.files.iter().map(|f| f.file.path.as_str()),
+        )?;
     }
     // 4. The tag, last: a reader that finds it finds the snapshot it names.
     if let Some(t) = tag {
