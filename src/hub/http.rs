@@ -269,17 +269,8 @@ impl HttpClient {
         range_from: Option<u64>,
         body: Option<(String, Vec<u8>)>,
     ) -> Result<Response, HubError> {
-        let mut budget = self.retry.budget(0);
-        loop {
-            let result = self
-                .once(&method, url, range_from, body.as_ref(), Some(API_DEADLINE))
-                .await;
-            if let Some(wait) = wait_before_retry(&result, &mut budget) {
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            return result;
-        }
+        self.send_with(method, url, range_from, body, RequestOptions::default())
+            .await
     }
 
     /// [`Self::send`] with per-request headers and credential (an OCI registry's requests).
