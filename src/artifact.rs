@@ -53,15 +53,12 @@ pub async fn sign(
     // 1–2.
     let digest = hub.pin(repo, revision).await?;
     let artifact = hub.artifact(repo, &digest).await?;
-    let mut manifest = layout::oms_manifest(&artifact.manifest, &artifact.entries).map_err(|e| {
+    let manifest = layout::oms_manifest(&artifact.manifest, &artifact.entries).map_err(|e| {
         crate::hub::HubError::Malformed {
             url: repo.pinned(&digest),
             detail: e.to_string(),
         }
     })?;
-    if manifest.model_name.is_empty() {
-        manifest.model_name = layout::model_name(&artifact.manifest);
-    }
     // 3.
     let bundle = match signer {
         ArtifactSigner::Signer(s) => s.sign(&manifest)?.to_json(),
