@@ -548,7 +548,7 @@ def print_report(res):
     m = res["model"]
     v = res["versions"]
     _common.print_title("hubsign OCI benchmark", res, [
-        f"docker-registry {v['docker_registry']}", f"{v['skopeo']}", f"oras-py {v['oras']}",
+        f"{v['docker_registry']}", f"{v['skopeo']}", f"oras-py {v['oras']}",
         f"model-signing {v['model_signing']}", f"Python {v['python']}"])
     print(f"model: {m['path']} = {m['source']} + config.json: {m['files']} files, "
           f"{m['bytes'] / MIB:.0f} MiB ({LARGE_COUNT} x {m['large_file_mib']} MiB + "
