@@ -21,7 +21,7 @@ step fails, then 2). See benches/README.md.
 Usage: benches/oci.py [--reps N] [--rebuild] [--json] [--large-mib N] [--concurrency N]
 
 All paths are derived from this script's location (<repo>/benches/); it reuses the model and
-helpers of benches/compare.py and benches/pull.py.
+functions of benches/compare.py and benches/pull.py.
 """
 
 import json
