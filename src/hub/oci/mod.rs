@@ -551,6 +551,26 @@ impl Publish for OciHub {
                 "the model has no config.json: the artifact's config blob would be signed under that name, which the model's own signature cannot cover (sign the pushed artifact with `hubsign sign oci://…` instead)",
             );
         }
+        // The manifest is built here as it will be sent (digests stand in for unknown ones:
+        // they have one length): a registry refuses one over its cap, after every layer.
+        let layers: Vec<modelpack::PushFile> = files
+            .iter()
+            .filter(|f| f.path != SIGNATURE_PATH)
+            .map(|f| modelpack::PushFile {
+                path: f.path.clone(),
+                digest: format!("sha256:{}", f.sha256.clone().unwrap_or_else(|| "0".repeat(64))),
+                size: f.size,
+            })
+            .collect();
+        let manifest = modelpack::build(&layers, &BTreeMap::new()).manifest;
+        if manifest.len() as u64 > image::MAX_MANIFEST_BYTES {
+            return refuse(&format!(
+                "its {} files make a manifest of {} bytes, over the {} registries accept (one layer per file)",
+                layers.len(),
+                manifest.len(),
+                image::MAX_MANIFEST_BYTES
+            ));
+        }
         Ok(())
     }
 
@@ -724,4 +744,46 @@ async fn sha256_file(path: &std::path::Path) -> Result<String, HubError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OciHub, client};
+    use crate::hub::{HubError, Publish as _, Upload};
+    use crate::reference::ModelRef;
+
+    fn upload(path: &str) -> Upload {
+        Upload {
+            path: path.to_owned(),
+            local: std::path::PathBuf::from(path),
+            size: 1,
+            sha256: Some("a".repeat(64)),
+        }
+    }
+
+    /// A push the registry would refuse only after every layer (a manifest over its cap, a
+    /// signature that cannot name layers, no config.json) is refused before anything is sent.
+    #[test]
+    fn what_a_registry_could_not_take_is_refused_before_any_upload() {
+        let hub =
+            OciHub::new(client::Registry::new("127.0.0.1:5000", client::RegistryOptions::default()).unwrap());
+        let repo = ModelRef::parse("oci://127.0.0.1:5000/r/m:v1", None).unwrap();
+        let small = vec![
+            upload("config.json"),
+            upload("model.safetensors"),
+            upload("model.sig"),
+        ];
+        hub.accepts(&repo, &small, true).unwrap();
+        let refused = |files: &[Upload], sha256: bool| {
+            matches!(
+                hub.accepts(&repo, files, sha256),
+                Err(HubError::NotPublishable { .. })
+            )
+        };
+        assert!(refused(&small, false), "not a files/SHA-256 signature");
+        assert!(refused(&small[1..], true), "no config.json");
+        let mut many = small.clone();
+        many.extend((0..20_000).map(|i| upload(&format!("shards/part-{i:06}.safetensors"))));
+        assert!(refused(&many, true), "a manifest over the cap");
+    }
 }
