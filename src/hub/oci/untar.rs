@@ -12,8 +12,9 @@
 //! absolute outside the prefix, holds `..`, a backslash or a control character, or is not
 //! UTF-8; a name that occurs twice (rh keeps the last); GNU sparse entries; and any limit of
 //! [`Limits`] crossed (entry count, one file's bytes, all files' bytes, and the decompressed
-//! stream as a whole, which bounds a gzip or zstd bomb and the PAX or GNU long-name headers
-//! the tar reader holds in memory).
+//! stream as a whole, which bounds a gzip or zstd bomb); and a PAX or GNU long-name header over
+//! 1 MiB, which the tar reader would hold in memory whole, refused from its header before its
+//! data is read (a guard follows the headers as the bytes pass, PAX `size` records included).
 //!
 //! This module never follows a symlink, never writes outside the directory it is given, never
 //! replaces a file (every file is created new) and never decides trust: its digests are
@@ -109,6 +110,10 @@ pub enum UntarError {
     /// A tar or compression bomb: stopped at the limit, nothing beyond it read or written.
     #[error("the layer's files (or its decompressed stream) exceed {limit} bytes; refusing it")]
     TotalTooLarge { limit: u64 },
+    /// A PAX or GNU long-name header larger than any name or attribute needs: the tar reader
+    /// would hold it in memory whole, so it is refused from its header, before its data.
+    #[error("the layer holds an extension header of {size} bytes, over the limit of {limit}; refusing it")]
+    ExtensionTooLarge { size: u64, limit: u64 },
     #[error("{path}: the entry ended after {received} of its {expected} bytes")]
     Truncated {
         path: String,
@@ -247,6 +252,119 @@ fn copy_hashing(
         }));
     }
     Ok((format!("sha256:{}", hex::encode(hasher.finalize())), n))
+}
+
+/// The largest PAX or GNU long-name header read (its data): names and attributes need far
+/// less; the tar reader holds the whole header in memory.
+const MAX_EXTENSION_BYTES: u64 = 1 << 20;
+
+/// A reader between the decompressor and the tar reader that follows the archive's headers as
+/// the bytes pass (each header's size says where the next one is, a PAX `size` record
+/// overriding the next entry's) and fails at a PAX or GNU long-name header over
+/// [`MAX_EXTENSION_BYTES`] before its data is read, saying so in `tripped` (the tar reader
+/// wraps errors, so the flag, not the error, tells why).
+struct HeaderGuard<R> {
+    inner: R,
+    /// Bytes passed so far, and where the next header starts.
+    pos: u64,
+    next: u64,
+    block: Vec<u8>,
+    /// The data of the PAX header being read (bounded), and how many bytes of it are still to
+    /// come; its `size` record, once read, applies to the next entry.
+    pax: Option<(Vec<u8>, u64)>,
+    size_override: Option<u64>,
+    tripped: Rc<Cell<Option<u64>>>,
+}
+
+impl<R> HeaderGuard<R> {
+    fn new(inner: R, tripped: Rc<Cell<Option<u64>>>) -> Self {
+        Self {
+            inner,
+            pos: 0,
+            next: 0,
+            block: Vec::with_capacity(512),
+            pax: None,
+            size_override: None,
+            tripped,
+        }
+    }
+
+    /// One header block complete: where the next header is, and whether this one is refused.
+    fn header(&mut self) -> io::Result<()> {
+        let block = std::mem::replace(&mut self.block, Vec::with_capacity(512));
+        if block.iter().all(|b| *b == 0) {
+            self.next += 512;
+            return Ok(());
+        }
+        let h = tar::Header::from_byte_slice(&block);
+        let kind = h.entry_type();
+        let declared = h.entry_size().unwrap_or(0);
+        let extension = kind.is_pax_local_extensions()
+            || kind.is_pax_global_extensions()
+            || kind.is_gnu_longname()
+            || kind.is_gnu_longlink();
+        let size = if extension {
+            declared
+        } else {
+            self.size_override.take().unwrap_or(declared)
+        };
+        if extension && size > MAX_EXTENSION_BYTES {
+            self.tripped.set(Some(size));
+            return Err(io::Error::other("an extension header over its limit"));
+        }
+        if kind.is_pax_local_extensions() {
+            self.pax = Some((Vec::with_capacity(usize::try_from(size).unwrap_or(0)), size));
+        }
+        self.next += 512 + size.next_multiple_of(512);
+        Ok(())
+    }
+
+    /// Bytes of entry data: a PAX header's are kept (bounded above) for its `size` record.
+    fn data(&mut self, bytes: &[u8]) {
+        if let Some((data, left)) = &mut self.pax {
+            let take = usize::try_from(*left).unwrap_or(usize::MAX).min(bytes.len());
+            data.extend_from_slice(&bytes[..take]);
+            *left -= take as u64;
+            if *left == 0 {
+                self.size_override = pax_size(data);
+                self.pax = None;
+            }
+        }
+    }
+}
+
+/// The `size` record of a PAX header's data (`<len> size=<decimal>\n`), if it has one.
+fn pax_size(data: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(data).ok()?;
+    text.lines()
+        .filter_map(|record| record.split_once(' ').map(|(_, kv)| kv))
+        .filter_map(|kv| kv.strip_prefix("size="))
+        .next_back()
+        .and_then(|v| v.trim().parse().ok())
+}
+
+impl<R: Read> Read for HeaderGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut i = 0;
+        while i < n {
+            let at = self.pos + i as u64;
+            if at < self.next {
+                let run = usize::try_from(self.next - at).unwrap_or(usize::MAX).min(n - i);
+                self.data(&buf[i..i + run]);
+                i += run;
+                continue;
+            }
+            let take = (512 - self.block.len()).min(n - i);
+            self.block.extend_from_slice(&buf[i..i + take]);
+            i += take;
+            if self.block.len() == 512 {
+                self.header()?;
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// A reader that fails once more than `limit` bytes came through, and says so in `tripped`
@@ -390,13 +508,22 @@ fn for_each_file<R: Read>(
     mut file: impl FnMut(&str, &mut dyn Read, u64) -> Result<Step, UntarError>,
 ) -> Result<Vec<TarFile>, UntarError> {
     let tripped = Rc::new(Cell::new(false));
-    let stream = Bounded {
-        inner: decompressed(reader, compression),
-        left: limits.stream_bytes(),
-        tripped: Rc::clone(&tripped),
-    };
+    let extension = Rc::new(Cell::new(None));
+    let stream = HeaderGuard::new(
+        Bounded {
+            inner: decompressed(reader, compression),
+            left: limits.stream_bytes(),
+            tripped: Rc::clone(&tripped),
+        },
+        Rc::clone(&extension),
+    );
     let corrupt = |source: io::Error| {
-        if tripped.get() {
+        if let Some(size) = extension.get() {
+            UntarError::ExtensionTooLarge {
+                size,
+                limit: MAX_EXTENSION_BYTES,
+            }
+        } else if tripped.get() {
             UntarError::TotalTooLarge {
                 limit: limits.stream_bytes(),
             }
@@ -767,13 +894,10 @@ mod tests {
         assert!(matches!(err, UntarError::TooManyEntries { limit: 1 }), "{err:?}");
     }
 
-    #[test]
-    fn a_header_bomb_stops_at_the_stream_limit() {
-        // A PAX header the tar reader would hold in memory whole: 32 MiB of one comment.
+    /// A tar of `comment`'s PAX header, then a file `f`, gzip-compressed.
+    fn pax_then_file(comment: &[u8]) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
-        let comment = vec![b'x'; 32 << 20];
-        b.append_pax_extensions([("comment", comment.as_slice())])
-            .unwrap();
+        b.append_pax_extensions([("comment", comment)]).unwrap();
         let mut h = tar::Header::new_ustar();
         h.set_path("f").unwrap();
         h.set_size(1);
@@ -782,21 +906,88 @@ mod tests {
         let t = b.into_inner().unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(&t).unwrap();
-        let gz = gz.finish().unwrap();
-        let limits = Limits {
-            max_entries: 10,
-            max_file_bytes: 1 << 20,
-            max_total_bytes: 1 << 20,
-        };
-        let err = hash_entries(&gz[..], Compression::Gzip, "", &limits).unwrap_err();
-        assert!(matches!(err, UntarError::TotalTooLarge { .. }), "{err:?}");
-        // Under a large enough limit the same archive reads.
+        gz.finish().unwrap()
+    }
+
+    /// A PAX header the tar reader would hold in memory whole (32 MiB of one comment, a few KiB
+    /// compressed) is refused from its header, whatever the other limits; a small one reads.
+    #[test]
+    fn a_header_bomb_is_refused_before_its_data_is_read() {
+        let gz = pax_then_file(&vec![b'x'; 32 << 20]);
+        for limits in [
+            Limits {
+                max_entries: 10,
+                max_file_bytes: 1 << 20,
+                max_total_bytes: 1 << 20,
+            },
+            Limits::default(),
+        ] {
+            let err = hash_entries(&gz[..], Compression::Gzip, "", &limits).unwrap_err();
+            assert!(matches!(err, UntarError::ExtensionTooLarge { .. }), "{err:?}");
+        }
+        let small = pax_then_file(&vec![b'x'; 64 << 10]);
         assert_eq!(
-            hash_entries(&gz[..], Compression::Gzip, "", &Limits::default())
+            hash_entries(&small[..], Compression::Gzip, "", &Limits::default())
                 .unwrap()
                 .len(),
             1
         );
+    }
+
+    /// The header guard follows a PAX `size` record (how tar writes a file too large for the
+    /// header's size field, whose own field then says 0): the headers after that file are still
+    /// found, so a header bomb after it is refused too.
+    #[test]
+    fn a_pax_size_record_moves_the_next_header() {
+        let mut t = Vec::new();
+        // The file's data opens with what looks like a PAX header of 2 MiB: a guard that did
+        // not follow the size record would take it for a header and refuse the archive.
+        let mut data = vec![7u8; 3000];
+        let mut fake = tar::Header::new_ustar();
+        fake.set_entry_type(tar::EntryType::XHeader);
+        fake.set_size(2 << 20);
+        fake.set_cksum();
+        data[..512].copy_from_slice(fake.as_bytes());
+        let record = |k: &str, v: &str| {
+            let body = format!(" {k}={v}\n");
+            let mut len = body.len() + 1;
+            while format!("{len}{body}").len() != len {
+                len += 1;
+            }
+            format!("{len}{body}")
+        };
+        let pax = record("size", "3000");
+        entry(
+            &mut t,
+            b"PaxHeaders/big",
+            tar::EntryType::XHeader,
+            pax.as_bytes(),
+            None,
+        );
+        entry(&mut t, b"big", tar::EntryType::Regular, b"", None);
+        // The data the PAX size promises (the header said 0).
+        t.extend_from_slice(&data);
+        t.resize(t.len().next_multiple_of(512), 0);
+        file(&mut t, "after", b"ok");
+        let files = hash(&end(t.clone()), "").unwrap();
+        assert_eq!(
+            files
+                .iter()
+                .map(|f| (f.path.as_str(), f.size))
+                .collect::<Vec<_>>(),
+            [("big", 3000), ("after", 2)]
+        );
+        let bomb = record("comment", &"x".repeat(2 << 20));
+        entry(
+            &mut t,
+            b"PaxHeaders/f2",
+            tar::EntryType::XHeader,
+            bomb.as_bytes(),
+            None,
+        );
+        file(&mut t, "f2", b"2");
+        let err = hash(&end(t), "").unwrap_err();
+        assert!(matches!(err, UntarError::ExtensionTooLarge { .. }), "{err:?}");
     }
 
     #[test]
