@@ -33,11 +33,12 @@ pub fn read(repo_dir: &Path, name: &str) -> Option<BTreeSet<String>> {
 }
 
 /// Removes the record of snapshot `name`, before the snapshot is replaced (meanwhile it is held
-/// to be complete: the strict reading).
+/// to be complete: the strict reading). Only a record hubsign wrote is removed: a regular file
+/// in a real records folder that reads as one; anything else there is left alone (it is not
+/// read as a record either, so the snapshot is read strictly).
 pub fn remove(repo_dir: &Path, name: &str) -> Result<(), CacheError> {
-    let records = repo_dir.join(PARTIAL_RECORDS);
-    let path = records.join(format!("{name}.json"));
-    if real_dir(&records) && fs_err::symlink_metadata(&path).is_ok() {
+    let path = repo_dir.join(PARTIAL_RECORDS).join(format!("{name}.json"));
+    if read(repo_dir, name).is_some() {
         fs_err::remove_file(&path).map_err(|source| CacheError::Io {
             action: "cannot remove",
             path,
@@ -87,4 +88,30 @@ pub fn files_under(dir: &Path) -> BTreeSet<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PARTIAL_RECORDS, read, remove, write};
+
+    /// A record hubsign wrote is removed; a file there that is not one (another tool's, a
+    /// link) is left where it is.
+    #[test]
+    fn only_a_record_hubsign_wrote_is_removed() {
+        let repo = tempfile::tempdir().unwrap();
+        write(repo.path(), "a", ["x.bin"].into_iter()).unwrap();
+        assert_eq!(read(repo.path(), "a").unwrap().len(), 1);
+        remove(repo.path(), "a").unwrap();
+        assert!(!repo.path().join(PARTIAL_RECORDS).join("a.json").exists());
+        let foreign = repo.path().join(PARTIAL_RECORDS).join("b.json");
+        fs_err::write(&foreign, b"not a record").unwrap();
+        remove(repo.path(), "b").unwrap();
+        assert_eq!(fs_err::read(&foreign).unwrap(), b"not a record");
+        let target = repo.path().join("elsewhere.json");
+        fs_err::write(&target, br#"{"format_version": 1, "files": []}"#).unwrap();
+        let link = repo.path().join(PARTIAL_RECORDS).join("c.json");
+        fs_err::os::unix::fs::symlink(&target, &link).unwrap();
+        remove(repo.path(), "c").unwrap();
+        assert!(fs_err::symlink_metadata(&link).is_ok() && target.exists());
+    }
 }
