@@ -332,7 +332,13 @@ fn commit(
         let _lock = lock_file(cache, &repo, etag)?;
         let id = match &f.source {
             Source::Staged(staged) => {
-                let id = super::place_staged(staged, &blobs.join(etag), super::rename_into)?;
+                // The same bytes committed meanwhile by a concurrent pull stay where they
+                // are: another pull may have hashed and reused that very file.
+                let dst = blobs.join(etag);
+                let id = match super::identical_at(staged, &dst)? {
+                    Some(kept) => kept,
+                    None => super::place_staged(staged, &dst, super::rename_into)?,
+                };
                 placed_blobs.insert(etag, id.clone());
                 id
             }

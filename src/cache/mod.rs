@@ -393,6 +393,69 @@ pub(crate) fn place_staged(
     Ok(placed)
 }
 
+/// The cached file at `dst` when it already holds exactly the bytes of the staged file `id`
+/// names (a concurrent pull of the same model committed them first): compared byte for byte
+/// from open handles, both unchanged across the comparison, and still the file at `dst`
+/// after it. Keeping it instead of renaming over it keeps the inode that other pulls (and
+/// the mirror) hashed and recorded. `None`: nothing there, a symlink, another size, other
+/// bytes, or a file that changed while compared: the caller replaces it.
+pub(crate) fn identical_at(id: &DiskId, dst: &Path) -> Result<Option<DiskId>, CacheError> {
+    let Ok(mut there) = open_nofollow(dst) else {
+        return Ok(None);
+    };
+    let before = there.metadata().map_err(io("cannot stat", dst))?;
+    if !before.is_file() || before.len() != id.len {
+        return Ok(None);
+    }
+    let changed = || CacheError::ChangedSinceVerified {
+        path: id.path.clone(),
+    };
+    let mut staged = open_nofollow(&id.path).map_err(|_| changed())?;
+    if !staged.metadata().is_ok_and(|m| id.matches(&m)) {
+        return Err(changed());
+    }
+    let (mut a, mut b) = (vec![0u8; COMPARE_CHUNK], vec![0u8; COMPARE_CHUNK]);
+    loop {
+        let n = read_full(&mut staged, &mut a).map_err(io("cannot read", &id.path))?;
+        let m = read_full(&mut there, &mut b[..n.max(1)]).map_err(io("cannot read", dst))?;
+        if n != m || a[..n] != b[..m] {
+            return Ok(None);
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    if !staged.metadata().is_ok_and(|m| id.matches(&m)) {
+        return Err(changed());
+    }
+    let kept = DiskId::of(dst.to_path_buf(), &before);
+    let after = there.metadata().map_err(io("cannot stat", dst))?;
+    let at_dst = fs_err::symlink_metadata(dst).map_err(io("cannot stat", dst))?;
+    let now = DiskId::of(dst.to_path_buf(), &at_dst);
+    if !kept.matches(&after) || !at_dst.is_file() || (now.dev, now.ino) != (kept.dev, kept.ino) {
+        return Ok(None);
+    }
+    Ok(Some(kept))
+}
+
+/// How much of each file [`identical_at`] compares at a time.
+const COMPARE_CHUNK: usize = 1 << 20;
+
+/// Reads until `buf` is full or the file ends; the number of bytes read.
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read as _;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// A plain rename for [`place_staged`] (one that replaces what is at `dst`).
 pub(crate) fn rename_into(src: &Path, dst: &Path) -> Result<(), CacheError> {
     fs_err::rename(src, dst).map_err(io("cannot move into", dst))
@@ -1395,6 +1458,44 @@ mod tests {
             "resumed from a shared folder"
         );
         assert!(staging.partial_path("ab", 3).is_some());
+    }
+
+    /// Regression (concurrent pulls failed "changed after this pull verified it"): a pull that
+    /// downloaded a blob another pull had meanwhile committed renamed its copy over it, so a
+    /// third pull that had hashed and reused the committed file no longer found it. The same
+    /// bytes are kept in place; other bytes, another size or a symlink are replaced.
+    #[test]
+    fn a_blob_with_the_same_bytes_is_kept_not_replaced() {
+        use std::os::unix::fs::MetadataExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let stage = |name: &str, bytes: &[u8]| {
+            let p = tmp.path().join(name);
+            fs_err::write(&p, bytes).unwrap();
+            super::DiskId::of(p.clone(), &fs_err::symlink_metadata(&p).unwrap())
+        };
+        let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let dst = tmp.path().join("blob");
+        fs_err::write(&dst, &big).unwrap();
+        let ino = fs_err::metadata(&dst).unwrap().ino();
+        let id = stage("staged", &big);
+        let kept = super::identical_at(&id, &dst).unwrap().expect("same bytes kept");
+        assert_eq!((kept.ino, kept.path.clone()), (ino, dst.clone()));
+        let mut other = big.clone();
+        other[2_500_000] ^= 1;
+        let id = stage("other", &other);
+        assert_eq!(super::identical_at(&id, &dst).unwrap(), None, "other bytes");
+        let id = stage("short", &big[..10]);
+        assert_eq!(super::identical_at(&id, &dst).unwrap(), None, "another size");
+        let link = tmp.path().join("link");
+        fs_err::os::unix::fs::symlink(&dst, &link).unwrap();
+        let id = stage("again", &big);
+        assert_eq!(super::identical_at(&id, &link).unwrap(), None, "a symlink");
+        assert_eq!(super::identical_at(&id, &tmp.path().join("none")).unwrap(), None);
+        fs_err::write(&id.path, b"swapped").unwrap();
+        assert!(matches!(
+            super::identical_at(&id, &dst),
+            Err(super::CacheError::ChangedSinceVerified { .. })
+        ));
     }
 
     /// What is at the destination after the rename must be the file hashed: another file put
