@@ -61,6 +61,19 @@ pub enum Error {
         #[source]
         source: VerifyError,
     },
+    /// Exit 1. A claims file (`claims.jsonl`) holds a line that is not a signed claim about
+    /// exactly this model, or a claim altered under a trusted signer's name (the model's own
+    /// files are not blamed).
+    #[error("the claims in {path} do not check out")]
+    Claims {
+        path: PathBuf,
+        #[source]
+        source: crate::verify::claims::ClaimError,
+    },
+    /// Exit 1. A claim a policy requires is not among the trusted claims (`requirement` says
+    /// which, `repo` whose).
+    #[error("{repo}: {requirement}")]
+    ClaimRequired { repo: String, requirement: String },
     /// Exit 2. A key file could not be used.
     #[error("cannot use key file {path}")]
     Key {
@@ -222,6 +235,8 @@ impl Error {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Verification { .. }
+            | Self::Claims { .. }
+            | Self::ClaimRequired { .. }
             | Self::SignatureMissing { .. }
             | Self::RemoteSignatureMalformed { .. }
             | Self::PreDownloadMismatch { .. }

@@ -14,6 +14,9 @@ fn hint(error: &CliError) -> Option<&'static str> {
         Error::Verification { .. } => {
             Some("the signature does not prove this model came from the signer you trust; do not use it")
         }
+        Error::Claims { .. } => Some(
+            "a line of the claims file was altered, copied from another model, or is stale since the model changed; the model's files were not blamed: re-attest, and remove the line",
+        ),
         Error::MalformedSignature { .. } => {
             Some("is this an OMS signature (model.sig) made by hubsign or model_signing?")
         }

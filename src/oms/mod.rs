@@ -2,9 +2,12 @@
 //! statement (payload), the DSSE envelope and its PAE, and the Sigstore bundle JSON.
 //!
 //! Writing is exact (byte-compatible with model_signing); reading is liberal (every variation
-//! model_signing accepts, plus the legacy v0.2 … v1.0 forms). Nothing here checks a signature.
+//! model_signing accepts, plus the legacy v0.2 … v1.0 forms). Claims about a model (other
+//! statements on its root digest, `claims.jsonl`) are in [`claim`]. Nothing here checks a
+//! signature.
 
 pub mod bundle;
+pub mod claim;
 pub mod dsse;
 pub mod statement;
 

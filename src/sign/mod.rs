@@ -88,7 +88,11 @@ impl Signer {
 
     /// Signs the manifest: statement → DSSE PAE → ECDSA (curve hash, DER) → bundle.
     pub fn sign(&self, manifest: &Manifest) -> Result<Bundle, SignError> {
-        let payload = statement::write_payload(manifest);
+        self.sign_statement(statement::write_payload(manifest))
+    }
+
+    /// Signs any in-toto statement's bytes (an OMS signature's, or a claim's) into a bundle.
+    pub fn sign_statement(&self, payload: Vec<u8>) -> Result<Bundle, SignError> {
         let pae = dsse::pae(dsse::IN_TOTO_PAYLOAD_TYPE, &payload);
         let signature = self.key().sign_der(&pae)?;
         Ok(Bundle::new(self.material(), payload, signature))
@@ -116,9 +120,10 @@ pub struct SignOutcome {
 /// directory, fsync, rename): an interrupted run never leaves a truncated signature.
 pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOutcome> {
     let mut walk = request.walk;
-    if let Some(rel) = crate::manifest::path_inside_model(&request.model, &request.signature) {
-        walk.ignore_paths.push(rel);
-    }
+    walk.ignore_paths.extend(crate::manifest::attestation_paths(
+        &request.model,
+        &request.signature,
+    ));
     let manifest = crate::manifest::build_manifest(&request.model, &walk, request.method, request.hash)?;
     let bundle = signer.sign(&manifest)?;
     crate::fsutil::write_atomic(&request.signature, &bundle.to_json())?;
@@ -136,9 +141,10 @@ pub async fn sign_model_keyless(
     instance: &crate::sigstore::SigstoreInstance,
 ) -> crate::Result<SignOutcome> {
     let mut walk = request.walk;
-    if let Some(rel) = crate::manifest::path_inside_model(&request.model, &request.signature) {
-        walk.ignore_paths.push(rel);
-    }
+    walk.ignore_paths.extend(crate::manifest::attestation_paths(
+        &request.model,
+        &request.signature,
+    ));
     let (model, method, hash) = (request.model.clone(), request.method, request.hash);
     let manifest =
         tokio::task::spawn_blocking(move || crate::manifest::build_manifest(&model, &walk, method, hash))

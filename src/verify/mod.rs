@@ -4,6 +4,7 @@
 
 mod certificate;
 mod claim;
+pub mod claims;
 mod key;
 mod model;
 pub mod sigstore;
@@ -128,8 +129,63 @@ impl VerifiedStatement {
     }
 }
 
+/// A DSSE envelope whose signature verified for a trust anchor: its payload is authentic, and
+/// says what it says (an OMS signature's statement, or a claim's).
+#[derive(Debug, Clone)]
+pub struct VerifiedEnvelope {
+    pub payload: Vec<u8>,
+    /// `key`, `certificate` or `sigstore`.
+    pub method: &'static str,
+    /// Human-readable signer: key hint or certificate subject.
+    pub signer: String,
+    /// The signer's stable identity.
+    pub signer_id: SignerId,
+    /// Things that verified but deserve attention (legacy formats, missing hint).
+    pub warnings: Vec<String>,
+}
+
 /// Steps 1–5 of verification: everything that can be decided from the bundle alone.
 pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedStatement, VerifyError> {
+    // 1–3. The envelope's signature, by the anchor's signer (keyless: bound to the subject).
+    let VerifiedEnvelope {
+        payload,
+        method,
+        signer,
+        signer_id,
+        mut warnings,
+    } = verify_envelope(bundle, anchor)?;
+    // 4. Parse the signed statement (only now: its bytes are authentic).
+    let statement = statement::parse_payload(&payload).map_err(VerifyError::Statement)?;
+    // 5. The subject digest must equal SHA-256 over the resources in the order listed.
+    if let Some(claimed) = &statement.subject_digest {
+        let computed = root_digest(statement.resources.iter().map(|r| r.digest.as_slice()));
+        if claimed.as_slice() != computed {
+            return Err(VerifyError::SubjectMismatch {
+                claimed: hex::encode(claimed),
+                computed: hex::encode(computed),
+            });
+        }
+    } else if method == "sigstore" {
+        return Err(VerifyError::Sigstore(
+            "the statement has no SHA-256 subject".to_owned(),
+        ));
+    }
+    if statement.version == PredicateVersion::V0_2 {
+        warnings.push("legacy model_signing v0.2 statement (no subject digest)".to_owned());
+    }
+    Ok(VerifiedStatement {
+        statement,
+        method,
+        signer,
+        signer_id,
+        warnings,
+    })
+}
+
+/// Steps 1–3 of verification, for any in-toto statement: the payload type, the signer's
+/// material against the anchor, and the DSSE signature (keyless: the Sigstore checks, bound to
+/// the statement's subject digest). Says nothing about what the payload means.
+pub fn verify_envelope(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedEnvelope, VerifyError> {
     // 1. Only in-toto payloads are OMS statements; the PAE always uses this type.
     if bundle.envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err(VerifyError::PayloadType(bundle.envelope.payload_type.clone()));
@@ -187,23 +243,8 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
     if !ok {
         return Err(VerifyError::BadSignature { signer });
     }
-    // 4. Parse the signed statement (only now: its bytes are authentic).
-    let statement = statement::parse_payload(payload).map_err(VerifyError::Statement)?;
-    // 5. The subject digest must equal SHA-256 over the resources in the order listed.
-    if let Some(claimed) = &statement.subject_digest {
-        let computed = root_digest(statement.resources.iter().map(|r| r.digest.as_slice()));
-        if claimed.as_slice() != computed {
-            return Err(VerifyError::SubjectMismatch {
-                claimed: hex::encode(claimed),
-                computed: hex::encode(computed),
-            });
-        }
-    }
-    if statement.version == PredicateVersion::V0_2 {
-        warnings.push("legacy model_signing v0.2 statement (no subject digest)".to_owned());
-    }
-    Ok(VerifiedStatement {
-        statement,
+    Ok(VerifiedEnvelope {
+        payload: payload.clone(),
         method,
         signer,
         signer_id,
@@ -211,23 +252,19 @@ pub fn verify_bundle(bundle: &Bundle, anchor: &TrustAnchor) -> Result<VerifiedSt
     })
 }
 
-/// The keyless path: the Sigstore checks bind the bundle to the statement's subject digest;
-/// then the same statement checks as the other methods.
+/// The keyless path: the Sigstore checks (certificate chain, SCT, transparency log,
+/// timestamps, DSSE signature, identity) bind the bundle to the statement's subject digest.
 fn verify_sigstore(
     bundle: &Bundle,
     instance: &sigstore::SigstoreInstance,
     identity: &str,
     issuer: &str,
-) -> Result<VerifiedStatement, VerifyError> {
+) -> Result<VerifiedEnvelope, VerifyError> {
     let payload = &bundle.envelope.payload;
     // 1. The subject digest the Sigstore checks bind to (read before the signature is checked,
     //    used only as the artifact the signature must cover).
-    let unverified = statement::parse_payload(payload).map_err(VerifyError::Statement)?;
-    let subject: [u8; 32] = unverified
-        .subject_digest
-        .as_deref()
-        .and_then(|d| d.try_into().ok())
-        .ok_or_else(|| VerifyError::Sigstore("the statement has no SHA-256 subject".to_owned()))?;
+    let subject = crate::oms::claim::statement_subject(payload)
+        .map_err(|_| VerifyError::Sigstore("the statement has no SHA-256 subject".to_owned()))?;
     // 2-6. Certificate chain, SCT, transparency log, timestamps, DSSE signature, identity.
     let json = serde_json::to_string(&bundle.raw).map_err(|e| VerifyError::Sigstore(e.to_string()))?;
     let policy = sigstore::SigstorePolicy::Identity {
@@ -241,17 +278,8 @@ fn verify_sigstore(
         sigstore::SignedArtifact::Digest(subject),
     )
     .map_err(VerifyError::Sigstore)?;
-    // 7. The subject must be SHA-256 over the resources in the order listed.
-    let statement = unverified;
-    let computed = root_digest(statement.resources.iter().map(|r| r.digest.as_slice()));
-    if subject != computed {
-        return Err(VerifyError::SubjectMismatch {
-            claimed: hex::encode(subject),
-            computed: hex::encode(computed),
-        });
-    }
-    Ok(VerifiedStatement {
-        statement,
+    Ok(VerifiedEnvelope {
+        payload: payload.clone(),
         method: "sigstore",
         signer: format!("Sigstore identity {identity} (issuer {issuer})"),
         signer_id: SignerId::Sigstore {
@@ -329,8 +357,16 @@ pub fn verify_model(
     // The statement is parsed out; the envelope (payload and all) is not needed any more.
     drop(bundle);
     let mut check = check.clone();
-    if let Some(rel) = crate::manifest::path_inside_model(model, signature) {
-        check.ignore_paths.push(rel);
+    // The attestation files are not part of the model, unless this signature lists them.
+    for rel in crate::manifest::attestation_paths(model, signature) {
+        let listed = verified
+            .statement
+            .resources
+            .iter()
+            .any(|r| crate::manifest::shard_file_name(&r.name) == rel);
+        if !listed {
+            check.ignore_paths.push(rel);
+        }
     }
     let mut report = check_model(model, &verified, &check)?;
     report.signature_digest = Some(signature_digest);
