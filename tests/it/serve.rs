@@ -695,6 +695,12 @@ fn a_mirror_killed_mid_pull_serves_nothing_unverified_and_recovers_on_restart() 
     let files: Vec<String> = serde_json::from_value(v[1].clone()).unwrap();
     assert_eq!(files, signed_files());
     assert_same_bytes(&env.src, Path::new(v[0].as_str().unwrap()), &signed_files());
+    // The mirror answers each file as soon as it verifies, so the client can be done before
+    // the mirror's pull has committed and removed its staging: wait for that, not for a time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(&staging).unwrap().count() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(
         std::fs::read_dir(&staging).unwrap().count(),
         0,
