@@ -46,7 +46,10 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn object<'a>(v: Option<&'a Value>, field: &str) -> Result<&'a serde_json::Map<String, Value>, EvalResultError> {
+fn object<'a>(
+    v: Option<&'a Value>,
+    field: &str,
+) -> Result<&'a serde_json::Map<String, Value>, EvalResultError> {
     match v {
         None => Err(bad(field, "missing (required)")),
         Some(Value::Object(m)) => Ok(m),
@@ -110,9 +113,14 @@ pub fn is_rfc3339(s: &str) -> bool {
             .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
     };
     let sep = |at: usize, c: &[u8]| b.get(at).is_some_and(|x| c.contains(x));
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
-        (num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2))
-    else {
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        num(0, 4),
+        num(5, 2),
+        num(8, 2),
+        num(11, 2),
+        num(14, 2),
+        num(17, 2),
+    ) else {
         return false;
     };
     if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
@@ -178,7 +186,10 @@ pub fn validate(p: &Value) -> Result<(), EvalResultError> {
     for (i, claim) in claims.iter().enumerate() {
         let at = |f: &str| format!("claims[{i}].{f}");
         let Value::Object(c) = claim else {
-            return Err(bad(format!("claims[{i}]"), format!("an object, not {}", kind(claim))));
+            return Err(bad(
+                format!("claims[{i}]"),
+                format!("an object, not {}", kind(claim)),
+            ));
         };
         string(c.get("metric"), &at("metric"))?;
         one_of(c.get("comparator"), &at("comparator"), &COMPARATORS)?;
@@ -191,7 +202,12 @@ pub fn validate(p: &Value) -> Result<(), EvalResultError> {
             Some(Value::Number(_)) => {
                 return Err(bad(at("threshold"), "a decimal string, not a JSON number"));
             }
-            Some(other) => return Err(bad(at("threshold"), format!("a decimal string, not {}", kind(other)))),
+            Some(other) => {
+                return Err(bad(
+                    at("threshold"),
+                    format!("a decimal string, not {}", kind(other)),
+                ));
+            }
         }
         boolean(c.get("passed"), &at("passed"))?;
     }
@@ -209,7 +225,10 @@ pub fn validate(p: &Value) -> Result<(), EvalResultError> {
     for (name, c) in commitments {
         let at = |f: &str| format!("commitments.{name}.{f}");
         let Value::Object(c) = c else {
-            return Err(bad(format!("commitments.{name}"), format!("an object, not {}", kind(c))));
+            return Err(bad(
+                format!("commitments.{name}"),
+                format!("an object, not {}", kind(c)),
+            ));
         };
         string(c.get("alg"), &at("alg"))?;
         string(c.get("value"), &at("value"))?;
@@ -306,8 +325,13 @@ mod tests {
         assert!(error_of(|p| p["evaluatedAt"] = json!("2026-02-30T00:00:00Z")).starts_with("evaluatedAt:"));
         assert!(error_of(|p| p["claims"][0]["passed"] = json!("true")).starts_with("claims[0].passed:"));
         assert!(error_of(|p| p["subjectProfile"] = json!("model")).starts_with("subjectProfile:"));
-        assert!(error_of(|p| p["harness"]["digest"]["sha256"] = json!("zz")).starts_with("harness.digest.sha256:"));
-        assert!(error_of(|p| p["commitments"]["model"]["alg"] = json!(1)).starts_with("commitments.model.alg:"));
+        assert!(
+            error_of(|p| p["harness"]["digest"]["sha256"] = json!("zz"))
+                .starts_with("harness.digest.sha256:")
+        );
+        assert!(
+            error_of(|p| p["commitments"]["model"]["alg"] = json!(1)).starts_with("commitments.model.alg:")
+        );
     }
 
     #[test]

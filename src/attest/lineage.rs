@@ -28,9 +28,7 @@ pub enum BaseRef {
 pub enum BaseRefError {
     #[error("{0}: a sha256: digest is 64 hex digits")]
     BadDigest(String),
-    #[error(
-        "{0}: hub references are not supported yet; give a local directory or sha256:<root digest>"
-    )]
+    #[error("{0}: hub references are not supported yet; give a local directory or sha256:<root digest>")]
     HubRef(String),
     #[error("{0}: no such directory; give a local directory or sha256:<root digest>")]
     NotADirectory(String),
@@ -170,10 +168,19 @@ mod tests {
             BaseRef::parse(&format!("sha256:{hex}")),
             Ok(BaseRef::Digest([0xab; 32]))
         );
-        assert!(matches!(BaseRef::parse("sha256:abc"), Err(BaseRefError::BadDigest(_))));
+        assert!(matches!(
+            BaseRef::parse("sha256:abc"),
+            Err(BaseRefError::BadDigest(_))
+        ));
         assert!(matches!(BaseRef::parse("org/base"), Err(BaseRefError::HubRef(_))));
-        assert!(matches!(BaseRef::parse("hf:org/base"), Err(BaseRefError::HubRef(_))));
-        assert!(matches!(BaseRef::parse("./nothing-here"), Err(BaseRefError::NotADirectory(_))));
+        assert!(matches!(
+            BaseRef::parse("hf:org/base"),
+            Err(BaseRefError::HubRef(_))
+        ));
+        assert!(matches!(
+            BaseRef::parse("./nothing-here"),
+            Err(BaseRefError::NotADirectory(_))
+        ));
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
             BaseRef::parse(dir.path().to_str().unwrap()),

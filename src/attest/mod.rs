@@ -21,9 +21,7 @@ pub mod eval_result;
 pub mod lineage;
 pub mod model_card;
 
-use crate::manifest::{
-    GitPaths, HashAlgorithm, OwnFolder, Serialization, SymlinkPolicy, WalkOptions,
-};
+use crate::manifest::{GitPaths, HashAlgorithm, OwnFolder, Serialization, SymlinkPolicy, WalkOptions};
 use crate::oms::claim::{
     CLAIMS_FILE, ClaimStatement, ClaimsFileError, DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE,
     MAX_CLAIMS_BYTES, MODEL_CARD_PREDICATE, parse_claims, to_line,
@@ -207,7 +205,8 @@ pub async fn attest_model_keyless(
             path: model,
             source: std::io::Error::other(e.to_string()),
         })??;
-    let bundle = crate::sign::sigstore::sign_keyless(&prepared.statement.to_payload(), token, instance).await?;
+    let bundle =
+        crate::sign::sigstore::sign_keyless(&prepared.statement.to_payload(), token, instance).await?;
     finish(prepared, bundle.as_bytes())
 }
 
@@ -243,10 +242,10 @@ fn describe_signer(named: &crate::verify::SignerClaim) -> String {
             named.identity.as_deref().unwrap_or("?"),
             named.issuer.as_deref().unwrap_or("?")
         ),
-        _ => named
-            .certificates
-            .first()
-            .map_or_else(|| "a certificate".to_owned(), |c| format!("certificate {}", c.subject)),
+        _ => named.certificates.first().map_or_else(
+            || "a certificate".to_owned(),
+            |c| format!("certificate {}", c.subject),
+        ),
     }
 }
 
@@ -305,11 +304,12 @@ fn produce(model: &Path, producer: &Producer) -> crate::Result<(String, Value)> 
 
 /// A predicate file: a JSON object of at most [`MAX_PREDICATE_BYTES`].
 fn read_predicate(path: &Path) -> crate::Result<Value> {
-    let bytes = crate::fsutil::read_regular_capped(path, MAX_PREDICATE_BYTES).map_err(|source| crate::Error::Io {
-        action: "cannot read predicate file",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes =
+        crate::fsutil::read_regular_capped(path, MAX_PREDICATE_BYTES).map_err(|source| crate::Error::Io {
+            action: "cannot read predicate file",
+            path: path.to_path_buf(),
+            source,
+        })?;
     let refuse = |problem: String| AttestError::Predicate {
         path: path.to_path_buf(),
         problem,
@@ -363,7 +363,8 @@ fn subject_digest(model: &Path, signature: &Path) -> crate::Result<([u8; 32], Si
     }
     let bytes = match crate::fsutil::read_regular_capped(signature, crate::fsutil::MAX_SIGNATURE_BYTES) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return default_digest(model, signature).map(|d| (d, SignatureState::Absent(signature.to_path_buf())));
+            return default_digest(model, signature)
+                .map(|d| (d, SignatureState::Absent(signature.to_path_buf())));
         }
         Err(source) => {
             return Err(crate::Error::ReadSignature {
@@ -437,7 +438,8 @@ fn default_digest(model: &Path, signature: &Path) -> crate::Result<[u8; 32]> {
         symlinks: SymlinkPolicy::Refuse,
         symlink_root: None,
     };
-    let manifest = crate::manifest::build_manifest(model, &walk, Serialization::Files, HashAlgorithm::Sha256)?;
+    let manifest =
+        crate::manifest::build_manifest(model, &walk, Serialization::Files, HashAlgorithm::Sha256)?;
     Ok(manifest.root_digest())
 }
 

@@ -101,7 +101,10 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 
 /// A mapping or sequence being built, with the key awaiting its value in a mapping.
 enum Frame {
-    Mapping { map: Map<String, Value>, key: Option<String> },
+    Mapping {
+        map: Map<String, Value>,
+        key: Option<String>,
+    },
     Sequence(Vec<Value>),
 }
 
@@ -132,7 +135,9 @@ pub fn yaml_to_json(text: &str) -> Result<Map<String, Value>, ModelCardError> {
                 continue;
             }
             Event::Alias(_) => return Err(ModelCardError::Alias { line }),
-            Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) if anchor != 0 || tag.is_some() => {
+            Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag)
+                if anchor != 0 || tag.is_some() =>
+            {
                 return Err(match tag {
                     Some(t) if anchor == 0 => ModelCardError::Tag {
                         line,
@@ -342,27 +347,51 @@ mod tests {
     fn what_is_not_plain_data_is_refused() {
         let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
         assert_eq!(yaml_to_json(bomb), Err(ModelCardError::Alias { line: 1 }));
-        assert!(matches!(yaml_to_json("a: *x\n"), Err(ModelCardError::Syntax { .. } | ModelCardError::Alias { .. })));
+        assert!(matches!(
+            yaml_to_json("a: *x\n"),
+            Err(ModelCardError::Syntax { .. } | ModelCardError::Alias { .. })
+        ));
         let deep = format!("a: {}1{}\n", "[".repeat(40), "]".repeat(40));
         assert!(matches!(yaml_to_json(&deep), Err(ModelCardError::TooDeep { .. })));
-        assert!(matches!(yaml_to_json("1: x\n"), Err(ModelCardError::KeyNotString { .. })));
-        assert!(matches!(yaml_to_json("? [a]\n: x\n"), Err(ModelCardError::KeyNotString { .. })));
-        assert!(matches!(yaml_to_json("a: 1\na: 2\n"), Err(ModelCardError::DuplicateKey { line: 2, .. })));
-        assert!(matches!(yaml_to_json("a: !!binary aGk=\n"), Err(ModelCardError::Tag { .. })));
+        assert!(matches!(
+            yaml_to_json("1: x\n"),
+            Err(ModelCardError::KeyNotString { .. })
+        ));
+        assert!(matches!(
+            yaml_to_json("? [a]\n: x\n"),
+            Err(ModelCardError::KeyNotString { .. })
+        ));
+        assert!(matches!(
+            yaml_to_json("a: 1\na: 2\n"),
+            Err(ModelCardError::DuplicateKey { line: 2, .. })
+        ));
+        assert!(matches!(
+            yaml_to_json("a: !!binary aGk=\n"),
+            Err(ModelCardError::Tag { .. })
+        ));
         assert_eq!(yaml_to_json("a: !!str 12\n").unwrap()["a"], "12");
         assert_eq!(yaml_to_json("- a\n"), Err(ModelCardError::NotMapping));
         assert_eq!(yaml_to_json(""), Err(ModelCardError::Empty));
-        assert!(matches!(yaml_to_json("a: [\n"), Err(ModelCardError::Syntax { .. })));
+        assert!(matches!(
+            yaml_to_json("a: [\n"),
+            Err(ModelCardError::Syntax { .. })
+        ));
     }
 
     #[test]
     fn the_front_matter_is_found_and_capped() {
         assert_eq!(front_matter(b"# no card\n"), Err(ModelCardError::NoFrontMatter));
-        assert_eq!(front_matter(b"---\nlicense: mit\n"), Err(ModelCardError::Unterminated));
+        assert_eq!(
+            front_matter(b"---\nlicense: mit\n"),
+            Err(ModelCardError::Unterminated)
+        );
         assert_eq!(front_matter(b"\n---\na: 1\n---"), Ok(("a: 1\n", 2)));
         assert_eq!(
             predicate(b"---\na: 1\na: 2\n---\n"),
-            Err(ModelCardError::DuplicateKey { line: 3, key: "a".into() })
+            Err(ModelCardError::DuplicateKey {
+                line: 3,
+                key: "a".into()
+            })
         );
         let big = format!("---\nk: {}\n---\n", "x".repeat(MAX_FRONT_MATTER));
         assert_eq!(front_matter(big.as_bytes()), Err(ModelCardError::Unterminated));

@@ -271,10 +271,19 @@ pub struct AttestArgs {
     #[arg(long = "base-name", value_name = "NAME", requires = "derived_from")]
     pub base_name: Option<String>,
     /// The base model's trusted EC public key (key method).
-    #[arg(long = "base-public-key", value_name = "PEM", requires = "derived_from", conflicts_with = "base_certificate_chain")]
+    #[arg(
+        long = "base-public-key",
+        value_name = "PEM",
+        requires = "derived_from",
+        conflicts_with = "base_certificate_chain"
+    )]
     pub base_public_key: Option<PathBuf>,
     /// The base model's trust anchors (certificate method). Repeatable.
-    #[arg(long = "base-certificate-chain", value_name = "PEM", requires = "derived_from")]
+    #[arg(
+        long = "base-certificate-chain",
+        value_name = "PEM",
+        requires = "derived_from"
+    )]
     pub base_certificate_chain: Vec<PathBuf>,
     /// The base model's Sigstore identity (keyless).
     #[arg(long = "base-identity", value_name = "IDENTITY", requires_all = ["derived_from", "base_issuer"])]

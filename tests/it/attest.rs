@@ -58,7 +58,11 @@ fn root(model: &Path) -> [u8; 32] {
     r.ok();
     let v: serde_json::Value = serde_json::from_str(r.stdout().trim()).unwrap();
     let mut out = [0; 32];
-    hex::decode_to_slice(v["digest"].as_str().unwrap().strip_prefix("sha256:").unwrap(), &mut out).unwrap();
+    hex::decode_to_slice(
+        v["digest"].as_str().unwrap().strip_prefix("sha256:").unwrap(),
+        &mut out,
+    )
+    .unwrap();
     out
 }
 
@@ -110,7 +114,12 @@ fn each_producer_round_trips_with_a_key_signer() {
     let digest_ref = format!("sha256:{}", "ab".repeat(32));
     attest(
         &model,
-        &["--derived-from".as_ref(), digest_ref.as_ref(), "--base-name".as_ref(), "org/base".as_ref()],
+        &[
+            "--derived-from".as_ref(),
+            digest_ref.as_ref(),
+            "--base-name".as_ref(),
+            "org/base".as_ref(),
+        ],
     )
     .ok();
     let other_pub = key("other-p256.pub.pem");
@@ -127,8 +136,14 @@ fn each_producer_round_trips_with_a_key_signer() {
     r.ok();
     let out: serde_json::Value = serde_json::from_str(r.stdout().trim()).unwrap();
     assert_eq!(out["line"], 4);
-    assert_eq!(out["predicate_type"], "https://hubsign.dev/attestation/derived-from/v0.1");
-    assert_eq!(out["subject"]["digest"], format!("sha256:{}", hex::encode(root(&model))));
+    assert_eq!(
+        out["predicate_type"],
+        "https://hubsign.dev/attestation/derived-from/v0.1"
+    );
+    assert_eq!(
+        out["subject"]["digest"],
+        format!("sha256:{}", hex::encode(root(&model)))
+    );
     assert_eq!(out["signature_matched"], true);
     assert!(out["signer"].as_str().unwrap().starts_with("key "), "{out}");
     attest(
@@ -146,7 +161,10 @@ fn each_producer_round_trips_with_a_key_signer() {
     let claims = checked(&model, &[key_anchor("p256.pub.pem")]);
     assert_eq!(claims.len(), 5);
     assert!(claims.iter().all(CheckedClaim::is_trusted));
-    let types: Vec<&str> = claims.iter().map(|c| c.statement.predicate_type.as_str()).collect();
+    let types: Vec<&str> = claims
+        .iter()
+        .map(|c| c.statement.predicate_type.as_str())
+        .collect();
     assert_eq!(
         types,
         [
@@ -169,7 +187,10 @@ fn each_producer_round_trips_with_a_key_signer() {
     let lineage = &claims[3].statement.predicate["base"];
     assert_eq!(lineage["digest"]["sha256"], hex::encode(base_root));
     assert_eq!(lineage["name"], "tiny-model");
-    assert!(lineage["verifiedSigner"].as_str().unwrap().contains("key"), "{lineage}");
+    assert!(
+        lineage["verifiedSigner"].as_str().unwrap().contains("key"),
+        "{lineage}"
+    );
     assert_eq!(claims[4].statement.predicate["by"], "security team");
     // By a key nobody trusts, the same claims are only reported, never counted.
     let other = checked(&model, &[key_anchor("other-p256.pub.pem")]);
@@ -193,7 +214,12 @@ fn each_producer_round_trips_with_a_key_signer() {
     let wrong = key("p256.pub.pem");
     attest(
         &model,
-        &["--derived-from".as_ref(), base.as_os_str(), "--base-public-key".as_ref(), wrong.as_os_str()],
+        &[
+            "--derived-from".as_ref(),
+            base.as_os_str(),
+            "--base-public-key".as_ref(),
+            wrong.as_os_str(),
+        ],
     )
     .expect_code(1);
     attest(&model, &["--derived-from".as_ref(), "org/base".as_ref()])
@@ -241,7 +267,11 @@ fn the_subject_is_the_digest_model_sig_serialized_and_without_one_the_default() 
     let bytes = std::fs::read(claims_of(&model)).unwrap();
     let mut sharded_root = [0; 32];
     hex::decode_to_slice(
-        signed["subject_digest"].as_str().unwrap().strip_prefix("sha256:").unwrap(),
+        signed["subject_digest"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("sha256:")
+            .unwrap(),
         &mut sharded_root,
     )
     .unwrap();
@@ -285,7 +315,10 @@ fn appends_keep_earlier_lines_byte_for_byte_also_when_run_at_once() {
     assert!(all.starts_with(&both));
     let claims = checked(&model, &[key_anchor("p256.pub.pem")]);
     assert_eq!(claims.len(), 6);
-    assert_eq!(claims.iter().map(|c| c.line).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        claims.iter().map(|c| c.line).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
 }
 
 #[test]
@@ -331,7 +364,11 @@ fn what_cannot_be_claimed_is_refused_and_claims_jsonl_is_unchanged() {
     attest(&model, &[]).expect_code(2);
     attest(
         &model,
-        &["--eval-result".as_ref(), eval.as_os_str(), "--model-card".as_ref()],
+        &[
+            "--eval-result".as_ref(),
+            eval.as_os_str(),
+            "--model-card".as_ref(),
+        ],
     )
     .expect_code(2);
     assert_eq!(std::fs::read(claims_of(&model)).unwrap(), before);
@@ -359,7 +396,12 @@ fn a_symlinked_claims_file_is_refused_and_its_target_untouched() {
         .expect_code(2)
         .stderr_has("not a regular file");
     assert_eq!(std::fs::read(&target).unwrap(), b"not yours\n");
-    assert!(std::fs::symlink_metadata(claims_of(&model)).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(claims_of(&model))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
 #[test]
@@ -383,8 +425,10 @@ fn a_certificate_signer_makes_claims_that_check_against_its_anchor() {
     )
     .ok()
     .stdout_has("signed by certificate");
-    let anchors = hubsign::crypto::x509::parse_pem_certificates(&std::fs::read_to_string(key("root-ca.crt.pem")).unwrap())
-        .unwrap();
+    let anchors = hubsign::crypto::x509::parse_pem_certificates(
+        &std::fs::read_to_string(key("root-ca.crt.pem")).unwrap(),
+    )
+    .unwrap();
     let claims = checked(
         &model,
         &[TrustAnchor::Certificates {
@@ -491,7 +535,10 @@ print(json.loads(payload)['predicateType'])\n";
     r.ok();
     assert_eq!(
         r.stdout().lines().collect::<Vec<_>>(),
-        ["application/vnd.in-toto+json", "https://in-toto.io/attestation/eval-result/v0.1"]
+        [
+            "application/vnd.in-toto+json",
+            "https://in-toto.io/attestation/eval-result/v0.1"
+        ]
     );
     // The other key is refused by the same verifier.
     let mut c = Command::new(&py);

@@ -22,9 +22,9 @@ pub fn run(args: &AttestArgs, out: Output) -> Result<ExitStatus> {
     };
     let signing = Signing::from_flags(&args.key, args.identity_token.as_deref(), &args.instance)?;
     let outcome = match signing {
-        Signing::Keyless { token, instance } => block_on(crate::attest::attest_model_keyless(
-            request, &token, &instance,
-        ))?,
+        Signing::Keyless { token, instance } => {
+            block_on(crate::attest::attest_model_keyless(request, &token, &instance))?
+        }
         Signing::Signer(signer) => crate::attest::attest_model(&request, &signer)?,
     };
     let root = hex::encode(outcome.subject_digest);
@@ -78,7 +78,9 @@ fn producer(args: &AttestArgs) -> Result<Producer> {
         });
     }
     let reference = args.derived_from.as_deref().unwrap_or_default();
-    let base = match BaseRef::parse(reference).map_err(|e| crate::Error::from(crate::attest::AttestError::from(e)))? {
+    let base = match BaseRef::parse(reference)
+        .map_err(|e| crate::Error::from(crate::attest::AttestError::from(e)))?
+    {
         BaseRef::Digest(digest) => BaseModel {
             name: args.base_name.clone().unwrap_or_else(|| "_".to_owned()),
             digest,
@@ -94,14 +96,21 @@ fn producer(args: &AttestArgs) -> Result<Producer> {
                     staging: false,
                 },
             };
-            if args.base_public_key.is_none() && args.base_certificate_chain.is_empty() && args.base_identity.is_none() {
+            if args.base_public_key.is_none()
+                && args.base_certificate_chain.is_empty()
+                && args.base_identity.is_none()
+            {
                 return Err(CliError::MissingOption {
                     option: "--derived-from DIR",
                     needs: "whom to trust for the base model's signature: --base-public-key PEM, --base-certificate-chain PEM, or --base-identity ID --base-issuer URL",
                 });
             }
-            let anchor =
-                TrustFlags::base(args.base_public_key.as_deref(), &args.base_certificate_chain, &keyless).anchor()?;
+            let anchor = TrustFlags::base(
+                args.base_public_key.as_deref(),
+                &args.base_certificate_chain,
+                &keyless,
+            )
+            .anchor()?;
             let signature = settings::default_signature_path(&dir);
             let mut base = crate::attest::lineage::verify_local(&dir, &signature, &anchor)?;
             if let Some(name) = &args.base_name {
