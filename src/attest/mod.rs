@@ -515,7 +515,8 @@ pub fn append_claim(path: &Path, line: &[u8]) -> crate::Result<usize> {
     if !bytes.is_empty() && !bytes.ends_with(b"\n") {
         bytes.push(b'\n');
     }
-    let number = bytes.iter().filter(|b| **b == b'\n').count() + 1;
+    // Lines as editors count them: one more than the newlines before the new line.
+    let number = bytes.split(|b| *b == b'\n').count();
     bytes.extend_from_slice(line);
     crate::fsutil::write_atomic(path, &bytes)?;
     drop(guard);
@@ -533,10 +534,10 @@ mod tests {
         assert_eq!(append_claim(&path, b"{\"a\":1}\n").unwrap(), 1);
         assert_eq!(append_claim(&path, b"{\"b\":2}\n").unwrap(), 2);
         // A file someone ended without a newline keeps its line; the new one starts after it.
-        std::fs::write(&path, b"{\"a\":1}\n\n{\"c\":3}").unwrap();
+        fs_err::write(&path, b"{\"a\":1}\n\n{\"c\":3}").unwrap();
         assert_eq!(append_claim(&path, b"{\"d\":4}\n").unwrap(), 4);
         assert_eq!(
-            std::fs::read(&path).unwrap(),
+            fs_err::read(&path).unwrap(),
             b"{\"a\":1}\n\n{\"c\":3}\n{\"d\":4}\n"
         );
     }
@@ -545,15 +546,15 @@ mod tests {
     fn a_symlink_or_directory_in_its_place_is_refused_and_its_target_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("elsewhere");
-        std::fs::write(&target, b"keep\n").unwrap();
+        fs_err::write(&target, b"keep\n").unwrap();
         let path = dir.path().join("claims.jsonl");
-        std::os::unix::fs::symlink(&target, &path).unwrap();
+        fs_err::os::unix::fs::symlink(&target, &path).unwrap();
         let err = append_claim(&path, b"{}\n").unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err}");
-        assert_eq!(std::fs::read(&target).unwrap(), b"keep\n");
-        assert!(std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+        assert_eq!(fs_err::read(&target).unwrap(), b"keep\n");
+        assert!(fs_err::symlink_metadata(&path).unwrap().file_type().is_symlink());
         let sub = tempfile::tempdir().unwrap();
-        std::fs::create_dir(sub.path().join("claims.jsonl")).unwrap();
+        fs_err::create_dir(sub.path().join("claims.jsonl")).unwrap();
         assert!(append_claim(&sub.path().join("claims.jsonl"), b"{}\n").is_err());
     }
 }

@@ -83,7 +83,7 @@ pub fn front_matter(bytes: &[u8]) -> Result<(&str, usize), ModelCardError> {
             if offset > MAX_FRONT_MATTER {
                 break;
             }
-            let before = bytes[..body_start].iter().filter(|b| **b == b'\n').count();
+            let before = bytes[..body_start].split(|b| *b == b'\n').count() - 1;
             let text = std::str::from_utf8(&window[..offset]).map_err(|_| ModelCardError::NotUtf8)?;
             return Ok((text, before));
         }
@@ -172,37 +172,9 @@ pub fn yaml_to_json(text: &str) -> Result<Map<String, Value>, ModelCardError> {
                 None => continue,
             },
             Event::Scalar(text, style, anchor, tag) => {
-                if anchor != 0 {
-                    return Err(ModelCardError::Alias { line });
-                }
-                let forced_string = match &tag {
-                    None => false,
-                    Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => true,
-                    Some(t) => {
-                        return Err(ModelCardError::Tag {
-                            line,
-                            tag: format!("{}{}", t.handle, t.suffix),
-                        });
-                    }
-                };
-                if let Some(Frame::Mapping { map, key: key @ None }) = stack.last_mut() {
-                    let plain = style == ScalarStyle::Plain && !forced_string;
-                    if plain && let Some(found) = non_string_kind(&text) {
-                        return Err(ModelCardError::KeyNotString { line, found });
-                    }
-                    if map.contains_key(text.as_ref()) {
-                        return Err(ModelCardError::DuplicateKey {
-                            line,
-                            key: text.into_owned(),
-                        });
-                    }
-                    *key = Some(text.into_owned());
-                    continue;
-                }
-                if style == ScalarStyle::Plain && !forced_string {
-                    plain_scalar(&text)
-                } else {
-                    Value::String(text.into_owned())
+                match scalar(&mut stack, text, style, anchor, tag.as_deref(), line)? {
+                    Some(value) => value,
+                    None => continue,
                 }
             }
         };
@@ -222,6 +194,49 @@ pub fn yaml_to_json(text: &str) -> Result<Map<String, Value>, ModelCardError> {
         Some(Value::Null) if text.trim().is_empty() => Err(ModelCardError::Empty),
         Some(_) => Err(ModelCardError::NotMapping),
     }
+}
+
+/// A scalar event: a mapping's next key (recorded in its frame; `None` returned), or a value.
+fn scalar(
+    stack: &mut [Frame],
+    text: std::borrow::Cow<'_, str>,
+    style: ScalarStyle,
+    anchor: usize,
+    tag: Option<&saphyr_parser::Tag>,
+    line: usize,
+) -> Result<Option<Value>, ModelCardError> {
+    if anchor != 0 {
+        return Err(ModelCardError::Alias { line });
+    }
+    let forced_string = match tag {
+        None => false,
+        Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => true,
+        Some(t) => {
+            return Err(ModelCardError::Tag {
+                line,
+                tag: format!("{}{}", t.handle, t.suffix),
+            });
+        }
+    };
+    let plain = style == ScalarStyle::Plain && !forced_string;
+    if let Some(Frame::Mapping { map, key: key @ None }) = stack.last_mut() {
+        if plain && let Some(found) = non_string_kind(&text) {
+            return Err(ModelCardError::KeyNotString { line, found });
+        }
+        if map.contains_key(text.as_ref()) {
+            return Err(ModelCardError::DuplicateKey {
+                line,
+                key: text.into_owned(),
+            });
+        }
+        *key = Some(text.into_owned());
+        return Ok(None);
+    }
+    Ok(Some(if plain {
+        plain_scalar(&text)
+    } else {
+        Value::String(text.into_owned())
+    }))
 }
 
 /// What a plain scalar is, in YAML 1.2's core schema, when it is not a string.
