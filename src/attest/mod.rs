@@ -70,28 +70,22 @@ pub enum AttestError {
     #[error("{} is not a regular file (a symbolic link, directory or device); refusing to read or write through it", path.display())]
     ClaimsNotRegular { path: PathBuf },
     /// Exit 2. The existing claims file is over a cap (too many lines, a line too long).
-    #[error("{}: {source}", path.display())]
-    ClaimsFile {
-        path: PathBuf,
-        #[source]
-        source: ClaimsFileError,
-    },
+    #[error("{}: {problem}", path.display())]
+    ClaimsFile { path: PathBuf, problem: ClaimsFileError },
     /// Exit 2. The claims file would grow past what a reader accepts.
     #[error("{}: one more claim would make it larger than {MAX_CLAIMS_BYTES} bytes", path.display())]
     ClaimsFull { path: PathBuf },
     /// Exit 2. The model card's front matter cannot be a claim.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {problem}", path.display())]
     ModelCard {
         path: PathBuf,
-        #[source]
-        source: model_card::ModelCardError,
+        problem: model_card::ModelCardError,
     },
     /// Exit 2. The eval-result file is not a valid eval-result predicate (the field is named).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {problem}", path.display())]
     EvalResult {
         path: PathBuf,
-        #[source]
-        source: eval_result::EvalResultError,
+        problem: eval_result::EvalResultError,
     },
     /// Exit 2. A predicate file that is not a JSON object, or a predicate type refused.
     #[error("{}: {problem}", path.display())]
@@ -257,7 +251,7 @@ fn produce(model: &Path, producer: &Producer) -> crate::Result<(String, Value)> 
             let bytes = read_prefix(&path, model_card::MAX_FRONT_MATTER as u64 + 4096)?;
             let predicate = model_card::predicate(&bytes).map_err(|source| AttestError::ModelCard {
                 path: path.clone(),
-                source,
+                problem: source,
             })?;
             (MODEL_CARD_PREDICATE.to_owned(), predicate)
         }
@@ -265,7 +259,7 @@ fn produce(model: &Path, producer: &Producer) -> crate::Result<(String, Value)> 
             let predicate = read_predicate(file)?;
             eval_result::validate(&predicate).map_err(|source| AttestError::EvalResult {
                 path: file.clone(),
-                source,
+                problem: source,
             })?;
             (EVAL_RESULT_PREDICATE.to_owned(), predicate)
         }
@@ -294,7 +288,7 @@ fn produce(model: &Path, producer: &Producer) -> crate::Result<(String, Value)> 
             if predicate_type == EVAL_RESULT_PREDICATE {
                 eval_result::validate(&predicate).map_err(|source| AttestError::EvalResult {
                     path: file.clone(),
-                    source,
+                    problem: source,
                 })?;
             }
             (predicate_type.clone(), predicate)
@@ -501,14 +495,14 @@ pub fn append_claim(path: &Path, line: &[u8]) -> crate::Result<usize> {
         }
         .into());
     }
-    let file_error = |source| AttestError::ClaimsFile {
+    let file_error = |problem| AttestError::ClaimsFile {
         path: path.to_path_buf(),
-        source,
+        problem,
     };
     if parse_claims(&bytes).map_err(file_error)?.len() >= crate::oms::claim::MAX_CLAIMS {
         return Err(AttestError::ClaimsFile {
             path: path.to_path_buf(),
-            source: ClaimsFileError::TooManyClaims,
+            problem: ClaimsFileError::TooManyClaims,
         }
         .into());
     }
