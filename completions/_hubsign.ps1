@@ -30,7 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model directory or single-file model')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
-            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Append a signed claim about the model (its model card, an evaluation result, the base model it derives from, or any predicate) to claims.jsonl beside its signature. The claim''s subject is the model''s root digest as model.sig serialized it; a model that no longer matches model.sig is refused')
+            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Append a signed claim about a model to claims.jsonl beside its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
@@ -363,7 +363,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         'hubsign;help' {
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model directory or single-file model')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
-            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Append a signed claim about the model (its model card, an evaluation result, the base model it derives from, or any predicate) to claims.jsonl beside its signature. The claim''s subject is the model''s root digest as model.sig serialized it; a model that no longer matches model.sig is refused')
+            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Append a signed claim about a model to claims.jsonl beside its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')

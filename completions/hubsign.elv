@@ -27,7 +27,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --version 'Print version'
             cand sign 'Sign a model directory or single-file model'
             cand verify 'Verify a model against its signature'
-            cand attest 'Append a signed claim about the model (its model card, an evaluation result, the base model it derives from, or any predicate) to claims.jsonl beside its signature. The claim''s subject is the model''s root digest as model.sig serialized it; a model that no longer matches model.sig is refused'
+            cand attest 'Append a signed claim about a model to claims.jsonl beside its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
@@ -344,7 +344,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help'= {
             cand sign 'Sign a model directory or single-file model'
             cand verify 'Verify a model against its signature'
-            cand attest 'Append a signed claim about the model (its model card, an evaluation result, the base model it derives from, or any predicate) to claims.jsonl beside its signature. The claim''s subject is the model''s root digest as model.sig serialized it; a model that no longer matches model.sig is refused'
+            cand attest 'Append a signed claim about a model to claims.jsonl beside its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'

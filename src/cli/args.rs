@@ -85,9 +85,10 @@ pub enum Command {
     /// Verify a model against its signature.
     #[command(after_help = EXIT_CODES_HELP)]
     Verify(VerifyArgs),
-    /// Append a signed claim about the model (its model card, an evaluation result, the base
-    /// model it derives from, or any predicate) to claims.jsonl beside its signature. The
-    /// claim's subject is the model's root digest as model.sig serialized it; a model that no
+    /// Append a signed claim about a model to claims.jsonl beside its signature.
+    ///
+    /// The claim (its model card, an evaluation result, the base model it derives from, or any
+    /// predicate) is about the model's root digest as model.sig serialized it; a model that no
     /// longer matches model.sig is refused.
     #[command(after_help = ATTEST_HELP)]
     Attest(AttestArgs),
