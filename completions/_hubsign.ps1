@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model directory or single-file model')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
+            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Append a signed claim about a model to claims.jsonl beside its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
@@ -96,6 +97,40 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hubsign;attest' {
+            [CompletionResult]::new('--model-card', '--model-card', [CompletionResultType]::ParameterName, 'Claim the model card''s YAML front matter: README.md in the model directory, or the card given')
+            [CompletionResult]::new('--eval-result', '--eval-result', [CompletionResultType]::ParameterName, 'Claim an evaluation result: a JSON file holding an in-toto eval-result predicate')
+            [CompletionResult]::new('--derived-from', '--derived-from', [CompletionResultType]::ParameterName, 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given) or a local model directory (its model.sig verified with the --base-* flags)')
+            [CompletionResult]::new('--base-name', '--base-name', [CompletionResultType]::ParameterName, 'The base model''s name recorded in the lineage claim (a hint; default: the directory''s name, or \"_\" for a digest)')
+            [CompletionResult]::new('--base-public-key', '--base-public-key', [CompletionResultType]::ParameterName, 'The base model''s trusted EC public key (key method)')
+            [CompletionResult]::new('--base-certificate-chain', '--base-certificate-chain', [CompletionResultType]::ParameterName, 'The base model''s trust anchors (certificate method). Repeatable')
+            [CompletionResult]::new('--base-identity', '--base-identity', [CompletionResultType]::ParameterName, 'The base model''s Sigstore identity (keyless)')
+            [CompletionResult]::new('--base-issuer', '--base-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of --base-identity')
+            [CompletionResult]::new('--base-trust-config', '--base-trust-config', [CompletionResultType]::ParameterName, 'The Sigstore trusted root (or ClientTrustConfig) for --base-identity (default: production)')
+            [CompletionResult]::new('--predicate-type', '--predicate-type', [CompletionResultType]::ParameterName, 'Claim any predicate: its type URI (with --predicate)')
+            [CompletionResult]::new('--predicate', '--predicate', [CompletionResultType]::ParameterName, 'The predicate of --predicate-type: a file holding a JSON object')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature (its serialization is used, and the model must match it); claims.jsonl goes beside it. Default: model.sig in the model directory')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)')
+            [CompletionResult]::new('--private-key', '--private-key', [CompletionResultType]::ParameterName, 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8')
+            [CompletionResult]::new('--pkcs11-uri', '--pkcs11-uri', [CompletionResultType]::ParameterName, 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token')
+            [CompletionResult]::new('--pkcs11-module', '--pkcs11-module', [CompletionResultType]::ParameterName, 'The PKCS#11 module (shared library) when the URI names none')
+            [CompletionResult]::new('--pin-file', '--pin-file', [CompletionResultType]::ParameterName, 'Read the token PIN from this file (one trailing newline is removed)')
+            [CompletionResult]::new('--pin-env', '--pin-env', [CompletionResultType]::ParameterName, 'Read the token PIN from this environment variable')
+            [CompletionResult]::new('--signing-certificate', '--signing-certificate', [CompletionResultType]::ParameterName, 'Certificate for the private key (certificate method)')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the private key''s password from this file (one trailing newline is removed)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the private key''s password from this environment variable')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)')
+            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN; without either, ambient CI credentials (GitHub Actions, ...) are used')
+            [CompletionResult]::new('--trust-config', '--trust-config', [CompletionResultType]::ParameterName, 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline')
+            [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'Sigstore keyless: the public staging instance (embedded root and signing config)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'hubsign;digest' {
@@ -328,6 +363,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         'hubsign;help' {
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model directory or single-file model')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model against its signature')
+            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Append a signed claim about a model to claims.jsonl beside its signature')
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
@@ -347,6 +383,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;verify' {
+            break
+        }
+        'hubsign;help;attest' {
             break
         }
         'hubsign;help;digest' {

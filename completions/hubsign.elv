@@ -27,6 +27,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --version 'Print version'
             cand sign 'Sign a model directory or single-file model'
             cand verify 'Verify a model against its signature'
+            cand attest 'Append a signed claim about a model to claims.jsonl beside its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
@@ -91,6 +92,39 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'hubsign;attest'= {
+            cand --model-card 'Claim the model card''s YAML front matter: README.md in the model directory, or the card given'
+            cand --eval-result 'Claim an evaluation result: a JSON file holding an in-toto eval-result predicate'
+            cand --derived-from 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given) or a local model directory (its model.sig verified with the --base-* flags)'
+            cand --base-name 'The base model''s name recorded in the lineage claim (a hint; default: the directory''s name, or \"_\" for a digest)'
+            cand --base-public-key 'The base model''s trusted EC public key (key method)'
+            cand --base-certificate-chain 'The base model''s trust anchors (certificate method). Repeatable'
+            cand --base-identity 'The base model''s Sigstore identity (keyless)'
+            cand --base-issuer 'The OIDC issuer of --base-identity'
+            cand --base-trust-config 'The Sigstore trusted root (or ClientTrustConfig) for --base-identity (default: production)'
+            cand --predicate-type 'Claim any predicate: its type URI (with --predicate)'
+            cand --predicate 'The predicate of --predicate-type: a file holding a JSON object'
+            cand --signature 'The model''s signature (its serialization is used, and the model must match it); claims.jsonl goes beside it. Default: model.sig in the model directory'
+            cand --method 'Signing method; inferred from the key material when omitted (certificate if --signing-certificate is given, key if --private-key is given, else sigstore)'
+            cand --private-key 'EC private key (P-256, P-384 or P-521), PEM: PKCS#8, SEC1 or encrypted PKCS#8'
+            cand --pkcs11-uri 'The key on a PKCS#11 token (HSM, smart card), RFC 7512: pkcs11:token=…;object=…|id=… [?module-path=…|module-name=…][&pin-value=…|pin-source=file:…]. It never leaves the token'
+            cand --pkcs11-module 'The PKCS#11 module (shared library) when the URI names none'
+            cand --pin-file 'Read the token PIN from this file (one trailing newline is removed)'
+            cand --pin-env 'Read the token PIN from this environment variable'
+            cand --signing-certificate 'Certificate for the private key (certificate method)'
+            cand --certificate-chain 'Intermediate (and root) certificates to embed after the signing certificate. Repeatable'
+            cand --password-file 'Read the private key''s password from this file (one trailing newline is removed)'
+            cand --password-env 'Read the private key''s password from this environment variable'
+            cand --password 'The password itself (visible to other users in the process list: prefer --password-file, --password-env or the interactive prompt)'
+            cand --identity-token 'Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN; without either, ambient CI credentials (GitHub Actions, ...) are used'
+            cand --trust-config 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline'
+            cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hubsign;digest'= {
             cand --ignore-paths 'Exclude a path (file or directory, whole components) relative to the model, or an absolute path inside it. Repeatable'
@@ -310,6 +344,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help'= {
             cand sign 'Sign a model directory or single-file model'
             cand verify 'Verify a model against its signature'
+            cand attest 'Append a signed claim about a model to claims.jsonl beside its signature'
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
@@ -327,6 +362,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;sign'= {
         }
         &'hubsign;help;verify'= {
+        }
+        &'hubsign;help;attest'= {
         }
         &'hubsign;help;digest'= {
         }

@@ -70,6 +70,10 @@ pub enum Error {
         #[source]
         source: crate::verify::claims::ClaimError,
     },
+    /// Exit 1 when the model (or a base model) does not match its signature; exit 2 for a
+    /// producer's input refused or a claims file that cannot be appended to.
+    #[error(transparent)]
+    Attest(#[from] crate::attest::AttestError),
     /// Exit 1. A claim a policy requires is not among the trusted claims (`requirement` says
     /// which, `repo` whose).
     #[error("{repo}: {requirement}")]
@@ -246,6 +250,11 @@ impl Error {
             | Self::NotSigned { .. }
             | Self::ReservedLocalPath { .. }
             | Self::SnapshotTampered { .. }
+            | Self::Attest(
+                crate::attest::AttestError::SignatureMismatch { .. }
+                | crate::attest::AttestError::SignatureInconsistent { .. }
+                | crate::attest::AttestError::BaseMismatch { .. },
+            )
             | Self::Hub(HubError::UnsafePath(_) | HubError::DigestMismatch { .. })
             | Self::Lock(
                 crate::lock::LockError::SignerChanged { .. } | crate::lock::LockError::Differs { .. },

@@ -47,6 +47,7 @@
 //! description.
 
 pub mod artifact;
+pub mod attest;
 pub mod audit;
 pub mod cache;
 #[cfg(feature = "cli")]

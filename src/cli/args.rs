@@ -85,6 +85,13 @@ pub enum Command {
     /// Verify a model against its signature.
     #[command(after_help = EXIT_CODES_HELP)]
     Verify(VerifyArgs),
+    /// Append a signed claim about a model to claims.jsonl beside its signature.
+    ///
+    /// The claim (its model card, an evaluation result, the base model it derives from, or any
+    /// predicate) is about the model's root digest as model.sig serialized it; a model that no
+    /// longer matches model.sig is refused.
+    #[command(after_help = ATTEST_HELP)]
+    Attest(AttestArgs),
     /// Print the model's OMS subject digest (sha256:<hex>) without signing.
     #[command(after_help = EXIT_CODES_HELP)]
     Digest(DigestArgs),
@@ -202,6 +209,104 @@ pub struct SignArgs {
     pub key: KeyArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN;
+    /// without either, ambient CI credentials (GitHub Actions, ...) are used.
+    #[arg(
+        long = "identity-token",
+        alias = "identity_token",
+        value_name = "JWT",
+        hide_env_values = true,
+        env = "SIGSTORE_ID_TOKEN"
+    )]
+    pub identity_token: Option<String>,
+    #[command(flatten)]
+    pub instance: SigstoreInstanceArgs,
+}
+
+pub const ATTEST_HELP: &str = "\
+Producers (exactly one):
+  --model-card [README]       the Hugging Face card's YAML front matter (predicate
+                              https://hubsign.dev/attestation/model-card/v0.1)
+  --eval-result FILE.json     an in-toto eval-result predicate, validated
+                              (https://in-toto.io/attestation/eval-result/v0.1)
+  --derived-from REF          lineage: sha256:<root digest>, or a local model directory whose
+                              signature is verified with the --base-* trust flags
+                              (https://hubsign.dev/attestation/derived-from/v0.1)
+  --predicate-type URI --predicate FILE.json   any predicate (a JSON object)
+
+Signers: as for `sign` (--private-key, --signing-certificate, --pkcs11-uri, or keyless).
+
+Exit codes:
+  0  the claim was signed and appended (the line number is printed)
+  1  the model (or the base model) does not match its signature
+  2  usage, input, I/O or signing error (claims.jsonl unchanged)";
+
+/// `hubsign attest`.
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("producer")
+        .required(true)
+        .multiple(false)
+        .args(["model_card", "eval_result", "derived_from", "predicate_type"])
+))]
+pub struct AttestArgs {
+    /// The model: a directory, or a single file.
+    pub model: PathBuf,
+    /// Claim the model card's YAML front matter: README.md in the model directory, or the
+    /// card given.
+    #[arg(long = "model-card", value_name = "README")]
+    #[expect(
+        clippy::option_option,
+        reason = "clap's spelling of a flag whose value is optional"
+    )]
+    pub model_card: Option<Option<PathBuf>>,
+    /// Claim an evaluation result: a JSON file holding an in-toto eval-result predicate.
+    #[arg(long = "eval-result", value_name = "FILE")]
+    pub eval_result: Option<PathBuf>,
+    /// Claim lineage: the base model, as sha256:<its root digest> (recorded as given) or a
+    /// local model directory (its model.sig verified with the --base-* flags).
+    #[arg(long = "derived-from", value_name = "REF")]
+    pub derived_from: Option<String>,
+    /// The base model's name recorded in the lineage claim (a hint; default: the directory's
+    /// name, or \"_\" for a digest).
+    #[arg(long = "base-name", value_name = "NAME", requires = "derived_from")]
+    pub base_name: Option<String>,
+    /// The base model's trusted EC public key (key method).
+    #[arg(
+        long = "base-public-key",
+        value_name = "PEM",
+        requires = "derived_from",
+        conflicts_with = "base_certificate_chain"
+    )]
+    pub base_public_key: Option<PathBuf>,
+    /// The base model's trust anchors (certificate method). Repeatable.
+    #[arg(
+        long = "base-certificate-chain",
+        value_name = "PEM",
+        requires = "derived_from"
+    )]
+    pub base_certificate_chain: Vec<PathBuf>,
+    /// The base model's Sigstore identity (keyless).
+    #[arg(long = "base-identity", value_name = "IDENTITY", requires_all = ["derived_from", "base_issuer"])]
+    pub base_identity: Option<String>,
+    /// The OIDC issuer of --base-identity.
+    #[arg(long = "base-issuer", value_name = "URL", requires = "base_identity")]
+    pub base_issuer: Option<String>,
+    /// The Sigstore trusted root (or ClientTrustConfig) for --base-identity (default: production).
+    #[arg(long = "base-trust-config", value_name = "FILE", requires = "base_identity")]
+    pub base_trust_config: Option<PathBuf>,
+    /// Claim any predicate: its type URI (with --predicate).
+    #[arg(long = "predicate-type", value_name = "URI", requires = "predicate")]
+    pub predicate_type: Option<String>,
+    /// The predicate of --predicate-type: a file holding a JSON object.
+    #[arg(long, value_name = "FILE", requires = "predicate_type")]
+    pub predicate: Option<PathBuf>,
+    /// The model's signature (its serialization is used, and the model must match it);
+    /// claims.jsonl goes beside it. Default: model.sig in the model directory.
+    #[arg(long, value_name = "PATH")]
+    pub signature: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: KeyArgs,
     /// Keyless (Sigstore) signing: the OIDC identity token. Also read from SIGSTORE_ID_TOKEN;
     /// without either, ambient CI credentials (GitHub Actions, ...) are used.
     #[arg(

@@ -134,6 +134,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Sign(args) => commands::sign::run(&args, out),
         Command::Verify(args) => commands::verify::run(&args, out),
+        Command::Attest(args) => commands::attest::run(&args, out),
         Command::Digest(args) => commands::digest::run(&args, out),
         Command::Pull(args) => commands::pull::run(&args, out),
         Command::Push(args) => commands::push::run(&args, out),

@@ -5,9 +5,9 @@ use crate::support::{Run, key, model_signing, model_signing_cmd, run, softhsm, t
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PIN: &str = "4711-secret-pin";
+pub(crate) const PIN: &str = "4711-secret-pin";
 
-struct Token {
+pub(crate) struct Token {
     dir: tempfile::TempDir,
     module: PathBuf,
 }
@@ -15,7 +15,7 @@ struct Token {
 impl Token {
     /// A fresh SoftHSM2 token `hubsign` holding `key1` (id 01, the fixture P-256 key) and `rsa1`
     /// (id 02, RSA 2048).
-    fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         let module = softhsm()?;
         let dir = tempdir();
         std::fs::create_dir_all(dir.path().join("tokens")).unwrap();
@@ -71,14 +71,14 @@ impl Token {
         run(c).ok();
     }
 
-    fn uri(&self, object: &str, pin: &str) -> String {
+    pub(crate) fn uri(&self, object: &str, pin: &str) -> String {
         format!(
             "pkcs11:token=hubsign;object={object}?module-path={}&pin-value={pin}",
             self.module.display()
         )
     }
 
-    fn hubsign(&self) -> Command {
+    pub(crate) fn hubsign(&self) -> Command {
         let mut c = crate::support::hubsign();
         c.env("SOFTHSM2_CONF", self.dir.path().join("softhsm2.conf"))
             .env_remove("PKCS11_MODULE");

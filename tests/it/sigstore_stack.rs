@@ -9,18 +9,18 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const SIGNER: &str = "signer@example.com";
+pub(crate) const SIGNER: &str = "signer@example.com";
 
 /// A running stack; stopped (SIGTERM) when dropped, also when a test panics.
-struct Stack {
+pub(crate) struct Stack {
     pid: u32,
     dir: tempfile::TempDir,
-    issuer: String,
+    pub(crate) issuer: String,
     oidc_port: u16,
 }
 
 impl Stack {
-    fn start() -> Stack {
+    pub(crate) fn start() -> Stack {
         let dir = tempdir();
         let script = Path::new(REPO).join("tests/sigstore-stack/start.sh");
         let mut c = Command::new("bash");
@@ -41,7 +41,7 @@ impl Stack {
         }
     }
 
-    fn trust_config(&self) -> PathBuf {
+    pub(crate) fn trust_config(&self) -> PathBuf {
         self.dir.path().join("trust_config.json")
     }
 
@@ -50,7 +50,7 @@ impl Stack {
     }
 
     /// An ID token from the issuer's `/mint` helper (`query`: e.g. `email=a@b.c&untrusted=1`).
-    fn mint(&self, query: &str) -> String {
+    pub(crate) fn mint(&self, query: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", self.oidc_port)).unwrap();
         write!(s, "GET /mint?{query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
         let mut resp = String::new();

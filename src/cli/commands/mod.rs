@@ -3,6 +3,7 @@
 //! the core and renders what came back. What several commands render alike lives here.
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
+pub mod attest;
 pub mod audit;
 pub mod check;
 pub mod completions;

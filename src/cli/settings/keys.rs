@@ -52,17 +52,26 @@ impl SignSettings {
 impl Signing {
     /// What `sign` signs with: keyless when no key is named, else the key (and certificate).
     pub fn resolve(args: &SignArgs) -> Result<Self> {
-        Ok(if is_keyless(&args.key) {
+        Self::from_flags(&args.key, args.identity_token.as_deref(), &args.instance)
+    }
+
+    /// What the signer flags `sign` and `attest` share name: keyless (with `identity_token`,
+    /// else ambient credentials) when no key is named, else the key (and certificate).
+    pub fn from_flags(
+        key: &KeyArgs,
+        identity_token: Option<&str>,
+        instance: &SigstoreInstanceArgs,
+    ) -> Result<Self> {
+        Ok(if is_keyless(key) {
             let interactive = crate::cli::embed::terminal_input() && std::io::stderr().is_terminal();
             Signing::Keyless {
-                token: args
-                    .identity_token
-                    .clone()
-                    .map_or(TokenSource::Ambient { interactive }, TokenSource::Explicit),
-                instance: sigstore_instance(&args.instance)?,
+                token: identity_token.map_or(TokenSource::Ambient { interactive }, |t| {
+                    TokenSource::Explicit(t.to_owned())
+                }),
+                instance: sigstore_instance(instance)?,
             }
         } else {
-            Signing::Signer(Box::new(signer(&args.key)?))
+            Signing::Signer(Box::new(signer(key)?))
         })
     }
 }

@@ -73,6 +73,22 @@ impl<'a> TrustFlags<'a> {
         }
     }
 
+    /// `attest --derived-from DIR`'s flags for the base model's signer (`--base-public-key`,
+    /// `--base-certificate-chain`, `--base-identity`/`--base-issuer`); no policy.
+    pub fn base(
+        public_key: Option<&'a Path>,
+        certificate_chain: &'a [PathBuf],
+        keyless: &'a KeylessTrustArgs,
+    ) -> Self {
+        Self {
+            method: None,
+            public_key,
+            certificate_chain,
+            keyless: Some(keyless),
+            fallback: Fallback::None,
+        }
+    }
+
     /// The anchor the flags (or the policy) name, its files read now.
     pub fn anchor(&self) -> Result<TrustAnchor> {
         if let Some(KeylessTrustArgs {
