@@ -101,7 +101,9 @@ pub enum CliError {
         reason: &'static str,
     },
     /// Exit 2. `sign --incremental` of an oci:// artifact, which is signed from its manifest.
-    #[error("--incremental re-signs a model on disk; an oci:// artifact is signed from its manifest without hashing")]
+    #[error(
+        "--incremental re-signs a model on disk; an oci:// artifact is signed from its manifest without hashing"
+    )]
     IncrementalArtifact,
     /// Exit 2. A `--changed` path outside the model.
     #[error("--changed {}: not inside the model directory", path.display())]

@@ -147,9 +147,9 @@ fn full_rehash(reuse: &Reuse<'_>, config: &SerializationConfig) -> Option<FullRe
 
 /// Whether `name` is one of `changed` or lies under one of them (whole components).
 fn named_changed(name: &str, changed: &[String]) -> bool {
-    changed.iter().any(|c| {
-        name == c || (name.starts_with(c.as_str()) && name.as_bytes().get(c.len()) == Some(&b'/'))
-    })
+    changed
+        .iter()
+        .any(|c| name == c || (name.starts_with(c.as_str()) && name.as_bytes().get(c.len()) == Some(&b'/')))
 }
 
 /// Walks `model` and builds its manifest as [`super::build_manifest`] does, reusing the

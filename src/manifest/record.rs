@@ -346,9 +346,18 @@ mod tests {
             [hex::encode([0xab; 32])]
         );
         for other in [
-            FileStamp { ino: 9, ..old_stamp() },
-            FileStamp { dev: 9, ..old_stamp() },
-            FileStamp { size: 9, ..old_stamp() },
+            FileStamp {
+                ino: 9,
+                ..old_stamp()
+            },
+            FileStamp {
+                dev: 9,
+                ..old_stamp()
+            },
+            FileStamp {
+                size: 9,
+                ..old_stamp()
+            },
             FileStamp {
                 mtime: (1_000_000, 6),
                 ..old_stamp()
@@ -368,7 +377,9 @@ mod tests {
         let model = tempfile::tempdir().unwrap();
         let mut record = HashRecord::new(model.path(), &config());
         let now = SystemTime::now();
-        let secs = |t: SystemTime| i64::try_from(t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+        let secs = |t: SystemTime| {
+            i64::try_from(t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()).unwrap()
+        };
         let fresh = FileStamp {
             mtime: (secs(now), 1),
             ctime: (secs(now), 1),

@@ -8,10 +8,10 @@ use crate::cli::Output;
 use crate::cli::diagnostics;
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::changed_paths;
-use crate::cli::settings::trust::incremental_anchor;
-use crate::manifest::RecordUse;
 use crate::cli::settings::hub::{oci_hub, oci_reference, oci_settings};
 use crate::cli::settings::keys::{SignSettings, Signing};
+use crate::cli::settings::trust::incremental_anchor;
+use crate::manifest::RecordUse;
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus> {

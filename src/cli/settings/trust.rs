@@ -3,10 +3,10 @@
 //! `--method` or inferred from the flags), then — for a hub repository — the trust policy's
 //! first rule for it. Never the working directory's policy file.
 
+use super::keys::Signing;
 use super::keys::{instance_of, load_certificates};
 use super::read_text;
 use crate::Error;
-use super::keys::Signing;
 use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, SignArgs, TrustArgs, VerifyArgs};
 use crate::cli::error::{CliError, Result};
 use crate::crypto::ec::VerifyingKey;
