@@ -118,7 +118,6 @@ impl RecordSerialization {
 /// of the file, in order) computed then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordEntry {
-    #[serde(flatten)]
     pub stamp: FileStamp,
     pub digests: Vec<String>,
 }

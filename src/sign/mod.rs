@@ -170,15 +170,23 @@ pub fn verify_previous(
     })
 }
 
-/// The manifest of a request (reusing digests when incremental) and the record of its hashing.
+/// The stored hash record, if it was read before hashing.
+enum StoredRecord {
+    NotRead,
+    Read(Option<crate::manifest::record::HashRecord>),
+}
+
+/// The manifest of a request (reusing digests when incremental), the record of its hashing,
+/// and the stored record if it was read.
 fn hash_request(
     model: &std::path::Path,
     walk: &crate::manifest::WalkOptions,
     request: &SignRequest,
-) -> Result<crate::manifest::Hashed, crate::manifest::ManifestError> {
+) -> Result<(crate::manifest::Hashed, StoredRecord), crate::manifest::ManifestError> {
     use crate::manifest::{Previous, RecordUse, Reuse, build_manifest_incremental, record::HashRecord};
     let Some(inc) = &request.incremental else {
-        return build_manifest_incremental(model, walk, request.method, request.hash, None);
+        let hashed = build_manifest_incremental(model, walk, request.method, request.hash, None)?;
+        return Ok((hashed, StoredRecord::NotRead));
     };
     let record = match (&request.record_dir, inc.record) {
         (Some(dir), RecordUse::Trust) => HashRecord::load(dir, model),
@@ -195,20 +203,37 @@ fn hash_request(
         record: record.as_ref(),
         record_use: inc.record,
     };
-    build_manifest_incremental(model, walk, request.method, request.hash, Some(&reuse))
+    let hashed = build_manifest_incremental(model, walk, request.method, request.hash, Some(&reuse))?;
+    let stored = match inc.record {
+        RecordUse::Trust => StoredRecord::Read(record),
+        RecordUse::Ignore => StoredRecord::NotRead,
+    };
+    Ok((hashed, stored))
 }
 
-/// Stores the record of a signing that succeeded, when a record directory is given.
+/// Stores the record of a signing that succeeded, when a record directory is given; a record
+/// equal to the one stored is not written again.
 fn store_record(
     request: &SignRequest,
     record: &crate::manifest::record::HashRecord,
+    stored: StoredRecord,
 ) -> Option<Result<std::path::PathBuf, crate::manifest::record::RecordError>> {
+    use crate::manifest::record::{HashRecord, record_path};
     let dir = request.record_dir.as_deref()?;
+    let stored = match stored {
+        StoredRecord::Read(r) => r,
+        StoredRecord::NotRead => HashRecord::load(dir, &request.model),
+    };
+    if stored.as_ref() == Some(record)
+        && let Ok(path) = record_path(dir, &request.model)
+    {
+        return Some(Ok(path));
+    }
     Some(record.store(dir, &request.model))
 }
 
-fn outcome(request: SignRequest, hashed: crate::manifest::Hashed) -> SignOutcome {
-    let record = store_record(&request, &hashed.record);
+fn outcome(request: SignRequest, hashed: crate::manifest::Hashed, stored: StoredRecord) -> SignOutcome {
+    let record = store_record(&request, &hashed.record, stored);
     let incremental = request.incremental.as_ref().map(|_| IncrementalOutcome {
         reused: hashed.reused,
         hashed_files: hashed.hashed_files,
@@ -238,10 +263,10 @@ fn request_walk(request: &SignRequest) -> crate::manifest::WalkOptions {
 /// leaves a truncated signature. Then the hash record, when a record directory is given.
 pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOutcome> {
     let walk = request_walk(&request);
-    let hashed = hash_request(&request.model, &walk, &request)?;
+    let (hashed, stored) = hash_request(&request.model, &walk, &request)?;
     let bundle = signer.sign(&hashed.manifest)?;
     crate::fsutil::write_atomic(&request.signature, &bundle.to_json())?;
-    Ok(outcome(request, hashed))
+    Ok(outcome(request, hashed, stored))
 }
 
 /// Like [`sign_model`], keylessly: the statement is signed through Sigstore (Fulcio, Rekor,
@@ -263,9 +288,9 @@ pub async fn sign_model_keyless(
         path: model,
         source: std::io::Error::other(e.to_string()),
     })?;
-    let hashed = hashed?;
+    let (hashed, stored) = hashed?;
     let payload = statement::write_payload(&hashed.manifest);
     let bundle = sigstore::sign_keyless(&payload, token, instance).await?;
     crate::fsutil::write_atomic(&request.signature, bundle.as_bytes())?;
-    Ok(outcome(request, hashed))
+    Ok(outcome(request, hashed, stored))
 }
