@@ -469,6 +469,8 @@ mod tests {
                 walk: crate::manifest::WalkOptions::default(),
                 method: crate::manifest::Serialization::Files,
                 hash: crate::manifest::HashAlgorithm::Sha256,
+                incremental: None,
+                record_dir: None,
             },
             &signer,
         )

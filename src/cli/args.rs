@@ -221,6 +221,39 @@ pub struct SignArgs {
     pub identity_token: Option<String>,
     #[command(flatten)]
     pub instance: SigstoreInstanceArgs,
+    #[command(flatten)]
+    pub incremental: IncrementalArgs,
+}
+
+/// Incremental re-signing: the existing signature verified, the digests of unchanged files
+/// reused.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IncrementalArgs {
+    /// Re-sign reusing the digests of unchanged files: the existing signature (the file
+    /// --signature names, default model.sig) is verified first, and only new files, files
+    /// named with --changed and files whose device, inode, size, mtime or ctime differ from
+    /// the local hash record are hashed. Not for oci:// artifacts.
+    #[arg(long)]
+    pub incremental: bool,
+    /// Hash this file or folder (relative to the model, or absolute inside it) whatever the
+    /// hash record says. Repeatable.
+    #[arg(long, value_name = "PATH", requires = "incremental")]
+    pub changed: Vec<PathBuf>,
+    /// Ignore the local hash record and hash every file (the existing signature is still
+    /// verified).
+    #[arg(long = "rehash-all", requires = "incremental")]
+    pub rehash_all: bool,
+    /// The public key the existing signature must verify with. Default: the signing key's
+    /// public key (for a certificate: the certificates given with --certificate-chain).
+    #[arg(long = "public-key", value_name = "PEM", requires = "incremental")]
+    pub public_key: Option<PathBuf>,
+    /// Sigstore keyless: the identity the existing signature's certificate must name (exact
+    /// match); needed with keyless signing.
+    #[arg(long, value_name = "IDENTITY", requires_all = ["incremental", "issuer"])]
+    pub identity: Option<String>,
+    /// Sigstore keyless: the OIDC issuer of that identity.
+    #[arg(long, value_name = "URL", requires_all = ["incremental", "identity"])]
+    pub issuer: Option<String>,
 }
 
 pub const ATTEST_HELP: &str = "\

@@ -100,6 +100,14 @@ pub enum CliError {
         option: &'static str,
         reason: &'static str,
     },
+    /// Exit 2. `sign --incremental` of an oci:// artifact, which is signed from its manifest.
+    #[error(
+        "--incremental re-signs a model on disk; an oci:// artifact is signed from its manifest without hashing"
+    )]
+    IncrementalArtifact,
+    /// Exit 2. A `--changed` path outside the model.
+    #[error("--changed {}: not inside the model directory", path.display())]
+    ChangedOutsideModel { path: PathBuf },
     /// Exit 2. The embedding interrupted the command (Ctrl-C in Python); its staging was
     /// dropped, nothing was committed.
     #[error("interrupted")]

@@ -438,6 +438,8 @@ pub fn signed(files: &[(&str, &[u8])]) -> Signed {
             walk: crate::manifest::WalkOptions::default(),
             method: crate::manifest::Serialization::Files,
             hash: crate::manifest::HashAlgorithm::Sha256,
+            incremental: None,
+            record_dir: None,
         },
         &signer,
     )

@@ -1,14 +1,17 @@
 //! What is signed: the list of files of a model and their digests, in the order and with the
 //! names that model_signing 1.1.1 uses.
 //!
-//! This module owns the walk (ignore rules, symlink policy), the hashing and the [`Manifest`]
-//! type. It knows nothing of signatures, bundles or terminals.
+//! This module owns the walk (ignore rules, symlink policy), the hashing, the [`Manifest`]
+//! type and the local hash record incremental signing reuses digests by. It knows nothing of signatures, bundles or terminals.
 
 mod hash;
+mod incremental;
 mod order;
+pub mod record;
 mod walk;
 
 pub use hash::{StreamHasher, hash_files};
+pub use incremental::{FullRehash, Hashed, Previous, RecordUse, Reuse, build_manifest_incremental};
 pub use order::compare_paths;
 pub use walk::{
     GitPaths, ModelFile, ModelKind, OwnFolder, SymlinkPolicy, Walk, WalkOptions, resolve_ignore_path, walk,

@@ -107,6 +107,33 @@ pub struct SignRequest {
     pub walk: crate::manifest::WalkOptions,
     pub method: crate::manifest::Serialization,
     pub hash: crate::manifest::HashAlgorithm,
+    /// Reuse the digests of unchanged files from the previous, verified signature.
+    pub incremental: Option<Incremental>,
+    /// Where hash records live (`None`: no record is read or written). After every signing
+    /// the model's record is written there for the next incremental run.
+    pub record_dir: Option<std::path::PathBuf>,
+}
+
+/// Incremental signing: the previous signature's statement, verified by the caller (see
+/// [`verify_previous`]), and what to hash regardless.
+#[derive(Debug)]
+pub struct Incremental {
+    pub previous: crate::verify::VerifiedStatement,
+    /// Model-relative paths (files or folders) hashed whatever the hash record says.
+    pub changed: Vec<String>,
+    pub record: crate::manifest::RecordUse,
+}
+
+/// What incremental signing reused and hashed.
+#[derive(Debug)]
+pub struct IncrementalOutcome {
+    /// Files whose previous digests were reused.
+    pub reused: usize,
+    /// Files read and hashed, and their bytes.
+    pub hashed_files: usize,
+    pub hashed_bytes: u64,
+    /// Why every file was hashed, when so.
+    pub full_rehash: Option<crate::manifest::FullRehash>,
 }
 
 /// What was signed.
@@ -114,23 +141,137 @@ pub struct SignRequest {
 pub struct SignOutcome {
     pub signature: std::path::PathBuf,
     pub manifest: Manifest,
+    /// Set for an incremental signing.
+    pub incremental: Option<IncrementalOutcome>,
+    /// The hash record written (its path), or why not; `None` without a record directory.
+    pub record: Option<Result<std::path::PathBuf, crate::manifest::record::RecordError>>,
 }
 
-/// Hashes the model, signs it and writes the signature file atomically (temp file in the same
-/// directory, fsync, rename): an interrupted run never leaves a truncated signature.
-pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOutcome> {
-    let mut walk = request.walk;
+/// Reads the signature file at `signature` and verifies it against `anchor`: the previous
+/// signature incremental signing starts from.
+///
+/// # Errors
+/// The file cannot be read ([`crate::Error::ReadSignature`]), is no bundle
+/// ([`crate::Error::MalformedSignature`]) or does not verify ([`crate::Error::Verification`],
+/// exit 1).
+pub fn verify_previous(
+    signature: &std::path::Path,
+    anchor: &crate::verify::TrustAnchor,
+) -> crate::Result<crate::verify::VerifiedStatement> {
+    let bytes = crate::fsutil::read_regular_capped(signature, crate::fsutil::MAX_SIGNATURE_BYTES).map_err(
+        |source| crate::Error::ReadSignature {
+            path: signature.to_path_buf(),
+            source,
+        },
+    )?;
+    let bundle = Bundle::parse(&bytes).map_err(|source| crate::Error::MalformedSignature {
+        path: signature.to_path_buf(),
+        source,
+    })?;
+    crate::verify::verify_bundle(&bundle, anchor).map_err(|source| crate::Error::Verification {
+        path: signature.to_path_buf(),
+        source,
+    })
+}
+
+/// The stored hash record, if it was read before hashing.
+enum StoredRecord {
+    NotRead,
+    Read(Option<crate::manifest::record::HashRecord>),
+}
+
+/// The manifest of a request (reusing digests when incremental), the record of its hashing,
+/// and the stored record if it was read.
+fn hash_request(
+    model: &std::path::Path,
+    walk: &crate::manifest::WalkOptions,
+    request: &SignRequest,
+) -> Result<(crate::manifest::Hashed, StoredRecord), crate::manifest::ManifestError> {
+    use crate::manifest::{Previous, RecordUse, Reuse, build_manifest_incremental, record::HashRecord};
+    let Some(inc) = &request.incremental else {
+        let hashed = build_manifest_incremental(model, walk, request.method, request.hash, None)?;
+        return Ok((hashed, StoredRecord::NotRead));
+    };
+    let record = match (&request.record_dir, inc.record) {
+        (Some(dir), RecordUse::Trust) => HashRecord::load(dir, model),
+        _ => None,
+    };
+    let statement = &inc.previous.statement;
+    let reuse = Reuse {
+        previous: Previous {
+            serialization: &statement.serialization,
+            resources: &statement.resources,
+            legacy: statement.version == crate::oms::statement::PredicateVersion::V0_2,
+        },
+        changed: &inc.changed,
+        record: record.as_ref(),
+        record_use: inc.record,
+    };
+    let hashed = build_manifest_incremental(model, walk, request.method, request.hash, Some(&reuse))?;
+    let stored = match inc.record {
+        RecordUse::Trust => StoredRecord::Read(record),
+        RecordUse::Ignore => StoredRecord::NotRead,
+    };
+    Ok((hashed, stored))
+}
+
+/// Stores the record of a signing that succeeded, when a record directory is given; a record
+/// equal to the one stored is not written again.
+fn store_record(
+    request: &SignRequest,
+    record: &crate::manifest::record::HashRecord,
+    stored: StoredRecord,
+) -> Option<Result<std::path::PathBuf, crate::manifest::record::RecordError>> {
+    use crate::manifest::record::{HashRecord, record_path};
+    let dir = request.record_dir.as_deref()?;
+    let stored = match stored {
+        StoredRecord::Read(r) => r,
+        StoredRecord::NotRead => HashRecord::load(dir, &request.model),
+    };
+    if stored.as_ref() == Some(record)
+        && let Ok(path) = record_path(dir, &request.model)
+    {
+        return Some(Ok(path));
+    }
+    Some(record.store(dir, &request.model))
+}
+
+fn outcome(request: SignRequest, hashed: crate::manifest::Hashed, stored: StoredRecord) -> SignOutcome {
+    let record = store_record(&request, &hashed.record, stored);
+    let incremental = request.incremental.as_ref().map(|_| IncrementalOutcome {
+        reused: hashed.reused,
+        hashed_files: hashed.hashed_files,
+        hashed_bytes: hashed.hashed_bytes,
+        full_rehash: hashed.full_rehash.clone(),
+    });
+    SignOutcome {
+        signature: request.signature,
+        manifest: hashed.manifest,
+        incremental,
+        record,
+    }
+}
+
+/// The walk of a request: its options, with the attestation files (the signature file, the
+/// claims file) left out when they lie inside the model.
+fn request_walk(request: &SignRequest) -> crate::manifest::WalkOptions {
+    let mut walk = request.walk.clone();
     walk.ignore_paths.extend(crate::manifest::attestation_paths(
         &request.model,
         &request.signature,
     ));
-    let manifest = crate::manifest::build_manifest(&request.model, &walk, request.method, request.hash)?;
-    let bundle = signer.sign(&manifest)?;
+    walk
+}
+
+/// Hashes the model (only what changed, when incremental), signs it and writes the signature
+/// file atomically (temp file in the same directory, fsync, rename): an interrupted run never
+/// leaves a truncated signature. Then the hash record, when a record directory is given.
+pub fn sign_model(request: SignRequest, signer: &Signer) -> crate::Result<SignOutcome> {
+    let walk = request_walk(&request);
+    let (hashed, stored) = hash_request(&request.model, &walk, &request)?;
+    let bundle = signer.sign(&hashed.manifest)?;
     crate::fsutil::write_atomic(&request.signature, &bundle.to_json())?;
-    Ok(SignOutcome {
-        signature: request.signature,
-        manifest,
-    })
+    Ok(outcome(request, hashed, stored))
 }
 
 /// Like [`sign_model`], keylessly: the statement is signed through Sigstore (Fulcio, Rekor,
@@ -140,25 +281,21 @@ pub async fn sign_model_keyless(
     token: &sigstore::TokenSource,
     instance: &crate::sigstore::SigstoreInstance,
 ) -> crate::Result<SignOutcome> {
-    let mut walk = request.walk;
-    walk.ignore_paths.extend(crate::manifest::attestation_paths(
-        &request.model,
-        &request.signature,
-    ));
-    let (model, method, hash) = (request.model.clone(), request.method, request.hash);
-    let manifest =
-        tokio::task::spawn_blocking(move || crate::manifest::build_manifest(&model, &walk, method, hash))
-            .await
-            .map_err(|e| crate::Error::Io {
-                action: "hashing failed",
-                path: request.model.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })??;
-    let payload = statement::write_payload(&manifest);
+    let walk = request_walk(&request);
+    let model = request.model.clone();
+    let (request, hashed) = tokio::task::spawn_blocking(move || {
+        let hashed = hash_request(&request.model, &walk, &request);
+        (request, hashed)
+    })
+    .await
+    .map_err(|e| crate::Error::Io {
+        action: "hashing failed",
+        path: model,
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let (hashed, stored) = hashed?;
+    let payload = statement::write_payload(&hashed.manifest);
     let bundle = sigstore::sign_keyless(&payload, token, instance).await?;
     crate::fsutil::write_atomic(&request.signature, bundle.as_bytes())?;
-    Ok(SignOutcome {
-        signature: request.signature,
-        manifest,
-    })
+    Ok(outcome(request, hashed, stored))
 }

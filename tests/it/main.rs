@@ -24,6 +24,7 @@ mod formats;
 mod hardening;
 mod hub_faithful;
 mod hub_write_faithful;
+mod incremental;
 mod interop;
 mod kaggle;
 mod kaggle_faithful;

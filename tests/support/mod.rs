@@ -22,6 +22,11 @@ pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 pub fn hubsign() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hubsign"));
     c.env_remove("HUBSIGN_TEST_PASSWORD").env_remove("HUBSIGN_POLICY");
+    // Every `sign` writes a hash record: keep the tests' records out of the user's cache.
+    c.env(
+        "HUBSIGN_RECORD_DIR",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/hubsign-records"),
+    );
     c
 }
 

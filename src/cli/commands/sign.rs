@@ -6,16 +6,25 @@ use super::block_on;
 use crate::ExitStatus;
 use crate::cli::Output;
 use crate::cli::diagnostics;
-use crate::cli::error::Result;
+use crate::cli::error::{CliError, Result};
+use crate::cli::settings::changed_paths;
 use crate::cli::settings::hub::{oci_hub, oci_reference, oci_settings};
 use crate::cli::settings::keys::{SignSettings, Signing};
+use crate::cli::settings::trust::incremental_anchor;
+use crate::manifest::RecordUse;
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus> {
     if let Some(repo) = oci_reference(&args.walk.model)? {
+        if args.incremental.incremental {
+            return Err(CliError::IncrementalArtifact);
+        }
         return sign_artifact(args, &repo, out);
     }
-    let SignSettings { request, signing } = SignSettings::resolve(args)?;
+    let SignSettings { mut request, signing } = SignSettings::resolve(args)?;
+    if args.incremental.incremental {
+        request.incremental = Some(incremental(args, &request, &signing)?);
+    }
     let (outcome, method) = match signing {
         Signing::Keyless { token, instance } => {
             let outcome = block_on(crate::sign::sign_model_keyless(request, &token, &instance))?;
@@ -24,16 +33,46 @@ pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus>
         Signing::Signer(signer) => (crate::sign::sign_model(request, &signer)?, signer.method()),
     };
     let root = hex::encode(outcome.manifest.root_digest());
+    let record_error = match &outcome.record {
+        Some(Err(e)) => Some(diagnostics::printable(&error_chain(e))),
+        _ => None,
+    };
     if out.is_json() {
-        let out = json!({
+        let mut doc = json!({
             "signed": true,
             "signature": outcome.signature,
             "method": method,
             "resources": outcome.manifest.resources.len(),
             "subject_digest": format!("sha256:{root}"),
         });
-        outln!("{out}");
+        if let Some(inc) = &outcome.incremental {
+            doc["incremental"] = json!({
+                "reused": inc.reused,
+                "hashed": inc.hashed_files,
+                "hashed_bytes": inc.hashed_bytes,
+                "full_rehash": inc.full_rehash.as_ref().map(crate::manifest::FullRehash::code),
+                "full_rehash_reason": inc.full_rehash.as_ref().map(ToString::to_string),
+            });
+        }
+        if let Some(e) = &record_error {
+            doc["warnings"] = json!([e]);
+        }
+        outln!("{doc}");
     } else if out.chatty() {
+        if let Some(e) = &record_error {
+            eprintln!("warning: {e}");
+        }
+        if let Some(inc) = &outcome.incremental {
+            if let Some(why) = &inc.full_rehash {
+                eprintln!("note: every file hashed: {why}");
+            }
+            outln!(
+                "Incremental signing: re-used {}, hashed {} ({} bytes)",
+                diagnostics::count(inc.reused, "digest"),
+                diagnostics::count(inc.hashed_files, "file"),
+                inc.hashed_bytes
+            );
+        }
         outln!(
             "Signing succeeded: {} ({}, sha256:{root})",
             outcome.signature.display(),
@@ -41,6 +80,38 @@ pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus>
         );
     }
     Ok(ExitStatus::Success)
+}
+
+/// The error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// `--incremental`: the existing signature verified (nothing is written when it does not),
+/// and what to hash regardless.
+fn incremental(
+    args: &crate::cli::args::SignArgs,
+    request: &crate::sign::SignRequest,
+    signing: &Signing,
+) -> Result<crate::sign::Incremental> {
+    let anchor = incremental_anchor(args, signing)?;
+    let previous = crate::sign::verify_previous(&request.signature, &anchor)?;
+    Ok(crate::sign::Incremental {
+        previous,
+        changed: changed_paths(&request.model, &args.incremental.changed)?,
+        record: if args.incremental.rehash_all {
+            RecordUse::Ignore
+        } else {
+            RecordUse::Trust
+        },
+    })
 }
 
 /// `sign oci://…`: the artifact's manifest signed and the signature attached in the registry

@@ -161,7 +161,7 @@ fn env_nonempty(name: &str) -> Option<String> {
 }
 
 /// `~/.cache` (or `XDG_CACHE_HOME`), where the hubs' caches live by default.
-fn user_cache() -> Option<PathBuf> {
+pub fn user_cache() -> Option<PathBuf> {
     env_nonempty("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| crate::cli::embed::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))

@@ -41,6 +41,9 @@ impl SignSettings {
             walk: super::walk(&args.walk)?,
             method,
             hash,
+            // Set by the command once the existing signature verified.
+            incremental: None,
+            record_dir: super::record_dir(),
         };
         Ok(Self {
             request,

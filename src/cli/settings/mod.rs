@@ -139,6 +139,31 @@ pub fn model_check(args: &VerifyArgs) -> Result<ModelCheck> {
     })
 }
 
+/// Where hash records live: `HUBSIGN_RECORD_DIR`, else `hubsign/records` in the user's cache
+/// (`XDG_CACHE_HOME`, else `~/.cache`); `None` when neither can be found.
+pub fn record_dir() -> Option<PathBuf> {
+    let dir = crate::cli::embed::var_os("HUBSIGN_RECORD_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| hub::user_cache().map(|c| c.join("hubsign").join("records")))?;
+    Some(std::path::absolute(&dir).unwrap_or(dir))
+}
+
+/// `--changed` paths as model-relative paths (resolved as `--ignore-paths` are).
+pub fn changed_paths(model: &Path, changed: &[PathBuf]) -> Result<Vec<String>> {
+    changed
+        .iter()
+        .map(|p| {
+            resolve_ignore_path(model, p).map_err(|e| match e {
+                crate::manifest::ManifestError::IgnoreOutsideModel(path) => {
+                    crate::cli::error::CliError::ChangedOutsideModel { path }
+                }
+                other => Error::from(other).into(),
+            })
+        })
+        .collect()
+}
+
 /// `--ignore-unsigned-files` as the core's choice.
 pub fn unsigned_files(ignore: bool) -> UnsignedFiles {
     if ignore {

@@ -3,10 +3,11 @@
 //! `--method` or inferred from the flags), then — for a hub repository — the trust policy's
 //! first rule for it. Never the working directory's policy file.
 
+use super::keys::Signing;
 use super::keys::{instance_of, load_certificates};
 use super::read_text;
 use crate::Error;
-use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, TrustArgs, VerifyArgs};
+use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, SignArgs, TrustArgs, VerifyArgs};
 use crate::cli::error::{CliError, Result};
 use crate::crypto::ec::VerifyingKey;
 use crate::policy::{Policy, RequiredSigner};
@@ -207,6 +208,38 @@ pub fn signer_anchor(signer: &Signer) -> TrustAnchor {
             anchors: chain.iter().skip(1).cloned().collect(),
             at: std::time::SystemTime::now(),
         },
+    }
+}
+
+/// Whom the existing signature must name for `sign --incremental`: `--public-key`, else
+/// `--identity`/`--issuer` (Sigstore, the signing instance's trusted root), else the signer
+/// itself — its public key, or the certificates of `--certificate-chain` as `verify` would take
+/// them.
+pub fn incremental_anchor(args: &SignArgs, signing: &Signing) -> Result<TrustAnchor> {
+    let inc = &args.incremental;
+    if let Some(path) = &inc.public_key {
+        return Ok(key_anchor(path)?);
+    }
+    if let (Some(identity), Some(issuer)) = (&inc.identity, &inc.issuer) {
+        return Ok(sigstore_anchor(
+            identity,
+            issuer,
+            args.instance.trust_config.as_deref(),
+            args.instance.staging,
+        )?);
+    }
+    match signing {
+        Signing::Signer(signer) => match signer.as_ref() {
+            Signer::Certificate { chain, .. } if chain.len() < 2 => Err(CliError::MissingOption {
+                option: "--incremental with a certificate",
+                needs: "the trust anchors the existing signature must chain to: --certificate-chain PEM",
+            }),
+            s => Ok(signer_anchor(s)),
+        },
+        Signing::Keyless { .. } => Err(CliError::MissingOption {
+            option: "--incremental with keyless signing",
+            needs: "--identity and --issuer (whom the existing signature must name)",
+        }),
     }
 }
 
