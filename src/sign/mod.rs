@@ -145,6 +145,9 @@ pub struct SignOutcome {
     pub incremental: Option<IncrementalOutcome>,
     /// The hash record written (its path), or why not; `None` without a record directory.
     pub record: Option<Result<std::path::PathBuf, crate::manifest::record::RecordError>>,
+    /// Lines of the claims file beside the signature that are about other bytes than the ones
+    /// just signed (stale since the model changed): `verify` refuses them until re-attested.
+    pub stale_claims: Vec<usize>,
 }
 
 /// Reads the signature file at `signature` and verifies it against `anchor`: the previous
@@ -244,12 +247,37 @@ fn outcome(request: SignRequest, hashed: crate::manifest::Hashed, stored: Stored
         hashed_bytes: hashed.hashed_bytes,
         full_rehash: hashed.full_rehash.clone(),
     });
+    let stale_claims = stale_claims(&request.signature, hashed.manifest.root_digest());
     SignOutcome {
         signature: request.signature,
         manifest: hashed.manifest,
         incremental,
         record,
+        stale_claims,
     }
+}
+
+/// The lines of the claims file beside `signature` whose subject is not `root`: claims about
+/// the bytes before this signing. They are reported, never carried over or removed.
+fn stale_claims(signature: &std::path::Path, root: [u8; 32]) -> Vec<usize> {
+    use crate::oms::claim::{CLAIMS_FILE, ClaimStatement, MAX_CLAIMS_BYTES, parse_claims};
+    let Ok(bytes) =
+        crate::fsutil::read_regular_capped(&signature.with_file_name(CLAIMS_FILE), MAX_CLAIMS_BYTES)
+    else {
+        return Vec::new();
+    };
+    parse_claims(&bytes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| {
+            l.bundle
+                .as_ref()
+                .ok()
+                .and_then(|b| ClaimStatement::parse(&b.envelope.payload).ok())
+                .is_none_or(|st| st.subject_digest != root)
+        })
+        .map(|l| l.line)
+        .collect()
 }
 
 /// The walk of a request: its options, with the attestation files (the signature file, the

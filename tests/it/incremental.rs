@@ -311,3 +311,56 @@ fn model_signing_accepts_an_incremental_signature() {
         .arg(key("p256.pub.pem"));
     run(c).ok().stdout_has("Verification succeeded");
 }
+
+/// Claims made before a change are about the old bytes: re-signing reports them (by line) and
+/// leaves the claims file as it was; a claim made after the re-signing is not reported.
+#[test]
+fn claims_about_the_bytes_before_a_resign_are_reported_stale_and_kept() {
+    let s = setup();
+    sign(&s, "p256.pem", &[]).ok();
+    let predicate = s.model.parent().unwrap().join("predicate.json");
+    write(&predicate, br#"{"note": "before"}"#);
+    let attest = |s: &Setup| {
+        let mut c = hubsign();
+        c.arg("attest")
+            .arg(&s.model)
+            .arg("--private-key")
+            .arg(key("p256.pem"))
+            .args(["--predicate-type", "https://example.com/note/v1", "--predicate"])
+            .arg(&predicate);
+        run(c).ok();
+    };
+    attest(&s);
+    let claims = s.model.join("claims.jsonl");
+    let before = std::fs::read(&claims).unwrap();
+    write(&s.model.join("README.md"), b"# tiny-model\n\nedited\n");
+    let inc = sign(&s, "p256.pem", &["--incremental"]);
+    inc.ok();
+    assert_eq!(
+        json(&inc)["stale_claims"],
+        serde_json::json!([1]),
+        "{}",
+        inc.stdout()
+    );
+    assert_eq!(
+        std::fs::read(&claims).unwrap(),
+        before,
+        "the claims file is left as it was"
+    );
+    let mut c = hubsign();
+    c.arg("sign")
+        .arg(&s.model)
+        .arg("--private-key")
+        .arg(key("p256.pem"));
+    let human = run(c);
+    human.ok();
+    assert!(human.stderr().contains("line 1"), "{}", human.stderr());
+    attest(&s);
+    let again = sign(&s, "p256.pem", &[]);
+    again.ok();
+    assert_eq!(
+        json(&again)["stale_claims"],
+        serde_json::json!([1]),
+        "the new line 2 is current"
+    );
+}

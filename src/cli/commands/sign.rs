@@ -57,6 +57,9 @@ pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus>
         if let Some(e) = &record_error {
             doc["warnings"] = json!([e]);
         }
+        if !outcome.stale_claims.is_empty() {
+            doc["stale_claims"] = json!(outcome.stale_claims);
+        }
         outln!("{doc}");
     } else if out.chatty() {
         if let Some(e) = &record_error {
@@ -77,6 +80,23 @@ pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus>
             "Signing succeeded: {} ({}, sha256:{root})",
             outcome.signature.display(),
             diagnostics::count(outcome.manifest.resources.len(), "resource")
+        );
+    }
+    if !outcome.stale_claims.is_empty() && !out.is_json() {
+        let lines: Vec<String> = outcome.stale_claims.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "warning: {} in {} {} about the bytes before this signing (line {}): they are stale, not carried over; `hubsign verify` refuses them until you attest again and remove those lines",
+            diagnostics::count(outcome.stale_claims.len(), "claim"),
+            outcome
+                .signature
+                .with_file_name(crate::oms::claim::CLAIMS_FILE)
+                .display(),
+            if outcome.stale_claims.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
+            lines.join(", ")
         );
     }
     Ok(ExitStatus::Success)
