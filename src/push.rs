@@ -323,6 +323,9 @@ pub async fn push<H: Publish>(
         signature_path: req.remote_signature.clone(),
         anchor: req.anchor.clone(),
         unsigned: UnsignedFiles::Reject,
+        // The claims published with the model check out against it (no requirement here: the
+        // pusher's policy is for pulls).
+        claims: crate::pull::ClaimsCheck::at(req.repo.hub),
     };
     crate::pull::plan(hub, &check).await?;
     let commit_url = if published.commit_url.is_empty() {
