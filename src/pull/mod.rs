@@ -785,15 +785,21 @@ fn commit_to<C: CacheLayout>(
 ///
 /// With [`verify::Coverage::Present`] (an offline partial pull), only the files the snapshot
 /// holds are checked; `files` asked for by name must be among them.
+///
+/// Once the signature and files verified, the snapshot's claims file (the pull placed it beside
+/// the signature) is checked again as a pull checks it, and the requirements of `claims`
+/// enforced. Returns the commit, the snapshot, the report, and the claims file's SHA-256.
+#[expect(clippy::too_many_arguments, reason = "one explicit value per setting the CLI resolved")]
 pub fn verify_cache<C: CacheLayout>(
     cache: &C,
     repo: &ModelRef,
     revision: &str,
     signature_path: &str,
     anchor: &TrustAnchor,
+    claims: &ClaimsCheck,
     coverage: verify::Coverage,
     files: &[String],
-) -> Result<(String, PathBuf, verify::VerificationReport)> {
+) -> Result<(String, PathBuf, verify::VerificationReport, Option<[u8; 32]>)> {
     let (commit, snapshot) = cache.snapshot(repo, revision)?;
     let present = cache.snapshot_files(repo, &commit);
     if let Some(f) = files.iter().find(|f| !present.contains(*f)) {
@@ -829,5 +835,66 @@ pub fn verify_cache<C: CacheLayout>(
         }
         other => other?,
     };
-    Ok((commit, snapshot, report))
+    if !report.verified {
+        return Ok((commit, snapshot, report, None));
+    }
+    let root = report
+        .subject_digest
+        .as_deref()
+        .and_then(|h| <[u8; 32]>::try_from(hex::decode(h).ok()?).ok())
+        .unwrap_or_default();
+    let digest = cached_claims(&snapshot, check.symlink_root.as_deref(), repo, anchor, claims, root)?;
+    Ok((commit, snapshot, report, digest))
+}
+
+/// The claims file in a verified snapshot checked as a pull checks it (every line about `root`,
+/// the requirements met); its SHA-256 when there is one.
+fn cached_claims(
+    snapshot: &std::path::Path,
+    symlink_root: Option<&std::path::Path>,
+    repo: &ModelRef,
+    anchor: &TrustAnchor,
+    claims: &ClaimsCheck,
+    root: [u8; 32],
+) -> Result<Option<[u8; 32]>> {
+    let mut checked = Vec::new();
+    let mut digest = None;
+    if let Some(rel) = &claims.path {
+        let path = snapshot.join(rel);
+        // Like the signature: never followed out of the repository's folder.
+        let outside = symlink_root.is_some_and(|r| crate::fsutil::resolve_inside(&path, r).is_none());
+        let read = if outside && fs_err::symlink_metadata(&path).is_ok() {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it points outside the repository's cache folder",
+            ))
+        } else {
+            crate::fsutil::read_regular_capped(&path, MAX_CLAIMS_BYTES)
+        };
+        match read {
+            Ok(bytes) => {
+                digest = Some(<sha2::Sha256 as sha2::Digest>::digest(&bytes).into());
+                let anchors = crate::policy::claims::claim_anchors(anchor, &claims.required);
+                checked = check_claims(&bytes, root, &anchors).map_err(|source| Error::Claims {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !outside => {}
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "cannot read claims file",
+                    path,
+                    source,
+                });
+            }
+        }
+    }
+    if let Some(requirement) = crate::policy::claims::unmet(&claims.required, &checked) {
+        return Err(Error::ClaimRequired {
+            repo: repo.to_string(),
+            requirement,
+        });
+    }
+    Ok(digest)
 }
