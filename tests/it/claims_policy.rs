@@ -232,6 +232,9 @@ fn a_required_eval_claim_is_enforced_before_any_weight_is_fetched() {
     env.publish("moved", |_| {
         vec![claim("other-p256.pem", [7; 32], EVAL_RESULT_PREDICATE, eval(true))]
     });
+    env.publish("tampered-own", |root| {
+        vec![tampered(&claim("p256.pem", root, EVAL_RESULT_PREDICATE, eval(false)))]
+    });
     env.publish("tampered", |root| {
         vec![tampered(&claim(
             "other-p256.pem",
@@ -290,7 +293,9 @@ fn a_required_eval_claim_is_enforced_before_any_weight_is_fetched() {
     // Without a claim requirement, a tampered claims file is still evidence of tampering; a
     // model without claims and one with only untrusted claims pull fine.
     let plain = env.policy("plain", "");
-    env.refused("tampered", &plain, "do not check out");
+    env.refused("tampered-own", &plain, "do not check out");
+    // A claim altered under a key nobody trusts is only someone else's claim.
+    env.with_policy("pull", "tampered", &plain, &[]).ok();
     env.with_policy("pull", "none", &plain, &[]).ok();
     env.with_policy("pull", "untrusted", &plain, &[]).ok();
 
@@ -315,10 +320,14 @@ fn a_claim_policy_adds_one_request_at_most() {
     let requests = |name: &str, policy: &Path| {
         env.hub.clear_requests();
         env.with_policy("check", name, policy, &[]).ok();
+        let commit = env.hub.head(&format!("hubsign/{name}"), "main").unwrap();
         env.hub
             .requests()
             .into_iter()
-            .map(|r| format!("{} {}", r.method, r.path.replace(name, "NAME")))
+            .map(|r| {
+                let path = r.path.replace(name, "NAME").replace(&commit, "COMMIT");
+                format!("{} {path}", r.method)
+            })
             .collect::<Vec<_>>()
     };
     let plain = requests("without", &env.policy("plain", ""));
@@ -551,6 +560,7 @@ fn kaggle_pulls_keep_the_claims_beside_the_signature() {
     let m = work.path().join("m");
     copy_tree(&crate::support::fixtures().join("models/tiny-bert"), &m);
     std::fs::remove_file(m.join("model.sig")).unwrap();
+    std::fs::create_dir_all(m.join(".kaggle")).unwrap();
     let sig = m.join(".kaggle/signing.json");
     let mut sign = hubsign();
     sign.args([
