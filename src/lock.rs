@@ -264,9 +264,13 @@ impl Lockfile {
                 return Err(field(m, "revision", &e.to_string()));
             }
             let claims = m.claims.as_ref();
-            for (name, value) in [("digest", Some(&m.digest)), ("signature", Some(&m.signature)), ("claims", claims)]
-                .into_iter()
-                .filter_map(|(n, v)| Some((n, v?)))
+            for (name, value) in [
+                ("digest", Some(&m.digest)),
+                ("signature", Some(&m.signature)),
+                ("claims", claims),
+            ]
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, v?)))
             {
                 if !is_sha256(value) {
                     return Err(field(m, name, "must be sha256:<64 lowercase hex digits>"));

@@ -241,13 +241,14 @@ fn check_local_claims(req: &PushRequest, root: &[u8; 32]) -> Result<()> {
     let Some((local, _)) = &req.claims else {
         return Ok(());
     };
-    let bytes = crate::fsutil::read_regular_capped(local, crate::oms::claim::MAX_CLAIMS_BYTES).map_err(
-        |source| Error::Io {
-            action: "cannot read claims file",
-            path: local.clone(),
-            source,
-        },
-    )?;
+    let bytes =
+        crate::fsutil::read_regular_capped(local, crate::oms::claim::MAX_CLAIMS_BYTES).map_err(|source| {
+            Error::Io {
+                action: "cannot read claims file",
+                path: local.clone(),
+                source,
+            }
+        })?;
     verify::claims::check_claims(&bytes, *root, std::slice::from_ref(&req.anchor)).map_err(|source| {
         Error::Claims {
             path: local.clone(),

@@ -189,10 +189,8 @@ pub(super) fn parse_requirement(
             }
         }
     }
-    let predicate_type = predicate_uri(
-        &predicate_type.ok_or_else(|| bad("predicate-type is missing".into()))?,
-    )
-    .to_owned();
+    let predicate_type =
+        predicate_uri(&predicate_type.ok_or_else(|| bad("predicate-type is missing".into()))?).to_owned();
     if let Some(known) = known_fields(&predicate_type) {
         for c in &conditions {
             let first = c.key.split('.').next().unwrap_or_default();
@@ -282,7 +280,11 @@ fn allowed(key: &str, v: toml::Value) -> Result<Allowed, String> {
         toml::Value::Integer(i) => Allowed::Value(Value::from(i)),
         toml::Value::Float(f) => Allowed::Value(Value::from(f)),
         toml::Value::Boolean(b) => Allowed::Value(Value::Bool(b)),
-        _ => return Err(format!("{key}: a condition is a string, number, boolean or an array of them")),
+        _ => {
+            return Err(format!(
+                "{key}: a condition is a string, number, boolean or an array of them"
+            ));
+        }
     })
 }
 
@@ -356,7 +358,12 @@ impl Condition {
                 Value::Array(
                     entries
                         .iter()
-                        .map(|e| path.iter().try_fold(e, |v, k| v.get(*k)).cloned().unwrap_or(Value::Null))
+                        .map(|e| {
+                            path.iter()
+                                .try_fold(e, |v, k| v.get(*k))
+                                .cloned()
+                                .unwrap_or(Value::Null)
+                        })
                         .collect(),
                 )
             })
@@ -398,14 +405,14 @@ fn scalar_eq(want: &Value, got: &Value) -> bool {
 #[must_use]
 pub fn anchor_names(anchor: &TrustAnchor, id: &SignerId) -> bool {
     match (anchor, id) {
-        (TrustAnchor::PublicKey(k), SignerId::Key { fingerprint }) => k.hint().eq_ignore_ascii_case(fingerprint),
-        (TrustAnchor::Certificates { anchors, .. }, SignerId::Certificate { anchor, .. }) => {
-            anchors.iter().any(|a| a.fingerprint().eq_ignore_ascii_case(anchor))
+        (TrustAnchor::PublicKey(k), SignerId::Key { fingerprint }) => {
+            k.hint().eq_ignore_ascii_case(fingerprint)
         }
+        (TrustAnchor::Certificates { anchors, .. }, SignerId::Certificate { anchor, .. }) => anchors
+            .iter()
+            .any(|a| a.fingerprint().eq_ignore_ascii_case(anchor)),
         (
-            TrustAnchor::Sigstore {
-                identity, issuer, ..
-            },
+            TrustAnchor::Sigstore { identity, issuer, .. },
             SignerId::Sigstore {
                 identity: i,
                 issuer: s,
@@ -432,9 +439,9 @@ fn describe_signer(req: &RequiredClaim) -> String {
                 .collect();
             format!("a certificate chaining to {}", fps.join(" or "))
         }
-        TrustAnchor::Sigstore {
-            identity, issuer, ..
-        } => format!("Sigstore identity {identity} (issuer {issuer})"),
+        TrustAnchor::Sigstore { identity, issuer, .. } => {
+            format!("Sigstore identity {identity} (issuer {issuer})")
+        }
     };
     if req.requirement.signer.is_none() {
         format!("the model's signer ({who})")
@@ -446,13 +453,20 @@ fn describe_signer(req: &RequiredClaim) -> String {
 /// The requirement in words: `an eval-result claim signed by key ab12… with passed = true`.
 #[must_use]
 pub fn describe(req: &RequiredClaim) -> String {
-    let mut text = format!(
-        "an {} claim signed by {}",
-        predicate_name(&req.requirement.predicate_type),
-        describe_signer(req)
-    );
+    let name = predicate_name(&req.requirement.predicate_type);
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let mut text = format!("{article} {name} claim signed by {}", describe_signer(req));
     if !req.requirement.conditions.is_empty() {
-        let conds: Vec<String> = req.requirement.conditions.iter().map(ToString::to_string).collect();
+        let conds: Vec<String> = req
+            .requirement
+            .conditions
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         text.push_str(" with ");
         text.push_str(&conds.join(" and "));
     }
@@ -484,12 +498,22 @@ pub fn unmet(required: &[RequiredClaim], claims: &[CheckedClaim]) -> Option<Stri
         for c in &of_type {
             match &c.signer {
                 ClaimSigner::Untrusted => untrusted += 1,
-                ClaimSigner::Trusted { signer_id, .. } if !anchor_names(&req.anchor, signer_id) => others += 1,
+                ClaimSigner::Trusted { signer_id, .. } if !anchor_names(&req.anchor, signer_id) => {
+                    others += 1;
+                }
                 ClaimSigner::Trusted { .. } => {
                     let pred = &c.statement.predicate;
-                    match r.conditions.iter().find(|cond| !cond.holds(&r.predicate_type, pred)) {
+                    match r
+                        .conditions
+                        .iter()
+                        .find(|cond| !cond.holds(&r.predicate_type, pred))
+                    {
                         None => return None,
-                        Some(cond) => failing.push(format!("line {}: {}", c.line, cond.found(&r.predicate_type, pred))),
+                        Some(cond) => failing.push(format!(
+                            "line {}: {}",
+                            c.line,
+                            cond.found(&r.predicate_type, pred)
+                        )),
                     }
                 }
             }
@@ -504,7 +528,10 @@ pub fn unmet(required: &[RequiredClaim], claims: &[CheckedClaim]) -> Option<Stri
         if !failing.is_empty() {
             why.push((
                 failing.len(),
-                format!("by that signer not meeting the conditions ({})", failing.join("; ")),
+                format!(
+                    "by that signer not meeting the conditions ({})",
+                    failing.join("; ")
+                ),
             ));
         }
         let found = match why.as_slice() {
@@ -530,4 +557,195 @@ pub fn claim_anchors(model: &TrustAnchor, required: &[RequiredClaim]) -> Vec<Tru
     std::iter::once(model.clone())
         .chain(required.iter().map(|r| r.anchor.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RequiredClaim, describe, unmet};
+    use crate::crypto::ec::{PrivateKeyPem, VerifyingKey};
+    use crate::oms::claim::{ClaimStatement, EVAL_RESULT_PREDICATE, MODEL_CARD_PREDICATE, to_line};
+    use crate::policy::{Policy, PolicyError, RequiredSigner};
+    use crate::sign::{Signer, SigningKeyRef};
+    use crate::verify::TrustAnchor;
+    use crate::verify::claims::{CheckedClaim, check_claims};
+    use serde_json::{Value, json};
+    use std::path::Path;
+
+    fn fixture(name: &str) -> String {
+        fs_err::read_to_string(format!("{}/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn anchor(name: &str) -> TrustAnchor {
+        TrustAnchor::PublicKey(VerifyingKey::from_pem(&fixture(name)).unwrap())
+    }
+
+    /// Claims by `p256` (the model's signer) and `other-p256`, checked trusting both.
+    fn checked(claims: &[(&str, &str, Value)]) -> Vec<CheckedClaim> {
+        let mut file = Vec::new();
+        for (by, ty, predicate) in claims {
+            let key = PrivateKeyPem::parse(&fixture(by))
+                .unwrap()
+                .into_key(None)
+                .unwrap();
+            let st = ClaimStatement {
+                subject_name: "m".into(),
+                subject_digest: [1; 32],
+                predicate_type: (*ty).into(),
+                predicate: predicate.clone(),
+            };
+            let bundle = Signer::Key(SigningKeyRef::Local(key))
+                .sign_statement(st.to_payload())
+                .unwrap();
+            file.extend(to_line(&bundle.to_json()).unwrap());
+        }
+        check_claims(
+            &file,
+            [1; 32],
+            &[anchor("p256.pub.pem"), anchor("other-p256.pub.pem")],
+        )
+        .unwrap()
+    }
+
+    /// The requirements of a policy's only rule, the model's signer p256, `other` the key a
+    /// requirement's `public-key = "other"` names.
+    fn required(tables: &str) -> Vec<RequiredClaim> {
+        let p = Policy::parse(
+            &format!("[[trust]]\nrepos = [\"o/*\"]\npublic-key = \"k\"\n{tables}"),
+            Path::new("/p/hubsign.toml"),
+        )
+        .unwrap();
+        p.rules[0]
+            .require_claims
+            .iter()
+            .map(|r| RequiredClaim {
+                anchor: match &r.signer {
+                    Some(RequiredSigner::PublicKey(k)) if k == Path::new("/p/other") => {
+                        anchor("other-p256.pub.pem")
+                    }
+                    _ => anchor("p256.pub.pem"),
+                },
+                requirement: r.clone(),
+            })
+            .collect()
+    }
+
+    fn eval(entries: Value) -> Value {
+        json!({"suite": {"name": "mmlu", "version": "1"}, "claims": entries})
+    }
+
+    #[test]
+    fn every_eval_entry_must_meet_a_per_entry_condition() {
+        let req = required(
+            "[[trust.require-claim]]\npredicate-type = \"eval-result\"\npublic-key = \"other\"\npassed = true\nthreshold = 0.7\nsuite.name = \"mmlu\"\n",
+        );
+        assert_eq!(req[0].requirement.predicate_type, EVAL_RESULT_PREDICATE);
+        let pass = json!({"metric": "acc", "threshold": "0.70", "passed": true});
+        let fail = json!({"metric": "f1", "threshold": "0.7", "passed": false});
+        assert_eq!(
+            unmet(
+                &req,
+                &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, eval(json!([pass])))])
+            ),
+            None
+        );
+        // One failing entry, or none at all, is not "passed".
+        for entries in [json!([pass, fail]), json!([])] {
+            let why = unmet(
+                &req,
+                &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, eval(entries))]),
+            )
+            .unwrap();
+            assert!(why.contains("by that signer not meeting the conditions"), "{why}");
+        }
+        // The same claim by the model's signer is not the evaluation key's.
+        let why = unmet(
+            &req,
+            &checked(&[("p256.pem", EVAL_RESULT_PREDICATE, eval(json!([pass])))]),
+        )
+        .unwrap();
+        assert!(
+            why.starts_with("requires an eval-result claim signed by key "),
+            "{why}"
+        );
+        assert!(
+            why.contains("with passed = true and suite.name = \"mmlu\" and threshold = 0.7"),
+            "{why}"
+        );
+        assert!(
+            why.ends_with("found none (1 claim of that type by another trusted signer)"),
+            "{why}"
+        );
+        assert!(unmet(&req, &[]).unwrap().ends_with("found no claim of that type"));
+    }
+
+    #[test]
+    fn allow_lists_globs_and_dotted_keys() {
+        let req = required(
+            "[[trust.require-claim]]\npredicate-type = \"model-card\"\nlicense = [\"apache-2.0\", \"mit\"]\n\"base_model\" = \"org/*\"\n",
+        );
+        assert!(describe(&req[0]).starts_with("a model-card claim signed by the model's signer (key "));
+        let card = |license: Value| json!({"license": license, "base_model": "org/base"});
+        let ok = checked(&[("p256.pem", MODEL_CARD_PREDICATE, card(json!("mit")))]);
+        assert_eq!(unmet(&req, &ok), None);
+        // Every license of a list must be allowed.
+        for license in [json!("gpl-3.0"), json!(["mit", "gpl-3.0"]), json!(null)] {
+            let claims = checked(&[("p256.pem", MODEL_CARD_PREDICATE, card(license.clone()))]);
+            assert!(unmet(&req, &claims).is_some(), "{license}");
+        }
+        let lineage = required(
+            "[[trust.require-claim]]\npredicate-type = \"derived-from\"\n\"base.digest.sha256\" = [\"aa\", \"bb\"]\n",
+        );
+        let claims = checked(&[(
+            "p256.pem",
+            crate::oms::claim::DERIVED_FROM_PREDICATE,
+            json!({"base": {"name": "b", "digest": {"sha256": "bb"}}}),
+        )]);
+        assert_eq!(unmet(&lineage, &claims), None);
+    }
+
+    #[test]
+    fn unknown_keys_and_signers_are_refused_naming_them() {
+        let parse = |t: &str| {
+            Policy::parse(
+                &format!("[[trust]]\nrepos = [\"o/*\"]\npublic-key = \"k\"\n[[trust.require-claim]]\n{t}"),
+                Path::new("p.toml"),
+            )
+        };
+        for (table, needle) in [
+            (
+                "predicate-type = \"eval-result\"\npased = true\n",
+                "unknown key \"pased\"",
+            ),
+            (
+                "predicate-type = \"model-card\"\npublic_key = \"k\"\n",
+                "did you mean \"public-key\"",
+            ),
+            ("passed = true\n", "predicate-type is missing"),
+            (
+                "predicate-type = \"eval-result\"\npassed = []\n",
+                "allows no value",
+            ),
+            (
+                "predicate-type = \"eval-result\"\npublic-key = \"a\"\nidentity = \"x\"\nissuer = \"y\"\n",
+                "at most one signer",
+            ),
+        ] {
+            let err = parse(table).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    PolicyError::RequireClaim {
+                        rule: 1,
+                        index: 1,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+        // A predicate type hubsign does not know takes any key as a condition.
+        let p = parse("predicate-type = \"https://example.com/p/v1\"\nanything = 1\n").unwrap();
+        assert_eq!(p.rules[0].require_claims[0].conditions[0].key, "anything");
+    }
 }

@@ -31,10 +31,10 @@ use crate::manifest::{
     GIT_PATHS, HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, shard_file_name,
 };
 use crate::oms::bundle::Bundle;
-use crate::progress::Progress;
-use crate::reference::ModelRef;
 use crate::oms::claim::{ClaimsFileError, MAX_CLAIMS_BYTES};
 use crate::policy::RequiredClaim;
+use crate::progress::Progress;
+use crate::reference::ModelRef;
 use crate::verify::claims::{CheckedClaim, ClaimError, check_claims};
 use crate::verify::{self, Comparison, ManifestProof, TrustAnchor, UnsignedFiles, VerifiedStatement};
 use crate::{Error, Result};
@@ -789,7 +789,10 @@ fn commit_to<C: CacheLayout>(
 /// Once the signature and files verified, the snapshot's claims file (the pull placed it beside
 /// the signature) is checked again as a pull checks it, and the requirements of `claims`
 /// enforced. Returns the commit, the snapshot, the report, and the claims file's SHA-256.
-#[expect(clippy::too_many_arguments, reason = "one explicit value per setting the CLI resolved")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one explicit value per setting the CLI resolved"
+)]
 pub fn verify_cache<C: CacheLayout>(
     cache: &C,
     repo: &ModelRef,
@@ -843,7 +846,14 @@ pub fn verify_cache<C: CacheLayout>(
         .as_deref()
         .and_then(|h| <[u8; 32]>::try_from(hex::decode(h).ok()?).ok())
         .unwrap_or_default();
-    let digest = cached_claims(&snapshot, check.symlink_root.as_deref(), repo, anchor, claims, root)?;
+    let digest = cached_claims(
+        &snapshot,
+        check.symlink_root.as_deref(),
+        repo,
+        anchor,
+        claims,
+        root,
+    )?;
     Ok((commit, snapshot, report, digest))
 }
 

@@ -326,7 +326,11 @@ async fn plan<H: Hub, C>(
         .map(|f| (f.path.clone(), ServedFile::from_remote(f)))
         .collect();
     // The signature and the claims file (checked in the plan) are served with the model.
-    let claims = target.claims.path.as_deref().filter(|_| plan.claims_digest.is_some());
+    let claims = target
+        .claims
+        .path
+        .as_deref()
+        .filter(|_| plan.claims_digest.is_some());
     for f in plan
         .tree
         .iter()

@@ -230,10 +230,20 @@ fn a_required_eval_claim_is_enforced_before_any_weight_is_fetched() {
     });
     // A claim moved from another model (made for other bytes).
     env.publish("moved", |_| {
-        vec![claim("other-p256.pem", [7; 32], EVAL_RESULT_PREDICATE, eval(true))]
+        vec![claim(
+            "other-p256.pem",
+            [7; 32],
+            EVAL_RESULT_PREDICATE,
+            eval(true),
+        )]
     });
     env.publish("tampered-own", |root| {
-        vec![tampered(&claim("p256.pem", root, EVAL_RESULT_PREDICATE, eval(false)))]
+        vec![tampered(&claim(
+            "p256.pem",
+            root,
+            EVAL_RESULT_PREDICATE,
+            eval(false),
+        ))]
     });
     env.publish("tampered", |root| {
         vec![tampered(&claim(
@@ -258,7 +268,12 @@ fn a_required_eval_claim_is_enforced_before_any_weight_is_fetched() {
     assert_ne!(old_root, root_of(&stale.join("model.sig")));
     append(
         &stale,
-        &[claim("other-p256.pem", old_root, EVAL_RESULT_PREDICATE, eval(true))],
+        &[claim(
+            "other-p256.pem",
+            old_root,
+            EVAL_RESULT_PREDICATE,
+            eval(true),
+        )],
     );
     env.hub.add_commit("hubsign/stale", &stale);
 
@@ -302,7 +317,12 @@ fn a_required_eval_claim_is_enforced_before_any_weight_is_fetched() {
     // A changed cached claims file fails the offline re-check.
     let cached = std::fs::canonicalize(snapshot.join("claims.jsonl")).unwrap();
     let mut bytes = std::fs::read(&cached).unwrap();
-    bytes.extend(claim("other-p256.pem", [9; 32], EVAL_RESULT_PREDICATE, eval(true)));
+    bytes.extend(claim(
+        "other-p256.pem",
+        [9; 32],
+        EVAL_RESULT_PREDICATE,
+        eval(true),
+    ));
     std::fs::write(&cached, bytes).unwrap();
     env.with_policy("verify-cache", "good", &policy, &[])
         .expect_code(1)
@@ -406,7 +426,11 @@ fn push_publishes_the_claims_and_the_lock_records_them() {
         files.contains(&"claims.jsonl".to_owned()) && files.contains(&"model.sig".to_owned()),
         "one commit holds the model, its signature and its claims: {files:?}"
     );
-    assert_eq!(env.hub.commits("hubsign/pushed", "main").len(), 2, "the initial commit, then one");
+    assert_eq!(
+        env.hub.commits("hubsign/pushed", "main").len(),
+        2,
+        "the initial commit, then one"
+    );
 
     // pull --lock records the claims file's digest.
     let lock = env.work.path().join("hubsign.lock");
@@ -480,7 +504,13 @@ fn a_policy_pull_through_the_mirror_needs_the_eval_claim() {
     let port_file = dir.join("port");
     let stderr = dir.join("stderr");
     let mut child = hubsign()
-        .args(["serve", "--upstream", &env.hub.endpoint(), "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--upstream",
+            &env.hub.endpoint(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .arg("--policy")
         .arg(&policy)
         .arg("--cache-dir")
@@ -507,7 +537,10 @@ fn a_policy_pull_through_the_mirror_needs_the_eval_claim() {
             break p;
         }
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("serve exited {status}: {}", std::fs::read_to_string(&stderr).unwrap());
+            panic!(
+                "serve exited {status}: {}",
+                std::fs::read_to_string(&stderr).unwrap()
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };

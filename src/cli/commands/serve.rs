@@ -34,7 +34,11 @@ impl TrustPolicy for FilePolicy {
         self.0.rule_for(policy_name).is_some()
     }
 
-    fn claims(&self, policy_name: &str, anchor: &TrustAnchor) -> crate::Result<Vec<crate::policy::RequiredClaim>> {
+    fn claims(
+        &self,
+        policy_name: &str,
+        anchor: &TrustAnchor,
+    ) -> crate::Result<Vec<crate::policy::RequiredClaim>> {
         self.0
             .rule_for(policy_name)
             .map_or_else(|| Ok(Vec::new()), |rule| required_claims(rule, anchor))
