@@ -872,8 +872,9 @@ fn cached_claims(
     if let Some(rel) = &claims.path {
         let path = snapshot.join(rel);
         // Like the signature: never followed out of the repository's folder.
-        let outside = symlink_root.is_some_and(|r| crate::fsutil::resolve_inside(&path, r).is_none());
-        let read = if outside && fs_err::symlink_metadata(&path).is_ok() {
+        let outside = fs_err::symlink_metadata(&path).is_ok()
+            && symlink_root.is_some_and(|r| crate::fsutil::resolve_inside(&path, r).is_none());
+        let read = if outside {
             Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "it points outside the repository's cache folder",
@@ -890,7 +891,7 @@ fn cached_claims(
                     source,
                 })?;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !outside => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => {
                 return Err(Error::Io {
                     action: "cannot read claims file",
