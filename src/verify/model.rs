@@ -461,8 +461,7 @@ impl ManifestProof {
     /// model, and `checked` is what [`check_claims`](super::claims::check_claims) found of its
     /// every line (each a claim about exactly the verified bytes), which is its proof.
     #[must_use]
-    pub fn with_claims(mut self, path: &str, checked: &[super::claims::CheckedClaim]) -> Self {
-        let _ = checked;
+    pub fn with_claims(mut self, path: &str, _checked: &[super::claims::CheckedClaim]) -> Self {
         self.files.0.entry(path.to_owned()).or_default();
         self
     }
