@@ -288,6 +288,11 @@ fn a_required_eval_claim_is_enforced_before_any_weight_is_fetched() {
     );
     env.with_policy("verify-cache", "good", &policy, &[]).ok();
     env.with_policy("check", "good", &policy, &[]).ok();
+    // The audit counts the claims file as no file of the model.
+    let audit = run(env.cmd(&["audit", "--policy", policy.to_str().unwrap(), "--json"]));
+    audit.ok();
+    let rows: Value = serde_json::from_str(&audit.stdout()).unwrap();
+    assert!(!audit.stdout().contains("claims.jsonl"), "{rows}");
 
     env.refused("none", &policy, "found no claim of that type");
     env.refused(
