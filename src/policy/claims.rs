@@ -629,7 +629,7 @@ mod tests {
             .collect()
     }
 
-    fn eval(entries: Value) -> Value {
+    fn eval(entries: &Value) -> Value {
         json!({"suite": {"name": "mmlu", "version": "1"}, "claims": entries})
     }
 
@@ -644,7 +644,7 @@ mod tests {
         assert_eq!(
             unmet(
                 &req,
-                &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, eval(json!([pass])))])
+                &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, eval(&json!([pass])))])
             ),
             None
         );
@@ -652,7 +652,7 @@ mod tests {
         for entries in [json!([pass, fail]), json!([])] {
             let why = unmet(
                 &req,
-                &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, eval(entries))]),
+                &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, eval(&entries))]),
             )
             .unwrap();
             assert!(why.contains("by that signer not meeting the conditions"), "{why}");
@@ -660,7 +660,7 @@ mod tests {
         // The same claim by the model's signer is not the evaluation key's.
         let why = unmet(
             &req,
-            &checked(&[("p256.pem", EVAL_RESULT_PREDICATE, eval(json!([pass])))]),
+            &checked(&[("p256.pem", EVAL_RESULT_PREDICATE, eval(&json!([pass])))]),
         )
         .unwrap();
         assert!(
