@@ -162,11 +162,15 @@ pub fn audit_snapshot<C: CacheLayout>(
     //    the snapshot lacks: a partial pull only as far as a recorded one explains them, else
     //    tampering (step 4 decides). A link to a directory, or anything but a file or a file
     //    link, fails the walk: tampering too.
-    let check = ModelCheck::snapshot(
-        cache.symlink_root(repo),
-        Coverage::Complete,
-        vec![signature_path.to_owned()],
-    );
+    // The attestation files a pull placed beside the signature (the claims file) are no file
+    // of the model either.
+    let mut attestations = vec![signature_path.to_owned()];
+    for rel in crate::manifest::attestation_paths(&snap.path, &snap.path.join(signature_path)) {
+        if !attestations.contains(&rel) {
+            attestations.push(rel);
+        }
+    }
+    let check = ModelCheck::snapshot(cache.symlink_root(repo), Coverage::Complete, attestations);
     let report = match &verified {
         Some(v) => verify::check_model(&snap.path, v, &check).map_err(crate::Error::from),
         None => verify::compare_unverified(&snap.path, &bundle, &check),

@@ -84,6 +84,10 @@ pub struct LockedModel {
     pub digest: String,
     /// `sha256:<hex>` of the signature file's bytes.
     pub signature: String,
+    /// `sha256:<hex>` of the claims file's bytes (`claims.jsonl`), when the model has one: a
+    /// claim added, removed or changed is a difference, as a new signature is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<String>,
     /// The number of files the signature covers in the verified snapshot (the signature file
     /// itself not counted). Informational: `sync` never compares it (the digest covers the
     /// files), so a lock written by an earlier hubsign, whose count included the signature
@@ -101,6 +105,8 @@ pub struct Observed<'a> {
     pub commit: &'a str,
     pub digest: &'a str,
     pub signature: &'a str,
+    /// `sha256:<hex>` of the claims file, when there is one.
+    pub claims: Option<&'a str>,
     pub signer: &'a SignerId,
 }
 
@@ -142,6 +148,14 @@ impl LockedModel {
             out.push(format!(
                 "signature {} (locked {})",
                 observed.signature, self.signature
+            ));
+        }
+        if observed.claims != self.claims.as_deref() {
+            let none = "none";
+            out.push(format!(
+                "claims {} (locked {})",
+                observed.claims.unwrap_or(none),
+                self.claims.as_deref().unwrap_or(none)
             ));
         }
         if *observed.signer != self.signer {
@@ -249,7 +263,15 @@ impl Lockfile {
             if let Err(e) = repo.check_revision(&m.revision) {
                 return Err(field(m, "revision", &e.to_string()));
             }
-            for (name, value) in [("digest", &m.digest), ("signature", &m.signature)] {
+            let claims = m.claims.as_ref();
+            for (name, value) in [
+                ("digest", Some(&m.digest)),
+                ("signature", Some(&m.signature)),
+                ("claims", claims),
+            ]
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, v?)))
+            {
                 if !is_sha256(value) {
                     return Err(field(m, name, "must be sha256:<64 lowercase hex digits>"));
                 }
@@ -379,6 +401,7 @@ mod tests {
             commit: "a".repeat(40),
             digest: format!("sha256:{}", "b".repeat(64)),
             signature: format!("sha256:{}", "c".repeat(64)),
+            claims: None,
             files: 3,
             paths: Vec::new(),
             signer: SignerId::Key {
@@ -524,8 +547,18 @@ mod tests {
             commit: &locked.commit,
             digest: &locked.digest,
             signature: &locked.signature,
+            claims: None,
             signer: &other,
         };
         assert_eq!(locked.differences(&observed).len(), 1);
+        // Claims added since the lock are a difference, as a new signature is.
+        let claims = format!("sha256:{}", "d".repeat(64));
+        let observed = Observed {
+            claims: Some(&claims),
+            signer: &locked.signer,
+            ..observed
+        };
+        let d = locked.differences(&observed);
+        assert_eq!(d, vec![format!("claims {claims} (locked none)")]);
     }
 }

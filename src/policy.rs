@@ -13,7 +13,12 @@
 //! The first rule whose pattern matches wins. `*` matches within one path component, `?` one
 //! character. Matching ignores ASCII case, as the Hub does for repository ids, so a rule cannot
 //! be dodged by spelling `Meta-Llama/…`. The core only parses and matches; the CLI reads the key files a rule names.
+//! A rule may also require signed claims about the model (`[[trust.require-claim]]`, see
+//! [`claims`]).
 
+pub mod claims;
+
+pub use claims::{ClaimRequirement, RequiredClaim};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -30,6 +35,14 @@ pub enum PolicyError {
         "trust policy {path}: rule {index} must name exactly one signer (public-key, certificate-chain, or identity + issuer)"
     )]
     Signer { path: PathBuf, index: usize },
+    /// A `[[trust.require-claim]]` table that cannot be read (an unknown key names itself).
+    #[error("trust policy {path}: rule {rule}, require-claim {index}: {detail}")]
+    RequireClaim {
+        path: PathBuf,
+        rule: usize,
+        index: usize,
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +55,9 @@ struct RawRule {
     identity: Option<String>,
     issuer: Option<String>,
     trust_config: Option<PathBuf>,
+    /// Read by hand: its predicate conditions are free keys.
+    #[serde(default)]
+    require_claim: Vec<toml::Table>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +84,8 @@ pub enum RequiredSigner {
 pub struct Rule {
     pub repos: Vec<String>,
     pub signer: RequiredSigner,
+    /// Claims a model matching this rule must carry (`[[trust.require-claim]]`).
+    pub require_claims: Vec<ClaimRequirement>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,9 +120,16 @@ impl Policy {
                 },
                 _ => return Err(bad()),
             };
+            let require_claims = r
+                .require_claim
+                .into_iter()
+                .enumerate()
+                .map(|(j, table)| claims::parse_requirement(table, path, base, i + 1, j + 1))
+                .collect::<Result<_, _>>()?;
             rules.push(Rule {
                 repos: r.repos,
                 signer,
+                require_claims,
             });
         }
         Ok(Self {

@@ -11,9 +11,11 @@
 //!    the hub already stores skipped, so an interrupted push re-run only sends what is missing).
 //! 4. The SHA-256 already in the manifest is reused (no second read for files/sha256 manifests).
 //! 5. One commit ([`Publish::commit`]): small files inline, large ones by SHA-256, the
-//!    signature as `model.sig`; a branch that moved meanwhile makes the hub refuse it. (On
+//!    signature as `model.sig` and the model's claims (`claims.jsonl`, every line checked
+//!    against the signed root digest in step 1); a branch that moved meanwhile makes the hub refuse it. (On
 //!    Kaggle: one new version made of the uploaded blobs, the signature as
-//!    `.kaggle/signing.json`.)
+//!    `.kaggle/signing.json`, the claims beside it as `.kaggle/claims.jsonl`; an OCI registry
+//!    carries no claims yet.)
 //! 6. Re-read the pushed commit and run the pull's pre-download check against it.
 
 use crate::hub::{ContentId, Publish, RemoteFile, Upload};
@@ -49,6 +51,9 @@ pub struct PushRequest {
     pub revision: String,
     /// The local signature file (default `model.sig` in the model).
     pub signature: PathBuf,
+    /// The model's claims file and where it goes in the repository
+    /// ([`crate::hub::claims_path`]); none when the model has none or the hub keeps none.
+    pub claims: Option<(PathBuf, String)>,
     /// Signing material, used when the model is unsigned or `resign` says so.
     pub signer: Option<Signer>,
     pub resign: Resign,
@@ -91,6 +96,8 @@ enum SignatureSource {
 /// What step 1 established: the signature and, from the same walk, every file and its digests.
 struct SignedManifest {
     source: SignatureSource,
+    /// The signed OMS root digest (what the claims must be about).
+    root: [u8; 32],
     resources: Vec<ResourceDigest>,
     files: Vec<ModelFile>,
     bundle: Bundle,
@@ -128,6 +135,20 @@ impl SignedManifest {
             size: sig_size,
             sha256: None,
         });
+        if let Some((local, remote)) = &req.claims {
+            uploads.push(Upload {
+                path: remote.clone(),
+                local: local.clone(),
+                size: fs_err::metadata(local)
+                    .map_err(|source| Error::Io {
+                        action: "cannot read claims file",
+                        path: local.clone(),
+                        source,
+                    })?
+                    .len(),
+                sha256: None,
+            });
+        }
         Ok(uploads)
     }
 }
@@ -143,7 +164,18 @@ fn signed_manifest(req: &PushRequest) -> Result<SignedManifest> {
         sig_ignores.push(req.remote_signature.clone());
     }
     if req.signature.is_file() && req.resign == Resign::KeepExisting {
-        return existing_signature(req, &sig_ignores);
+        let signed = existing_signature(req, &sig_ignores)?;
+        check_local_claims(req, &signed.root)?;
+        return Ok(signed);
+    }
+    // The claims file is an attestation, never a file of the model (model-transparency #590).
+    for path in crate::manifest::attestation_paths(&req.model, &req.signature)
+        .into_iter()
+        .chain(req.claims.iter().map(|(_, remote)| remote.clone()))
+    {
+        if !sig_ignores.contains(&path) {
+            sig_ignores.push(path);
+        }
     }
     let Some(signer) = &req.signer else {
         return Err(Error::NoSigningKey {
@@ -190,13 +222,40 @@ fn signed_manifest(req: &PushRequest) -> Result<SignedManifest> {
             source,
         })?;
     }
+    // Claims made for other bytes (stale since a re-sign) are refused before anything is
+    // written or uploaded.
+    check_local_claims(req, &verified.subject_digest())?;
     crate::fsutil::write_atomic(&req.signature, &bundle.to_json())?;
     Ok(SignedManifest {
         source: SignatureSource::MadeNow,
+        root: verified.subject_digest(),
         resources: manifest.resources,
         files,
         bundle,
     })
+}
+
+/// The claims file to publish: every line a claim about exactly the signed root digest (the
+/// pull checks it the same way; a stale or moved claim would make every pull refuse the model).
+fn check_local_claims(req: &PushRequest, root: &[u8; 32]) -> Result<()> {
+    let Some((local, _)) = &req.claims else {
+        return Ok(());
+    };
+    let bytes =
+        crate::fsutil::read_regular_capped(local, crate::oms::claim::MAX_CLAIMS_BYTES).map_err(|source| {
+            Error::Io {
+                action: "cannot read claims file",
+                path: local.clone(),
+                source,
+            }
+        })?;
+    verify::claims::check_claims(&bytes, *root, std::slice::from_ref(&req.anchor)).map_err(|source| {
+        Error::Claims {
+            path: local.clone(),
+            source,
+        }
+    })?;
+    Ok(())
 }
 
 /// Step 1 with a signature already there: verified, and the model checked against it.
@@ -213,6 +272,20 @@ fn existing_signature(req: &PushRequest, sig_ignores: &[String]) -> Result<Signe
         path: req.signature.clone(),
         source,
     })?;
+    // The attestation files are not part of the model, unless this signature lists them (as
+    // `verify` reads a model).
+    let listed = |rel: &String| {
+        verified
+            .statement
+            .resources
+            .iter()
+            .any(|r| crate::manifest::shard_file_name(&r.name) == rel)
+    };
+    let attestations: Vec<String> = crate::manifest::attestation_paths(&req.model, &req.signature)
+        .into_iter()
+        .chain(req.claims.iter().map(|(_, remote)| remote.clone()))
+        .filter(|p| !listed(p))
+        .collect();
     let check = ModelCheck {
         ignore_paths: req
             .walk
@@ -220,6 +293,7 @@ fn existing_signature(req: &PushRequest, sig_ignores: &[String]) -> Result<Signe
             .iter()
             .cloned()
             .chain(sig_ignores.iter().cloned())
+            .chain(attestations)
             .collect(),
         git_paths: crate::manifest::GitPaths::Ignore,
         unsigned: UnsignedFiles::Reject,
@@ -236,6 +310,7 @@ fn existing_signature(req: &PushRequest, sig_ignores: &[String]) -> Result<Signe
     }
     Ok(SignedManifest {
         source: SignatureSource::Existing,
+        root: verified.subject_digest(),
         resources,
         files,
         bundle,
@@ -323,6 +398,9 @@ pub async fn push<H: Publish>(
         signature_path: req.remote_signature.clone(),
         anchor: req.anchor.clone(),
         unsigned: UnsignedFiles::Reject,
+        // The claims published with the model check out against it (no requirement here: the
+        // pusher's policy is for pulls).
+        claims: crate::pull::ClaimsCheck::at(req.repo.hub),
     };
     crate::pull::plan(hub, &check).await?;
     let commit_url = if published.commit_url.is_empty() {
@@ -428,6 +506,7 @@ mod tests {
             remote_signature: "model.sig".into(),
             revision: "main".into(),
             signature: dir.path().join("model.sig"),
+            claims: None,
             signer: Some(signer),
             resign: Resign::KeepExisting,
             anchor,

@@ -40,6 +40,7 @@ pub fn entry_for(target: &Target, plan: &Plan, selection: &Selection) -> LockedM
         commit: plan.commit.clone(),
         digest: format!("sha256:{}", hex::encode(plan.verified.subject_digest())),
         signature: format!("sha256:{}", hex::encode(plan.signature_digest())),
+        claims: plan.claims_digest.map(|d| format!("sha256:{}", hex::encode(d))),
         files: plan.signed_files(),
         paths,
         signer: plan.verified.signer_id.clone(),
@@ -120,6 +121,7 @@ pub async fn sync<H: Hub, C: CacheLayout>(
             commit: &found.commit,
             digest: &found.digest,
             signature: &found.signature,
+            claims: found.claims.as_deref(),
             signer: &found.signer,
         },
     )?;
@@ -155,10 +157,11 @@ pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedMo
         &entry.commit,
         &target.signature_path,
         &target.anchor,
+        &target.claims,
         coverage,
         &entry.paths,
     );
-    let (commit, snapshot, report) = match checked {
+    let (commit, snapshot, report, claims) = match checked {
         Err(Error::Cache(CacheError::NotCached { .. })) => {
             return Err(differs(
                 entry,
@@ -190,9 +193,11 @@ pub fn check_cached<C: CacheLayout>(cache: &C, target: &Target, entry: &LockedMo
             vec!["the cached signature names no signer".to_owned()],
         ));
     };
+    let claims = claims.map(|d| format!("sha256:{}", hex::encode(d)));
     compare(
         entry,
         &Observed {
+            claims: claims.as_deref(),
             commit: &commit,
             digest: &format!("sha256:{}", report.subject_digest.as_deref().unwrap_or_default()),
             signature: &format!(

@@ -17,6 +17,9 @@ fn hint(error: &CliError) -> Option<&'static str> {
         Error::Claims { .. } => Some(
             "a line of the claims file was altered, copied from another model, or is stale since the model changed; the model's files were not blamed: re-attest, and remove the line",
         ),
+        Error::ClaimRequired { .. } => Some(
+            "the trust policy's rule for this repository requires that claim ([[trust.require-claim]]); nothing was downloaded",
+        ),
         Error::MalformedSignature { .. } => {
             Some("is this an OMS signature (model.sig) made by hubsign or model_signing?")
         }

@@ -32,6 +32,16 @@ pub fn signature_path(hub: crate::reference::HubKind) -> &'static str {
     }
 }
 
+/// Where a repository of `hub` keeps its claims (`claims.jsonl`; Kaggle: beside its signature,
+/// [`kaggle::CLAIMS_PATH`]); none for an OCI registry (claims are not carried there yet).
+pub fn claims_path(hub: crate::reference::HubKind) -> Option<&'static str> {
+    match hub {
+        crate::reference::HubKind::HuggingFace => Some(crate::oms::claim::CLAIMS_FILE),
+        crate::reference::HubKind::Kaggle => Some(kaggle::CLAIMS_PATH),
+        crate::reference::HubKind::Oci => None,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HubError {

@@ -153,6 +153,8 @@ pub struct ClaimLine {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClaimsFileError {
+    #[error("is {size} bytes, more than a claims file may be ({MAX_CLAIMS_BYTES})")]
+    TooLarge { size: u64 },
     #[error("holds more than {MAX_CLAIMS} claims")]
     TooManyClaims,
     #[error("line {line} is longer than {MAX_CLAIM_LINE} bytes")]

@@ -190,3 +190,58 @@ async fn a_truncated_stream_is_resumed_where_it_broke() {
     assert_eq!(fx.hub.froms("model.safetensors"), [0, 50_000]);
     assert_eq!(crate::hub::fake::read_tree(&outcome.path), fx.published());
 }
+
+/// A claims file listed beside the signature: checked in the plan (the lead's `inspect REPO`
+/// reads `Plan::claims`), a requirement it does not meet refused before any weight is opened,
+/// and the file committed beside the signature.
+#[tokio::test]
+async fn the_plan_exposes_the_checked_claims_and_enforces_requirements_before_any_weight() {
+    use crate::oms::claim::{ClaimStatement, EVAL_RESULT_PREDICATE, to_line};
+    use crate::policy::RequiredClaim;
+    use crate::policy::claims::{Allowed, ClaimRequirement, Condition};
+    let fx = Fixture::new(&files());
+    let planned = super::plan(fx.hub.as_ref(), &fx.target()).await.unwrap();
+    assert!(planned.claims.is_empty() && planned.claims_digest.is_none());
+    let st = ClaimStatement {
+        subject_name: "org/model".into(),
+        subject_digest: planned.verified.subject_digest(),
+        predicate_type: EVAL_RESULT_PREDICATE.into(),
+        predicate: serde_json::json!({"claims": [{"metric": "acc", "passed": true}]}),
+    };
+    let (signer, _) = crate::hub::fake::fixture_key();
+    let line = to_line(&signer.sign_statement(st.to_payload()).unwrap().to_json()).unwrap();
+    fx.hub.replace(&fx.repo, "claims.jsonl", &line);
+    let planned = super::plan(fx.hub.as_ref(), &fx.target()).await.unwrap();
+    assert_eq!(planned.claims.len(), 1);
+    assert!(planned.claims[0].is_trusted());
+    assert_eq!(
+        planned.claims_digest,
+        Some(<sha2::Sha256 as sha2::Digest>::digest(&line).into())
+    );
+    assert!(!planned.skipped.contains(&"claims.jsonl".to_owned()));
+    let mut target = fx.target();
+    target.claims.required = vec![RequiredClaim {
+        requirement: ClaimRequirement {
+            predicate_type: EVAL_RESULT_PREDICATE.into(),
+            signer: None,
+            conditions: vec![Condition {
+                key: "passed".into(),
+                allowed: vec![Allowed::Value(serde_json::json!(false))],
+                is_set: false,
+            }],
+        },
+        anchor: fx.anchor.clone(),
+    }];
+    let err = super::plan(fx.hub.as_ref(), &target).await.unwrap_err();
+    assert!(matches!(err, Error::ClaimRequired { .. }), "{err}");
+    assert_eq!(err.exit_status(), ExitStatus::VerificationFailed);
+    assert_eq!(
+        fx.hub.opens("model.safetensors"),
+        0,
+        "no weight before the claims"
+    );
+    // The claims file is committed beside the signature.
+    let (_dir, _cache, outcome) = pull_into_cache(&fx).await;
+    let outcome = outcome.unwrap();
+    assert_eq!(fs_err::read(outcome.path.join("claims.jsonl")).unwrap(), line);
+}

@@ -3,7 +3,9 @@
 //! one file (step 4) as layered readers in `transfer`. Nothing reaches the cache before step 7.
 //!
 //! 1. Pin the revision to a commit and list the tree at that commit.
-//! 2. Fetch the signature and verify it and its signer — before any weight is downloaded.
+//! 2. Fetch the signature and verify it and its signer — before any weight is downloaded; then
+//!    the claims file, if the repository has one: every line checked against the verified
+//!    root digest, and the policy's claim requirements enforced (one more request at most).
 //! 3. Pre-download check: the signed file set against the listing, LFS SHA-256 against the
 //!    signed digests (`check` stops here).
 //! 4. Stream every file into staging (outside the cache, same filesystem), hashing on the way:
@@ -29,8 +31,11 @@ use crate::manifest::{
     GIT_PATHS, HashAlgorithm, ResourceDigest, Serialization, SerializationConfig, shard_file_name,
 };
 use crate::oms::bundle::Bundle;
+use crate::oms::claim::{ClaimsFileError, MAX_CLAIMS_BYTES};
+use crate::policy::RequiredClaim;
 use crate::progress::Progress;
 use crate::reference::ModelRef;
+use crate::verify::claims::{CheckedClaim, ClaimError, check_claims};
 use crate::verify::{self, Comparison, ManifestProof, TrustAnchor, UnsignedFiles, VerifiedStatement};
 use crate::{Error, Result};
 use futures_util::StreamExt as _;
@@ -60,6 +65,34 @@ pub struct Target {
     pub signature_path: String,
     pub anchor: TrustAnchor,
     pub unsigned: UnsignedFiles,
+    /// Where the claims are, and which the policy requires.
+    pub claims: ClaimsCheck,
+}
+
+/// A repository's claims file and what the trust policy requires of it, resolved by the caller.
+///
+/// A claims file that is present is always checked: a line that is not a claim about exactly the
+/// verified bytes, or one altered under a trusted signer's name, refuses the pull even when no
+/// claim is required (it is evidence of tampering, like a bad signature). A missing file is
+/// fine unless a claim is required.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimsCheck {
+    /// The claims file's path in the repository ([`crate::hub::claims_path`]); `None` where the
+    /// hub keeps no claims (an OCI registry).
+    pub path: Option<String>,
+    /// Claims the trust policy requires, their signers' anchors resolved.
+    pub required: Vec<RequiredClaim>,
+}
+
+impl ClaimsCheck {
+    /// The hub's claims file, nothing required.
+    #[must_use]
+    pub fn at(hub: crate::reference::HubKind) -> Self {
+        Self {
+            path: crate::hub::claims_path(hub).map(str::to_owned),
+            required: Vec::new(),
+        }
+    }
 }
 
 /// Everything a pull needs, resolved by the caller.
@@ -99,6 +132,13 @@ pub struct Plan {
     pub tree: Vec<RemoteFile>,
     pub verified: VerifiedStatement,
     signature: (RemoteFile, Vec<u8>),
+    /// The claims file, staged beside the signature (none when the repository has none, or
+    /// the signature itself lists it: then it is one of the signed files).
+    claims_file: Option<(RemoteFile, Vec<u8>)>,
+    /// The repository's claims, each checked against the verified root digest, oldest first.
+    pub claims: Vec<CheckedClaim>,
+    /// SHA-256 of the claims file's bytes, when the repository has one.
+    pub claims_digest: Option<[u8; 32]>,
     /// Signed files to fetch.
     pub to_fetch: Vec<RemoteFile>,
     /// Files the signature does not cover and that are not downloaded (ignored by the signer,
@@ -197,6 +237,20 @@ pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
             v
         }
     };
+    // 2b. The claims, checked and the policy's requirements enforced, still before any weight.
+    let (claims_file, claims) = fetch_claims(hub, req, &commit, &tree, &verified).await?;
+    let claims_digest = claims_file
+        .as_ref()
+        .map(|(_, bytes)| <sha2::Sha256 as sha2::Digest>::digest(bytes).into());
+    // A claims file the signature lists is one of the model's files (fetched and proven as
+    // such), not staged a second time.
+    let claims_file = claims_file.filter(|(entry, _)| {
+        !verified
+            .statement
+            .resources
+            .iter()
+            .any(|r| shard_file_name(&r.name) == entry.path)
+    });
     // 3. Pre-download check.
     let (to_fetch, skipped) = pre_download_check(req, &commit, &tree, &verified)?;
     Ok(Plan {
@@ -204,9 +258,59 @@ pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
         tree,
         verified,
         signature: (sig_entry, sig_bytes),
+        claims_file,
+        claims,
+        claims_digest,
         to_fetch,
         skipped,
     })
+}
+
+/// Step 2b: the claims file (one small request, when the listing has one), every line checked
+/// against the verified root digest with the model's signer and the requirements' signers
+/// trusted, then the requirements. Returns the file and its checked claims.
+async fn fetch_claims<H: Hub>(
+    hub: &H,
+    req: &Target,
+    commit: &str,
+    tree: &[RemoteFile],
+    verified: &VerifiedStatement,
+) -> Result<(Option<(RemoteFile, Vec<u8>)>, Vec<CheckedClaim>)> {
+    let entry = req
+        .claims
+        .path
+        .as_deref()
+        .and_then(|p| tree.iter().find(|f| f.path == p));
+    let (file, checked) = match entry {
+        None => (None, Vec::new()),
+        Some(entry) => {
+            let path = || PathBuf::from(format!("{}/{}", req.repo, entry.path));
+            if entry.size > MAX_CLAIMS_BYTES {
+                return Err(Error::Claims {
+                    path: path(),
+                    source: ClaimError::File(ClaimsFileError::TooLarge { size: entry.size }),
+                });
+            }
+            let bytes = transfer::fetch_small(hub, &req.repo, commit, entry).await?;
+            let checked = check_claims_for(&bytes, verified.subject_digest(), req)
+                .map_err(|source| Error::Claims { path: path(), source })?;
+            (Some((entry.clone(), bytes)), checked)
+        }
+    };
+    if let Some(requirement) = crate::policy::claims::unmet(&req.claims.required, &checked) {
+        return Err(Error::ClaimRequired {
+            repo: req.repo.to_string(),
+            requirement,
+        });
+    }
+    Ok((file, checked))
+}
+
+/// A claims file's lines checked against the model's root digest, trusting the model's signer
+/// and every required claim's signer.
+fn check_claims_for(bytes: &[u8], root: [u8; 32], req: &Target) -> Result<Vec<CheckedClaim>, ClaimError> {
+    let anchors = crate::policy::claims::claim_anchors(&req.anchor, &req.claims.required);
+    check_claims(bytes, root, &anchors)
 }
 
 /// A signature's bytes parsed and verified against what `req` trusts.
@@ -227,6 +331,7 @@ fn ignored_by_signature(
     st: &SerializationConfig,
     signed: &BTreeSet<&str>,
     signature_path: &str,
+    claims_path: Option<&str>,
 ) -> impl Fn(&str) -> bool {
     let mut prefixes: Vec<String> = st.ignore_paths.clone();
     prefixes.extend(
@@ -236,6 +341,9 @@ fn ignored_by_signature(
             .map(|g| (*g).to_owned()),
     );
     prefixes.push(signature_path.to_owned());
+    // The claims file is an attestation like the signature (checked in step 2b), never an
+    // unsigned file of the model.
+    prefixes.extend(claims_path.map(str::to_owned));
     move |p: &str| {
         prefixes
             .iter()
@@ -255,7 +363,12 @@ fn pre_download_check(
         signed.entry(shard_file_name(&r.name)).or_default().push(r);
     }
     let signed_names: BTreeSet<&str> = signed.keys().copied().collect();
-    let ignored = ignored_by_signature(&st.serialization, &signed_names, &req.signature_path);
+    let ignored = ignored_by_signature(
+        &st.serialization,
+        &signed_names,
+        &req.signature_path,
+        req.claims.path.as_deref(),
+    );
     let by_path: BTreeMap<&str, &RemoteFile> = tree.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut c = Comparison::default();
     let mut to_fetch = Vec::new();
@@ -277,7 +390,7 @@ fn pre_download_check(
         // An empty file has no shard: in shard mode the signature cannot list it.
         let empty_shardless = f.size == 0 && matches!(st.serialization.method, Serialization::Shards { .. });
         if ignored(&f.path) || empty_shardless {
-            if f.path != req.signature_path {
+            if f.path != req.signature_path && Some(f.path.as_str()) != req.claims.path.as_deref() {
                 skipped.push(f.path.clone());
             }
         } else if req.unsigned == UnsignedFiles::Ignore {
@@ -377,8 +490,11 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         tree,
         verified,
         signature,
+        claims_file,
+        claims,
         to_fetch,
         skipped,
+        ..
     } = plan;
     let repo = &req.target.repo;
     let (to_fetch, carried) = select(cache, req, &commit, &tree, to_fetch, &signature.0.path)?;
@@ -386,15 +502,20 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     //    dropped after it: the folders made for a local directory go again once empty), the
     //    signature, then every signed file streamed in (or its cached copy re-verified).
     let mut local_dir_staging = None;
+    let mut attestations = vec![signature.0.path.clone()];
+    attestations.extend(claims_file.as_ref().map(|(entry, _)| entry.path.clone()));
     let mut staging = open_staging(
         cache,
         req,
         &commit,
         &to_fetch,
-        &signature.0.path,
+        &attestations,
         &mut local_dir_staging,
     )?;
     let sig_path = stage_signature(&mut staging, signature, progress.as_ref())?;
+    let claims_path = claims_file
+        .map(|file| stage_signature(&mut staging, file, progress.as_ref()))
+        .transpose()?;
     let jobs = jobs(&mut staging, &to_fetch, &carried);
     let signed = verify::SignedDigests::of(&verified);
     let cx = place::Context {
@@ -431,7 +552,10 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let present: Vec<&str> = staged.present.iter().map(String::as_str).collect();
     let proof: ManifestProof =
         match verify::prove(&verified, &staged.resources, &present, Some(&sig_path), coverage) {
-            Ok(proof) => proof,
+            Ok(proof) => match &claims_path {
+                Some(path) => proof.with_claims(path, &claims),
+                None => proof,
+            },
             Err(comparison) => {
                 staging.discard();
                 return Err(Error::DownloadMismatch {
@@ -474,7 +598,7 @@ fn open_staging<C: CacheLayout>(
     req: &PullRequest,
     commit: &str,
     to_fetch: &[RemoteFile],
-    signature_path: &str,
+    attestations: &[String],
     local_dir_staging: &mut Option<cache::LocalDirStaging>,
 ) -> Result<Staging> {
     let repo = &req.target.repo;
@@ -482,7 +606,7 @@ fn open_staging<C: CacheLayout>(
         return Ok(cache.staging(repo, commit)?);
     };
     let mut expected: BTreeSet<String> = to_fetch.iter().map(|f| f.path.clone()).collect();
-    expected.insert(signature_path.to_owned());
+    expected.extend(attestations.iter().cloned());
     if let Some(path) = expected.iter().find(|p| cache::in_local_dir_own_folder(p)) {
         return Err(Error::ReservedLocalPath {
             repo: repo.to_string(),
@@ -509,8 +633,8 @@ fn open_staging<C: CacheLayout>(
     )?)
 }
 
-/// The signature itself goes into the snapshot, so the cache can be re-verified offline.
-/// Returns its repository path.
+/// The signature itself (and the claims file) goes into the snapshot, so the cache can be
+/// re-verified offline. Returns its repository path.
 fn stage_signature(
     staging: &mut Staging,
     (entry, bytes): (RemoteFile, Vec<u8>),
@@ -661,15 +785,24 @@ fn commit_to<C: CacheLayout>(
 ///
 /// With [`verify::Coverage::Present`] (an offline partial pull), only the files the snapshot
 /// holds are checked; `files` asked for by name must be among them.
+///
+/// Once the signature and files verified, the snapshot's claims file (the pull placed it beside
+/// the signature) is checked again as a pull checks it, and the requirements of `claims`
+/// enforced. Returns the commit, the snapshot, the report, and the claims file's SHA-256.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one explicit value per setting the CLI resolved"
+)]
 pub fn verify_cache<C: CacheLayout>(
     cache: &C,
     repo: &ModelRef,
     revision: &str,
     signature_path: &str,
     anchor: &TrustAnchor,
+    claims: &ClaimsCheck,
     coverage: verify::Coverage,
     files: &[String],
-) -> Result<(String, PathBuf, verify::VerificationReport)> {
+) -> Result<(String, PathBuf, verify::VerificationReport, Option<[u8; 32]>)> {
     let (commit, snapshot) = cache.snapshot(repo, revision)?;
     let present = cache.snapshot_files(repo, &commit);
     if let Some(f) = files.iter().find(|f| !present.contains(*f)) {
@@ -705,5 +838,74 @@ pub fn verify_cache<C: CacheLayout>(
         }
         other => other?,
     };
-    Ok((commit, snapshot, report))
+    if !report.verified {
+        return Ok((commit, snapshot, report, None));
+    }
+    let root = report
+        .subject_digest
+        .as_deref()
+        .and_then(|h| <[u8; 32]>::try_from(hex::decode(h).ok()?).ok())
+        .unwrap_or_default();
+    let digest = cached_claims(
+        &snapshot,
+        check.symlink_root.as_deref(),
+        repo,
+        anchor,
+        claims,
+        root,
+    )?;
+    Ok((commit, snapshot, report, digest))
+}
+
+/// The claims file in a verified snapshot checked as a pull checks it (every line about `root`,
+/// the requirements met); its SHA-256 when there is one.
+fn cached_claims(
+    snapshot: &std::path::Path,
+    symlink_root: Option<&std::path::Path>,
+    repo: &ModelRef,
+    anchor: &TrustAnchor,
+    claims: &ClaimsCheck,
+    root: [u8; 32],
+) -> Result<Option<[u8; 32]>> {
+    let mut checked = Vec::new();
+    let mut digest = None;
+    if let Some(rel) = &claims.path {
+        let path = snapshot.join(rel);
+        // Like the signature: never followed out of the repository's folder.
+        let outside = fs_err::symlink_metadata(&path).is_ok()
+            && symlink_root.is_some_and(|r| crate::fsutil::resolve_inside(&path, r).is_none());
+        let read = if outside {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it points outside the repository's cache folder",
+            ))
+        } else {
+            crate::fsutil::read_regular_capped(&path, MAX_CLAIMS_BYTES)
+        };
+        match read {
+            Ok(bytes) => {
+                digest = Some(<sha2::Sha256 as sha2::Digest>::digest(&bytes).into());
+                let anchors = crate::policy::claims::claim_anchors(anchor, &claims.required);
+                checked = check_claims(&bytes, root, &anchors).map_err(|source| Error::Claims {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "cannot read claims file",
+                    path,
+                    source,
+                });
+            }
+        }
+    }
+    if let Some(requirement) = crate::policy::claims::unmet(&claims.required, &checked) {
+        return Err(Error::ClaimRequired {
+            repo: repo.to_string(),
+            requirement,
+        });
+    }
+    Ok(digest)
 }

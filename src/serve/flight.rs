@@ -305,8 +305,13 @@ async fn plan<H: Hub, C>(
             repo: super::policy_name(repo),
             policy: None,
         })??;
+    let required = mirror.trust.claims(&super::policy_name(repo), &anchor)?;
     mirror.events.pull_started(repo, commit);
     let target = Target {
+        claims: pull::ClaimsCheck {
+            path: Some(crate::oms::claim::CLAIMS_FILE.to_owned()),
+            required,
+        },
         repo: repo.clone(),
         // The commit itself: the mirror pins per request and writes no refs.
         revision: commit.to_owned(),
@@ -320,8 +325,18 @@ async fn plan<H: Hub, C>(
         .iter()
         .map(|f| (f.path.clone(), ServedFile::from_remote(f)))
         .collect();
-    if let Some(sig) = plan.tree.iter().find(|f| f.path == target.signature_path) {
-        files.insert(sig.path.clone(), ServedFile::from_remote(sig));
+    // The signature and the claims file (checked in the plan) are served with the model.
+    let claims = target
+        .claims
+        .path
+        .as_deref()
+        .filter(|_| plan.claims_digest.is_some());
+    for f in plan
+        .tree
+        .iter()
+        .filter(|f| f.path == target.signature_path || Some(f.path.as_str()) == claims)
+    {
+        files.insert(f.path.clone(), ServedFile::from_remote(f));
     }
     let snapshot = Arc::new(Snapshot::new(repo.clone(), plan.commit.clone(), files));
     Ok((snapshot, plan, target))

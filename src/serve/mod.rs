@@ -50,6 +50,12 @@ pub trait TrustPolicy: Send + Sync {
     fn covers(&self, policy_name: &str) -> bool {
         self.anchor(policy_name).is_some()
     }
+
+    /// The claims the repository's rule requires, their signers' anchors built (`anchor`, the
+    /// rule's own, for a requirement naming no signer); none by default.
+    fn claims(&self, _policy_name: &str, _anchor: &TrustAnchor) -> Result<Vec<crate::policy::RequiredClaim>> {
+        Ok(Vec::new())
+    }
 }
 
 /// What the mirror reports: one access record per request, and its pulls. Must not block.

@@ -457,6 +457,15 @@ impl ManifestProof {
         self.coverage == Coverage::Complete
     }
 
+    /// The claims file at `path` joins the proof beside the signature: it is no part of the
+    /// model, and `checked` is what [`check_claims`](super::claims::check_claims) found of its
+    /// every line (each a claim about exactly the verified bytes), which is its proof.
+    #[must_use]
+    pub fn with_claims(mut self, path: &str, _checked: &[super::claims::CheckedClaim]) -> Self {
+        self.files.0.entry(path.to_owned()).or_default();
+        self
+    }
+
     /// Whether `resources` (all of one file) are exactly what was proven for `file`.
     pub fn covers(&self, file: &str, resources: &[ResourceDigest]) -> bool {
         self.files.matches(file, resources)

@@ -123,12 +123,13 @@ fn verify_cached<C: crate::cache::CacheLayout>(
     } else {
         crate::verify::Coverage::Present
     };
-    let (commit, snapshot, report) = crate::pull::verify_cache(
+    let (commit, snapshot, report, _claims) = crate::pull::verify_cache(
         cache,
         repo,
         &target.revision,
         &target.signature_path,
         &target.anchor,
+        &target.claims,
         coverage,
         files,
     )?;

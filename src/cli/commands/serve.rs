@@ -9,7 +9,7 @@ use crate::cli::args::ServeArgs;
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::hub::{hf_cache, http_client, token_file};
 use crate::cli::settings::read_text;
-use crate::cli::settings::trust::{read_policy, required_signer_anchor};
+use crate::cli::settings::trust::{read_policy, required_claims, required_signer_anchor};
 use crate::policy::Policy;
 use crate::pull::PullOutcome;
 use crate::reference::ModelRef;
@@ -32,6 +32,16 @@ impl TrustPolicy for FilePolicy {
 
     fn covers(&self, policy_name: &str) -> bool {
         self.0.rule_for(policy_name).is_some()
+    }
+
+    fn claims(
+        &self,
+        policy_name: &str,
+        anchor: &TrustAnchor,
+    ) -> crate::Result<Vec<crate::policy::RequiredClaim>> {
+        self.0
+            .rule_for(policy_name)
+            .map_or_else(|| Ok(Vec::new()), |rule| required_claims(rule, anchor))
     }
 }
 
@@ -173,7 +183,8 @@ pub fn run(args: &ServeArgs, out: Output) -> Result<ExitStatus> {
         });
     }
     for rule in &policy.rules {
-        required_signer_anchor(&rule.signer)?;
+        let anchor = required_signer_anchor(&rule.signer)?;
+        required_claims(rule, &anchor)?;
     }
     crate::hub::check_remote_path(&args.signature_path).map_err(Error::from)?;
     let token = match &args.token_file {

@@ -40,8 +40,12 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
         &args.registry,
         std::time::Duration::from_secs(args.timeout),
     )?;
-    let anchor = TrustFlags::hub(&args.trust, &repo).anchor()?;
+    let (anchor, required) = TrustFlags::hub(&args.trust, &repo).anchor_and_claims()?;
     let target = Target {
+        claims: crate::pull::ClaimsCheck {
+            path: crate::hub::claims_path(repo.hub).map(str::to_owned),
+            required,
+        },
         signature_path: crate::hub::signature_path(repo.hub).to_owned(),
         repo,
         revision: entry.commit.clone(),

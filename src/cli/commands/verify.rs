@@ -52,6 +52,8 @@ fn verify_artifact(
         signature_path: crate::hub::oci::SIGNATURE_PATH.to_owned(),
         anchor,
         unsigned: settings::unsigned_files(args.ignore_unsigned_files),
+        // An OCI registry carries no claims yet.
+        claims: crate::pull::ClaimsCheck::default(),
     };
     let (plan, uncovered) = block_on(async {
         let plan = crate::pull::plan(&hub, &target).await?;

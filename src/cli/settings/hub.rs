@@ -144,8 +144,12 @@ impl HubTarget {
             &args.registry,
             Duration::from_secs(args.timeout),
         )?;
-        let anchor = TrustFlags::hub(trust, &repo).anchor()?;
+        let (anchor, required) = TrustFlags::hub(trust, &repo).anchor_and_claims()?;
         let target = crate::pull::Target {
+            claims: crate::pull::ClaimsCheck {
+                path: crate::hub::claims_path(repo.hub).map(str::to_owned),
+                required,
+            },
             signature_path: signature_path(args, &repo)?,
             repo,
             revision,

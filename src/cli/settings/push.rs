@@ -89,7 +89,16 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
         GitPaths::Ignore,
         SymlinkPolicy::Refuse,
     )?;
+    // The model's claims: beside its signature, else at its root (where `attest` writes them).
+    let claims = crate::hub::claims_path(repo.hub).and_then(|remote| {
+        let claims = crate::oms::claim::CLAIMS_FILE;
+        [signature.with_file_name(claims), args.model.join(claims)]
+            .into_iter()
+            .find(|p| p.is_file())
+            .map(|local| (local, remote.to_owned()))
+    });
     Ok(PushRequest {
+        claims,
         model: args.model.clone(),
         remote_signature: remote_signature.to_owned(),
         repo,

@@ -10,7 +10,7 @@ use crate::Error;
 use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, SignArgs, TrustArgs, VerifyArgs};
 use crate::cli::error::{CliError, Result};
 use crate::crypto::ec::VerifyingKey;
-use crate::policy::{Policy, RequiredSigner};
+use crate::policy::{Policy, RequiredClaim, RequiredSigner, Rule};
 use crate::reference::ModelRef;
 use crate::sign::Signer;
 use crate::verify::TrustAnchor;
@@ -88,6 +88,29 @@ impl<'a> TrustFlags<'a> {
             keyless: Some(keyless),
             fallback: Fallback::None,
         }
+    }
+
+    /// The anchor, and the claims the policy's rule requires when the anchor comes from it
+    /// (signer flags name whom to trust instead of the policy, and require no claim).
+    pub fn anchor_and_claims(&self) -> Result<(TrustAnchor, Vec<RequiredClaim>)> {
+        let flagged = matches!(
+            self.keyless,
+            Some(KeylessTrustArgs {
+                identity: Some(_),
+                issuer: Some(_),
+                ..
+            })
+        ) || self.public_key.is_some()
+            || !self.certificate_chain.is_empty();
+        if let (false, Fallback::Policy { file, repo }) = (flagged, &self.fallback)
+            && let Some(policy) = find_policy(*file)?
+            && let Some(rule) = policy.rule_for(repo)
+        {
+            let anchor = required_signer_anchor(&rule.signer)?;
+            let claims = required_claims(rule, &anchor)?;
+            return Ok((anchor, claims));
+        }
+        Ok((self.anchor()?, Vec::new()))
     }
 
     /// The anchor the flags (or the policy) name, its files read now.
@@ -276,6 +299,23 @@ pub fn policy_anchor(policy: &Policy, repo_id: &str) -> Result<Option<TrustAncho
         return Ok(None);
     };
     required_signer_anchor(&rule.signer).map(Some)
+}
+
+/// A rule's claim requirements with their signers' anchors (key files read now); a requirement
+/// naming no signer is the model's own signer's, `anchor`.
+pub fn required_claims(rule: &Rule, anchor: &TrustAnchor) -> Result<Vec<RequiredClaim>, Error> {
+    rule.require_claims
+        .iter()
+        .map(|r| {
+            Ok(RequiredClaim {
+                anchor: match &r.signer {
+                    Some(s) => required_signer_anchor(s)?,
+                    None => anchor.clone(),
+                },
+                requirement: r.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The anchor a policy rule's signer names (its key files read now).
