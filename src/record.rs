@@ -8,7 +8,9 @@
 //! count is the caller's list of anchors, checked by [`crate::verify::claims`].
 
 use crate::oms::bundle::Bundle;
-use crate::oms::claim::{CLAIMS_FILE, DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MAX_CLAIMS_BYTES, MODEL_CARD_PREDICATE};
+use crate::oms::claim::{
+    CLAIMS_FILE, DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MAX_CLAIMS_BYTES, MODEL_CARD_PREDICATE,
+};
 use crate::oms::statement::SignedStatement;
 use crate::verify::claims::{CheckedClaim, ClaimSigner, check_claims};
 use crate::verify::{SignerClaim, SignerId, TrustAnchor};
@@ -46,7 +48,12 @@ pub fn read_claims_within(path: &Path, links_within: Option<&Path>) -> crate::Re
         path: path.to_path_buf(),
         source,
     };
-    let invalid = |what: &str| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned()));
+    let invalid = |what: &str| {
+        fail(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            what.to_owned(),
+        ))
+    };
     let meta = match fs_err::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -55,7 +62,11 @@ pub fn read_claims_within(path: &Path, links_within: Option<&Path>) -> crate::Re
     let target = if meta.file_type().is_symlink() {
         match links_within.and_then(|root| crate::fsutil::resolve_inside(path, root)) {
             Some(resolved) => resolved,
-            None => return Err(invalid("it is a symbolic link (claims are never read through one)")),
+            None => {
+                return Err(invalid(
+                    "it is a symbolic link (claims are never read through one)",
+                ));
+            }
         }
     } else {
         path.to_path_buf()
@@ -302,7 +313,9 @@ impl ClaimSummary {
     #[must_use]
     pub fn of(claim: &CheckedClaim) -> Self {
         let (signer, signer_id) = match &claim.signer {
-            ClaimSigner::Trusted { signer, signer_id, .. } => (signer.clone(), Some(signer_id.clone())),
+            ClaimSigner::Trusted {
+                signer, signer_id, ..
+            } => (signer.clone(), Some(signer_id.clone())),
             ClaimSigner::Untrusted => (format!("untrusted signer ({})", claim.named.short()), None),
         };
         Self {
@@ -347,7 +360,9 @@ pub fn statement_root(statement: &SignedStatement) -> [u8; 32] {
         .subject_digest
         .as_deref()
         .and_then(|d| d.try_into().ok())
-        .unwrap_or_else(|| crate::manifest::root_digest(statement.resources.iter().map(|r| r.digest.as_slice())))
+        .unwrap_or_else(|| {
+            crate::manifest::root_digest(statement.resources.iter().map(|r| r.digest.as_slice()))
+        })
 }
 
 /// A model (a cached snapshot) as a lineage node: its root digest and its claims.
@@ -437,9 +452,7 @@ pub fn lineage_chain(root: &str, claims: &[ClaimSummary], nodes: &[LineageNode])
                 let PredicateSummary::DerivedFrom { name, digest, uri } = &c.summary else {
                     continue;
                 };
-                let cached = digest
-                    .as_ref()
-                    .and_then(|d| nodes.iter().find(|n| n.root == *d));
+                let cached = digest.as_ref().and_then(|d| nodes.iter().find(|n| n.root == *d));
                 out.push(LineageStep {
                     depth,
                     model: model.clone(),
@@ -578,23 +591,22 @@ pub struct RecordInput<'a> {
 /// not verify the signature), [`crate::Error::Claims`].
 pub fn record(input: &RecordInput<'_>) -> crate::Result<Record> {
     let named = SignerClaim::of(input.bundle);
-    let (statement, verified) = match input.anchor {
-        Some(anchor) => {
-            let v = crate::verify::verify_bundle(input.bundle, anchor).map_err(|source| crate::Error::Verification {
+    let (statement, verified) = if let Some(anchor) = input.anchor {
+        let v = crate::verify::verify_bundle(input.bundle, anchor).map_err(|source| {
+            crate::Error::Verification {
                 path: PathBuf::from(&input.model),
                 source,
-            })?;
-            (v.statement.clone(), Some(v))
-        }
-        None => {
-            let st = crate::oms::statement::parse_payload(&input.bundle.envelope.payload).map_err(|source| {
-                crate::Error::MalformedSignature {
-                    path: PathBuf::from(&input.model),
-                    source,
-                }
-            })?;
-            (st, None)
-        }
+            }
+        })?;
+        (v.statement.clone(), Some(v))
+    } else {
+        let st = crate::oms::statement::parse_payload(&input.bundle.envelope.payload).map_err(|source| {
+            crate::Error::MalformedSignature {
+                path: PathBuf::from(&input.model),
+                source,
+            }
+        })?;
+        (st, None)
     };
     let root = statement_root(&statement);
     let root_text = format!("sha256:{}", hex::encode(root));
@@ -734,10 +746,14 @@ mod tests {
         assert_eq!(read_claims(&file).unwrap().unwrap(), b"{}\n");
         assert!(read_claims(&dir.path().join("absent")).unwrap().is_none());
         let link = dir.path().join("claims.jsonl");
-        std::os::unix::fs::symlink(&file, &link).unwrap();
+        fs_err::os::unix::fs::symlink(&file, &link).unwrap();
         let err = read_claims(&link).unwrap_err();
         assert!(err.to_string().contains("claims.jsonl"), "{err}");
-        assert!(super::read_claims_within(&link, Some(dir.path())).unwrap().is_some());
+        assert!(
+            super::read_claims_within(&link, Some(dir.path()))
+                .unwrap()
+                .is_some()
+        );
         let sub = dir.path().join("sub");
         fs_err::create_dir(&sub).unwrap();
         assert!(read_claims(&sub).is_err(), "a directory is not a claims file");

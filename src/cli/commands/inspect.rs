@@ -10,8 +10,8 @@ use crate::cache::{CacheLayout, HfCache, KaggleCache, OciCache};
 use crate::cli::args::InspectArgs;
 use crate::cli::error::Result;
 use crate::cli::settings::hub::{hf_cache, kagglehub_cache, oci_cache};
-use crate::cli::settings::trust::{TrustFlags, claims_anchors};
 use crate::cli::settings::signature_or_default;
+use crate::cli::settings::trust::{TrustFlags, claims_anchors};
 use crate::cli::{Output, diagnostics};
 use crate::oms::bundle::Bundle;
 use crate::record::{Record, RecordInput, cache_nodes};
@@ -42,8 +42,16 @@ pub fn run(args: &InspectArgs, out: Output) -> Result<ExitStatus> {
     let mut trusted: Vec<TrustAnchor> = anchor.iter().cloned().collect();
     trusted.extend(claim_anchors.iter().cloned());
     let mut nodes = cache_nodes(&hf, crate::hub::signature_path(HubKind::HuggingFace), &trusted);
-    nodes.extend(cache_nodes(&kaggle, crate::hub::signature_path(HubKind::Kaggle), &trusted));
-    nodes.extend(cache_nodes(&oci, crate::hub::signature_path(HubKind::Oci), &trusted));
+    nodes.extend(cache_nodes(
+        &kaggle,
+        crate::hub::signature_path(HubKind::Kaggle),
+        &trusted,
+    ));
+    nodes.extend(cache_nodes(
+        &oci,
+        crate::hub::signature_path(HubKind::Oci),
+        &trusted,
+    ));
     let record = crate::record::record(&RecordInput {
         model: at.name,
         bundle: &bundle,
@@ -113,16 +121,19 @@ fn read_bundle(path: &Path, links_within: Option<&Path>) -> Result<Bundle> {
         }
         .into());
     }
-    let bytes = crate::fsutil::read_regular_capped(path, crate::fsutil::MAX_SIGNATURE_BYTES).map_err(|source| {
-        crate::Error::ReadSignature {
+    let bytes =
+        crate::fsutil::read_regular_capped(path, crate::fsutil::MAX_SIGNATURE_BYTES).map_err(|source| {
+            crate::Error::ReadSignature {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    Ok(
+        Bundle::parse(&bytes).map_err(|source| crate::Error::MalformedSignature {
             path: path.to_path_buf(),
             source,
-        }
-    })?;
-    Ok(Bundle::parse(&bytes).map_err(|source| crate::Error::MalformedSignature {
-        path: path.to_path_buf(),
-        source,
-    })?)
+        })?,
+    )
 }
 
 fn render(r: &Record, claims_path: &Path) {
@@ -178,6 +189,8 @@ fn render(r: &Record, claims_path: &Path) {
         }
     }
     if !r.verified && !r.claims.is_empty() {
-        outln!("hint: pass --public-key (or --certificate-chain, --identity) to verify the signer and count its claims");
+        outln!(
+            "hint: pass --public-key (or --certificate-chain, --identity) to verify the signer and count its claims"
+        );
     }
 }

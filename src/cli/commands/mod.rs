@@ -137,9 +137,10 @@ fn claim_line(file: &str, c: &crate::record::ClaimSummary) -> String {
 
 /// The claims a model carries, one line each, after its verification summary.
 fn render_claims(path: &std::path::Path, claims: &[crate::record::ClaimSummary]) {
-    let file = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let trusted = claims.iter().filter(|c| c.trusted).count();
     outln!(
         "Claims: {} ({trusted} by a trusted signer)",

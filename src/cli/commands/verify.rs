@@ -3,13 +3,13 @@
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
 use super::{block_on, render_claims, render_report, verdict};
-use crate::record::ClaimSummary;
 use crate::ExitStatus;
 use crate::cli::Output;
 use crate::cli::diagnostics;
 use crate::cli::error::Result;
 use crate::cli::settings::hub::{oci_hub, oci_reference, oci_settings};
 use crate::cli::settings::{self, trust::TrustFlags};
+use crate::record::ClaimSummary;
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::VerifyArgs, out: Output) -> Result<ExitStatus> {

@@ -6,7 +6,9 @@
 use super::keys::{instance_of, load_certificates};
 use super::read_text;
 use crate::Error;
-use crate::cli::args::{ClaimsTrustArgs, InspectArgs, KeylessTrustArgs, MethodChoice, PushArgs, TrustArgs, VerifyArgs};
+use crate::cli::args::{
+    ClaimsTrustArgs, InspectArgs, KeylessTrustArgs, MethodChoice, PushArgs, TrustArgs, VerifyArgs,
+};
 use crate::cli::error::{CliError, Result};
 use crate::crypto::ec::VerifyingKey;
 use crate::policy::{Policy, RequiredSigner};
