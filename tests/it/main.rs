@@ -17,6 +17,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod claims;
 mod cli;
 mod datasets;
 mod formats;
