@@ -223,10 +223,16 @@ fn check_claims(
     match checked {
         Ok(claims) => row.claims = claims.iter().map(ClaimSummary::of).collect(),
         Err(e) => {
-            let why = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(": ");
+            // The line first: the table clips the detail, and the path is the row's.
+            let why = match &e {
+                crate::Error::Claims { source, .. } => {
+                    format!("{}: {source}", crate::oms::claim::CLAIMS_FILE)
+                }
+                other => std::iter::successors(Some(other as &dyn std::error::Error), |e| e.source())
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(": "),
+            };
             if row.verdict == Verdict::Tampered {
                 row.detail = format!("{}; {why}", row.detail);
             } else {

@@ -5,13 +5,13 @@
 
 use crate::support::hub_env::Env;
 use crate::support::{hs, key, run, tempdir, write};
-use testhub::models::fixture_model;
 use hubsign::oms::claim::{
     CLAIMS_FILE, ClaimStatement, DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MODEL_CARD_PREDICATE, to_line,
 };
 use hubsign::sign::{Signer, SigningKeyRef};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use testhub::models::fixture_model;
 
 fn signer(private_key: &str) -> Signer {
     let text = std::fs::read_to_string(key(private_key)).unwrap();
@@ -94,8 +94,14 @@ fn verify_reports_trusted_claims_and_untrusted_ones_not_counted() {
     let plain = verify(&m, &[]);
     plain.ok();
     assert!(!plain.stdout().contains("Claims"), "{}", plain.stdout());
-    append(&claims, &claim("p256.pem", &root, EVAL_RESULT_PREDICATE, eval(true)));
-    append(&claims, &claim("other-p256.pem", &root, MODEL_CARD_PREDICATE, card()));
+    append(
+        &claims,
+        &claim("p256.pem", &root, EVAL_RESULT_PREDICATE, eval(true)),
+    );
+    append(
+        &claims,
+        &claim("other-p256.pem", &root, MODEL_CARD_PREDICATE, card()),
+    );
     let r = verify(&m, &[]);
     r.ok()
         .stdout_has("Verification succeeded")
@@ -134,8 +140,14 @@ fn a_claim_moved_from_another_model_fails_naming_the_line_not_the_files() {
     let (m, root) = model(dir.path());
     let other = format!("sha256:{}", "ab".repeat(32));
     let claims = m.join(CLAIMS_FILE);
-    append(&claims, &claim("p256.pem", &root, EVAL_RESULT_PREDICATE, eval(true)));
-    append(&claims, &claim("p256.pem", &other, EVAL_RESULT_PREDICATE, eval(true)));
+    append(
+        &claims,
+        &claim("p256.pem", &root, EVAL_RESULT_PREDICATE, eval(true)),
+    );
+    append(
+        &claims,
+        &claim("p256.pem", &other, EVAL_RESULT_PREDICATE, eval(true)),
+    );
     let r = verify(&m, &[]);
     r.expect_code(1)
         .stderr_has("line 2 is a claim about other bytes")
@@ -198,8 +210,14 @@ fn inspect_shows_the_record_with_or_without_a_trusted_signer() {
     let base = format!("sha256:{}", "cd".repeat(32));
     let claims = m.join(CLAIMS_FILE);
     append(&claims, &claim("p256.pem", &root, MODEL_CARD_PREDICATE, card()));
-    append(&claims, &claim("other-p256.pem", &root, EVAL_RESULT_PREDICATE, eval(true)));
-    append(&claims, &claim("p256.pem", &root, DERIVED_FROM_PREDICATE, lineage(&base)));
+    append(
+        &claims,
+        &claim("other-p256.pem", &root, EVAL_RESULT_PREDICATE, eval(true)),
+    );
+    append(
+        &claims,
+        &claim("p256.pem", &root, DERIVED_FROM_PREDICATE, lineage(&base)),
+    );
     let inspect = |extra: &[&str]| -> Value {
         let mut args = vec![
             "inspect".to_owned(),
@@ -340,7 +358,7 @@ fn audit_derived_from_follows_trusted_lineage_through_two_levels() {
     };
     // The whole cache verifies: the claims files are no part of the snapshots' files.
     let (all, _) = listed(&[]);
-    assert_eq!(all.len(), 5, "{all:?}");
+    assert_eq!(all.len(), 4, "{all:?}");
     let (names, v) = listed(&["--derived-from", &roots[0]]);
     assert_eq!(names, ["hf:hubsign/b", "hf:hubsign/c"], "{v}");
     let c = v["snapshots"]
@@ -368,17 +386,23 @@ fn audit_derived_from_follows_trusted_lineage_through_two_levels() {
     assert_eq!(names, ["hf:hubsign/b", "hf:hubsign/c", "hf:hubsign/d"]);
     // --signer lists the claims the other key made (its model signatures: none).
     let fp = {
+        let m = fixture_model(&env.work.path().join("fp"), "tiny-bert");
+        std::fs::remove_file(m.join("model.sig")).unwrap();
+        let sign = ["sign", m.to_str().unwrap(), "--private-key"];
+        hs(sign
+            .iter()
+            .copied()
+            .chain([key("other-p256.pem").to_str().unwrap()]))
+        .ok();
         let r = hs([
             "verify",
-            snaps[3].to_str().unwrap(),
+            m.to_str().unwrap(),
             "--public-key",
-            &p256,
-            "--json",
-            "--claims-public-key",
             &pubkey("other-p256.pub.pem"),
+            "--json",
         ]);
         let v: Value = serde_json::from_str(&r.ok().stdout()).unwrap();
-        v["claims"][0]["signer_id"]["fingerprint"].as_str().unwrap().to_owned()
+        v["signer_id"]["fingerprint"].as_str().unwrap().to_owned()
     };
     let (names, v) = listed(&["--signer", &fp]);
     assert_eq!(names, ["hf:hubsign/d"], "{v}");
