@@ -526,7 +526,7 @@ pub fn cache_nodes<C: crate::cache::CacheLayout>(
         .filter_map(|s| {
             let repo = s.repo.as_ref().ok()?;
             cached_node(
-                repo.pinned(&s.commit),
+                format!("{}@{}", repo.canonical(), s.commit),
                 &s.path,
                 signature_path,
                 cache.symlink_root(repo).as_deref(),

@@ -410,6 +410,27 @@ fn audit_derived_from_follows_trusted_lineage_through_two_levels() {
     audit(&["--signer", &fp])
         .ok()
         .stdout_has("claims.jsonl:1 derived-from by key");
+    // inspect follows the lineage of a cached repository through the cache: C -> B -> A.
+    let cache = env.cache();
+    let r = run(env.cmd(&[
+        "inspect",
+        "hubsign/c",
+        "--json",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--public-key",
+        &p256,
+    ]));
+    let v: Value = serde_json::from_str(&r.ok().stdout()).unwrap();
+    assert!(v["model"].as_str().unwrap().starts_with("hf:hubsign/c@"), "{v}");
+    let steps = v["lineage"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{v}");
+    assert_eq!(steps[0]["base"], roots[1].as_str());
+    assert!(steps[0]["cached"].as_str().unwrap().starts_with("hf:hubsign/b@"));
+    assert_eq!(
+        (steps[1]["depth"].as_u64(), steps[1]["base"].as_str()),
+        (Some(2), Some(roots[0].as_str()))
+    );
     // A claims file altered in the cache is tampering.
     append(
         &snaps[0].join(CLAIMS_FILE),

@@ -91,7 +91,7 @@ fn locate(args: &InspectArgs, hf: &HfCache, kaggle: &KaggleCache, oci: &OciCache
         HubKind::Oci => snapshot(oci, &repo, &revision)?,
     };
     Ok(Located {
-        name: repo.pinned(&commit),
+        name: format!("{}@{commit}", repo.canonical()),
         signature: path.join(crate::hub::signature_path(repo.hub)),
         files: path,
         links_within,
