@@ -1,7 +1,9 @@
 //! `hubsign audit`: every snapshot the caches hold, who its signature names, whether its files
 //! still match the signed manifest (re-hashed), and — given trust anchors — whether that signer
-//! is trusted for that repository. Read only: it never writes to a cache. Returns rows (data);
-//! the CLI renders them.
+//! is trusted for that repository, and the claims beside its signature (checked against the
+//! root digest it names; trusted when its trusted signer or a claim key made them, which is the
+//! lineage `--derived-from` follows). Read only: it never writes to a cache. Returns rows
+//! (data); the CLI renders them.
 
 use crate::cache::{CacheLayout, ListedSnapshot};
 use crate::oms::bundle::Bundle;
