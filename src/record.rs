@@ -398,7 +398,9 @@ pub fn descendants(nodes: &[LineageNode], base: &str) -> Vec<(usize, Vec<String>
         for chain in &frontier {
             let Some(parent) = chain.first() else { continue };
             for (i, node) in nodes.iter().enumerate() {
-                if found.iter().any(|(j, _)| *j == i) || !node.trusted_bases().any(|b| b == parent) {
+                // The base itself is no descendant of itself, even through a cycle.
+                let listed = node.root == base || found.iter().any(|(j, _)| *j == i);
+                if listed || !node.trusted_bases().any(|b| b == parent) {
                     continue;
                 }
                 let mut longer = vec![node.root.clone()];
@@ -695,6 +697,7 @@ mod tests {
             lineage('c', &[('b', true), ('e', true)]),
             lineage('d', &[('a', false)]),
             lineage('e', &[('c', true)]),
+            lineage('a', &[('e', true)]),
         ];
         let found = descendants(&nodes, &a);
         let names: Vec<usize> = found.iter().map(|(i, _)| *i).collect();
@@ -702,9 +705,13 @@ mod tests {
         assert_eq!(found[1].1.len(), 3, "c -> b -> a");
         assert_eq!(found[2].1.len(), 4, "e -> c -> b -> a");
         let chain = lineage_chain(&nodes[3].root, &nodes[3].claims, &nodes);
-        // e -> c, c -> b and c -> e (not followed again), b -> a.
-        assert_eq!(chain.iter().map(|s| s.depth).collect::<Vec<_>>(), [1, 2, 2, 3]);
-        assert!(chain[0].cached.is_some() && chain[3].cached.is_none());
+        // e -> c, c -> b and c -> e (not followed again), b -> a, a -> e (not followed again).
+        assert_eq!(chain.iter().map(|s| s.depth).collect::<Vec<_>>(), [1, 2, 2, 3, 4]);
+        assert!(chain.iter().all(|s| s.cached.is_some()));
+        let without_a = &nodes[..4];
+        let chain = lineage_chain(&nodes[3].root, &nodes[3].claims, without_a);
+        assert_eq!(chain.len(), 4);
+        assert!(chain[3].cached.is_none(), "a is not cached");
     }
 
     #[test]
