@@ -97,7 +97,7 @@ def measure(model, reps):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--reps", type=int, default=15)
+    p.add_argument("--reps", type=int, default=21)
     p.add_argument("--claims", type=int, default=100)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
