@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show a model''s record: who signed it and when, its files, its claims (licence, evaluations, lineage), each marked trusted or not. Trust flags are optional here')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
@@ -93,6 +94,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'Sigstore keyless: the OIDC issuer that vouched for the identity')
             [CompletionResult]::new('--identity-provider', '--identity-provider', [CompletionResultType]::ParameterName, 'Sigstore keyless: the OIDC issuer that vouched for the identity')
             [CompletionResult]::new('--trust-config', '--trust-config', [CompletionResultType]::ParameterName, 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline')
+            [CompletionResult]::new('--claims-public-key', '--claims-public-key', [CompletionResultType]::ParameterName, 'Also trust claims signed with this EC public key (an evaluator''s, say). Repeatable')
             [CompletionResult]::new('--no-ignore-git-paths', '--no-ignore-git-paths', [CompletionResultType]::ParameterName, 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)')
             [CompletionResult]::new('--ignore-git-paths', '--ignore-git-paths', [CompletionResultType]::ParameterName, 'Ignore the top-level git paths (the default)')
             [CompletionResult]::new('--allow-symlinks', '--allow-symlinks', [CompletionResultType]::ParameterName, 'Hash the target of file symlinks inside the model (links leaving the model are errors)')
@@ -217,6 +219,26 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'hubsign;inspect' {
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The signature file of a local model. Default: model.sig inside the model directory')
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Verify the signature with this EC public key (optional: without a signer flag the signer is shown as the signature names it, unverified)')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Verify the signature against these trust anchors (certificate method). Repeatable')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'Sigstore keyless: the signer''s identity (certificate SAN: email or URI), exact match')
+            [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'Sigstore keyless: the OIDC issuer that vouched for the identity')
+            [CompletionResult]::new('--identity-provider', '--identity-provider', [CompletionResultType]::ParameterName, 'Sigstore keyless: the OIDC issuer that vouched for the identity')
+            [CompletionResult]::new('--trust-config', '--trust-config', [CompletionResultType]::ParameterName, 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline')
+            [CompletionResult]::new('--claims-public-key', '--claims-public-key', [CompletionResultType]::ParameterName, 'Also trust claims signed with this EC public key (an evaluator''s, say). Repeatable')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)')
+            [CompletionResult]::new('--kagglehub-cache', '--kagglehub-cache', [CompletionResultType]::ParameterName, 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)')
+            [CompletionResult]::new('--oci-cache', '--oci-cache', [CompletionResultType]::ParameterName, 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)')
+            [CompletionResult]::new('--staging', '--staging', [CompletionResultType]::ParameterName, 'Sigstore keyless: the public staging instance (embedded root and signing config)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hubsign;check' {
             [CompletionResult]::new('--repo-type', '--repo-type', [CompletionResultType]::ParameterName, 'The repository type (default: model, or dataset for datasets/ORG/NAME)')
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)')
@@ -295,6 +317,8 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('--oci-cache', '--oci-cache', [CompletionResultType]::ParameterName, 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Trust policy: report whether each snapshot''s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)')
             [CompletionResult]::new('--signer', '--signer', [CompletionResultType]::ParameterName, 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or URI), or a certificate subject (CN=…)')
+            [CompletionResult]::new('--derived-from', '--derived-from', [CompletionResultType]::ParameterName, 'List only the snapshots whose verified lineage includes this base model: its root digest (sha256:<hex>) or a reference whose cached snapshot''s root digest is used')
+            [CompletionResult]::new('--claims-public-key', '--claims-public-key', [CompletionResultType]::ParameterName, 'Also trust claims signed with this EC public key (an evaluator''s, say). Repeatable')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors')
@@ -373,6 +397,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             [CompletionResult]::new('digest', 'digest', [CompletionResultType]::ParameterValue, 'Print the model''s OMS subject digest (sha256:<hex>) without signing')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show a model''s record: who signed it and when, its files, its claims (licence, evaluations, lineage), each marked trusted or not. Trust flags are optional here')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights')
             [CompletionResult]::new('verify-cache', 'verify-cache', [CompletionResultType]::ParameterValue, 'Re-verify a cached snapshot offline (the signature inside it, then every file)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)')
@@ -401,6 +426,9 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
             break
         }
         'hubsign;help;push' {
+            break
+        }
+        'hubsign;help;inspect' {
             break
         }
         'hubsign;help;check' {

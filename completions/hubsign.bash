@@ -34,6 +34,9 @@ _hubsign() {
             hubsign,help)
                 cmd="hubsign__subcmd__help"
                 ;;
+            hubsign,inspect)
+                cmd="hubsign__subcmd__inspect"
+                ;;
             hubsign,install-hf-extension)
                 cmd="hubsign__subcmd__install__subcmd__hf__subcmd__extension"
                 ;;
@@ -82,6 +85,9 @@ _hubsign() {
             hubsign__subcmd__help,help)
                 cmd="hubsign__subcmd__help__subcmd__help"
                 ;;
+            hubsign__subcmd__help,inspect)
+                cmd="hubsign__subcmd__help__subcmd__inspect"
+                ;;
             hubsign__subcmd__help,install-hf-extension)
                 cmd="hubsign__subcmd__help__subcmd__install__subcmd__hf__subcmd__extension"
                 ;;
@@ -119,7 +125,7 @@ _hubsign() {
 
     case "${cmd}" in
         hubsign)
-            opts="-q -h -V --json --quiet --help --version sign verify attest digest pull push check verify-cache sync audit staging serve keygen install-hf-extension completions help"
+            opts="-q -h -V --json --quiet --help --version sign verify attest digest pull push inspect check verify-cache sync audit staging serve keygen install-hf-extension completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,7 +253,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__audit)
-            opts="-q -h --cache-dir --kagglehub-cache --oci-cache --policy --signer --json --quiet --help"
+            opts="-q -h --cache-dir --kagglehub-cache --oci-cache --policy --signer --derived-from --claims-public-key --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,6 +276,14 @@ _hubsign() {
                     return 0
                     ;;
                 --signer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --derived-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claims-public-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -395,7 +409,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help)
-            opts="sign verify attest digest pull push check verify-cache sync audit staging serve keygen install-hf-extension completions help"
+            opts="sign verify attest digest pull push inspect check verify-cache sync audit staging serve keygen install-hf-extension completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,6 +493,20 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -625,6 +653,64 @@ _hubsign() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hubsign__subcmd__inspect)
+            opts="-q -h --signature --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --claims-public-key --cache-dir --kagglehub-cache --oci-cache --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claims-public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kagglehub-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oci-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1137,7 +1223,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__verify)
-            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --signature --insecure-registry --method --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --ignore-unsigned-files --json --quiet --help"
+            opts="-q -h --ignore-paths --no-ignore-git-paths --ignore-git-paths --allow-symlinks --signature --insecure-registry --method --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --ignore-unsigned-files --claims-public-key --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1180,6 +1266,10 @@ _hubsign() {
                     return 0
                     ;;
                 --trust-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claims-public-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -31,6 +31,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
+            cand inspect 'Show a model''s record: who signed it and when, its files, its claims (licence, evaluations, lineage), each marked trusted or not. Trust flags are optional here'
             cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
@@ -88,6 +89,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --issuer 'Sigstore keyless: the OIDC issuer that vouched for the identity'
             cand --identity-provider 'Sigstore keyless: the OIDC issuer that vouched for the identity'
             cand --trust-config 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline'
+            cand --claims-public-key 'Also trust claims signed with this EC public key (an evaluator''s, say). Repeatable'
             cand --no-ignore-git-paths 'Include the top-level .git, .gitattributes, .github and .gitignore (ignored by default)'
             cand --ignore-git-paths 'Ignore the top-level git paths (the default)'
             cand --allow-symlinks 'Hash the target of file symlinks inside the model (links leaving the model are errors)'
@@ -207,6 +209,25 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'hubsign;inspect'= {
+            cand --signature 'The signature file of a local model. Default: model.sig inside the model directory'
+            cand --public-key 'Verify the signature with this EC public key (optional: without a signer flag the signer is shown as the signature names it, unverified)'
+            cand --certificate-chain 'Verify the signature against these trust anchors (certificate method). Repeatable'
+            cand --identity 'Sigstore keyless: the signer''s identity (certificate SAN: email or URI), exact match'
+            cand --issuer 'Sigstore keyless: the OIDC issuer that vouched for the identity'
+            cand --identity-provider 'Sigstore keyless: the OIDC issuer that vouched for the identity'
+            cand --trust-config 'Sigstore keyless: use this instance instead of production — a ClientTrustConfig (trusted root + signing config, as model_signing''s --trust_config takes; signing needs one), or a trusted root JSON for verifying. Verification is offline'
+            cand --claims-public-key 'Also trust claims signed with this EC public key (an evaluator''s, say). Repeatable'
+            cand --cache-dir 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)'
+            cand --kagglehub-cache 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)'
+            cand --oci-cache 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)'
+            cand --staging 'Sigstore keyless: the public staging instance (embedded root and signing config)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hubsign;check'= {
             cand --repo-type 'The repository type (default: model, or dataset for datasets/ORG/NAME)'
             cand --revision 'Branch, tag or commit (default: main, or the @REVISION of MODEL); on Kaggle a version number (default: the /VERSION of MODEL, else the latest); in an OCI registry a tag or a sha256: digest (default: the :TAG or @DIGEST of MODEL, else latest)'
@@ -282,6 +303,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand --oci-cache 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)'
             cand --policy 'Trust policy: report whether each snapshot''s signer is the one trusted for its repository (default: HUBSIGN_POLICY, else ~/.config/hubsign/hubsign.toml if present)'
             cand --signer 'List only what this signer signed: a key or certificate fingerprint (hex SHA-256, as `verify` prints it, or a prefix of at least 8 hex digits), a keyless identity (email or URI), or a certificate subject (CN=…)'
+            cand --derived-from 'List only the snapshots whose verified lineage includes this base model: its root digest (sha256:<hex>) or a reference whose cached snapshot''s root digest is used'
+            cand --claims-public-key 'Also trust claims signed with this EC public key (an evaluator''s, say). Repeatable'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
             cand --quiet 'No progress bars or summaries; results meant for scripts (a pull''s snapshot path, a push''s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
@@ -354,6 +377,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
             cand digest 'Print the model''s OMS subject digest (sha256:<hex>) without signing'
             cand pull 'Download a signed model from the Hugging Face Hub into the HF cache, verified before anything is cached. Prints the snapshot path on stdout'
             cand push 'Sign the model if needed and publish it with its signature as one commit (prints the commit URL)'
+            cand inspect 'Show a model''s record: who signed it and when, its files, its claims (licence, evaluations, lineage), each marked trusted or not. Trust flags are optional here'
             cand check 'Steps 1-3 of pull only: verify the signature and compare it with the hub''s file listing, without downloading any weights'
             cand verify-cache 'Re-verify a cached snapshot offline (the signature inside it, then every file)'
             cand sync 'Pull every model and dataset in the lock file at its locked commit, requiring the locked digest, signature and signer (with HF_HUB_OFFLINE=1: check the caches against the lock)'
@@ -376,6 +400,8 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;help;pull'= {
         }
         &'hubsign;help;push'= {
+        }
+        &'hubsign;help;inspect'= {
         }
         &'hubsign;help;check'= {
         }

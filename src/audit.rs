@@ -1,10 +1,13 @@
 //! `hubsign audit`: every snapshot the caches hold, who its signature names, whether its files
 //! still match the signed manifest (re-hashed), and — given trust anchors — whether that signer
-//! is trusted for that repository. Read only: it never writes to a cache. Returns rows (data);
-//! the CLI renders them.
+//! is trusted for that repository, and the claims beside its signature (checked against the
+//! root digest it names; trusted when its trusted signer or a claim key made them, which is the
+//! lineage `--derived-from` follows). Read only: it never writes to a cache. Returns rows
+//! (data); the CLI renders them.
 
 use crate::cache::{CacheLayout, ListedSnapshot};
 use crate::oms::bundle::Bundle;
+use crate::record::ClaimSummary;
 use crate::reference::ModelRef;
 use crate::verify::{self, Coverage, ModelCheck, SignerClaim, TrustAnchor};
 use serde::Serialize;
@@ -85,33 +88,29 @@ pub struct AuditRow {
     pub trusted: Option<bool>,
     /// Why the verdict is what it is, in words.
     pub detail: String,
+    /// `sha256:<hex>`: the root digest the signature names (what claims about it are bound to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_digest: Option<String>,
+    /// The claims beside the signature, each checked against the root digest and marked trusted
+    /// when the snapshot's trusted signer or one of the audit's claim keys made it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<ClaimSummary>,
+    /// With `--derived-from`: the root digests from this snapshot down to the base, through
+    /// trusted lineage claims.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lineage: Vec<String>,
 }
 
-/// Audits one snapshot. `signature_path` is the path of the signature inside it.
+/// Audits one snapshot. `signature_path` is the path of the signature inside it; claims beside
+/// it count when the snapshot's trusted signer or one of `claim_anchors` made them.
 pub fn audit_snapshot<C: CacheLayout>(
     cache: &C,
     snap: &ListedSnapshot,
     signature_path: &str,
     trust: &Trust,
+    claim_anchors: &[TrustAnchor],
 ) -> AuditRow {
-    let mut row = AuditRow {
-        reference: snap.repo.as_ref().map_or_else(Clone::clone, ModelRef::canonical),
-        commit: snap.commit.clone(),
-        path: snap.path.clone(),
-        refs: snap.refs.clone(),
-        verdict: Verdict::Tampered,
-        signed: false,
-        signer: None,
-        verified_signer: None,
-        files_match: None,
-        files_checked: 0,
-        modified: Vec::new(),
-        unexpected: Vec::new(),
-        absent: Vec::new(),
-        complete: snap.partial.is_none(),
-        trusted: None,
-        detail: String::new(),
-    };
+    let mut row = AuditRow::empty(snap);
     if let Some(problem) = &snap.problem {
         row.detail.clone_from(problem);
         return row;
@@ -137,6 +136,9 @@ pub fn audit_snapshot<C: CacheLayout>(
     };
     row.signed = true;
     row.signer = Some(SignerClaim::of(&bundle));
+    let statement = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok();
+    let root = statement.as_ref().map(crate::record::statement_root);
+    row.root_digest = root.map(|r| format!("sha256:{}", hex::encode(r)));
     // 2. Trust: the bundle against the anchor for this repository, when there is one.
     let verified = match trust {
         Trust::NotChecked => None,
@@ -162,15 +164,12 @@ pub fn audit_snapshot<C: CacheLayout>(
     //    the snapshot lacks: a partial pull only as far as a recorded one explains them, else
     //    tampering (step 4 decides). A link to a directory, or anything but a file or a file
     //    link, fails the walk: tampering too.
-    // The attestation files a pull placed beside the signature (the claims file) are no file
-    // of the model either.
-    let mut attestations = vec![signature_path.to_owned()];
-    for rel in crate::manifest::attestation_paths(&snap.path, &snap.path.join(signature_path)) {
-        if !attestations.contains(&rel) {
-            attestations.push(rel);
-        }
-    }
-    let check = ModelCheck::snapshot(cache.symlink_root(repo), Coverage::Complete, attestations);
+    // The claims file is no part of the model, unless the signature lists it.
+    let claims_rel = crate::record::claims_path(std::path::Path::new(signature_path))
+        .to_string_lossy()
+        .into_owned();
+    let ignore = attestation_ignores(signature_path, &claims_rel, statement.as_ref());
+    let check = ModelCheck::snapshot(cache.symlink_root(repo), Coverage::Complete, ignore);
     let report = match &verified {
         Some(v) => verify::check_model(&snap.path, v, &check).map_err(crate::Error::from),
         None => verify::compare_unverified(&snap.path, &bundle, &check),
@@ -189,7 +188,80 @@ pub fn audit_snapshot<C: CacheLayout>(
     row.unexpected = report.unexpected;
     // 4. The verdict, worst first.
     decide(&mut row, trust, snap.partial.as_ref());
+    // 5. The claims, about the root digest the signature names: a line that does not check
+    //    out is tampering; trusted are those by the snapshot's trusted signer or a claim key.
+    if let Some(root) = root {
+        let mut anchors: Vec<TrustAnchor> = match (trust, &verified) {
+            (Trust::Anchor(a), Some(_)) => vec![a.clone()],
+            _ => Vec::new(),
+        };
+        anchors.extend(claim_anchors.iter().cloned());
+        let path = snap.path.join(&claims_rel);
+        check_claims(
+            &mut row,
+            &path,
+            cache.symlink_root(repo).as_deref(),
+            root,
+            &anchors,
+        );
+    }
     row
+}
+
+/// Step 5 of [`audit_snapshot`]: the claims file at `path`, if any, into the row.
+fn check_claims(
+    row: &mut AuditRow,
+    path: &std::path::Path,
+    links: Option<&std::path::Path>,
+    root: [u8; 32],
+    anchors: &[TrustAnchor],
+) {
+    let checked = crate::record::read_claims_within(path, links).and_then(|bytes| {
+        bytes.map_or_else(
+            || Ok(Vec::new()),
+            |b| crate::record::check_claims_file(path, &b, root, anchors),
+        )
+    });
+    match checked {
+        Ok(claims) => row.claims = claims.iter().map(ClaimSummary::of).collect(),
+        Err(e) => {
+            // The line first: the table clips the detail, and the path is the row's.
+            let why = match &e {
+                crate::Error::Claims { source, .. } => {
+                    format!("{}: {source}", crate::oms::claim::CLAIMS_FILE)
+                }
+                other => std::iter::successors(Some(other as &dyn std::error::Error), |e| e.source())
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(": "),
+            };
+            if row.verdict == Verdict::Tampered {
+                row.detail = format!("{}; {why}", row.detail);
+            } else {
+                row.verdict = Verdict::Tampered;
+                row.detail = why;
+            }
+        }
+    }
+}
+
+/// The paths a snapshot's check leaves out: the signature, and the claims file beside it
+/// (`claims_rel`) unless the signature lists it.
+fn attestation_ignores(
+    signature_path: &str,
+    claims_rel: &str,
+    statement: Option<&crate::oms::statement::SignedStatement>,
+) -> Vec<String> {
+    let mut ignore = vec![signature_path.to_owned()];
+    let listed = statement.is_some_and(|st| {
+        st.resources
+            .iter()
+            .any(|r| crate::manifest::shard_file_name(&r.name) == claims_rel)
+    });
+    if !listed {
+        ignore.push(claims_rel.to_owned());
+    }
+    ignore
 }
 
 /// Step 4 of [`audit_snapshot`]: the verdict and its reason from what was found.
@@ -358,47 +430,97 @@ impl SignerSpec {
     }
 }
 
+/// Every fingerprint a signer goes by (lowercase hex): the verified key or anchor, the claimed
+/// key, the certificates the bundle carries.
+fn fingerprints<'a>(
+    verified: Option<&'a crate::verify::SignerId>,
+    claim: Option<&'a SignerClaim>,
+) -> impl Iterator<Item = &'a str> {
+    let verified = match verified {
+        Some(crate::verify::SignerId::Key { fingerprint }) => Some(fingerprint.as_str()),
+        Some(crate::verify::SignerId::Certificate { anchor, .. }) => Some(anchor.as_str()),
+        _ => None,
+    };
+    verified
+        .into_iter()
+        .chain(claim.and_then(|c| c.key_fingerprint.as_deref()))
+        .chain(
+            claim
+                .into_iter()
+                .flat_map(|c| c.certificates.iter().map(|c| c.fingerprint.as_str())),
+        )
+}
+
+/// Whether `spec` names a signer: the verified one, else what the bundle claims.
+fn names(spec: &SignerSpec, verified: Option<&crate::verify::SignerId>, claim: Option<&SignerClaim>) -> bool {
+    match spec {
+        SignerSpec::Fingerprint(f) => fingerprints(verified, claim).any(|g| g.eq_ignore_ascii_case(f)),
+        SignerSpec::Prefix(p) => {
+            fingerprints(verified, claim).any(|g| g.to_ascii_lowercase().starts_with(p.as_str()))
+        }
+        SignerSpec::Name(name) => {
+            let verified = match verified {
+                Some(crate::verify::SignerId::Certificate { subject, .. }) => subject == name,
+                Some(crate::verify::SignerId::Sigstore { identity, .. }) => identity == name,
+                _ => false,
+            };
+            verified
+                || claim.is_some_and(|c| {
+                    c.identity.as_deref() == Some(name.as_str())
+                        || c.certificates.first().is_some_and(|leaf| leaf.subject == *name)
+                })
+        }
+    }
+}
+
 impl AuditRow {
-    /// Every fingerprint the row's signer goes by (lowercase hex): the verified key or anchor,
-    /// the claimed key, the certificates the signature carries.
+    /// The row of a snapshot nothing is known about yet (tampered until shown otherwise).
+    fn empty(snap: &ListedSnapshot) -> Self {
+        Self {
+            reference: snap.repo.as_ref().map_or_else(Clone::clone, ModelRef::canonical),
+            commit: snap.commit.clone(),
+            path: snap.path.clone(),
+            refs: snap.refs.clone(),
+            verdict: Verdict::Tampered,
+            signed: false,
+            signer: None,
+            verified_signer: None,
+            files_match: None,
+            files_checked: 0,
+            modified: Vec::new(),
+            unexpected: Vec::new(),
+            absent: Vec::new(),
+            complete: snap.partial.is_none(),
+            trusted: None,
+            detail: String::new(),
+            root_digest: None,
+            claims: Vec::new(),
+            lineage: Vec::new(),
+        }
+    }
+
+    /// Every fingerprint the row's signer and its claims' signers go by.
     fn fingerprints(&self) -> impl Iterator<Item = &str> {
-        let verified = match &self.verified_signer {
-            Some(crate::verify::SignerId::Key { fingerprint }) => Some(fingerprint.as_str()),
-            Some(crate::verify::SignerId::Certificate { anchor, .. }) => Some(anchor.as_str()),
-            _ => None,
-        };
-        let claim = self.signer.as_ref();
-        verified
-            .into_iter()
-            .chain(claim.and_then(|c| c.key_fingerprint.as_deref()))
-            .chain(
-                claim
-                    .into_iter()
-                    .flat_map(|c| c.certificates.iter().map(|c| c.fingerprint.as_str())),
-            )
+        fingerprints(self.verified_signer.as_ref(), self.signer.as_ref()).chain(
+            self.claims
+                .iter()
+                .flat_map(|c| fingerprints(c.signer_id.as_ref(), Some(&c.named))),
+        )
     }
 
     /// Whether `spec` names this row's signer: the verified one, else what the signature claims.
     #[must_use]
     pub fn is_signed_by(&self, spec: &SignerSpec) -> bool {
-        match spec {
-            SignerSpec::Fingerprint(f) => self.fingerprints().any(|g| g.eq_ignore_ascii_case(f)),
-            SignerSpec::Prefix(p) => self
-                .fingerprints()
-                .any(|g| g.to_ascii_lowercase().starts_with(p.as_str())),
-            SignerSpec::Name(name) => {
-                let verified = match &self.verified_signer {
-                    Some(crate::verify::SignerId::Certificate { subject, .. }) => subject == name,
-                    Some(crate::verify::SignerId::Sigstore { identity, .. }) => identity == name,
-                    _ => false,
-                };
-                verified
-                    || self.signer.as_ref().is_some_and(|c| {
-                        c.identity.as_deref() == Some(name.as_str())
-                            || c.certificates.first().is_some_and(|leaf| leaf.subject == *name)
-                    })
-            }
-        }
+        names(spec, self.verified_signer.as_ref(), self.signer.as_ref())
+    }
+
+    /// The claims `spec`'s signer made (trusted or not: "which evals did this key vouch for").
+    #[must_use]
+    pub fn claims_by(&self, spec: &SignerSpec) -> Vec<&ClaimSummary> {
+        self.claims
+            .iter()
+            .filter(|c| names(spec, c.signer_id.as_ref(), Some(&c.named)))
+            .collect()
     }
 }
 
@@ -428,6 +550,9 @@ mod tests {
             complete: true,
             trusted: None,
             detail: String::new(),
+            root_digest: None,
+            claims: Vec::new(),
+            lineage: Vec::new(),
         }
     }
 
@@ -506,7 +631,7 @@ mod in_process {
         let pulled = fx.pull(&cache, Destination::Cache).await.unwrap();
         tamper(&pulled.path);
         let [snap] = cache.snapshots().try_into().unwrap();
-        audit_snapshot(&cache, &snap, "model.sig", &Trust::Anchor(fx.anchor.clone()))
+        audit_snapshot(&cache, &snap, "model.sig", &Trust::Anchor(fx.anchor.clone()), &[])
     }
 
     #[tokio::test]

@@ -47,6 +47,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Exit 2. The claims file (`claims.jsonl`) could not be read: a symbolic link, not a
+    /// regular file, larger than the cap, or a read error.
+    #[error("cannot read claims file {path}")]
+    ReadClaims {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Exit 2. The signature file is not an OMS bundle this tool understands.
     #[error("signature file {path} is malformed")]
     MalformedSignature {

@@ -32,6 +32,7 @@
 //!  ├─ push  ─→ hub::Publish
 //!  ├─ lock (hubsign.lock: signer pinning, sync's "same digest, signature, signer")
 //!  │  audit (one snapshot's verdict) ─→ cache::CacheLayout::snapshots · verify
+//!  │  record (claims read and summarised, lineage across cached models) ─→ verify::claims
 //!  └─ serve ─→ pull (one verified pull per commit, shared) · answers from the verified snapshot
 //! reference   ModelRef: what a user names (a domain type below both the hubs and the caches)
 //! hub/        the Hub and Publish traits; huggingface/ (models and datasets) and kaggle/ behind them;
@@ -65,6 +66,7 @@ pub mod policy;
 pub mod progress;
 pub mod pull;
 pub mod push;
+pub mod record;
 pub mod reference;
 pub mod serve;
 pub mod sign;

@@ -38,7 +38,9 @@ pub const AUDIT_HELP: &str = "\
 Verdicts: verified (trusted signer, files match), signed (files match the manifest the signature
 carries; without a policy the signature itself is not checked), unsigned, untrusted (policy given: another signer, or no rule), tampered (files differ
 from the signed manifest, signed files missing that no recorded partial pull explains, a link to a
-directory in a snapshot, malformed signature, or a cache folder that is a symlink).
+directory in a snapshot, malformed signature, a claims file that does not check out, or a cache
+folder that is a symlink). Claims count when the snapshot's own trusted signer or a
+--claims-public-key made them; --derived-from follows only such lineage claims.
 
 Exit codes:
   0  every listed snapshot passes
@@ -103,6 +105,10 @@ pub enum Command {
     /// commit URL).
     #[command(after_help = HUB_HELP)]
     Push(PushArgs),
+    /// Show a model's record: who signed it and when, its files, its claims (licence,
+    /// evaluations, lineage), each marked trusted or not. Trust flags are optional here.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Inspect(InspectArgs),
     /// Steps 1-3 of pull only: verify the signature and compare it with the hub's file listing,
     /// without downloading any weights.
     #[command(after_help = HUB_HELP)]
@@ -471,6 +477,52 @@ pub struct VerifyArgs {
     /// Do not fail on files the signature does not cover (they are not read).
     #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files")]
     pub ignore_unsigned_files: bool,
+    #[command(flatten)]
+    pub claims: ClaimsTrustArgs,
+}
+
+/// Whose claims (`claims.jsonl`) count besides the model's own signer.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClaimsTrustArgs {
+    /// Also trust claims signed with this EC public key (an evaluator's, say). Repeatable.
+    #[arg(long = "claims-public-key", value_name = "PEM")]
+    pub claims_public_key: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A model directory or file, or a repository whose snapshot is in a local cache
+    /// (org/name[@revision], kaggle:…, oci://…).
+    pub model: String,
+    /// The signature file of a local model. Default: model.sig inside the model directory.
+    #[arg(long, value_name = "PATH")]
+    pub signature: Option<PathBuf>,
+    /// Verify the signature with this EC public key (optional: without a signer flag the
+    /// signer is shown as the signature names it, unverified).
+    #[arg(
+        long = "public-key",
+        alias = "public_key",
+        value_name = "PEM",
+        conflicts_with = "certificate_chain"
+    )]
+    pub public_key: Option<PathBuf>,
+    /// Verify the signature against these trust anchors (certificate method). Repeatable.
+    #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "PEM")]
+    pub certificate_chain: Vec<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessTrustArgs,
+    #[command(flatten)]
+    pub claims: ClaimsTrustArgs,
+    /// The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub).
+    #[arg(long = "kagglehub-cache", value_name = "DIR")]
+    pub kagglehub_cache: Option<PathBuf>,
+    /// The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else
+    /// ~/.cache/hubsign/oci).
+    #[arg(long = "oci-cache", value_name = "DIR")]
+    pub oci_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -659,6 +711,12 @@ pub struct AuditArgs {
     /// URI), or a certificate subject (CN=…).
     #[arg(long, value_name = "FINGERPRINT|IDENTITY")]
     pub signer: Option<String>,
+    /// List only the snapshots whose verified lineage includes this base model: its root
+    /// digest (sha256:<hex>) or a reference whose cached snapshot's root digest is used.
+    #[arg(long = "derived-from", value_name = "DIGEST|REF")]
+    pub derived_from: Option<String>,
+    #[command(flatten)]
+    pub claims: ClaimsTrustArgs,
 }
 
 #[derive(Debug, Args)]

@@ -138,6 +138,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Digest(args) => commands::digest::run(&args, out),
         Command::Pull(args) => commands::pull::run(&args, out),
         Command::Push(args) => commands::push::run(&args, out),
+        Command::Inspect(args) => commands::inspect::run(&args, out),
         Command::Check(args) => commands::check::run(&args, out),
         Command::VerifyCache(args) => commands::verify_cache::run(&args, out),
         Command::Sync(args) => commands::sync::run(&args, out),

@@ -18,6 +18,7 @@
 mod support;
 
 mod attest;
+mod claims;
 mod claims_policy;
 mod cli;
 mod datasets;

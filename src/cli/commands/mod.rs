@@ -8,6 +8,7 @@ pub mod audit;
 pub mod check;
 pub mod completions;
 pub mod digest;
+pub mod inspect;
 pub mod install_hf_extension;
 pub mod keygen;
 mod lock;
@@ -103,6 +104,51 @@ fn render_report(report: &VerificationReport, out: Output) {
         eprintln!(
             "hint: files not covered by the signature fail verification; --ignore-unsigned-files skips them"
         );
+    }
+}
+
+/// A signer in one line: a key by the first 16 digits of its fingerprint.
+fn short_signer(id: Option<&crate::verify::SignerId>, named: &crate::verify::SignerClaim) -> String {
+    let key = |fp: &str| format!("key {}…", fp.chars().take(16).collect::<String>());
+    match id {
+        Some(crate::verify::SignerId::Key { fingerprint }) => key(fingerprint),
+        Some(crate::verify::SignerId::Certificate { subject, .. }) => subject.clone(),
+        Some(crate::verify::SignerId::Sigstore { identity, .. }) => identity.clone(),
+        None => match &named.key_fingerprint {
+            Some(fp) => key(fp),
+            None => named.short(),
+        },
+    }
+}
+
+/// One claim in one line: `claims.jsonl:2 eval-result by key ab12…: accuracy >= 0.9 passed`.
+fn claim_line(file: &str, c: &crate::record::ClaimSummary) -> String {
+    let signer = diagnostics::printable(&short_signer(c.signer_id.as_ref(), &c.named));
+    let summary = diagnostics::printable(&c.summary.to_string());
+    let kind = diagnostics::printable(c.kind());
+    if c.trusted {
+        format!("{file}:{} {kind} by {signer}: {summary}", c.line)
+    } else {
+        format!(
+            "{file}:{} {kind} by {signer}: untrusted signer — not counted ({summary})",
+            c.line
+        )
+    }
+}
+
+/// The claims a model carries, one line each, after its verification summary.
+fn render_claims(path: &std::path::Path, claims: &[crate::record::ClaimSummary]) {
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let trusted = claims.iter().filter(|c| c.trusted).count();
+    outln!(
+        "Claims: {} ({trusted} by a trusted signer)",
+        diagnostics::count(claims.len(), "claim")
+    );
+    for c in claims {
+        outln!("  {}", claim_line(&file, c));
     }
 }
 

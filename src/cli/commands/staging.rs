@@ -109,7 +109,7 @@ pub fn run(args: &args::StagingArgs, out: Output) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn size(bytes: u64) -> String {
+pub(super) fn size(bytes: u64) -> String {
     #[expect(clippy::cast_precision_loss, reason = "a human-readable size")]
     let b = bytes as f64;
     if bytes >= 1 << 30 {

@@ -2,13 +2,14 @@
 //! model in an OCI registry (`oci://…`) is checked from its manifest alone (nothing downloaded).
 #![expect(clippy::print_stderr, reason = "the CLI is where output happens")]
 
-use super::{block_on, render_report, verdict};
+use super::{block_on, render_claims, render_report, verdict};
 use crate::ExitStatus;
 use crate::cli::Output;
 use crate::cli::diagnostics;
 use crate::cli::error::Result;
 use crate::cli::settings::hub::{oci_hub, oci_reference, oci_settings};
 use crate::cli::settings::{self, trust::TrustFlags};
+use crate::record::ClaimSummary;
 use serde_json::json;
 
 pub fn run(args: &crate::cli::args::VerifyArgs, out: Output) -> Result<ExitStatus> {
@@ -19,8 +20,46 @@ pub fn run(args: &crate::cli::args::VerifyArgs, out: Output) -> Result<ExitStatu
     let check = settings::model_check(args)?;
     let signature = settings::signature_or_default(args.signature.as_deref(), &args.walk.model);
     let report = crate::verify::verify_model(&args.walk.model, &signature, &anchor, &check)?;
-    render_report(&report, out);
+    // The claims beside the signature, once the model verified: about exactly its root digest,
+    // counted for its own signer first, then the claim keys given.
+    let claims = match (&report.subject_digest, report.verified) {
+        // A verified report's digest is always 64 hex digits.
+        (Some(root), true) => match crate::record::parse_digest(root) {
+            Some(root) => checked_claims(&signature, root, anchor, &args.claims)?,
+            None => None,
+        },
+        _ => None,
+    };
+    match (&claims, out.is_json()) {
+        (Some((_, claims)), true) => {
+            let mut doc = serde_json::to_value(&report).unwrap_or_default();
+            doc["claims"] = json!(claims);
+            outln!("{doc}");
+        }
+        _ => render_report(&report, out),
+    }
+    if let (Some((path, claims)), true) = (&claims, out.chatty()) {
+        render_claims(path, claims);
+    }
     Ok(verdict(&report))
+}
+
+/// The claims file beside `signature`, checked against the model's root digest (hex) with
+/// the model's own anchor first; `None` when there is no claims file.
+fn checked_claims(
+    signature: &std::path::Path,
+    root: [u8; 32],
+    anchor: crate::verify::TrustAnchor,
+    claims: &crate::cli::args::ClaimsTrustArgs,
+) -> Result<Option<(std::path::PathBuf, Vec<ClaimSummary>)>> {
+    let path = crate::record::claims_path(signature);
+    let Some(bytes) = crate::record::read_claims(&path)? else {
+        return Ok(None);
+    };
+    let mut anchors = vec![anchor];
+    anchors.extend(settings::trust::claims_anchors(claims)?);
+    let checked = crate::record::check_claims_file(&path, &bytes, root, &anchors)?;
+    Ok(Some((path, checked.iter().map(ClaimSummary::of).collect())))
 }
 
 /// `verify oci://…`: the signature attached to the artifact (or `--signature`, a bundle made

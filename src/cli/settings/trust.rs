@@ -7,7 +7,9 @@ use super::keys::Signing;
 use super::keys::{instance_of, load_certificates};
 use super::read_text;
 use crate::Error;
-use crate::cli::args::{KeylessTrustArgs, MethodChoice, PushArgs, SignArgs, TrustArgs, VerifyArgs};
+use crate::cli::args::{
+    ClaimsTrustArgs, InspectArgs, KeylessTrustArgs, MethodChoice, PushArgs, SignArgs, TrustArgs, VerifyArgs,
+};
 use crate::cli::error::{CliError, Result};
 use crate::crypto::ec::VerifyingKey;
 use crate::policy::{Policy, RequiredClaim, RequiredSigner, Rule};
@@ -44,6 +46,29 @@ impl<'a> TrustFlags<'a> {
             keyless: Some(&args.keyless),
             fallback: Fallback::None,
         }
+    }
+
+    /// `inspect`'s flags: a key, anchors, or keyless identity, all optional.
+    pub fn inspect(args: &'a InspectArgs) -> Self {
+        Self {
+            method: None,
+            public_key: args.public_key.as_deref(),
+            certificate_chain: &args.certificate_chain,
+            keyless: Some(&args.keyless),
+            fallback: Fallback::None,
+        }
+    }
+
+    /// The anchor the flags name, `None` when no signer flag is given (then nothing is
+    /// verified, and the caller says so).
+    pub fn anchor_if_given(&self) -> Result<Option<TrustAnchor>> {
+        let keyless = self
+            .keyless
+            .is_some_and(|k| k.identity.is_some() || k.issuer.is_some());
+        if self.public_key.is_none() && self.certificate_chain.is_empty() && !keyless {
+            return Ok(None);
+        }
+        self.anchor().map(Some)
     }
 
     /// A hub command's flags for `repo`: signer flags, else the trust policy.
@@ -200,6 +225,11 @@ fn sigstore_anchor(
         identity: identity.to_owned(),
         issuer: issuer.to_owned(),
     })
+}
+
+/// The anchors `--claims-public-key` names, in the order given.
+pub fn claims_anchors(args: &ClaimsTrustArgs) -> Result<Vec<TrustAnchor>, Error> {
+    args.claims_public_key.iter().map(|p| key_anchor(p)).collect()
 }
 
 pub fn key_anchor(path: &Path) -> Result<TrustAnchor, Error> {
