@@ -661,7 +661,7 @@ _hubsign() {
             return 0
             ;;
         hubsign__subcmd__inspect)
-            opts="-q -h --signature --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --claims-public-key --cache-dir --kagglehub-cache --oci-cache --json --quiet --help"
+            opts="-q -h --signature --public-key --certificate-chain --identity --identity-provider --issuer --trust-config --staging --claims-public-key --cache-dir --kagglehub-cache --oci-cache --remote --kaggle-endpoint --insecure-registry --timeout --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -708,6 +708,18 @@ _hubsign() {
                     return 0
                     ;;
                 --oci-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kaggle-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -209,7 +209,11 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l claims-publi
 complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l cache-dir -d 'The Hugging Face cache (default: HF_HUB_CACHE, else $HF_HOME/hub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l kagglehub-cache -d 'The kagglehub cache (default: KAGGLEHUB_CACHE, else ~/.cache/kagglehub)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l oci-cache -d 'The cache of models pulled from OCI registries (default: HUBSIGN_OCI_CACHE, else ~/.cache/hubsign/oci)' -r -F
+complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l kaggle-endpoint -d 'The Kaggle API base URL that /v1/<service>/<method> is appended to, for a mirror (default: https://api.kaggle.com, or what KAGGLE_API_ENVIRONMENT names)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l insecure-registry -d 'Reach the OCI registry REGISTRY (HOST[:PORT], as the oci:// reference names it) over plain HTTP, without TLS. Repeatable. It lowers TLS for that registry only; localhost, 127.0.0.1 and [::1] are reached over plain HTTP without it, as docker and skopeo reach them' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l timeout -d 'A connection that delivers no data for this many seconds is dropped' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l staging -d 'Sigstore keyless: the public staging instance (embedded root and signing config)'
+complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l remote -d 'Ask the hub (or registry) even when a snapshot is cached: its signature and claims are fetched, no weight. A repository not in any cache is always asked for'
 complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -l json -d 'Print machine-readable JSON on stdout instead of text'
 complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -s q -l quiet -d 'No progress bars or summaries; results meant for scripts (a pull\'s snapshot path, a push\'s commit URL, digest) still go to stdout, errors to stderr. Twice (-qq): nothing on stdout either; only the exit code and errors'
 complete -c hubsign -n "__fish_hubsign_using_subcommand inspect" -s h -l help -d 'Print help'

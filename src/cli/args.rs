@@ -491,8 +491,8 @@ pub struct ClaimsTrustArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A model directory or file, or a repository whose snapshot is in a local cache
-    /// (org/name[@revision], kaggle:…, oci://…).
+    /// A model directory or file, or a repository (org/name[@revision], kaggle:…, oci://…):
+    /// its cached snapshot, else what the hub holds (signature and claims only).
     pub model: String,
     /// The signature file of a local model. Default: model.sig inside the model directory.
     #[arg(long, value_name = "PATH")]
@@ -523,6 +523,17 @@ pub struct InspectArgs {
     /// ~/.cache/hubsign/oci).
     #[arg(long = "oci-cache", value_name = "DIR")]
     pub oci_cache: Option<PathBuf>,
+    /// Ask the hub (or registry) even when a snapshot is cached: its signature and claims
+    /// are fetched, no weight. A repository not in any cache is always asked for.
+    #[arg(long)]
+    pub remote: bool,
+    #[command(flatten)]
+    pub kaggle: KaggleArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// A connection that delivers no data for this many seconds is dropped.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::hub::DEFAULT_READ_TIMEOUT.as_secs(), value_parser = at_least_one)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -196,25 +196,8 @@ pub async fn plan<H: Hub>(hub: &H, req: &Target) -> Result<Plan> {
     let commit = hub.pin(&req.repo, &req.revision).await?;
     let tree = hub.list(&req.repo, &commit).await?;
     // 2. The signature, verified against what the caller trusts.
-    let Some(sig_entry) = tree.iter().find(|f| f.path == req.signature_path).cloned() else {
-        return Err(Error::SignatureMissing {
-            repo: req.repo.to_string(),
-            commit,
-            path: req.signature_path.clone(),
-        });
-    };
-    if sig_entry.size > MAX_SIGNATURE_BYTES {
-        return Err(Error::RemoteSignatureMalformed {
-            repo: req.repo.to_string(),
-            path: sig_entry.path.clone(),
-            source: crate::oms::FormatError::Invalid {
-                field: "size".into(),
-                detail: format!("{} bytes is not a signature", sig_entry.size),
-            },
-        });
-    }
-    let mut sig_entry = sig_entry;
-    let mut sig_bytes = transfer::fetch_small(hub, &req.repo, &commit, &sig_entry).await?;
+    let (mut sig_entry, mut sig_bytes) =
+        fetch_signature_file(hub, &req.repo, &commit, &tree, &req.signature_path).await?;
     let verified = match verify_signature(req, &sig_entry.path, &sig_bytes) {
         Ok(v) => v,
         // Another signature the hub holds for this commit may be the trusted signer's: the
@@ -284,16 +267,12 @@ async fn fetch_claims<H: Hub>(
     let (file, checked) = match entry {
         None => (None, Vec::new()),
         Some(entry) => {
-            let path = || PathBuf::from(format!("{}/{}", req.repo, entry.path));
-            if entry.size > MAX_CLAIMS_BYTES {
-                return Err(Error::Claims {
-                    path: path(),
-                    source: ClaimError::File(ClaimsFileError::TooLarge { size: entry.size }),
-                });
-            }
-            let bytes = transfer::fetch_small(hub, &req.repo, commit, entry).await?;
-            let checked = check_claims_for(&bytes, verified.subject_digest(), req)
-                .map_err(|source| Error::Claims { path: path(), source })?;
+            let bytes = fetch_claims_file(hub, &req.repo, commit, entry).await?;
+            let checked =
+                check_claims_for(&bytes, verified.subject_digest(), req).map_err(|source| Error::Claims {
+                    path: PathBuf::from(format!("{}/{}", req.repo, entry.path)),
+                    source,
+                })?;
             (Some((entry.clone(), bytes)), checked)
         }
     };
@@ -304,6 +283,91 @@ async fn fetch_claims<H: Hub>(
         });
     }
     Ok((file, checked))
+}
+
+/// The signature file the listing names at `path`, fetched (one small request) if it is of a
+/// signature's size; nothing is verified here.
+async fn fetch_signature_file<H: Hub>(
+    hub: &H,
+    repo: &ModelRef,
+    commit: &str,
+    tree: &[RemoteFile],
+    path: &str,
+) -> Result<(RemoteFile, Vec<u8>)> {
+    let Some(entry) = tree.iter().find(|f| f.path == path).cloned() else {
+        return Err(Error::SignatureMissing {
+            repo: repo.to_string(),
+            commit: commit.to_owned(),
+            path: path.to_owned(),
+        });
+    };
+    if entry.size > MAX_SIGNATURE_BYTES {
+        return Err(Error::RemoteSignatureMalformed {
+            repo: repo.to_string(),
+            path: entry.path.clone(),
+            source: crate::oms::FormatError::Invalid {
+                field: "size".into(),
+                detail: format!("{} bytes is not a signature", entry.size),
+            },
+        });
+    }
+    let bytes = transfer::fetch_small(hub, repo, commit, &entry).await?;
+    Ok((entry, bytes))
+}
+
+/// A listed claims file's bytes (one small request), refused over the claims cap.
+async fn fetch_claims_file<H: Hub>(
+    hub: &H,
+    repo: &ModelRef,
+    commit: &str,
+    entry: &RemoteFile,
+) -> Result<Vec<u8>> {
+    if entry.size > MAX_CLAIMS_BYTES {
+        return Err(Error::Claims {
+            path: PathBuf::from(format!("{repo}/{}", entry.path)),
+            source: ClaimError::File(ClaimsFileError::TooLarge { size: entry.size }),
+        });
+    }
+    transfer::fetch_small(hub, repo, commit, entry).await
+}
+
+/// What a hub holds about a model besides its weights, as it holds it.
+#[derive(Debug)]
+pub struct Attestations {
+    pub commit: String,
+    pub tree: Vec<RemoteFile>,
+    /// The signature file's bytes (not verified).
+    pub signature: Vec<u8>,
+    /// The claims file's bytes, when the repository has one (not checked).
+    pub claims: Option<Vec<u8>>,
+}
+
+/// Steps 1–2 of a plan without any trust decision (for `inspect`, which reports what is
+/// there and verifies only when told whom to trust): the revision pinned, the listing, and
+/// the signature and claims files fetched; no weight is downloaded.
+///
+/// # Errors
+/// The hub's errors; no signature file; a signature or claims file over its cap.
+pub async fn fetch_attestations<H: Hub>(
+    hub: &H,
+    repo: &ModelRef,
+    revision: &str,
+    signature_path: &str,
+    claims_path: Option<&str>,
+) -> Result<Attestations> {
+    let commit = hub.pin(repo, revision).await?;
+    let tree = hub.list(repo, &commit).await?;
+    let (_, signature) = fetch_signature_file(hub, repo, &commit, &tree, signature_path).await?;
+    let claims = match claims_path.and_then(|p| tree.iter().find(|f| f.path == p)) {
+        Some(entry) => Some(fetch_claims_file(hub, repo, &commit, entry).await?),
+        None => None,
+    };
+    Ok(Attestations {
+        commit,
+        tree,
+        signature,
+        claims,
+    })
 }
 
 /// A claims file's lines checked against the model's root digest, trusting the model's signer

@@ -658,3 +658,58 @@ fn kaggle_pulls_keep_the_claims_beside_the_signature() {
         .stderr_has("found no claim of that type");
     assert_eq!(before, tree_state(&cache));
 }
+
+/// `inspect REPO` of a repository no cache holds asks the hub for its signature and claims
+/// only (no weight fetched, nothing cached): the record names the signer (verified when a key
+/// is given), the files and their size from the listing, and each claim, trusted or not.
+#[test]
+fn inspect_of_a_repository_asks_the_hub_for_signature_and_claims_only() {
+    let env = Env::new();
+    env.publish("inspected", |root| {
+        vec![
+            claim("p256.pem", root, EVAL_RESULT_PREDICATE, eval(true)),
+            claim(
+                "other-p256.pem",
+                root,
+                MODEL_CARD_PREDICATE,
+                json!({"license": "mit"}),
+            ),
+        ]
+    });
+    let before = env.state();
+    env.hub.clear_requests();
+    let pubkey = key("p256.pub.pem");
+    let r = run(env.cmd(&[
+        "--json",
+        "inspect",
+        "hubsign/inspected",
+        "--public-key",
+        pubkey.to_str().unwrap(),
+    ]));
+    r.ok();
+    let v: Value = serde_json::from_str(r.stdout().trim()).unwrap();
+    assert_eq!(v["verified"], json!(true), "{v}");
+    assert!(v["model"].as_str().unwrap().contains("hubsign/inspected@"), "{v}");
+    assert!(v["files"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["total_size"].as_u64().unwrap() > 0, "{v}");
+    let claims = v["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 2, "{v}");
+    assert_eq!(claims[0]["trusted"], json!(true), "{v}");
+    assert_eq!(claims[1]["trusted"], json!(false), "{v}");
+    let fetched = env.fetched("inspected");
+    assert_eq!(
+        fetched,
+        vec!["claims.jsonl", "model.sig"],
+        "inspect fetched {fetched:?}"
+    );
+    assert_eq!(before, env.state(), "inspect wrote into the cache");
+    // Another key: the signer does not verify (exit 1), as `verify` says it.
+    let other = key("other-p256.pub.pem");
+    run(env.cmd(&[
+        "inspect",
+        "hubsign/inspected",
+        "--public-key",
+        other.to_str().unwrap(),
+    ]))
+    .expect_code(1);
+}

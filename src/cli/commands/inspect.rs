@@ -4,12 +4,13 @@
 //! built by the core (`crate::record`) from the signature and the claims' bytes; this layer
 //! finds them (a directory, or a snapshot in a local cache) and renders.
 
+use super::block_on;
 use super::{claim_line, short_signer};
 use crate::ExitStatus;
 use crate::cache::{CacheLayout, HfCache, KaggleCache, OciCache};
 use crate::cli::args::InspectArgs;
 use crate::cli::error::Result;
-use crate::cli::settings::hub::{hf_cache, kagglehub_cache, oci_cache};
+use crate::cli::settings::hub::{Remote, hf_cache, kagglehub_cache, oci_cache, with_remote};
 use crate::cli::settings::signature_or_default;
 use crate::cli::settings::trust::{TrustFlags, claims_anchors};
 use crate::cli::{Output, diagnostics};
@@ -34,10 +35,28 @@ pub fn run(args: &InspectArgs, out: Output) -> Result<ExitStatus> {
     let hf = HfCache::new(hf_cache(args.cache_dir.as_deref()));
     let kaggle = KaggleCache::new(kagglehub_cache(args.kagglehub_cache.as_deref()));
     let oci = OciCache::new(oci_cache(args.oci_cache.as_deref()));
-    let at = locate(args, &hf, &kaggle, &oci)?;
-    let bundle = read_bundle(&at.signature, at.links_within.as_deref())?;
-    let claims_path = crate::record::claims_path(&at.signature);
-    let claims = crate::record::read_claims_within(&claims_path, at.links_within.as_deref())?;
+    let Read {
+        at,
+        bundle,
+        claims_path,
+        claims,
+        listed,
+    } = match locate(args, &hf, &kaggle, &oci) {
+        Ok(at) => {
+            let bundle = read_bundle(&at.signature, at.links_within.as_deref())?;
+            let claims_path = crate::record::claims_path(&at.signature);
+            let claims = crate::record::read_claims_within(&claims_path, at.links_within.as_deref())?;
+            Read {
+                at,
+                bundle,
+                claims_path,
+                claims,
+                listed: None,
+            }
+        }
+        Err(NotLocal::Remote(repo)) => from_hub(args, &repo)?,
+        Err(NotLocal::Failed(e)) => return Err(e),
+    };
     // Lineage is followed through every cached model, its claims trusted for the same signers.
     let mut trusted: Vec<TrustAnchor> = anchor.iter().cloned().collect();
     trusted.extend(claim_anchors.iter().cloned());
@@ -58,9 +77,13 @@ pub fn run(args: &InspectArgs, out: Output) -> Result<ExitStatus> {
         claims: claims.as_deref().map(|b| (claims_path.as_path(), b)),
         anchor: anchor.as_ref(),
         claim_anchors: &claim_anchors,
-        files_at: Some(&at.files),
+        files_at: listed.is_none().then_some(at.files.as_path()),
         nodes: &nodes,
     })?;
+    let mut record = record;
+    if let Some(tree) = &listed {
+        record.total_size = listed_size(&bundle, tree);
+    }
     if out.is_json() {
         outln!("{}", serde_json::to_string(&record).unwrap_or_default());
     } else if out.results() {
@@ -69,8 +92,35 @@ pub fn run(args: &InspectArgs, out: Output) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// A path that exists is a local model; anything else a reference to a cached snapshot.
-fn locate(args: &InspectArgs, hf: &HfCache, kaggle: &KaggleCache, oci: &OciCache) -> Result<Located> {
+/// What the record is built from: the signature, the claims, and (from a hub) its listing.
+struct Read {
+    at: Located,
+    bundle: Bundle,
+    claims_path: PathBuf,
+    claims: Option<Vec<u8>>,
+    listed: Option<Vec<crate::hub::RemoteFile>>,
+}
+
+/// Why a model is not read from the local disk: it is to be asked from its hub, or it failed.
+enum NotLocal {
+    Remote(ModelRef),
+    Failed(crate::cli::error::CliError),
+}
+
+impl<E: Into<crate::cli::error::CliError>> From<E> for NotLocal {
+    fn from(e: E) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// A path that exists is a local model; anything else a reference, read from its cached
+/// snapshot unless `--remote` is given or none is cached.
+fn locate(
+    args: &InspectArgs,
+    hf: &HfCache,
+    kaggle: &KaggleCache,
+    oci: &OciCache,
+) -> std::result::Result<Located, NotLocal> {
     let local = Path::new(&args.model);
     if fs_err::symlink_metadata(local).is_ok() {
         return Ok(Located {
@@ -85,10 +135,18 @@ fn locate(args: &InspectArgs, hf: &HfCache, kaggle: &KaggleCache, oci: &OciCache
         .revision
         .clone()
         .unwrap_or_else(|| repo.default_revision().to_owned());
-    let (commit, path, links_within) = match repo.hub {
-        HubKind::HuggingFace => snapshot(hf, &repo, &revision)?,
-        HubKind::Kaggle => snapshot(kaggle, &repo, &revision)?,
-        HubKind::Oci => snapshot(oci, &repo, &revision)?,
+    if args.remote {
+        return Err(NotLocal::Remote(repo));
+    }
+    let cached = match repo.hub {
+        HubKind::HuggingFace => snapshot(hf, &repo, &revision),
+        HubKind::Kaggle => snapshot(kaggle, &repo, &revision),
+        HubKind::Oci => snapshot(oci, &repo, &revision),
+    };
+    let (commit, path, links_within) = match cached {
+        Ok(found) => found,
+        Err(crate::cache::CacheError::NotCached { .. }) => return Err(NotLocal::Remote(repo)),
+        Err(e) => return Err(crate::Error::from(e).into()),
     };
     Ok(Located {
         name: format!("{}@{commit}", repo.canonical()),
@@ -102,9 +160,84 @@ fn snapshot<C: CacheLayout>(
     cache: &C,
     repo: &ModelRef,
     revision: &str,
-) -> Result<(String, PathBuf, Option<PathBuf>)> {
-    let (commit, path) = cache.snapshot(repo, revision).map_err(crate::Error::from)?;
+) -> std::result::Result<(String, PathBuf, Option<PathBuf>), crate::cache::CacheError> {
+    let (commit, path) = cache.snapshot(repo, revision)?;
     Ok((commit, path, cache.symlink_root(repo)))
+}
+
+/// The signature and claims of `repo` as its hub holds them (no weight fetched), and the
+/// listing.
+fn from_hub(args: &InspectArgs, repo: &ModelRef) -> Result<Read> {
+    let remote = Remote::resolve(
+        repo,
+        None,
+        &args.kaggle,
+        &args.registry,
+        std::time::Duration::from_secs(args.timeout),
+    )?;
+    if remote.offline() {
+        return Err(crate::Error::from(crate::cache::CacheError::NotCached {
+            repo: repo.to_string(),
+            revision: repo
+                .revision
+                .clone()
+                .unwrap_or_else(|| repo.default_revision().to_owned()),
+            cache: hf_cache(args.cache_dir.as_deref()),
+        })
+        .into());
+    }
+    let revision = repo
+        .revision
+        .clone()
+        .unwrap_or_else(|| repo.default_revision().to_owned());
+    let signature_path = crate::hub::signature_path(repo.hub);
+    let claims_path = crate::hub::claims_path(repo.hub);
+    let got = with_remote!(&remote, |hub, _cache| block_on(crate::pull::fetch_attestations(
+        &hub,
+        repo,
+        &revision,
+        signature_path,
+        claims_path,
+    ))?);
+    let bundle = Bundle::parse(&got.signature).map_err(|source| crate::Error::RemoteSignatureMalformed {
+        repo: repo.to_string(),
+        path: signature_path.to_owned(),
+        source,
+    })?;
+    let claims_file = PathBuf::from(format!(
+        "{}/{}",
+        repo.canonical(),
+        claims_path.unwrap_or(crate::oms::claim::CLAIMS_FILE)
+    ));
+    let at = Located {
+        name: format!("{}@{}", repo.canonical(), got.commit),
+        files: PathBuf::new(),
+        signature: PathBuf::from(signature_path),
+        links_within: None,
+    };
+    Ok(Read {
+        at,
+        bundle,
+        claims_path: claims_file,
+        claims: got.claims,
+        listed: Some(got.tree),
+    })
+}
+
+/// The total size of the files a signature lists, as the hub's listing gives them.
+fn listed_size(bundle: &Bundle, tree: &[crate::hub::RemoteFile]) -> Option<u64> {
+    let statement = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok()?;
+    let signed: std::collections::BTreeSet<&str> = statement
+        .resources
+        .iter()
+        .map(|r| crate::manifest::shard_file_name(&r.name))
+        .collect();
+    Some(
+        tree.iter()
+            .filter(|f| signed.contains(f.path.as_str()))
+            .map(|f| f.size)
+            .sum(),
+    )
 }
 
 /// The signature: a regular file of a sane size (in a cache made of links, one leading inside
