@@ -165,7 +165,7 @@ pub fn audit_snapshot<C: CacheLayout>(
     //    tampering (step 4 decides). A link to a directory, or anything but a file or a file
     //    link, fails the walk: tampering too.
     // The claims file is no part of the model, unless the signature lists it.
-    let claims_rel = crate::record::claims_path(std::path::Path::new(signature_path))
+    let claims_rel = crate::oms::claim::claims_path(std::path::Path::new(signature_path))
         .to_string_lossy()
         .into_owned();
     let ignore = attestation_ignores(signature_path, &claims_rel, statement.as_ref());
@@ -190,7 +190,9 @@ pub fn audit_snapshot<C: CacheLayout>(
     decide(&mut row, trust, snap.partial.as_ref());
     // 5. The claims, about the root digest the signature names: a line that does not check
     //    out is tampering; trusted are those by the snapshot's trusted signer or a claim key.
-    if let Some(root) = root {
+    //    A claims file the signature lists is a file of the model, checked in step 3.
+    let claims_signed = statement.as_ref().is_some_and(|st| st.lists(&claims_rel));
+    if let Some(root) = root.filter(|_| !claims_signed) {
         let mut anchors: Vec<TrustAnchor> = match (trust, &verified) {
             (Trust::Anchor(a), Some(_)) => vec![a.clone()],
             _ => Vec::new(),

@@ -241,14 +241,10 @@ fn check_local_claims(req: &PushRequest, root: &[u8; 32]) -> Result<()> {
     let Some((local, _)) = &req.claims else {
         return Ok(());
     };
-    let bytes =
-        crate::fsutil::read_regular_capped(local, crate::oms::claim::MAX_CLAIMS_BYTES).map_err(|source| {
-            Error::Io {
-                action: "cannot read claims file",
-                path: local.clone(),
-                source,
-            }
-        })?;
+    // Never through a link (the post-publish check re-reads what the hub then serves).
+    let Some(bytes) = crate::record::read_claims(local)? else {
+        return Ok(());
+    };
     verify::claims::check_claims(&bytes, *root, std::slice::from_ref(&req.anchor)).map_err(|source| {
         Error::Claims {
             path: local.clone(),
@@ -400,7 +396,7 @@ pub async fn push<H: Publish>(
         unsigned: UnsignedFiles::Reject,
         // The claims published with the model check out against it (no requirement here: the
         // pusher's policy is for pulls).
-        claims: crate::pull::ClaimsCheck::at(req.repo.hub),
+        claims: crate::pull::ClaimsCheck::at(req.repo.hub, &req.remote_signature),
     };
     crate::pull::plan(hub, &check).await?;
     let commit_url = if published.commit_url.is_empty() {

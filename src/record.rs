@@ -9,7 +9,7 @@
 
 use crate::oms::bundle::Bundle;
 use crate::oms::claim::{
-    CLAIMS_FILE, DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MAX_CLAIMS_BYTES, MODEL_CARD_PREDICATE,
+    DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MAX_CLAIMS_BYTES, MODEL_CARD_PREDICATE,
 };
 use crate::oms::statement::SignedStatement;
 use crate::verify::claims::{CheckedClaim, ClaimSigner, check_claims};
@@ -21,12 +21,6 @@ use std::path::{Path, PathBuf};
 
 /// How many `derived-from` steps are followed from one model (a longer chain is cut there).
 pub const MAX_LINEAGE_DEPTH: usize = 32;
-
-/// The claims file that goes with a signature file: beside it.
-#[must_use]
-pub fn claims_path(signature: &Path) -> PathBuf {
-    signature.with_file_name(CLAIMS_FILE)
-}
 
 /// Reads a claims file: `None` when there is none; at most [`MAX_CLAIMS_BYTES`]; never through
 /// a symbolic link.
@@ -501,7 +495,7 @@ pub fn cached_node(
     let bundle = Bundle::parse(&bytes).ok()?;
     let statement = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok()?;
     let root = statement_root(&statement);
-    let path = claims_path(&signature);
+    let path = crate::oms::claim::claims_path(&signature);
     let claims = match read_claims_within(&path, links_within).ok()? {
         Some(b) => check_claims_file(&path, &b, root, trusted).ok()?,
         None => Vec::new(),
@@ -614,7 +608,14 @@ pub fn record(input: &RecordInput<'_>) -> crate::Result<Record> {
     let root_text = format!("sha256:{}", hex::encode(root));
     let mut anchors: Vec<TrustAnchor> = input.anchor.into_iter().cloned().collect();
     anchors.extend(input.claim_anchors.iter().cloned());
-    let claims: Vec<ClaimSummary> = match input.claims {
+    // A claims file the signature lists is a file of the model (a dataset's own), not claims.
+    let listed = |path: &Path| {
+        statement.resources.iter().any(|r| {
+            let name = crate::manifest::shard_file_name(&r.name);
+            name.ends_with(crate::oms::claim::CLAIMS_FILE) && path.ends_with(name)
+        })
+    };
+    let claims: Vec<ClaimSummary> = match input.claims.filter(|(path, _)| !listed(path)) {
         Some((path, bytes)) => check_claims_file(path, bytes, root, &anchors)?
             .iter()
             .map(ClaimSummary::of)

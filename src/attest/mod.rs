@@ -23,8 +23,8 @@ pub mod model_card;
 
 use crate::manifest::{GitPaths, HashAlgorithm, OwnFolder, Serialization, SymlinkPolicy, WalkOptions};
 use crate::oms::claim::{
-    CLAIMS_FILE, ClaimStatement, ClaimsFileError, DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE,
-    MAX_CLAIMS_BYTES, MODEL_CARD_PREDICATE, parse_claims, to_line,
+    ClaimStatement, ClaimsFileError, DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MAX_CLAIMS_BYTES,
+    MODEL_CARD_PREDICATE, parse_claims, to_line,
 };
 use crate::verify::Comparison;
 use serde_json::Value;
@@ -147,12 +147,6 @@ pub struct PreparedClaim {
     pub signature: SignatureState,
 }
 
-/// The claims file beside a signature.
-#[must_use]
-pub fn claims_path(signature: &Path) -> PathBuf {
-    signature.with_file_name(CLAIMS_FILE)
-}
-
 /// Steps 1–2: the predicate, then the subject (the model hashed as its signature says).
 ///
 /// # Errors
@@ -167,7 +161,7 @@ pub fn prepare(request: &AttestRequest) -> crate::Result<PreparedClaim> {
             predicate_type,
             predicate,
         },
-        claims: claims_path(&request.signature),
+        claims: crate::oms::claim::claims_path(&request.signature),
         signature,
     })
 }

@@ -522,7 +522,7 @@ impl Fixture {
             signature_path: "model.sig".into(),
             anchor: self.anchor.clone(),
             unsigned: UnsignedFiles::Reject,
-            claims: crate::pull::ClaimsCheck::at(crate::reference::HubKind::HuggingFace),
+            claims: crate::pull::ClaimsCheck::at(crate::reference::HubKind::HuggingFace, "model.sig"),
         }
     }
 

@@ -32,13 +32,13 @@ pub fn signature_path(hub: crate::reference::HubKind) -> &'static str {
     }
 }
 
-/// Where a repository of `hub` keeps its claims (`claims.jsonl`; Kaggle: beside its signature,
-/// [`kaggle::CLAIMS_PATH`]); none for an OCI registry (claims are not carried there yet).
-pub fn claims_path(hub: crate::reference::HubKind) -> Option<&'static str> {
+/// Where a repository of `hub` keeps the claims of the signature at `signature_path`: beside
+/// it (`claims.jsonl`; Kaggle: `.kaggle/claims.jsonl`); none for an OCI registry (claims are
+/// not carried there yet).
+pub fn claims_path(hub: crate::reference::HubKind, signature_path: &str) -> Option<String> {
     match hub {
-        crate::reference::HubKind::HuggingFace => Some(crate::oms::claim::CLAIMS_FILE),
-        crate::reference::HubKind::Kaggle => Some(kaggle::CLAIMS_PATH),
         crate::reference::HubKind::Oci => None,
+        _ => Some(crate::oms::claim::claims_path_in_repo(signature_path)),
     }
 }
 

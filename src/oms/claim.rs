@@ -29,6 +29,23 @@ pub const DERIVED_FROM_PREDICATE: &str = "https://hubsign.dev/attestation/derive
 /// The in-toto evaluation-result predicate (in-toto/attestation #565, PR #575; draft v0.1).
 pub const EVAL_RESULT_PREDICATE: &str = "https://in-toto.io/attestation/eval-result/v0.1";
 
+/// Where the claims of a model whose signature is at `signature` live: beside it.
+#[must_use]
+pub fn claims_path(signature: &std::path::Path) -> std::path::PathBuf {
+    signature.with_file_name(CLAIMS_FILE)
+}
+
+/// The repository path of the claims file beside the signature at repository path
+/// `signature_path` (`model.sig` → `claims.jsonl`, `.kaggle/signing.json` →
+/// `.kaggle/claims.jsonl`).
+#[must_use]
+pub fn claims_path_in_repo(signature_path: &str) -> String {
+    match signature_path.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{CLAIMS_FILE}"),
+        None => CLAIMS_FILE.to_owned(),
+    }
+}
+
 /// A claim's statement: what it says about which bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimStatement {

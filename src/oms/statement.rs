@@ -38,6 +38,16 @@ pub struct SignedStatement {
     pub resources: Vec<ResourceDigest>,
 }
 
+impl SignedStatement {
+    /// Whether the statement lists `path` (a file, or a shard of it) among the model's files.
+    #[must_use]
+    pub fn lists(&self, path: &str) -> bool {
+        self.resources
+            .iter()
+            .any(|r| crate::manifest::shard_file_name(&r.name) == path)
+    }
+}
+
 /// Serializes the manifest into the statement bytes that get signed.
 pub fn write_payload(manifest: &Manifest) -> Vec<u8> {
     let ser = &manifest.serialization;

@@ -85,11 +85,11 @@ pub struct ClaimsCheck {
 }
 
 impl ClaimsCheck {
-    /// The hub's claims file, nothing required.
+    /// The claims file beside the signature at `signature_path` on `hub`, nothing required.
     #[must_use]
-    pub fn at(hub: crate::reference::HubKind) -> Self {
+    pub fn at(hub: crate::reference::HubKind, signature_path: &str) -> Self {
         Self {
-            path: crate::hub::claims_path(hub).map(str::to_owned),
+            path: crate::hub::claims_path(hub, signature_path),
             required: Vec::new(),
         }
     }
@@ -259,10 +259,13 @@ async fn fetch_claims<H: Hub>(
     tree: &[RemoteFile],
     verified: &VerifiedStatement,
 ) -> Result<(Option<(RemoteFile, Vec<u8>)>, Vec<CheckedClaim>)> {
+    // A claims file the signature lists is a file of the model (a dataset's own
+    // `claims.jsonl`), fetched and proven as such, never read as claims.
     let entry = req
         .claims
         .path
         .as_deref()
+        .filter(|p| !verified.statement.lists(p))
         .and_then(|p| tree.iter().find(|f| f.path == p));
     let (file, checked) = match entry {
         None => (None, Vec::new()),
@@ -917,6 +920,7 @@ pub fn verify_cache<C: CacheLayout>(
         anchor,
         claims,
         root,
+        &report.signed_attestations,
     )?;
     Ok((commit, snapshot, report, digest))
 }
@@ -930,10 +934,12 @@ fn cached_claims(
     anchor: &TrustAnchor,
     claims: &ClaimsCheck,
     root: [u8; 32],
+    signed_attestations: &[String],
 ) -> Result<Option<[u8; 32]>> {
     let mut checked = Vec::new();
     let mut digest = None;
-    if let Some(rel) = &claims.path {
+    // A claims file the signature lists is a file of the model, checked as one.
+    if let Some(rel) = claims.path.as_ref().filter(|p| !signed_attestations.contains(p)) {
         let path = snapshot.join(rel);
         // Like the signature: never followed out of the repository's folder.
         let outside = fs_err::symlink_metadata(&path).is_ok()

@@ -309,7 +309,7 @@ async fn plan<H: Hub, C>(
     mirror.events.pull_started(repo, commit);
     let target = Target {
         claims: pull::ClaimsCheck {
-            path: Some(crate::oms::claim::CLAIMS_FILE.to_owned()),
+            path: crate::hub::claims_path(repo.hub, &mirror.config.signature_path),
             required,
         },
         repo: repo.clone(),

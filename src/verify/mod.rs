@@ -358,17 +358,16 @@ pub fn verify_model(
     drop(bundle);
     let mut check = check.clone();
     // The attestation files are not part of the model, unless this signature lists them.
+    let mut signed_attestations = Vec::new();
     for rel in crate::manifest::attestation_paths(model, signature) {
-        let listed = verified
-            .statement
-            .resources
-            .iter()
-            .any(|r| crate::manifest::shard_file_name(&r.name) == rel);
-        if !listed {
+        if verified.statement.lists(&rel) {
+            signed_attestations.push(rel);
+        } else {
             check.ignore_paths.push(rel);
         }
     }
     let mut report = check_model(model, &verified, &check)?;
     report.signature_digest = Some(signature_digest);
+    report.signed_attestations = signed_attestations;
     Ok(report)
 }

@@ -100,6 +100,11 @@ pub struct VerificationReport {
     pub missing: Vec<String>,
     pub unexpected: Vec<String>,
     pub warnings: Vec<String>,
+    /// Attestation files (the claims file) that this signature lists as files of the model:
+    /// checked as model files, never read as claims (a dataset may hold a `claims.jsonl` of
+    /// its own).
+    #[serde(skip)]
+    pub signed_attestations: Vec<String>,
 }
 
 /// A hex SHA-256 as every JSON document hubsign writes spells it: `sha256:<hex>`.
@@ -271,6 +276,7 @@ pub fn check_model_hashed(
     unexpected.sort();
     let verified_ok = modified.is_empty() && missing.is_empty() && unexpected.is_empty();
     let report = VerificationReport {
+        signed_attestations: Vec::new(),
         verified: verified_ok,
         method: verified.method.to_owned(),
         signer: verified.signer.clone(),
@@ -533,6 +539,7 @@ mod tests {
     fn a_report_gives_the_comparison_of_its_three_lists() {
         let names = |n: &str| vec![n.to_owned()];
         let report = VerificationReport {
+            signed_attestations: Vec::new(),
             verified: false,
             method: "key".to_owned(),
             signer: String::new(),

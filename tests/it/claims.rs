@@ -440,3 +440,44 @@ fn audit_derived_from_follows_trusted_lineage_through_two_levels() {
         .expect_code(1)
         .stdout_has("line 1 is a claim about other bytes");
 }
+
+/// Regression (review): a dataset may hold a `claims.jsonl` of its own, and a signature made by
+/// model_signing lists it as one of the files. It is then a file of the model: checked
+/// against the signature (a change is a modified file), never read as claims, and a pull of
+/// such a repository is not refused as tampering.
+#[test]
+fn a_claims_jsonl_the_signature_lists_is_a_model_file_not_claims() {
+    let Some(exe) = crate::support::model_signing() else {
+        return;
+    };
+    let dir = crate::support::tempdir();
+    let model = crate::support::tiny_model(dir.path());
+    crate::support::write(
+        &model.join("claims.jsonl"),
+        b"{\"claim\": \"the sky is green\", \"label\": false}\n",
+    );
+    let mut c = crate::support::model_signing_cmd(&exe);
+    c.args(["sign", "key"])
+        .arg(&model)
+        .arg("--signature")
+        .arg(model.join("model.sig"))
+        .arg("--private_key")
+        .arg(crate::support::key("p256.pem"));
+    crate::support::run(c).ok();
+    let verify = || {
+        let mut c = crate::support::hubsign();
+        c.args(["--json", "verify"])
+            .arg(&model)
+            .arg("--public-key")
+            .arg(crate::support::key("p256.pub.pem"));
+        crate::support::run(c)
+    };
+    let ok = verify();
+    ok.ok();
+    let v: serde_json::Value = serde_json::from_str(ok.stdout().trim()).unwrap();
+    assert!(v.get("claims").is_none(), "read as claims: {v}");
+    crate::support::write(&model.join("claims.jsonl"), b"{\"claim\": \"edited\"}\n");
+    let bad = verify();
+    bad.expect_code(1);
+    assert!(bad.stdout().contains("claims.jsonl"), "{}", bad.stdout());
+}

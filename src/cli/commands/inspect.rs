@@ -44,7 +44,7 @@ pub fn run(args: &InspectArgs, out: Output) -> Result<ExitStatus> {
     } = match locate(args, &hf, &kaggle, &oci) {
         Ok(at) => {
             let bundle = read_bundle(&at.signature, at.links_within.as_deref())?;
-            let claims_path = crate::record::claims_path(&at.signature);
+            let claims_path = crate::oms::claim::claims_path(&at.signature);
             let claims = crate::record::read_claims_within(&claims_path, at.links_within.as_deref())?;
             Read {
                 at,
@@ -191,13 +191,13 @@ fn from_hub(args: &InspectArgs, repo: &ModelRef) -> Result<Read> {
         .clone()
         .unwrap_or_else(|| repo.default_revision().to_owned());
     let signature_path = crate::hub::signature_path(repo.hub);
-    let claims_path = crate::hub::claims_path(repo.hub);
+    let claims_path = crate::hub::claims_path(repo.hub, signature_path);
     let got = with_remote!(&remote, |hub, _cache| block_on(crate::pull::fetch_attestations(
         &hub,
         repo,
         &revision,
         signature_path,
-        claims_path,
+        claims_path.as_deref(),
     ))?);
     let bundle = Bundle::parse(&got.signature).map_err(|source| crate::Error::RemoteSignatureMalformed {
         repo: repo.to_string(),
@@ -207,7 +207,7 @@ fn from_hub(args: &InspectArgs, repo: &ModelRef) -> Result<Read> {
     let claims_file = PathBuf::from(format!(
         "{}/{}",
         repo.canonical(),
-        claims_path.unwrap_or(crate::oms::claim::CLAIMS_FILE)
+        claims_path.as_deref().unwrap_or(crate::oms::claim::CLAIMS_FILE)
     ));
     let at = Located {
         name: format!("{}@{}", repo.canonical(), got.commit),

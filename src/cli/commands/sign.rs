@@ -87,10 +87,7 @@ pub fn run(args: &crate::cli::args::SignArgs, out: Output) -> Result<ExitStatus>
         eprintln!(
             "warning: {} in {} {} about the bytes before this signing (line {}): they are stale, not carried over; `hubsign verify` refuses them until you attest again and remove those lines",
             diagnostics::count(outcome.stale_claims.len(), "claim"),
-            outcome
-                .signature
-                .with_file_name(crate::oms::claim::CLAIMS_FILE)
-                .display(),
+            crate::oms::claim::claims_path(&outcome.signature).display(),
             if outcome.stale_claims.len() == 1 {
                 "is"
             } else {

@@ -43,7 +43,7 @@ fn sync_entry(args: &args::SyncArgs, entry: &LockedModel, out: Output) -> Result
     let (anchor, required) = TrustFlags::hub(&args.trust, &repo).anchor_and_claims()?;
     let target = Target {
         claims: crate::pull::ClaimsCheck {
-            path: crate::hub::claims_path(repo.hub).map(str::to_owned),
+            path: crate::hub::claims_path(repo.hub, crate::hub::signature_path(repo.hub)),
             required,
         },
         signature_path: crate::hub::signature_path(repo.hub).to_owned(),

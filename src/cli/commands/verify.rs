@@ -25,6 +25,16 @@ pub fn run(args: &crate::cli::args::VerifyArgs, out: Output) -> Result<ExitStatu
     let claims = match (&report.subject_digest, report.verified) {
         // A verified report's digest is always 64 hex digits.
         (Some(root), true) => match crate::record::parse_digest(root) {
+            // A claims file the signature lists is one of the model's files, not claims.
+            Some(_)
+                if crate::manifest::path_inside_model(
+                    &args.walk.model,
+                    &crate::oms::claim::claims_path(&signature),
+                )
+                .is_some_and(|rel| report.signed_attestations.contains(&rel)) =>
+            {
+                None
+            }
             Some(root) => checked_claims(&signature, root, anchor, &args.claims)?,
             None => None,
         },
@@ -52,7 +62,7 @@ fn checked_claims(
     anchor: crate::verify::TrustAnchor,
     claims: &crate::cli::args::ClaimsTrustArgs,
 ) -> Result<Option<(std::path::PathBuf, Vec<ClaimSummary>)>> {
-    let path = crate::record::claims_path(signature);
+    let path = crate::oms::claim::claims_path(signature);
     let Some(bytes) = crate::record::read_claims(&path)? else {
         return Ok(None);
     };

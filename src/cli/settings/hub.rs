@@ -145,12 +145,13 @@ impl HubTarget {
             Duration::from_secs(args.timeout),
         )?;
         let (anchor, required) = TrustFlags::hub(trust, &repo).anchor_and_claims()?;
+        let signature_path = signature_path(args, &repo)?;
         let target = crate::pull::Target {
             claims: crate::pull::ClaimsCheck {
-                path: crate::hub::claims_path(repo.hub).map(str::to_owned),
+                path: crate::hub::claims_path(repo.hub, &signature_path),
                 required,
             },
-            signature_path: signature_path(args, &repo)?,
+            signature_path,
             repo,
             revision,
             anchor,

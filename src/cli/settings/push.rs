@@ -89,13 +89,13 @@ fn request(args: &PushArgs) -> Result<PushRequest> {
         GitPaths::Ignore,
         SymlinkPolicy::Refuse,
     )?;
-    // The model's claims: beside its signature, else at its root (where `attest` writes them).
-    let claims = crate::hub::claims_path(repo.hub).and_then(|remote| {
-        let claims = crate::oms::claim::CLAIMS_FILE;
-        [signature.with_file_name(claims), args.model.join(claims)]
-            .into_iter()
-            .find(|p| p.is_file())
-            .map(|local| (local, remote.to_owned()))
+    // The model's claims: beside its signature (where `attest` writes them), published beside
+    // the signature in the repository.
+    let claims = crate::hub::claims_path(repo.hub, remote_signature).and_then(|remote| {
+        let local = crate::oms::claim::claims_path(&signature);
+        fs_err::symlink_metadata(&local)
+            .is_ok()
+            .then_some((local, remote))
     });
     Ok(PushRequest {
         claims,

@@ -21,8 +21,6 @@ use serde_json::{Value, json};
 /// Where a Kaggle model's signature lives: where `kagglehub.model_upload(..., sigstore=True)`
 /// writes it.
 pub const SIGNATURE_PATH: &str = ".kaggle/signing.json";
-/// Where a model's claims live in a Kaggle model: beside its signature.
-pub const CLAIMS_PATH: &str = ".kaggle/claims.jsonl";
 /// The production API base (what `KAGGLE_API_ENVIRONMENT` unset or `PROD` names).
 pub const DEFAULT_API_BASE: &str = "https://api.kaggle.com";
 /// The values of `KAGGLE_API_ENVIRONMENT` kagglesdk knows, for messages.
