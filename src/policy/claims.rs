@@ -316,10 +316,9 @@ impl Condition {
     pub fn holds(&self, predicate_type: &str, predicate: &Value) -> bool {
         let path: Vec<&str> = self.key.split('.').collect();
         let first = path.first().copied().unwrap_or_default();
-        if predicate_type == EVAL_RESULT_PREDICATE
-            && EVAL_ENTRY_FIELDS.contains(&first)
-            && predicate.get(first).is_none()
-        {
+        // Always the entries: a top-level field of the same name (which the eval-result
+        // predicate does not define) must not stand in for the entries' verdicts.
+        if predicate_type == EVAL_RESULT_PREDICATE && EVAL_ENTRY_FIELDS.contains(&first) {
             let Some(entries) = predicate.get("claims").and_then(Value::as_array) else {
                 return false;
             };
@@ -657,6 +656,15 @@ mod tests {
             .unwrap();
             assert!(why.contains("by that signer not meeting the conditions"), "{why}");
         }
+        // Regression (review): a top-level `passed` beside failing entries does not stand in
+        // for their verdicts.
+        let mut dressed = eval(&json!([pass, fail]));
+        dressed["passed"] = json!(true);
+        dressed["threshold"] = json!("0.7");
+        assert!(
+            unmet(&req, &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, dressed)])).is_some(),
+            "a top-level passed = true hid a failing entry"
+        );
         // The same claim by the model's signer is not the evaluation key's.
         let why = unmet(
             &req,

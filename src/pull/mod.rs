@@ -558,7 +558,6 @@ pub async fn pull<H: Hub, C: CacheLayout>(
         verified,
         signature,
         claims_file,
-        claims,
         to_fetch,
         skipped,
         ..
@@ -620,7 +619,7 @@ pub async fn pull<H: Hub, C: CacheLayout>(
     let proof: ManifestProof =
         match verify::prove(&verified, &staged.resources, &present, Some(&sig_path), coverage) {
             Ok(proof) => match &claims_path {
-                Some(path) => proof.with_claims(path, &claims),
+                Some(path) => proof.with_claims(path),
                 None => proof,
             },
             Err(comparison) => {

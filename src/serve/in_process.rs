@@ -20,6 +20,10 @@ impl TrustPolicy for Anyone {
     fn anchor(&self, _policy_name: &str) -> Option<Result<TrustAnchor>> {
         Some(Ok(self.0.clone()))
     }
+
+    fn claims(&self, _policy_name: &str, _anchor: &TrustAnchor) -> Result<Vec<crate::policy::RequiredClaim>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Keeps the pulls' refusals (the reasons the mirror's log would show).

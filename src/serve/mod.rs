@@ -52,10 +52,9 @@ pub trait TrustPolicy: Send + Sync {
     }
 
     /// The claims the repository's rule requires, their signers' anchors built (`anchor`, the
-    /// rule's own, for a requirement naming no signer); none by default.
-    fn claims(&self, _policy_name: &str, _anchor: &TrustAnchor) -> Result<Vec<crate::policy::RequiredClaim>> {
-        Ok(Vec::new())
-    }
+    /// rule's own, for a requirement naming no signer). No default: a policy that forgot to
+    /// answer would silently require nothing.
+    fn claims(&self, policy_name: &str, anchor: &TrustAnchor) -> Result<Vec<crate::policy::RequiredClaim>>;
 }
 
 /// What the mirror reports: one access record per request, and its pulls. Must not block.

@@ -463,11 +463,12 @@ impl ManifestProof {
         self.coverage == Coverage::Complete
     }
 
-    /// The claims file at `path` joins the proof beside the signature: it is no part of the
-    /// model, and `checked` is what [`check_claims`](super::claims::check_claims) found of its
-    /// every line (each a claim about exactly the verified bytes), which is its proof.
+    /// The claims file at `path` joins the proof beside the signature, as the signature does:
+    /// no part of the model, its bytes the ones the pull fetched and checked line by line with
+    /// [`check_claims`](super::claims::check_claims) before any weight (the pull plan is the
+    /// only caller, within the crate).
     #[must_use]
-    pub fn with_claims(mut self, path: &str, _checked: &[super::claims::CheckedClaim]) -> Self {
+    pub(crate) fn with_claims(mut self, path: &str) -> Self {
         self.files.0.entry(path.to_owned()).or_default();
         self
     }
