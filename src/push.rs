@@ -350,6 +350,21 @@ pub async fn push<H: Publish>(
     //     cannot be had only means the push goes on: at worst, an empty commit.
     if !req.create_pr && req.repo.hub == crate::reference::HubKind::HuggingFace {
         let listing = hub.list(&req.repo, &parent).await.unwrap_or_default();
+        // A claims file on the branch that this push does not replace would stay beside the
+        // new signature, about other bytes: every pull would refuse the new commit. hubsign
+        // deletes nothing on the hub, so it refuses before anything is sent.
+        if req.claims.is_none()
+            && let Some(path) = crate::hub::claims_path(req.repo.hub, &req.remote_signature)
+            && listing.iter().any(|f| f.path == path)
+        {
+            return Err(crate::hub::HubError::NotPublishable {
+                repo: req.repo.to_string(),
+                reason: format!(
+                    "the branch holds {path}, which this push would leave beside the new signature (claims about other bytes) since the model has none; remove it on the hub, or attest the model and push its {path}"
+                ),
+            }
+            .into());
+        }
         if !listing.is_empty() && tokio::task::block_in_place(|| already_holds(&listing, &uploads))? {
             return Ok(PushOutcome {
                 commit_url: format!("{repo_url}/commit/{parent}"),

@@ -489,6 +489,20 @@ fn push_publishes_the_claims_and_the_lock_records_them() {
     .expect_code(1)
     .stderr_has("stale since the model changed");
     assert_eq!(env.hub.head("hubsign/pushed", "main").unwrap(), head);
+    // Without its claims, the re-signed model would leave the branch's claims file beside the
+    // new signature: refused before anything is sent, the branch unchanged.
+    std::fs::remove_file(m.join("claims.jsonl")).unwrap();
+    run(env.cmd(&[
+        "push",
+        m.to_str().unwrap(),
+        "hubsign/pushed",
+        "--private-key",
+        key("p256.pem").to_str().unwrap(),
+        "--resign",
+    ]))
+    .expect_code(2)
+    .stderr_has("the branch holds claims.jsonl");
+    assert_eq!(env.hub.head("hubsign/pushed", "main").unwrap(), head);
 }
 
 #[test]
