@@ -110,7 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'hubsign' -ScriptBlock {
         'hubsign;attest' {
             [CompletionResult]::new('--model-card', '--model-card', [CompletionResultType]::ParameterName, 'Claim the model card''s YAML front matter: README.md in the model directory, or the card given')
             [CompletionResult]::new('--eval-result', '--eval-result', [CompletionResultType]::ParameterName, 'Claim an evaluation result: a JSON file holding an in-toto eval-result predicate')
-            [CompletionResult]::new('--derived-from', '--derived-from', [CompletionResultType]::ParameterName, 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given) or a local model directory (its model.sig verified with the --base-* flags)')
+            [CompletionResult]::new('--derived-from', '--derived-from', [CompletionResultType]::ParameterName, 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given), a local model directory or a repository (its signature verified with the --base-* flags; a repository''s on its hub, no weight downloaded)')
             [CompletionResult]::new('--base-name', '--base-name', [CompletionResultType]::ParameterName, 'The base model''s name recorded in the lineage claim (a hint; default: the directory''s name, or \"_\" for a digest)')
             [CompletionResult]::new('--base-public-key', '--base-public-key', [CompletionResultType]::ParameterName, 'The base model''s trusted EC public key (key method)')
             [CompletionResult]::new('--base-certificate-chain', '--base-certificate-chain', [CompletionResultType]::ParameterName, 'The base model''s trust anchors (certificate method). Repeatable')

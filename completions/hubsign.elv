@@ -104,7 +104,7 @@ set edit:completion:arg-completer[hubsign] = {|@words|
         &'hubsign;attest'= {
             cand --model-card 'Claim the model card''s YAML front matter: README.md in the model directory, or the card given'
             cand --eval-result 'Claim an evaluation result: a JSON file holding an in-toto eval-result predicate'
-            cand --derived-from 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given) or a local model directory (its model.sig verified with the --base-* flags)'
+            cand --derived-from 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given), a local model directory or a repository (its signature verified with the --base-* flags; a repository''s on its hub, no weight downloaded)'
             cand --base-name 'The base model''s name recorded in the lineage claim (a hint; default: the directory''s name, or \"_\" for a digest)'
             cand --base-public-key 'The base model''s trusted EC public key (key method)'
             cand --base-certificate-chain 'The base model''s trust anchors (certificate method). Repeatable'

@@ -102,7 +102,7 @@ complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s q -l quiet -d
 complete -c hubsign -n "__fish_hubsign_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c hubsign -n "__fish_hubsign_using_subcommand attest" -l model-card -d 'Claim the model card\'s YAML front matter: README.md in the model directory, or the card given' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand attest" -l eval-result -d 'Claim an evaluation result: a JSON file holding an in-toto eval-result predicate' -r -F
-complete -c hubsign -n "__fish_hubsign_using_subcommand attest" -l derived-from -d 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given) or a local model directory (its model.sig verified with the --base-* flags)' -r
+complete -c hubsign -n "__fish_hubsign_using_subcommand attest" -l derived-from -d 'Claim lineage: the base model, as sha256:<its root digest> (recorded as given), a local model directory or a repository (its signature verified with the --base-* flags; a repository\'s on its hub, no weight downloaded)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand attest" -l base-name -d 'The base model\'s name recorded in the lineage claim (a hint; default: the directory\'s name, or \\"_\\" for a digest)' -r
 complete -c hubsign -n "__fish_hubsign_using_subcommand attest" -l base-public-key -d 'The base model\'s trusted EC public key (key method)' -r -F
 complete -c hubsign -n "__fish_hubsign_using_subcommand attest" -l base-certificate-chain -d 'The base model\'s trust anchors (certificate method). Repeatable' -r -F

@@ -6,9 +6,9 @@
 //! `{"base": {"name": …, "digest": {"sha256": …}, "uri": …, "verifiedSigner": …}}`:
 //! `name` a hint, `digest` the base's root digest (what a consumer matches on), `uri` where it
 //! came from when known (`hf:org/name@commit` for a Hugging Face cache snapshot), and
-//! `verifiedSigner` only when hubsign verified the base's signature itself (a local directory
-//! checked against the trust the caller gave); a digest given as `sha256:…` is recorded as
-//! given, vouched for by the attesting signer alone. This module never decides whom to trust.
+//! `verifiedSigner` only when hubsign verified the base's signature itself (a local directory,
+//! or a repository's signature on its hub, checked against the trust the caller gave); a
+//! digest given as `sha256:…` is recorded as given, vouched for by the attesting signer alone. This module never decides whom to trust.
 
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -20,6 +20,9 @@ pub enum BaseRef {
     Digest([u8; 32]),
     /// A local model directory, whose signature is verified.
     Local(PathBuf),
+    /// A repository on a hub (`org/name[@rev]`, `hf:…`, `kaggle:…`, `oci://…`), whose
+    /// signature is fetched and verified there (no weight downloaded).
+    Hub(crate::reference::ModelRef),
 }
 
 /// Why a `--derived-from` reference names no base model.
@@ -28,8 +31,10 @@ pub enum BaseRef {
 pub enum BaseRefError {
     #[error("{0}: a sha256: digest is 64 hex digits")]
     BadDigest(String),
-    #[error("{0}: hub references are not supported yet; give a local directory or sha256:<root digest>")]
-    HubRef(String),
+    #[error(
+        "{0}: not a repository reference ({1}); give a repository, a local directory or sha256:<root digest>"
+    )]
+    HubRef(String, String),
     #[error("{0}: no such directory; give a local directory or sha256:<root digest>")]
     NotADirectory(String),
 }
@@ -55,7 +60,9 @@ impl BaseRef {
             || text.starts_with(crate::reference::OCI_PREFIX)
             || (!path.exists() && !text.starts_with(['.', '/']) && text.contains('/'));
         if hub_like {
-            Err(BaseRefError::HubRef(text.to_owned()))
+            crate::reference::ModelRef::parse(text, None)
+                .map(Self::Hub)
+                .map_err(|e| BaseRefError::HubRef(text.to_owned(), e.to_string()))
         } else {
             Err(BaseRefError::NotADirectory(text.to_owned()))
         }
@@ -172,11 +179,9 @@ mod tests {
             BaseRef::parse("sha256:abc"),
             Err(BaseRefError::BadDigest(_))
         ));
-        assert!(matches!(BaseRef::parse("org/base"), Err(BaseRefError::HubRef(_))));
-        assert!(matches!(
-            BaseRef::parse("hf:org/base"),
-            Err(BaseRefError::HubRef(_))
-        ));
+        assert!(matches!(BaseRef::parse("org/base"), Ok(BaseRef::Hub(_))));
+        assert!(matches!(BaseRef::parse("hf:org/base@main"), Ok(BaseRef::Hub(_))));
+        assert!(matches!(BaseRef::parse("hf:"), Err(BaseRefError::HubRef(..))));
         assert!(matches!(
             BaseRef::parse("./nothing-here"),
             Err(BaseRefError::NotADirectory(_))

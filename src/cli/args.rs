@@ -268,8 +268,8 @@ Producers (exactly one):
                               https://hubsign.dev/attestation/model-card/v0.1)
   --eval-result FILE.json     an in-toto eval-result predicate, validated
                               (https://in-toto.io/attestation/eval-result/v0.1)
-  --derived-from REF          lineage: sha256:<root digest>, or a local model directory whose
-                              signature is verified with the --base-* trust flags
+  --derived-from REF          lineage: sha256:<root digest>, or a local model directory or a
+                              repository whose signature is verified with the --base-* trust flags
                               (https://hubsign.dev/attestation/derived-from/v0.1)
   --predicate-type URI --predicate FILE.json   any predicate (a JSON object)
 
@@ -302,8 +302,9 @@ pub struct AttestArgs {
     /// Claim an evaluation result: a JSON file holding an in-toto eval-result predicate.
     #[arg(long = "eval-result", value_name = "FILE")]
     pub eval_result: Option<PathBuf>,
-    /// Claim lineage: the base model, as sha256:<its root digest> (recorded as given) or a
-    /// local model directory (its model.sig verified with the --base-* flags).
+    /// Claim lineage: the base model, as sha256:<its root digest> (recorded as given), a
+    /// local model directory or a repository (its signature verified with the --base-* flags;
+    /// a repository's on its hub, no weight downloaded).
     #[arg(long = "derived-from", value_name = "REF")]
     pub derived_from: Option<String>,
     /// The base model's name recorded in the lineage claim (a hint; default: the directory's

@@ -662,7 +662,11 @@ mod tests {
         dressed["passed"] = json!(true);
         dressed["threshold"] = json!("0.7");
         assert!(
-            unmet(&req, &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, dressed)])).is_some(),
+            unmet(
+                &req,
+                &checked(&[("other-p256.pem", EVAL_RESULT_PREDICATE, dressed)])
+            )
+            .is_some(),
             "a top-level passed = true hid a failing entry"
         );
         // The same claim by the model's signer is not the evaluation key's.

@@ -727,3 +727,44 @@ fn inspect_of_a_repository_asks_the_hub_for_signature_and_claims_only() {
     ]))
     .expect_code(1);
 }
+
+/// `attest --derived-from REPO`: the base's signature is fetched from the hub and verified with
+/// the base trust given (no weight downloaded); the claim names the base's verified root
+/// digest, its pinned reference and its signer. Another key for the base is refused.
+#[test]
+fn a_base_named_by_repository_is_verified_on_the_hub() {
+    let env = Env::new();
+    let base = env.publish("base", |_| Vec::new());
+    let base_root = root_of(&base.join("model.sig"));
+    let model = signed_model(&env.work.path().join("tuned"));
+    env.hub.clear_requests();
+    let attest = |base_key: &str| {
+        run(env.cmd(&[
+            "--json",
+            "attest",
+            model.to_str().unwrap(),
+            "--private-key",
+            key("p256.pem").to_str().unwrap(),
+            "--derived-from",
+            "hubsign/base",
+            "--base-public-key",
+            key(base_key).to_str().unwrap(),
+        ]))
+    };
+    attest("p256.pub.pem").ok();
+    let fetched = env.fetched("base");
+    assert_eq!(fetched, vec!["model.sig"], "attest fetched {fetched:?}");
+    let line = std::fs::read(model.join("claims.jsonl")).unwrap();
+    let bundle = hubsign::oms::bundle::Bundle::parse(line.trim_ascii_end()).unwrap();
+    let st = ClaimStatement::parse(&bundle.envelope.payload).unwrap();
+    let b = &st.predicate["base"];
+    assert_eq!(b["digest"]["sha256"], json!(hex::encode(base_root)), "{b}");
+    assert!(b["uri"].as_str().unwrap().contains("hubsign/base@"), "{b}");
+    assert!(b["verifiedSigner"].as_str().unwrap().contains("P-256"), "{b}");
+    attest("other-p256.pub.pem").expect_code(1);
+    assert_eq!(
+        std::fs::read(model.join("claims.jsonl")).unwrap(),
+        line,
+        "nothing appended"
+    );
+}

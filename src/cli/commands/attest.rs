@@ -88,36 +88,80 @@ fn producer(args: &AttestArgs) -> Result<Producer> {
             verified_signer: None,
         },
         BaseRef::Local(dir) => {
-            let keyless = KeylessTrustArgs {
-                identity: args.base_identity.clone(),
-                issuer: args.base_issuer.clone(),
-                instance: SigstoreInstanceArgs {
-                    trust_config: args.base_trust_config.clone(),
-                    staging: false,
-                },
-            };
-            if args.base_public_key.is_none()
-                && args.base_certificate_chain.is_empty()
-                && args.base_identity.is_none()
-            {
-                return Err(CliError::MissingOption {
-                    option: "--derived-from DIR",
-                    needs: "whom to trust for the base model's signature: --base-public-key PEM, --base-certificate-chain PEM, or --base-identity ID --base-issuer URL",
-                });
-            }
-            let anchor = TrustFlags::base(
-                args.base_public_key.as_deref(),
-                &args.base_certificate_chain,
-                &keyless,
-            )
-            .anchor()?;
             let signature = settings::default_signature_path(&dir);
-            let mut base = crate::attest::lineage::verify_local(&dir, &signature, &anchor)?;
-            if let Some(name) = &args.base_name {
-                base.name.clone_from(name);
-            }
-            base
+            crate::attest::lineage::verify_local(&dir, &signature, &base_anchor(args)?)?
         }
+        BaseRef::Hub(repo) => verify_on_hub(repo, base_anchor(args)?)?,
+    };
+    let base = match &args.base_name {
+        Some(name) if base.verified_signer.is_some() => BaseModel {
+            name: name.clone(),
+            ..base
+        },
+        _ => base,
     };
     Ok(Producer::DerivedFrom(base))
+}
+
+/// A base model named by a repository: its signature fetched from the hub and verified against
+/// the base trust given, the listing checked against it (the pull's steps 1–3, no weight
+/// downloaded); the root digest is the verified subject, the URI the pinned reference.
+fn verify_on_hub(repo: crate::reference::ModelRef, anchor: crate::verify::TrustAnchor) -> Result<BaseModel> {
+    use crate::cli::settings::hub::{Remote, with_remote};
+    let remote = Remote::resolve(
+        &repo,
+        None,
+        &crate::cli::args::KaggleArgs::default(),
+        &crate::cli::args::RegistryArgs::default(),
+        crate::hub::DEFAULT_READ_TIMEOUT,
+    )?;
+    let signature_path = crate::hub::signature_path(repo.hub).to_owned();
+    let target = crate::pull::Target {
+        claims: crate::pull::ClaimsCheck::at(repo.hub, &signature_path),
+        revision: repo
+            .revision
+            .clone()
+            .unwrap_or_else(|| repo.default_revision().to_owned()),
+        signature_path,
+        repo,
+        anchor,
+        unsigned: crate::verify::UnsignedFiles::Ignore,
+    };
+    let plan = with_remote!(&remote, |hub, _cache| super::block_on(crate::pull::plan(
+        &hub, &target
+    ))?);
+    Ok(BaseModel {
+        name: target.repo.canonical(),
+        digest: plan.verified.subject_digest(),
+        uri: Some(target.repo.pinned(&plan.commit)),
+        verified_signer: Some(plan.verified.signer.clone()),
+    })
+}
+
+/// Whom to trust for a base model's signature (`--base-public-key`, `--base-certificate-chain`,
+/// `--base-identity`/`--base-issuer`): required to name a base by directory or repository.
+fn base_anchor(args: &AttestArgs) -> Result<crate::verify::TrustAnchor> {
+    if args.base_public_key.is_none()
+        && args.base_certificate_chain.is_empty()
+        && args.base_identity.is_none()
+    {
+        return Err(CliError::MissingOption {
+            option: "--derived-from DIR|REPO",
+            needs: "whom to trust for the base model's signature: --base-public-key PEM, --base-certificate-chain PEM, or --base-identity ID --base-issuer URL",
+        });
+    }
+    let keyless = KeylessTrustArgs {
+        identity: args.base_identity.clone(),
+        issuer: args.base_issuer.clone(),
+        instance: SigstoreInstanceArgs {
+            trust_config: args.base_trust_config.clone(),
+            staging: false,
+        },
+    };
+    TrustFlags::base(
+        args.base_public_key.as_deref(),
+        &args.base_certificate_chain,
+        &keyless,
+    )
+    .anchor()
 }
