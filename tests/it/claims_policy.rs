@@ -768,3 +768,25 @@ fn a_base_named_by_repository_is_verified_on_the_hub() {
         "nothing appended"
     );
 }
+
+/// `audit --policy`: the signers a snapshot's rule requires claims from (the evaluation key)
+/// are trusted for its claims, as the pull trusted them.
+#[test]
+fn audit_trusts_the_claim_signers_the_policy_names() {
+    let env = Env::new();
+    let policy = eval_policy(&env);
+    env.publish("audited", |root| {
+        vec![claim("other-p256.pem", root, EVAL_RESULT_PREDICATE, eval(true))]
+    });
+    env.with_policy("pull", "audited", &policy, &[]).ok();
+    let r = run(env.cmd(&["--json", "audit", "--policy", policy.to_str().unwrap()]));
+    r.ok();
+    let v: Value = serde_json::from_str(r.stdout().trim()).unwrap();
+    let rows = v
+        .as_array()
+        .or_else(|| v["snapshots"].as_array())
+        .unwrap_or_else(|| panic!("{v}"));
+    let claims = rows[0]["claims"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(claims.len(), 1, "{v}");
+    assert_eq!(claims[0]["trusted"], json!(true), "{v}");
+}

@@ -7,7 +7,7 @@ use crate::audit::{AuditRow, SignerSpec, Trust, Verdict};
 use crate::cache::{CacheLayout, HfCache, KaggleCache, OciCache};
 use crate::cli::error::{CliError, Result};
 use crate::cli::settings::hub::{hf_cache, kagglehub_cache, oci_cache};
-use crate::cli::settings::trust::{claims_anchors, find_policy, policy_anchor, policy_name};
+use crate::cli::settings::trust::{claims_anchors, find_policy, policy_anchor, policy_name, required_claims};
 use crate::cli::{Output, args, diagnostics};
 use crate::reference::{HubKind, ModelRef};
 use crate::{Error, ExitStatus};
@@ -32,12 +32,20 @@ fn audit_cache<C: CacheLayout>(
 ) -> Result<()> {
     for snap in cache.snapshots() {
         let trust = audit_trust(policy, snap.repo.as_ref().ok())?;
+        // Claims count for the claim keys given, and for the signers the snapshot's policy rule
+        // requires claims from (an evaluation key, say).
+        let mut anchors = claim_anchors.to_vec();
+        if let (Some(policy), Ok(repo), Trust::Anchor(anchor)) = (policy, snap.repo.as_ref(), &trust)
+            && let Some(rule) = policy.rule_for(&policy_name(repo))
+        {
+            anchors.extend(required_claims(rule, anchor)?.into_iter().map(|r| r.anchor));
+        }
         rows.push(crate::audit::audit_snapshot(
             cache,
             &snap,
             signature_path,
             &trust,
-            claim_anchors,
+            &anchors,
         ));
     }
     Ok(())
