@@ -119,6 +119,26 @@ pub fn utc_fields(now: std::time::SystemTime) -> (u16, u8, u8, u8, u8, u8) {
     })
 }
 
+/// `path` with its longest existing prefix resolved (links followed, as `canonicalize` does)
+/// and the rest, not created yet, as named: where a folder to be made will really be.
+#[must_use]
+pub fn nearest_canonical(path: &Path) -> std::path::PathBuf {
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = fs_err::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, name| p.join(name));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::write_atomic;

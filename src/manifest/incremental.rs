@@ -11,7 +11,7 @@
 use super::record::{FileStamp, HashRecord, RecordSerialization};
 use super::{
     HashAlgorithm, Manifest, ManifestError, ModelFile, ResourceDigest, Serialization, SerializationConfig,
-    SymlinkPolicy, Symlinks, WalkOptions, hash_files, model_name, walk,
+    Symlinks, WalkOptions, hash_files, model_name, walk,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -169,16 +169,7 @@ pub fn build_manifest_incremental(
     if walk.files.is_empty() {
         return Err(ManifestError::EmptyModel(model.to_path_buf()));
     }
-    let config = SerializationConfig {
-        method,
-        hash,
-        symlinks: if walk_options.symlinks == SymlinkPolicy::Follow {
-            Symlinks::Follow
-        } else {
-            Symlinks::Refuse
-        },
-        ignore_paths: walk.ignored,
-    };
+    let config = SerializationConfig::of_walk(walk_options, method, hash, walk.ignored);
     // The stamps are taken before any file is read: a write after this moment changes ctime.
     let taken = SystemTime::now();
     let stamps: Vec<Option<FileStamp>> = walk.files.par_iter().map(FileStamp::of_file).collect();

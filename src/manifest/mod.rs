@@ -196,6 +196,26 @@ pub struct SerializationConfig {
 }
 
 impl SerializationConfig {
+    /// What a walk with `walk_options` that ignored `ignored` serializes as.
+    #[must_use]
+    pub fn of_walk(
+        walk_options: &WalkOptions,
+        method: Serialization,
+        hash: HashAlgorithm,
+        ignored: Vec<String>,
+    ) -> Self {
+        Self {
+            method,
+            hash,
+            symlinks: if walk_options.symlinks == SymlinkPolicy::Follow {
+                Symlinks::Follow
+            } else {
+                Symlinks::Refuse
+            },
+            ignore_paths: ignored,
+        }
+    }
+
     /// The `algorithm` string written for every resource.
     pub fn resource_algorithm(&self) -> String {
         match self.method {
@@ -286,16 +306,7 @@ pub fn build_manifest(
     let resources = hash_files(&walk.files, method, hash)?;
     Ok(Manifest {
         model_name: model_name(model),
-        serialization: SerializationConfig {
-            method,
-            hash,
-            symlinks: if walk_options.symlinks == SymlinkPolicy::Follow {
-                Symlinks::Follow
-            } else {
-                Symlinks::Refuse
-            },
-            ignore_paths: walk.ignored,
-        },
+        serialization: SerializationConfig::of_walk(walk_options, method, hash, walk.ignored),
         resources,
     })
 }

@@ -222,7 +222,7 @@ impl HashRecord {
         if model.is_dir() {
             let dir_abs = std::path::absolute(dir).map_err(io(dir))?;
             let model_canon = fs_err::canonicalize(model).map_err(io(model))?;
-            let dir_canon = nearest_canonical(&dir_abs);
+            let dir_canon = crate::fsutil::nearest_canonical(&dir_abs);
             if dir_canon.starts_with(&model_canon) || dir_abs.starts_with(model) {
                 return Err(RecordError::InsideModel(dir.to_path_buf()));
             }
@@ -253,24 +253,6 @@ fn canonical_name(model: &Path) -> String {
         .unwrap_or_else(|_| model.to_path_buf())
         .to_string_lossy()
         .into_owned()
-}
-
-/// `path` with its longest existing prefix resolved (the rest, not created yet, as named).
-fn nearest_canonical(path: &Path) -> PathBuf {
-    let mut rest = Vec::new();
-    let mut existing = path;
-    loop {
-        if let Ok(real) = fs_err::canonicalize(existing) {
-            return rest.iter().rev().fold(real, |p, name| p.join(name));
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
-            }
-            _ => return path.to_path_buf(),
-        }
-    }
 }
 
 /// Reads a record file: never through a link (`O_NOFOLLOW`), never blocking on a FIFO, a

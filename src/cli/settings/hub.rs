@@ -184,20 +184,7 @@ fn as_huggingface_hub_reads(path: PathBuf) -> PathBuf {
     };
     let path = std::path::absolute(&path).unwrap_or(path);
     // The longest part that exists, with its links resolved; the rest (not created yet) as named.
-    let mut rest = Vec::new();
-    let mut existing = path.as_path();
-    loop {
-        if let Ok(real) = fs_err::canonicalize(existing) {
-            return rest.iter().rev().fold(real, |p, name| p.join(name));
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
-            }
-            _ => return path,
-        }
-    }
+    crate::fsutil::nearest_canonical(&path)
 }
 
 pub fn hub_settings(cache_dir: Option<&Path>, read_timeout: Duration) -> HubSettings {
