@@ -169,7 +169,7 @@ fn signed_manifest(req: &PushRequest) -> Result<SignedManifest> {
         return Ok(signed);
     }
     // The claims file is an attestation, never a file of the model (model-transparency #590).
-    for path in crate::manifest::attestation_paths(&req.model, &req.signature)
+    for path in crate::oms::claim::attestation_paths(&req.model, &req.signature)
         .into_iter()
         .chain(req.claims.iter().map(|(_, remote)| remote.clone()))
     {
@@ -277,7 +277,7 @@ fn existing_signature(req: &PushRequest, sig_ignores: &[String]) -> Result<Signe
             .iter()
             .any(|r| crate::manifest::shard_file_name(&r.name) == rel)
     };
-    let attestations: Vec<String> = crate::manifest::attestation_paths(&req.model, &req.signature)
+    let attestations: Vec<String> = crate::oms::claim::attestation_paths(&req.model, &req.signature)
         .into_iter()
         .chain(req.claims.iter().map(|(_, remote)| remote.clone()))
         .filter(|p| !listed(p))

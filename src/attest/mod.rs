@@ -380,7 +380,7 @@ fn subject_digest(model: &Path, signature: &Path) -> crate::Result<([u8; 32], Si
         warnings: Vec::new(),
     };
     let mut check = crate::verify::ModelCheck::default();
-    for rel in crate::manifest::attestation_paths(model, signature) {
+    for rel in crate::oms::claim::attestation_paths(model, signature) {
         let listed = unverified
             .statement
             .resources
@@ -422,7 +422,7 @@ fn default_digest(model: &Path, signature: &Path) -> crate::Result<[u8; 32]> {
     let walk = WalkOptions {
         git_paths: GitPaths::Ignore,
         own_folder: OwnFolder::Ignore,
-        ignore_paths: crate::manifest::attestation_paths(model, signature),
+        ignore_paths: crate::oms::claim::attestation_paths(model, signature),
         symlinks: SymlinkPolicy::Refuse,
         symlink_root: None,
     };

@@ -311,24 +311,6 @@ pub fn build_manifest(
     })
 }
 
-/// The attestation files inside the model that its manifest never lists (model-transparency
-/// #590): the signature file, and the claims file (`claims.jsonl`) beside it and at the
-/// model's root, when they are inside the model. A verifier still checks one that a
-/// signature made elsewhere does list.
-pub fn attestation_paths(model: &Path, signature: &Path) -> Vec<String> {
-    let claims = crate::oms::claim::CLAIMS_FILE;
-    let mut out: Vec<String> = path_inside_model(model, signature).into_iter().collect();
-    for candidate in [signature.with_file_name(claims), model.join(claims)] {
-        if fs_err::symlink_metadata(&candidate).is_ok()
-            && let Some(rel) = path_inside_model(model, &candidate)
-            && !out.contains(&rel)
-        {
-            out.push(rel);
-        }
-    }
-    out
-}
-
 /// The model-relative path of `path` if it lies inside the model directory (lexically, after
 /// making both absolute; the model root is also compared in its canonical form).
 pub fn path_inside_model(model: &Path, path: &Path) -> Option<String> {

@@ -46,6 +46,24 @@ pub fn claims_path_in_repo(signature_path: &str) -> String {
     }
 }
 
+/// The attestation files inside the model that its manifest never lists (model-transparency
+/// #590): the signature file, and the claims file (`claims.jsonl`) beside it and at the
+/// model's root, when they are inside the model. A verifier still checks one that a
+/// signature made elsewhere does list.
+pub fn attestation_paths(model: &std::path::Path, signature: &std::path::Path) -> Vec<String> {
+    use crate::manifest::path_inside_model;
+    let mut out: Vec<String> = path_inside_model(model, signature).into_iter().collect();
+    for candidate in [claims_path(signature), model.join(CLAIMS_FILE)] {
+        if fs_err::symlink_metadata(&candidate).is_ok()
+            && let Some(rel) = path_inside_model(model, &candidate)
+            && !out.contains(&rel)
+        {
+            out.push(rel);
+        }
+    }
+    out
+}
+
 /// A claim's statement: what it says about which bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimStatement {

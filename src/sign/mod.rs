@@ -284,7 +284,7 @@ fn stale_claims(signature: &std::path::Path, root: [u8; 32]) -> Vec<usize> {
 /// claims file) left out when they lie inside the model.
 fn request_walk(request: &SignRequest) -> crate::manifest::WalkOptions {
     let mut walk = request.walk.clone();
-    walk.ignore_paths.extend(crate::manifest::attestation_paths(
+    walk.ignore_paths.extend(crate::oms::claim::attestation_paths(
         &request.model,
         &request.signature,
     ));

@@ -359,7 +359,7 @@ pub fn verify_model(
     let mut check = check.clone();
     // The attestation files are not part of the model, unless this signature lists them.
     let mut signed_attestations = Vec::new();
-    for rel in crate::manifest::attestation_paths(model, signature) {
+    for rel in crate::oms::claim::attestation_paths(model, signature) {
         if verified.statement.lists(&rel) {
             signed_attestations.push(rel);
         } else {

@@ -11,7 +11,7 @@ pub fn run(args: &crate::cli::args::DigestArgs, out: Output) -> Result<ExitStatu
     let mut walk = settings::walk(&args.walk)?;
     let signature = settings::signature_or_default(args.signature.as_deref(), model);
     walk.ignore_paths
-        .extend(crate::manifest::attestation_paths(model, &signature));
+        .extend(crate::oms::claim::attestation_paths(model, &signature));
     let (method, hash) = settings::serialization(&args.hash);
     let manifest = crate::manifest::build_manifest(model, &walk, method, hash).map_err(crate::Error::from)?;
     let root = hex::encode(manifest.root_digest());
