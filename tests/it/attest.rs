@@ -222,9 +222,10 @@ fn each_producer_round_trips_with_a_key_signer() {
         ],
     )
     .expect_code(1);
+    // A repository names a base too, verified on its hub: whom to trust for it is required.
     attest(&model, &["--derived-from".as_ref(), "org/base".as_ref()])
         .expect_code(2)
-        .stderr_has("give a local directory or sha256:");
+        .stderr_has("whom to trust for the base model's signature");
     assert_eq!(std::fs::read(claims_of(&model)).unwrap(), before);
 }
 
