@@ -495,6 +495,31 @@ fn a_keyless_claim_checks_against_the_identity_on_the_local_stack() {
     let claims = checked(&model, &[anchor(signer)]);
     assert!(claims[0].is_trusted(), "{:?}", claims[0].signer);
     assert!(!checked(&model, &[anchor("someone@example.com")])[0].is_trusted());
+    // sigstore-python's own verifier (what cosign verify-blob-attestation does for a keyless
+    // claim): the line is a DSSE bundle by that identity whose subject is the model's root.
+    let Some(ms) = model_signing() else { return };
+    let line = t.path().join("claim.json");
+    write(&line, std::fs::read(claims_of(&model)).unwrap().trim_ascii_end());
+    let sigstore_verify = |subject: [u8; 32], identity: &str| {
+        let mut c = std::process::Command::new(ms.parent().unwrap().join("python"));
+        c.args(["-m", "sigstore", "--trust-config"])
+            .arg(stack.trust_config())
+            .args([
+                "verify",
+                "identity",
+                "--cert-identity",
+                identity,
+                "--cert-oidc-issuer",
+            ])
+            .arg(&stack.issuer)
+            .arg("--bundle")
+            .arg(&line)
+            .arg(format!("sha256:{}", hex::encode(subject)));
+        run(c)
+    };
+    sigstore_verify(root(&model), signer).ok();
+    sigstore_verify(root(&model), "someone@example.com").expect_code(1);
+    sigstore_verify([0; 32], signer).expect_code(1);
 }
 
 #[test]
