@@ -218,7 +218,7 @@ fn check_claims(
     root: [u8; 32],
     anchors: &[TrustAnchor],
 ) {
-    let checked = crate::record::read_claims_within(path, links).and_then(|bytes| {
+    let checked = crate::verify::claims::read_claims_within(path, links).and_then(|bytes| {
         bytes.map_or_else(
             || Ok(Vec::new()),
             |b| crate::record::check_claims_file(path, &b, root, anchors),

@@ -242,7 +242,7 @@ fn check_local_claims(req: &PushRequest, root: &[u8; 32]) -> Result<()> {
         return Ok(());
     };
     // Never through a link (the post-publish check re-reads what the hub then serves).
-    let Some(bytes) = crate::record::read_claims(local)? else {
+    let Some(bytes) = crate::verify::claims::read_claims(local)? else {
         return Ok(());
     };
     verify::claims::check_claims(&bytes, *root, std::slice::from_ref(&req.anchor)).map_err(|source| {

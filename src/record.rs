@@ -8,9 +8,7 @@
 //! count is the caller's list of anchors, checked by [`crate::verify::claims`].
 
 use crate::oms::bundle::Bundle;
-use crate::oms::claim::{
-    DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MAX_CLAIMS_BYTES, MODEL_CARD_PREDICATE,
-};
+use crate::oms::claim::{DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MODEL_CARD_PREDICATE};
 use crate::oms::statement::SignedStatement;
 use crate::verify::claims::{CheckedClaim, ClaimSigner, check_claims};
 use crate::verify::{SignerClaim, SignerId, TrustAnchor};
@@ -21,54 +19,6 @@ use std::path::{Path, PathBuf};
 
 /// How many `derived-from` steps are followed from one model (a longer chain is cut there).
 pub const MAX_LINEAGE_DEPTH: usize = 32;
-
-/// Reads a claims file: `None` when there is none; at most [`MAX_CLAIMS_BYTES`]; never through
-/// a symbolic link.
-///
-/// # Errors
-/// [`crate::Error::ReadClaims`] naming the file: a link, something that is not a regular file,
-/// a file over the cap, or a read error.
-pub fn read_claims(path: &Path) -> crate::Result<Option<Vec<u8>>> {
-    read_claims_within(path, None)
-}
-
-/// [`read_claims`] for a cache made of links (the Hugging Face cache): a link is followed only
-/// when it leads to a file inside `links_within` (the repository's folder).
-///
-/// # Errors
-/// As [`read_claims`]; a link leading elsewhere is refused.
-pub fn read_claims_within(path: &Path, links_within: Option<&Path>) -> crate::Result<Option<Vec<u8>>> {
-    let fail = |source: std::io::Error| crate::Error::ReadClaims {
-        path: path.to_path_buf(),
-        source,
-    };
-    let invalid = |what: &str| {
-        fail(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            what.to_owned(),
-        ))
-    };
-    let meta = match fs_err::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(fail(e)),
-    };
-    let target = if meta.file_type().is_symlink() {
-        match links_within.and_then(|root| crate::fsutil::resolve_inside(path, root)) {
-            Some(resolved) => resolved,
-            None => {
-                return Err(invalid(
-                    "it is a symbolic link (claims are never read through one)",
-                ));
-            }
-        }
-    } else {
-        path.to_path_buf()
-    };
-    crate::fsutil::read_regular_capped(&target, MAX_CLAIMS_BYTES)
-        .map(Some)
-        .map_err(fail)
-}
 
 /// Checks a claims file's bytes (read from `path`) against the model's root digest and the
 /// anchors whose claims count, the model's own signer first.
@@ -496,7 +446,7 @@ pub fn cached_node(
     let statement = crate::oms::statement::parse_payload(&bundle.envelope.payload).ok()?;
     let root = statement_root(&statement);
     let path = crate::oms::claim::claims_path(&signature);
-    let claims = match read_claims_within(&path, links_within).ok()? {
+    let claims = match crate::verify::claims::read_claims_within(&path, links_within).ok()? {
         Some(b) => check_claims_file(&path, &b, root, trusted).ok()?,
         None => Vec::new(),
     };
@@ -658,8 +608,9 @@ fn files_size(model: &Path, files: &BTreeSet<&str>) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ClaimSummary, LineageNode, PredicateSummary, descendants, lineage_chain, read_claims};
+    use super::{ClaimSummary, LineageNode, PredicateSummary, descendants, lineage_chain};
     use crate::oms::claim::{DERIVED_FROM_PREDICATE, EVAL_RESULT_PREDICATE, MODEL_CARD_PREDICATE};
+    use crate::verify::claims::{read_claims, read_claims_within};
     use serde_json::json;
 
     fn lineage(root: char, bases: &[(char, bool)]) -> LineageNode {
@@ -757,11 +708,7 @@ mod tests {
         fs_err::os::unix::fs::symlink(&file, &link).unwrap();
         let err = read_claims(&link).unwrap_err();
         assert!(err.to_string().contains("claims.jsonl"), "{err}");
-        assert!(
-            super::read_claims_within(&link, Some(dir.path()))
-                .unwrap()
-                .is_some()
-        );
+        assert!(read_claims_within(&link, Some(dir.path())).unwrap().is_some());
         let sub = dir.path().join("sub");
         fs_err::create_dir(&sub).unwrap();
         assert!(read_claims(&sub).is_err(), "a directory is not a claims file");

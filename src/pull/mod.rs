@@ -941,33 +941,13 @@ fn cached_claims(
     if let Some(rel) = claims.path.as_ref().filter(|p| !signed_attestations.contains(p)) {
         let path = snapshot.join(rel);
         // Like the signature: never followed out of the repository's folder.
-        let outside = fs_err::symlink_metadata(&path).is_ok()
-            && symlink_root.is_some_and(|r| crate::fsutil::resolve_inside(&path, r).is_none());
-        let read = if outside {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "it points outside the repository's cache folder",
-            ))
-        } else {
-            crate::fsutil::read_regular_capped(&path, MAX_CLAIMS_BYTES)
-        };
-        match read {
-            Ok(bytes) => {
-                digest = Some(<sha2::Sha256 as sha2::Digest>::digest(&bytes).into());
-                let anchors = crate::policy::claims::claim_anchors(anchor, &claims.required);
-                checked = check_claims(&bytes, root, &anchors).map_err(|source| Error::Claims {
-                    path: path.clone(),
-                    source,
-                })?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(Error::Io {
-                    action: "cannot read claims file",
-                    path,
-                    source,
-                });
-            }
+        if let Some(bytes) = crate::verify::claims::read_claims_within(&path, symlink_root)? {
+            digest = Some(<sha2::Sha256 as sha2::Digest>::digest(&bytes).into());
+            let anchors = crate::policy::claims::claim_anchors(anchor, &claims.required);
+            checked = check_claims(&bytes, root, &anchors).map_err(|source| Error::Claims {
+                path: path.clone(),
+                source,
+            })?;
         }
     }
     if let Some(requirement) = crate::policy::claims::unmet(&claims.required, &checked) {

@@ -260,9 +260,8 @@ fn outcome(request: SignRequest, hashed: crate::manifest::Hashed, stored: Stored
 /// The lines of the claims file beside `signature` whose subject is not `root`: claims about
 /// the bytes before this signing. They are reported, never carried over or removed.
 fn stale_claims(signature: &std::path::Path, root: [u8; 32]) -> Vec<usize> {
-    use crate::oms::claim::{ClaimStatement, MAX_CLAIMS_BYTES, parse_claims};
-    let Ok(bytes) =
-        crate::fsutil::read_regular_capped(&crate::oms::claim::claims_path(signature), MAX_CLAIMS_BYTES)
+    use crate::oms::claim::{ClaimStatement, parse_claims};
+    let Ok(Some(bytes)) = crate::verify::claims::read_claims(&crate::oms::claim::claims_path(signature))
     else {
         return Vec::new();
     };

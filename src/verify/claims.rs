@@ -215,6 +215,57 @@ fn describe(anchor: &TrustAnchor) -> String {
     }
 }
 
+/// Reads a claims file: `None` when there is none; at most [`crate::oms::claim::MAX_CLAIMS_BYTES`]; never through
+/// a symbolic link.
+///
+/// # Errors
+/// [`crate::Error::ReadClaims`] naming the file: a link, something that is not a regular file,
+/// a file over the cap, or a read error.
+pub fn read_claims(path: &std::path::Path) -> crate::Result<Option<Vec<u8>>> {
+    read_claims_within(path, None)
+}
+
+/// [`read_claims`] for a cache made of links (the Hugging Face cache): a link is followed only
+/// when it leads to a file inside `links_within` (the repository's folder).
+///
+/// # Errors
+/// As [`read_claims`]; a link leading elsewhere is refused.
+pub fn read_claims_within(
+    path: &std::path::Path,
+    links_within: Option<&std::path::Path>,
+) -> crate::Result<Option<Vec<u8>>> {
+    let fail = |source: std::io::Error| crate::Error::ReadClaims {
+        path: path.to_path_buf(),
+        source,
+    };
+    let invalid = |what: &str| {
+        fail(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            what.to_owned(),
+        ))
+    };
+    let meta = match fs_err::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(e)),
+    };
+    let target = if meta.file_type().is_symlink() {
+        match links_within.and_then(|root| crate::fsutil::resolve_inside(path, root)) {
+            Some(resolved) => resolved,
+            None => {
+                return Err(invalid(
+                    "it is a symbolic link (claims are never read through one)",
+                ));
+            }
+        }
+    } else {
+        path.to_path_buf()
+    };
+    crate::fsutil::read_regular_capped(&target, crate::oms::claim::MAX_CLAIMS_BYTES)
+        .map(Some)
+        .map_err(fail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ClaimError, ClaimSigner, check_claims};

@@ -45,7 +45,7 @@ pub fn run(args: &InspectArgs, out: Output) -> Result<ExitStatus> {
         Ok(at) => {
             let bundle = read_bundle(&at.signature, at.links_within.as_deref())?;
             let claims_path = crate::oms::claim::claims_path(&at.signature);
-            let claims = crate::record::read_claims_within(&claims_path, at.links_within.as_deref())?;
+            let claims = crate::verify::claims::read_claims_within(&claims_path, at.links_within.as_deref())?;
             Read {
                 at,
                 bundle,

@@ -63,7 +63,7 @@ fn checked_claims(
     claims: &crate::cli::args::ClaimsTrustArgs,
 ) -> Result<Option<(std::path::PathBuf, Vec<ClaimSummary>)>> {
     let path = crate::oms::claim::claims_path(signature);
-    let Some(bytes) = crate::record::read_claims(&path)? else {
+    let Some(bytes) = crate::verify::claims::read_claims(&path)? else {
         return Ok(None);
     };
     let mut anchors = vec![anchor];
